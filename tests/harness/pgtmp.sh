@@ -4,6 +4,8 @@
 #   pgtmp.sh start STATEDIR   initdb + start on a free loopback port; writes
 #                             STATEDIR/conninfo (a libpq connection string)
 #   pgtmp.sh stop STATEDIR    stop the server and remove everything
+#   pgtmp.sh halt STATEDIR    stop the server, keep its data
+#   pgtmp.sh restart STATEDIR (re)start it on the same port
 #   pgtmp.sh run -- CMD...    start, run CMD with ZWFW_TEST_PG set, stop
 #                             (also when CMD fails or is interrupted)
 #
@@ -66,8 +68,28 @@ stop() {
   rm -f "$state/datadir" "$state/port" "$state/conninfo"
 }
 
+restart() {
+  local state=$1 data port
+  data=$(cat "$state/datadir")
+  port=$(cat "$state/port")
+  as_owner "$bindir/pg_ctl" -D "$data/db" -m fast -w stop >/dev/null 2>&1 || true
+  as_owner "$bindir/pg_ctl" -D "$data/db" -l "$data/server.log" -w -t 60 \
+    -o "-p $port -c listen_addresses=127.0.0.1 -c unix_socket_directories=$data -c fsync=off -c max_connections=300 -c shared_buffers=128MB" \
+    start >/dev/null
+}
+
+# Stops the server without removing it (to test reconnects); `restart`
+# brings it back on the same port.
+halt() {
+  local data
+  data=$(cat "$1/datadir")
+  as_owner "$bindir/pg_ctl" -D "$data/db" -m fast -w stop >/dev/null
+}
+
 case "${1:-}" in
   start) start "${2:?state dir}" ;;
+  restart) restart "${2:?state dir}" ;;
+  halt) halt "${2:?state dir}" ;;
   stop) stop "${2:?state dir}" ;;
   run)
     shift; [ "${1:-}" = "--" ] && shift

@@ -36,6 +36,7 @@ char *zwt_pg_fresh_db(const char *name)
         PQfinish(conn);
         return NULL;
     }
+    PQclear(PQexec(conn, "SET client_min_messages = warning"));
     char sql[256];
     snprintf(sql, sizeof sql, "DROP DATABASE IF EXISTS \"%s\" WITH (FORCE)", name);
     PQclear(PQexec(conn, sql));

@@ -1,0 +1,92 @@
+/* zw_db: one libpq connection with reconnect, named prepared statements,
+ * retried transactions and the migration runner.
+ *
+ * A zw_db_t is used by one thread at a time. Statements registered with
+ * zw_db_prepare are (re)prepared on every new connection, so callers never
+ * see a reconnect except as an UNAVAILABLE error on the statement that was
+ * running when the server went away. Errors map SQLSTATEs to canonical
+ * codes (23505 -> ALREADY_EXISTS, 40001/40P01 -> ABORTED, 08xxx or a lost
+ * connection -> UNAVAILABLE, 22xxx/23xxx -> INVALID_ARGUMENT/FAILED_PRECONDITION,
+ * 57014 -> DEADLINE_EXCEEDED, else INTERNAL) with the SQLSTATE in
+ * err->detail. */
+#ifndef ZW_DB_H
+#define ZW_DB_H
+
+#include "error.h"
+
+#include <libpq-fe.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+typedef struct zw_db zw_db_t;
+
+/* Copies conninfo; does not connect. NULL on allocation failure. */
+zw_db_t *zw_db_new(const char *conninfo);
+void zw_db_destroy(zw_db_t **self_p);
+
+/* Connects now if not connected (one attempt, no back-off). */
+int zw_db_connect(zw_db_t *self, zw_err_t *err);
+
+/* 0 if connected. Otherwise attempts a reconnect unless the back-off delay
+ * (100 ms doubling to 5 s, reset on success) since the last failed attempt
+ * has not passed, in which case it fails at once with UNAVAILABLE. Never
+ * sleeps. */
+int zw_db_ensure(zw_db_t *self, zw_err_t *err);
+
+/* Blocks, retrying with back-off, until connected or timeout_ms passes. */
+int zw_db_wait(zw_db_t *self, int timeout_ms, zw_err_t *err);
+
+/* True when the last known connection state is OK. */
+bool zw_db_connected(const zw_db_t *self);
+
+/* The raw connection (NULL when not connected); owned by self. */
+PGconn *zw_db_conn(zw_db_t *self);
+
+/* Registers a named statement; it is prepared on this and every later
+ * connection. Name and sql are copied. Registering a name twice with the
+ * same text is a no-op; with other text it is INVALID_ARGUMENT. */
+int zw_db_prepare(zw_db_t *self, const char *name, const char *sql, int nparams, zw_err_t *err);
+
+/* Executes a registered statement with text parameters (NULL = SQL NULL).
+ * Returns the result (caller PQclear()s it) when it is COMMAND_OK or
+ * TUPLES_OK; NULL with *err set otherwise. */
+PGresult *zw_db_exec(zw_db_t *self, const char *name, int nparams, const char *const *values,
+                     zw_err_t *err);
+
+/* Same, for an unregistered parameterised statement (one-off queries). */
+PGresult *zw_db_query(zw_db_t *self, const char *sql, int nparams, const char *const *values,
+                      zw_err_t *err);
+
+/* Runs SQL text that may hold several statements, discarding results. */
+int zw_db_run(zw_db_t *self, const char *sql, zw_err_t *err);
+
+/* A transaction body: returns 0 to commit, -1 (with *err) to roll back. It
+ * may run more than once, so it must not have effects outside the
+ * database before it returns. */
+typedef int(zw_db_tx_fn)(zw_db_t *db, void *arg, zw_err_t *err);
+
+/* BEGIN; fn; COMMIT. A serialization failure or deadlock (from fn's
+ * statements or from COMMIT) rolls back and runs fn again, up to 8 tries with
+ * growing jittered back-off; then ABORTED. A lost connection during fn
+ * reconnects and retries too; one lost during COMMIT is UNAVAILABLE, since
+ * the outcome is unknown (callers rely on idempotency keys for that case).
+ * `serializable` picks SERIALIZABLE over READ COMMITTED. */
+int zw_db_tx(zw_db_t *self, bool serializable, zw_db_tx_fn *fn, void *arg, zw_err_t *err);
+
+/* Applies every NNN_name.sql file in `dir` (NNN = a positive number,
+ * applied in numeric order) not yet recorded for `owner` in
+ * public.zwfw_migrations, each in its own transaction together with its
+ * record; concurrent runners serialise on an advisory lock. A recorded
+ * migration whose file text has changed is FAILED_PRECONDITION. `applied`
+ * (may be NULL) receives how many were applied now. Running it twice
+ * changes nothing the second time. */
+int zw_db_migrate(zw_db_t *self, const char *owner, const char *dir, int *applied, zw_err_t *err);
+
+/* Applies common/sql then services/NAME/sql for every service directory
+ * under `source_dir` that has one. */
+int zw_db_migrate_all(zw_db_t *self, const char *source_dir, int *applied, zw_err_t *err);
+
+/* Maps a SQLSTATE to a canonical code (exposed for tests). */
+zw_code_t zw_db_code_for_sqlstate(const char *sqlstate);
+
+#endif
