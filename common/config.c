@@ -283,6 +283,10 @@ static int s_stage_object(const zw_config_t *self, s_stage_t *st, const cJSON *o
         char path[128];
         snprintf(path, sizeof path, "%.60s.%.60s", section, m->string);
         int i = s_find(self, m->string);
+        /* "common" holds settings of every daemon; each takes the ones it
+         * declares. A daemon's own section must hold only its own. */
+        if (i < 0 && strcmp(section, "common") == 0)
+            continue;
         if (i < 0)
             return zw_err_setd(err, ZW_INVALID_ARGUMENT, path, "%s: unknown setting", path);
         for (const cJSON *p = obj->child; p != m; p = p->next)

@@ -4,8 +4,10 @@
  * type, default, reloadable, help). The file is one JSON object; settings
  * are read from the top-level object "common" and from the object named by
  * `section` (e.g. "broker"); a key in both takes the section's value. Other
- * top-level keys are other daemons' sections and are ignored. Inside a read
- * object an unknown key, or a value of the wrong type, is an
+ * top-level keys are other daemons' sections and are ignored. "common" is
+ * shared by every daemon, so a key there that this table does not declare
+ * is skipped; in the section an unknown key, and anywhere a value of the
+ * wrong type, is an
  * INVALID_ARGUMENT error naming the key ("broker.heartbeat_ms: expected
  * integer"), and the table is left unchanged.
  *
