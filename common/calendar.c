@@ -375,7 +375,7 @@ static int64_t s_pos_days(s_pos_t pos)
 
 int zw_calendar_is_workday(const zw_calendar_t *self, zw_date_t date, bool *workday, zw_err_t *err)
 {
-    s_pos_t p;
+    s_pos_t p = {0};
     if (s_pos(self, date, &p, err))
         return -1;
     *workday = p.y->work[p.doy];
@@ -385,7 +385,7 @@ int zw_calendar_is_workday(const zw_calendar_t *self, zw_date_t date, bool *work
 int zw_calendar_add_workdays(const zw_calendar_t *self, zw_date_t from, int n, zw_date_t *out,
                              zw_err_t *err)
 {
-    s_pos_t p;
+    s_pos_t p = {0};
     if (s_pos(self, from, &p, err))
         return -1;
     if (n < 0)

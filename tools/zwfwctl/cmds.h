@@ -7,5 +7,7 @@
 int zw_cmd_calendar(int argc, char **argv);
 int zw_cmd_validate(int argc, char **argv);
 int zw_cmd_db(int argc, char **argv);
+int zw_cmd_call(int argc, char **argv);
+int zw_cmd_status(int argc, char **argv);
 
 #endif

@@ -15,6 +15,8 @@ static const s_command_t s_commands[] = {
     {"calendar", zw_cmd_calendar, "working-day arithmetic: due, workdays, is-workday"},
     {"validate", zw_cmd_validate, "check an ID number, credit code or division code"},
     {"db", zw_cmd_db, "database: migrate, status"},
+    {"call", zw_cmd_call, "send any request as JSON to a service, print the reply"},
+    {"status", zw_cmd_status, "which services are up, with their health"},
 };
 
 #define S_NCOMMANDS (sizeof s_commands / sizeof s_commands[0])

@@ -1,0 +1,36 @@
+/* The engine's state, shared by broker.c (the protocol) and
+ * broker_setup.c (creation, binding, stats). Not for use outside the
+ * broker engine. */
+#ifndef ZW_BROKER_INTERNAL_H
+#define ZW_BROKER_INTERNAL_H
+
+#include "broker.h"
+#include "registry.h"
+
+#include <stdint.h>
+#include <time.h>
+#include <zmq.h>
+
+struct zw_broker {
+    void *router;
+    zw_broker_opts_t opts;
+    zw_registry_t *reg;
+    zmq_msg_t *frames; /* receive array, reused for every message */
+    size_t frames_cap;
+    uint8_t *caller; /* packed zwfw.v1.Caller of the plain identity */
+    size_t caller_len;
+    int64_t now; /* CLOCK_MONOTONIC ms, refreshed per message */
+    zw_broker_totals_t totals;
+    int64_t drop_window;
+    unsigned drop_logged, drop_suppressed;
+};
+
+/* Heartbeats and expiry run on CLOCK_MONOTONIC, never the business clock. */
+static inline int64_t zw_broker_clock_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+#endif

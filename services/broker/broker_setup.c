@@ -1,0 +1,230 @@
+/* Creating, binding and inspecting the broker engine; the protocol itself
+ * is in broker.c. */
+#include "broker_internal.h"
+
+#include "mdp.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int s_port_ok(const char *port)
+{
+    if (strcmp(port, "*") == 0)
+        return 1;
+    if (!*port || strlen(port) > 5)
+        return 0;
+    for (const char *p = port; *p; p++)
+        if (*p < '0' || *p > '9')
+            return 0;
+    return atoi(port) <= 65535;
+}
+
+int zw_broker_endpoint_check(const char *endpoint, zw_err_t *err)
+{
+    if (!endpoint || !*endpoint)
+        return zw_err_setd(err, ZW_INVALID_ARGUMENT, "endpoint", "empty endpoint");
+    if (strncmp(endpoint, "ipc://", 6) == 0 || strncmp(endpoint, "inproc://", 9) == 0) {
+        const char *name = strchr(endpoint, ':') + 3;
+        if (!*name)
+            return zw_err_setd(err, ZW_INVALID_ARGUMENT, "endpoint",
+                               "%s: no name after the transport", endpoint);
+        return 0;
+    }
+    if (strncmp(endpoint, "tcp://", 6) != 0)
+        return zw_err_setd(err, ZW_INVALID_ARGUMENT, "endpoint",
+                           "%s: only tcp://, ipc:// and inproc:// endpoints are supported",
+                           endpoint);
+    const char *addr = endpoint + 6;
+    if (strchr(addr, ';'))
+        return zw_err_setd(err, ZW_INVALID_ARGUMENT, "endpoint",
+                           "%s: a source address has no meaning for bind", endpoint);
+    const char *colon = strrchr(addr, ':');
+    if (!colon || colon == addr)
+        return zw_err_setd(err, ZW_INVALID_ARGUMENT, "endpoint", "%s: expected tcp://HOST:PORT",
+                           endpoint);
+    if (!s_port_ok(colon + 1))
+        return zw_err_setd(err, ZW_INVALID_ARGUMENT, "endpoint",
+                           "%s: port must be a number 0-65535 or '*'", endpoint);
+    char host[64];
+    size_t hlen = (size_t) (colon - addr);
+    if (hlen >= sizeof host)
+        return zw_err_setd(err, ZW_PERMISSION_DENIED, "endpoint",
+                           "%s: plain mode (no keys configured) binds only 127.0.0.0/8 or [::1]",
+                           endpoint);
+    memcpy(host, addr, hlen);
+    host[hlen] = '\0';
+    if (strcmp(host, "*") == 0)
+        return zw_err_setd(err, ZW_PERMISSION_DENIED, "endpoint",
+                           "%s: '*' would listen on every interface; plain mode (no keys "
+                           "configured) binds only 127.0.0.0/8 or [::1]",
+                           endpoint);
+    if (host[0] == '[' && host[hlen - 1] == ']') {
+        host[hlen - 1] = '\0';
+        struct in6_addr a6;
+        if (inet_pton(AF_INET6, host + 1, &a6) == 1 && IN6_IS_ADDR_LOOPBACK(&a6))
+            return 0;
+    } else {
+        struct in_addr a4;
+        if (inet_pton(AF_INET, host, &a4) == 1 && (ntohl(a4.s_addr) >> 24) == 127)
+            return 0;
+    }
+    return zw_err_setd(err, ZW_PERMISSION_DENIED, "endpoint",
+                       "%s: plain mode (no keys configured) binds only a literal 127.0.0.0/8 "
+                       "address or [::1], not '%s'",
+                       endpoint, host);
+}
+
+/* --- life cycle --- */
+
+void zw_broker_opts_defaults(zw_broker_opts_t *opts)
+{
+    *opts = (zw_broker_opts_t){
+        .heartbeat_ms = ZW_MDP_HEARTBEAT_MS,
+        .liveness = ZW_MDP_LIVENESS,
+        .busy_timeout_ms = 0,
+        .request_wait_ms = 5000,
+        .max_queue = 10000,
+        .max_msg_size = 16 * 1024 * 1024,
+        .plain_identity = {"local", "operator", "500152", ""},
+    };
+}
+
+/* Every socket option in one place. HOOK(curve): with keys configured, set
+ * ZMQ_CURVE_SERVER, ZMQ_CURVE_SECRETKEY and ZMQ_ZAP_DOMAIN here, after the
+ * ZAP handler has bound inproc://zeromq.zap.01 in the same context and
+ * before any zw_broker_bind. */
+static void *s_socket_setup(void *ctx, const zw_broker_opts_t *opts, zw_err_t *err)
+{
+    void *router = zmq_socket(ctx, ZMQ_ROUTER);
+    if (!router) {
+        zw_err_set(err, ZW_INTERNAL, "zmq_socket: %s", zmq_strerror(errno));
+        return NULL;
+    }
+    int one = 1, zero = 0;
+    int64_t maxmsg = opts->max_msg_size;
+    /* MANDATORY: a send to a vanished peer fails (EHOSTUNREACH) instead of
+     * being dropped silently, so a dead worker is noticed at the next send.
+     * MAXMSGSIZE: a peer sending a larger frame is disconnected by libzmq
+     * before the frame is buffered. LINGER 0: closing never waits. */
+    if (zmq_setsockopt(router, ZMQ_ROUTER_MANDATORY, &one, sizeof one) != 0 ||
+        zmq_setsockopt(router, ZMQ_MAXMSGSIZE, &maxmsg, sizeof maxmsg) != 0 ||
+        zmq_setsockopt(router, ZMQ_LINGER, &zero, sizeof zero) != 0) {
+        zw_err_set(err, ZW_INTERNAL, "zmq_setsockopt: %s", zmq_strerror(errno));
+        zmq_close(router);
+        return NULL;
+    }
+    return router;
+}
+
+zw_broker_t *zw_broker_new(void *zmq_ctx, const zw_broker_opts_t *opts, zw_err_t *err)
+{
+    if (!zmq_ctx || !opts) {
+        zw_err_set(err, ZW_INVALID_ARGUMENT, "broker: no context or options");
+        return NULL;
+    }
+    if (opts->heartbeat_ms < 1 || opts->liveness < 1 || opts->busy_timeout_ms < 0 ||
+        opts->request_wait_ms < 0 || opts->max_msg_size < 1 ||
+        (int64_t) opts->heartbeat_ms * opts->liveness > 24LL * 3600 * 1000) {
+        zw_err_set(err, ZW_INVALID_ARGUMENT,
+                   "broker: heartbeat_ms and liveness must be >= 1 (and their product at "
+                   "most a day), busy_timeout_ms and request_wait_ms >= 0, max_msg_size >= 1");
+        return NULL;
+    }
+    zw_broker_t *self = calloc(1, sizeof *self);
+    if (!self) {
+        zw_err_set(err, ZW_RESOURCE_EXHAUSTED, "out of memory");
+        return NULL;
+    }
+    self->opts = *opts;
+    self->opts.plain_identity = (zw_identity_t){0}; /* not kept: packed below */
+    self->frames_cap = 16;
+    self->frames = calloc(self->frames_cap, sizeof *self->frames);
+    self->reg = zw_registry_new();
+    if (!self->frames || !self->reg) {
+        zw_err_set(err, ZW_RESOURCE_EXHAUSTED, "out of memory");
+        zw_broker_destroy(&self);
+        return NULL;
+    }
+    if (zw_envelope_caller_pack(&opts->plain_identity, &self->caller, &self->caller_len, err) !=
+        0) {
+        zw_broker_destroy(&self);
+        return NULL;
+    }
+    self->router = s_socket_setup(zmq_ctx, opts, err);
+    if (!self->router) {
+        zw_broker_destroy(&self);
+        return NULL;
+    }
+    self->now = self->drop_window = zw_broker_clock_ms();
+    return self;
+}
+
+void zw_broker_destroy(zw_broker_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    zw_broker_t *self = *self_p;
+    if (self->router)
+        zmq_close(self->router);
+    zw_registry_destroy(&self->reg);
+    free(self->frames);
+    free(self->caller);
+    free(self);
+    *self_p = NULL;
+}
+
+int zw_broker_bind(zw_broker_t *self, const char *endpoint, char *bound, size_t boundsz,
+                   zw_err_t *err)
+{
+    if (zw_broker_endpoint_check(endpoint, err) != 0)
+        return -1;
+    if (strncmp(endpoint, "tcp://[", 7) == 0) {
+        int one = 1;
+        zmq_setsockopt(self->router, ZMQ_IPV6, &one, sizeof one);
+    }
+    if (zmq_bind(self->router, endpoint) != 0)
+        return zw_err_setd(err, ZW_UNAVAILABLE, "endpoint", "cannot bind %s: %s", endpoint,
+                           zmq_strerror(errno));
+    if (bound && boundsz) {
+        size_t len = boundsz;
+        if (zmq_getsockopt(self->router, ZMQ_LAST_ENDPOINT, bound, &len) != 0)
+            snprintf(bound, boundsz, "%s", endpoint);
+        bound[boundsz - 1] = '\0';
+    }
+    return 0;
+}
+
+const char *zw_broker_mode(const zw_broker_t *self)
+{
+    (void) self;
+    return "plain";
+}
+
+void zw_broker_totals(const zw_broker_t *self, zw_broker_totals_t *out)
+{
+    *out = self->totals;
+    out->services = zw_bmap_size(self->reg->services);
+    out->workers = zw_bmap_size(self->reg->workers);
+    out->idle_workers = 0;
+    out->queued = 0;
+    size_t pos = 0;
+    const zw_registry_service_t *svc;
+    while ((svc = zw_bmap_next(self->reg->services, &pos)) != NULL) {
+        out->idle_workers += svc->nidle;
+        out->queued += svc->nqueued;
+    }
+}
+
+void zw_broker_services_each(const zw_broker_t *self, zw_broker_service_fn *fn, void *arg)
+{
+    size_t pos = 0;
+    const zw_registry_service_t *svc;
+    while ((svc = zw_bmap_next(self->reg->services, &pos)) != NULL) {
+        zw_broker_service_info_t info = {svc->name, svc->nworkers, svc->nidle, svc->nqueued};
+        fn(&info, arg);
+    }
+}

@@ -1,0 +1,403 @@
+/* zwfwctl call / status: any request to any service as JSON (through the
+ * protobuf descriptors, as grpcurl does), and the health of the stack. */
+#include "cmds.h"
+
+#include "log.h"
+#include "mdp.h"
+#include "mdp_client.h"
+#include "wire_json.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zmq.h>
+
+#define S_MAX_ENDPOINTS 16
+#define S_MAX_ARGS 64
+#define S_DEFAULT_ENDPOINT "tcp://127.0.0.1:5555"
+
+static const char *const s_services[] = {
+    "zwfw.catalog", "zwfw.intake",  "zwfw.clock",  "zwfw.workflow",
+    "zwfw.rating",  "zwfw.xregion", "zwfw.report",
+};
+
+typedef struct {
+    const char *endpoints[S_MAX_ENDPOINTS];
+    size_t n_endpoints;
+    char *env_copy; /* $ZWFW_ENDPOINT split in place */
+    int timeout_ms;
+    int retries;
+    bool raw;
+    const char *args[S_MAX_ARGS];
+    size_t n_args;
+} s_opts_t;
+
+static void s_call_usage(FILE *out)
+{
+    fprintf(out,
+            "usage: zwfwctl call [OPTIONS] SERVICE TYPE JSON|-\n"
+            "       zwfwctl call --raw [OPTIONS] SERVICE FRAME...\n"
+            "Sends a request of message type TYPE (e.g. zwfw.v1.HealthRequest) written\n"
+            "as JSON (- reads it from stdin) and prints the reply as JSON. --raw sends\n"
+            "each FRAME (text, or hex:HEX for bytes) as is and prints the reply frames.\n"
+            "options:\n"
+            "  --endpoint EP   broker (repeatable, for fail-over); default $ZWFW_ENDPOINT\n"
+            "                  (comma-separated), else " S_DEFAULT_ENDPOINT "\n"
+            "  --timeout MS    wait per try (default 5000)\n"
+            "  --retries N     resends after a timeout (default 2)\n"
+            "exit: 0 reply; 1 error reply or no reply (CODE: message on stderr); 2 usage,\n"
+            "      or JSON that does not convert to TYPE (INVALID_ARGUMENT naming the field)\n");
+}
+
+static void s_status_usage(FILE *out)
+{
+    fprintf(out, "usage: zwfwctl status [--endpoint EP]... [--timeout MS] [--retries N] "
+                 "[SERVICE]...\n"
+                 "Asks the broker which zwfw services have workers and prints each one's\n"
+                 "health. Exit 0 if the broker answered, 1 if it did not.\n");
+}
+
+static int s_int(const char *name, const char *value, int min, int *out)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(value, &end, 10);
+    if (errno || end == value || *end || v < min || v > 86400000) {
+        fprintf(stderr, "zwfwctl: %s: expected an integer >= %d, got '%s'\n", name, min, value);
+        return -1;
+    }
+    *out = (int) v;
+    return 0;
+}
+
+/* 0 ok, 1 --help shown, 2 usage error. */
+static int s_parse(int argc, char **argv, s_opts_t *o, void (*usage)(FILE *))
+{
+    o->timeout_ms = ZW_CLIENT_TIMEOUT_MS;
+    o->retries = ZW_CLIENT_RETRIES;
+    bool options = true;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (options && strcmp(a, "--") == 0) {
+            options = false;
+        } else if (options && (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0)) {
+            usage(stdout);
+            return 1;
+        } else if (options && strcmp(a, "--raw") == 0) {
+            o->raw = true;
+        } else if (options && strncmp(a, "--", 2) == 0) {
+            if (i + 1 >= argc) {
+                fprintf(stderr, "zwfwctl: %s needs a value\n", a);
+                return 2;
+            }
+            const char *v = argv[++i];
+            if (strcmp(a, "--endpoint") == 0) {
+                if (o->n_endpoints == S_MAX_ENDPOINTS) {
+                    fprintf(stderr, "zwfwctl: at most %d endpoints\n", S_MAX_ENDPOINTS);
+                    return 2;
+                }
+                o->endpoints[o->n_endpoints++] = v;
+            } else if (strcmp(a, "--timeout") == 0) {
+                if (s_int(a, v, 1, &o->timeout_ms) != 0)
+                    return 2;
+            } else if (strcmp(a, "--retries") == 0) {
+                if (s_int(a, v, 0, &o->retries) != 0)
+                    return 2;
+            } else {
+                fprintf(stderr, "zwfwctl: unknown option '%s'\n", a);
+                usage(stderr);
+                return 2;
+            }
+        } else {
+            if (o->n_args == S_MAX_ARGS) {
+                fprintf(stderr, "zwfwctl: too many arguments\n");
+                return 2;
+            }
+            o->args[o->n_args++] = a;
+        }
+    }
+    if (o->n_endpoints == 0) {
+        const char *env = getenv("ZWFW_ENDPOINT");
+        if (env && *env && (o->env_copy = strdup(env))) {
+            char *save = NULL;
+            for (char *tok = strtok_r(o->env_copy, ", \t", &save);
+                 tok && o->n_endpoints < S_MAX_ENDPOINTS; tok = strtok_r(NULL, ", \t", &save))
+                o->endpoints[o->n_endpoints++] = tok;
+        }
+        if (o->n_endpoints == 0)
+            o->endpoints[o->n_endpoints++] = S_DEFAULT_ENDPOINT;
+    }
+    return 0;
+}
+
+/* The client, or NULL (message printed). */
+static zw_client_t *s_client(void *ctx, const s_opts_t *o)
+{
+    zw_err_t err;
+    zw_client_t *client = zw_client_new(ctx, o->endpoints, o->n_endpoints, &err);
+    if (!client) {
+        fprintf(stderr, "%s: %s\n", zw_code_name(err.code), err.message);
+        return NULL;
+    }
+    zw_client_set_timeout(client, o->timeout_ms);
+    zw_client_set_retries(client, o->retries);
+    return client;
+}
+
+static void s_print_error(const zw_client_reply_t *r)
+{
+    fprintf(stderr, "%s: %s\n", zw_code_name(r->err.code), r->err.message);
+    if (r->error)
+        for (size_t i = 0; i < r->error->n_details; i++)
+            fprintf(stderr, "  %s: %s\n", r->error->details[i]->key, r->error->details[i]->value);
+}
+
+/* The JSON text: the argument, or all of stdin for "-". malloc'd. */
+static char *s_read_json(const char *arg, size_t *len)
+{
+    if (strcmp(arg, "-") != 0) {
+        *len = strlen(arg);
+        return strdup(arg);
+    }
+    size_t cap = 4096, n = 0;
+    char *buf = malloc(cap);
+    while (buf) {
+        if (n == cap) {
+            char *bigger = realloc(buf, cap * 2);
+            if (!bigger) {
+                free(buf);
+                return NULL;
+            }
+            buf = bigger;
+            cap *= 2;
+        }
+        size_t got = fread(buf + n, 1, cap - n, stdin);
+        n += got;
+        if (got == 0)
+            break;
+    }
+    *len = n;
+    return buf;
+}
+
+static int s_call_message(zw_client_t *client, const s_opts_t *o)
+{
+    const char *service = o->args[0], *type = o->args[1];
+    size_t len = 0;
+    char *json = s_read_json(o->args[2], &len);
+    if (!json) {
+        fprintf(stderr, "zwfwctl call: cannot read the JSON\n");
+        return 2;
+    }
+    zw_err_t err;
+    ProtobufCMessage *req = zw_wire_from_json_named(type, json, len, &err);
+    free(json);
+    if (!req) {
+        fprintf(stderr, "%s: %s\n", zw_code_name(err.code), err.message);
+        return 2;
+    }
+    char id[ZW_CLIENT_ID_LEN];
+    int rc = zw_client_send_msg(client, service, req, id, &err);
+    protobuf_c_message_free_unpacked(req, NULL);
+    if (rc != 0) {
+        fprintf(stderr, "%s: %s\n", zw_code_name(err.code), err.message);
+        return err.code == ZW_INVALID_ARGUMENT ? 2 : 1;
+    }
+    zw_client_reply_t *r = zw_client_wait(client, id, &err);
+    if (!r) {
+        fprintf(stderr, "%s: %s\n", zw_code_name(err.code), err.message);
+        return 1;
+    }
+    if (r->err.code != ZW_OK) {
+        s_print_error(r);
+        zw_client_reply_destroy(&r);
+        return 1;
+    }
+    rc = 1;
+    const ProtobufCMessageDescriptor *desc = zw_wire_find_type(r->type);
+    ProtobufCMessage *reply = desc ? protobuf_c_message_unpack(desc, NULL, r->len, r->data) : NULL;
+    char *text = reply ? zw_wire_to_json(reply, ZW_WIRE_PRETTY, &err) : NULL;
+    if (!desc)
+        fprintf(stderr, "INTERNAL: %s replied with unknown type %s\n", service, r->type);
+    else if (!reply)
+        fprintf(stderr, "INTERNAL: %s replied with an undecodable %s\n", service, r->type);
+    else if (!text)
+        fprintf(stderr, "%s: %s\n", zw_code_name(err.code), err.message);
+    else {
+        printf("%s\n", text);
+        rc = 0;
+    }
+    free(text);
+    if (reply)
+        protobuf_c_message_free_unpacked(reply, NULL);
+    zw_client_reply_destroy(&r);
+    return rc;
+}
+
+static int s_hex_value(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+/* "hex:..." as bytes, anything else as its text. */
+static int s_append_arg(zw_frames_t *body, const char *arg)
+{
+    if (strncmp(arg, "hex:", 4) != 0)
+        return zw_frames_append_str(body, arg);
+    const char *hex = arg + 4;
+    size_t n = strlen(hex);
+    if (n % 2)
+        return -1;
+    unsigned char *buf = malloc(n / 2 + 1);
+    if (!buf)
+        return -1;
+    for (size_t i = 0; i < n / 2; i++) {
+        int hi = s_hex_value(hex[2 * i]), lo = s_hex_value(hex[2 * i + 1]);
+        if (hi < 0 || lo < 0) {
+            free(buf);
+            return -1;
+        }
+        buf[i] = (unsigned char) (hi * 16 + lo);
+    }
+    int rc = zw_frames_append(body, buf, n / 2);
+    free(buf);
+    return rc;
+}
+
+static void s_print_frame(const unsigned char *data, size_t n)
+{
+    bool text = true;
+    for (size_t i = 0; i < n && text; i++)
+        text = data[i] >= 0x20 && data[i] != 0x7f;
+    if (text) {
+        fwrite(data, 1, n, stdout);
+    } else {
+        fputs("hex:", stdout);
+        for (size_t i = 0; i < n; i++)
+            printf("%02x", data[i]);
+    }
+    putchar('\n');
+}
+
+static int s_call_raw(zw_client_t *client, const s_opts_t *o)
+{
+    zw_frames_t *body = zw_frames_new();
+    for (size_t i = 1; body && i < o->n_args; i++) {
+        if (s_append_arg(body, o->args[i]) != 0) {
+            fprintf(stderr, "INVALID_ARGUMENT: frame %zu: bad hex\n", i);
+            zw_frames_destroy(&body);
+            return 2;
+        }
+    }
+    zw_frames_t *reply = NULL;
+    zw_err_t err;
+    int rc = body ? zw_client_call_raw(client, o->args[0], body, &reply, &err) : -1;
+    zw_frames_destroy(&body);
+    if (rc != 0) {
+        fprintf(stderr, "%s: %s\n", zw_code_name(err.code), err.message);
+        return 1;
+    }
+    for (size_t i = 0; i < zw_frames_count(reply); i++)
+        s_print_frame(zw_frames_data(reply, i), zw_frames_size(reply, i));
+    zw_frames_destroy(&reply);
+    return 0;
+}
+
+int zw_cmd_call(int argc, char **argv)
+{
+    s_opts_t o = {0};
+    int rc = s_parse(argc, argv, &o, s_call_usage);
+    if (rc == 0 && (o.raw ? o.n_args < 2 : o.n_args != 3)) {
+        s_call_usage(stderr);
+        rc = 2;
+    }
+    if (rc != 0) {
+        free(o.env_copy);
+        return rc == 1 ? 0 : rc;
+    }
+    zw_log_init("zwfwctl", ZW_LOG_WARN);
+    void *ctx = zmq_ctx_new();
+    zw_client_t *client = ctx ? s_client(ctx, &o) : NULL;
+    if (!client)
+        rc = 1;
+    else
+        rc = o.raw ? s_call_raw(client, &o) : s_call_message(client, &o);
+    zw_client_destroy(&client);
+    if (ctx)
+        zmq_ctx_term(ctx);
+    free(o.env_copy);
+    return rc;
+}
+
+/* One status line for a service the broker has workers for. */
+static void s_status_line(zw_client_t *client, const char *service)
+{
+    Zwfw__V1__HealthRequest req = ZWFW__V1__HEALTH_REQUEST__INIT;
+    ProtobufCMessage *reply = NULL;
+    zw_err_t err;
+    if (zw_client_call_as(client, service, &req.base, &zwfw__v1__health_reply__descriptor, &reply,
+                          &err) != 0) {
+        printf("%-14s up    health: %s: %s\n", service, zw_code_name(err.code), err.message);
+        return;
+    }
+    const Zwfw__V1__HealthReply *h = (const Zwfw__V1__HealthReply *) reply;
+    char lag[32];
+    if (h->has_events)
+        snprintf(lag, sizeof lag, "%lld", (long long) h->event_lag);
+    else
+        snprintf(lag, sizeof lag, "none");
+    printf("%-14s up    version %s  uptime %llds  db %s  event lag %s  instance %s\n", service,
+           h->version, (long long) h->uptime_seconds,
+           h->database_reachable ? "reachable" : "unreachable", lag, h->instance);
+    protobuf_c_message_free_unpacked(reply, NULL);
+}
+
+int zw_cmd_status(int argc, char **argv)
+{
+    s_opts_t o = {0};
+    int rc = s_parse(argc, argv, &o, s_status_usage);
+    if (rc == 0 && o.raw) {
+        s_status_usage(stderr);
+        rc = 2;
+    }
+    if (rc != 0) {
+        free(o.env_copy);
+        return rc == 1 ? 0 : rc;
+    }
+    zw_log_init("zwfwctl", ZW_LOG_WARN);
+    void *ctx = zmq_ctx_new();
+    zw_client_t *client = ctx ? s_client(ctx, &o) : NULL;
+    rc = client ? 0 : 1;
+    size_t n_default = sizeof s_services / sizeof s_services[0];
+    for (size_t i = 0; client && rc == 0 && i < n_default + o.n_args; i++) {
+        const char *service = i < n_default ? s_services[i] : o.args[i - n_default];
+        bool exists = false;
+        zw_err_t err;
+        if (zw_client_service_exists(client, service, &exists, &err) != 0) {
+            if (err.code == ZW_DEADLINE_EXCEEDED) {
+                fprintf(stderr, "%s: broker did not answer (%s)\n", zw_code_name(err.code),
+                        err.message);
+                rc = 1;
+            } else {
+                printf("%-14s ?     %s: %s\n", service, zw_code_name(err.code), err.message);
+            }
+        } else if (!exists) {
+            printf("%-14s down  no worker registered\n", service);
+        } else {
+            s_status_line(client, service);
+        }
+        fflush(stdout);
+    }
+    zw_client_destroy(&client);
+    if (ctx)
+        zmq_ctx_term(ctx);
+    free(o.env_copy);
+    return rc;
+}
