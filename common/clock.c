@@ -1,5 +1,7 @@
 #include "clock.h"
 
+#include "date.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -112,30 +114,6 @@ int zw_clock_set(zw_clock_t *self, int64_t to_us, int64_t *now_us, zw_err_t *err
     return 0;
 }
 
-/* Days from 1970-01-01 to y-m-d in the proleptic Gregorian calendar. */
-static int64_t s_days_from_civil(int64_t y, int m, int d)
-{
-    y -= m <= 2;
-    int64_t era = (y >= 0 ? y : y - 399) / 400;
-    int64_t yoe = y - era * 400;
-    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
-
-static void s_civil_from_days(int64_t z, int *y, int *m, int *d)
-{
-    z += 719468;
-    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-    int64_t doe = z - era * 146097;
-    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    int64_t mp = (5 * doy + 2) / 153;
-    *d = (int) (doy - (153 * mp + 2) / 5 + 1);
-    *m = (int) (mp < 10 ? mp + 3 : mp - 9);
-    *y = (int) (yoe + era * 400 + (*m <= 2));
-}
-
 static int64_t s_floor_div(int64_t a, int64_t b)
 {
     int64_t q = a / b;
@@ -149,7 +127,10 @@ char *zw_time_format(int64_t us, char *out, size_t outsz)
     int64_t days = s_floor_div(local, 86400);
     int64_t secs = local - days * 86400;
     int y, m, d;
-    s_civil_from_days(days, &y, &m, &d);
+    zw_date_t civil = zw_date_from_days(days);
+    y = civil.year;
+    m = civil.month;
+    d = civil.day;
     if (frac)
         snprintf(out, outsz, "%04d-%02d-%02dT%02d:%02d:%02d.%06lld+08:00", y, m, d,
                  (int) (secs / 3600), (int) (secs / 60 % 60), (int) (secs % 60), (long long) frac);
@@ -219,7 +200,7 @@ int zw_time_parse(const char *text, int64_t *us, zw_err_t *err)
     if (mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] || (mo == 2 && d == 29 && !leap) ||
         h > 23 || mi > 59 || s > 60)
         goto bad;
-    int64_t secs = s_days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + s - offset;
+    int64_t secs = zw_date_to_days((zw_date_t){y, mo, d}) * 86400 + h * 3600 + mi * 60 + s - offset;
     *us = secs * ZW_US_PER_SEC + frac_us;
     return 0;
 bad:

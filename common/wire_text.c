@@ -1,5 +1,7 @@
 #include "wire_text.h"
 
+#include "date.h"
+
 #include <stdio.h>
 #include <string.h>
 
@@ -146,29 +148,6 @@ bool zw_wire_text_date_valid(int y, int m, int d)
 
 /* Days since 1970-01-01 of a proleptic Gregorian date, and back
  * (H. Hinnant's algorithms; no timegm, no time zone database). */
-static int64_t s_days_from_civil(int64_t y, int m, int d)
-{
-    y -= m <= 2;
-    int64_t era = (y >= 0 ? y : y - 399) / 400;
-    int64_t yoe = y - era * 400;
-    int64_t doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
-    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
-
-static void s_civil_from_days(int64_t z, int *y, int *m, int *d)
-{
-    z += 719468;
-    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-    int64_t doe = z - era * 146097;
-    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    int64_t mp = (5 * doy + 2) / 153;
-    *d = (int) (doy - (153 * mp + 2) / 5 + 1);
-    *m = (int) (mp < 10 ? mp + 3 : mp - 9);
-    *y = (int) (yoe + era * 400 + (*m <= 2));
-}
-
 int zw_wire_text_format_date(int y, int m, int d, char *out)
 {
     if (!zw_wire_text_date_valid(y, m, d))
@@ -214,7 +193,10 @@ int zw_wire_text_format_time(int64_t seconds, int32_t nanos, char *out)
     if (rem < 0)
         rem += 86400, days--;
     int y, m, d;
-    s_civil_from_days(days, &y, &m, &d);
+    zw_date_t civil = zw_date_from_days(days);
+    y = civil.year;
+    m = civil.month;
+    d = civil.day;
     int n = snprintf(out, ZW_WIRE_TEXT_TIME_LEN, "%04d-%02d-%02dT%02d:%02d:%02d", y, m, d,
                      (int) (rem / 3600), (int) (rem / 60 % 60), (int) (rem % 60));
     if (nanos == 0)
@@ -263,7 +245,7 @@ int zw_wire_text_parse_time(const char *s, int64_t *seconds, int32_t *nanos)
     }
     if (*p != '\0')
         return -1;
-    int64_t t = s_days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + se - offset;
+    int64_t t = zw_date_to_days((zw_date_t){y, mo, d}) * 86400 + h * 3600 + mi * 60 + se - offset;
     if (t < ZW_WIRE_TEXT_TIME_MIN || t > ZW_WIRE_TEXT_TIME_MAX)
         return -1;
     *seconds = t;
