@@ -1,0 +1,84 @@
+/* zw_relay: moves committed outbox rows of a daemon's streams into the
+ * stream log, numbering them, then rings the doorbell (PUB).
+ *
+ * Every replica of a producing daemon runs one. Each batch is ONE
+ * transaction that takes pg_try_advisory_xact_lock(ZW_EVENTS_LOCK_RELAY,
+ * hashtext(stream)) and, in one statement, deletes up to `batch` outbox
+ * rows of the stream in id order, numbers them from the stream_head
+ * counter row (updated in the same statement) and inserts them into
+ * events.log. A transaction-scoped lock dies with its transaction, also
+ * when the connection drops, so a dead relay never blocks the others and a
+ * half-done batch is rolled back whole. When the lock is taken, another
+ * replica is relaying that stream and this one does nothing.
+ *
+ * Only after COMMIT does it publish the moved events on the PUB socket
+ * (frames in events.h). A failed or uncertain commit publishes nothing:
+ * consumers read the log anyway. The PUB socket never blocks; a slow
+ * subscriber loses messages, notices the gap and reads the log.
+ *
+ * Used from one thread (the daemon's poll loop). */
+#ifndef ZW_RELAY_H
+#define ZW_RELAY_H
+
+#include "db.h"
+#include "error.h"
+#include "events.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct zw_relay zw_relay_t;
+
+typedef struct {
+    /* Daemon name written into each event, e.g. "zwfw-intake". Required. */
+    const char *producer;
+    /* The streams this daemon produces (at least one). Copied. */
+    const char *const *streams;
+    size_t n_streams;
+    /* Where to publish. Either a PUB socket the caller created, configured
+     * (CURVE...) and bound, borrowed and never closed by the relay; or a
+     * context and endpoint, and the relay creates, binds and owns its PUB
+     * socket; or neither, and nothing is published (consumers then learn of
+     * events from the log alone, on their quiet timer). */
+    void *pub;
+    void *zmq_ctx;
+    const char *pub_endpoint;
+    /* Outbox rows per transaction; 0 means 500. */
+    int batch;
+    /* A batch transaction idle longer than this is ended by the server
+     * (idle_in_transaction_session_timeout), so a stuck relay frees the
+     * lock; 0 means 30000. */
+    int idle_timeout_ms;
+    /* Fault tests only: called inside the batch transaction, after the rows
+     * were moved and before COMMIT, with the number of rows moved. */
+    void (*in_batch)(void *arg, const char *stream, size_t rows);
+    void *in_batch_arg;
+} zw_relay_config_t;
+
+/* Borrows db (used only by this relay's thread; it must outlive the
+ * relay). Registers its prepared statements; does not need the database
+ * to be up. NULL with *err on a bad config (INVALID_ARGUMENT: no producer,
+ * no stream, a bad stream name, batch < 0) or when binding the PUB
+ * endpoint fails (UNAVAILABLE, naming it). */
+zw_relay_t *zw_relay_new(zw_db_t *db, const zw_relay_config_t *cfg, zw_err_t *err);
+
+/* Closes the relay's own PUB socket (not a borrowed one). */
+void zw_relay_destroy(zw_relay_t **self_p);
+
+/* One batch per stream: moves and publishes what it can. *moved (may be
+ * NULL) receives how many events this call moved into the log over all
+ * streams; when it is > 0, more may be waiting: call again soon. Streams
+ * another replica holds are skipped (moved 0, no error). A failure on one
+ * stream (e.g. the database went away; reconnecting is zw_db's job) is
+ * reported after the other streams were tried; nothing is lost, the rows
+ * stay in the outbox for the next call. */
+int zw_relay_run_once(zw_relay_t *self, size_t *moved, zw_err_t *err);
+
+/* The PUB socket in use (borrowed or own), NULL without one. */
+void *zw_relay_socket(zw_relay_t *self);
+
+/* Totals since creation: events moved into the log, messages published. */
+uint64_t zw_relay_moved_total(const zw_relay_t *self);
+uint64_t zw_relay_published_total(const zw_relay_t *self);
+
+#endif
