@@ -45,6 +45,8 @@ struct zw_client {
     int retries;
     int (*hook)(void *socket, void *arg);
     void *hook_arg;
+    zw_auth_client_t curve;
+    bool has_curve;
     char id_prefix[24];
     uint64_t counter;
     s_pending_t *head, *tail;
@@ -86,7 +88,8 @@ static void *s_socket(zw_client_t *self, const char *endpoint)
      * would only turn sends into silent timeouts. */
     zmq_setsockopt(s, ZMQ_SNDHWM, &zero, sizeof zero);
     zmq_setsockopt(s, ZMQ_RCVHWM, &zero, sizeof zero);
-    if ((self->hook && self->hook(s, self->hook_arg) != 0) || zmq_connect(s, endpoint) != 0) {
+    if ((self->has_curve && zw_auth_client_apply(&self->curve, s, NULL) != 0) ||
+        (self->hook && self->hook(s, self->hook_arg) != 0) || zmq_connect(s, endpoint) != 0) {
         zw_logkv(ZW_LOG_WARN, "client cannot connect", "endpoint", endpoint, "error",
                  zmq_strerror(errno), NULL);
         zmq_close(s);
@@ -206,6 +209,7 @@ void zw_client_destroy(zw_client_t **self_p)
     for (size_t i = 0; self->endpoints && i < self->n_endpoints; i++)
         free(self->endpoints[i]);
     free(self->endpoints);
+    explicit_bzero(&self->curve, sizeof self->curve);
     free(self);
     *self_p = NULL;
 }
@@ -230,10 +234,37 @@ int zw_client_retries(const zw_client_t *self)
     return self->retries;
 }
 
+/* A new socket to the current endpoint, for settings that apply before
+ * connect; requests in flight are sent again on it. */
+static void s_reopen(zw_client_t *self)
+{
+    if (self->socket)
+        zmq_close(self->socket);
+    self->socket = s_socket(self, self->endpoints[self->current]);
+    for (s_pending_t *p = self->head; p; p = p->next)
+        s_transmit(self, p);
+}
+
 void zw_client_set_socket_hook(zw_client_t *self, int (*hook)(void *socket, void *arg), void *arg)
 {
     self->hook = hook;
     self->hook_arg = arg;
+    s_reopen(self);
+}
+
+int zw_client_set_curve(zw_client_t *self, const zw_auth_client_t *curve, zw_err_t *err)
+{
+    if (curve && (!zw_auth_z85_ok(curve->server_key) || !zw_auth_z85_ok(curve->keys.public_key) ||
+                  !zw_auth_z85_ok(curve->keys.secret_key)))
+        return zw_err_setd(err, ZW_INVALID_ARGUMENT, "curve",
+                           "client: CURVE needs the broker's public key and the client's key "
+                           "pair, each 40 Z85 characters");
+    memset(&self->curve, 0, sizeof self->curve);
+    self->has_curve = curve != NULL;
+    if (curve)
+        self->curve = *curve;
+    s_reopen(self);
+    return 0;
 }
 
 const char *zw_client_endpoint(const zw_client_t *self)

@@ -24,6 +24,7 @@
 #ifndef ZW_MDP_CLIENT_H
 #define ZW_MDP_CLIENT_H
 
+#include "auth_keys.h"
 #include "error.h"
 #include "mdp_frames.h"
 #include "zwfw/v1/common.pb-c.h"
@@ -78,9 +79,19 @@ void zw_client_set_retries(zw_client_t *self, int retries);
 int zw_client_timeout(const zw_client_t *self);
 int zw_client_retries(const zw_client_t *self);
 
-/* Called on each new socket before it connects (e.g. to set CURVE keys);
- * -1 leaves that socket unconnected (its requests time out). */
+/* Called on each new socket before it connects (after the CURVE keys);
+ * -1 leaves that socket unconnected (its requests time out). The current
+ * socket is replaced at once by one the hook has seen (requests in flight
+ * are sent again on it), so call this right after zw_client_new. */
 void zw_client_set_socket_hook(zw_client_t *self, int (*hook)(void *socket, void *arg), void *arg);
+
+/* CURVE (auth_keys.h): every socket from now on, the current one included
+ * (replaced as by zw_client_set_socket_hook), is a CURVE client with the
+ * client's key pair and the broker's public key in *curve (copied); NULL
+ * goes back to plain. INVALID_ARGUMENT if a key is not 40 Z85 characters.
+ * A broker that does not admit the key never answers: requests end in
+ * DEADLINE_EXCEEDED like any unanswered request. */
+int zw_client_set_curve(zw_client_t *self, const zw_auth_client_t *curve, zw_err_t *err);
 
 /* The endpoint the current socket is connected to. Static while the
  * client lives. */

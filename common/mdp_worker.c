@@ -37,7 +37,8 @@ typedef struct {
 
 struct zw_worker {
     void *zmq_ctx;
-    zw_worker_config_t cfg; /* service and endpoints point at our copies */
+    zw_worker_config_t cfg; /* service, endpoints and curve point at our copies */
+    zw_auth_client_t curve;
     char *service;
     char **endpoints;
     bool zwfw_mode;
@@ -93,7 +94,8 @@ static void s_conn_open(s_thread_t *t, s_conn_t *c, int64_t now)
     }
     int linger = ZW_WORKER_LINGER_MS;
     zmq_setsockopt(c->socket, ZMQ_LINGER, &linger, sizeof linger);
-    if ((w->cfg.socket_hook && w->cfg.socket_hook(c->socket, w->cfg.arg) != 0) ||
+    if ((w->cfg.curve && zw_auth_client_apply(w->cfg.curve, c->socket, NULL) != 0) ||
+        (w->cfg.socket_hook && w->cfg.socket_hook(c->socket, w->cfg.arg) != 0) ||
         zmq_connect(c->socket, c->endpoint) != 0) {
         zw_logkv(ZW_LOG_ERROR, "worker cannot connect", "endpoint", c->endpoint, "error",
                  zmq_strerror(errno), NULL);
@@ -389,6 +391,14 @@ zw_worker_t *zw_worker_new(void *zmq_ctx, const zw_worker_config_t *cfg, zw_err_
                     cfg->service, zwfw_mode ? "zwfw" : "raw");
         return NULL;
     }
+    if (cfg->curve &&
+        (!zw_auth_z85_ok(cfg->curve->server_key) || !zw_auth_z85_ok(cfg->curve->keys.public_key) ||
+         !zw_auth_z85_ok(cfg->curve->keys.secret_key))) {
+        zw_err_setd(err, ZW_INVALID_ARGUMENT, "curve",
+                    "worker: CURVE needs the broker's public key and the worker's key pair, "
+                    "each 40 Z85 characters");
+        return NULL;
+    }
     zw_worker_t *self = calloc(1, sizeof *self);
     if (!self) {
         zw_err_set(err, ZW_RESOURCE_EXHAUSTED, "out of memory");
@@ -396,6 +406,10 @@ zw_worker_t *zw_worker_new(void *zmq_ctx, const zw_worker_config_t *cfg, zw_err_
     }
     self->zmq_ctx = zmq_ctx;
     self->cfg = *cfg;
+    if (cfg->curve) {
+        self->curve = *cfg->curve;
+        self->cfg.curve = &self->curve;
+    }
     self->zwfw_mode = zwfw_mode;
     self->service = strdup(cfg->service);
     self->endpoints = calloc(cfg->n_endpoints, sizeof(char *));
@@ -544,6 +558,7 @@ void zw_worker_destroy(zw_worker_t **self_p)
             free(self->endpoints[i]);
     free(self->endpoints);
     free(self->service);
+    explicit_bzero(&self->curve, sizeof self->curve);
     free(self);
     *self_p = NULL;
 }

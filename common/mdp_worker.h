@@ -29,12 +29,18 @@
  * Any other service (raw mode, plain RFC 7): `raw_handler` gets the body
  * frames as they came and returns the reply body frames.
  *
+ * With cfg.curve every socket is a CURVE client of the broker (the broker
+ * must have the worker's public key in its registry). A refused key gets
+ * no answer at all, so the worker sees it as a dead broker: it logs
+ * "broker silent; reconnecting" and reconnects with back-off.
+ *
  * All sockets live in the caller's ZeroMQ context; each is used only by the
  * thread that made it. Linger is short (ZW_WORKER_LINGER_MS) so a stopping
  * daemon never hangs on a dead broker. */
 #ifndef ZW_MDP_WORKER_H
 #define ZW_MDP_WORKER_H
 
+#include "auth_keys.h"
 #include "error.h"
 #include "health.h"
 #include "mdp_frames.h"
@@ -86,9 +92,14 @@ typedef struct {
     void (*ctx_destroy)(void *ctx, void *arg);
     void *arg;
     zw_health_probe_t health; /* probes for HealthRequest; may be all NULL */
-    /* Called on each new socket before it connects (e.g. to set CURVE
-     * keys); -1 makes that connection attempt fail and back off. */
+    /* Called on each new socket before it connects (after the CURVE keys
+     * below are set); -1 makes that connection attempt fail and back off. */
     int (*socket_hook)(void *socket, void *arg);
+    /* CURVE (auth_keys.h): the worker's key pair and the broker's public
+     * key, set on every socket before it connects; copied by
+     * zw_worker_new, which checks that all three keys are Z85. NULL:
+     * plain. The broker takes zwfw.* READYs only from `system` keys. */
+    const zw_auth_client_t *curve;
 } zw_worker_config_t;
 
 /* Checks and copies cfg (strings and the endpoint list are copied; the

@@ -4,6 +4,7 @@
 
 #include "log.h"
 #include "mdp.h"
+#include "zwfw/v1/common.pb-c.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -198,47 +199,72 @@ static void s_worker_lost(zw_broker_t *self, s_worker_t *w)
     s_worker_delete(self, w, false);
 }
 
-/* HOOK(curve): the identity of the peer that sent `frame` (a frame the
- * peer sent, not the routing id the ROUTER made up: only those carry ZAP
- * metadata), as a packed zwfw.v1.Caller. Plain mode: every caller is the
- * one configured identity. With CURVE: look up zmq_msg_gets(frame,
- * "User-Id") in the key registry and return that key's packed Caller. */
-static const uint8_t *s_caller_of(zw_broker_t *self, zmq_msg_t *frame, size_t *len)
+/* Who sent `frame` (a frame the peer sent, not the routing id the ROUTER
+ * made up: only those carry ZAP metadata), as a packed zwfw.v1.Caller.
+ * Plain mode: every caller is the one configured identity. CURVE: the
+ * entry of the frame's ZAP User-Id in the current registry; false when the
+ * key is no longer registered (removed by a reload since it connected). */
+static bool s_caller_of(zw_broker_t *self, zmq_msg_t *frame, const uint8_t **caller, size_t *len)
 {
-    (void) frame;
-    *len = self->caller_len;
-    return self->caller;
-}
-
-/* HOOK(curve): whether the peer that sent `frame` (the READY's service
- * frame, which carries the ZAP metadata) may register as a worker of
- * `name`. DESIGN.md: READY for zwfw.* only from `system` keys. Plain mode
- * has no key to check, so every READY is accepted. */
-static bool s_may_serve(zw_broker_t *self, zmq_msg_t *frame, const void *name, size_t len)
-{
-    (void) self;
-    (void) frame;
-    (void) name;
-    (void) len;
+    if (!self->curve) {
+        *caller = self->caller;
+        *len = self->caller_len;
+        return true;
+    }
+    const zw_auth_entry_t *peer = zw_auth_peer(self->auth, frame);
+    if (!peer)
+        return false;
+    *caller = peer->caller;
+    *len = peer->caller_len;
     return true;
 }
 
+/* Why the peer that sent `frame` (the READY's service frame, which
+ * carries the ZAP metadata) may not register as a worker of `name`, or
+ * NULL if it may. DESIGN.md: READY for zwfw.* only from `system` keys.
+ * Plain mode has no key to check, so every READY is accepted. */
+static const char *s_may_not_serve(zw_broker_t *self, zmq_msg_t *frame, const char *name,
+                                   size_t len, char *why, size_t whysz)
+{
+    if (!self->curve || !s_has_prefix(name, len, ZW_ZWFW_PREFIX))
+        return NULL;
+    const zw_auth_entry_t *peer = zw_auth_peer(self->auth, frame);
+    if (peer && peer->role == ZWFW__V1__ROLE__ROLE_SYSTEM)
+        return NULL;
+    char svc[ZW_REGISTRY_MAX_NAME + 1];
+    s_printable(name, len, svc, sizeof svc);
+    snprintf(why, whysz, "key %s (role %s) may not serve %s: zwfw.* services need a system key",
+             peer ? peer->name : "(unregistered)", peer ? peer->role_name : "none", svc);
+    return why;
+}
+
 /* Hands a request to w: [w][empty]["MDPW01"][REQUEST][client][empty]
- * [body...], plus the Caller frame for zwfw.* services. On success the
- * frames are moved out (left empty); on failure w is deleted and the frames
- * are untouched, so the caller can try another worker or queue them. */
+ * [body...], plus the Caller frame for zwfw.* services. Returns 0 when
+ * sent: the frames are moved out (left empty). -1 when w is gone: w is
+ * deleted and the frames are untouched, so the caller can try another
+ * worker or queue them. -2 when the request's sender is no longer
+ * registered (CURVE): nothing was sent and w is still the caller's; the
+ * caller drops the request. */
 static int s_send_request(zw_broker_t *self, s_worker_t *w, zmq_msg_t *client, zmq_msg_t *body,
                           size_t nbody)
 {
+    bool zwfw = w->service->zwfw;
+    size_t caller_len = 0;
+    const uint8_t *caller = NULL;
+    if (self->curve || zwfw) {
+        if (!s_caller_of(self, &body[0], &caller, &caller_len)) {
+            self->totals.unregistered++;
+            s_log_drop(self, client, w->service->name, w->service->namelen,
+                       "the sender's key is no longer registered");
+            return -2;
+        }
+    }
     if (s_send_worker_command(self, w->id, w->idlen, &s_cmd_request, true) < 0) {
         s_worker_lost(self, w);
         return -1;
     }
     zw_registry_worker_busy(self->reg, w, zmq_msg_data(client), zmq_msg_size(client), self->now);
     zw_registry_worker_sent(self->reg, w, self->now);
-    bool zwfw = w->service->zwfw;
-    size_t caller_len = 0;
-    const uint8_t *caller = zwfw ? s_caller_of(self, &body[0], &caller_len) : NULL;
     s_send_msg(self, client, true);
     s_send_const(self, "", 0, true);
     for (size_t i = 0; i < nbody; i++)
@@ -252,14 +278,21 @@ static int s_send_request(zw_broker_t *self, s_worker_t *w, zmq_msg_t *client, z
  * tail of the idle list (the least recently used worker goes first). */
 static void s_worker_idle(zw_broker_t *self, s_worker_t *w)
 {
-    s_request_t *req = zw_registry_queue_head(w->service);
-    if (!req) {
-        zw_registry_worker_idle(self->reg, w, self->now);
-        return;
-    }
-    if (s_send_request(self, w, &req->frames[0], &req->frames[1], req->nframes - 1) == 0)
+    for (;;) {
+        s_request_t *req = zw_registry_queue_head(w->service);
+        if (!req) {
+            zw_registry_worker_idle(self->reg, w, self->now);
+            return;
+        }
+        int rc = s_send_request(self, w, &req->frames[0], &req->frames[1], req->nframes - 1);
+        if (rc == -1)
+            return; /* w is gone; the request stays queued for the next worker */
+        /* Sent, or refused (its sender's key was withdrawn): either way it
+         * leaves the queue; the service lives on, since w still serves it. */
         zw_registry_request_free(self->reg, req);
-    /* else w is gone and the request stays queued for the next worker */
+        if (rc == 0)
+            return;
+    }
 }
 
 /* A worker broke the protocol: RFC 7 says send DISCONNECT and forget it. */
@@ -283,6 +316,7 @@ static void s_worker_ready(zw_broker_t *self, zmq_msg_t *f, size_t n, s_worker_t
     size_t len = n == 5 ? zmq_msg_size(&f[4]) : 0;
     size_t idlen = zmq_msg_size(&f[0]);
     const char *bad = NULL;
+    char why[2 * ZW_REGISTRY_MAX_NAME + 128];
     if (w)
         bad = "second READY";
     else if (n != 5)
@@ -295,8 +329,8 @@ static void s_worker_ready(zw_broker_t *self, zmq_msg_t *f, size_t n, s_worker_t
         bad = "mmi.* services belong to the broker";
     else if (idlen == 0 || idlen > ZW_REGISTRY_MAX_NAME)
         bad = "bad routing id";
-    else if (!s_may_serve(self, &f[4], name, len))
-        bad = "not allowed to serve this service";
+    else
+        bad = s_may_not_serve(self, &f[4], name, len, why, sizeof why);
     if (bad) {
         s_violation(self, w, &f[0], bad);
         return;
@@ -459,7 +493,10 @@ static void s_client_message(zw_broker_t *self, zmq_msg_t *f, size_t n)
     s_service_t *svc = zw_registry_service(self->reg, name, len);
     s_worker_t *w;
     while (svc && (w = zw_registry_idle_pop(self->reg, svc)) != NULL) {
-        if (s_send_request(self, w, &f[0], &f[4], nbody) == 0)
+        int rc = s_send_request(self, w, &f[0], &f[4], nbody);
+        if (rc == -2)
+            s_worker_idle(self, w); /* cannot happen: s_handle checked the key */
+        if (rc != -1)
             return;
         svc = zw_registry_service(self->reg, name, len); /* the lost worker may have taken it */
     }
@@ -564,8 +601,29 @@ static long s_recv(zw_broker_t *self)
     return -2;
 }
 
+/* CURVE: whether the key that sent this message is still registered
+ * (ZAP admitted it, but a reload may have withdrawn it since). A worker
+ * whose key was withdrawn is disconnected; anything else is dropped. */
+static bool s_sender_registered(zw_broker_t *self, zmq_msg_t *f, size_t n)
+{
+    if (!self->curve || (n >= 2 && zw_auth_peer(self->auth, &f[1])))
+        return true;
+    self->totals.unregistered++;
+    s_worker_t *w = zw_registry_worker(self->reg, zmq_msg_data(&f[0]), zmq_msg_size(&f[0]));
+    const char *user = n >= 2 ? zmq_msg_gets(&f[1], "User-Id") : NULL;
+    if (w) {
+        s_log_worker(ZW_LOG_WARN, "worker disconnected: key no longer registered", w, user);
+        s_worker_delete(self, w, true);
+    } else {
+        s_log_drop(self, &f[0], NULL, 0, "the sender's key is no longer registered");
+    }
+    return false;
+}
+
 static void s_handle(zw_broker_t *self, zmq_msg_t *f, size_t n)
 {
+    if (!s_sender_registered(self, f, n))
+        return;
     size_t hlen = n >= 3 ? zmq_msg_size(&f[2]) : 0;
     const void *header = n >= 3 ? zmq_msg_data(&f[2]) : NULL;
     bool framed = n >= 3 && zmq_msg_size(&f[1]) == 0 && hlen == ZW_MDP_HEADER_LEN;
@@ -589,14 +647,19 @@ int zw_broker_run_once(zw_broker_t *self, zw_err_t *err)
 {
     self->now = zw_broker_clock_ms();
     int timeout = s_timers(self);
-    zmq_pollitem_t item = {self->router, 0, ZMQ_POLLIN, 0};
-    int rc = zmq_poll(&item, 1, timeout);
+    /* CURVE: the ZAP handler shares the loop; handshakes wait on it. */
+    zw_auth_zap_t *zap = zw_auth_zap(self->auth);
+    zmq_pollitem_t items[2] = {{self->router, 0, ZMQ_POLLIN, 0},
+                               {zap ? zw_auth_zap_socket(zap) : NULL, 0, ZMQ_POLLIN, 0}};
+    int rc = zmq_poll(items, zap ? 2 : 1, timeout);
     if (rc < 0) {
         if (errno == EINTR)
             return 0;
         return zw_err_set(err, ZW_INTERNAL, "zmq_poll: %s", zmq_strerror(errno));
     }
-    for (int i = 0; rc > 0 && i < S_BATCH; i++) {
+    if (zap && (items[1].revents & ZMQ_POLLIN))
+        zw_auth_zap_handle(zap);
+    for (int i = 0; rc > 0 && (items[0].revents & ZMQ_POLLIN) && i < S_BATCH; i++) {
         long n = s_recv(self);
         self->now = zw_broker_clock_ms();
         if (n == -2)

@@ -19,14 +19,19 @@
  * busy_timeout_ms if that is set. Each worker holds at most one request;
  * requests go to the least recently used idle worker of the service.
  *
- * Mode: with no keys configured the broker runs "plain": it binds only
- * loopback (127.0.0.0/8, ::1), ipc:// and inproc:// endpoints and treats
- * every caller as one configured identity. CURVE and its ZAP handler come in
- * a later issue; see s_socket_setup() in broker_setup.c and the
- * HOOK(curve) marks in broker.c. */
+ * Mode (common/auth.h): with a zw_auth_t in CURVE mode the ROUTER is a
+ * CURVE server, the ZAP handler is polled with it, and every message is
+ * judged by its sender's ZAP User-Id against the current key registry: a
+ * message from a key no longer registered is dropped (a worker sending one
+ * is disconnected), a zwfw.* request gets that key's Caller, and READY for
+ * a zwfw.* service is accepted from `system` keys only. With no zw_auth_t
+ * or one in plain mode the broker binds only loopback (127.0.0.0/8, ::1),
+ * ipc:// and inproc:// endpoints and treats every caller as one configured
+ * identity. */
 #ifndef ZW_BROKER_H
 #define ZW_BROKER_H
 
+#include "auth.h"
 #include "envelope.h"
 #include "error.h"
 
@@ -44,31 +49,36 @@ typedef struct {
     size_t max_queue;             /* queued requests per service; more are refused */
     int64_t max_msg_size;         /* ZMQ_MAXMSGSIZE: a peer sending a larger frame is cut off */
     zw_identity_t plain_identity; /* every caller, in plain mode (read during new only) */
+    zw_auth_t *auth;              /* borrowed, outlives the broker; NULL: plain mode */
 } zw_broker_opts_t;
 
 /* Fills *opts with the defaults: heartbeat 2500 ms, liveness 3, no busy
  * timeout, wait 5000 ms, queue 10000, 16 MiB frames, identity "local" /
- * operator / 500152 / "". */
+ * operator / 500152 / "", no auth (plain). */
 void zw_broker_opts_defaults(zw_broker_opts_t *opts);
 
 /* Creates the engine and its ROUTER socket in zmq_ctx (which the caller
- * owns and terminates after zw_broker_destroy). Nothing is bound yet.
- * Returns NULL with *err filled on bad options (INVALID_ARGUMENT) or when
- * the socket cannot be made (INTERNAL). */
+ * owns and terminates after zw_broker_destroy). Nothing is bound yet. With
+ * opts->auth in CURVE mode, opts->auth must have been made in the same
+ * context (its ZAP handler is bound there) and the socket becomes a CURVE
+ * server. Returns NULL with *err filled on bad options (INVALID_ARGUMENT)
+ * or when the socket cannot be made (INTERNAL). */
 zw_broker_t *zw_broker_new(void *zmq_ctx, const zw_broker_opts_t *opts, zw_err_t *err);
 
 /* Closes the socket (linger 0: pending messages are dropped) and frees all
  * workers, services and queued requests. Accepts NULL; NULLs *self_p. */
 void zw_broker_destroy(zw_broker_t **self_p);
 
-/* Whether `endpoint` may be bound in plain mode: tcp:// on a literal
- * 127.0.0.0/8 address or [::1] with a numeric port or '*', or any ipc:// or
- * inproc:// name. Anything else (a wildcard host, 0.0.0.0, other addresses,
- * host or interface names, other transports) is PERMISSION_DENIED (not
- * loopback) or INVALID_ARGUMENT (malformed), with a message saying why. */
+/* Whether `endpoint` may be bound in plain mode: zw_auth_endpoint_check
+ * (false, ...): tcp:// on a literal 127.0.0.0/8 address or [::1] with a
+ * numeric port or '*', or any ipc:// or inproc:// name. Anything else (a
+ * wildcard host, 0.0.0.0, other addresses, host or interface names, other
+ * transports) is PERMISSION_DENIED (not loopback) or INVALID_ARGUMENT
+ * (malformed), with a message saying why. */
 int zw_broker_endpoint_check(const char *endpoint, zw_err_t *err);
 
-/* Checks the endpoint for the broker's mode, then binds it. On success the
+/* Checks the endpoint for the broker's mode (zw_auth_bind_check: plain as
+ * above; CURVE any tcp:// or ipc://), then binds it. On success the
  * address libzmq actually bound (with the real port for ":*") is written to
  * `bound` (may be NULL) as a NUL-terminated string of at most boundsz - 1
  * bytes. Errors: as zw_broker_endpoint_check, or UNAVAILABLE when libzmq
@@ -76,7 +86,7 @@ int zw_broker_endpoint_check(const char *endpoint, zw_err_t *err);
 int zw_broker_bind(zw_broker_t *self, const char *endpoint, char *bound, size_t boundsz,
                    zw_err_t *err);
 
-/* "plain" (later also "curve"). Static string. */
+/* "plain" or "curve". Static string. */
 const char *zw_broker_mode(const zw_broker_t *self);
 
 /* Waits for traffic until the next timer is due (never longer than one
@@ -98,6 +108,7 @@ typedef struct {
     uint64_t dropped;         /* messages dropped (malformed, undeliverable, expired) */
     uint64_t error_replies;   /* zwfw.v1.Error replies the broker wrote itself */
     uint64_t workers_expired; /* deleted for silence or a vanished peer */
+    uint64_t unregistered;    /* CURVE: messages from keys no longer registered, dropped */
 } zw_broker_totals_t;
 
 void zw_broker_totals(const zw_broker_t *self, zw_broker_totals_t *out);

@@ -7,6 +7,7 @@
 #include "broker.h"
 #include "registry.h"
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <time.h>
 #include <zmq.h>
@@ -14,6 +15,8 @@
 struct zw_broker {
     void *router;
     zw_broker_opts_t opts;
+    zw_auth_t *auth; /* borrowed; NULL or plain: plain mode */
+    bool curve;
     zw_registry_t *reg;
     zmq_msg_t *frames; /* receive array, reused for every message */
     size_t frames_cap;

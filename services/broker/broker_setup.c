@@ -4,78 +4,14 @@
 
 #include "mdp.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
-#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-static int s_port_ok(const char *port)
-{
-    if (strcmp(port, "*") == 0)
-        return 1;
-    if (!*port || strlen(port) > 5)
-        return 0;
-    for (const char *p = port; *p; p++)
-        if (*p < '0' || *p > '9')
-            return 0;
-    return atoi(port) <= 65535;
-}
-
 int zw_broker_endpoint_check(const char *endpoint, zw_err_t *err)
 {
-    if (!endpoint || !*endpoint)
-        return zw_err_setd(err, ZW_INVALID_ARGUMENT, "endpoint", "empty endpoint");
-    if (strncmp(endpoint, "ipc://", 6) == 0 || strncmp(endpoint, "inproc://", 9) == 0) {
-        const char *name = strchr(endpoint, ':') + 3;
-        if (!*name)
-            return zw_err_setd(err, ZW_INVALID_ARGUMENT, "endpoint",
-                               "%s: no name after the transport", endpoint);
-        return 0;
-    }
-    if (strncmp(endpoint, "tcp://", 6) != 0)
-        return zw_err_setd(err, ZW_INVALID_ARGUMENT, "endpoint",
-                           "%s: only tcp://, ipc:// and inproc:// endpoints are supported",
-                           endpoint);
-    const char *addr = endpoint + 6;
-    if (strchr(addr, ';'))
-        return zw_err_setd(err, ZW_INVALID_ARGUMENT, "endpoint",
-                           "%s: a source address has no meaning for bind", endpoint);
-    const char *colon = strrchr(addr, ':');
-    if (!colon || colon == addr)
-        return zw_err_setd(err, ZW_INVALID_ARGUMENT, "endpoint", "%s: expected tcp://HOST:PORT",
-                           endpoint);
-    if (!s_port_ok(colon + 1))
-        return zw_err_setd(err, ZW_INVALID_ARGUMENT, "endpoint",
-                           "%s: port must be a number 0-65535 or '*'", endpoint);
-    char host[64];
-    size_t hlen = (size_t) (colon - addr);
-    if (hlen >= sizeof host)
-        return zw_err_setd(err, ZW_PERMISSION_DENIED, "endpoint",
-                           "%s: plain mode (no keys configured) binds only 127.0.0.0/8 or [::1]",
-                           endpoint);
-    memcpy(host, addr, hlen);
-    host[hlen] = '\0';
-    if (strcmp(host, "*") == 0)
-        return zw_err_setd(err, ZW_PERMISSION_DENIED, "endpoint",
-                           "%s: '*' would listen on every interface; plain mode (no keys "
-                           "configured) binds only 127.0.0.0/8 or [::1]",
-                           endpoint);
-    if (host[0] == '[' && host[hlen - 1] == ']') {
-        host[hlen - 1] = '\0';
-        struct in6_addr a6;
-        if (inet_pton(AF_INET6, host + 1, &a6) == 1 && IN6_IS_ADDR_LOOPBACK(&a6))
-            return 0;
-    } else {
-        struct in_addr a4;
-        if (inet_pton(AF_INET, host, &a4) == 1 && (ntohl(a4.s_addr) >> 24) == 127)
-            return 0;
-    }
-    return zw_err_setd(err, ZW_PERMISSION_DENIED, "endpoint",
-                       "%s: plain mode (no keys configured) binds only a literal 127.0.0.0/8 "
-                       "address or [::1], not '%s'",
-                       endpoint, host);
+    return zw_auth_endpoint_check(false, endpoint, err);
 }
 
 /* --- life cycle --- */
@@ -93,10 +29,10 @@ void zw_broker_opts_defaults(zw_broker_opts_t *opts)
     };
 }
 
-/* Every socket option in one place. HOOK(curve): with keys configured, set
- * ZMQ_CURVE_SERVER, ZMQ_CURVE_SECRETKEY and ZMQ_ZAP_DOMAIN here, after the
- * ZAP handler has bound inproc://zeromq.zap.01 in the same context and
- * before any zw_broker_bind. */
+/* Every socket option in one place. With CURVE the socket becomes a CURVE
+ * server here (ZMQ_CURVE_SERVER, _SECRETKEY, ZMQ_ZAP_DOMAIN): the auth
+ * object bound the ZAP handler in this context when it was made, so before
+ * any zw_broker_bind. */
 static void *s_socket_setup(void *ctx, const zw_broker_opts_t *opts, zw_err_t *err)
 {
     void *router = zmq_socket(ctx, ZMQ_ROUTER);
@@ -114,6 +50,10 @@ static void *s_socket_setup(void *ctx, const zw_broker_opts_t *opts, zw_err_t *e
         zmq_setsockopt(router, ZMQ_MAXMSGSIZE, &maxmsg, sizeof maxmsg) != 0 ||
         zmq_setsockopt(router, ZMQ_LINGER, &zero, sizeof zero) != 0) {
         zw_err_set(err, ZW_INTERNAL, "zmq_setsockopt: %s", zmq_strerror(errno));
+        zmq_close(router);
+        return NULL;
+    }
+    if (zw_auth_server_socket(opts->auth, router, err) != 0) {
         zmq_close(router);
         return NULL;
     }
@@ -141,6 +81,8 @@ zw_broker_t *zw_broker_new(void *zmq_ctx, const zw_broker_opts_t *opts, zw_err_t
     }
     self->opts = *opts;
     self->opts.plain_identity = (zw_identity_t){0}; /* not kept: packed below */
+    self->auth = opts->auth;
+    self->curve = zw_auth_is_curve(opts->auth);
     self->frames_cap = 16;
     self->frames = calloc(self->frames_cap, sizeof *self->frames);
     self->reg = zw_registry_new();
@@ -180,7 +122,7 @@ void zw_broker_destroy(zw_broker_t **self_p)
 int zw_broker_bind(zw_broker_t *self, const char *endpoint, char *bound, size_t boundsz,
                    zw_err_t *err)
 {
-    if (zw_broker_endpoint_check(endpoint, err) != 0)
+    if (zw_auth_bind_check(self->auth, endpoint, err) != 0)
         return -1;
     if (strncmp(endpoint, "tcp://[", 7) == 0) {
         int one = 1;
@@ -200,8 +142,7 @@ int zw_broker_bind(zw_broker_t *self, const char *endpoint, char *bound, size_t 
 
 const char *zw_broker_mode(const zw_broker_t *self)
 {
-    (void) self;
-    return "plain";
+    return zw_auth_mode(self->auth);
 }
 
 void zw_broker_totals(const zw_broker_t *self, zw_broker_totals_t *out)

@@ -1,26 +1,14 @@
 #include "envelope.h"
 
+#include "access.h"
 #include "zwfw/v1/common.pb-c.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-static const struct {
-    const char *name;
-    Zwfw__V1__Role role;
-} s_roles[] = {
-    {"window", ZWFW__V1__ROLE__ROLE_WINDOW},     {"approver", ZWFW__V1__ROLE__ROLE_APPROVER},
-    {"head", ZWFW__V1__ROLE__ROLE_HEAD},         {"supervisor", ZWFW__V1__ROLE__ROLE_SUPERVISOR},
-    {"operator", ZWFW__V1__ROLE__ROLE_OPERATOR}, {"partner", ZWFW__V1__ROLE__ROLE_PARTNER},
-    {"system", ZWFW__V1__ROLE__ROLE_SYSTEM},     {"integrator", ZWFW__V1__ROLE__ROLE_INTEGRATOR},
-};
-
 int zw_envelope_role_from_name(const char *name)
 {
-    for (size_t i = 0; name && i < sizeof s_roles / sizeof s_roles[0]; i++)
-        if (strcmp(name, s_roles[i].name) == 0)
-            return (int) s_roles[i].role;
-    return -1;
+    return zw_access_role_from_name(name);
 }
 
 /* protobuf-c wants char * for string fields, though pack never writes. */

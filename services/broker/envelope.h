@@ -9,8 +9,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Who a caller is, as plain strings (the configured identity in plain mode;
- * the ZAP-authenticated key's entry once CURVE comes). */
+/* Who a caller is, as plain strings: the configured identity of plain
+ * mode. (With CURVE each registry entry carries its packed Caller:
+ * common/auth_registry.h.) */
 typedef struct {
     const char *key_id;
     const char *role; /* "window", "approver", ..., "system", "integrator" */
@@ -19,7 +20,7 @@ typedef struct {
 } zw_identity_t;
 
 /* Maps a role name (lower case, as in DESIGN.md) to its zwfw.v1.Role value;
- * -1 if the name is not a role. */
+ * -1 if the name is not a role. (zw_access_role_from_name.) */
 int zw_envelope_role_from_name(const char *name);
 
 /* Packs a zwfw.v1.Caller for `who` into a malloc'd buffer that the caller

@@ -148,7 +148,7 @@ static void s_log_stats(const zw_broker_t *broker, const char *msg)
 {
     zw_broker_totals_t t;
     zw_broker_totals(broker, &t);
-    char v[9][24];
+    char v[10][24];
     snprintf(v[0], 24, "%zu", t.services);
     snprintf(v[1], 24, "%zu", t.workers);
     snprintf(v[2], 24, "%zu", t.idle_workers);
@@ -158,9 +158,42 @@ static void s_log_stats(const zw_broker_t *broker, const char *msg)
     snprintf(v[6], 24, "%llu", (unsigned long long) t.dropped);
     snprintf(v[7], 24, "%llu", (unsigned long long) t.error_replies);
     snprintf(v[8], 24, "%llu", (unsigned long long) t.workers_expired);
+    snprintf(v[9], 24, "%llu", (unsigned long long) t.unregistered);
     zw_logkv(ZW_LOG_INFO, msg, "services", v[0], "workers", v[1], "idle_workers", v[2], "queued",
              v[3], "requests", v[4], "replies", v[5], "dropped", v[6], "error_replies", v[7],
-             "workers_expired", v[8], NULL);
+             "workers_expired", v[8], "unregistered", v[9], NULL);
+}
+
+static void s_log_auth(zw_auth_t *auth)
+{
+    zw_auth_zap_t *zap = zw_auth_zap(auth);
+    if (!zap)
+        return;
+    zw_auth_zap_stats_t z;
+    zw_auth_zap_stats(zap, &z);
+    char keys[24], admitted[24], refused[24];
+    snprintf(keys, sizeof keys, "%zu", zw_auth_registry_size(zw_auth_registry(auth)));
+    snprintf(admitted, sizeof admitted, "%llu", (unsigned long long) z.admitted);
+    snprintf(refused, sizeof refused, "%llu", (unsigned long long) z.refused);
+    zw_logkv(ZW_LOG_INFO, "auth stats", "keys", keys, "connections_admitted", admitted,
+             "connections_refused", refused, NULL);
+}
+
+/* SIGHUP: the key registry is re-read whatever happens to the settings. */
+static void s_reload_keys(zw_auth_t *auth)
+{
+    if (!zw_auth_is_curve(auth))
+        return;
+    zw_err_t err;
+    size_t n = 0;
+    if (zw_auth_reload(auth, &n, &err) != 0) {
+        zw_logkv(ZW_LOG_WARN, "key registry not reloaded; the old one stays", "reason", err.message,
+                 NULL);
+        return;
+    }
+    char keys[24];
+    snprintf(keys, sizeof keys, "%zu", n);
+    zw_logkv(ZW_LOG_INFO, "key registry reloaded", "keys", keys, NULL);
 }
 
 static void s_reload_config(zw_config_t *cfg, const char *path, const zw_broker_t *broker)
@@ -213,6 +246,7 @@ int main(int argc, char **argv)
     zw_log_level_t level = ZW_LOG_INFO;
     char *endpoint_list = NULL;
     void *ctx = NULL;
+    zw_auth_t *auth = NULL;
     zw_broker_t *broker = NULL;
     if (!cfg) {
         rc = 1;
@@ -243,7 +277,19 @@ int main(int argc, char **argv)
     }
 
     ctx = zmq_ctx_new();
-    broker = ctx ? zw_broker_new(ctx, &opts, &err) : NULL;
+    /* Before the broker's socket exists: in CURVE mode this binds the ZAP
+     * handler, without which libzmq would admit every key. */
+    auth = ctx ? zw_auth_new(ctx, zw_config_str(cfg, "curve_secret_key_file"),
+                             zw_config_str(cfg, "key_registry_file"), &err)
+               : NULL;
+    if (!auth) {
+        zw_logkv(ZW_LOG_ERROR, "cannot start", "reason", ctx ? err.message : "zmq_ctx_new", NULL);
+        fprintf(stderr, "zwfw-broker: %s\n", ctx ? err.message : "zmq_ctx_new failed");
+        rc = 1;
+        goto done;
+    }
+    opts.auth = auth;
+    broker = zw_broker_new(ctx, &opts, &err);
     if (!broker) {
         zw_logkv(ZW_LOG_ERROR, "cannot start", "reason", ctx ? err.message : "zmq_ctx_new", NULL);
         rc = 1;
@@ -264,15 +310,28 @@ int main(int argc, char **argv)
     }
 
     char *dump = zw_config_dump_json(cfg);
-    zw_logkv(ZW_LOG_INFO, "broker started", "endpoints", bound_all, "mode", zw_broker_mode(broker),
-             "version", ZWFW_VERSION, "config", dump, NULL);
+    char nkeys[24];
+    snprintf(nkeys, sizeof nkeys, "%zu", zw_auth_registry_size(zw_auth_registry(auth)));
+    if (zw_auth_is_curve(auth))
+        zw_logkv(ZW_LOG_INFO, "broker started", "endpoints", bound_all, "mode",
+                 zw_broker_mode(broker), "public_key", zw_auth_public_key(auth), "keys", nkeys,
+                 "version", ZWFW_VERSION, "config", dump, NULL);
+    else
+        zw_logkv(ZW_LOG_INFO, "broker started", "endpoints", bound_all, "mode",
+                 zw_broker_mode(broker), "version", ZWFW_VERSION, "config", dump, NULL);
     free(dump);
 
-    while (!s_stop) {
+    for (;;) {
+        /* A SIGHUP that came before a SIGTERM is handled first, even when
+         * both arrived during one turn of the loop. */
         if (s_reload) {
             s_reload = 0;
+            s_reload_keys(auth);
             s_reload_config(cfg, args.config, broker);
+            s_log_auth(auth);
         }
+        if (s_stop)
+            break;
         if (zw_broker_run_once(broker, &err) != 0) {
             zw_logkv(ZW_LOG_ERROR, "broker failed", "reason", err.message, NULL);
             rc = 1;
@@ -280,9 +339,11 @@ int main(int argc, char **argv)
         }
     }
     s_log_stats(broker, "broker stopped");
+    s_log_auth(auth);
 
 done:
     zw_broker_destroy(&broker);
+    zw_auth_destroy(&auth);
     if (ctx)
         zmq_ctx_term(ctx);
     free(endpoint_list);

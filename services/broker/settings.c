@@ -26,6 +26,10 @@ static const zw_cfg_spec_t s_specs[] = {
     {"plain_role", ZW_CFG_STRING, "operator", false, "plain mode: the caller's role"},
     {"plain_region", ZW_CFG_STRING, "500152", false, "plain mode: the caller's region code"},
     {"plain_department", ZW_CFG_STRING, "", false, "plain mode: the caller's department"},
+    {"curve_secret_key_file", ZW_CFG_STRING, "", false,
+     "the broker's own CURVE key pair (NAME.secret); with key_registry_file: CURVE mode"},
+    {"key_registry_file", ZW_CFG_STRING, "", false,
+     "JSON list of the client keys admitted, with their roles; re-read on SIGHUP"},
     {"log_level", ZW_CFG_STRING, "info", true, "debug, info, warn or error"},
     /* Shared files put the database in "common"; the broker has none, but
      * must not refuse the file for it. */

@@ -2,7 +2,10 @@
  * request with itself (zwfw services: the same type and bytes; others: the
  * same frames). zwfw.v1.HealthRequest is answered by the worker library,
  * whose reply names this process (instance host:pid), so tests can tell
- * replicas apart. For tests of the library and broker, and the benchmark. */
+ * replicas apart. A request of type zwfw.v1.Caller is answered with the
+ * Caller frame the broker appended (who the broker says sent it). For
+ * tests of the library and broker, and the benchmark. */
+#include "auth_keys.h"
 #include "log.h"
 #include "mdp_worker.h"
 
@@ -32,10 +35,14 @@ static void s_usage(FILE *out)
 {
     fprintf(out, "usage: zwfw-echo [--endpoint EP]... [--service NAME] [--workers N]\n"
                  "                 [--heartbeat-ms N] [--liveness N] [--delay-ms N]\n"
+                 "                 [--key FILE --server-key FILE|Z85]\n"
                  "                 [--log-level debug|info|warn|error]\n"
                  "Answers every request to NAME (default zwfw.echo) with itself, after\n"
-                 "--delay-ms (default 0). EP defaults to tcp://127.0.0.1:5555; N workers\n"
-                 "(default 4) serve at once. Each request is logged at debug level.\n");
+                 "--delay-ms (default 0); a zwfw request of type zwfw.v1.Caller with the\n"
+                 "Caller the broker appended. EP defaults to tcp://127.0.0.1:5555; N workers\n"
+                 "(default 4) serve at once. Each request is logged at debug level.\n"
+                 "CURVE: --key is this worker's key pair (NAME.secret), --server-key the\n"
+                 "broker's public key (NAME.key file or Z85 text); both or neither.\n");
 }
 
 static void s_sleep_ms(int ms)
@@ -52,7 +59,10 @@ static void s_echo(void *ctx, const zw_request_t *req, zw_reply_t *reply)
              NULL);
     if (settings->delay_ms > 0)
         s_sleep_ms(settings->delay_ms);
-    zw_reply_bytes(reply, req->type, req->data, req->len);
+    if (strcmp(req->type, "zwfw.v1.Caller") == 0)
+        zw_reply_message(reply, &req->caller->base);
+    else
+        zw_reply_bytes(reply, req->type, req->data, req->len);
 }
 
 static int s_echo_raw(void *ctx, const zw_frames_t *request, zw_frames_t *reply, int thread)
@@ -86,6 +96,7 @@ int main(int argc, char **argv)
     int workers = 4, heartbeat_ms = 0, liveness = 0;
     s_settings_t settings = {0};
     zw_log_level_t level = ZW_LOG_INFO;
+    const char *key_file = NULL, *server_key = NULL;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -114,6 +125,10 @@ int main(int argc, char **argv)
             rc = s_int_arg(a, v, 1, &heartbeat_ms);
         } else if (strcmp(a, "--liveness") == 0) {
             rc = s_int_arg(a, v, 1, &liveness);
+        } else if (strcmp(a, "--key") == 0) {
+            key_file = v;
+        } else if (strcmp(a, "--server-key") == 0) {
+            server_key = v;
         } else if (strcmp(a, "--delay-ms") == 0) {
             rc = s_int_arg(a, v, 0, &settings.delay_ms);
         } else if (strcmp(a, "--log-level") == 0) {
@@ -134,6 +149,16 @@ int main(int argc, char **argv)
     if (n_endpoints == 0)
         endpoints[n_endpoints++] = "tcp://127.0.0.1:5555";
     zw_log_init("zwfw-echo", level);
+    zw_auth_client_t curve;
+    zw_err_t err;
+    if (!key_file != !server_key) {
+        fprintf(stderr, "zwfw-echo: CURVE needs both --key and --server-key\n");
+        return 2;
+    }
+    if (key_file && zw_auth_client_load(&curve, key_file, server_key, &err) != 0) {
+        fprintf(stderr, "zwfw-echo: %s\n", err.message);
+        return 1;
+    }
 
     /* Block the stop signals before any thread exists (ZeroMQ's included),
      * so only sigsuspend below ever takes them. */
@@ -161,8 +186,8 @@ int main(int argc, char **argv)
         .handler = s_echo,
         .raw_handler = s_echo_raw,
         .arg = &settings,
+        .curve = key_file ? &curve : NULL,
     };
-    zw_err_t err;
     zw_worker_t *worker = ctx ? zw_worker_new(ctx, &cfg, &err) : NULL;
     if (!worker || zw_worker_start(worker, &err) != 0) {
         fprintf(stderr, "zwfw-echo: %s\n", ctx ? err.message : "zmq_ctx_new failed");
@@ -173,7 +198,8 @@ int main(int argc, char **argv)
     }
     char n[16];
     snprintf(n, sizeof n, "%d", workers);
-    zw_logkv(ZW_LOG_INFO, "echo started", "service_name", service, "workers", n, NULL);
+    zw_logkv(ZW_LOG_INFO, "echo started", "service_name", service, "workers", n, "mode",
+             key_file ? "curve" : "plain", NULL);
     sigset_t wait_set = old_set;
     sigdelset(&wait_set, SIGTERM);
     sigdelset(&wait_set, SIGINT);

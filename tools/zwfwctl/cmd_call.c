@@ -1,6 +1,7 @@
 /* zwfwctl call / status: any request to any service as JSON (through the
  * protobuf descriptors, as grpcurl does), and the health of the stack. */
 #include "cmds.h"
+#include "common_opts.h"
 
 #include "log.h"
 #include "mdp.h"
@@ -29,9 +30,22 @@ typedef struct {
     int timeout_ms;
     int retries;
     bool raw;
+    const char *key;        /* --key */
+    const char *server_key; /* --server-key */
+    bool plain;             /* --plain */
     const char *args[S_MAX_ARGS];
     size_t n_args;
 } s_opts_t;
+
+#define S_KEY_HELP                                                                                 \
+    "  --key FILE      CURVE: this client's key pair (NAME.secret); default $ZWFW_KEY,\n"          \
+    "                  else $ZWFW_HOME/keys/operator.secret if it and broker.key exist\n"          \
+    "  --server-key FILE|Z85  the broker's public key; default $ZWFW_SERVER_KEY, else\n"           \
+    "                  $ZWFW_HOME/keys/broker.key (no keys found: plain)\n"                        \
+    "  --plain         no CURVE even if keys are found\n"
+
+/* The curve key file in use, for the hint after a timeout ("" if plain). */
+static char s_key_used[1024];
 
 static void s_call_usage(FILE *out)
 {
@@ -45,17 +59,18 @@ static void s_call_usage(FILE *out)
             "  --endpoint EP   broker (repeatable, for fail-over); default $ZWFW_ENDPOINT\n"
             "                  (comma-separated), else " S_DEFAULT_ENDPOINT "\n"
             "  --timeout MS    wait per try (default 5000)\n"
-            "  --retries N     resends after a timeout (default 2)\n"
+            "  --retries N     resends after a timeout (default 2)\n" S_KEY_HELP
             "exit: 0 reply; 1 error reply or no reply (CODE: message on stderr); 2 usage,\n"
             "      or JSON that does not convert to TYPE (INVALID_ARGUMENT naming the field)\n");
 }
 
 static void s_status_usage(FILE *out)
 {
-    fprintf(out, "usage: zwfwctl status [--endpoint EP]... [--timeout MS] [--retries N] "
+    fprintf(out, "usage: zwfwctl status [--endpoint EP]... [--timeout MS] [--retries N]\n"
+                 "                      [--key FILE --server-key FILE|Z85 | --plain] "
                  "[SERVICE]...\n"
                  "Asks the broker which zwfw services have workers and prints each one's\n"
-                 "health. Exit 0 if the broker answered, 1 if it did not.\n");
+                 "health. Exit 0 if the broker answered, 1 if it did not.\n" S_KEY_HELP);
 }
 
 static int s_int(const char *name, const char *value, int min, int *out)
@@ -86,6 +101,8 @@ static int s_parse(int argc, char **argv, s_opts_t *o, void (*usage)(FILE *))
             return 1;
         } else if (options && strcmp(a, "--raw") == 0) {
             o->raw = true;
+        } else if (options && strcmp(a, "--plain") == 0) {
+            o->plain = true;
         } else if (options && strncmp(a, "--", 2) == 0) {
             if (i + 1 >= argc) {
                 fprintf(stderr, "zwfwctl: %s needs a value\n", a);
@@ -104,6 +121,10 @@ static int s_parse(int argc, char **argv, s_opts_t *o, void (*usage)(FILE *))
             } else if (strcmp(a, "--retries") == 0) {
                 if (s_int(a, v, 0, &o->retries) != 0)
                     return 2;
+            } else if (strcmp(a, "--key") == 0) {
+                o->key = v;
+            } else if (strcmp(a, "--server-key") == 0) {
+                o->server_key = v;
             } else {
                 fprintf(stderr, "zwfwctl: unknown option '%s'\n", a);
                 usage(stderr);
@@ -135,7 +156,13 @@ static int s_parse(int argc, char **argv, s_opts_t *o, void (*usage)(FILE *))
 static zw_client_t *s_client(void *ctx, const s_opts_t *o)
 {
     zw_err_t err;
-    zw_client_t *client = zw_client_new(ctx, o->endpoints, o->n_endpoints, &err);
+    zw_auth_client_t curve;
+    int mode =
+        zw_ctl_curve(o->key, o->server_key, o->plain, &curve, s_key_used, sizeof s_key_used, &err);
+    zw_client_t *client = mode < 0 ? NULL : zw_client_new(ctx, o->endpoints, o->n_endpoints, &err);
+    if (client && mode == 1 && zw_client_set_curve(client, &curve, &err) != 0)
+        zw_client_destroy(&client);
+    explicit_bzero(&curve, sizeof curve);
     if (!client) {
         fprintf(stderr, "%s: %s\n", zw_code_name(err.code), err.message);
         return NULL;
@@ -143,6 +170,16 @@ static zw_client_t *s_client(void *ctx, const s_opts_t *o)
     zw_client_set_timeout(client, o->timeout_ms);
     zw_client_set_retries(client, o->retries);
     return client;
+}
+
+/* A CURVE broker says nothing to a key it does not admit. */
+static void s_hint(zw_code_t code)
+{
+    if (code == ZW_DEADLINE_EXCEEDED && s_key_used[0])
+        fprintf(stderr,
+                "  (CURVE with key %s: a broker that has not registered this key, or whose\n"
+                "  public key is not the --server-key given, never answers)\n",
+                s_key_used);
 }
 
 static void s_print_error(const zw_client_reply_t *r)
@@ -207,10 +244,12 @@ static int s_call_message(zw_client_t *client, const s_opts_t *o)
     zw_client_reply_t *r = zw_client_wait(client, id, &err);
     if (!r) {
         fprintf(stderr, "%s: %s\n", zw_code_name(err.code), err.message);
+        s_hint(err.code);
         return 1;
     }
     if (r->err.code != ZW_OK) {
         s_print_error(r);
+        s_hint(r->err.code);
         zw_client_reply_destroy(&r);
         return 1;
     }
@@ -302,6 +341,7 @@ static int s_call_raw(zw_client_t *client, const s_opts_t *o)
     zw_frames_destroy(&body);
     if (rc != 0) {
         fprintf(stderr, "%s: %s\n", zw_code_name(err.code), err.message);
+        s_hint(err.code);
         return 1;
     }
     for (size_t i = 0; i < zw_frames_count(reply); i++)
@@ -384,6 +424,7 @@ int zw_cmd_status(int argc, char **argv)
             if (err.code == ZW_DEADLINE_EXCEEDED) {
                 fprintf(stderr, "%s: broker did not answer (%s)\n", zw_code_name(err.code),
                         err.message);
+                s_hint(err.code);
                 rc = 1;
             } else {
                 printf("%-14s ?     %s: %s\n", service, zw_code_name(err.code), err.message);

@@ -10,5 +10,6 @@ int zw_cmd_db(int argc, char **argv);
 int zw_cmd_call(int argc, char **argv);
 int zw_cmd_status(int argc, char **argv);
 int zw_cmd_audit(int argc, char **argv);
+int zw_cmd_keygen(int argc, char **argv);
 
 #endif

@@ -1,9 +1,196 @@
 #include "common_opts.h"
 
+#include <errno.h>
+#include <pwd.h>
+#include <sodium.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
 const char *zw_ctl_default_db(void)
 {
     const char *env = getenv("ZWFW_DB");
     return env && *env ? env : "host=127.0.0.1 port=55432 user=zwfw dbname=zwfw";
+}
+
+static bool s_set(const char *s)
+{
+    return s && *s;
+}
+
+const char *zw_ctl_home(void)
+{
+    static char buf[1024];
+    const char *env = getenv("ZWFW_HOME");
+    if (s_set(env))
+        snprintf(buf, sizeof buf, "%s", env);
+    else if (geteuid() == 0)
+        snprintf(buf, sizeof buf, "/var/lib/zwfw");
+    else if (s_set(getenv("XDG_DATA_HOME")))
+        snprintf(buf, sizeof buf, "%s/zwfw", getenv("XDG_DATA_HOME"));
+    else {
+        const char *home = getenv("HOME");
+        const struct passwd *pw = s_set(home) ? NULL : getpwuid(geteuid());
+        snprintf(buf, sizeof buf, "%s/.local/share/zwfw",
+                 s_set(home)        ? home
+                 : pw && pw->pw_dir ? pw->pw_dir
+                                    : "");
+    }
+    return buf;
+}
+
+static int s_pair(const char *key, const char *server, const char *what, zw_auth_client_t *out,
+                  char *key_used, size_t keysz, zw_err_t *err)
+{
+    if (s_set(key) != s_set(server))
+        return zw_err_setd(err, ZW_INVALID_ARGUMENT, "key",
+                           "CURVE needs both %s; only one is given", what);
+    if (!s_set(key))
+        return 0;
+    if (zw_auth_client_load(out, key, server, err) != 0)
+        return -1;
+    snprintf(key_used, keysz, "%s", key);
+    return 1;
+}
+
+int zw_ctl_curve(const char *key_opt, const char *server_opt, bool plain, zw_auth_client_t *out,
+                 char *key_used, size_t keysz, zw_err_t *err)
+{
+    memset(out, 0, sizeof *out);
+    if (keysz)
+        key_used[0] = '\0';
+    if (plain)
+        return 0;
+    if (s_set(key_opt) || s_set(server_opt))
+        return s_pair(key_opt, server_opt, "--key and --server-key", out, key_used, keysz, err);
+    const char *env_key = getenv("ZWFW_KEY"), *env_server = getenv("ZWFW_SERVER_KEY");
+    if (s_set(env_key) || s_set(env_server))
+        return s_pair(env_key, env_server, "$ZWFW_KEY and $ZWFW_SERVER_KEY", out, key_used, keysz,
+                      err);
+    char key[1100], server[1100];
+    snprintf(key, sizeof key, "%s/keys/operator.secret", zw_ctl_home());
+    snprintf(server, sizeof server, "%s/keys/broker.key", zw_ctl_home());
+    if (access(key, F_OK) != 0 || access(server, F_OK) != 0)
+        return 0;
+    return s_pair(key, server, "keys", out, key_used, keysz, err);
+}
+
+/* ---- talking to the broker ---------------------------------------------------- */
+
+void zw_ctl_conn_init(zw_ctl_conn_t *conn)
+{
+    memset(conn, 0, sizeof *conn);
+    conn->timeout_ms = -1;
+    conn->retries = -1;
+}
+
+static int s_conn_int(const char *name, const char *value, int min, int *out)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(value, &end, 10);
+    if (errno || end == value || *end || v < min || v > 86400000) {
+        fprintf(stderr, "zwfwctl: %s: expected an integer >= %d, got '%s'\n", name, min, value);
+        return -1;
+    }
+    *out = (int) v;
+    return 0;
+}
+
+int zw_ctl_conn_option(zw_ctl_conn_t *conn, int argc, char **argv, int *i)
+{
+    const char *a = argv[*i];
+    if (strcmp(a, "--plain") == 0) {
+        conn->plain = true;
+        return 1;
+    }
+    static const char *const valued[] = {"--endpoint", "--timeout", "--retries", "--key",
+                                         "--server-key"};
+    size_t k = 0;
+    while (k < sizeof valued / sizeof valued[0] && strcmp(a, valued[k]) != 0)
+        k++;
+    if (k == sizeof valued / sizeof valued[0])
+        return 0;
+    if (*i + 1 >= argc) {
+        fprintf(stderr, "zwfwctl: %s needs a value\n", a);
+        return 2;
+    }
+    const char *v = argv[++*i];
+    switch (k) {
+    case 0:
+        if (conn->n_endpoints == ZW_CTL_MAX_ENDPOINTS) {
+            fprintf(stderr, "zwfwctl: at most %d endpoints\n", ZW_CTL_MAX_ENDPOINTS);
+            return 2;
+        }
+        conn->endpoints[conn->n_endpoints++] = v;
+        return 1;
+    case 1:
+        return s_conn_int(a, v, 1, &conn->timeout_ms) == 0 ? 1 : 2;
+    case 2:
+        return s_conn_int(a, v, 0, &conn->retries) == 0 ? 1 : 2;
+    case 3:
+        conn->key = v;
+        return 1;
+    default:
+        conn->server_key = v;
+        return 1;
+    }
+}
+
+void zw_ctl_conn_finish(zw_ctl_conn_t *conn, int default_timeout_ms)
+{
+    if (conn->timeout_ms < 0)
+        conn->timeout_ms = default_timeout_ms > 0 ? default_timeout_ms : ZW_CLIENT_TIMEOUT_MS;
+    if (conn->retries < 0)
+        conn->retries = ZW_CLIENT_RETRIES;
+    if (conn->n_endpoints)
+        return;
+    const char *env = getenv("ZWFW_ENDPOINT");
+    if (s_set(env) && (conn->env_copy = strdup(env))) {
+        char *save = NULL;
+        for (char *tok = strtok_r(conn->env_copy, ", \t", &save);
+             tok && conn->n_endpoints < ZW_CTL_MAX_ENDPOINTS; tok = strtok_r(NULL, ", \t", &save))
+            conn->endpoints[conn->n_endpoints++] = tok;
+    }
+    if (conn->n_endpoints == 0)
+        conn->endpoints[conn->n_endpoints++] = ZW_CTL_DEFAULT_ENDPOINT;
+}
+
+zw_client_t *zw_ctl_conn_client(zw_ctl_conn_t *conn, void *zmq_ctx)
+{
+    zw_err_t err;
+    zw_auth_client_t curve;
+    int mode = zw_ctl_curve(conn->key, conn->server_key, conn->plain, &curve, conn->key_used,
+                            sizeof conn->key_used, &err);
+    zw_client_t *client =
+        mode < 0 ? NULL : zw_client_new(zmq_ctx, conn->endpoints, conn->n_endpoints, &err);
+    if (client && mode == 1 && zw_client_set_curve(client, &curve, &err) != 0)
+        zw_client_destroy(&client);
+    sodium_memzero(&curve, sizeof curve);
+    if (!client) {
+        fprintf(stderr, "%s: %s\n", zw_code_name(err.code), err.message);
+        return NULL;
+    }
+    zw_client_set_timeout(client, conn->timeout_ms > 0 ? conn->timeout_ms : ZW_CLIENT_TIMEOUT_MS);
+    zw_client_set_retries(client, conn->retries >= 0 ? conn->retries : ZW_CLIENT_RETRIES);
+    return client;
+}
+
+void zw_ctl_conn_report(const zw_ctl_conn_t *conn, const zw_err_t *err)
+{
+    fprintf(stderr, "%s: %s\n", zw_code_name(err->code), err->message);
+    if (err->detail[0])
+        fprintf(stderr, "  detail: %s\n", err->detail);
+    if (err->code == ZW_DEADLINE_EXCEEDED && conn->key_used[0])
+        fprintf(stderr,
+                "  (CURVE with key %s: a broker that has not registered this key, or whose\n"
+                "  public key is not the --server-key given, never answers)\n",
+                conn->key_used);
+}
+
+void zw_ctl_conn_free(zw_ctl_conn_t *conn)
+{
+    free(conn->env_copy);
+    conn->env_copy = NULL;
 }

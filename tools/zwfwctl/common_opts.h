@@ -2,7 +2,92 @@
 #ifndef ZWFWCTL_COMMON_OPTS_H
 #define ZWFWCTL_COMMON_OPTS_H
 
+#include "auth_keys.h"
+#include "error.h"
+#include "mdp_client.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+
 /* $ZWFW_DB, else the local stack's database (deploy/zwfw). Static. */
 const char *zw_ctl_default_db(void);
+
+/* The local stack's state folder, as deploy/zwfw computes it: $ZWFW_HOME,
+ * else /var/lib/zwfw for root, else $XDG_DATA_HOME/zwfw, else
+ * ~/.local/share/zwfw. Static buffer. */
+const char *zw_ctl_home(void);
+
+/* The CURVE keys to talk to the broker with, first found of:
+ *   1. key_opt and server_opt (--key FILE, --server-key FILE|Z85);
+ *   2. $ZWFW_KEY and $ZWFW_SERVER_KEY;
+ *   3. HOME/keys/operator.secret and HOME/keys/broker.key (HOME as
+ *      zw_ctl_home), when both files exist;
+ * else none (plain). `plain` (--plain) skips all of them. Returns 1 with
+ * *out filled and the secret key file's path in key_used (keysz bytes),
+ * 0 for plain, or -1 with *err when only one half of a pair is given or a
+ * file cannot be read. */
+int zw_ctl_curve(const char *key_opt, const char *server_opt, bool plain, zw_auth_client_t *out,
+                 char *key_used, size_t keysz, zw_err_t *err);
+
+/* ---- talking to the broker --------------------------------------------------
+ * The options of every subcommand that sends requests (the same as
+ * `zwfwctl call`): --endpoint EP (repeatable; default $ZWFW_ENDPOINT,
+ * comma-separated, else ZW_CTL_DEFAULT_ENDPOINT), --timeout MS, --retries
+ * N, --key FILE, --server-key FILE|Z85, --plain. A subcommand offers each
+ * argument to zw_ctl_conn_option first, then calls zw_ctl_conn_finish and
+ * zw_ctl_conn_client. */
+
+#define ZW_CTL_MAX_ENDPOINTS 16
+#define ZW_CTL_DEFAULT_ENDPOINT "tcp://127.0.0.1:5555"
+
+/* Usage text of those options, for a subcommand's --help. */
+#define ZW_CTL_CONN_HELP                                                                          \
+    "  --endpoint EP   broker (repeatable, for fail-over); default $ZWFW_ENDPOINT\n"              \
+    "                  (comma-separated), else " ZW_CTL_DEFAULT_ENDPOINT "\n"                     \
+    "  --timeout MS    wait per try (default 5000)\n"                                             \
+    "  --retries N     resends after a timeout (default 2)\n"                                     \
+    "  --key FILE      CURVE: this client's key pair (NAME.secret); default $ZWFW_KEY,\n"         \
+    "                  else $ZWFW_HOME/keys/operator.secret if it and broker.key exist\n"        \
+    "  --server-key FILE|Z85  the broker's public key; default $ZWFW_SERVER_KEY, else\n"         \
+    "                  $ZWFW_HOME/keys/broker.key (no keys found: plain)\n"                      \
+    "  --plain         no CURVE even if keys are found\n"
+
+typedef struct {
+    const char *endpoints[ZW_CTL_MAX_ENDPOINTS];
+    size_t n_endpoints;
+    int timeout_ms;         /* -1 until --timeout: see zw_ctl_conn_finish */
+    int retries;            /* -1 until --retries */
+    const char *key;        /* --key */
+    const char *server_key; /* --server-key */
+    bool plain;             /* --plain */
+    char *env_copy;         /* $ZWFW_ENDPOINT split in place; freed by zw_ctl_conn_free */
+    char key_used[1024];    /* the CURVE secret key file in use, "" when plain */
+} zw_ctl_conn_t;
+
+/* Empties *conn (no endpoints, timeout and retries unset). */
+void zw_ctl_conn_init(zw_ctl_conn_t *conn);
+
+/* If argv[*i] is one of the options above, takes it (and its value,
+ * advancing *i) and returns 1; returns 0 for any other argument, and 2
+ * after printing a message for a missing or bad value. argv is borrowed
+ * and must outlive conn. */
+int zw_ctl_conn_option(zw_ctl_conn_t *conn, int argc, char **argv, int *i);
+
+/* Fills what no option gave: the endpoints from $ZWFW_ENDPOINT or the
+ * default, the timeout (default_timeout_ms, or ZW_CLIENT_TIMEOUT_MS when
+ * <= 0) and the retries (ZW_CLIENT_RETRIES). */
+void zw_ctl_conn_finish(zw_ctl_conn_t *conn, int default_timeout_ms);
+
+/* A client of the endpoints in zmq_ctx, with CURVE as zw_ctl_curve finds
+ * it and the timeout and retries set; the caller destroys it. NULL with a
+ * message on stderr. */
+zw_client_t *zw_ctl_conn_client(zw_ctl_conn_t *conn, void *zmq_ctx);
+
+/* After a failed request: prints "CODE: message" and, for a CURVE request
+ * that got no answer, why a broker may stay silent. */
+void zw_ctl_conn_report(const zw_ctl_conn_t *conn, const zw_err_t *err);
+
+/* Frees what conn holds (not conn). */
+void zw_ctl_conn_free(zw_ctl_conn_t *conn);
 
 #endif

@@ -18,6 +18,7 @@ static const s_command_t s_commands[] = {
     {"call", zw_cmd_call, "send any request as JSON to a service, print the reply"},
     {"status", zw_cmd_status, "which services are up, with their health"},
     {"audit", zw_cmd_audit, "audit log: verify the hash chain"},
+    {"keygen", zw_cmd_keygen, "make a CURVE key pair (NAME.secret, NAME.key)"},
 };
 
 #define S_NCOMMANDS (sizeof s_commands / sizeof s_commands[0])
