@@ -50,7 +50,13 @@ static int s_pair(const char *key, const char *server, const char *what, zw_auth
         return 0;
     if (zw_auth_client_load(out, key, server, err) != 0)
         return -1;
-    snprintf(key_used, keysz, "%s", key);
+    if (keysz) {
+        size_t n = strlen(key);
+        if (n >= keysz)
+            n = keysz - 1;
+        memcpy(key_used, key, n);
+        key_used[n] = '\0';
+    }
     return 1;
 }
 
