@@ -1,0 +1,59 @@
+/* bench_wire: what the broker benchmark's load generators share: the clock,
+ * the stop flag, the one request they all send, and checking its reply.
+ *
+ * The request is an MDP/0.1 client message exactly as a foreign client
+ * writes it with raw libzmq on a DEALER socket:
+ *
+ *   [empty]["MDPC01"][service][request id][type name][payload]
+ *
+ * The body is a zwfw three-frame body of 100 bytes (16 + 17 + 67), so the
+ * same bytes serve a plain RFC 7 service (passed byte for byte) and a
+ * zwfw.* one (the broker appends the Caller frame on the way to the worker
+ * and the worker library sends back [id][type][payload]). The direct ROUTER
+ * echo sends every frame back, so its reply has the same shape. The request
+ * id is 16 hex digits: a number the sender chooses and finds again in the
+ * reply, so pipelined senders can match replies. */
+#ifndef ZW_BENCH_WIRE_H
+#define ZW_BENCH_WIRE_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#define BW_ID_LEN 16
+#define BW_TYPE "zwfw.v1.BenchEcho"
+#define BW_PAYLOAD_LEN 67
+#define BW_BODY_LEN (BW_ID_LEN + (sizeof BW_TYPE - 1) + BW_PAYLOAD_LEN)
+/* Frames of a request and of a well-formed reply, empty delimiter included. */
+#define BW_FRAMES 6
+
+/* Set by SIGTERM/SIGINT; every loop looks at it. */
+extern volatile sig_atomic_t bw_stop;
+
+/* Installs the stop handlers (no SA_RESTART, so blocking calls return). */
+void bw_signals(void);
+
+/* CLOCK_MONOTONIC in nanoseconds. */
+int64_t bw_now_ns(void);
+
+/* A DEALER socket connected to endpoint, linger 0, both high-water marks
+ * at hwm, receive timeout rcvtimeo_ms (-1: none). NULL on failure (a
+ * message on stderr). Close it with zmq_close. */
+void *bw_dealer(void *ctx, const char *endpoint, int hwm, int rcvtimeo_ms);
+
+/* Sends the request with request id `id` to `service`; flags may hold
+ * ZMQ_DONTWAIT. Returns 0 or -1 (errno from libzmq). */
+int bw_send(void *sock, const char *service, uint64_t id, int flags);
+
+/* Receives one whole message. Returns 1 and sets *id when it is the reply
+ * to a request bw_send made for `service` (every frame checked), 0 when it
+ * is some other message (consumed; counts as a bad reply), or -1 when
+ * nothing was received (errno EAGAIN for a timeout or ZMQ_DONTWAIT, EINTR,
+ * or a socket error). */
+int bw_recv(void *sock, const char *service, uint64_t *id, int flags);
+
+/* Parses a decimal integer option in [min, max]; -1 with a message on
+ * stderr otherwise. */
+int bw_int_arg(const char *name, const char *value, long min, long max, long *out);
+
+#endif
