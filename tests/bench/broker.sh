@@ -14,18 +14,33 @@
 # WORKERS worker sockets; zwfw-bench-broker serve, a single-threaded ROUTER
 # that sends every message back as it came (the direct case); and
 # zwfw-bench-broker as the client (raw libzmq DEALERs speaking MDPC01).
+# With CURVE=1 (the default) the same again with CURVE on every hop, beside
+# the plain ones: a second zwfw-broker with a CURVE key and a key registry
+# (throwaway keys made with zwfwctl keygen in the run's temporary folder),
+# a zwfw-echo for OPEN_SERVICE on it with a `system` key, and a second
+# serve ROUTER that is a CURVE server (no ZAP handler: it accepts any key,
+# which is all measuring the cipher needs); the clients use an `operator`
+# key.
 #
 # Phases, each measured for PHASE_SECONDS after WARMUP_MS, REPEAT times in
-# turn (direct, broker echo, broker zwfw.echo), the median printed:
+# turn (direct, broker echo, broker zwfw.echo, then with CURVE direct and
+# broker OPEN_SERVICE), the median printed:
 #   sync16    CLIENTS threads, one DEALER each, one request at a time
 #   pipe1000  one thread, INFLIGHT requests kept in flight
 # then the open loop: RATE requests/s on a fixed schedule for BENCH_SECONDS
 # through the broker to OPEN_SERVICE, latency from each scheduled send time;
-# and the same for min(BENCH_SECONDS, 10) s to the direct echo, as reference.
+# and the same for min(BENCH_SECONDS, 10) s to the direct echo, as reference;
+# with CURVE, the open loop for CURVE_SECONDS through the CURVE broker, each
+# right after a plain one as long through the plain broker, and the same
+# pair for the direct echoes. The CURVE lines give the plain figures
+# beside, the cost in requests/s (1 - curve/plain), and the CPU each
+# request took (median over the runs) with and without CURVE.
 #
 # Environment (defaults): BENCH_SECONDS (60), PHASE_SECONDS (5),
 # WARMUP_MS (1000), REPEAT (3), CLIENTS (16), INFLIGHT (1000),
-# PIPE_SOCKETS (1), WORKERS (16), RATE (1000), OPEN_SERVICE (zwfw.echo),
+# PIPE_SOCKETS (1), WORKERS (16), RATE (1000), OPEN_SERVICE (zwfw.echo; the
+# CURVE runs use it too), CURVE (1; 0 runs plain only), CURVE_SECONDS
+# (min(BENCH_SECONDS, 10)),
 # BENCH_NICE (unset: run at the caller's priority; e.g. -10 runs every
 # process of the benchmark under `nice -n -10`, as root, so that other work
 # on a shared machine disturbs it less), BENCH_SPIN (unset; 1 runs two
@@ -51,14 +66,17 @@ rate=${RATE:-1000}
 open_service=${OPEN_SERVICE:-zwfw.echo}
 bench_nice=${BENCH_NICE:-}
 bench_spin=${BENCH_SPIN:-}
+curve=${CURVE:-1}
+curve_seconds=${CURVE_SECONDS:-$(( bench_seconds < 10 ? bench_seconds : 10 ))}
 services=(echo zwfw.echo)
 
 die() { echo "broker.sh: $*" >&2; exit 1; }
-for v in bench_seconds phase_seconds warmup_ms repeat clients inflight pipe_sockets workers rate; do
+for v in bench_seconds phase_seconds warmup_ms repeat clients inflight pipe_sockets workers rate curve_seconds; do
   [[ ${!v} =~ ^[0-9]+$ ]] || die "$v must be an integer, got '${!v}'"
   if [ "${!v}" -lt 1 ] && [ "$v" != warmup_ms ]; then die "$v must be at least 1"; fi
 done
 case $open_service in echo|zwfw.echo) ;; *) die "OPEN_SERVICE must be echo or zwfw.echo" ;; esac
+case $curve in 0|1) ;; *) die "CURVE must be 0 or 1, got '$curve'" ;; esac
 niced=()
 if [ -n "$bench_nice" ]; then
   [[ $bench_nice =~ ^-?[0-9]+$ ]] || die "BENCH_NICE must be an integer, got '$bench_nice'"
@@ -67,6 +85,7 @@ fi
 
 # --- the build: Release only, built when the binaries are missing ---
 bins=(zwfw-broker zwfw-echo zwfw-bench-broker)
+[ "$curve" = 1 ] && bins+=(zwfwctl)
 cache_value() { sed -n "s/^$1:[A-Z]*=//p" "$build/CMakeCache.txt" 2>/dev/null; }
 check_build() {
   local type sanitize
@@ -113,7 +132,7 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 
 # Every child stops by itself after the longest this run can take.
-lifetime=$(( repeat * 6 * (phase_seconds + warmup_ms / 1000 + 5) + bench_seconds + 10 + 300 ))
+lifetime=$(( repeat * 10 * (phase_seconds + warmup_ms / 1000 + 5) + bench_seconds + 10 + 4 * curve_seconds + 300 ))
 start() { # name command...
   local name=$1; shift
   timeout -s TERM "$lifetime" "${niced[@]}" "$@" >"$work/$name.out" 2>"$work/$name.err" &
@@ -159,6 +178,15 @@ direct_port=$(free_port)
 [ "$broker_port" != "$direct_port" ] || direct_port=$(free_port)
 broker_ep=tcp://127.0.0.1:$broker_port
 direct_ep=tcp://127.0.0.1:$direct_port
+if [ "$curve" = 1 ]; then
+  curve_broker_port=$(free_port)
+  curve_direct_port=$(free_port)
+  # Nothing listens yet, so free_port may repeat itself: draw again.
+  while [[ " $broker_port $direct_port " == *" $curve_broker_port "* ]]; do curve_broker_port=$(free_port); done
+  while [[ " $broker_port $direct_port $curve_broker_port " == *" $curve_direct_port "* ]]; do curve_direct_port=$(free_port); done
+  curve_broker_ep=tcp://127.0.0.1:$curve_broker_port
+  curve_direct_ep=tcp://127.0.0.1:$curve_direct_port
+fi
 
 # --- what this run is ---
 echo "== zwfw broker benchmark =="
@@ -180,19 +208,49 @@ fi
 if [ "$bench_spin" = 1 ]; then
   echo "spin:     two nice -n 19 busy loops keep both CPUs awake during the open loops"
 fi
+if [ "$curve" = 1 ]; then
+  echo "curve:    also with CURVE on every hop: a CURVE broker (key registry) with zwfw-echo for $open_service, a CURVE direct echo; open loop ${curve_seconds} s"
+fi
 echo
 
 start broker "$bin/zwfw-broker" --endpoint "$broker_ep" --log-level warn
 start echo "$bin/zwfw-echo" --endpoint "$broker_ep" --service echo --workers "$workers" --log-level warn
 start zwfw-echo "$bin/zwfw-echo" --endpoint "$broker_ep" --service zwfw.echo --workers "$workers" --log-level warn
 start direct "$bin/zwfw-bench-broker" serve --endpoint "$direct_ep" --seconds "$lifetime"
+daemons=(broker echo zwfw-echo direct)
+curve_client=()
+if [ "$curve" = 1 ]; then
+  # Throwaway keys: the broker's pair, a `system` key for the worker (it
+  # serves zwfw.*), an `operator` key for the clients.
+  keys=$work/keys
+  "$bin/zwfwctl" keygen broker --dir "$keys" >/dev/null 2>&1 || die "zwfwctl keygen failed"
+  worker_pub=$("$bin/zwfwctl" keygen worker --dir "$keys" 2>/dev/null) || die "zwfwctl keygen failed"
+  client_pub=$("$bin/zwfwctl" keygen bench --dir "$keys" 2>/dev/null) || die "zwfwctl keygen failed"
+  cat >"$keys/registry.json" <<EOF
+{"keys": [{"name": "worker", "public_key": "$worker_pub", "role": "system", "region": "500152"},
+          {"name": "bench", "public_key": "$client_pub", "role": "operator", "region": "500152"}]}
+EOF
+  curve_client=(--curve-key "$keys/bench.secret" --server-key "$keys/broker.key")
+  start curve-broker "$bin/zwfw-broker" --endpoint "$curve_broker_ep" --log-level warn \
+    --curve-secret-key-file "$keys/broker.secret" --key-registry-file "$keys/registry.json"
+  start curve-worker "$bin/zwfw-echo" --endpoint "$curve_broker_ep" --service "$open_service" \
+    --workers "$workers" --log-level warn --key "$keys/worker.secret" --server-key "$keys/broker.key"
+  start curve-direct "$bin/zwfw-bench-broker" serve --endpoint "$curve_direct_ep" --seconds "$lifetime" \
+    --curve-key "$keys/broker.secret"
+  daemons+=(curve-broker curve-worker curve-direct)
+fi
 run_bench wait --endpoint "$broker_ep" --service echo --service zwfw.echo --seconds 20 >/dev/null
 # The direct echo is ready when one request comes back.
 run_bench sync --endpoint "$direct_ep" --service echo --clients 1 --seconds 1 --warmup-ms 0 >/dev/null
+if [ "$curve" = 1 ]; then
+  run_bench wait --endpoint "$curve_broker_ep" --service "$open_service" --seconds 20 "${curve_client[@]}" >/dev/null
+  run_bench sync --endpoint "$curve_direct_ep" --service echo --clients 1 --seconds 1 --warmup-ms 0 \
+    "${curve_client[@]}" >/dev/null
+fi
 
 # CPU used by the daemons (the children of the `timeout`s) during a run.
 declare -A proc=()
-for n in broker echo zwfw-echo direct; do
+for n in "${daemons[@]}"; do
   proc[$n]=$(pgrep -P "${tpid[$n]}" | head -n 1)
   [ -n "${proc[$n]}" ] || { show_logs; die "$n is not running"; }
 done
@@ -206,9 +264,32 @@ cpu_pct() {
     'BEGIN { printf "%.0f%%", (w > 0 ? 100 * (b - a) / hz / w : 0) }'
 }
 client_pct() { awk -v c="$(field "$1" cpu_s)" -v w="$(field "$1" wall_s)" 'BEGIN { printf "%.0f%%", (w > 0 ? 100 * c / w : 0) }'; }
+# CPU seconds process $1 used since cpu_mark.
+cpu_s() { awk -v a="${t_before[$1]}" -v b="$(ticks "${proc[$1]}")" -v hz="$hz" 'BEGIN { printf "%.3f", (b - a) / hz }'; }
+# Microseconds of CPU per request: CPU seconds $1 over the requests $2.
+per_req() { awk -v c="$1" -v n="$2" 'BEGIN { printf "%.1f", (n > 0 ? 1e6 * c / n : 0) }'; }
+
+# What each target of a phase is: where the client sends, the service it
+# names, and the daemons the requests go through (the broker or direct
+# server first). curve-* need the CURVE client keys.
+declare -A target_ep=([direct]=$direct_ep [echo]=$broker_ep [zwfw.echo]=$broker_ep)
+declare -A target_service=([direct]=echo [echo]=echo [zwfw.echo]=zwfw.echo)
+declare -A target_procs=([direct]=direct [echo]="broker echo" [zwfw.echo]="broker zwfw-echo")
+targets=(direct echo zwfw.echo)
+if [ "$curve" = 1 ]; then
+  target_ep["curve-direct"]=$curve_direct_ep
+  target_ep["curve"]=$curve_broker_ep
+  target_service["curve-direct"]="echo"
+  target_service["curve"]=$open_service
+  target_procs["curve-direct"]="curve-direct"
+  target_procs["curve"]="curve-broker curve-worker"
+  targets+=(curve-direct curve)
+fi
 
 declare -A runs=()
 declare -A cpu=()
+declare -A front_us=() # per run: CPU per request of the broker or direct server
+declare -A all_us=()   # per run: CPU per request of every process on the path, client included
 problems=()
 note() { # result-line label: remembers lost or bad replies
   local lost bad
@@ -218,17 +299,29 @@ note() { # result-line label: remembers lost or bad replies
 
 phase() { # name mode args...
   local name=$1 mode=$2; shift 2
-  local r target line
+  local r target line p label text total sent c
+  local -a extra
   for r in $(seq 1 "$repeat"); do
-    for target in direct echo zwfw.echo; do
+    for target in "${targets[@]}"; do
+      extra=()
+      [[ $target == curve* ]] && extra=("${curve_client[@]}")
       cpu_mark
-      if [ "$target" = direct ]; then
-        line=$(run_bench "$mode" --endpoint "$direct_ep" --service echo "$@")
-        cpu[$name/$target]="server $(cpu_pct direct "$line"), client $(client_pct "$line")"
-      else
-        line=$(run_bench "$mode" --endpoint "$broker_ep" --service "$target" "$@")
-        cpu[$name/$target]="broker $(cpu_pct broker "$line"), worker $(cpu_pct "${target/./-}" "$line"), client $(client_pct "$line")"
-      fi
+      line=$(run_bench "$mode" --endpoint "${target_ep[$target]}" --service "${target_service[$target]}" \
+        "$@" "${extra[@]}")
+      sent=$(field "$line" sent)
+      total=$(field "$line" cpu_s)
+      text=""
+      label=broker
+      [[ $target == *direct ]] && label=server
+      for p in ${target_procs[$target]}; do
+        c=$(cpu_s "$p")
+        [ -z "$text" ] && front_us[$name/$target]+="$(per_req "$c" "$sent") "
+        total=$(awk -v a="$total" -v b="$c" 'BEGIN { print a + b }')
+        text+="$label $(cpu_pct "$p" "$line"), "
+        label=worker
+      done
+      all_us[$name/$target]+="$(per_req "$total" "$sent") "
+      cpu[$name/$target]="${text}client $(client_pct "$line")"
       note "$line" "$name $target run $r"
       runs[$name/$target]+="$(field "$line" rate) "
     done
@@ -252,6 +345,32 @@ report() { # name [ratio target]: the medians, and each run's figure
   for s in direct "${services[@]}"; do
     printf '         %-10s runs: %s  cpu (last run, %% of one core): %s\n' "$s" "${runs[$name/$s]}" "${cpu[$name/$s]}"
   done
+  [ "$curve" = 1 ] && report_curve "$name"
+  return 0
+}
+
+cost() { awk -v c="$1" -v p="$2" 'BEGIN { if (p > 0) printf "%.0f%%", 100 * (1 - c / p); else print "n/a" }'; }
+
+report_curve() { # name: CURVE beside plain, for the broker and for direct
+  local name=$1 cb pb cdir pdir
+  # shellcheck disable=SC2086
+  {
+    cb=$(median ${runs[$name/curve]})
+    pb=$(median ${runs[$name/$open_service]})
+    cdir=$(median ${runs[$name/curve-direct]})
+    pdir=$(median ${runs[$name/direct]})
+  }
+  printf '%-8s %-10s broker: %7d req/s (plain %d, cost %s)  direct: %7d req/s (plain %d, cost %s)\n' \
+    "$name" curve "$cb" "$pb" "$(cost "$cb" "$pb")" "$cdir" "$pdir" "$(cost "$cdir" "$pdir")"
+  # shellcheck disable=SC2086
+  printf '         %-10s cpu per request, median: broker %s us (plain %s), path %s us (plain %s); direct server %s us (plain %s), path %s us (plain %s)\n' \
+    curve "$(median ${front_us[$name/curve]})" "$(median ${front_us[$name/$open_service]})" \
+    "$(median ${all_us[$name/curve]})" "$(median ${all_us[$name/$open_service]})" \
+    "$(median ${front_us[$name/curve-direct]})" "$(median ${front_us[$name/direct]})" \
+    "$(median ${all_us[$name/curve-direct]})" "$(median ${all_us[$name/direct]})"
+  for s in curve-direct curve; do
+    printf '         %-10s runs: %s  cpu (last run, %% of one core): %s\n' "$s" "${runs[$name/$s]}" "${cpu[$name/$s]}"
+  done
 }
 
 phase "sync$clients" sync --clients "$clients" --seconds "$phase_seconds" --warmup-ms "$warmup_ms"
@@ -271,7 +390,7 @@ open_line() { # label target-text result-line
 
 if [ "$bench_spin" = 1 ]; then
   for _ in 1 2; do
-    timeout -s TERM $(( bench_seconds + 30 )) nice -n 19 sh -c 'while :; do :; done' &
+    timeout -s TERM $(( bench_seconds + 4 * curve_seconds + 60 )) nice -n 19 sh -c 'while :; do :; done' &
     pids+=($!)
   done
 fi
@@ -287,6 +406,35 @@ ref_seconds=$(( bench_seconds < 10 ? bench_seconds : 10 ))
 line=$(run_bench open --endpoint "$direct_ep" --service "$open_service" --rate "$rate" --seconds "$ref_seconds" --warmup-ms "$warmup_ms")
 note "$line" "open direct"
 open_line direct "no broker, reference" "$line"
+
+# CURVE's open loops: each right after a plain one of the same length to
+# the same kind of server, so the two see the machine in the same state
+# (a pair of short samples: the tail figures are noisy, the p50 less so).
+if [ "$curve" = 1 ]; then
+  vs_plain() { # plain-line curve-line: the plain figures beside CURVE's
+    local p c
+    p=$(field "$1" p50_ms); c=$(field "$2" p50_ms)
+    printf 'plain just before: p50 %s, p99 %s ms; p50 %s ms' "$p" "$(field "$1" p99_ms)" \
+      "$(awk -v p="$p" -v c="$c" 'BEGIN { if (p == "inf" || c == "inf") print "n/a"; else printf "%+.3f", c - p }')"
+  }
+  plain=$(run_bench open --endpoint "$broker_ep" --service "$open_service" --rate "$rate" \
+    --seconds "$curve_seconds" --warmup-ms "$warmup_ms")
+  note "$plain" "open $open_service (pair)"
+  cpu_mark
+  line=$(run_bench open --endpoint "$curve_broker_ep" --service "$open_service" --rate "$rate" \
+    --seconds "$curve_seconds" --warmup-ms "$warmup_ms" "${curve_client[@]}")
+  open_cpu="broker $(cpu_pct curve-broker "$line"), worker $(cpu_pct curve-worker "$line"), client $(client_pct "$line")"
+  note "$line" "open curve"
+  open_line curve "broker, CURVE; $(vs_plain "$plain" "$line")" "$line"
+  printf '         %-10s cpu (%% of one core): %s\n' "" "$open_cpu"
+  plain=$(run_bench open --endpoint "$direct_ep" --service "$open_service" --rate "$rate" \
+    --seconds "$curve_seconds" --warmup-ms "$warmup_ms")
+  note "$plain" "open direct (pair)"
+  line=$(run_bench open --endpoint "$curve_direct_ep" --service "$open_service" --rate "$rate" \
+    --seconds "$curve_seconds" --warmup-ms "$warmup_ms" "${curve_client[@]}")
+  note "$line" "open curve-direct"
+  open_line curve-direct "no broker, CURVE; $(vs_plain "$plain" "$line")" "$line"
+fi
 
 echo
 echo "load:     $(uptime | sed 's/^.*load average/load average/') (after)"

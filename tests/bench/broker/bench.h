@@ -21,6 +21,7 @@ typedef struct {
     long sockets;    /* pipe: DEALER sockets sharing them */
     long rate;       /* open: requests per second */
     long timeout_ms; /* a reply later than this is lost */
+    bw_curve_t curve; /* --curve-key [--server-key]: CURVE, else plain */
 } bench_opts_t;
 
 /* Open loop: sends opts->rate requests a second on a fixed schedule for

@@ -15,6 +15,11 @@
  *   version
  *       the libzmq version this program runs with
  *
+ * CURVE: --curve-key FILE (this program's pair, a NAME.secret file as
+ * zwfwctl keygen writes it) makes serve a CURVE server (no ZAP handler:
+ * every client key is accepted, which is all measuring the cipher needs);
+ * the client modes need --server-key FILE too (the server's NAME.key).
+ *
  * Every loop stops at its deadline, at a request cap, or on SIGTERM/SIGINT.
  * Only tcp://127.0.0.1 endpoints are accepted. */
 #include "bench.h"
@@ -45,7 +50,9 @@ static void s_usage(FILE *out)
                  "modes: serve | wait | sync | pipe | open | version (libzmq's, at run time)\n"
                  "options: --service S (repeatable for wait), --seconds N, --warmup-ms N,\n"
                  "         --clients N (sync), --inflight N --sockets N (pipe), --rate N (open),\n"
-                 "         --timeout-ms N (a reply later than this is lost; default 2000)\n");
+                 "         --timeout-ms N (a reply later than this is lost; default 2000),\n"
+                 "         --curve-key NAME.secret [--server-key NAME.key] (CURVE; the\n"
+                 "         client modes need both, serve only --curve-key)\n");
 }
 
 /* --- serve: the direct case, ZeroMQ's own ceiling on this machine --- */
@@ -57,7 +64,7 @@ static int s_serve(void *ctx, const bench_opts_t *o)
     if (!router || zmq_setsockopt(router, ZMQ_LINGER, &zero, sizeof zero) != 0 ||
         zmq_setsockopt(router, ZMQ_SNDHWM, &hwm, sizeof hwm) != 0 ||
         zmq_setsockopt(router, ZMQ_RCVHWM, &hwm, sizeof hwm) != 0 ||
-        zmq_bind(router, o->endpoint) != 0) {
+        bw_curve_apply(router, &o->curve) != 0 || zmq_bind(router, o->endpoint) != 0) {
         fprintf(stderr, "bench serve: bind %s: %s\n", o->endpoint, zmq_strerror(errno));
         if (router)
             zmq_close(router);
@@ -111,7 +118,7 @@ static int s_wait_one(void *ctx, const bench_opts_t *o, const char *service, int
     while (!bw_stop && bw_now_ns() < deadline) {
         /* A fresh socket per try, so a late answer to an earlier try is
          * never taken for this one. */
-        void *s = bw_dealer(ctx, o->endpoint, 1000, 250);
+        void *s = bw_dealer(ctx, o->endpoint, &o->curve, 1000, 250);
         if (!s)
             return -1;
         char body[8] = "";
@@ -188,7 +195,7 @@ static void *s_client_run(void *arg)
 {
     s_client_t *c = arg;
     int timeout = (int) c->o->timeout_ms;
-    void *sock = bw_dealer(c->ctx, c->o->endpoint, 1000, timeout);
+    void *sock = bw_dealer(c->ctx, c->o->endpoint, &c->o->curve, 1000, timeout);
     while (sock && !bw_stop && c->sent < S_MAX_REQUESTS && bw_now_ns() < c->t_end) {
         uint64_t id = (c->index << 40) | c->sent;
         if (bw_send(sock, c->o->services[0], id, 0) != 0) {
@@ -205,7 +212,7 @@ static void *s_client_run(void *arg)
              * sure a late one is not read as the next request's. */
             c->lost++;
             zmq_close(sock);
-            sock = bw_dealer(c->ctx, c->o->endpoint, 1000, timeout);
+            sock = bw_dealer(c->ctx, c->o->endpoint, &c->o->curve, 1000, timeout);
             continue;
         }
         int64_t done = bw_now_ns();
@@ -268,7 +275,7 @@ static int s_pipe(void *ctx, const bench_opts_t *o)
     uint64_t seq = 0, ok = 0, bad = 0, late = 0;
     long in_flight = 0;
     for (long k = 0; k < o->sockets; k++) {
-        if (!(socks[k] = bw_dealer(ctx, o->endpoint, hwm, 0)))
+        if (!(socks[k] = bw_dealer(ctx, o->endpoint, &o->curve, hwm, 0)))
             goto done;
         items[k] = (zmq_pollitem_t){socks[k], 0, ZMQ_POLLIN, 0};
     }
@@ -341,6 +348,7 @@ done:
 
 static int s_parse(int argc, char **argv, bench_opts_t *o)
 {
+    const char *curve_key = NULL, *server_key = NULL;
     for (int i = 2; i < argc; i += 2) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         int rc = 0;
@@ -370,6 +378,10 @@ static int s_parse(int argc, char **argv, bench_opts_t *o)
             rc = bw_int_arg(a, v, 1, 1000000, &o->rate);
         } else if (strcmp(a, "--timeout-ms") == 0) {
             rc = bw_int_arg(a, v, 1, 600000, &o->timeout_ms);
+        } else if (strcmp(a, "--curve-key") == 0) {
+            curve_key = v;
+        } else if (strcmp(a, "--server-key") == 0) {
+            server_key = v;
         } else {
             fprintf(stderr, "bench: unknown option '%s'\n", a);
             return -1;
@@ -390,6 +402,14 @@ static int s_parse(int argc, char **argv, bench_opts_t *o)
         fprintf(stderr, "bench: --sockets must not exceed --inflight\n");
         return -1;
     }
+    bool serve = strcmp(argv[1], "serve") == 0;
+    if (serve ? server_key != NULL : (curve_key == NULL) != (server_key == NULL)) {
+        fprintf(stderr, serve ? "bench: serve takes --curve-key only\n"
+                              : "bench: --curve-key and --server-key go together\n");
+        return -1;
+    }
+    if (curve_key && bw_curve_load(curve_key, server_key, &o->curve) != 0)
+        return -1;
     return 0;
 }
 

@@ -84,7 +84,7 @@ int bench_open(void *ctx, const bench_opts_t *o)
     }
     int64_t *lat = malloc((size_t) n * sizeof *lat);
     int64_t *lag = malloc((size_t) n * sizeof *lag);
-    void *sock = bw_dealer(ctx, o->endpoint, 100000, (int) o->timeout_ms);
+    void *sock = bw_dealer(ctx, o->endpoint, &o->curve, 100000, (int) o->timeout_ms);
     int fd = -1;
     size_t fdsize = sizeof fd;
     int rc = 1;

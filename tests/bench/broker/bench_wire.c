@@ -46,7 +46,111 @@ int64_t bw_now_ns(void)
     return (int64_t) ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-void *bw_dealer(void *ctx, const char *endpoint, int hwm, int rcvtimeo_ms)
+/* Finds `name = value` on one line (leading blanks allowed, the value in
+ * optional double quotes) and copies a 40-character Z85 value to out.
+ * Returns 1 when found and valid, 0 when the line is about something else,
+ * -1 when it names `name` but the value is not a Z85 key. */
+static int s_key_line(const char *line, const char *name, char *out)
+{
+    while (*line == ' ' || *line == '\t')
+        line++;
+    size_t nlen = strlen(name);
+    if (strncmp(line, name, nlen) != 0 || (line[nlen] != ' ' && line[nlen] != '\t' && line[nlen] != '='))
+        return 0;
+    const char *v = line + nlen + strspn(line + nlen, " \t");
+    if (*v != '=')
+        return -1;
+    v += 1 + strspn(v + 1, " \t");
+    bool quoted = *v == '"';
+    v += quoted;
+    size_t len = strcspn(v, quoted ? "\"" : " \t\r\n");
+    const char *rest = v + len + (quoted && v[len] == '"');
+    uint8_t raw[32];
+    if (len != BW_Z85_LEN || (quoted && v[len] != '"') || rest[strspn(rest, " \t\r\n")] != '\0')
+        return -1;
+    memcpy(out, v, BW_Z85_LEN);
+    out[BW_Z85_LEN] = '\0';
+    return zmq_z85_decode(raw, out) ? 1 : -1;
+}
+
+/* Reads path for public-key and, with secret, secret-key ("" when absent). */
+static int s_key_file(const char *path, char *public_key, char *secret_key)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        fprintf(stderr, "bench: key file %s: %s\n", path, strerror(errno));
+        return -1;
+    }
+    char line[512];
+    int lineno = 0, rc = 0;
+    public_key[0] = '\0';
+    if (secret_key)
+        secret_key[0] = '\0';
+    while (rc == 0 && fgets(line, sizeof line, f)) {
+        lineno++;
+        if (line[strspn(line, " \t")] == '#')
+            continue;
+        int p = s_key_line(line, "public-key", public_key);
+        int s = secret_key ? s_key_line(line, "secret-key", secret_key) : 0;
+        if (p < 0 || s < 0) {
+            fprintf(stderr, "bench: key file %s line %d: not a Z85 key\n", path, lineno);
+            rc = -1;
+        }
+    }
+    fclose(f);
+    return rc;
+}
+
+int bw_curve_load(const char *secret_file, const char *server_key_file, bw_curve_t *out)
+{
+    memset(out, 0, sizeof *out);
+    char stated[BW_Z85_LEN + 1];
+    if (s_key_file(secret_file, stated, out->secret_key) != 0)
+        return -1;
+    if (!out->secret_key[0]) {
+        fprintf(stderr, "bench: key file %s has no secret-key\n", secret_file);
+        return -1;
+    }
+    if (zmq_curve_public(out->public_key, out->secret_key) != 0) {
+        fprintf(stderr, "bench: zmq_curve_public: %s\n", zmq_strerror(errno));
+        return -1;
+    }
+    if (stated[0] && strcmp(stated, out->public_key) != 0) {
+        fprintf(stderr, "bench: key file %s: public-key is not the secret key's\n", secret_file);
+        return -1;
+    }
+    if (server_key_file) {
+        if (s_key_file(server_key_file, out->server_key, NULL) != 0)
+            return -1;
+        if (!out->server_key[0]) {
+            fprintf(stderr, "bench: key file %s has no public-key\n", server_key_file);
+            return -1;
+        }
+    }
+    out->on = true;
+    return 0;
+}
+
+int bw_curve_apply(void *sock, const bw_curve_t *curve)
+{
+    if (!curve || !curve->on)
+        return 0;
+    if (!curve->server_key[0]) {
+        int one = 1;
+        return zmq_setsockopt(sock, ZMQ_CURVE_SERVER, &one, sizeof one) != 0 ||
+                       zmq_setsockopt(sock, ZMQ_CURVE_SECRETKEY, curve->secret_key, BW_Z85_LEN + 1) != 0
+                   ? -1
+                   : 0;
+    }
+    return zmq_setsockopt(sock, ZMQ_CURVE_SERVERKEY, curve->server_key, BW_Z85_LEN + 1) != 0 ||
+                   zmq_setsockopt(sock, ZMQ_CURVE_PUBLICKEY, curve->public_key, BW_Z85_LEN + 1) != 0 ||
+                   zmq_setsockopt(sock, ZMQ_CURVE_SECRETKEY, curve->secret_key, BW_Z85_LEN + 1) != 0
+               ? -1
+               : 0;
+}
+
+void *bw_dealer(void *ctx, const char *endpoint, const bw_curve_t *curve, int hwm,
+                int rcvtimeo_ms)
 {
     void *s = zmq_socket(ctx, ZMQ_DEALER);
     int zero = 0;
@@ -54,7 +158,7 @@ void *bw_dealer(void *ctx, const char *endpoint, int hwm, int rcvtimeo_ms)
         zmq_setsockopt(s, ZMQ_SNDHWM, &hwm, sizeof hwm) != 0 ||
         zmq_setsockopt(s, ZMQ_RCVHWM, &hwm, sizeof hwm) != 0 ||
         zmq_setsockopt(s, ZMQ_RCVTIMEO, &rcvtimeo_ms, sizeof rcvtimeo_ms) != 0 ||
-        zmq_connect(s, endpoint) != 0) {
+        bw_curve_apply(s, curve) != 0 || zmq_connect(s, endpoint) != 0) {
         fprintf(stderr, "bench: DEALER to %s: %s\n", endpoint, zmq_strerror(errno));
         if (s)
             zmq_close(s);

@@ -27,6 +27,18 @@
 /* Frames of a request and of a well-formed reply, empty delimiter included. */
 #define BW_FRAMES 6
 
+#define BW_Z85_LEN 40 /* a 32-byte CURVE key as Z85 text */
+
+/* CURVE for the benchmark's sockets; off (plain TCP) when `on` is false.
+ * A client has its own pair and the server's public key; a server (serve
+ * mode) only its own pair, server_key "". */
+typedef struct {
+    bool on;
+    char public_key[BW_Z85_LEN + 1];
+    char secret_key[BW_Z85_LEN + 1];
+    char server_key[BW_Z85_LEN + 1];
+} bw_curve_t;
+
 /* Set by SIGTERM/SIGINT; every loop looks at it. */
 extern volatile sig_atomic_t bw_stop;
 
@@ -36,10 +48,27 @@ void bw_signals(void);
 /* CLOCK_MONOTONIC in nanoseconds. */
 int64_t bw_now_ns(void);
 
-/* A DEALER socket connected to endpoint, linger 0, both high-water marks
- * at hwm, receive timeout rcvtimeo_ms (-1: none). NULL on failure (a
- * message on stderr). Close it with zmq_close. */
-void *bw_dealer(void *ctx, const char *endpoint, int hwm, int rcvtimeo_ms);
+/* Reads the key files zwfwctl keygen writes (czmq zcert text: lines
+ * `public-key = "Z85"` and `secret-key = "Z85"`, '#' comments; other lines
+ * ignored): the pair from secret_file (NAME.secret; its public key, when
+ * given, must match the secret one) and, unless server_key_file is NULL
+ * (a server), the public key from server_key_file (NAME.key). Fills *out
+ * with on = true. Returns 0, or -1 with a message on stderr. The bench
+ * keeps to libzmq alone, so this is not common/auth_keys.c, and it does
+ * not check file modes: its keys are throwaway ones the script makes. */
+int bw_curve_load(const char *secret_file, const char *server_key_file, bw_curve_t *out);
+
+/* Sets the CURVE options on sock (before bind or connect): ZMQ_CURVE_SERVER
+ * and the secret key for a server, the three keys for a client. Nothing
+ * when curve is NULL or off. Returns 0 or -1 (errno from libzmq). */
+int bw_curve_apply(void *sock, const bw_curve_t *curve);
+
+/* A DEALER socket connected to endpoint, CURVE client when curve is on
+ * (NULL: plain), linger 0, both high-water marks at hwm, receive timeout
+ * rcvtimeo_ms (-1: none). NULL on failure (a message on stderr). Close it
+ * with zmq_close. */
+void *bw_dealer(void *ctx, const char *endpoint, const bw_curve_t *curve, int hwm,
+                int rcvtimeo_ms);
 
 /* Sends the request with request id `id` to `service`; flags may hold
  * ZMQ_DONTWAIT. Returns 0 or -1 (errno from libzmq). */
