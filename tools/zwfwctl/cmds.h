@@ -11,5 +11,8 @@ int zw_cmd_call(int argc, char **argv);
 int zw_cmd_status(int argc, char **argv);
 int zw_cmd_audit(int argc, char **argv);
 int zw_cmd_keygen(int argc, char **argv);
+int zw_cmd_catalog(int argc, char **argv);
+int zw_cmd_clock(int argc, char **argv);
+int zw_cmd_intake(int argc, char **argv);
 
 #endif

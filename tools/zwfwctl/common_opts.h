@@ -41,15 +41,15 @@ int zw_ctl_curve(const char *key_opt, const char *server_opt, bool plain, zw_aut
 #define ZW_CTL_DEFAULT_ENDPOINT "tcp://127.0.0.1:5555"
 
 /* Usage text of those options, for a subcommand's --help. */
-#define ZW_CTL_CONN_HELP                                                                          \
-    "  --endpoint EP   broker (repeatable, for fail-over); default $ZWFW_ENDPOINT\n"              \
-    "                  (comma-separated), else " ZW_CTL_DEFAULT_ENDPOINT "\n"                     \
-    "  --timeout MS    wait per try (default 5000)\n"                                             \
-    "  --retries N     resends after a timeout (default 2)\n"                                     \
-    "  --key FILE      CURVE: this client's key pair (NAME.secret); default $ZWFW_KEY,\n"         \
-    "                  else $ZWFW_HOME/keys/operator.secret if it and broker.key exist\n"        \
-    "  --server-key FILE|Z85  the broker's public key; default $ZWFW_SERVER_KEY, else\n"         \
-    "                  $ZWFW_HOME/keys/broker.key (no keys found: plain)\n"                      \
+#define ZW_CTL_CONN_HELP                                                                           \
+    "  --endpoint EP   broker (repeatable, for fail-over); default $ZWFW_ENDPOINT\n"               \
+    "                  (comma-separated), else " ZW_CTL_DEFAULT_ENDPOINT "\n"                      \
+    "  --timeout MS    wait per try (default 5000)\n"                                              \
+    "  --retries N     resends after a timeout (default 2)\n"                                      \
+    "  --key FILE      CURVE: this client's key pair (NAME.secret); default $ZWFW_KEY,\n"          \
+    "                  else $ZWFW_HOME/keys/operator.secret if it and broker.key exist\n"          \
+    "  --server-key FILE|Z85  the broker's public key; default $ZWFW_SERVER_KEY, else\n"           \
+    "                  $ZWFW_HOME/keys/broker.key (no keys found: plain)\n"                        \
     "  --plain         no CURVE even if keys are found\n"
 
 typedef struct {

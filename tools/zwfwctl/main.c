@@ -19,6 +19,9 @@ static const s_command_t s_commands[] = {
     {"status", zw_cmd_status, "which services are up, with their health"},
     {"audit", zw_cmd_audit, "audit log: verify the hash chain"},
     {"keygen", zw_cmd_keygen, "make a CURVE key pair (NAME.secret, NAME.key)"},
+    {"catalog", zw_cmd_catalog, "service items: load, get, list, cancel, restore"},
+    {"clock", zw_cmd_clock, "business time: show; set, advance (simulated deployments)"},
+    {"intake", zw_cmd_intake, "applications: submit, get, list, supplement, withdraw, credit"},
 };
 
 #define S_NCOMMANDS (sizeof s_commands / sizeof s_commands[0])

@@ -1,0 +1,159 @@
+#include "intake_settings.h"
+
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+
+static const zw_cfg_spec_t s_specs[] = {
+    {"db_conninfo", ZW_CFG_STRING, "", false, "PostgreSQL connection string (required)"},
+    {"broker_endpoint", ZW_CFG_STRING, "tcp://127.0.0.1:5555", false,
+     "brokers to register with; several separated by commas"},
+    {"threads", ZW_CFG_INT, "8", false, "zwfw.intake worker threads (each its own connection)"},
+    {"catalog_threads", ZW_CFG_INT, "2", false, "zwfw.catalog worker threads"},
+    {"clock_threads", ZW_CFG_INT, "1", false, "zwfw.clock worker threads"},
+    {"heartbeat_ms", ZW_CFG_INT, "0", false, "MDP heartbeat to the broker (0: the default)"},
+    {"clock_mode", ZW_CFG_STRING, "real", false,
+     "real, or simulated: business time is common.sim_clock, moved by zwfwctl clock"},
+    {"calendar_file", ZW_CFG_STRING, "", false, "working-day calendar (empty: the shipped one)"},
+    {"regions_file", ZW_CFG_STRING, "", false, "division codes (empty: the shipped table)"},
+    {"working_hours", ZW_CFG_STRING, "09:00-12:00,13:30-17:30", false,
+     "working hours of the legal clocks"},
+    {"pii_key_file", ZW_CFG_STRING, "", false,
+     "data key for ID and phone numbers at rest: 64 hex digits, mode 0600 (required)"},
+    {"curve_secret_key_file", ZW_CFG_STRING, "", false,
+     "this daemon's CURVE key pair (a `system` key); empty: plain"},
+    {"broker_public_key", ZW_CFG_STRING, "", false, "the broker's public key (file or Z85)"},
+    {"key_registry_file", ZW_CFG_STRING, "", false,
+     "keys admitted to the event PUB socket (CURVE); re-read on SIGHUP"},
+    {"pub_endpoint", ZW_CFG_STRING, "", false,
+     "where the event relay publishes (empty: no PUB; consumers read the log)"},
+    {"relay_batch", ZW_CFG_INT, "500", false, "outbox rows the relay moves per transaction"},
+    {"relay_idle_ms", ZW_CFG_INT, "20", false, "relay pause when the outbox was empty"},
+    {"sweep_ms", ZW_CFG_INT, "1000", true, "how often the 5-working-day rule is applied"},
+    {"division_code", ZW_CFG_STRING, "500152", false, "6-digit division code: receipt numbers"},
+    {"region", ZW_CFG_STRING, "", false,
+     "region of applications other systems submit (empty: division_code)"},
+    {"center_name", ZW_CFG_STRING, "重庆市潼南区政务服务中心", false,
+     "the service center named on notices"},
+    {"notice_workdays", ZW_CFG_INT, "5", false,
+     "working days within which the one-time notice is due (行政许可法: 5)"},
+    {"waiver_workdays", ZW_CFG_INT, "5", false, "working days to supply 容缺 materials"},
+    {"receipt_block", ZW_CFG_INT, "20", false, "receipt numbers a worker thread reserves at once"},
+    {"reuse_exclude", ZW_CFG_STRING, "申请表,申请书,登记表,承诺书", false,
+     "materials whose catalog name contains one of these (comma-separated) are per-application "
+     "forms: never kept on file and reused"},
+    {"migrate", ZW_CFG_BOOL, "false", false, "apply the database migrations at start"},
+    {"log_level", ZW_CFG_STRING, "info", true, "debug, info, warn or error"},
+};
+
+const zw_cfg_spec_t *zw_intake_settings_table(size_t *count)
+{
+    *count = sizeof s_specs / sizeof s_specs[0];
+    return s_specs;
+}
+
+static int s_int(const zw_config_t *cfg, const char *name, int64_t min, int64_t max, int *out,
+                 zw_err_t *err)
+{
+    int64_t v = zw_config_int(cfg, name);
+    if (v < min || v > max)
+        return zw_err_setd(err, ZW_INVALID_ARGUMENT, name,
+                           "intake.%s: %lld is out of range [%lld, %lld]", name, (long long) v,
+                           (long long) min, (long long) max);
+    *out = (int) v;
+    return 0;
+}
+
+static bool s_digits(const char *s, size_t n)
+{
+    if (strlen(s) != n)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (s[i] < '0' || s[i] > '9')
+            return false;
+    return true;
+}
+
+int zw_intake_settings_read(const zw_config_t *cfg, zw_intake_daemon_opts_t *o,
+                            zw_intake_settings_t *s, zw_err_t *err)
+{
+    memset(o, 0, sizeof *o);
+    memset(s, 0, sizeof *s);
+    o->conninfo = zw_config_str(cfg, "db_conninfo");
+    if (!*o->conninfo)
+        return zw_err_setd(err, ZW_INVALID_ARGUMENT, "db_conninfo",
+                           "db_conninfo: not set (in \"common\" or \"intake\")");
+    o->broker_endpoints = zw_config_str(cfg, "broker_endpoint");
+    const char *mode = zw_config_str(cfg, "clock_mode");
+    if (strcmp(mode, "real") && strcmp(mode, "simulated"))
+        return zw_err_setd(err, ZW_INVALID_ARGUMENT, "clock_mode",
+                           "clock_mode: '%s' is not real or simulated", mode);
+    o->simulated = strcmp(mode, "simulated") == 0;
+    o->calendar_file = zw_config_str(cfg, "calendar_file");
+    o->regions_file = zw_config_str(cfg, "regions_file");
+    o->pii_key_file = zw_config_str(cfg, "pii_key_file");
+    if (!*o->pii_key_file)
+        return zw_err_setd(err, ZW_INVALID_ARGUMENT, "pii_key_file",
+                           "pii_key_file: not set; personal data is never stored in clear "
+                           "(deploy/zwfw up makes the key)");
+    o->curve_secret_key_file = zw_config_str(cfg, "curve_secret_key_file");
+    o->broker_public_key = zw_config_str(cfg, "broker_public_key");
+    if (!*o->curve_secret_key_file != !*o->broker_public_key)
+        return zw_err_setd(err, ZW_INVALID_ARGUMENT, "curve_secret_key_file",
+                           "CURVE needs both curve_secret_key_file and broker_public_key");
+    o->key_registry_file = zw_config_str(cfg, "key_registry_file");
+    o->pub_endpoint = zw_config_str(cfg, "pub_endpoint");
+    o->migrate = zw_config_bool(cfg, "migrate");
+    int level = zw_log_level_from_name(zw_config_str(cfg, "log_level"));
+    if (level < 0)
+        return zw_err_setd(err, ZW_INVALID_ARGUMENT, "log_level",
+                           "log_level: '%s' is not debug, info, warn or error",
+                           zw_config_str(cfg, "log_level"));
+    o->log_level = (zw_log_level_t) level;
+    if (s_int(cfg, "threads", 1, 256, &o->threads, err) ||
+        s_int(cfg, "catalog_threads", 1, 64, &o->catalog_threads, err) ||
+        s_int(cfg, "clock_threads", 1, 16, &o->clock_threads, err) ||
+        s_int(cfg, "heartbeat_ms", 0, 3600000, &o->heartbeat_ms, err) ||
+        s_int(cfg, "relay_batch", 1, 100000, &o->relay_batch, err) ||
+        s_int(cfg, "relay_idle_ms", 1, 60000, &o->relay_idle_ms, err) ||
+        s_int(cfg, "sweep_ms", 10, 3600000, &o->sweep_ms, err) ||
+        s_int(cfg, "notice_workdays", 1, 60, &s->notice_workdays, err) ||
+        s_int(cfg, "waiver_workdays", 1, 60, &s->waiver_workdays, err) ||
+        s_int(cfg, "receipt_block", 1, 100000, &s->receipt_block, err))
+        return -1;
+    const char *division = zw_config_str(cfg, "division_code");
+    if (!s_digits(division, 6))
+        return zw_err_setd(err, ZW_INVALID_ARGUMENT, "division_code",
+                           "division_code: '%s' is not 6 digits", division);
+    snprintf(s->division, sizeof s->division, "%s", division);
+    const char *region = zw_config_str(cfg, "region");
+    if (*region && !s_digits(region, 6) && !s_digits(region, 12))
+        return zw_err_setd(err, ZW_INVALID_ARGUMENT, "region",
+                           "region: '%s' is not a 6- or 12-digit division code", region);
+    snprintf(s->region, sizeof s->region, "%s", *region ? region : division);
+    const char *center = zw_config_str(cfg, "center_name");
+    if (strlen(center) >= sizeof s->center)
+        return zw_err_setd(err, ZW_INVALID_ARGUMENT, "center_name", "center_name: too long");
+    snprintf(s->center, sizeof s->center, "%s", center);
+    const char *reuse = zw_config_str(cfg, "reuse_exclude");
+    if (strlen(reuse) >= sizeof s->reuse_exclude)
+        return zw_err_setd(err, ZW_INVALID_ARGUMENT, "reuse_exclude", "reuse_exclude: too long");
+    snprintf(s->reuse_exclude, sizeof s->reuse_exclude, "%s", reuse);
+    zw_err_t herr;
+    if (zw_workhours_parse(zw_config_str(cfg, "working_hours"), &s->hours, &herr) != 0)
+        return zw_err_setd(err, ZW_INVALID_ARGUMENT, "working_hours", "working_hours: %s",
+                           herr.message);
+    return 0;
+}
+
+int zw_intake_settings_split(char *list, const char **out, size_t max)
+{
+    size_t n = 0;
+    for (char *save = NULL, *tok = strtok_r(list, ", \t\n", &save); tok;
+         tok = strtok_r(NULL, ", \t\n", &save)) {
+        if (n == max)
+            return -1;
+        out[n++] = tok;
+    }
+    return (int) n;
+}

@@ -1,0 +1,43 @@
+/* zwfw-intake's settings table (sections "common" and "intake" of the JSON
+ * config, each overridable on the command line) and its translation into
+ * the typed values the daemon uses. */
+#ifndef ZW_INTAKE_SETTINGS_H
+#define ZW_INTAKE_SETTINGS_H
+
+#include "config.h"
+#include "error.h"
+#include "intake.h"
+#include "log.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* The table (static storage) and its length. */
+const zw_cfg_spec_t *zw_intake_settings_table(size_t *count);
+
+/* Everything the daemon needs beyond zw_intake_settings_t. Strings point
+ * into the config table. */
+typedef struct {
+    const char *conninfo;
+    const char *broker_endpoints; /* comma list */
+    int threads, catalog_threads, clock_threads;
+    int heartbeat_ms;
+    bool simulated;
+    const char *calendar_file, *regions_file, *pii_key_file;
+    const char *curve_secret_key_file, *broker_public_key, *key_registry_file;
+    const char *pub_endpoint;
+    int relay_batch, relay_idle_ms, sweep_ms;
+    bool migrate;
+    zw_log_level_t log_level;
+} zw_intake_daemon_opts_t;
+
+/* Reads and checks every setting: INVALID_ARGUMENT naming the first bad
+ * one. `settings` gets everything but pii. */
+int zw_intake_settings_read(const zw_config_t *cfg, zw_intake_daemon_opts_t *opts,
+                            zw_intake_settings_t *settings, zw_err_t *err);
+
+/* Splits a list ("a, b c") in place into out[0..max); returns the count or
+ * -1 when there are more than max. */
+int zw_intake_settings_split(char *list, const char **out, size_t max);
+
+#endif

@@ -1,0 +1,1092 @@
+#include "intake_store.h"
+
+#include <cjson/cJSON.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- the statements ---------------------------------------------------------- */
+
+#define S_APP_COLS                                                                                 \
+    "receipt_number, coalesce(parent_receipt, ''), bundle_code, item_code, item_version,"          \
+    " item_name, department_code, department_name, handling, channel, window_id, region,"          \
+    " submitter, state, applicant_kind, applicant_name, applicant_id_type, applicant_id_enc,"      \
+    " applicant_id_masked, applicant_key, agent_name, agent_id_type, agent_id_enc,"                \
+    " agent_id_masked, phone_enc, phone_masked, address_enc, received_at_us,"                      \
+    " notice_given_at_us, accepted_at_us, due_at_us, statutory_due_at_us, completed_at_us,"        \
+    " deemed_accepted, receive_only, commitment_signed, array_to_json(committed_materials),"       \
+    " notify_commitment, commitment_notified, array_to_json(waived_materials), supply_by::text,"   \
+    " withdrawal_requested, last_seq, notice, updated_at_us"
+
+enum {
+    C_RECEIPT,
+    C_PARENT,
+    C_BUNDLE,
+    C_ITEM,
+    C_VERSION,
+    C_ITEM_NAME,
+    C_DEPT,
+    C_DEPT_NAME,
+    C_HANDLING,
+    C_CHANNEL,
+    C_WINDOW,
+    C_REGION,
+    C_SUBMITTER,
+    C_STATE,
+    C_KIND,
+    C_NAME,
+    C_ID_TYPE,
+    C_ID_ENC,
+    C_ID_MASKED,
+    C_KEY,
+    C_AGENT_NAME,
+    C_AGENT_TYPE,
+    C_AGENT_ENC,
+    C_AGENT_MASKED,
+    C_PHONE_ENC,
+    C_PHONE_MASKED,
+    C_ADDRESS_ENC,
+    C_RECEIVED,
+    C_NOTICE_AT,
+    C_ACCEPTED,
+    C_DUE,
+    C_STAT_DUE,
+    C_COMPLETED,
+    C_DEEMED,
+    C_RECEIVE_ONLY,
+    C_SIGNED,
+    C_COMMITTED,
+    C_NOTIFY,
+    C_NOTIFIED,
+    C_WAIVED,
+    C_SUPPLY_BY,
+    C_WITHDRAWAL,
+    C_LAST_SEQ,
+    C_NOTICE,
+    C_UPDATED,
+    C_COUNT
+};
+
+typedef struct {
+    const char *name;
+    const char *sql;
+    int nparams;
+} s_stmt_t;
+
+static const s_stmt_t s_stmts[] = {
+    {"intake_claim",
+     "INSERT INTO intake.requests (caller, idempotency_key, kind, digest, created_at_us)"
+     " VALUES ($1, $2, $3, $4::bytea, $5::bigint) ON CONFLICT DO NOTHING RETURNING 1",
+     5},
+    {"intake_request",
+     "SELECT kind, digest, receipt_number, coalesce(notice, ''::bytea), coalesce(result_us, -1)"
+     " FROM intake.requests WHERE caller = $1 AND idempotency_key = $2",
+     2},
+    {"intake_request_done",
+     "UPDATE intake.requests SET receipt_number = $3, notice = $4::bytea, result_us = $5::bigint"
+     " WHERE caller = $1 AND idempotency_key = $2",
+     5},
+    {"intake_receipt_block",
+     "INSERT INTO intake.receipt_blocks AS b (division, day, next_no)"
+     " VALUES ($1, $2::date, 1 + $3::bigint)"
+     " ON CONFLICT (division, day) DO UPDATE SET next_no = b.next_no + $3::bigint"
+     " RETURNING next_no - $3::bigint",
+     3},
+    {"intake_app_insert",
+     "INSERT INTO intake.applications (receipt_number, parent_receipt, bundle_code, item_code,"
+     " item_version, item_name, department_code, department_name, handling, channel, window_id,"
+     " region, submitter, state, applicant_kind, applicant_name, applicant_id_type,"
+     " applicant_id_enc, applicant_id_masked, applicant_key, agent_name, agent_id_type,"
+     " agent_id_enc, agent_id_masked, phone_enc, phone_masked, address_enc, received_at_us,"
+     " notice_given_at_us, accepted_at_us, due_at_us, statutory_due_at_us, completed_at_us,"
+     " deemed_accepted, receive_only, commitment_signed, committed_materials, notify_commitment,"
+     " commitment_notified, waived_materials, supply_by, withdrawal_requested, last_seq, notice,"
+     " updated_at_us) VALUES ($1, nullif($2, ''), $3, $4, $5::int, $6, $7, $8, $9::smallint,"
+     " $10::smallint, $11, $12, $13, $14::smallint, $15::smallint, $16, $17::smallint,"
+     " $18::bytea, $19, $20::bytea, $21, $22::smallint, $23::bytea, $24, $25::bytea, $26,"
+     " $27::bytea, $28::bigint, $29::bigint, $30::bigint, $31::bigint, $32::bigint, $33::bigint,"
+     " $34::boolean, $35::boolean, $36::boolean, $37::text[], $38::boolean, $39::boolean,"
+     " $40::text[], $41::date, $42::boolean, $43::bigint, $44::bytea, $45::bigint)",
+     45},
+    {"intake_app_update",
+     "UPDATE intake.applications SET state = $2::smallint, notice_given_at_us = $3::bigint,"
+     " accepted_at_us = $4::bigint, due_at_us = $5::bigint, statutory_due_at_us = $6::bigint,"
+     " completed_at_us = $7::bigint, deemed_accepted = $8::boolean,"
+     " commitment_notified = $9::boolean, waived_materials = $10::text[], supply_by = $11::date,"
+     " withdrawal_requested = $12::boolean, last_seq = $13::bigint, notice = $14::bytea,"
+     " updated_at_us = $15::bigint WHERE receipt_number = $1",
+     15},
+    {"intake_app_get", "SELECT " S_APP_COLS " FROM intake.applications WHERE receipt_number = $1",
+     1},
+    {"intake_app_lock",
+     "SELECT " S_APP_COLS " FROM intake.applications WHERE receipt_number = $1 FOR UPDATE", 1},
+    {"intake_children",
+     "SELECT " S_APP_COLS " FROM intake.applications WHERE parent_receipt = $1"
+     " ORDER BY receipt_number",
+     1},
+    {"intake_children_lock",
+     "SELECT " S_APP_COLS " FROM intake.applications WHERE parent_receipt = $1"
+     " ORDER BY receipt_number FOR UPDATE",
+     1},
+    {"intake_history_add",
+     "INSERT INTO intake.history (receipt_number, state, at_us, actor, note, seq)"
+     " VALUES ($1, $2::smallint, $3::bigint, $4, $5, $6::bigint)",
+     6},
+    {"intake_history",
+     "SELECT state, at_us, actor, note, seq FROM intake.history WHERE receipt_number = $1"
+     " ORDER BY id",
+     1},
+    {"intake_materials_add",
+     "INSERT INTO intake.materials (receipt_number, material_code, name, media_type, sha256,"
+     " size, uri, original, copies, reused, added_at_us)"
+     " SELECT $1, m.code, m.name, m.media, m.sha, m.size, m.uri, m.orig, m.copies, m.reused,"
+     " $11::bigint FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[],"
+     " $7::text[], $8::boolean[], $9::int[], $10::boolean[])"
+     " AS m (code, name, media, sha, size, uri, orig, copies, reused)",
+     11},
+    {"intake_materials",
+     "SELECT material_code, name, media_type, sha256, size, uri, original, copies, reused,"
+     " added_at_us FROM intake.materials WHERE receipt_number = $1 ORDER BY id",
+     1},
+    {"intake_on_file",
+     "SELECT material_name, name, media_type, sha256, size, uri, false, 0, true, stored_at_us"
+     " FROM intake.materials_on_file WHERE applicant_key = $1::bytea ORDER BY material_name",
+     1},
+    {"intake_on_file_put",
+     "INSERT INTO intake.materials_on_file AS f (applicant_key, material_name, material_code,"
+     " name, media_type, sha256, size, uri, first_receipt, stored_at_us)"
+     " SELECT $1::bytea, m.kind, m.code, m.name, m.media, m.sha, m.size, m.uri, $9, $10::bigint"
+     " FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bigint[],"
+     " $8::text[]) AS m (kind, code, name, media, sha, size, uri)"
+     " ON CONFLICT (applicant_key, material_name) DO UPDATE SET material_code ="
+     " EXCLUDED.material_code, name = EXCLUDED.name, media_type = EXCLUDED.media_type,"
+     " sha256 = EXCLUDED.sha256, size = EXCLUDED.size, uri = EXCLUDED.uri,"
+     " stored_at_us = EXCLUDED.stored_at_us",
+     10},
+    {"intake_credit_get",
+     "SELECT reason, id_masked, listed_at_us FROM intake.credit_list"
+     " WHERE applicant_key = $1::bytea",
+     1},
+    {"intake_credit_put",
+     "INSERT INTO intake.credit_list (applicant_key, id_masked, reason, listed_at_us, listed_by)"
+     " VALUES ($1::bytea, $2, $3, $4::bigint, $5) ON CONFLICT (applicant_key) DO UPDATE"
+     " SET reason = EXCLUDED.reason WHERE intake.credit_list.reason <> EXCLUDED.reason"
+     " RETURNING 1",
+     5},
+    {"intake_credit_delete",
+     "DELETE FROM intake.credit_list WHERE applicant_key = $1::bytea RETURNING 1", 1},
+    {"intake_forward",
+     "INSERT INTO intake.forwarded (receipt_number, kind, reason, actor, at_us)"
+     " VALUES ($1, $2, $3, $4, $5::bigint)",
+     5},
+    {"intake_list",
+     "SELECT " S_APP_COLS " FROM intake.applications"
+     " WHERE ($1::bytea IS NULL OR applicant_key = $1::bytea)"
+     " AND ($2::text IS NULL OR item_code = $2)"
+     " AND ($3::smallint IS NULL OR state = $3::smallint)"
+     " AND ($4::smallint IS NULL OR channel = $4::smallint)"
+     " AND ($5::text IS NULL OR window_id = $5)"
+     " AND ($6::bigint IS NULL OR received_at_us >= $6::bigint)"
+     " AND ($7::bigint IS NULL OR received_at_us < $7::bigint)"
+     " AND ($8::text IS NULL OR region = $8)"
+     " AND ($9::text IS NULL OR department_code = $9)"
+     " AND ($10::text IS NULL OR submitter = $10)"
+     " AND ($11::bigint IS NULL OR (received_at_us, receipt_number) > ($11::bigint, $12::text))"
+     " ORDER BY received_at_us, receipt_number LIMIT $13::int",
+     13},
+    {"intake_changes",
+     "SELECT l.seq, l.type, l.aggregate_id, l.occurred_at_us, l.payload,"
+     " coalesce(a.region, ''), coalesce(a.department_code, ''), coalesce(a.submitter, '')"
+     " FROM events.log l LEFT JOIN intake.applications a ON a.receipt_number = l.aggregate_id"
+     " WHERE l.stream = 'intake' AND l.seq > $1::bigint ORDER BY l.seq LIMIT $2::int",
+     2},
+    {"intake_unnoticed",
+     "SELECT receipt_number FROM intake.applications WHERE state = 1"
+     " AND notice_given_at_us IS NULL AND received_at_us < $1::bigint AND item_code <> ''"
+     " ORDER BY received_at_us LIMIT $2::int",
+     2},
+    {"intake_apply_state",
+     "UPDATE intake.applications SET state = $2::smallint, last_seq = $3::bigint,"
+     " updated_at_us = $4::bigint WHERE receipt_number = $1 AND last_seq < $3::bigint"
+     " RETURNING 1",
+     4},
+};
+
+int zw_intake_store_prepare(zw_db_t *db, zw_err_t *err)
+{
+    for (size_t i = 0; i < sizeof s_stmts / sizeof s_stmts[0]; i++)
+        if (zw_db_prepare(db, s_stmts[i].name, s_stmts[i].sql, s_stmts[i].nparams, err) != 0)
+            return -1;
+    return 0;
+}
+
+/* ---- text helpers ------------------------------------------------------------ */
+
+static char *s_dup(const char *s)
+{
+    return strdup(s ? s : "");
+}
+
+static int64_t s_i64(PGresult *res, int row, int col)
+{
+    if (PQgetisnull(res, row, col))
+        return -1;
+    return strtoll(PQgetvalue(res, row, col), NULL, 10);
+}
+
+static bool s_bool(PGresult *res, int row, int col)
+{
+    return PQgetvalue(res, row, col)[0] == 't';
+}
+
+/* A time parameter: NULL for -1. buf at least 24 bytes. */
+static const char *s_time(int64_t us, char *buf)
+{
+    if (us < 0)
+        return NULL;
+    snprintf(buf, 24, "%" PRId64, us);
+    return buf;
+}
+
+static const char *s_int(int64_t v, char *buf)
+{
+    snprintf(buf, 24, "%" PRId64, v);
+    return buf;
+}
+
+/* "" bytea text means NULL. */
+static const char *s_bytea(const char *hex)
+{
+    return hex && *hex ? hex : NULL;
+}
+
+/* A PostgreSQL array literal of the strings: {"a","b\"c"}. malloc'd. */
+static char *s_array(const char *const *items, size_t n)
+{
+    size_t cap = 3;
+    for (size_t i = 0; i < n; i++)
+        cap += 3 + 2 * strlen(items[i] ? items[i] : "");
+    char *out = malloc(cap), *p = out;
+    if (!out)
+        return NULL;
+    *p++ = '{';
+    for (size_t i = 0; i < n; i++) {
+        if (i)
+            *p++ = ',';
+        *p++ = '"';
+        for (const char *s = items[i] ? items[i] : ""; *s; s++) {
+            if (*s == '"' || *s == '\\')
+                *p++ = '\\';
+            *p++ = *s;
+        }
+        *p++ = '"';
+    }
+    *p++ = '}';
+    *p = '\0';
+    return out;
+}
+
+/* A JSON array of strings (array_to_json output) into a malloc'd list. */
+static int s_json_list(const char *json, char ***out, size_t *n)
+{
+    *out = NULL;
+    *n = 0;
+    cJSON *arr = cJSON_Parse(json);
+    if (!arr)
+        return -1;
+    int count = cJSON_GetArraySize(arr);
+    if (count > 0) {
+        *out = calloc((size_t) count, sizeof(char *));
+        if (!*out) {
+            cJSON_Delete(arr);
+            return -1;
+        }
+    }
+    cJSON *item;
+    cJSON_ArrayForEach(item, arr)
+    {
+        (*out)[(*n)++] = s_dup(cJSON_IsString(item) ? item->valuestring : "");
+    }
+    cJSON_Delete(arr);
+    return 0;
+}
+
+void zw_intake_strings_free(char **s, size_t n)
+{
+    for (size_t i = 0; s && i < n; i++)
+        free(s[i]);
+    free(s);
+}
+
+int zw_intake_row_set(char **field, const char *value)
+{
+    char *copy = s_dup(value);
+    if (!copy)
+        return -1;
+    free(*field);
+    *field = copy;
+    return 0;
+}
+
+int zw_intake_row_set_list(char ***list, size_t *n, const char *const *values, size_t count)
+{
+    char **copy = count ? calloc(count, sizeof(char *)) : NULL;
+    if (count && !copy)
+        return -1;
+    for (size_t i = 0; i < count; i++)
+        if (!(copy[i] = s_dup(values[i]))) {
+            zw_intake_strings_free(copy, i);
+            return -1;
+        }
+    zw_intake_strings_free(*list, *n);
+    *list = copy;
+    *n = count;
+    return 0;
+}
+
+/* ---- rows ----------------------------------------------------------------------- */
+
+void zw_intake_row_free(zw_intake_row_t *r)
+{
+    if (!r)
+        return;
+    char **strs[] = {&r->receipt,
+                     &r->parent,
+                     &r->bundle_code,
+                     &r->item_code,
+                     &r->item_name,
+                     &r->department_code,
+                     &r->department_name,
+                     &r->window_id,
+                     &r->region,
+                     &r->submitter,
+                     &r->applicant_name,
+                     &r->applicant_id_enc,
+                     &r->applicant_id_masked,
+                     &r->applicant_key,
+                     &r->agent_name,
+                     &r->agent_id_enc,
+                     &r->agent_id_masked,
+                     &r->phone_enc,
+                     &r->phone_masked,
+                     &r->address_enc,
+                     &r->notice};
+    for (size_t i = 0; i < sizeof strs / sizeof strs[0]; i++)
+        free(*strs[i]);
+    zw_intake_strings_free(r->committed, r->n_committed);
+    zw_intake_strings_free(r->waived, r->n_waived);
+    memset(r, 0, sizeof *r);
+}
+
+void zw_intake_rows_free(zw_intake_row_t *rows, size_t n)
+{
+    for (size_t i = 0; rows && i < n; i++)
+        zw_intake_row_free(&rows[i]);
+    free(rows);
+}
+
+static int s_row_read(PGresult *res, int i, zw_intake_row_t *r)
+{
+    memset(r, 0, sizeof *r);
+#define S_STR(field, col) (r->field = s_dup(PQgetvalue(res, i, col)))
+    bool ok = S_STR(receipt, C_RECEIPT) && S_STR(parent, C_PARENT) &&
+              S_STR(bundle_code, C_BUNDLE) && S_STR(item_code, C_ITEM) &&
+              S_STR(item_name, C_ITEM_NAME) && S_STR(department_code, C_DEPT) &&
+              S_STR(department_name, C_DEPT_NAME) && S_STR(window_id, C_WINDOW) &&
+              S_STR(region, C_REGION) && S_STR(submitter, C_SUBMITTER) &&
+              S_STR(applicant_name, C_NAME) && S_STR(applicant_id_enc, C_ID_ENC) &&
+              S_STR(applicant_id_masked, C_ID_MASKED) && S_STR(applicant_key, C_KEY) &&
+              S_STR(agent_name, C_AGENT_NAME) && S_STR(agent_id_enc, C_AGENT_ENC) &&
+              S_STR(agent_id_masked, C_AGENT_MASKED) && S_STR(phone_enc, C_PHONE_ENC) &&
+              S_STR(phone_masked, C_PHONE_MASKED) && S_STR(address_enc, C_ADDRESS_ENC) &&
+              S_STR(notice, C_NOTICE);
+#undef S_STR
+    r->item_version = (int) s_i64(res, i, C_VERSION);
+    r->handling = (int) s_i64(res, i, C_HANDLING);
+    r->channel = (int) s_i64(res, i, C_CHANNEL);
+    r->state = (int) s_i64(res, i, C_STATE);
+    r->applicant_kind = (int) s_i64(res, i, C_KIND);
+    r->applicant_id_type = (int) s_i64(res, i, C_ID_TYPE);
+    r->agent_id_type = (int) s_i64(res, i, C_AGENT_TYPE);
+    r->received_at_us = s_i64(res, i, C_RECEIVED);
+    r->notice_given_at_us = s_i64(res, i, C_NOTICE_AT);
+    r->accepted_at_us = s_i64(res, i, C_ACCEPTED);
+    r->due_at_us = s_i64(res, i, C_DUE);
+    r->statutory_due_at_us = s_i64(res, i, C_STAT_DUE);
+    r->completed_at_us = s_i64(res, i, C_COMPLETED);
+    r->updated_at_us = s_i64(res, i, C_UPDATED);
+    r->last_seq = s_i64(res, i, C_LAST_SEQ);
+    r->deemed_accepted = s_bool(res, i, C_DEEMED);
+    r->receive_only = s_bool(res, i, C_RECEIVE_ONLY);
+    r->commitment_signed = s_bool(res, i, C_SIGNED);
+    r->notify_commitment = s_bool(res, i, C_NOTIFY);
+    r->commitment_notified = s_bool(res, i, C_NOTIFIED);
+    r->withdrawal_requested = s_bool(res, i, C_WITHDRAWAL);
+    if (!PQgetisnull(res, i, C_SUPPLY_BY) &&
+        zw_date_parse(PQgetvalue(res, i, C_SUPPLY_BY), &r->supply_by, NULL) == 0)
+        r->has_supply_by = true;
+    if (!ok || s_json_list(PQgetvalue(res, i, C_COMMITTED), &r->committed, &r->n_committed) != 0 ||
+        s_json_list(PQgetvalue(res, i, C_WAIVED), &r->waived, &r->n_waived) != 0) {
+        zw_intake_row_free(r);
+        return -1;
+    }
+    return 0;
+}
+
+static int s_rows_read(PGresult *res, zw_intake_row_t **rows, size_t *n, zw_err_t *err)
+{
+    int count = PQntuples(res);
+    *rows = NULL;
+    *n = 0;
+    if (count == 0)
+        return 0;
+    *rows = calloc((size_t) count, sizeof **rows);
+    if (!*rows)
+        return zw_err_set(err, ZW_RESOURCE_EXHAUSTED, "out of memory");
+    for (int i = 0; i < count; i++) {
+        if (s_row_read(res, i, &(*rows)[i]) != 0) {
+            zw_intake_rows_free(*rows, *n);
+            *rows = NULL;
+            *n = 0;
+            return zw_err_set(err, ZW_RESOURCE_EXHAUSTED, "out of memory");
+        }
+        (*n)++;
+    }
+    return 0;
+}
+
+/* ---- requests --------------------------------------------------------------- */
+
+void zw_intake_request_free(zw_intake_request_t *r)
+{
+    if (!r)
+        return;
+    free(r->digest);
+    free(r->receipt);
+    free(r->notice);
+    memset(r, 0, sizeof *r);
+}
+
+int zw_intake_store_claim(zw_db_t *db, const char *caller, const char *key, const char *kind,
+                          const char *digest_hex, int64_t now_us, bool *claimed, zw_err_t *err)
+{
+    char now[24];
+    const char *p[] = {caller, key, kind, digest_hex, s_int(now_us, now)};
+    PGresult *res = zw_db_exec(db, "intake_claim", 5, p, err);
+    if (!res)
+        return -1;
+    *claimed = PQntuples(res) == 1;
+    PQclear(res);
+    return 0;
+}
+
+int zw_intake_store_request(zw_db_t *db, const char *caller, const char *key,
+                            zw_intake_request_t *out, zw_err_t *err)
+{
+    memset(out, 0, sizeof *out);
+    const char *p[] = {caller, key};
+    PGresult *res = zw_db_exec(db, "intake_request", 2, p, err);
+    if (!res)
+        return -1;
+    if (PQntuples(res) != 1) {
+        PQclear(res);
+        return zw_err_set(err, ZW_NOT_FOUND, "no request with this idempotency key");
+    }
+    snprintf(out->kind, sizeof out->kind, "%s", PQgetvalue(res, 0, 0));
+    out->digest = s_dup(PQgetvalue(res, 0, 1));
+    out->receipt = s_dup(PQgetvalue(res, 0, 2));
+    out->notice = s_dup(PQgetvalue(res, 0, 3));
+    out->result_us = s_i64(res, 0, 4);
+    PQclear(res);
+    if (!out->digest || !out->receipt || !out->notice) {
+        zw_intake_request_free(out);
+        return zw_err_set(err, ZW_RESOURCE_EXHAUSTED, "out of memory");
+    }
+    return 0;
+}
+
+int zw_intake_store_request_done(zw_db_t *db, const char *caller, const char *key,
+                                 const char *receipt, const char *notice_hex, int64_t result_us,
+                                 zw_err_t *err)
+{
+    char r[24];
+    const char *p[] = {caller, key, receipt ? receipt : "", s_bytea(notice_hex),
+                       s_time(result_us, r)};
+    PGresult *res = zw_db_exec(db, "intake_request_done", 5, p, err);
+    if (!res)
+        return -1;
+    PQclear(res);
+    return 0;
+}
+
+int zw_intake_store_receipt_block(zw_db_t *db, const char *division, zw_date_t day, int block,
+                                  int64_t *first, zw_err_t *err)
+{
+    char d[ZW_DATE_STRLEN], b[24];
+    const char *p[] = {division, zw_date_format(day, d), s_int(block, b)};
+    PGresult *res = zw_db_exec(db, "intake_receipt_block", 3, p, err);
+    if (!res)
+        return -1;
+    *first = s_i64(res, 0, 0);
+    PQclear(res);
+    return 0;
+}
+
+/* ---- applications -------------------------------------------------------------- */
+
+int zw_intake_store_app_insert(zw_db_t *db, const zw_intake_row_t *r, zw_err_t *err)
+{
+    char ver[24], hand[24], chan[24], state[24], kind[24], idt[24], agt[24], t[7][24], seq[24];
+    char *committed = s_array((const char *const *) r->committed, r->n_committed);
+    char *waived = s_array((const char *const *) r->waived, r->n_waived);
+    char supply[ZW_DATE_STRLEN];
+    const char *p[45] = {
+        r->receipt,
+        r->parent,
+        r->bundle_code,
+        r->item_code,
+        s_int(r->item_version, ver),
+        r->item_name,
+        r->department_code,
+        r->department_name,
+        s_int(r->handling, hand),
+        s_int(r->channel, chan),
+        r->window_id,
+        r->region,
+        r->submitter,
+        s_int(r->state, state),
+        s_int(r->applicant_kind, kind),
+        r->applicant_name,
+        s_int(r->applicant_id_type, idt),
+        r->applicant_id_enc,
+        r->applicant_id_masked,
+        r->applicant_key,
+        r->agent_name,
+        s_int(r->agent_id_type, agt),
+        s_bytea(r->agent_id_enc),
+        r->agent_id_masked,
+        s_bytea(r->phone_enc),
+        r->phone_masked,
+        s_bytea(r->address_enc),
+        s_int(r->received_at_us, t[0]),
+        s_time(r->notice_given_at_us, t[1]),
+        s_time(r->accepted_at_us, t[2]),
+        s_time(r->due_at_us, t[3]),
+        s_time(r->statutory_due_at_us, t[4]),
+        s_time(r->completed_at_us, t[5]),
+        r->deemed_accepted ? "t" : "f",
+        r->receive_only ? "t" : "f",
+        r->commitment_signed ? "t" : "f",
+        committed,
+        r->notify_commitment ? "t" : "f",
+        r->commitment_notified ? "t" : "f",
+        waived,
+        r->has_supply_by ? zw_date_format(r->supply_by, supply) : NULL,
+        r->withdrawal_requested ? "t" : "f",
+        s_int(r->last_seq, seq),
+        s_bytea(r->notice),
+        s_int(r->updated_at_us, t[6]),
+    };
+    PGresult *res = committed && waived ? zw_db_exec(db, "intake_app_insert", 45, p, err) : NULL;
+    if (!committed || !waived)
+        zw_err_set(err, ZW_RESOURCE_EXHAUSTED, "out of memory");
+    free(committed);
+    free(waived);
+    if (!res)
+        return -1;
+    PQclear(res);
+    return 0;
+}
+
+int zw_intake_store_app_update(zw_db_t *db, const zw_intake_row_t *r, zw_err_t *err)
+{
+    char state[24], t[7][24], seq[24], supply[ZW_DATE_STRLEN];
+    char *waived = s_array((const char *const *) r->waived, r->n_waived);
+    if (!waived)
+        return zw_err_set(err, ZW_RESOURCE_EXHAUSTED, "out of memory");
+    const char *p[15] = {
+        r->receipt,
+        s_int(r->state, state),
+        s_time(r->notice_given_at_us, t[0]),
+        s_time(r->accepted_at_us, t[1]),
+        s_time(r->due_at_us, t[2]),
+        s_time(r->statutory_due_at_us, t[3]),
+        s_time(r->completed_at_us, t[4]),
+        r->deemed_accepted ? "t" : "f",
+        r->commitment_notified ? "t" : "f",
+        waived,
+        r->has_supply_by ? zw_date_format(r->supply_by, supply) : NULL,
+        r->withdrawal_requested ? "t" : "f",
+        s_int(r->last_seq, seq),
+        s_bytea(r->notice),
+        s_int(r->updated_at_us, t[5]),
+    };
+    PGresult *res = zw_db_exec(db, "intake_app_update", 15, p, err);
+    free(waived);
+    if (!res)
+        return -1;
+    PQclear(res);
+    return 0;
+}
+
+int zw_intake_store_app_get(zw_db_t *db, const char *receipt, bool lock, zw_intake_row_t *row,
+                            zw_err_t *err)
+{
+    const char *p[] = {receipt};
+    PGresult *res = zw_db_exec(db, lock ? "intake_app_lock" : "intake_app_get", 1, p, err);
+    if (!res)
+        return -1;
+    int rc = 0;
+    if (PQntuples(res) != 1)
+        rc = zw_err_setd(err, ZW_NOT_FOUND, "receipt_number", "no application %s", receipt);
+    else if (s_row_read(res, 0, row) != 0)
+        rc = zw_err_set(err, ZW_RESOURCE_EXHAUSTED, "out of memory");
+    PQclear(res);
+    return rc;
+}
+
+int zw_intake_store_children(zw_db_t *db, const char *parent, bool lock, zw_intake_row_t **rows,
+                             size_t *n, zw_err_t *err)
+{
+    const char *p[] = {parent};
+    PGresult *res = zw_db_exec(db, lock ? "intake_children_lock" : "intake_children", 1, p, err);
+    if (!res)
+        return -1;
+    int rc = s_rows_read(res, rows, n, err);
+    PQclear(res);
+    return rc;
+}
+
+void zw_intake_hist_free(zw_intake_hist_t *h, size_t n)
+{
+    for (size_t i = 0; h && i < n; i++) {
+        free(h[i].actor);
+        free(h[i].note);
+    }
+    free(h);
+}
+
+int zw_intake_store_history_add(zw_db_t *db, const char *receipt, int state, int64_t at_us,
+                                const char *actor, const char *note, int64_t seq, zw_err_t *err)
+{
+    char s[24], a[24], q[24];
+    const char *p[] = {receipt, s_int(state, s),  s_int(at_us, a),
+                       actor,   note ? note : "", s_int(seq, q)};
+    PGresult *res = zw_db_exec(db, "intake_history_add", 6, p, err);
+    if (!res)
+        return -1;
+    PQclear(res);
+    return 0;
+}
+
+int zw_intake_store_history(zw_db_t *db, const char *receipt, zw_intake_hist_t **out, size_t *n,
+                            zw_err_t *err)
+{
+    const char *p[] = {receipt};
+    *out = NULL;
+    *n = 0;
+    PGresult *res = zw_db_exec(db, "intake_history", 1, p, err);
+    if (!res)
+        return -1;
+    int count = PQntuples(res);
+    if (count > 0 && !(*out = calloc((size_t) count, sizeof **out))) {
+        PQclear(res);
+        return zw_err_set(err, ZW_RESOURCE_EXHAUSTED, "out of memory");
+    }
+    for (int i = 0; i < count; i++) {
+        zw_intake_hist_t *h = &(*out)[i];
+        h->state = (int) s_i64(res, i, 0);
+        h->at_us = s_i64(res, i, 1);
+        h->actor = s_dup(PQgetvalue(res, i, 2));
+        h->note = s_dup(PQgetvalue(res, i, 3));
+        h->seq = s_i64(res, i, 4);
+        (*n)++;
+        if (!h->actor || !h->note) {
+            PQclear(res);
+            zw_intake_hist_free(*out, *n);
+            *out = NULL;
+            *n = 0;
+            return zw_err_set(err, ZW_RESOURCE_EXHAUSTED, "out of memory");
+        }
+    }
+    PQclear(res);
+    return 0;
+}
+
+/* ---- materials --------------------------------------------------------------- */
+
+void zw_intake_mats_free(zw_intake_mat_t *m, size_t n)
+{
+    for (size_t i = 0; m && i < n; i++) {
+        free(m[i].code);
+        free(m[i].name);
+        free(m[i].media_type);
+        free(m[i].sha256);
+        free(m[i].uri);
+    }
+    free(m);
+}
+
+/* Array literals of one field of every material. */
+typedef struct {
+    char *a[9];
+} s_mat_arrays_t;
+
+static void s_mat_arrays_free(s_mat_arrays_t *m)
+{
+    for (int i = 0; i < 9; i++)
+        free(m->a[i]);
+}
+
+static int s_mat_arrays(const zw_intake_mat_t *m, size_t n, s_mat_arrays_t *out)
+{
+    memset(out, 0, sizeof *out);
+    const char **col = calloc(n ? n : 1, sizeof(char *));
+    char(*num)[24] = calloc(n ? n : 1, 24);
+    int rc = col && num ? 0 : -1;
+    for (int f = 0; rc == 0 && f < 9; f++) {
+        for (size_t i = 0; i < n; i++) {
+            switch (f) {
+            case 0:
+                col[i] = m[i].code;
+                break;
+            case 1:
+                col[i] = m[i].name;
+                break;
+            case 2:
+                col[i] = m[i].media_type;
+                break;
+            case 3:
+                col[i] = m[i].sha256;
+                break;
+            case 4:
+                col[i] = s_int(m[i].size, num[i]);
+                break;
+            case 5:
+                col[i] = m[i].uri;
+                break;
+            case 6:
+                col[i] = m[i].original ? "t" : "f";
+                break;
+            case 7:
+                col[i] = s_int(m[i].copies, num[i]);
+                break;
+            default:
+                col[i] = m[i].reused ? "t" : "f";
+                break;
+            }
+        }
+        if (!(out->a[f] = s_array(col, n)))
+            rc = -1;
+    }
+    free(col);
+    free(num);
+    if (rc != 0)
+        s_mat_arrays_free(out);
+    return rc;
+}
+
+int zw_intake_store_materials_add(zw_db_t *db, const char *receipt, const zw_intake_mat_t *m,
+                                  size_t n, zw_err_t *err)
+{
+    if (n == 0)
+        return 0;
+    s_mat_arrays_t a;
+    if (s_mat_arrays(m, n, &a) != 0)
+        return zw_err_set(err, ZW_RESOURCE_EXHAUSTED, "out of memory");
+    char at[24];
+    const char *p[] = {receipt,
+                       a.a[0],
+                       a.a[1],
+                       a.a[2],
+                       a.a[3],
+                       a.a[4],
+                       a.a[5],
+                       a.a[6],
+                       a.a[7],
+                       a.a[8],
+                       s_int(m[0].added_at_us, at)};
+    PGresult *res = zw_db_exec(db, "intake_materials_add", 11, p, err);
+    s_mat_arrays_free(&a);
+    if (!res)
+        return -1;
+    PQclear(res);
+    return 0;
+}
+
+static int s_mats_read(PGresult *res, zw_intake_mat_t **out, size_t *n, zw_err_t *err)
+{
+    *out = NULL;
+    *n = 0;
+    int count = PQntuples(res);
+    if (count > 0 && !(*out = calloc((size_t) count, sizeof **out)))
+        return zw_err_set(err, ZW_RESOURCE_EXHAUSTED, "out of memory");
+    for (int i = 0; i < count; i++) {
+        zw_intake_mat_t *m = &(*out)[i];
+        m->code = s_dup(PQgetvalue(res, i, 0));
+        m->name = s_dup(PQgetvalue(res, i, 1));
+        m->media_type = s_dup(PQgetvalue(res, i, 2));
+        m->sha256 = s_dup(PQgetvalue(res, i, 3));
+        m->size = s_i64(res, i, 4);
+        m->uri = s_dup(PQgetvalue(res, i, 5));
+        m->original = s_bool(res, i, 6);
+        m->copies = (int) s_i64(res, i, 7);
+        m->reused = s_bool(res, i, 8);
+        m->added_at_us = s_i64(res, i, 9);
+        (*n)++;
+        if (!m->code || !m->name || !m->media_type || !m->sha256 || !m->uri) {
+            zw_intake_mats_free(*out, *n);
+            *out = NULL;
+            *n = 0;
+            return zw_err_set(err, ZW_RESOURCE_EXHAUSTED, "out of memory");
+        }
+    }
+    return 0;
+}
+
+int zw_intake_store_materials(zw_db_t *db, const char *receipt, zw_intake_mat_t **out, size_t *n,
+                              zw_err_t *err)
+{
+    const char *p[] = {receipt};
+    PGresult *res = zw_db_exec(db, "intake_materials", 1, p, err);
+    if (!res)
+        return -1;
+    int rc = s_mats_read(res, out, n, err);
+    PQclear(res);
+    return rc;
+}
+
+int zw_intake_store_on_file(zw_db_t *db, const char *applicant_key, zw_intake_mat_t **out,
+                            size_t *n, zw_err_t *err)
+{
+    const char *p[] = {applicant_key};
+    PGresult *res = zw_db_exec(db, "intake_on_file", 1, p, err);
+    if (!res)
+        return -1;
+    int rc = s_mats_read(res, out, n, err);
+    PQclear(res);
+    return rc;
+}
+
+int zw_intake_store_on_file_put(zw_db_t *db, const char *applicant_key, const char *receipt,
+                                const char *const *kinds, const zw_intake_mat_t *m, size_t n,
+                                int64_t now_us, zw_err_t *err)
+{
+    if (n == 0)
+        return 0;
+    s_mat_arrays_t a;
+    char *k = s_array(kinds, n);
+    if (!k || s_mat_arrays(m, n, &a) != 0) {
+        free(k);
+        return zw_err_set(err, ZW_RESOURCE_EXHAUSTED, "out of memory");
+    }
+    char at[24];
+    const char *p[] = {applicant_key, k,      a.a[0], a.a[1],  a.a[2],
+                       a.a[3],        a.a[4], a.a[5], receipt, s_int(now_us, at)};
+    PGresult *res = zw_db_exec(db, "intake_on_file_put", 10, p, err);
+    s_mat_arrays_free(&a);
+    free(k);
+    if (!res)
+        return -1;
+    PQclear(res);
+    return 0;
+}
+
+/* ---- credit list --------------------------------------------------------------- */
+
+void zw_intake_credit_free(zw_intake_credit_t *c)
+{
+    if (!c)
+        return;
+    free(c->reason);
+    free(c->id_masked);
+    memset(c, 0, sizeof *c);
+}
+
+int zw_intake_store_credit_get(zw_db_t *db, const char *applicant_key, zw_intake_credit_t *out,
+                               zw_err_t *err)
+{
+    memset(out, 0, sizeof *out);
+    const char *p[] = {applicant_key};
+    PGresult *res = zw_db_exec(db, "intake_credit_get", 1, p, err);
+    if (!res)
+        return -1;
+    if (PQntuples(res) == 1) {
+        out->listed = true;
+        out->reason = s_dup(PQgetvalue(res, 0, 0));
+        out->id_masked = s_dup(PQgetvalue(res, 0, 1));
+        out->listed_at_us = s_i64(res, 0, 2);
+    }
+    PQclear(res);
+    if (out->listed && (!out->reason || !out->id_masked)) {
+        zw_intake_credit_free(out);
+        return zw_err_set(err, ZW_RESOURCE_EXHAUSTED, "out of memory");
+    }
+    return 0;
+}
+
+int zw_intake_store_credit_put(zw_db_t *db, const char *applicant_key, const char *id_masked,
+                               const char *reason, int64_t now_us, const char *actor, bool *changed,
+                               zw_err_t *err)
+{
+    char at[24];
+    const char *p[] = {applicant_key, id_masked, reason, s_int(now_us, at), actor};
+    PGresult *res = zw_db_exec(db, "intake_credit_put", 5, p, err);
+    if (!res)
+        return -1;
+    *changed = PQntuples(res) == 1;
+    PQclear(res);
+    return 0;
+}
+
+int zw_intake_store_credit_delete(zw_db_t *db, const char *applicant_key, bool *changed,
+                                  zw_err_t *err)
+{
+    const char *p[] = {applicant_key};
+    PGresult *res = zw_db_exec(db, "intake_credit_delete", 1, p, err);
+    if (!res)
+        return -1;
+    *changed = PQntuples(res) == 1;
+    PQclear(res);
+    return 0;
+}
+
+int zw_intake_store_forward(zw_db_t *db, const char *receipt, const char *kind, const char *reason,
+                            const char *actor, int64_t at_us, zw_err_t *err)
+{
+    char at[24];
+    const char *p[] = {receipt, kind, reason ? reason : "", actor, s_int(at_us, at)};
+    PGresult *res = zw_db_exec(db, "intake_forward", 5, p, err);
+    if (!res)
+        return -1;
+    PQclear(res);
+    return 0;
+}
+
+/* ---- queries ------------------------------------------------------------------ */
+
+static const char *s_opt(const char *s)
+{
+    return s && *s ? s : NULL;
+}
+
+int zw_intake_store_list(zw_db_t *db, const zw_intake_query_t *q, zw_intake_row_t **rows, size_t *n,
+                         zw_err_t *err)
+{
+    char st[24], ch[24], from[24], to[24], after[24], lim[24];
+    const char *p[13] = {
+        s_opt(q->applicant_key),
+        s_opt(q->item_code),
+        q->state > 0 ? s_int(q->state, st) : NULL,
+        q->channel > 0 ? s_int(q->channel, ch) : NULL,
+        s_opt(q->window_id),
+        s_time(q->from_us, from),
+        s_time(q->to_us, to),
+        s_opt(q->scope_region),
+        s_opt(q->scope_department),
+        s_opt(q->scope_submitter),
+        q->after_receipt ? s_time(q->after_us, after) : NULL,
+        q->after_receipt ? q->after_receipt : NULL,
+        s_int(q->limit, lim),
+    };
+    PGresult *res = zw_db_exec(db, "intake_list", 13, p, err);
+    if (!res)
+        return -1;
+    int rc = s_rows_read(res, rows, n, err);
+    PQclear(res);
+    return rc;
+}
+
+void zw_intake_changes_free(zw_intake_change_t *c, size_t n)
+{
+    for (size_t i = 0; c && i < n; i++) {
+        free(c[i].type);
+        free(c[i].receipt);
+        free(c[i].payload);
+        free(c[i].region);
+        free(c[i].department);
+        free(c[i].submitter);
+    }
+    free(c);
+}
+
+int zw_intake_store_changes(zw_db_t *db, int64_t after_seq, int limit, zw_intake_change_t **out,
+                            size_t *n, zw_err_t *err)
+{
+    char a[24], l[24];
+    const char *p[] = {s_int(after_seq, a), s_int(limit, l)};
+    *out = NULL;
+    *n = 0;
+    PGresult *res = zw_db_exec(db, "intake_changes", 2, p, err);
+    if (!res)
+        return -1;
+    int count = PQntuples(res);
+    if (count > 0 && !(*out = calloc((size_t) count, sizeof **out))) {
+        PQclear(res);
+        return zw_err_set(err, ZW_RESOURCE_EXHAUSTED, "out of memory");
+    }
+    for (int i = 0; i < count; i++) {
+        zw_intake_change_t *c = &(*out)[i];
+        c->seq = s_i64(res, i, 0);
+        c->type = s_dup(PQgetvalue(res, i, 1));
+        c->receipt = s_dup(PQgetvalue(res, i, 2));
+        c->at_us = s_i64(res, i, 3);
+        c->payload = s_dup(PQgetvalue(res, i, 4));
+        c->region = s_dup(PQgetvalue(res, i, 5));
+        c->department = s_dup(PQgetvalue(res, i, 6));
+        c->submitter = s_dup(PQgetvalue(res, i, 7));
+        (*n)++;
+        if (!c->type || !c->receipt || !c->payload || !c->region || !c->department ||
+            !c->submitter) {
+            PQclear(res);
+            zw_intake_changes_free(*out, *n);
+            *out = NULL;
+            *n = 0;
+            return zw_err_set(err, ZW_RESOURCE_EXHAUSTED, "out of memory");
+        }
+    }
+    PQclear(res);
+    return 0;
+}
+
+int zw_intake_store_unnoticed(zw_db_t *db, int64_t before_us, int limit, char ***receipts,
+                              size_t *n, zw_err_t *err)
+{
+    char b[24], l[24];
+    const char *p[] = {s_int(before_us, b), s_int(limit, l)};
+    *receipts = NULL;
+    *n = 0;
+    PGresult *res = zw_db_exec(db, "intake_unnoticed", 2, p, err);
+    if (!res)
+        return -1;
+    int count = PQntuples(res);
+    if (count > 0 && !(*receipts = calloc((size_t) count, sizeof(char *)))) {
+        PQclear(res);
+        return zw_err_set(err, ZW_RESOURCE_EXHAUSTED, "out of memory");
+    }
+    for (int i = 0; i < count; i++) {
+        if (!((*receipts)[i] = s_dup(PQgetvalue(res, i, 0)))) {
+            PQclear(res);
+            zw_intake_strings_free(*receipts, (size_t) i);
+            *receipts = NULL;
+            return zw_err_set(err, ZW_RESOURCE_EXHAUSTED, "out of memory");
+        }
+        (*n)++;
+    }
+    PQclear(res);
+    return 0;
+}
+
+int zw_intake_store_apply_state(zw_db_t *db, const char *receipt, int state, int64_t seq,
+                                int64_t at_us, bool *applied, zw_err_t *err)
+{
+    char s[24], q[24], a[24];
+    const char *p[] = {receipt, s_int(state, s), s_int(seq, q), s_int(at_us, a)};
+    PGresult *res = zw_db_exec(db, "intake_apply_state", 4, p, err);
+    if (!res)
+        return -1;
+    *applied = PQntuples(res) == 1;
+    PQclear(res);
+    return 0;
+}

@@ -1,0 +1,481 @@
+/* SubmitApplication: one application, or a bundle (the parent and one
+ * child per item), in one transaction together with its idempotency
+ * record, events and audit entries. */
+#include "catalog.h"
+#include "intake_decide.h"
+
+#include "log.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define S_STATE(x) ZWFW__V1__APPLICATION_STATE__APPLICATION_STATE_##x
+
+/* ---- receipt numbers ------------------------------------------------------------
+ * Each worker thread reserves a block of numbers of the day at a time (one
+ * short statement of its own, outside the submission's transaction), so
+ * submissions never queue on the day's counter row. Unused numbers of a
+ * block are lost when the thread stops or the day turns: numbers may skip,
+ * never repeat. */
+static _Thread_local struct {
+    char division[8];
+    zw_date_t day;
+    int64_t next, end; /* [next, end) still free */
+} s_block;
+
+static int s_next_receipt(zw_intake_ctx_t *ctx, int64_t now_us, char *out, size_t outsz,
+                          zw_err_t *err)
+{
+    const zw_intake_settings_t *set = zw_intake_settings();
+    zw_date_t day;
+    if (zw_moment_local(now_us / ZW_US_PER_SEC, &day, NULL, err) != 0)
+        return -1;
+    if (zw_date_cmp(day, s_block.day) != 0 || strcmp(s_block.division, set->division) != 0 ||
+        s_block.next >= s_block.end) {
+        int64_t first;
+        int block = set->receipt_block > 0 ? set->receipt_block : 1;
+        if (zw_intake_store_receipt_block(ctx->db, set->division, day, block, &first, err) != 0)
+            return -1;
+        snprintf(s_block.division, sizeof s_block.division, "%s", set->division);
+        s_block.day = day;
+        s_block.next = first;
+        s_block.end = first + block;
+    }
+    if (zw_intake_receipt_format(set->division, day, s_block.next++, out, outsz) != 0)
+        return zw_err_set(err, ZW_INTERNAL, "cannot format a receipt number");
+    return 0;
+}
+
+/* ---- the submission -------------------------------------------------------------- */
+
+typedef struct {
+    zw_intake_tx_t tx;
+    const zw_request_t *req;
+    const Zwfw__V1__SubmitApplication *msg;
+    char receipt[ZW_INTAKE_MAX_RECEIPT + 1];
+    char digest[2 * ZW_PII_HASH_BYTES + 3];
+    /* per attempt */
+    zw_intake_mat_t *mats; /* the request's materials (strings borrowed) */
+    size_t n_mats;
+    char *notice_hex; /* the notice of the answer (the parent's for a bundle) */
+    bool replayed;
+} s_submit_t;
+
+static char *s_sealed(const char *label, const char *text, zw_err_t *err)
+{
+    uint8_t *sealed = NULL;
+    size_t len = 0;
+    if (zw_pii_seal(zw_intake_settings()->pii, label, text, &sealed, &len, err) != 0)
+        return NULL;
+    char *hex = malloc(2 * len + 3);
+    if (hex) {
+        hex[0] = '\\';
+        hex[1] = 'x';
+        zw_pii_hex(sealed, len, hex + 2);
+    } else {
+        zw_err_set(err, ZW_RESOURCE_EXHAUSTED, "out of memory");
+    }
+    free(sealed);
+    return hex;
+}
+
+/* The applicant key: keyed hash of the ID number (the document type is not
+ * part of it, so List finds an applicant by number alone). */
+char *zw_intake_applicant_key(const char *id_number)
+{
+    uint8_t h[ZW_PII_HASH_BYTES];
+    zw_pii_hash(zw_intake_settings()->pii, "id", id_number, h);
+    char *hex = malloc(2 * sizeof h + 3);
+    if (hex) {
+        hex[0] = '\\';
+        hex[1] = 'x';
+        zw_pii_hex(h, sizeof h, hex + 2);
+    }
+    return hex;
+}
+
+static char *s_masked(const char *text, bool phone)
+{
+    char buf[128];
+    return strdup(phone ? zw_mask_phone(text, buf, sizeof buf) : zw_mask_id(text, buf, sizeof buf));
+}
+
+/* A new row for the request (state 1, received now). */
+static int s_row_new(s_submit_t *s, zw_intake_row_t *r, const char *receipt, const char *parent,
+                     const Zwfw__V1__Item *item, const char *bundle_name, zw_err_t *err)
+{
+    const Zwfw__V1__SubmitApplication *m = s->msg;
+    const Zwfw__V1__Applicant *a = m->applicant;
+    const Zwfw__V1__Caller *caller = s->req->caller;
+    const zw_intake_settings_t *set = zw_intake_settings();
+    memset(r, 0, sizeof *r);
+    bool agent = a->agent && a->agent->id_number && *a->agent->id_number;
+    bool ok = !zw_intake_row_set(&r->receipt, receipt) && !zw_intake_row_set(&r->parent, parent) &&
+              !zw_intake_row_set(&r->bundle_code, m->bundle_code) &&
+              !zw_intake_row_set(&r->item_code, item ? item->impl_code : "") &&
+              !zw_intake_row_set(&r->item_name, item ? item->name : bundle_name) &&
+              !zw_intake_row_set(&r->department_code, item ? item->department_code : "") &&
+              !zw_intake_row_set(&r->department_name, item ? item->department_name : "") &&
+              !zw_intake_row_set(&r->window_id, m->window_id) &&
+              !zw_intake_row_set(&r->region, caller->region && *caller->region ? caller->region
+                                                                               : set->region) &&
+              !zw_intake_row_set(&r->submitter, caller->key_id) &&
+              !zw_intake_row_set(&r->applicant_name, a->identity->name) &&
+              !zw_intake_row_set(&r->agent_name, agent ? a->agent->name : "") &&
+              !zw_intake_row_set(&r->notice, "") &&
+              !zw_intake_row_set_list(
+                  &r->committed, &r->n_committed,
+                  (const char *const *) (m->commitment ? m->commitment->material_codes : NULL),
+                  m->commitment ? m->commitment->n_material_codes : 0);
+    if (ok) {
+        const char *id = a->identity->id_number;
+        ok = (r->applicant_id_enc = s_sealed("id", id, err)) &&
+             (r->applicant_key = zw_intake_applicant_key(id)) &&
+             (r->applicant_id_masked = s_masked(id, false)) &&
+             (r->agent_id_enc = agent ? s_sealed("id", a->agent->id_number, err) : strdup("")) &&
+             (r->agent_id_masked = agent ? s_masked(a->agent->id_number, false) : strdup("")) &&
+             (r->phone_enc = *a->phone ? s_sealed("phone", a->phone, err) : strdup("")) &&
+             (r->phone_masked = s_masked(a->phone, true)) &&
+             (r->address_enc = *a->address ? s_sealed("address", a->address, err) : strdup(""));
+    }
+    if (!ok) {
+        zw_intake_row_free(r);
+        /* sealing reports its own errors; everything else is memory */
+        return zw_err_set(err, ZW_RESOURCE_EXHAUSTED, "cannot build the application record");
+    }
+    r->item_version = item ? item->version : 0;
+    r->handling = item ? item->handling : 0;
+    r->channel = m->channel;
+    r->state = S_STATE(RECEIVED);
+    r->applicant_kind = a->kind;
+    r->applicant_id_type = a->identity->id_type;
+    r->agent_id_type = agent ? a->agent->id_type : 0;
+    r->received_at_us = s->tx.now_us;
+    r->notice_given_at_us = r->accepted_at_us = r->due_at_us = r->statutory_due_at_us =
+        r->completed_at_us = -1;
+    r->updated_at_us = s->tx.now_us;
+    r->receive_only = m->receive_only;
+    r->commitment_signed = m->commitment && m->commitment->signed_;
+    r->notify_commitment = m->notify_commitment;
+    return 0;
+}
+
+/* The request's materials that concern `item` (all when item is NULL). */
+static zw_intake_mat_t *s_mats_for(const s_submit_t *s, const Zwfw__V1__Item *item, size_t *n)
+{
+    zw_intake_mat_t *out = calloc(s->n_mats ? s->n_mats : 1, sizeof *out);
+    *n = 0;
+    for (size_t i = 0; out && i < s->n_mats; i++) {
+        bool wanted = !item;
+        for (size_t j = 0; item && j < item->n_materials && !wanted; j++)
+            wanted = strcmp(item->materials[j]->code, s->mats[i].code) == 0;
+        if (wanted)
+            out[(*n)++] = s->mats[i];
+    }
+    return out;
+}
+
+/* One application for one item: decide, insert, record. *d receives the
+ * decision (outcome 0 when received only). */
+static int s_one(s_submit_t *s, zw_intake_row_t *row, const Zwfw__V1__Item *item,
+                 zw_intake_decision_t *d, zw_err_t *err)
+{
+    zw_db_t *db = s->tx.ctx->db;
+    size_t n_mine = 0;
+    zw_intake_mat_t *mine = s_mats_for(s, item, &n_mine);
+    zw_intake_have_t have = {0};
+    memset(d, 0, sizeof *d);
+    int rc = mine ? 0 : zw_err_set(err, ZW_RESOURCE_EXHAUSTED, "out of memory");
+    bool cancelled = item->status == ZWFW__V1__ITEM_STATUS__ITEM_STATUS_CANCELLED;
+    bool decide = !s->msg->receive_only || cancelled;
+    if (rc == 0)
+        rc = zw_intake_gather(&s->tx, row, item, mine, n_mine, false, &have, err);
+    if (rc == 0 && decide)
+        rc = zw_intake_decide_row(&s->tx, row, item, &have, d, err);
+    if (rc == 0 && !decide) {
+        zw_intake_notice_in_t in = {
+            .kind = ZWFW__V1__NOTICE_KIND__NOTICE_KIND_RECEIVED,
+            .reason = "已收件，待窗口审核材料 (received; a window will check the materials)",
+            .issued_at_us = s->tx.now_us};
+        rc = zw_intake_notice_store(row, &in, err);
+    }
+    if (rc == 0)
+        rc = zw_intake_store_app_insert(db, row, err);
+    if (rc == 0)
+        rc = zw_intake_store_materials_add(db, row->receipt, mine, n_mine, err);
+    if (rc == 0)
+        rc = zw_intake_store_materials_add(db, row->receipt, have.reused, have.n_reused, err);
+    if (rc == 0) {
+        /* the received step comes first whatever the final state */
+        int final_state = row->state;
+        rc = zw_intake_record_received(&s->tx, row, err);
+        row->state = final_state;
+    }
+    if (rc == 0 && decide)
+        rc = zw_intake_decide_record(&s->tx, row, item, d, err);
+    if (rc == 0)
+        rc = zw_intake_file_materials(&s->tx, row, item, mine, n_mine, err);
+    zw_intake_have_free(&have);
+    free(mine);
+    return rc;
+}
+
+static int s_submit_item(s_submit_t *s, zw_err_t *err)
+{
+    Zwfw__V1__Item *item = NULL;
+    if (zw_catalog_item_for_update(s->tx.ctx->db, s->msg->item_code, &item, err) != 0)
+        return -1;
+    zw_intake_row_t row;
+    zw_intake_decision_t d;
+    int rc = s_row_new(s, &row, s->receipt, "", item, NULL, err);
+    if (rc == 0) {
+        rc = s_one(s, &row, item, &d, err);
+        if (rc == 0 && !(s->notice_hex = strdup(row.notice)))
+            rc = zw_err_set(err, ZW_RESOURCE_EXHAUSTED, "out of memory");
+        zw_intake_row_free(&row);
+    }
+    protobuf_c_message_free_unpacked(&item->base, NULL);
+    return rc;
+}
+
+/* ---- bundles ---------------------------------------------------------------------- */
+
+int zw_intake_parent_update(zw_intake_tx_t *tx, zw_intake_row_t *parent, zw_intake_row_t *kids,
+                            size_t n, const char *note, zw_err_t *err)
+{
+    int *states = calloc(n ? n : 1, sizeof *states);
+    if (!states)
+        return zw_err_set(err, ZW_RESOURCE_EXHAUSTED, "out of memory");
+    bool accepted = false;
+    for (size_t i = 0; i < n; i++) {
+        states[i] = kids[i].state;
+        accepted |= kids[i].accepted_at_us >= 0;
+    }
+    int state = zw_intake_parent_state(states, n);
+    free(states);
+    int before = parent->state;
+    if (accepted && parent->accepted_at_us < 0)
+        parent->accepted_at_us = tx->now_us;
+    /* 办结 (11-13) is completion; withdrawal, 不受理 and refusal are not */
+    if (parent->completed_at_us < 0 && state >= S_STATE(APPROVED) && state <= S_STATE(REJECTED))
+        parent->completed_at_us = tx->now_us;
+    parent->state = state;
+    parent->updated_at_us = tx->now_us;
+    if (zw_intake_store_app_update(tx->ctx->db, parent, err) != 0)
+        return -1;
+    if (state == before)
+        return 0;
+    Zwfw__V1__ApplicationStateChanged ev = ZWFW__V1__APPLICATION_STATE_CHANGED__INIT;
+    Zwfw__V1__Timestamp at;
+    ev.receipt_number = parent->receipt;
+    ev.state = state;
+    ev.at = zw_intake_ts(&at, tx->now_us);
+    ev.previous_state = before;
+    ev.source = "bundle";
+    ev.note = (char *) note;
+    return zw_intake_record(tx, parent, state, note, &ev.base, err);
+}
+
+static int s_submit_bundle(s_submit_t *s, zw_err_t *err)
+{
+    zw_db_t *db = s->tx.ctx->db;
+    Zwfw__V1__Bundle *bundle = NULL;
+    Zwfw__V1__Item **items = NULL;
+    size_t n = 0;
+    if (zw_catalog_bundle_for_update(db, s->msg->bundle_code, &bundle, &items, &n, err) != 0)
+        return -1;
+    zw_intake_row_t parent, *kids = calloc(n ? n : 1, sizeof *kids);
+    zw_intake_decision_t *d = calloc(n ? n : 1, sizeof *d);
+    size_t made = 0;
+    int rc = kids && d ? 0 : zw_err_set(err, ZW_RESOURCE_EXHAUSTED, "out of memory");
+    if (rc == 0 && n == 0)
+        rc = zw_err_setd(err, ZW_FAILED_PRECONDITION, "bundle_code", "bundle %s has no items",
+                         bundle->code);
+    bool parent_made = false;
+    if (rc == 0 && (rc = s_row_new(s, &parent, s->receipt, "", NULL, bundle->name, err)) == 0)
+        parent_made = true;
+    size_t n_all = 0;
+    zw_intake_mat_t *all = rc == 0 ? s_mats_for(s, NULL, &n_all) : NULL;
+    if (rc == 0)
+        rc = zw_intake_store_app_insert(db, &parent, err);
+    if (rc == 0)
+        rc = zw_intake_store_materials_add(db, parent.receipt, all, n_all, err);
+    if (rc == 0)
+        rc = zw_intake_record_received(&s->tx, &parent, err);
+    bool bundle_cancelled = bundle->status == ZWFW__V1__ITEM_STATUS__ITEM_STATUS_CANCELLED;
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        char receipt[ZW_INTAKE_MAX_RECEIPT + 8];
+        if (zw_intake_receipt_child(s->receipt, (int) i + 1, receipt, sizeof receipt) != 0) {
+            rc = zw_err_set(err, ZW_INTERNAL, "cannot number bundle child %zu", i + 1);
+            break;
+        }
+        /* a cancelled bundle is refused as a whole: each child as if its item were */
+        int saved = items[i]->status;
+        if (bundle_cancelled)
+            items[i]->status = ZWFW__V1__ITEM_STATUS__ITEM_STATUS_CANCELLED;
+        rc = s_row_new(s, &kids[i], receipt, s->receipt, items[i], NULL, err);
+        if (rc == 0) {
+            made++;
+            rc = s_one(s, &kids[i], items[i], &d[i], err);
+        }
+        items[i]->status = saved;
+    }
+    if (rc == 0)
+        rc = zw_intake_parent_notice(&s->tx, &parent, kids, made, 0, NULL, err);
+    if (rc == 0 && !s->msg->receive_only && parent.notice_given_at_us < 0)
+        parent.notice_given_at_us = s->tx.now_us;
+    if (rc == 0)
+        rc = zw_intake_parent_update(&s->tx, &parent, kids, n, "由各事项状态得出 (from its items)",
+                                     err);
+    if (rc == 0 && !(s->notice_hex = strdup(parent.notice)))
+        rc = zw_err_set(err, ZW_RESOURCE_EXHAUSTED, "out of memory");
+    free(all);
+    if (parent_made)
+        zw_intake_row_free(&parent);
+    zw_intake_rows_free(kids, made);
+    free(d);
+    for (size_t i = 0; i < n; i++)
+        protobuf_c_message_free_unpacked(&items[i]->base, NULL);
+    free(items);
+    protobuf_c_message_free_unpacked(&bundle->base, NULL);
+    return rc;
+}
+
+/* ---- transaction and reply ----------------------------------------------------------- */
+
+static int s_submit_tx(zw_db_t *db, void *arg, zw_err_t *err)
+{
+    s_submit_t *s = arg;
+    free(s->notice_hex);
+    s->notice_hex = NULL;
+    s->replayed = false;
+    bool claimed = false;
+    const char *caller = s->req->caller->key_id;
+    if (zw_intake_store_claim(db, caller, s->msg->idempotency_key, "submit", s->digest,
+                              s->tx.now_us, &claimed, err) != 0)
+        return -1;
+    if (!claimed) {
+        zw_intake_request_t r;
+        if (zw_intake_store_request(db, caller, s->msg->idempotency_key, &r, err) != 0)
+            return -1;
+        int rc = 0;
+        if (strcmp(r.kind, "submit") != 0 || strcmp(r.digest, s->digest) != 0)
+            rc = zw_err_setd(err, ZW_ALREADY_EXISTS, "idempotency_key",
+                             "idempotency key %s was already used for another request",
+                             s->msg->idempotency_key);
+        else {
+            snprintf(s->receipt, sizeof s->receipt, "%s", r.receipt);
+            s->replayed = true;
+            if (!(s->notice_hex = strdup(r.notice)))
+                rc = zw_err_set(err, ZW_RESOURCE_EXHAUSTED, "out of memory");
+        }
+        zw_intake_request_free(&r);
+        return rc;
+    }
+    int rc = s->msg->item_code[0] ? s_submit_item(s, err) : s_submit_bundle(s, err);
+    if (rc == 0)
+        rc = zw_intake_store_request_done(db, caller, s->msg->idempotency_key, s->receipt,
+                                          s->notice_hex, -1, err);
+    return rc;
+}
+
+/* The reply: the application (and children) as the caller may see it, now. */
+static void s_reply(s_submit_t *s, zw_reply_t *reply)
+{
+    zw_err_t err;
+    zw_db_t *db = s->tx.ctx->db;
+    bool clear = zw_intake_may_see_pii(s->req->caller);
+    Zwfw__V1__SubmitApplicationReply out = ZWFW__V1__SUBMIT_APPLICATION_REPLY__INIT;
+    out.replayed = s->replayed;
+    out.application = zw_intake_view_load(db, s->receipt, clear, true, &err);
+    out.notice = zw_intake_notice_unhex(s->notice_hex);
+    if (!out.application) {
+        zw_reply_err(reply, &err);
+        goto done;
+    }
+    if (out.application->n_children &&
+        !(out.children = calloc(out.application->n_children, sizeof *out.children))) {
+        zw_reply_error(reply, ZW_RESOURCE_EXHAUSTED, "out of memory");
+        goto done;
+    }
+    for (size_t i = 0; i < out.application->n_children; i++) {
+        out.children[i] = zw_intake_view_load(db, out.application->children[i], clear, true, &err);
+        if (!out.children[i]) {
+            zw_reply_err(reply, &err);
+            goto done;
+        }
+        out.n_children++;
+    }
+    zw_reply_message(reply, &out.base);
+done:
+    for (size_t i = 0; i < out.n_children; i++)
+        protobuf_c_message_free_unpacked(&out.children[i]->base, NULL);
+    free(out.children);
+    if (out.application)
+        protobuf_c_message_free_unpacked(&out.application->base, NULL);
+    if (out.notice)
+        protobuf_c_message_free_unpacked(&out.notice->base, NULL);
+}
+
+void zw_intake_submit(zw_intake_ctx_t *ctx, const zw_request_t *req, zw_reply_t *reply)
+{
+    zw_err_t err = {0};
+    if (zw_access_check(req->caller, ZW_ACT_SUBMIT, NULL, &err) != 0) {
+        zw_reply_err(reply, &err);
+        return;
+    }
+    Zwfw__V1__SubmitApplication *msg = (Zwfw__V1__SubmitApplication *) zw_request_unpack(
+        req, &zwfw__v1__submit_application__descriptor, &err);
+    if (!msg) {
+        zw_reply_err(reply, &err);
+        return;
+    }
+    s_submit_t s = {
+        .tx = {.ctx = ctx, .caller = req->caller, .actor = msg->actor}, .req = req, .msg = msg};
+    zw_date_t today;
+    if (zw_clock_now(ctx->clock, &s.tx.now_us, &err) != 0 ||
+        zw_moment_local(s.tx.now_us / ZW_US_PER_SEC, &today, NULL, &err) != 0 ||
+        zw_intake_check_submit(msg, req->caller->role,
+                               today.year * 10000 + today.month * 100 + today.day, &err) != 0) {
+        zw_reply_err(reply, &err);
+        goto done;
+    }
+    uint8_t digest[ZW_PII_HASH_BYTES];
+    zw_pii_hash_bytes(zw_intake_settings()->pii, "request", req->data, req->len, digest);
+    s.digest[0] = '\\';
+    s.digest[1] = 'x';
+    zw_pii_hex(digest, sizeof digest, s.digest + 2);
+    if (msg->n_materials && !(s.mats = calloc(msg->n_materials, sizeof *s.mats))) {
+        zw_reply_error(reply, ZW_RESOURCE_EXHAUSTED, "out of memory");
+        goto done;
+    }
+    for (size_t i = 0; i < msg->n_materials; i++) {
+        const Zwfw__V1__MaterialRef *m = msg->materials[i];
+        s.mats[i] = (zw_intake_mat_t){.code = m->material_code,
+                                      .name = m->name,
+                                      .media_type = m->media_type,
+                                      .sha256 = m->sha256,
+                                      .uri = m->uri,
+                                      .size = m->size,
+                                      .original = m->original,
+                                      .copies = m->copies,
+                                      .added_at_us = s.tx.now_us};
+    }
+    s.n_mats = msg->n_materials;
+    if (s_next_receipt(ctx, s.tx.now_us, s.receipt, sizeof s.receipt, &err) != 0 ||
+        zw_db_tx(ctx->db, false, s_submit_tx, &s, &err) != 0) {
+        if (err.code == ZW_INTERNAL || err.code == ZW_UNAVAILABLE || err.code == ZW_ABORTED)
+            zw_logkv(ZW_LOG_WARN, "submission failed", "code", zw_code_name(err.code), "reason",
+                     err.message, "request_id", req->request_id, NULL);
+        zw_reply_err(reply, &err);
+        goto done;
+    }
+    zw_logkv(ZW_LOG_DEBUG, s.replayed ? "submission replayed" : "application submitted", "receipt",
+             s.receipt, "request_id", req->request_id, NULL);
+    s_reply(&s, reply);
+done:
+    free(s.mats);
+    free(s.notice_hex);
+    protobuf_c_message_free_unpacked(&msg->base, NULL);
+}

@@ -1,0 +1,519 @@
+/* zwfw-intake: the catalog, intake and clock services. main() only wires:
+ * arguments, config, calendar, regions, data key, the ZAP handler before
+ * the event PUB socket binds, one worker per service, then one loop that
+ * runs the event relay, the audit chainer and the 5-working-day sweep.
+ * SIGTERM drains (requests in hand are finished); SIGHUP reloads the
+ * reloadable settings and the PUB socket's key registry. */
+#include "audit.h"
+#include "auth.h"
+#include "catalog.h"
+#include "events.h"
+#include "intake.h"
+#include "intake_settings.h"
+#include "log.h"
+#include "mdp_worker.h"
+#include "paths.h"
+#include "relay.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zmq.h>
+
+#define S_MAX_ENDPOINTS 8
+#define S_MAX_OVERRIDES 64
+#define S_PRODUCER "zwfw-intake"
+
+static volatile sig_atomic_t s_stop = 0;
+static volatile sig_atomic_t s_reload = 0;
+
+static void s_on_signal(int sig)
+{
+    if (sig == SIGHUP)
+        s_reload = 1;
+    else
+        s_stop = 1;
+}
+
+static void s_usage(FILE *out)
+{
+    size_t n;
+    const zw_cfg_spec_t *specs = zw_intake_settings_table(&n);
+    fprintf(out, "usage: zwfw-intake [--config FILE] [--SETTING VALUE]...\n"
+                 "\n"
+                 "Serves zwfw.catalog, zwfw.intake and zwfw.clock through the broker.\n"
+                 "  --config FILE    JSON config; settings from \"common\" and \"intake\"\n"
+                 "  --version        print the version\n"
+                 "Any setting may be given as --name VALUE (dashes or underscores):\n");
+    for (size_t i = 0; i < n; i++) {
+        char opt[64];
+        snprintf(opt, sizeof opt, "%s", specs[i].name);
+        for (char *p = opt; *p; p++)
+            if (*p == '_')
+                *p = '-';
+        fprintf(out, "  --%-22s %s (default \"%s\")%s\n", opt, specs[i].help,
+                specs[i].default_value, specs[i].reloadable ? " [SIGHUP]" : "");
+    }
+}
+
+typedef struct {
+    const char *config;
+    char *overrides[S_MAX_OVERRIDES][2]; /* name (malloc'd), value */
+    size_t n_overrides;
+} s_args_t;
+
+static void s_args_free(s_args_t *a)
+{
+    for (size_t i = 0; i < a->n_overrides; i++)
+        free(a->overrides[i][0]);
+}
+
+/* 0, 1 for --help/--version (done), -1 for a usage error. */
+static int s_parse(int argc, char **argv, s_args_t *a)
+{
+    for (int i = 1; i < argc; i++) {
+        const char *arg = argv[i];
+        if (!strcmp(arg, "--help") || !strcmp(arg, "-h")) {
+            s_usage(stdout);
+            return 1;
+        }
+        if (!strcmp(arg, "--version")) {
+            printf("zwfw-intake %s\n", ZWFW_VERSION);
+            return 1;
+        }
+        if (strncmp(arg, "--", 2) != 0 || !arg[2]) {
+            fprintf(stderr, "zwfw-intake: unexpected argument '%s'\n", arg);
+            return -1;
+        }
+        const char *eq = strchr(arg, '=');
+        size_t nlen = eq ? (size_t) (eq - arg - 2) : strlen(arg + 2);
+        const char *value = eq ? eq + 1 : (i + 1 < argc ? argv[++i] : NULL);
+        if (!value) {
+            fprintf(stderr, "zwfw-intake: %s needs a value\n", arg);
+            return -1;
+        }
+        char *name = strndup(arg + 2, nlen);
+        if (!name)
+            return -1;
+        for (char *p = name; *p; p++)
+            if (*p == '-')
+                *p = '_';
+        if (!strcmp(name, "config")) {
+            a->config = value;
+            free(name);
+        } else if (a->n_overrides == S_MAX_OVERRIDES) {
+            free(name);
+            fprintf(stderr, "zwfw-intake: too many options\n");
+            return -1;
+        } else {
+            a->overrides[a->n_overrides][0] = name;
+            a->overrides[a->n_overrides++][1] = (char *) value;
+        }
+    }
+    return 0;
+}
+
+static int s_configure(zw_config_t *cfg, const s_args_t *a, zw_err_t *err)
+{
+    if (a->config && zw_config_load_file(cfg, a->config, "intake", err) != 0)
+        return -1;
+    for (size_t i = 0; i < a->n_overrides; i++)
+        if (zw_config_set(cfg, a->overrides[i][0], a->overrides[i][1], err) != 0)
+            return -1;
+    return 0;
+}
+
+/* ---- per-thread contexts ------------------------------------------------------------- */
+
+typedef struct {
+    const zw_intake_daemon_opts_t *opts;
+    const zw_calendar_t *calendar;
+    const zw_regions_t *regions;
+    const zw_config_t *config;
+} s_shared_t;
+
+static void s_ctx_destroy(void *vctx, void *arg)
+{
+    (void) arg;
+    zw_intake_ctx_t *ctx = vctx;
+    if (!ctx)
+        return;
+    zw_clock_destroy(&ctx->clock);
+    zw_db_destroy(&ctx->db);
+    free(ctx);
+}
+
+static void *s_ctx_new(void *arg, int thread_index)
+{
+    const s_shared_t *sh = arg;
+    zw_intake_ctx_t *ctx = calloc(1, sizeof *ctx);
+    if (!ctx)
+        return NULL;
+    ctx->db = zw_db_new(sh->opts->conninfo);
+    ctx->clock = !ctx->db              ? NULL
+                 : sh->opts->simulated ? zw_clock_new_sim(ctx->db)
+                                       : zw_clock_new_real();
+    ctx->calendar = sh->calendar;
+    ctx->regions = sh->regions;
+    ctx->config = sh->config;
+    ctx->thread_index = thread_index;
+    zw_err_t err;
+    if (!ctx->clock || zw_intake_ctx_prepare(ctx, &err) != 0) {
+        s_ctx_destroy(ctx, NULL);
+        return NULL;
+    }
+    if (zw_db_connect(ctx->db, &err) != 0) /* not fatal: zw_db reconnects on use */
+        zw_logkv(ZW_LOG_WARN, "database not reachable yet", "reason", err.message, NULL);
+    return ctx;
+}
+
+static bool s_db_reachable(void *vctx)
+{
+    zw_intake_ctx_t *ctx = vctx;
+    PGresult *res = zw_db_query(ctx->db, "SELECT 1", 0, NULL, NULL);
+    PQclear(res);
+    return res != NULL;
+}
+
+static int64_t s_event_lag(void *vctx)
+{
+    zw_intake_ctx_t *ctx = vctx;
+    int64_t pending = 0;
+    return zw_events_outbox_pending(ctx->db, ZW_INTAKE_STREAM, &pending, NULL) == 0 ? pending : -1;
+}
+
+static zw_worker_t *s_worker(void *zctx, const char *service, int threads,
+                             zw_worker_handler_fn *handler, const char *const *eps, size_t n_eps,
+                             s_shared_t *shared, const zw_auth_client_t *curve, zw_err_t *err)
+{
+    zw_worker_config_t wc = {
+        .service = service,
+        .endpoints = eps,
+        .n_endpoints = n_eps,
+        .threads = threads,
+        .heartbeat_ms = shared->opts->heartbeat_ms,
+        .handler = handler,
+        .ctx_new = s_ctx_new,
+        .ctx_destroy = s_ctx_destroy,
+        .arg = shared,
+        .health = {.db_reachable = s_db_reachable, .event_lag = s_event_lag},
+        .curve = curve,
+    };
+    zw_worker_t *w = zw_worker_new(zctx, &wc, err);
+    if (w && zw_worker_start(w, err) != 0)
+        zw_worker_destroy(&w);
+    return w;
+}
+
+/* ---- the loop ------------------------------------------------------------------------ */
+
+typedef struct {
+    zw_auth_t *auth;
+    zw_relay_t *relay;
+    zw_db_t *relay_db;
+    zw_intake_ctx_t *sweep;
+    int relay_idle_ms, sweep_ms;
+} s_loop_t;
+
+/* SIGHUP: the reloadable settings (log_level, sweep_ms) from the file, into
+ * the loop's own table, never the workers' (they read theirs while they
+ * run). A changed setting that cannot change without a restart is refused
+ * whole, naming it. The PUB socket's key registry is re-read too. */
+static void s_reload_settings(zw_config_t *live, const char *path, s_loop_t *l)
+{
+    zw_err_t err;
+    zw_intake_daemon_opts_t o;
+    zw_intake_settings_t s;
+    if (!path)
+        zw_logkv(ZW_LOG_INFO, "no config file to reload", NULL);
+    else if (zw_config_reload_file(live, path, "intake", &err) != 0 ||
+             zw_intake_settings_read(live, &o, &s, &err) != 0)
+        zw_logkv(ZW_LOG_WARN, "config not reloaded", "reason", err.message, NULL);
+    else {
+        zw_log_init(S_PRODUCER, o.log_level);
+        l->sweep_ms = o.sweep_ms;
+        zw_logkv(ZW_LOG_INFO, "config reloaded", "log_level", zw_config_str(live, "log_level"),
+                 NULL);
+    }
+    if (zw_auth_is_curve(l->auth) && zw_auth_reload(l->auth, NULL, &err) != 0)
+        zw_logkv(ZW_LOG_WARN, "key registry not reloaded; the old one stays", "reason", err.message,
+                 NULL);
+}
+
+static void s_run(s_loop_t *l, zw_config_t *live, const char *config_path)
+{
+    int64_t next_relay = 0, next_sweep = 0;
+    zw_err_t err;
+    while (!s_stop) {
+        if (s_reload) {
+            s_reload = 0;
+            s_reload_settings(live, config_path, l);
+        }
+        int64_t now = zw_mono_ms();
+        if (now >= next_relay) {
+            size_t moved = 0, chained = 0;
+            bool failed = false;
+            if (l->relay && zw_relay_run_once(l->relay, &moved, &err) != 0) {
+                zw_logkv(ZW_LOG_WARN, "relay failed", "reason", err.message, NULL);
+                failed = true;
+            }
+            if (zw_audit_chain(l->relay_db, 0, &chained, &err) != 0) {
+                zw_logkv(ZW_LOG_WARN, "audit chain failed", "reason", err.message, NULL);
+                failed = true;
+            }
+            next_relay = failed ? now + 200 : moved + chained > 0 ? now : now + l->relay_idle_ms;
+        }
+        if (now >= next_sweep) {
+            size_t accepted = 0;
+            int64_t wait = l->sweep_ms;
+            if (zw_intake_sweep(l->sweep, &accepted, &err) != 0 &&
+                err.code != ZW_FAILED_PRECONDITION) { /* a simulated clock not set yet */
+                /* e.g. a year missing from the calendar: say so once a minute */
+                zw_logkv(ZW_LOG_WARN, "5-working-day sweep failed", "reason", err.message, NULL);
+                wait = wait > 60000 ? wait : 60000;
+            }
+            next_sweep = now + wait;
+        }
+        int64_t next = next_relay < next_sweep ? next_relay : next_sweep;
+        long timeout = (long) (next - zw_mono_ms());
+        if (timeout < 0)
+            timeout = 0;
+        zw_auth_zap_t *zap = zw_auth_zap(l->auth);
+        zmq_pollitem_t item = {zap ? zw_auth_zap_socket(zap) : NULL, 0, ZMQ_POLLIN, 0};
+        if (zmq_poll(&item, zap ? 1 : 0, timeout) > 0 && (item.revents & ZMQ_POLLIN))
+            zw_auth_zap_handle(zap);
+    }
+}
+
+/* Loads what every thread shares; exit code on failure (message logged). */
+static int s_load(const zw_intake_daemon_opts_t *o, zw_calendar_t **cal, zw_regions_t **regions,
+                  zw_pii_t **pii)
+{
+    zw_err_t err;
+    const char *cal_path = *o->calendar_file ? o->calendar_file : zw_calendar_default_path();
+    const char *reg_path = *o->regions_file ? o->regions_file : zw_regions_default_path();
+    if (!(*cal = zw_calendar_load(cal_path, &err)) ||
+        !(*regions = zw_regions_load(reg_path, &err)) ||
+        !(*pii = zw_pii_load(o->pii_key_file, &err))) {
+        zw_logkv(ZW_LOG_ERROR, "cannot start", "reason", err.message, NULL);
+        fprintf(stderr, "zwfw-intake: %s\n", err.message);
+        return 1;
+    }
+    char first[16], last[16];
+    snprintf(first, sizeof first, "%d", zw_calendar_first_year(*cal));
+    snprintf(last, sizeof last, "%d", zw_calendar_last_year(*cal));
+    zw_logkv(ZW_LOG_INFO, "calendar loaded", "path", cal_path, "first_year", first, "last_year",
+             last, NULL);
+    if (!o->simulated) {
+        zw_date_t today;
+        if (zw_moment_local(zw_wall_us() / ZW_US_PER_SEC, &today, NULL, NULL) == 0 &&
+            !zw_calendar_has_year(*cal, today.year))
+            zw_logkv(ZW_LOG_WARN,
+                     "the current year is not in the calendar: due times cannot be computed "
+                     "until an operator adds it (or run with clock_mode = simulated)",
+                     NULL);
+    }
+    return 0;
+}
+
+static int s_migrate(const char *conninfo)
+{
+    zw_err_t err;
+    zw_db_t *db = zw_db_new(conninfo);
+    int applied = 0;
+    int rc = db && zw_db_wait(db, 30000, &err) == 0 &&
+                     zw_db_migrate_all(db, zw_source_dir(), &applied, &err) == 0
+                 ? 0
+                 : 1;
+    if (rc != 0)
+        zw_logkv(ZW_LOG_ERROR, "migrations failed", "reason", db ? err.message : "oom", NULL);
+    else {
+        char n[16];
+        snprintf(n, sizeof n, "%d", applied);
+        zw_logkv(ZW_LOG_INFO, "migrations applied", "count", n, NULL);
+    }
+    zw_db_destroy(&db);
+    return rc;
+}
+
+/* The PUB socket of the relay: CURVE server when keys are configured. */
+static void *s_pub(void *zctx, zw_auth_t *auth, const char *endpoint, zw_err_t *err)
+{
+    if (!*endpoint)
+        return NULL;
+    if (zw_auth_bind_check(auth, endpoint, err) != 0)
+        return NULL;
+    void *pub = zmq_socket(zctx, ZMQ_PUB);
+    int linger = 0;
+    if (pub)
+        zmq_setsockopt(pub, ZMQ_LINGER, &linger, sizeof linger);
+    if (!pub || zw_auth_server_socket(auth, pub, err) != 0 || zmq_bind(pub, endpoint) != 0) {
+        if (pub && err && err->code == ZW_OK)
+            zw_err_set(err, ZW_UNAVAILABLE, "cannot bind %s: %s", endpoint,
+                       zmq_strerror(zmq_errno()));
+        else if (!pub)
+            zw_err_set(err, ZW_INTERNAL, "cannot make a PUB socket");
+        if (pub)
+            zmq_close(pub);
+        return NULL;
+    }
+    return pub;
+}
+
+int main(int argc, char **argv)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = s_on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    zw_log_init(S_PRODUCER, ZW_LOG_INFO);
+
+    s_args_t args = {0};
+    int rc = s_parse(argc, argv, &args);
+    if (rc != 0) {
+        if (rc < 0)
+            s_usage(stderr);
+        s_args_free(&args);
+        return rc < 0 ? 2 : 0;
+    }
+    size_t nspecs;
+    const zw_cfg_spec_t *specs = zw_intake_settings_table(&nspecs);
+    zw_config_t *cfg = zw_config_new(specs, nspecs);
+    zw_intake_daemon_opts_t opts;
+    zw_intake_settings_t settings;
+    zw_err_t err = {0};
+    zw_calendar_t *cal = NULL;
+    zw_regions_t *regions = NULL;
+    zw_pii_t *pii = NULL;
+    void *zctx = NULL, *pub = NULL;
+    zw_auth_t *auth = NULL;
+    zw_worker_t *workers[3] = {NULL, NULL, NULL};
+    s_loop_t loop = {0};
+    char *ep_list = NULL;
+    if (!cfg || s_configure(cfg, &args, &err) != 0 ||
+        zw_intake_settings_read(cfg, &opts, &settings, &err) != 0) {
+        const char *why = cfg ? err.message : "bad settings table";
+        zw_logkv(ZW_LOG_ERROR, "bad configuration", "reason", why, NULL);
+        fprintf(stderr, "zwfw-intake: %s\n", why);
+        rc = 1;
+        goto done;
+    }
+    zw_log_init(S_PRODUCER, opts.log_level);
+    if ((rc = s_load(&opts, &cal, &regions, &pii)) != 0)
+        goto done;
+    if (opts.migrate && (rc = s_migrate(opts.conninfo)) != 0)
+        goto done;
+    settings.pii = pii;
+    zw_intake_init(&settings);
+
+    const char *eps[S_MAX_ENDPOINTS];
+    ep_list = strdup(opts.broker_endpoints);
+    int n_eps = ep_list ? zw_intake_settings_split(ep_list, eps, S_MAX_ENDPOINTS) : -1;
+    if (n_eps <= 0) {
+        fprintf(stderr, "zwfw-intake: broker_endpoint: need 1 to %d endpoints\n", S_MAX_ENDPOINTS);
+        rc = 1;
+        goto done;
+    }
+    zw_auth_client_t curve;
+    bool use_curve = *opts.curve_secret_key_file;
+    if (use_curve && zw_auth_client_load(&curve, opts.curve_secret_key_file, opts.broker_public_key,
+                                         &err) != 0) {
+        zw_logkv(ZW_LOG_ERROR, "cannot load keys", "reason", err.message, NULL);
+        fprintf(stderr, "zwfw-intake: %s\n", err.message);
+        rc = 1;
+        goto done;
+    }
+    zctx = zmq_ctx_new();
+    /* The ZAP handler binds before the PUB socket: without it libzmq would
+     * admit every CURVE key. */
+    auth = zctx ? zw_auth_new(zctx, *opts.key_registry_file ? opts.curve_secret_key_file : "",
+                              opts.key_registry_file, &err)
+                : NULL;
+    if (!auth || (*opts.pub_endpoint && !(pub = s_pub(zctx, auth, opts.pub_endpoint, &err)))) {
+        zw_logkv(ZW_LOG_ERROR, "cannot start", "reason", zctx ? err.message : "zmq_ctx_new", NULL);
+        fprintf(stderr, "zwfw-intake: %s\n", zctx ? err.message : "zmq_ctx_new failed");
+        rc = 1;
+        goto done;
+    }
+    s_shared_t shared = {.opts = &opts, .calendar = cal, .regions = regions, .config = cfg};
+    loop.auth = auth;
+    loop.relay_idle_ms = opts.relay_idle_ms;
+    loop.sweep_ms = opts.sweep_ms;
+    loop.relay_db = zw_db_new(opts.conninfo);
+    loop.sweep = s_ctx_new(&shared, -1);
+    const char *streams[] = {ZW_INTAKE_STREAM, "catalog"};
+    zw_relay_config_t rcfg = {.producer = S_PRODUCER,
+                              .streams = streams,
+                              .n_streams = 2,
+                              .pub = pub,
+                              .batch = opts.relay_batch};
+    if (!loop.relay_db || !loop.sweep || !(loop.relay = zw_relay_new(loop.relay_db, &rcfg, &err))) {
+        zw_logkv(ZW_LOG_ERROR, "cannot start the relay", "reason",
+                 loop.relay_db && loop.sweep ? err.message : "out of memory", NULL);
+        rc = 1;
+        goto done;
+    }
+    const zw_auth_client_t *wcurve = use_curve ? &curve : NULL;
+    if (!(workers[0] = s_worker(zctx, "zwfw.catalog", opts.catalog_threads, zw_catalog_handle, eps,
+                                (size_t) n_eps, &shared, wcurve, &err)) ||
+        !(workers[1] = s_worker(zctx, "zwfw.intake", opts.threads, zw_intake_handle, eps,
+                                (size_t) n_eps, &shared, wcurve, &err)) ||
+        !(workers[2] = s_worker(zctx, "zwfw.clock", opts.clock_threads, zw_clock_service_handle,
+                                eps, (size_t) n_eps, &shared, wcurve, &err))) {
+        zw_logkv(ZW_LOG_ERROR, "cannot start the workers", "reason", err.message, NULL);
+        fprintf(stderr, "zwfw-intake: %s\n", err.message);
+        rc = 1;
+        goto done;
+    }
+    memset(&curve, 0, sizeof curve);
+    char *dump = zw_config_dump_json(cfg);
+    zw_logkv(ZW_LOG_INFO, "intake started", "version", ZWFW_VERSION, "mode",
+             use_curve ? "curve" : "plain", "clock", opts.simulated ? "simulated" : "real", "pub",
+             *opts.pub_endpoint ? opts.pub_endpoint : "(none)", "config", dump ? dump : "", NULL);
+    free(dump);
+    zw_config_t *live = zw_config_new(specs, nspecs);
+    if (!live || s_configure(live, &args, &err) != 0) {
+        zw_logkv(ZW_LOG_ERROR, "cannot start", "reason", live ? err.message : "out of memory",
+                 NULL);
+        zw_config_destroy(&live);
+        rc = 1;
+        goto done;
+    }
+    s_run(&loop, live, args.config);
+    zw_config_destroy(&live);
+    zw_logkv(ZW_LOG_INFO, "intake stopping: finishing requests in hand", NULL);
+
+done:
+    /* Workers first (they drain), then one last relay pass for what they
+     * committed, then the rest in reverse order. */
+    for (int i = 2; i >= 0; i--)
+        zw_worker_stop(workers[i]);
+    if (loop.relay) {
+        size_t moved = 0;
+        zw_relay_run_once(loop.relay, &moved, NULL);
+    }
+    for (int i = 2; i >= 0; i--)
+        zw_worker_destroy(&workers[i]);
+    zw_relay_destroy(&loop.relay);
+    if (pub)
+        zmq_close(pub);
+    zw_auth_destroy(&auth);
+    s_ctx_destroy(loop.sweep, NULL);
+    zw_db_destroy(&loop.relay_db);
+    if (zctx)
+        zmq_ctx_term(zctx);
+    zw_pii_destroy(&pii);
+    zw_regions_destroy(&regions);
+    zw_calendar_destroy(&cal);
+    free(ep_list);
+    zw_config_destroy(&cfg);
+    s_args_free(&args);
+    if (rc == 0)
+        zw_logkv(ZW_LOG_INFO, "intake stopped", NULL);
+    return rc;
+}

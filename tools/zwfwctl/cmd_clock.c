@@ -1,0 +1,237 @@
+/* zwfwctl clock: the deployment's business time (zwfw.clock). show reads it;
+ * set and advance move a simulated deployment's clock forward (operator). */
+#include "cmds.h"
+#include "common_opts.h"
+
+#include "clock.h"
+#include "log.h"
+#include "mdp_client.h"
+#include "wire_json.h"
+#include "zwfw/v1/intake.pb-c.h"
+
+#include <errno.h>
+#include <pwd.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <zmq.h>
+
+#define S_SERVICE "zwfw.clock"
+
+typedef struct {
+    zw_ctl_conn_t conn;
+    const char *args[4];
+    size_t n_args;
+    const char *actor, *key;
+    long long seconds;
+    int workdays;
+    bool json;
+    char actor_buf[128], key_buf[64];
+} s_opts_t;
+
+static void s_usage(FILE *out)
+{
+    fprintf(out,
+            "usage: zwfwctl clock show [--json]\n"
+            "       zwfwctl clock set TIME [--actor A] [--idempotency-key K]\n"
+            "       zwfwctl clock advance (--minutes N | --hours N | --days N | --workdays N)\n"
+            "                             [--actor A] [--idempotency-key K]\n"
+            "show prints the business time (simulated or real), the date and whether it is\n"
+            "a working day. set and advance move a simulated deployment's clock forward\n"
+            "(operator only; refused on real time and backwards). TIME is RFC 3339 or\n"
+            "'YYYY-MM-DD HH:MM' in Beijing time. --workdays N keeps the time of day and\n"
+            "moves N working days on (calendar: weekends, holidays, 调休 days).\n"
+            "--actor defaults to $ZWFW_ACTOR, else zwfwctl:$USER; --idempotency-key to a\n"
+            "random key (give the same key to repeat a request safely).\n"
+            "options:\n" ZW_CTL_CONN_HELP
+            "exit: 0 done; 1 refused or no reply (CODE: message on stderr); 2 usage\n");
+}
+
+static int s_number(const char *name, const char *v, long long max, long long *out)
+{
+    char *end;
+    errno = 0;
+    long long n = strtoll(v, &end, 10);
+    if (errno || end == v || *end || n < 1 || n > max) {
+        fprintf(stderr, "zwfwctl clock: %s: expected a whole number from 1 to %lld\n", name, max);
+        return -1;
+    }
+    *out = n;
+    return 0;
+}
+
+/* 0 ok, 1 --help shown, 2 usage error. */
+static int s_parse(int argc, char **argv, s_opts_t *o)
+{
+    zw_ctl_conn_init(&o->conn);
+    int moves = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+            s_usage(stdout);
+            return 1;
+        }
+        int rc = zw_ctl_conn_option(&o->conn, argc, argv, &i);
+        if (rc == 2)
+            return 2;
+        if (rc == 1)
+            continue;
+        if (strcmp(a, "--json") == 0) {
+            o->json = true;
+            continue;
+        }
+        if (strncmp(a, "--", 2) != 0) {
+            if (o->n_args == sizeof o->args / sizeof o->args[0]) {
+                fprintf(stderr, "zwfwctl clock: too many arguments\n");
+                return 2;
+            }
+            o->args[o->n_args++] = a;
+            continue;
+        }
+        if (i + 1 >= argc) {
+            fprintf(stderr, "zwfwctl clock: %s needs a value\n", a);
+            return 2;
+        }
+        const char *v = argv[++i];
+        long long n = 0;
+        if (strcmp(a, "--actor") == 0)
+            o->actor = v;
+        else if (strcmp(a, "--idempotency-key") == 0)
+            o->key = v;
+        else if (strcmp(a, "--minutes") == 0 || strcmp(a, "--hours") == 0 ||
+                 strcmp(a, "--days") == 0) {
+            long long unit = a[2] == 'm' ? 60 : a[2] == 'h' ? 3600 : 86400;
+            if (s_number(a, v, 10LL * 366 * 86400 / unit, &n) != 0)
+                return 2;
+            o->seconds = n * unit;
+            moves++;
+        } else if (strcmp(a, "--workdays") == 0) {
+            if (s_number(a, v, 1000, &n) != 0)
+                return 2;
+            o->workdays = (int) n;
+            moves++;
+        } else {
+            fprintf(stderr, "zwfwctl clock: unknown option '%s'\n", a);
+            return 2;
+        }
+    }
+    const char *verb = o->n_args ? o->args[0] : "";
+    bool ok = (strcmp(verb, "show") == 0 && o->n_args == 1 && moves == 0) ||
+              (strcmp(verb, "set") == 0 && o->n_args == 2 && moves == 0) ||
+              (strcmp(verb, "advance") == 0 && o->n_args == 1 && moves == 1);
+    if (!ok) {
+        s_usage(stderr);
+        return 2;
+    }
+    return 0;
+}
+
+static void s_defaults(s_opts_t *o)
+{
+    if (!o->actor || !*o->actor) {
+        const char *env = getenv("ZWFW_ACTOR"), *user = getenv("USER");
+        const struct passwd *pw = user && *user ? NULL : getpwuid(geteuid());
+        if (env && *env)
+            snprintf(o->actor_buf, sizeof o->actor_buf, "%s", env);
+        else
+            snprintf(o->actor_buf, sizeof o->actor_buf, "zwfwctl:%s",
+                     user && *user ? user
+                     : pw          ? pw->pw_name
+                                   : "unknown");
+        o->actor = o->actor_buf;
+    }
+    if (!o->key || !*o->key) {
+        unsigned char raw[12];
+        char hex[2 * sizeof raw + 1];
+        randombytes_buf(raw, sizeof raw);
+        sodium_bin2hex(hex, sizeof hex, raw, sizeof raw);
+        snprintf(o->key_buf, sizeof o->key_buf, "zwfwctl-%s", hex);
+        o->key = o->key_buf;
+    }
+}
+
+static int s_print(const s_opts_t *o, const Zwfw__V1__ClockReply *r)
+{
+    zw_err_t err;
+    if (o->json) {
+        char *text = zw_wire_to_json(&r->base, ZW_WIRE_PRETTY, &err);
+        if (!text) {
+            fprintf(stderr, "%s: %s\n", zw_code_name(err.code), err.message);
+            return 1;
+        }
+        printf("%s\n", text);
+        free(text);
+        return 0;
+    }
+    char when[48];
+    int64_t us = r->now ? r->now->seconds * ZW_US_PER_SEC + r->now->nanos / 1000 : 0;
+    printf("%s  %s  %s\n", zw_time_format(us, when, sizeof when),
+           r->simulated ? "simulated" : "real time", r->workday ? "working day" : "day off");
+    return 0;
+}
+
+int zw_cmd_clock(int argc, char **argv)
+{
+    s_opts_t o = {0};
+    int rc = s_parse(argc, argv, &o);
+    if (rc != 0) {
+        zw_ctl_conn_free(&o.conn);
+        return rc == 1 ? 0 : rc;
+    }
+    const char *verb = o.args[0];
+    Zwfw__V1__GetClock get = ZWFW__V1__GET_CLOCK__INIT;
+    Zwfw__V1__SetClock set = ZWFW__V1__SET_CLOCK__INIT;
+    Zwfw__V1__AdvanceClock adv = ZWFW__V1__ADVANCE_CLOCK__INIT;
+    Zwfw__V1__Timestamp to = ZWFW__V1__TIMESTAMP__INIT;
+    const ProtobufCMessage *req = &get.base;
+    zw_err_t err;
+    if (sodium_init() < 0) {
+        fprintf(stderr, "zwfwctl clock: libsodium failed to start\n");
+        zw_ctl_conn_free(&o.conn);
+        return 1;
+    }
+    if (strcmp(verb, "show") != 0)
+        s_defaults(&o);
+    if (strcmp(verb, "set") == 0) {
+        int64_t us;
+        if (zw_time_parse(o.args[1], &us, &err) != 0) {
+            fprintf(stderr, "zwfwctl clock set: %s\n", err.message);
+            zw_ctl_conn_free(&o.conn);
+            return 2;
+        }
+        to.seconds = us / ZW_US_PER_SEC;
+        to.nanos = (int32_t) (us % ZW_US_PER_SEC) * 1000;
+        set.idempotency_key = (char *) o.key;
+        set.actor = (char *) o.actor;
+        set.to = &to;
+        req = &set.base;
+    } else if (strcmp(verb, "advance") == 0) {
+        adv.idempotency_key = (char *) o.key;
+        adv.actor = (char *) o.actor;
+        adv.seconds = o.seconds;
+        adv.workdays = o.workdays;
+        req = &adv.base;
+    }
+    zw_ctl_conn_finish(&o.conn, 0);
+    zw_log_init("zwfwctl", ZW_LOG_WARN);
+    void *ctx = zmq_ctx_new();
+    zw_client_t *client = ctx ? zw_ctl_conn_client(&o.conn, ctx) : NULL;
+    ProtobufCMessage *reply = NULL;
+    if (!client)
+        rc = 1;
+    else if (zw_client_call_as(client, S_SERVICE, req, &zwfw__v1__clock_reply__descriptor, &reply,
+                               &err) != 0) {
+        zw_ctl_conn_report(&o.conn, &err);
+        rc = 1;
+    } else {
+        rc = s_print(&o, (const Zwfw__V1__ClockReply *) reply);
+        protobuf_c_message_free_unpacked(reply, NULL);
+    }
+    zw_client_destroy(&client);
+    if (ctx)
+        zmq_ctx_term(ctx);
+    zw_ctl_conn_free(&o.conn);
+    return rc;
+}

@@ -1,0 +1,598 @@
+/* zwfwctl intake: applications (zwfw.intake) from the command line: submit,
+ * get, list, supplement, withdraw, review, and the credit list. For trying
+ * a deployment and for scripts; window terminals speak protobuf. */
+#include "cmds.h"
+#include "common_opts.h"
+
+#include "clock.h"
+#include "log.h"
+#include "mdp_client.h"
+#include "wire_json.h"
+#include "zwfw/v1/intake.pb-c.h"
+
+#include <errno.h>
+#include <pwd.h>
+#include <sodium.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <zmq.h>
+
+#define S_SERVICE "zwfw.intake"
+#define S_MAX 32
+
+typedef struct {
+    zw_ctl_conn_t conn;
+    const char *args[4];
+    size_t n_args;
+    const char *actor, *key, *name, *id, *id_type, *kind, *agent_name, *agent_id, *phone, *address,
+        *channel, *window, *bundle, *reason, *item, *state;
+    const char *materials[S_MAX];
+    size_t n_materials;
+    const char *commits[S_MAX];
+    size_t n_commits;
+    bool notify, receive_only, json;
+    int page_size;
+    char actor_buf[128], key_buf[64];
+} s_opts_t;
+
+static void s_usage(FILE *out)
+{
+    fprintf(out,
+            "usage: zwfwctl intake submit ITEM_CODE|--bundle CODE --name NAME --id NUMBER\n"
+            "                     [--id-type resident_id|passport|hk_macao|taiwan|foreign|uscc]\n"
+            "                     [--kind person|organization] [--agent-name N --agent-id ID]\n"
+            "                     [--phone P] [--address A] [--channel window|online|mobile|\n"
+            "                     kiosk|hotline|other_system] [--window W]\n"
+            "                     [--material CODE=FILE | --material CODE:SHA256:SIZE]...\n"
+            "                     [--commit CODE]... [--notify-commitment] [--receive-only]\n"
+            "       zwfwctl intake get RECEIPT\n"
+            "       zwfwctl intake list [--id NUMBER] [--item CODE] [--state N] [--page-size N]\n"
+            "       zwfwctl intake supplement RECEIPT --material ...\n"
+            "       zwfwctl intake withdraw RECEIPT [--reason R]\n"
+            "       zwfwctl intake review RECEIPT\n"
+            "       zwfwctl intake credit add|remove|show --id NUMBER [--id-type T] [--reason R]\n"
+            "Prints the application and the notice a window would print (--json: the\n"
+            "whole reply). --material CODE=FILE hands in a reference to FILE (its SHA-256,\n"
+            "size and file:// address; the bytes stay where they are). --commit names a\n"
+            "容缺 material the applicant signs to bring later. Changes take --actor\n"
+            "(default $ZWFW_ACTOR, else zwfwctl:$USER) and --idempotency-key (default\n"
+            "random; repeat a key to repeat a request safely).\n"
+            "options:\n" ZW_CTL_CONN_HELP
+            "exit: 0 done; 1 refused or no reply (CODE: message on stderr); 2 usage\n");
+}
+
+/* 0 ok, 1 --help shown, 2 usage error. */
+static int s_parse(int argc, char **argv, s_opts_t *o)
+{
+    zw_ctl_conn_init(&o->conn);
+    static const struct {
+        const char *opt;
+        size_t off;
+    } valued[] = {
+        {"--actor", offsetof(s_opts_t, actor)},
+        {"--idempotency-key", offsetof(s_opts_t, key)},
+        {"--name", offsetof(s_opts_t, name)},
+        {"--id", offsetof(s_opts_t, id)},
+        {"--id-type", offsetof(s_opts_t, id_type)},
+        {"--kind", offsetof(s_opts_t, kind)},
+        {"--agent-name", offsetof(s_opts_t, agent_name)},
+        {"--agent-id", offsetof(s_opts_t, agent_id)},
+        {"--phone", offsetof(s_opts_t, phone)},
+        {"--address", offsetof(s_opts_t, address)},
+        {"--channel", offsetof(s_opts_t, channel)},
+        {"--window", offsetof(s_opts_t, window)},
+        {"--bundle", offsetof(s_opts_t, bundle)},
+        {"--reason", offsetof(s_opts_t, reason)},
+        {"--item", offsetof(s_opts_t, item)},
+        {"--state", offsetof(s_opts_t, state)},
+    };
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+            s_usage(stdout);
+            return 1;
+        }
+        int rc = zw_ctl_conn_option(&o->conn, argc, argv, &i);
+        if (rc == 2)
+            return 2;
+        if (rc == 1)
+            continue;
+        if (strcmp(a, "--json") == 0 || strcmp(a, "--notify-commitment") == 0 ||
+            strcmp(a, "--receive-only") == 0) {
+            *(a[2] == 'j' ? &o->json : a[2] == 'n' ? &o->notify : &o->receive_only) = true;
+            continue;
+        }
+        if (strncmp(a, "--", 2) != 0) {
+            if (o->n_args == sizeof o->args / sizeof o->args[0]) {
+                fprintf(stderr, "zwfwctl intake: too many arguments\n");
+                return 2;
+            }
+            o->args[o->n_args++] = a;
+            continue;
+        }
+        if (i + 1 >= argc) {
+            fprintf(stderr, "zwfwctl intake: %s needs a value\n", a);
+            return 2;
+        }
+        const char *v = argv[++i];
+        if (strcmp(a, "--material") == 0 || strcmp(a, "--commit") == 0) {
+            bool mat = a[2] == 'm';
+            size_t *n = mat ? &o->n_materials : &o->n_commits;
+            if (*n == S_MAX) {
+                fprintf(stderr, "zwfwctl intake: at most %d of %s\n", S_MAX, a);
+                return 2;
+            }
+            (mat ? o->materials : o->commits)[(*n)++] = v;
+            continue;
+        }
+        if (strcmp(a, "--page-size") == 0) {
+            o->page_size = atoi(v);
+            continue;
+        }
+        size_t k = 0;
+        while (k < sizeof valued / sizeof valued[0] && strcmp(a, valued[k].opt) != 0)
+            k++;
+        if (k == sizeof valued / sizeof valued[0]) {
+            fprintf(stderr, "zwfwctl intake: unknown option '%s'\n", a);
+            return 2;
+        }
+        *(const char **) ((char *) o + valued[k].off) = v;
+    }
+    return 0;
+}
+
+static void s_defaults(s_opts_t *o)
+{
+    if (!o->actor || !*o->actor) {
+        const char *env = getenv("ZWFW_ACTOR"), *user = getenv("USER");
+        const struct passwd *pw = user && *user ? NULL : getpwuid(geteuid());
+        if (env && *env)
+            snprintf(o->actor_buf, sizeof o->actor_buf, "%s", env);
+        else
+            snprintf(o->actor_buf, sizeof o->actor_buf, "zwfwctl:%s",
+                     user && *user ? user
+                     : pw          ? pw->pw_name
+                                   : "unknown");
+        o->actor = o->actor_buf;
+    }
+    if (!o->key || !*o->key) {
+        unsigned char raw[12];
+        char hex[2 * sizeof raw + 1];
+        randombytes_buf(raw, sizeof raw);
+        sodium_bin2hex(hex, sizeof hex, raw, sizeof raw);
+        snprintf(o->key_buf, sizeof o->key_buf, "zwfwctl-%s", hex);
+        o->key = o->key_buf;
+    }
+}
+
+/* ---- values -------------------------------------------------------------------------- */
+
+static int s_enum(const char *text, const char *const *names, int count, int dflt)
+{
+    if (!text)
+        return dflt;
+    for (int i = 0; i < count; i++)
+        if (names[i] && strcmp(text, names[i]) == 0)
+            return i;
+    return -1;
+}
+
+static int s_id_type(const char *t)
+{
+    static const char *const names[] = {NULL,     "resident_id", "passport", "hk_macao",
+                                        "taiwan", "foreign",     NULL,       NULL,
+                                        NULL,     NULL,          "uscc"};
+    return s_enum(t, names, 11, ZWFW__V1__ID_TYPE__ID_TYPE_RESIDENT_ID);
+}
+
+static int s_channel(const char *t)
+{
+    static const char *const names[] = {NULL,    "window",  "online",      "mobile",
+                                        "kiosk", "hotline", "other_system"};
+    return s_enum(t, names, 7, ZWFW__V1__CHANNEL__CHANNEL_WINDOW);
+}
+
+/* A --material value into ref (strings malloc'd into bufs). 0, or -1 with
+ * a message. */
+static int s_material(const char *spec, Zwfw__V1__MaterialRef *ref, char **owned)
+{
+    zwfw__v1__material_ref__init(ref);
+    const char *eq = strchr(spec, '='), *colon = strchr(spec, ':');
+    const char *sep = eq ? eq : colon;
+    if (!sep || sep == spec) {
+        fprintf(stderr, "zwfwctl intake: --material %s: expected CODE=FILE or CODE:SHA256:SIZE\n",
+                spec);
+        return -1;
+    }
+    char *code = strndup(spec, (size_t) (sep - spec));
+    owned[0] = code;
+    ref->material_code = code;
+    if (eq) {
+        const char *path = eq + 1;
+        FILE *f = fopen(path, "rb");
+        if (!f) {
+            fprintf(stderr, "zwfwctl intake: cannot read %s: %s\n", path, strerror(errno));
+            return -1;
+        }
+        crypto_hash_sha256_state st;
+        crypto_hash_sha256_init(&st);
+        unsigned char buf[65536], digest[crypto_hash_sha256_BYTES];
+        size_t n;
+        int64_t size = 0;
+        while ((n = fread(buf, 1, sizeof buf, f)) > 0) {
+            crypto_hash_sha256_update(&st, buf, n);
+            size += (int64_t) n;
+        }
+        fclose(f);
+        crypto_hash_sha256_final(&st, digest);
+        char *hex = malloc(2 * sizeof digest + 1);
+        char *abs = realpath(path, NULL);
+        const char *where = abs ? abs : path;
+        char *uri = malloc(strlen(where) + 8);
+        if (uri)
+            sprintf(uri, "file://%s", where);
+        free(abs);
+        owned[1] = hex;
+        owned[2] = uri;
+        if (!hex || !uri)
+            return -1;
+        sodium_bin2hex(hex, 2 * sizeof digest + 1, digest, sizeof digest);
+        const char *base = strrchr(path, '/');
+        owned[3] = strdup(base ? base + 1 : path);
+        ref->sha256 = hex;
+        ref->uri = uri;
+        ref->name = owned[3] ? owned[3] : (char *) protobuf_c_empty_string;
+        ref->size = size;
+        ref->copies = 1;
+        return 0;
+    }
+    const char *sha = colon + 1, *c2 = strchr(sha, ':');
+    if (!c2) {
+        fprintf(stderr, "zwfwctl intake: --material %s: expected CODE:SHA256:SIZE\n", spec);
+        return -1;
+    }
+    owned[1] = strndup(sha, (size_t) (c2 - sha));
+    ref->sha256 = owned[1];
+    ref->size = strtoll(c2 + 1, NULL, 10);
+    ref->copies = 1;
+    return 0;
+}
+
+/* ---- printing -------------------------------------------------------------------------- */
+
+static const char *s_state_name(int s)
+{
+    static const char *const names[] = {"?",
+                                        "已接件 received",
+                                        "已撤件 withdrawn (before acceptance)",
+                                        "已受理 accepted",
+                                        "不受理 not accepted",
+                                        "不予受理 refused",
+                                        "补正开始 supplement",
+                                        "补正结束 supplement ended",
+                                        "部门开始办理 processing",
+                                        "特别程序开始 special procedure",
+                                        "特别程序结束 special procedure ended",
+                                        "办结(通过) approved",
+                                        "办结(容缺通过) approved (容缺)",
+                                        "办结(不通过) rejected",
+                                        "撤回 withdrawn",
+                                        "撤销 revoked"};
+    return s >= 0 && s <= 15 ? names[s] : "?";
+}
+
+static const char *s_notice_name(int k)
+{
+    static const char *const names[] = {"?",
+                                        "受理通知书 (acceptance)",
+                                        "不予受理决定书 (refusal)",
+                                        "一次性告知书 (one-time notice of missing materials)",
+                                        "不受理通知 (not accepted)",
+                                        "办结通知 (finished at the counter)",
+                                        "容缺受理告知书 (accepted; bring the rest by a date)",
+                                        "收件回执 (received; to be reviewed)",
+                                        "撤件回执 (withdrawal)"};
+    return k >= 0 && k <= 8 ? names[k] : "?";
+}
+
+static void s_time(const char *label, const Zwfw__V1__Timestamp *ts)
+{
+    if (!ts)
+        return;
+    char buf[48];
+    printf("%-12s %s\n", label,
+           zw_time_format(ts->seconds * ZW_US_PER_SEC + ts->nanos / 1000, buf, sizeof buf));
+}
+
+static void s_print_app(const Zwfw__V1__Application *a, const char *indent)
+{
+    printf("%s%-12s %s\n", indent, "receipt", a->receipt_number);
+    printf("%s%-12s %s %s (v%d)\n", indent, "item", *a->item_code ? a->item_code : a->bundle_code,
+           a->item_name, a->item_version);
+    printf("%s%-12s %d %s\n", indent, "state", a->state, s_state_name(a->state));
+    if (a->applicant && a->applicant->identity)
+        printf("%s%-12s %s %s\n", indent, "applicant", a->applicant->identity->name,
+               a->applicant->identity->id_number);
+    s_time("received", a->received_at);
+    s_time("accepted", a->accepted_at);
+    s_time("due", a->due_at);
+    s_time("completed", a->completed_at);
+    for (size_t i = 0; i < a->n_waived_materials; i++)
+        printf("%s%-12s %s\n", indent, i ? "" : "waived", a->waived_materials[i]);
+    if (a->supply_by)
+        printf("%s%-12s %04d-%02d-%02d\n", indent, "supply by", a->supply_by->year,
+               a->supply_by->month, a->supply_by->day);
+    for (size_t i = 0; i < a->n_children; i++)
+        printf("%s%-12s %s\n", indent, i ? "" : "items", a->children[i]);
+    for (size_t i = 0; i < a->n_history; i++) {
+        char buf[48];
+        const Zwfw__V1__StateChange *h = a->history[i];
+        printf("%s%-12s %s  %-2d %s  by %s\n", indent, i ? "" : "history",
+               zw_time_format(h->at ? h->at->seconds * ZW_US_PER_SEC : 0, buf, sizeof buf),
+               h->state, s_state_name(h->state), h->actor);
+    }
+}
+
+static void s_print_notice(const Zwfw__V1__Notice *n)
+{
+    if (!n)
+        return;
+    printf("\n%s\n", s_notice_name(n->kind));
+    printf("%-12s %s  %s\n", "applicant", n->applicant_name, n->applicant_id_masked);
+    if (*n->reason)
+        printf("%-12s %s\n", "reason", n->reason);
+    for (size_t i = 0; i < n->n_missing; i++)
+        printf("%-12s %s %s%s (%d)\n", i ? "" : "missing", n->missing[i]->code, n->missing[i]->name,
+               n->missing[i]->waivable ? " [容缺]" : "", n->missing[i]->copies);
+    s_time("due", n->due_at);
+    if (n->supply_by)
+        printf("%-12s %04d-%02d-%02d\n", "supply by", n->supply_by->year, n->supply_by->month,
+               n->supply_by->day);
+    printf("%-12s %s %s\n", "issued by", n->center, n->authority);
+}
+
+static int s_print_json(const ProtobufCMessage *m)
+{
+    zw_err_t err;
+    char *text = zw_wire_to_json(m, ZW_WIRE_PRETTY, &err);
+    if (!text) {
+        fprintf(stderr, "%s: %s\n", zw_code_name(err.code), err.message);
+        return 1;
+    }
+    printf("%s\n", text);
+    free(text);
+    return 0;
+}
+
+static int s_show(const s_opts_t *o, const ProtobufCMessage *reply)
+{
+    if (o->json)
+        return s_print_json(reply);
+    if (reply->descriptor == &zwfw__v1__submit_application_reply__descriptor) {
+        const Zwfw__V1__SubmitApplicationReply *r = (const void *) reply;
+        if (r->replayed)
+            printf("(the same request was answered before: this is its answer)\n");
+        s_print_app(r->application, "");
+        for (size_t i = 0; i < r->n_children; i++) {
+            printf("\n");
+            s_print_app(r->children[i], "  ");
+        }
+        s_print_notice(r->notice);
+    } else if (reply->descriptor == &zwfw__v1__application_reply__descriptor) {
+        const Zwfw__V1__ApplicationReply *r = (const void *) reply;
+        s_print_app(r->application, "");
+        s_print_notice(r->notice);
+    } else if (reply->descriptor == &zwfw__v1__list_applications_reply__descriptor) {
+        const Zwfw__V1__ListApplicationsReply *r = (const void *) reply;
+        for (size_t i = 0; i < r->n_applications; i++) {
+            const Zwfw__V1__Application *a = r->applications[i];
+            char buf[48];
+            printf("%-26s %2d %-10s %s\n", a->receipt_number, a->state,
+                   a->received_at
+                       ? zw_time_format(a->received_at->seconds * ZW_US_PER_SEC, buf, sizeof buf)
+                       : "",
+                   a->item_name);
+        }
+        if (*r->next_page_token)
+            printf("(more: --page-token is not offered here; use zwfwctl call with "
+                   "pageToken %s)\n",
+                   r->next_page_token);
+    } else if (reply->descriptor == &zwfw__v1__credit_list_reply__descriptor) {
+        const Zwfw__V1__CreditListReply *r = (const void *) reply;
+        printf("%s%s%s%s\n", r->listed ? "on the credit list: " : "not on the credit list",
+               r->listed ? r->id_masked : "", r->listed ? "  " : "", r->listed ? r->reason : "");
+    } else {
+        return s_print_json(reply);
+    }
+    return 0;
+}
+
+/* ---- requests --------------------------------------------------------------------------- */
+
+static int s_run(zw_client_t *client, s_opts_t *o, const char *verb)
+{
+    Zwfw__V1__SubmitApplication sub = ZWFW__V1__SUBMIT_APPLICATION__INIT;
+    Zwfw__V1__Applicant app = ZWFW__V1__APPLICANT__INIT;
+    Zwfw__V1__Identity who = ZWFW__V1__IDENTITY__INIT, agent = ZWFW__V1__IDENTITY__INIT;
+    Zwfw__V1__Commitment commit = ZWFW__V1__COMMITMENT__INIT;
+    Zwfw__V1__SupplementMaterials sup = ZWFW__V1__SUPPLEMENT_MATERIALS__INIT;
+    Zwfw__V1__WithdrawApplication wd = ZWFW__V1__WITHDRAW_APPLICATION__INIT;
+    Zwfw__V1__ReviewApplication rv = ZWFW__V1__REVIEW_APPLICATION__INIT;
+    Zwfw__V1__GetApplication get = ZWFW__V1__GET_APPLICATION__INIT;
+    Zwfw__V1__ListApplications list = ZWFW__V1__LIST_APPLICATIONS__INIT;
+    Zwfw__V1__PutCreditListEntry cput = ZWFW__V1__PUT_CREDIT_LIST_ENTRY__INIT;
+    Zwfw__V1__DeleteCreditListEntry cdel = ZWFW__V1__DELETE_CREDIT_LIST_ENTRY__INIT;
+    Zwfw__V1__GetCreditListEntry cget = ZWFW__V1__GET_CREDIT_LIST_ENTRY__INIT;
+    Zwfw__V1__MaterialRef refs[S_MAX], *ptrs[S_MAX];
+    char *owned[S_MAX][4];
+    memset(owned, 0, sizeof owned);
+    const ProtobufCMessage *req = NULL;
+    int rc = 0;
+    int id_type = s_id_type(o->id_type);
+    if (id_type < 0) {
+        fprintf(stderr, "zwfwctl intake: --id-type %s: unknown\n", o->id_type);
+        return 2;
+    }
+    for (size_t i = 0; i < o->n_materials && rc == 0; i++) {
+        if (s_material(o->materials[i], &refs[i], owned[i]) != 0)
+            rc = 2;
+        ptrs[i] = &refs[i];
+    }
+    if (rc == 0 && !strcmp(verb, "submit")) {
+        int channel = s_channel(o->channel);
+        if (channel < 0 || !o->name || !o->id || (o->n_args == 2) == (o->bundle != NULL)) {
+            fprintf(stderr, "zwfwctl intake submit: give ITEM_CODE or --bundle, --name, --id "
+                            "(and a known --channel)\n");
+            rc = 2;
+        } else {
+            sub.idempotency_key = (char *) o->key;
+            sub.actor = (char *) o->actor;
+            sub.item_code = o->n_args == 2 ? (char *) o->args[1] : "";
+            sub.bundle_code = o->bundle ? (char *) o->bundle : "";
+            sub.channel = channel;
+            const char *win = o->window ? o->window : getenv("ZWFW_WINDOW");
+            sub.window_id = (char *) (win ? win
+                                      : channel == ZWFW__V1__CHANNEL__CHANNEL_WINDOW ||
+                                              channel == ZWFW__V1__CHANNEL__CHANNEL_KIOSK
+                                          ? "W01"
+                                          : "");
+            who.name = (char *) o->name;
+            who.id_type = id_type;
+            who.id_number = (char *) o->id;
+            app.kind = (o->kind ? strcmp(o->kind, "organization") == 0
+                                : id_type == ZWFW__V1__ID_TYPE__ID_TYPE_USCC)
+                           ? ZWFW__V1__APPLICANT_KIND__APPLICANT_KIND_ORGANIZATION
+                           : ZWFW__V1__APPLICANT_KIND__APPLICANT_KIND_PERSON;
+            app.identity = &who;
+            if (o->agent_id) {
+                agent.name = (char *) (o->agent_name ? o->agent_name : "");
+                agent.id_type = ZWFW__V1__ID_TYPE__ID_TYPE_RESIDENT_ID;
+                agent.id_number = (char *) o->agent_id;
+                app.agent = &agent;
+            }
+            app.phone = (char *) (o->phone ? o->phone : "");
+            app.address = (char *) (o->address ? o->address : "");
+            sub.applicant = &app;
+            sub.materials = ptrs;
+            sub.n_materials = o->n_materials;
+            if (o->n_commits) {
+                commit.signed_ = true;
+                commit.material_codes = (char **) o->commits;
+                commit.n_material_codes = o->n_commits;
+                sub.commitment = &commit;
+            }
+            sub.notify_commitment = o->notify;
+            sub.receive_only = o->receive_only;
+            req = &sub.base;
+        }
+    } else if (rc == 0 && !strcmp(verb, "supplement")) {
+        sup.idempotency_key = (char *) o->key;
+        sup.actor = (char *) o->actor;
+        sup.receipt_number = (char *) o->args[1];
+        sup.materials = ptrs;
+        sup.n_materials = o->n_materials;
+        req = &sup.base;
+    } else if (rc == 0 && !strcmp(verb, "withdraw")) {
+        wd.idempotency_key = (char *) o->key;
+        wd.actor = (char *) o->actor;
+        wd.receipt_number = (char *) o->args[1];
+        wd.reason = (char *) (o->reason ? o->reason : "");
+        req = &wd.base;
+    } else if (rc == 0 && !strcmp(verb, "review")) {
+        rv.idempotency_key = (char *) o->key;
+        rv.actor = (char *) o->actor;
+        rv.receipt_number = (char *) o->args[1];
+        req = &rv.base;
+    } else if (rc == 0 && !strcmp(verb, "get")) {
+        get.receipt_number = (char *) o->args[1];
+        req = &get.base;
+    } else if (rc == 0 && !strcmp(verb, "list")) {
+        list.applicant_id_number = (char *) (o->id ? o->id : "");
+        list.item_code = (char *) (o->item ? o->item : "");
+        list.state = o->state ? atoi(o->state) : 0;
+        list.page_size = o->page_size;
+        req = &list.base;
+    } else if (rc == 0 && !strcmp(verb, "credit")) {
+        const char *what = o->args[1];
+        if (!o->id) {
+            fprintf(stderr, "zwfwctl intake credit: --id is required\n");
+            rc = 2;
+        } else if (!strcmp(what, "add")) {
+            cput.idempotency_key = (char *) o->key;
+            cput.actor = (char *) o->actor;
+            cput.id_type = id_type;
+            cput.id_number = (char *) o->id;
+            cput.reason = (char *) (o->reason ? o->reason : "");
+            req = &cput.base;
+        } else if (!strcmp(what, "remove")) {
+            cdel.idempotency_key = (char *) o->key;
+            cdel.actor = (char *) o->actor;
+            cdel.id_type = id_type;
+            cdel.id_number = (char *) o->id;
+            req = &cdel.base;
+        } else if (!strcmp(what, "show")) {
+            cget.id_type = id_type;
+            cget.id_number = (char *) o->id;
+            req = &cget.base;
+        } else {
+            fprintf(stderr, "zwfwctl intake credit: add, remove or show\n");
+            rc = 2;
+        }
+    }
+    if (rc == 0 && req) {
+        ProtobufCMessage *reply = NULL;
+        zw_err_t err;
+        if (zw_client_call(client, S_SERVICE, req, &reply, &err) != 0) {
+            zw_ctl_conn_report(&o->conn, &err);
+            rc = 1;
+        } else {
+            rc = s_show(o, reply);
+            protobuf_c_message_free_unpacked(reply, NULL);
+        }
+    }
+    for (size_t i = 0; i < S_MAX; i++)
+        for (int j = 0; j < 4; j++)
+            free(owned[i][j]);
+    return rc;
+}
+
+int zw_cmd_intake(int argc, char **argv)
+{
+    s_opts_t o = {0};
+    int rc = s_parse(argc, argv, &o);
+    const char *verb = o.n_args ? o.args[0] : "";
+    static const char *const verbs[] = {"submit",   "get",    "list",  "supplement",
+                                        "withdraw", "review", "credit"};
+    bool known = false;
+    for (size_t i = 0; i < sizeof verbs / sizeof verbs[0]; i++)
+        known |= strcmp(verb, verbs[i]) == 0;
+    if (rc == 0 && (!known || (strcmp(verb, "list") == 0     ? o.n_args != 1
+                               : strcmp(verb, "submit") == 0 ? o.n_args > 2
+                                                             : o.n_args != 2))) {
+        s_usage(stderr);
+        rc = 2;
+    }
+    if (rc != 0) {
+        zw_ctl_conn_free(&o.conn);
+        return rc == 1 ? 0 : rc;
+    }
+    if (sodium_init() < 0) {
+        fprintf(stderr, "zwfwctl intake: libsodium failed to start\n");
+        zw_ctl_conn_free(&o.conn);
+        return 1;
+    }
+    s_defaults(&o);
+    zw_ctl_conn_finish(&o.conn, 0);
+    zw_log_init("zwfwctl", ZW_LOG_WARN);
+    void *ctx = zmq_ctx_new();
+    zw_client_t *client = ctx ? zw_ctl_conn_client(&o.conn, ctx) : NULL;
+    rc = client ? s_run(client, &o, verb) : 1;
+    zw_client_destroy(&client);
+    if (ctx)
+        zmq_ctx_term(ctx);
+    zw_ctl_conn_free(&o.conn);
+    return rc;
+}
