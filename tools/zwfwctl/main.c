@@ -22,6 +22,7 @@ static const s_command_t s_commands[] = {
     {"catalog", zw_cmd_catalog, "service items: load, get, list, cancel, restore"},
     {"clock", zw_cmd_clock, "business time: show; set, advance (simulated deployments)"},
     {"intake", zw_cmd_intake, "applications: submit, get, list, supplement, withdraw, credit"},
+    {"workflow", zw_cmd_workflow, "approval processes: get, act, list, scan, alarms, definitions"},
 };
 
 #define S_NCOMMANDS (sizeof s_commands / sizeof s_commands[0])

@@ -1,0 +1,136 @@
+#include "settings.h"
+
+#include <string.h>
+
+static const zw_cfg_spec_t s_specs[] = {
+    {"db_conninfo", ZW_CFG_STRING, "", false, "PostgreSQL connection string (required)"},
+    {"broker_endpoint", ZW_CFG_STRING, "tcp://127.0.0.1:5555", false,
+     "brokers to register with; several separated by commas"},
+    {"threads", ZW_CFG_INT, "4", false, "zwfw.workflow worker threads (each its own connection)"},
+    {"heartbeat_ms", ZW_CFG_INT, "0", false, "MDP heartbeat to the broker (0: the default)"},
+    {"clock_mode", ZW_CFG_STRING, "real", false,
+     "real, or simulated: business time is common.sim_clock, moved by zwfwctl clock"},
+    {"calendar_file", ZW_CFG_STRING, "", false, "working-day calendar (empty: the shipped one)"},
+    {"working_hours", ZW_CFG_STRING, "09:00-12:00,13:30-17:30", false,
+     "working hours of the legal clocks"},
+    {"warning_minutes", ZW_CFG_INT, "0", false,
+     "超期预警 when fewer working minutes than this remain (0: one working day)"},
+    {"definitions_dir", ZW_CFG_STRING, "", false,
+     "process definitions (*.json) stored at start (empty: the shipped deploy/workflow)"},
+    {"curve_secret_key_file", ZW_CFG_STRING, "", false,
+     "this daemon's CURVE key pair (a `system` key); empty: plain"},
+    {"broker_public_key", ZW_CFG_STRING, "", false, "the broker's public key (file or Z85)"},
+    {"key_registry_file", ZW_CFG_STRING, "", false,
+     "keys admitted to the event PUB socket (CURVE); re-read on SIGHUP"},
+    {"pub_endpoint", ZW_CFG_STRING, "", false,
+     "where the event relay publishes (empty: no PUB; consumers read the log)"},
+    {"intake_pub_endpoint", ZW_CFG_STRING, "", false,
+     "zwfw-intake's event PUB endpoints, comma-separated (empty: read the log only)"},
+    {"intake_public_key", ZW_CFG_STRING, "", false,
+     "zwfw-intake's public key for a CURVE SUB socket (file or Z85)"},
+    {"consumer_quiet_ms", ZW_CFG_INT, "500", false,
+     "read intake's events from the log after this long without a doorbell"},
+    {"relay_batch", ZW_CFG_INT, "500", false, "outbox rows the relay moves per transaction"},
+    {"relay_idle_ms", ZW_CFG_INT, "20", false, "relay pause when the outbox was empty"},
+    {"sweep_ms", ZW_CFG_INT, "1000", true, "the alarm sweep runs at least this often"},
+    {"clock_poll_ms", ZW_CFG_INT, "100", true,
+     "simulated clock: read it this often; a move wakes the sweep at once"},
+    {"sweep_batch", ZW_CFG_INT, "1000", true, "instances one sweep looks at, at most"},
+    {"sweep_retry_s", ZW_CFG_INT, "300", true,
+     "business seconds before an instance whose sweep failed is tried again"},
+    {"migrate", ZW_CFG_BOOL, "false", false, "apply the database migrations at start"},
+    {"log_level", ZW_CFG_STRING, "info", true, "debug, info, warn or error"},
+};
+
+const zw_cfg_spec_t *zw_wf_settings_table(size_t *count)
+{
+    *count = sizeof s_specs / sizeof s_specs[0];
+    return s_specs;
+}
+
+static int s_int(const zw_config_t *cfg, const char *name, int64_t min, int64_t max, int64_t *out,
+                 zw_err_t *err)
+{
+    int64_t v = zw_config_int(cfg, name);
+    if (v < min || v > max)
+        return zw_err_setd(err, ZW_INVALID_ARGUMENT, name,
+                           "workflow.%s: %lld is out of range [%lld, %lld]", name, (long long) v,
+                           (long long) min, (long long) max);
+    *out = v;
+    return 0;
+}
+
+int zw_wf_settings_read(const zw_config_t *cfg, zw_wf_opts_t *o, zw_err_t *err)
+{
+    memset(o, 0, sizeof *o);
+    o->conninfo = zw_config_str(cfg, "db_conninfo");
+    if (!*o->conninfo)
+        return zw_err_setd(err, ZW_INVALID_ARGUMENT, "db_conninfo",
+                           "db_conninfo: not set (in \"common\" or \"workflow\")");
+    o->broker_endpoints = zw_config_str(cfg, "broker_endpoint");
+    const char *mode = zw_config_str(cfg, "clock_mode");
+    if (strcmp(mode, "real") != 0 && strcmp(mode, "simulated") != 0)
+        return zw_err_setd(err, ZW_INVALID_ARGUMENT, "clock_mode",
+                           "clock_mode: '%s' is not real or simulated", mode);
+    o->simulated = strcmp(mode, "simulated") == 0;
+    o->calendar_file = zw_config_str(cfg, "calendar_file");
+    o->definitions_dir = zw_config_str(cfg, "definitions_dir");
+    zw_err_t herr;
+    if (zw_workhours_parse(zw_config_str(cfg, "working_hours"), &o->hours, &herr) != 0)
+        return zw_err_setd(err, ZW_INVALID_ARGUMENT, "working_hours", "working_hours: %s",
+                           herr.message);
+    o->curve_secret_key_file = zw_config_str(cfg, "curve_secret_key_file");
+    o->broker_public_key = zw_config_str(cfg, "broker_public_key");
+    if (!*o->curve_secret_key_file != !*o->broker_public_key)
+        return zw_err_setd(err, ZW_INVALID_ARGUMENT, "curve_secret_key_file",
+                           "CURVE needs both curve_secret_key_file and broker_public_key");
+    o->key_registry_file = zw_config_str(cfg, "key_registry_file");
+    o->pub_endpoint = zw_config_str(cfg, "pub_endpoint");
+    o->intake_pub_endpoints = zw_config_str(cfg, "intake_pub_endpoint");
+    o->intake_public_key = zw_config_str(cfg, "intake_public_key");
+    if (*o->intake_public_key && !*o->curve_secret_key_file)
+        return zw_err_setd(err, ZW_INVALID_ARGUMENT, "intake_public_key",
+                           "intake_public_key needs curve_secret_key_file (this daemon's pair)");
+    o->migrate = zw_config_bool(cfg, "migrate");
+    int level = zw_log_level_from_name(zw_config_str(cfg, "log_level"));
+    if (level < 0)
+        return zw_err_setd(err, ZW_INVALID_ARGUMENT, "log_level",
+                           "log_level: '%s' is not debug, info, warn or error",
+                           zw_config_str(cfg, "log_level"));
+    o->log_level = (zw_log_level_t) level;
+    int64_t v[10] = {0};
+    if (s_int(cfg, "threads", 1, 256, &v[0], err) ||
+        s_int(cfg, "heartbeat_ms", 0, 3600000, &v[1], err) ||
+        s_int(cfg, "warning_minutes", 0, 1000000, &v[2], err) ||
+        s_int(cfg, "consumer_quiet_ms", 10, 3600000, &v[3], err) ||
+        s_int(cfg, "relay_batch", 1, 100000, &v[4], err) ||
+        s_int(cfg, "relay_idle_ms", 1, 60000, &v[5], err) ||
+        s_int(cfg, "sweep_ms", 10, 3600000, &v[6], err) ||
+        s_int(cfg, "clock_poll_ms", 10, 60000, &v[7], err) ||
+        s_int(cfg, "sweep_batch", 1, 1000000, &v[8], err) ||
+        s_int(cfg, "sweep_retry_s", 1, 86400 * 30, &v[9], err))
+        return -1;
+    o->threads = (int) v[0];
+    o->heartbeat_ms = (int) v[1];
+    o->warn_minutes = v[2] ? v[2] : zw_workhours_minutes_per_day(&o->hours);
+    o->consumer_quiet_ms = (int) v[3];
+    o->relay_batch = (int) v[4];
+    o->relay_idle_ms = (int) v[5];
+    o->sweep_ms = (int) v[6];
+    o->clock_poll_ms = (int) v[7];
+    o->sweep_batch = (int) v[8];
+    o->sweep_retry_s = v[9];
+    return 0;
+}
+
+int zw_wf_settings_split(char *list, const char **out, size_t max)
+{
+    size_t n = 0;
+    for (char *save = NULL, *tok = strtok_r(list, ", \t\n", &save); tok;
+         tok = strtok_r(NULL, ", \t\n", &save)) {
+        if (n == max)
+            return -1;
+        out[n++] = tok;
+    }
+    return (int) n;
+}

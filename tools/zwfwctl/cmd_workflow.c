@@ -1,0 +1,613 @@
+/* zwfwctl workflow: approval processes through zwfw.workflow (get, act,
+ * list, the daily scan, alarms, definitions). Output is a short text view,
+ * or the reply as JSON with --json. */
+#include "cmds.h"
+#include "common_opts.h"
+
+#include "clock.h"
+#include "log.h"
+#include "mdp_client.h"
+#include "wire_json.h"
+#include "zwfw/v1/workflow.pb-c.h"
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <zmq.h>
+
+#define S_MAX_ENDPOINTS 16
+#define S_MAX_ARGS 8
+#define S_SERVICE "zwfw.workflow"
+
+typedef struct {
+    const char *endpoints[S_MAX_ENDPOINTS];
+    size_t n_endpoints;
+    char *env_copy;
+    int timeout_ms, retries;
+    const char *key, *server_key;
+    bool plain, json, history, overdue, open;
+    const char *branch, *comment, *idem, *actor, *department, *state, *receipt, *page_token;
+    const char *item, *accepted, *promised, *statutory, *definition, *region;
+    int page_size, version;
+    const char *args[S_MAX_ARGS];
+    size_t n_args;
+} s_opts_t;
+
+static void s_usage(FILE *out)
+{
+    fprintf(out,
+            "usage: zwfwctl workflow COMMAND [ARGS] [OPTIONS]\n"
+            "  get RECEIPT [--history]             a process: state, clocks, branches\n"
+            "  act RECEIPT ACTION [--branch B] [--comment TEXT] [--idempotency-key K]\n"
+            "                     [--actor NAME]   take an action (e.g. start_review, approve)\n"
+            "  list [--department D] [--state S] [--open] [--overdue] [--page-size N]\n"
+            "       [--page-token T]               processes the caller may read\n"
+            "  scan [--department D]               日扫描: overdue, near due, abnormal\n"
+            "  alarms [--receipt R] [--department D]  alarms raised so far\n"
+            "  definitions                         definitions stored\n"
+            "  definition CODE [--version N]       one definition's JSON\n"
+            "  validate FILE | put FILE            check / store a definition (put: operator)\n"
+            "  start RECEIPT --item CODE --department D --accepted TIME\n"
+            "        [--promised Nd|Nh] [--statutory Nd|Nh] [--definition CODE] [--region R]\n"
+            "                                      start a process without intake (system,\n"
+            "                                      operator)\n"
+            "options: --endpoint EP (repeatable; default $ZWFW_ENDPOINT, else\n"
+            "  tcp://127.0.0.1:5555), --timeout MS, --retries N, --key FILE,\n"
+            "  --server-key FILE|Z85, --plain (as zwfwctl call), --json (print the reply)\n"
+            "exit: 0 done, 1 the service refused or did not answer, 2 usage\n");
+}
+
+static int s_int(const char *name, const char *v, int min, int max, int *out)
+{
+    char *end;
+    errno = 0;
+    long n = strtol(v, &end, 10);
+    if (errno || end == v || *end || n < min || n > max) {
+        fprintf(stderr, "zwfwctl workflow: %s: expected an integer in %d..%d, got '%s'\n", name,
+                min, max, v);
+        return -1;
+    }
+    *out = (int) n;
+    return 0;
+}
+
+/* 0 ok, 1 help shown, 2 usage error. */
+static int s_parse(int argc, char **argv, s_opts_t *o)
+{
+    o->timeout_ms = ZW_CLIENT_TIMEOUT_MS;
+    o->retries = ZW_CLIENT_RETRIES;
+    static const struct {
+        const char *name;
+        size_t off;
+    } strs[] = {
+        {"--branch", offsetof(s_opts_t, branch)},
+        {"--comment", offsetof(s_opts_t, comment)},
+        {"--idempotency-key", offsetof(s_opts_t, idem)},
+        {"--actor", offsetof(s_opts_t, actor)},
+        {"--department", offsetof(s_opts_t, department)},
+        {"--state", offsetof(s_opts_t, state)},
+        {"--receipt", offsetof(s_opts_t, receipt)},
+        {"--page-token", offsetof(s_opts_t, page_token)},
+        {"--item", offsetof(s_opts_t, item)},
+        {"--accepted", offsetof(s_opts_t, accepted)},
+        {"--promised", offsetof(s_opts_t, promised)},
+        {"--statutory", offsetof(s_opts_t, statutory)},
+        {"--definition", offsetof(s_opts_t, definition)},
+        {"--region", offsetof(s_opts_t, region)},
+        {"--key", offsetof(s_opts_t, key)},
+        {"--server-key", offsetof(s_opts_t, server_key)},
+    };
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+            s_usage(stdout);
+            return 1;
+        }
+        bool *flag = !strcmp(a, "--plain")     ? &o->plain
+                     : !strcmp(a, "--json")    ? &o->json
+                     : !strcmp(a, "--history") ? &o->history
+                     : !strcmp(a, "--overdue") ? &o->overdue
+                     : !strcmp(a, "--open")    ? &o->open
+                                               : NULL;
+        if (flag) {
+            *flag = true;
+            continue;
+        }
+        if (strncmp(a, "--", 2) != 0) {
+            if (o->n_args == S_MAX_ARGS) {
+                fprintf(stderr, "zwfwctl workflow: too many arguments\n");
+                return 2;
+            }
+            o->args[o->n_args++] = a;
+            continue;
+        }
+        if (i + 1 >= argc) {
+            fprintf(stderr, "zwfwctl workflow: %s needs a value\n", a);
+            return 2;
+        }
+        const char *v = argv[++i];
+        bool known = false;
+        for (size_t k = 0; k < sizeof strs / sizeof strs[0] && !known; k++)
+            if (!strcmp(a, strs[k].name)) {
+                *(const char **) ((char *) o + strs[k].off) = v;
+                known = true;
+            }
+        if (known)
+            continue;
+        int rc = 0;
+        if (!strcmp(a, "--endpoint")) {
+            if (o->n_endpoints == S_MAX_ENDPOINTS) {
+                fprintf(stderr, "zwfwctl workflow: at most %d endpoints\n", S_MAX_ENDPOINTS);
+                return 2;
+            }
+            o->endpoints[o->n_endpoints++] = v;
+        } else if (!strcmp(a, "--timeout"))
+            rc = s_int(a, v, 1, 86400000, &o->timeout_ms);
+        else if (!strcmp(a, "--retries"))
+            rc = s_int(a, v, 0, 100, &o->retries);
+        else if (!strcmp(a, "--page-size"))
+            rc = s_int(a, v, 1, 500, &o->page_size);
+        else if (!strcmp(a, "--version"))
+            rc = s_int(a, v, 1, 1000000, &o->version);
+        else {
+            fprintf(stderr, "zwfwctl workflow: unknown option '%s'\n", a);
+            return 2;
+        }
+        if (rc != 0)
+            return 2;
+    }
+    if (o->n_endpoints == 0) {
+        const char *env = getenv("ZWFW_ENDPOINT");
+        if (env && *env && (o->env_copy = strdup(env))) {
+            char *save = NULL;
+            for (char *tok = strtok_r(o->env_copy, ", \t", &save);
+                 tok && o->n_endpoints < S_MAX_ENDPOINTS; tok = strtok_r(NULL, ", \t", &save))
+                o->endpoints[o->n_endpoints++] = tok;
+        }
+        if (o->n_endpoints == 0)
+            o->endpoints[o->n_endpoints++] = "tcp://127.0.0.1:5555";
+    }
+    return 0;
+}
+
+static zw_client_t *s_client(void *ctx, const s_opts_t *o)
+{
+    zw_err_t err;
+    zw_auth_client_t curve;
+    char used[1024];
+    int mode = zw_ctl_curve(o->key, o->server_key, o->plain, &curve, used, sizeof used, &err);
+    zw_client_t *c = mode < 0 ? NULL : zw_client_new(ctx, o->endpoints, o->n_endpoints, &err);
+    if (c && mode == 1 && zw_client_set_curve(c, &curve, &err) != 0)
+        zw_client_destroy(&c);
+    explicit_bzero(&curve, sizeof curve);
+    if (!c) {
+        fprintf(stderr, "%s: %s\n", zw_code_name(err.code), err.message);
+        return NULL;
+    }
+    zw_client_set_timeout(c, o->timeout_ms);
+    zw_client_set_retries(c, o->retries);
+    return c;
+}
+
+/* ------------------------------------------------------------------ printing */
+
+static const char *s_time(const Zwfw__V1__Timestamp *ts, char *buf, size_t size)
+{
+    if (!ts)
+        return "-";
+    return zw_time_format(ts->seconds * 1000000 + ts->nanos / 1000, buf, size);
+}
+
+/* An enum value's name without its type's prefix, in lower case
+ * ("PROCESS_STATUS_OPEN" -> "open"). One of four static buffers. */
+static const char *s_enum(const ProtobufCEnumDescriptor *d, int v)
+{
+    static char buf[4][64];
+    static int i;
+    const ProtobufCEnumValue *ev = protobuf_c_enum_descriptor_get_value(d, v);
+    if (!ev)
+        return "?";
+    char prefix[64];
+    size_t n = 0;
+    for (const char *t = d->short_name; *t && n + 3 < sizeof prefix; t++) {
+        if (t != d->short_name && *t >= 'A' && *t <= 'Z')
+            prefix[n++] = '_';
+        prefix[n++] = (char) (*t >= 'a' && *t <= 'z' ? *t - 'a' + 'A' : *t);
+    }
+    prefix[n++] = '_';
+    prefix[n] = '\0';
+    const char *p = strncmp(ev->name, prefix, n) == 0 ? ev->name + n : ev->name;
+    i = (i + 1) % 4;
+    for (n = 0; p[n] && n + 1 < sizeof buf[i]; n++)
+        buf[i][n] = (char) (p[n] >= 'A' && p[n] <= 'Z' ? p[n] - 'A' + 'a' : p[n]);
+    buf[i][n] = '\0';
+    return buf[i];
+}
+
+static void s_print_instance(const Zwfw__V1__Instance *in)
+{
+    char t1[48], t2[48];
+    printf("%s  %s v%d  %s  state %s (%s)  application state %s\n", in->receipt_number,
+           in->definition_code, in->definition_version,
+           s_enum(&zwfw__v1__process_status__descriptor, in->status), in->state, in->state_label,
+           s_enum(&zwfw__v1__application_state__descriptor, in->application_state));
+    if (in->outcome)
+        printf("  outcome %s at %s\n", s_enum(&zwfw__v1__process_outcome__descriptor, in->outcome),
+               s_time(in->closed_at, t1, sizeof t1));
+    printf("  item %s  department %s  accepted %s%s\n", in->item_code, in->department_code,
+           s_time(in->accepted_at, t1, sizeof t1), in->waiver ? "  (容缺)" : "");
+    for (size_t i = 0; i < in->n_clocks; i++) {
+        const Zwfw__V1__Clock *c = in->clocks[i];
+        printf("  clock %-10s%s%s budget %lld min (extended %lld)  used %lld  remaining %lld"
+               "  due %s  warn %s%s%s\n",
+               c->kind == 1   ? "promised"
+               : c->kind == 2 ? "statutory"
+                              : "branch",
+               *c->branch ? " " : "", c->branch, (long long) c->budget_minutes,
+               (long long) c->extension_minutes, (long long) c->used_minutes,
+               (long long) c->remaining_minutes, s_time(c->due_at, t1, sizeof t1),
+               s_time(c->warn_at, t2, sizeof t2), c->paused ? "  PAUSED" : "",
+               c->overdue ? "  OVERDUE" : "");
+    }
+    for (size_t i = 0; i < in->n_branches; i++) {
+        const Zwfw__V1__Branch *b = in->branches[i];
+        printf("  %s %s (%s): %s%s%s", *b->name ? "branch" : "main", *b->name ? b->name : "line",
+               b->department_code, b->state, b->done ? " done" : "", b->paused ? " paused" : "");
+        if (b->n_actions) {
+            printf("  actions:");
+            for (size_t k = 0; k < b->n_actions; k++)
+                printf(" %s", b->actions[k]);
+        }
+        putchar('\n');
+    }
+    for (size_t i = 0; i < in->n_pauses; i++) {
+        const Zwfw__V1__Pause *p = in->pauses[i];
+        printf("  pause %s%s%s %s .. %s  %lld working min\n",
+               s_enum(&zwfw__v1__pause_kind__descriptor, p->kind), *p->branch ? " in " : "",
+               p->branch, s_time(p->start, t1, sizeof t1), s_time(p->end, t2, sizeof t2),
+               (long long) p->working_minutes);
+    }
+    for (size_t i = 0; i < in->n_history; i++) {
+        const Zwfw__V1__HistoryEntry *h = in->history[i];
+        printf("  %3lld %s %s%s%s %s -> %s  by %s%s%s%s\n", (long long) h->seq,
+               s_time(h->at, t1, sizeof t1), *h->branch ? h->branch : "", *h->branch ? ": " : "",
+               h->action, *h->from_state ? h->from_state : "-", h->to_state, h->actor,
+               *h->comment ? "  \"" : "", *h->comment ? h->comment : "", *h->comment ? "\"" : "");
+    }
+}
+
+static void s_print_entries(const char *what, Zwfw__V1__ScanEntry **e, size_t n)
+{
+    char t[48];
+    for (size_t i = 0; i < n; i++)
+        printf("  %-9s %s%s%s  %s  state %s  due %s  remaining %lld min\n", what,
+               e[i]->receipt_number, *e[i]->branch ? "/" : "", e[i]->branch,
+               e[i]->clock == 1   ? "promised"
+               : e[i]->clock == 2 ? "statutory"
+               : e[i]->clock == 3 ? "branch"
+                                  : "state",
+               e[i]->state, s_time(e[i]->due_at, t, sizeof t), (long long) e[i]->remaining_minutes);
+}
+
+static void s_print(const ProtobufCMessage *m)
+{
+    const char *type = m->descriptor->name;
+    if (!strcmp(type, "zwfw.v1.InstanceReply")) {
+        const Zwfw__V1__InstanceReply *r = (const void *) m;
+        if (r->instance)
+            s_print_instance(r->instance);
+    } else if (!strcmp(type, "zwfw.v1.ActReply")) {
+        const Zwfw__V1__ActReply *r = (const void *) m;
+        if (r->replayed)
+            printf("(replayed: the first reply to this idempotency key)\n");
+        if (r->entry)
+            printf("%s: %s -> %s\n", r->entry->action, r->entry->from_state, r->entry->to_state);
+        if (r->instance)
+            s_print_instance(r->instance);
+    } else if (!strcmp(type, "zwfw.v1.ListInstancesReply")) {
+        const Zwfw__V1__ListInstancesReply *r = (const void *) m;
+        for (size_t i = 0; i < r->n_instances; i++) {
+            const Zwfw__V1__Instance *in = r->instances[i];
+            char t[48];
+            const Zwfw__V1__Clock *first = in->n_clocks ? in->clocks[0] : NULL;
+            printf("%-26s %-8s %-12s %s  due %s%s\n", in->receipt_number,
+                   in->status == 1 ? "open" : "closed", in->state, in->department_code,
+                   s_time(first ? first->due_at : NULL, t, sizeof t),
+                   first && first->overdue ? "  OVERDUE" : "");
+        }
+        if (*r->next_page_token)
+            printf("next page: --page-token %s\n", r->next_page_token);
+    } else if (!strcmp(type, "zwfw.v1.DailyScanReply")) {
+        const Zwfw__V1__DailyScanReply *r = (const void *) m;
+        char t[48];
+        printf("日扫描 at %s\n", s_time(r->at, t, sizeof t));
+        if (r->n_departments == 0)
+            printf("  nothing overdue, near due or abnormal\n");
+        for (size_t i = 0; i < r->n_departments; i++) {
+            const Zwfw__V1__DepartmentScan *d = r->departments[i];
+            printf("department %s: %zu overdue, %zu near due, %zu abnormal\n", d->department_code,
+                   d->n_overdue, d->n_near_due, d->n_abnormal);
+            s_print_entries("overdue", d->overdue, d->n_overdue);
+            s_print_entries("near due", d->near_due, d->n_near_due);
+            s_print_entries("abnormal", d->abnormal, d->n_abnormal);
+        }
+    } else if (!strcmp(type, "zwfw.v1.ListAlarmsReply")) {
+        const Zwfw__V1__ListAlarmsReply *r = (const void *) m;
+        for (size_t i = 0; i < r->n_alarms; i++) {
+            const Zwfw__V1__Alarm *a = r->alarms[i];
+            char t1[48], t2[48];
+            printf("%-8s %-26s%s%s  %s  due %s  raised %s\n",
+                   a->kind == 1   ? "warning"
+                   : a->kind == 2 ? "overdue"
+                                  : "abnormal",
+                   a->receipt_number, *a->branch ? "/" : "", a->branch, a->department_code,
+                   s_time(a->due_at, t1, sizeof t1), s_time(a->raised_at, t2, sizeof t2));
+        }
+        if (*r->next_page_token)
+            printf("next page: --page-token %s\n", r->next_page_token);
+    } else if (!strcmp(type, "zwfw.v1.DefinitionReply")) {
+        const Zwfw__V1__DefinitionReply *r = (const void *) m;
+        if (*r->json)
+            printf("%s\n", r->json);
+        else
+            printf("%s v%d %s%s%s\n", r->code, r->version, r->name,
+                   r->is_default ? "  (default)" : "", r->changed ? "  stored" : "");
+    } else if (!strcmp(type, "zwfw.v1.ListDefinitionsReply")) {
+        const Zwfw__V1__ListDefinitionsReply *r = (const void *) m;
+        for (size_t i = 0; i < r->n_definitions; i++) {
+            const Zwfw__V1__DefinitionReply *d = r->definitions[i];
+            printf("%-24s v%-3d %s%s  items: %zu\n", d->code, d->version, d->name,
+                   d->is_default ? "  (default)" : "", d->n_items);
+        }
+    }
+}
+
+/* Sends req, prints the reply (text or --json); the exit code. */
+static int s_call(zw_client_t *c, const s_opts_t *o, const ProtobufCMessage *req)
+{
+    ProtobufCMessage *reply = NULL;
+    zw_err_t err;
+    if (zw_client_call(c, S_SERVICE, req, &reply, &err) != 0) {
+        fprintf(stderr, "%s: %s\n", zw_code_name(err.code), err.message);
+        if (err.detail[0])
+            fprintf(stderr, "  detail: %s\n", err.detail);
+        return 1;
+    }
+    int rc = 0;
+    if (o->json) {
+        char *text = zw_wire_to_json(reply, ZW_WIRE_PRETTY, &err);
+        if (text)
+            printf("%s\n", text);
+        else {
+            fprintf(stderr, "%s: %s\n", zw_code_name(err.code), err.message);
+            rc = 1;
+        }
+        free(text);
+    } else {
+        s_print(reply);
+    }
+    protobuf_c_message_free_unpacked(reply, NULL);
+    return rc;
+}
+
+/* A key unique to this invocation: the client's own retries reuse it. */
+static const char *s_idem(const s_opts_t *o, char *buf, size_t size)
+{
+    if (o->idem)
+        return o->idem;
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    snprintf(buf, size, "zwfwctl-%d-%lld-%09ld", (int) getpid(), (long long) ts.tv_sec, ts.tv_nsec);
+    return buf;
+}
+
+static char *s_read_file(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    size_t cap = 8192, n = 0;
+    char *buf = malloc(cap);
+    while (buf) {
+        if (n + 1 >= cap) {
+            char *nb = realloc(buf, cap * 2);
+            if (!nb) {
+                free(buf);
+                buf = NULL;
+                break;
+            }
+            buf = nb;
+            cap *= 2;
+        }
+        size_t got = fread(buf + n, 1, cap - n - 1, f);
+        n += got;
+        if (got == 0)
+            break;
+    }
+    fclose(f);
+    if (buf)
+        buf[n] = '\0';
+    return buf;
+}
+
+/* "5d", "5" (working days) or "4h" (hours). */
+static int s_limit(const char *text, Zwfw__V1__TimeLimit *l)
+{
+    char *end;
+    long n = strtol(text, &end, 10);
+    if (end == text || n <= 0 || n > 10000 || (*end && strcmp(end, "d") && strcmp(end, "h"))) {
+        fprintf(stderr, "zwfwctl workflow: limit '%s': expected N, Nd (working days) or Nh\n",
+                text);
+        return -1;
+    }
+    l->amount = (int32_t) n;
+    l->unit = !strcmp(end, "h") ? ZWFW__V1__LIMIT_UNIT__LIMIT_UNIT_HOURS
+                                : ZWFW__V1__LIMIT_UNIT__LIMIT_UNIT_WORKDAYS;
+    return 0;
+}
+
+static int s_need(const s_opts_t *o, size_t n)
+{
+    if (o->n_args != n) {
+        s_usage(stderr);
+        return -1;
+    }
+    return 0;
+}
+
+static int s_run(zw_client_t *c, const s_opts_t *o)
+{
+    const char *cmd = o->args[0];
+    char idem[96];
+    if (!strcmp(cmd, "get")) {
+        if (s_need(o, 2))
+            return 2;
+        Zwfw__V1__GetInstance m = ZWFW__V1__GET_INSTANCE__INIT;
+        m.receipt_number = (char *) o->args[1];
+        m.history = o->history;
+        return s_call(c, o, &m.base);
+    }
+    if (!strcmp(cmd, "act")) {
+        if (s_need(o, 3))
+            return 2;
+        Zwfw__V1__Act m = ZWFW__V1__ACT__INIT;
+        m.idempotency_key = (char *) s_idem(o, idem, sizeof idem);
+        m.actor = (char *) (o->actor ? o->actor : "");
+        m.receipt_number = (char *) o->args[1];
+        m.action = (char *) o->args[2];
+        m.branch = (char *) (o->branch ? o->branch : "");
+        m.comment = (char *) (o->comment ? o->comment : "");
+        return s_call(c, o, &m.base);
+    }
+    if (!strcmp(cmd, "list")) {
+        if (s_need(o, 1))
+            return 2;
+        Zwfw__V1__ListInstances m = ZWFW__V1__LIST_INSTANCES__INIT;
+        m.department_code = (char *) (o->department ? o->department : "");
+        m.state = (char *) (o->state ? o->state : "");
+        m.status = o->open ? ZWFW__V1__PROCESS_STATUS__PROCESS_STATUS_OPEN : 0;
+        m.overdue_only = o->overdue;
+        m.page_size = o->page_size;
+        m.page_token = (char *) (o->page_token ? o->page_token : "");
+        return s_call(c, o, &m.base);
+    }
+    if (!strcmp(cmd, "scan")) {
+        if (s_need(o, 1))
+            return 2;
+        Zwfw__V1__DailyScan m = ZWFW__V1__DAILY_SCAN__INIT;
+        m.department_code = (char *) (o->department ? o->department : "");
+        return s_call(c, o, &m.base);
+    }
+    if (!strcmp(cmd, "alarms")) {
+        if (s_need(o, 1))
+            return 2;
+        Zwfw__V1__ListAlarms m = ZWFW__V1__LIST_ALARMS__INIT;
+        m.receipt_number = (char *) (o->receipt ? o->receipt : "");
+        m.department_code = (char *) (o->department ? o->department : "");
+        m.page_size = o->page_size;
+        m.page_token = (char *) (o->page_token ? o->page_token : "");
+        return s_call(c, o, &m.base);
+    }
+    if (!strcmp(cmd, "definitions")) {
+        if (s_need(o, 1))
+            return 2;
+        Zwfw__V1__ListDefinitions m = ZWFW__V1__LIST_DEFINITIONS__INIT;
+        return s_call(c, o, &m.base);
+    }
+    if (!strcmp(cmd, "definition")) {
+        if (s_need(o, 2))
+            return 2;
+        Zwfw__V1__GetDefinition m = ZWFW__V1__GET_DEFINITION__INIT;
+        m.code = (char *) o->args[1];
+        m.version = o->version;
+        return s_call(c, o, &m.base);
+    }
+    if (!strcmp(cmd, "validate") || !strcmp(cmd, "put")) {
+        if (s_need(o, 2))
+            return 2;
+        char *text = s_read_file(o->args[1]);
+        if (!text) {
+            fprintf(stderr, "zwfwctl workflow: cannot read %s\n", o->args[1]);
+            return 1;
+        }
+        int rc;
+        if (!strcmp(cmd, "put")) {
+            Zwfw__V1__PutDefinition m = ZWFW__V1__PUT_DEFINITION__INIT;
+            m.idempotency_key = (char *) s_idem(o, idem, sizeof idem);
+            m.actor = (char *) (o->actor ? o->actor : "");
+            m.json = text;
+            rc = s_call(c, o, &m.base);
+        } else {
+            Zwfw__V1__ValidateDefinition m = ZWFW__V1__VALIDATE_DEFINITION__INIT;
+            m.json = text;
+            rc = s_call(c, o, &m.base);
+        }
+        free(text);
+        return rc;
+    }
+    if (!strcmp(cmd, "start")) {
+        if (s_need(o, 2))
+            return 2;
+        if (!o->item || !o->department || !o->accepted) {
+            fprintf(stderr, "zwfwctl workflow start: --item, --department and --accepted are "
+                            "required\n");
+            return 2;
+        }
+        Zwfw__V1__StartProcess m = ZWFW__V1__START_PROCESS__INIT;
+        Zwfw__V1__Timestamp at = ZWFW__V1__TIMESTAMP__INIT;
+        Zwfw__V1__TimeLimit pl = ZWFW__V1__TIME_LIMIT__INIT, sl = ZWFW__V1__TIME_LIMIT__INIT;
+        int64_t us;
+        zw_err_t err;
+        if (zw_time_parse(o->accepted, &us, &err) != 0) {
+            fprintf(stderr, "zwfwctl workflow: --accepted: %s\n", err.message);
+            return 2;
+        }
+        at.seconds = us / 1000000;
+        if ((o->promised && s_limit(o->promised, &pl) != 0) ||
+            (o->statutory && s_limit(o->statutory, &sl) != 0))
+            return 2;
+        m.idempotency_key = (char *) s_idem(o, idem, sizeof idem);
+        m.actor = (char *) (o->actor ? o->actor : "");
+        m.receipt_number = (char *) o->args[1];
+        m.item_code = (char *) o->item;
+        m.department_code = (char *) o->department;
+        m.region = (char *) (o->region ? o->region : "");
+        m.accepted_at = &at;
+        m.promised_limit = o->promised ? &pl : NULL;
+        m.statutory_limit = o->statutory ? &sl : NULL;
+        m.definition_code = (char *) (o->definition ? o->definition : "");
+        return s_call(c, o, &m.base);
+    }
+    fprintf(stderr, "zwfwctl workflow: unknown command '%s'\n", cmd);
+    s_usage(stderr);
+    return 2;
+}
+
+int zw_cmd_workflow(int argc, char **argv)
+{
+    s_opts_t o;
+    memset(&o, 0, sizeof o);
+    int rc = s_parse(argc, argv, &o);
+    if (rc == 0 && o.n_args == 0) {
+        s_usage(stderr);
+        rc = 2;
+    }
+    if (rc != 0) {
+        free(o.env_copy);
+        return rc == 1 ? 0 : rc;
+    }
+    zw_log_init("zwfwctl", ZW_LOG_WARN);
+    void *ctx = zmq_ctx_new();
+    zw_client_t *c = ctx ? s_client(ctx, &o) : NULL;
+    rc = c ? s_run(c, &o) : 1;
+    zw_client_destroy(&c);
+    if (ctx)
+        zmq_ctx_term(ctx);
+    free(o.env_copy);
+    return rc;
+}
