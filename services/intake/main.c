@@ -1,14 +1,17 @@
 /* zwfw-intake: the catalog, intake and clock services. main() only wires:
  * arguments, config, calendar, regions, data key, the ZAP handler before
  * the event PUB socket binds, one worker per service, then one loop that
- * runs the event relay, the audit chainer and the 5-working-day sweep.
+ * runs the event relay, the audit chainer, the 5-working-day sweep and the
+ * consumer of workflow's events (intake_follow.h).
  * SIGTERM drains (requests in hand are finished); SIGHUP reloads the
  * reloadable settings and the PUB socket's key registry. */
 #include "audit.h"
 #include "auth.h"
 #include "catalog.h"
+#include "consumer.h"
 #include "events.h"
 #include "intake.h"
+#include "intake_follow.h"
 #include "intake_settings.h"
 #include "log.h"
 #include "mdp_worker.h"
@@ -39,7 +42,10 @@ static void s_on_signal(int sig)
 static void s_usage(FILE *out)
 {
     size_t n;
-    const zw_cfg_spec_t *specs = zw_intake_settings_table(&n);
+    const zw_cfg_spec_t *base = zw_intake_settings_table(&n);
+    zw_cfg_spec_t *specs = zw_intake_follow_table(base, n, &n);
+    if (!specs)
+        return;
     fprintf(out, "usage: zwfw-intake [--config FILE] [--SETTING VALUE]...\n"
                  "\n"
                  "Serves zwfw.catalog, zwfw.intake and zwfw.clock through the broker.\n"
@@ -55,6 +61,7 @@ static void s_usage(FILE *out)
         fprintf(out, "  --%-22s %s (default \"%s\")%s\n", opt, specs[i].help,
                 specs[i].default_value, specs[i].reloadable ? " [SIGHUP]" : "");
     }
+    free(specs);
 }
 
 typedef struct {
@@ -213,6 +220,8 @@ typedef struct {
     zw_relay_t *relay;
     zw_db_t *relay_db;
     zw_intake_ctx_t *sweep;
+    zw_intake_ctx_t *follow; /* the consumer's own connection */
+    zw_consumer_t *consumer;
     int relay_idle_ms, sweep_ms;
 } s_loop_t;
 
@@ -243,7 +252,7 @@ static void s_reload_settings(zw_config_t *live, const char *path, s_loop_t *l)
 
 static void s_run(s_loop_t *l, zw_config_t *live, const char *config_path)
 {
-    int64_t next_relay = 0, next_sweep = 0;
+    int64_t next_relay = 0, next_sweep = 0, next_cons = 0;
     zw_err_t err;
     while (!s_stop) {
         if (s_reload) {
@@ -275,14 +284,32 @@ static void s_run(s_loop_t *l, zw_config_t *live, const char *config_path)
             }
             next_sweep = now + wait;
         }
+        if (now >= next_cons && zw_consumer_tick(l->consumer, now, &next_cons, &err) != 0) {
+            zw_logkv(ZW_LOG_WARN, "workflow consumer tick failed", "reason", err.message, NULL);
+            next_cons = now + 200;
+        }
         int64_t next = next_relay < next_sweep ? next_relay : next_sweep;
+        if (next_cons < next)
+            next = next_cons;
         long timeout = (long) (next - zw_mono_ms());
         if (timeout < 0)
             timeout = 0;
         zw_auth_zap_t *zap = zw_auth_zap(l->auth);
-        zmq_pollitem_t item = {zap ? zw_auth_zap_socket(zap) : NULL, 0, ZMQ_POLLIN, 0};
-        if (zmq_poll(&item, zap ? 1 : 0, timeout) > 0 && (item.revents & ZMQ_POLLIN))
-            zw_auth_zap_handle(zap);
+        zmq_pollitem_t items[2];
+        int n = 0, zi = -1, ci = -1;
+        if (zap) {
+            items[zi = n++] = (zmq_pollitem_t){zw_auth_zap_socket(zap), 0, ZMQ_POLLIN, 0};
+        }
+        if (zw_consumer_socket(l->consumer))
+            items[ci = n++] = (zmq_pollitem_t){zw_consumer_socket(l->consumer), 0, ZMQ_POLLIN, 0};
+        if (zmq_poll(items, n, timeout) > 0) {
+            if (zi >= 0 && (items[zi].revents & ZMQ_POLLIN))
+                zw_auth_zap_handle(zap);
+            if (ci >= 0 && (items[ci].revents & ZMQ_POLLIN) &&
+                zw_consumer_on_readable(l->consumer, &err) != 0)
+                zw_logkv(ZW_LOG_WARN, "workflow event not applied yet", "reason", err.message,
+                         NULL);
+        }
     }
 }
 
@@ -361,6 +388,28 @@ static void *s_pub(void *zctx, zw_auth_t *auth, const char *endpoint, zw_err_t *
     return pub;
 }
 
+/* The SUB socket for workflow's doorbell: a CURVE client of workflow's
+ * PUB when its key is configured (with intake's own pair). */
+static void *s_sub(void *zctx, const char *server_key, const char *secret_file, zw_err_t *err)
+{
+    void *sub = zmq_socket(zctx, ZMQ_SUB);
+    if (!sub) {
+        zw_err_set(err, ZW_INTERNAL, "cannot make a SUB socket");
+        return NULL;
+    }
+    int linger = 0;
+    zmq_setsockopt(sub, ZMQ_LINGER, &linger, sizeof linger);
+    zw_auth_client_t c;
+    if (*server_key && (zw_auth_client_load(&c, secret_file, server_key, err) != 0 ||
+                        zw_auth_client_apply(&c, sub, err) != 0)) {
+        memset(&c, 0, sizeof c);
+        zmq_close(sub);
+        return NULL;
+    }
+    memset(&c, 0, sizeof c);
+    return sub;
+}
+
 int main(int argc, char **argv)
 {
     struct sigaction sa;
@@ -382,19 +431,20 @@ int main(int argc, char **argv)
         return rc < 0 ? 2 : 0;
     }
     size_t nspecs;
-    const zw_cfg_spec_t *specs = zw_intake_settings_table(&nspecs);
-    zw_config_t *cfg = zw_config_new(specs, nspecs);
+    const zw_cfg_spec_t *base_specs = zw_intake_settings_table(&nspecs);
+    zw_cfg_spec_t *specs = zw_intake_follow_table(base_specs, nspecs, &nspecs);
+    zw_config_t *cfg = specs ? zw_config_new(specs, nspecs) : NULL;
     zw_intake_daemon_opts_t opts;
     zw_intake_settings_t settings;
     zw_err_t err = {0};
     zw_calendar_t *cal = NULL;
     zw_regions_t *regions = NULL;
     zw_pii_t *pii = NULL;
-    void *zctx = NULL, *pub = NULL;
+    void *zctx = NULL, *pub = NULL, *sub = NULL;
     zw_auth_t *auth = NULL;
     zw_worker_t *workers[3] = {NULL, NULL, NULL};
     s_loop_t loop = {0};
-    char *ep_list = NULL;
+    char *ep_list = NULL, *wf_list = NULL;
     if (!cfg || s_configure(cfg, &args, &err) != 0 ||
         zw_intake_settings_read(cfg, &opts, &settings, &err) != 0) {
         const char *why = cfg ? err.message : "bad settings table";
@@ -419,6 +469,21 @@ int main(int argc, char **argv)
         rc = 1;
         goto done;
     }
+    const char *weps[S_MAX_ENDPOINTS];
+    const char *wf_key = zw_config_str(cfg, "workflow_public_key");
+    wf_list = strdup(zw_config_str(cfg, "workflow_endpoints"));
+    int n_weps = wf_list ? zw_intake_settings_split(wf_list, weps, S_MAX_ENDPOINTS) : -1;
+    int64_t wf_quiet = zw_config_int(cfg, "workflow_quiet_ms");
+    if (n_weps < 0 || wf_quiet < 0 || wf_quiet > 3600000 ||
+        (*wf_key && !*opts.curve_secret_key_file)) {
+        fprintf(stderr, "zwfw-intake: %s\n",
+                n_weps < 0 ? "workflow_endpoints: at most 8 endpoints"
+                : *wf_key && !*opts.curve_secret_key_file
+                    ? "workflow_public_key needs curve_secret_key_file (this daemon's pair)"
+                    : "workflow_quiet_ms: 0 to 3600000");
+        rc = 1;
+        goto done;
+    }
     zw_auth_client_t curve;
     bool use_curve = *opts.curve_secret_key_file;
     if (use_curve && zw_auth_client_load(&curve, opts.curve_secret_key_file, opts.broker_public_key,
@@ -434,7 +499,8 @@ int main(int argc, char **argv)
     auth = zctx ? zw_auth_new(zctx, *opts.key_registry_file ? opts.curve_secret_key_file : "",
                               opts.key_registry_file, &err)
                 : NULL;
-    if (!auth || (*opts.pub_endpoint && !(pub = s_pub(zctx, auth, opts.pub_endpoint, &err)))) {
+    if (!auth || (*opts.pub_endpoint && !(pub = s_pub(zctx, auth, opts.pub_endpoint, &err))) ||
+        (n_weps > 0 && !(sub = s_sub(zctx, wf_key, opts.curve_secret_key_file, &err)))) {
         zw_logkv(ZW_LOG_ERROR, "cannot start", "reason", zctx ? err.message : "zmq_ctx_new", NULL);
         fprintf(stderr, "zwfw-intake: %s\n", zctx ? err.message : "zmq_ctx_new failed");
         rc = 1;
@@ -452,9 +518,26 @@ int main(int argc, char **argv)
                               .n_streams = 2,
                               .pub = pub,
                               .batch = opts.relay_batch};
-    if (!loop.relay_db || !loop.sweep || !(loop.relay = zw_relay_new(loop.relay_db, &rcfg, &err))) {
-        zw_logkv(ZW_LOG_ERROR, "cannot start the relay", "reason",
-                 loop.relay_db && loop.sweep ? err.message : "out of memory", NULL);
+    loop.follow = s_ctx_new(&shared, -2);
+    const char *wstreams[] = {ZW_INTAKE_WORKFLOW_STREAM};
+    zw_consumer_config_t ccfg = {.name = ZW_INTAKE_FOLLOW_CONSUMER,
+                                 .streams = wstreams,
+                                 .n_streams = 1,
+                                 .endpoints = weps,
+                                 .n_endpoints = (size_t) n_weps,
+                                 .sub = sub,
+                                 .zmq_ctx = zctx,
+                                 .handler = zw_intake_on_workflow_event,
+                                 .handler_arg = loop.follow,
+                                 .quiet_ms = (int) wf_quiet};
+    if (!loop.relay_db || !loop.sweep || !loop.follow ||
+        !(loop.relay = zw_relay_new(loop.relay_db, &rcfg, &err)) ||
+        !(loop.consumer = zw_consumer_new(loop.follow->db, &ccfg, &err))) {
+        const char *why =
+            loop.relay_db && loop.sweep && loop.follow ? err.message : "out of memory";
+        zw_logkv(ZW_LOG_ERROR, "cannot start the relay or the workflow consumer", "reason", why,
+                 NULL);
+        fprintf(stderr, "zwfw-intake: %s\n", why);
         rc = 1;
         goto done;
     }
@@ -474,7 +557,9 @@ int main(int argc, char **argv)
     char *dump = zw_config_dump_json(cfg);
     zw_logkv(ZW_LOG_INFO, "intake started", "version", ZWFW_VERSION, "mode",
              use_curve ? "curve" : "plain", "clock", opts.simulated ? "simulated" : "real", "pub",
-             *opts.pub_endpoint ? opts.pub_endpoint : "(none)", "config", dump ? dump : "", NULL);
+             *opts.pub_endpoint ? opts.pub_endpoint : "(none)", "workflow",
+             n_weps > 0 ? zw_config_str(cfg, "workflow_endpoints") : "(log only)", "config",
+             dump ? dump : "", NULL);
     free(dump);
     zw_config_t *live = zw_config_new(specs, nspecs);
     if (!live || s_configure(live, &args, &err) != 0) {
@@ -500,10 +585,14 @@ done:
     for (int i = 2; i >= 0; i--)
         zw_worker_destroy(&workers[i]);
     zw_relay_destroy(&loop.relay);
+    zw_consumer_destroy(&loop.consumer);
+    if (sub)
+        zmq_close(sub);
     if (pub)
         zmq_close(pub);
     zw_auth_destroy(&auth);
     s_ctx_destroy(loop.sweep, NULL);
+    s_ctx_destroy(loop.follow, NULL);
     zw_db_destroy(&loop.relay_db);
     if (zctx)
         zmq_ctx_term(zctx);
@@ -511,7 +600,9 @@ done:
     zw_regions_destroy(&regions);
     zw_calendar_destroy(&cal);
     free(ep_list);
+    free(wf_list);
     zw_config_destroy(&cfg);
+    free(specs);
     s_args_free(&args);
     if (rc == 0)
         zw_logkv(ZW_LOG_INFO, "intake stopped", NULL);

@@ -1,0 +1,225 @@
+/* zwfw-intake applying zwfw-workflow's events (intake_follow.h). No SQL of
+ * its own: the guarded update is zw_intake_store_apply_state, the rest the
+ * statements intake already prepares. */
+#include "intake_follow.h"
+
+#include "intake.h"
+#include "intake_decide.h"
+#include "log.h"
+#include "zwfw/v1/intake.pb-c.h"
+#include "zwfw/v1/workflow.pb-c.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define S_ACTOR "zwfw-workflow"
+
+static const zw_cfg_spec_t s_specs[] = {
+    {"workflow_endpoints", ZW_CFG_STRING, "", false,
+     "zwfw-workflow's event PUB endpoints, comma list (empty: read its events from the log)"},
+    {"workflow_public_key", ZW_CFG_STRING, "", false,
+     "zwfw-workflow's public key (file or Z85) when its PUB runs CURVE"},
+    {"workflow_quiet_ms", ZW_CFG_INT, "1000", false,
+     "read workflow's events from the log after this long with nothing heard"},
+};
+
+const zw_cfg_spec_t *zw_intake_follow_settings(size_t *count)
+{
+    *count = sizeof s_specs / sizeof s_specs[0];
+    return s_specs;
+}
+
+zw_cfg_spec_t *zw_intake_follow_table(const zw_cfg_spec_t *base, size_t n_base, size_t *count)
+{
+    size_t n_own = sizeof s_specs / sizeof s_specs[0];
+    zw_cfg_spec_t *all = malloc((n_base + n_own) * sizeof *all);
+    if (!all)
+        return NULL;
+    memcpy(all, base, n_base * sizeof *all);
+    memcpy(all + n_base, s_specs, sizeof s_specs);
+    *count = n_base + n_own;
+    return all;
+}
+
+/* After acceptance workflow may move an application to 6-15; anything else
+ * (1-5 are intake's own decisions) is a producer bug, not applied. */
+static bool s_workflow_state(int state)
+{
+    return state >= 6 && state <= 15;
+}
+
+static int64_t s_us(const Zwfw__V1__Timestamp *ts, int64_t fallback)
+{
+    return ts ? ts->seconds * 1000000 + ts->nanos / 1000 : fallback;
+}
+
+/* The Application* event for a state workflow decided, with its audit
+ * entry. 办结 and withdrawal have events of their own; every other state
+ * is an ApplicationStateChanged from "workflow". */
+static int s_publish(zw_intake_tx_t *tx, zw_intake_row_t *row, int before, const char *note,
+                     zw_err_t *err)
+{
+    Zwfw__V1__Timestamp at;
+    int state = row->state;
+    if (state >= 11 && state <= 13) {
+        Zwfw__V1__ApplicationCompleted ev = ZWFW__V1__APPLICATION_COMPLETED__INIT;
+        ev.receipt_number = row->receipt;
+        ev.state = state;
+        ev.at = zw_intake_ts(&at, tx->now_us);
+        ev.item_code = row->item_code;
+        ev.item_version = row->item_version;
+        ev.department_code = row->department_code;
+        ev.channel = row->channel;
+        ev.window_id = row->window_id;
+        ev.region = row->region;
+        ev.parent_receipt = row->parent;
+        ev.handling = row->handling;
+        ev.on_the_spot = false;
+        ev.applicant_key = (char *) zw_intake_key_hex(row);
+        return zw_intake_emit(
+            tx, row, state == 13 ? "application.rejected" : "application.approved", &ev.base, err);
+    }
+    if (state == 14) {
+        Zwfw__V1__ApplicationWithdrawn ev = ZWFW__V1__APPLICATION_WITHDRAWN__INIT;
+        ev.receipt_number = row->receipt;
+        ev.state = state;
+        ev.at = zw_intake_ts(&at, tx->now_us);
+        ev.reason = (char *) note;
+        ev.parent_receipt = row->parent;
+        return zw_intake_emit(tx, row, "application.withdrawn", &ev.base, err);
+    }
+    Zwfw__V1__ApplicationStateChanged ev = ZWFW__V1__APPLICATION_STATE_CHANGED__INIT;
+    ev.receipt_number = row->receipt;
+    ev.state = state;
+    ev.at = zw_intake_ts(&at, tx->now_us);
+    ev.previous_state = before;
+    ev.source = "workflow";
+    ev.note = (char *) note;
+    return zw_intake_emit(tx, row, "application.state_from_workflow", &ev.base, err);
+}
+
+/* The parent (locked by the caller) re-derived from its children as they
+ * now stand, the way intake does after its own actions on a child. */
+static int s_parent_refresh(zw_intake_tx_t *tx, zw_intake_row_t *parent, zw_err_t *err)
+{
+    zw_intake_row_t *kids = NULL;
+    size_t n = 0;
+    if (zw_intake_store_children(tx->ctx->db, parent->receipt, false, &kids, &n, err) != 0)
+        return -1;
+    int rc = zw_intake_parent_notice(tx, parent, kids, n, 0, NULL, err);
+    if (rc == 0)
+        rc = zw_intake_parent_update(tx, parent, kids, n, "由各事项状态得出 (from its items)", err);
+    zw_intake_rows_free(kids, n);
+    return rc;
+}
+
+/* The state of one head applied to its application (rows locked parent
+ * first, as intake's own actions lock them). */
+static int s_apply(zw_intake_ctx_t *ctx, const zw_event_t *ev, const char *receipt, int state,
+                   int64_t at_us, zw_err_t *err)
+{
+    zw_db_t *db = ctx->db;
+    zw_intake_row_t row, parent;
+    bool has_parent = false;
+    zw_err_t e = {0};
+    if (zw_intake_store_app_get(db, receipt, false, &row, &e) != 0) {
+        if (e.code == ZW_NOT_FOUND) {
+            /* not ours: another center's database, or a row since purged */
+            zw_logkv(ZW_LOG_DEBUG, "workflow event for an unknown application; skipped", "receipt",
+                     receipt, NULL);
+            return 0;
+        }
+        if (err)
+            *err = e;
+        return -1;
+    }
+    if (row.parent[0]) {
+        if (zw_intake_store_app_get(db, row.parent, true, &parent, err) != 0) {
+            zw_intake_row_free(&row);
+            return -1;
+        }
+        has_parent = true;
+    }
+    zw_intake_row_free(&row);
+    int rc = zw_intake_store_app_get(db, receipt, true, &row, err);
+    if (rc != 0) {
+        if (has_parent)
+            zw_intake_row_free(&parent);
+        return -1;
+    }
+    int before = row.state;
+    bool applied = false;
+    if (!zw_intake_event_newer(row.last_seq, ev->seq)) {
+        zw_logkv(ZW_LOG_DEBUG, "older workflow event ignored", "receipt", receipt, NULL);
+        goto done;
+    }
+    if (zw_intake_state_final(before) && before != state) {
+        /* A final state never moves (the process cannot reopen it); say so,
+         * since it means the two daemons disagree. */
+        zw_logkv(ZW_LOG_WARN, "workflow event would move a final application; ignored", "receipt",
+                 receipt, "type", ev->type, NULL);
+        goto done;
+    }
+    if ((rc = zw_intake_store_apply_state(db, receipt, state, ev->seq, at_us, &applied, err)) !=
+            0 ||
+        !applied)
+        goto done;
+    row.state = state;
+    row.last_seq = ev->seq;
+    row.updated_at_us = at_us;
+    if (state == before)
+        goto done; /* the cursor of the row moved; nothing public changed */
+    if (state >= 11 && state <= 13 && row.completed_at_us < 0) {
+        row.completed_at_us = at_us;
+        if ((rc = zw_intake_store_app_update(db, &row, err)) != 0)
+            goto done;
+    }
+    zw_intake_tx_t tx = {.ctx = ctx, .caller = NULL, .actor = S_ACTOR, .now_us = at_us};
+    char note[96];
+    snprintf(note, sizeof note, "%s", ev->type);
+    const char *short_type = strncmp(note, "zwfw.v1.", 8) == 0 ? note + 8 : note;
+    if ((rc = zw_intake_store_history_add(db, receipt, state, at_us, S_ACTOR, short_type, ev->seq,
+                                          err)) != 0 ||
+        (rc = s_publish(&tx, &row, before, short_type, err)) != 0)
+        goto done;
+    if (has_parent)
+        rc = s_parent_refresh(&tx, &parent, err);
+done:
+    zw_intake_row_free(&row);
+    if (has_parent)
+        zw_intake_row_free(&parent);
+    return rc;
+}
+
+int zw_intake_on_workflow_event(zw_db_t *db, const zw_event_t *ev, void *arg, zw_err_t *err)
+{
+    zw_intake_ctx_t *ctx = arg;
+    (void) db; /* the consumer runs on ctx->db */
+    if (strcmp(ev->stream, ZW_INTAKE_WORKFLOW_STREAM) != 0)
+        return 0;
+    /* Every workflow event begins with the head's four fields; the rest of
+     * a longer message is unknown fields to this decoder. */
+    Zwfw__V1__ProcessEventHead *head =
+        zwfw__v1__process_event_head__unpack(NULL, ev->len, ev->payload);
+    if (!head) {
+        /* It will never decode: retrying would hold the stream for good. */
+        zw_logkv(ZW_LOG_ERROR, "workflow event does not decode; skipped", "type", ev->type,
+                 "aggregate", ev->aggregate_id, NULL);
+        return 0;
+    }
+    int rc = 0;
+    int state = (int) head->state;
+    if (state == 0 || !head->receipt_number || !*head->receipt_number)
+        goto done; /* alarms and branch steps: the application's state is unchanged */
+    if (!s_workflow_state(state) || strlen(head->receipt_number) >= ZW_INTAKE_MAX_CODE) {
+        zw_logkv(ZW_LOG_ERROR,
+                 "workflow event with a state or receipt intake cannot apply; skipped", "type",
+                 ev->type, "aggregate", ev->aggregate_id, NULL);
+        goto done;
+    }
+    rc = s_apply(ctx, ev, head->receipt_number, state, s_us(head->at, ev->occurred_at_us), err);
+done:
+    protobuf_c_message_free_unpacked(&head->base, NULL);
+    return rc;
+}
