@@ -68,9 +68,22 @@ int zw_ctl_curve(const char *key_opt, const char *server_opt, bool plain, zw_aut
         key_used[0] = '\0';
     if (plain)
         return 0;
-    if (s_set(key_opt) || s_set(server_opt))
-        return s_pair(key_opt, server_opt, "--key and --server-key", out, key_used, keysz, err);
     const char *env_key = getenv("ZWFW_KEY"), *env_server = getenv("ZWFW_SERVER_KEY");
+    if (s_set(key_opt) || s_set(server_opt)) {
+        /* One given on the command line, the other from the environment or
+         * the local stack: `--key window.secret` alone acts as another role
+         * against the same broker. */
+        char home_server[1100], home_key[1100];
+        snprintf(home_server, sizeof home_server, "%s/keys/broker.key", zw_ctl_home());
+        snprintf(home_key, sizeof home_key, "%s/keys/operator.secret", zw_ctl_home());
+        if (!s_set(server_opt))
+            server_opt = s_set(env_server) ? env_server
+                         : access(home_server, F_OK) == 0 ? home_server
+                                                          : NULL;
+        if (!s_set(key_opt))
+            key_opt = s_set(env_key) ? env_key : access(home_key, F_OK) == 0 ? home_key : NULL;
+        return s_pair(key_opt, server_opt, "--key and --server-key", out, key_used, keysz, err);
+    }
     if (s_set(env_key) || s_set(env_server))
         return s_pair(env_key, env_server, "$ZWFW_KEY and $ZWFW_SERVER_KEY", out, key_used, keysz,
                       err);
