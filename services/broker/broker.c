@@ -422,18 +422,27 @@ static void s_worker_message(zw_broker_t *self, zmq_msg_t *f, size_t n)
 
 /* --- clients --- */
 
-/* RFC 8: mmi.service answers 200 or 404; every other mmi.* name 501. */
-static void s_mmi(zw_broker_t *self, zmq_msg_t *f, const char *name, size_t len)
+/* RFC 8: mmi.service answers 200 or 404; every other mmi.* name 501.
+ * RFC 8 names the Guide's mdbroker as its prime reference, and that reads
+ * the service name from the last body frame and answers with the body as
+ * sent, that last frame replaced by the code. So do we: [name] gets
+ * [code], and a client that puts a tag before the name ([tag][name]) gets
+ * it back ([tag][code]) to match answers to questions. */
+static void s_mmi(zw_broker_t *self, zmq_msg_t *f, size_t n, const char *name, size_t len)
 {
     const char *code = ZW_MMI_NOT_IMPLEMENTED;
     if (len == strlen(ZW_MMI_SERVICE) && memcmp(name, ZW_MMI_SERVICE, len) == 0) {
-        s_service_t *svc = zw_registry_service(self->reg, zmq_msg_data(&f[4]), zmq_msg_size(&f[4]));
+        zmq_msg_t *asked = &f[n - 1];
+        s_service_t *svc = zw_registry_service(self->reg, zmq_msg_data(asked), zmq_msg_size(asked));
         code = svc && svc->nworkers ? ZW_MMI_OK : ZW_MMI_NOT_FOUND;
     }
-    if (s_send_client_header(self, zmq_msg_data(&f[0]), zmq_msg_size(&f[0]), name, len) == 0)
-        s_send_const(self, code, strlen(code), false);
-    else
+    if (s_send_client_header(self, zmq_msg_data(&f[0]), zmq_msg_size(&f[0]), name, len) != 0) {
         s_log_drop(self, &f[0], name, len, "client gone before its MMI reply");
+        return;
+    }
+    for (size_t i = 4; i + 1 < n; i++)
+        s_send_msg(self, &f[i], true);
+    s_send_const(self, code, strlen(code), false);
 }
 
 static void s_client_queue(zw_broker_t *self, zmq_msg_t *f, size_t n, const char *name, size_t len)
@@ -479,7 +488,7 @@ static void s_client_message(zw_broker_t *self, zmq_msg_t *f, size_t n)
     }
     self->totals.requests++;
     if (s_has_prefix(name, len, ZW_MMI_PREFIX)) {
-        s_mmi(self, f, name, len);
+        s_mmi(self, f, n, name, len);
         return;
     }
     size_t nbody = n - 4;

@@ -745,6 +745,22 @@ static void test_mmi(void **state)
     s_assert_reply(&m, "mmi.foo", "501", NULL);
     s_msg_free(&m);
 
+    /* As in RFC 8's reference broker: the name is the last body frame, and
+     * the reply is the body with that frame replaced by the code, so a
+     * tag before the name comes back. */
+    s_send(client, "", ZW_MDP_CLIENT, ZW_MMI_SERVICE, "tag-1", "mmisvc", NULL);
+    assert_true(s_recv(client, S_TIMEOUT, &m));
+    s_assert_reply(&m, ZW_MMI_SERVICE, "tag-1", "200", NULL);
+    s_msg_free(&m);
+    s_send(client, "", ZW_MDP_CLIENT, ZW_MMI_SERVICE, "mmisvc", "nosuch", NULL);
+    assert_true(s_recv(client, S_TIMEOUT, &m));
+    s_assert_reply(&m, ZW_MMI_SERVICE, "mmisvc", "404", NULL);
+    s_msg_free(&m);
+    s_send(client, "", ZW_MDP_CLIENT, "mmi.foo", "a", "", "b", NULL);
+    assert_true(s_recv(client, S_TIMEOUT, &m));
+    s_assert_reply(&m, "mmi.foo", "a", "", "501", NULL);
+    s_msg_free(&m);
+
     /* A worker may not register an mmi.* name: the broker owns them. */
     void *bad = s_worker(env, "mmi.service");
     s_expect_disconnect(bad);
