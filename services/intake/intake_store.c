@@ -109,6 +109,33 @@ static const s_stmt_t s_stmts[] = {
      " $34::boolean, $35::boolean, $36::boolean, $37::text[], $38::boolean, $39::boolean,"
      " $40::text[], $41::date, $42::boolean, $43::bigint, $44::bytea, $45::bigint)",
      45},
+    /* the application and the materials handed in with it in one round trip
+     * (the common path of a submission) */
+    {"intake_app_insert_mats",
+     "WITH a AS ("
+     "INSERT INTO intake.applications (receipt_number, parent_receipt, bundle_code, item_code,"
+     " item_version, item_name, department_code, department_name, handling, channel, window_id,"
+     " region, submitter, state, applicant_kind, applicant_name, applicant_id_type,"
+     " applicant_id_enc, applicant_id_masked, applicant_key, agent_name, agent_id_type,"
+     " agent_id_enc, agent_id_masked, phone_enc, phone_masked, address_enc, received_at_us,"
+     " notice_given_at_us, accepted_at_us, due_at_us, statutory_due_at_us, completed_at_us,"
+     " deemed_accepted, receive_only, commitment_signed, committed_materials, notify_commitment,"
+     " commitment_notified, waived_materials, supply_by, withdrawal_requested, last_seq, notice,"
+     " updated_at_us) VALUES ($1, nullif($2, ''), $3, $4, $5::int, $6, $7, $8, $9::smallint,"
+     " $10::smallint, $11, $12, $13, $14::smallint, $15::smallint, $16, $17::smallint,"
+     " $18::bytea, $19, $20::bytea, $21, $22::smallint, $23::bytea, $24, $25::bytea, $26,"
+     " $27::bytea, $28::bigint, $29::bigint, $30::bigint, $31::bigint, $32::bigint, $33::bigint,"
+     " $34::boolean, $35::boolean, $36::boolean, $37::text[], $38::boolean, $39::boolean,"
+     " $40::text[], $41::date, $42::boolean, $43::bigint, $44::bytea, $45::bigint)"
+     " RETURNING receipt_number)"
+     " INSERT INTO intake.materials (receipt_number, material_code, name, media_type, sha256,"
+     " size, uri, original, copies, reused, added_at_us)"
+     " SELECT a.receipt_number, m.code, m.name, m.media, m.sha, m.size, m.uri, m.orig, m.copies,"
+     " m.reused, $55::bigint FROM a, unnest($46::text[], $47::text[], $48::text[], $49::text[],"
+     " $50::bigint[], $51::text[], $52::boolean[], $53::int[], $54::boolean[])"
+     " WITH ORDINALITY AS m (code, name, media, sha, size, uri, orig, copies, reused, ord)"
+     " ORDER BY m.ord",
+     55},
     {"intake_app_update",
      "UPDATE intake.applications SET state = $2::smallint, notice_given_at_us = $3::bigint,"
      " accepted_at_us = $4::bigint, due_at_us = $5::bigint, statutory_due_at_us = $6::bigint,"
@@ -535,13 +562,34 @@ int zw_intake_store_receipt_block(zw_db_t *db, const char *division, zw_date_t d
 
 /* ---- applications -------------------------------------------------------------- */
 
+typedef struct {
+    char *a[9];
+} s_mat_arrays_t;
+static int s_mat_arrays(const zw_intake_mat_t *m, size_t n, s_mat_arrays_t *out);
+static void s_mat_arrays_free(s_mat_arrays_t *m);
+
+static int s_app_insert(zw_db_t *db, const zw_intake_row_t *r, const zw_intake_mat_t *m, size_t n,
+                        zw_err_t *err);
+
 int zw_intake_store_app_insert(zw_db_t *db, const zw_intake_row_t *r, zw_err_t *err)
+{
+    return s_app_insert(db, r, NULL, 0, err);
+}
+
+int zw_intake_store_app_insert_mats(zw_db_t *db, const zw_intake_row_t *r, const zw_intake_mat_t *m,
+                                    size_t n, zw_err_t *err)
+{
+    return s_app_insert(db, r, m, n, err);
+}
+
+static int s_app_insert(zw_db_t *db, const zw_intake_row_t *r, const zw_intake_mat_t *m, size_t n,
+                        zw_err_t *err)
 {
     char ver[24], hand[24], chan[24], state[24], kind[24], idt[24], agt[24], t[7][24], seq[24];
     char *committed = s_array((const char *const *) r->committed, r->n_committed);
     char *waived = s_array((const char *const *) r->waived, r->n_waived);
     char supply[ZW_DATE_STRLEN];
-    const char *p[45] = {
+    const char *p[55] = {
         r->receipt,
         r->parent,
         r->bundle_code,
@@ -588,9 +636,23 @@ int zw_intake_store_app_insert(zw_db_t *db, const zw_intake_row_t *r, zw_err_t *
         s_bytea(r->notice),
         s_int(r->updated_at_us, t[6]),
     };
-    PGresult *res = committed && waived ? zw_db_exec(db, "intake_app_insert", 45, p, err) : NULL;
-    if (!committed || !waived)
+    s_mat_arrays_t a = {0};
+    char at[24];
+    bool mats_ok = n == 0 || s_mat_arrays(m, n, &a) == 0;
+    if (n > 0 && mats_ok) {
+        for (int i = 0; i < 9; i++)
+            p[45 + i] = a.a[i];
+        p[54] = s_int(m[0].added_at_us, at);
+    }
+    PGresult *res = NULL;
+    if (!committed || !waived || !mats_ok)
         zw_err_set(err, ZW_RESOURCE_EXHAUSTED, "out of memory");
+    else if (n > 0)
+        res = zw_db_exec(db, "intake_app_insert_mats", 55, p, err);
+    else
+        res = zw_db_exec(db, "intake_app_insert", 45, p, err);
+    if (n > 0 && mats_ok)
+        s_mat_arrays_free(&a);
     free(committed);
     free(waived);
     if (!res)
@@ -728,10 +790,7 @@ void zw_intake_mats_free(zw_intake_mat_t *m, size_t n)
     free(m);
 }
 
-/* Array literals of one field of every material. */
-typedef struct {
-    char *a[9];
-} s_mat_arrays_t;
+/* Array literals of one field of every material (s_mat_arrays_t). */
 
 static void s_mat_arrays_free(s_mat_arrays_t *m)
 {

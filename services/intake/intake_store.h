@@ -118,6 +118,10 @@ typedef struct {
 } zw_intake_mat_t;
 
 void zw_intake_mats_free(zw_intake_mat_t *m, size_t n);
+/* zw_intake_store_app_insert and zw_intake_store_materials_add(m, n) in one
+ * statement, one round trip (materials in the same order). */
+int zw_intake_store_app_insert_mats(zw_db_t *db, const zw_intake_row_t *r, const zw_intake_mat_t *m,
+                                    size_t n, zw_err_t *err);
 int zw_intake_store_materials_add(zw_db_t *db, const char *receipt, const zw_intake_mat_t *m,
                                   size_t n, zw_err_t *err);
 int zw_intake_store_materials(zw_db_t *db, const char *receipt, zw_intake_mat_t **out, size_t *n,

@@ -201,9 +201,7 @@ static int s_one(s_submit_t *s, zw_intake_row_t *row, const Zwfw__V1__Item *item
         rc = zw_intake_notice_store(row, &in, err);
     }
     if (rc == 0)
-        rc = zw_intake_store_app_insert(db, row, err);
-    if (rc == 0)
-        rc = zw_intake_store_materials_add(db, row->receipt, mine, n_mine, err);
+        rc = zw_intake_store_app_insert_mats(db, row, mine, n_mine, err);
     if (rc == 0)
         rc = zw_intake_store_materials_add(db, row->receipt, have.reused, have.n_reused, err);
     if (rc == 0) {

@@ -5,10 +5,20 @@
 #
 #   tests/bench/intake.sh [BUILD_DIR]     (default: build-bench-release/)
 #
-# Phases: a closed loop with CLIENTS (16) clients for PHASE_SECONDS (10), then an
-# open loop at RATE (1000) applications/s for PHASE_SECONDS. Each accepted
-# application writes its record, the application, 2 materials, 2 history
-# rows, 2 events and 2 audit entries in one transaction.
+# The cluster runs with fsync=on and synchronous_commit=on (PGTMP_FSYNC=on),
+# unlike the test clusters.
+#
+# Phases: the statements one submission costs (log_statement=all over a few
+# seconds of one client, every session counted, so the relay's and audit
+# chainer's share is in it); a closed loop with CLIENTS (16) clients for
+# PHASE_SECONDS (10); open loops of PHASE_SECONDS at RATE (1000)
+# applications/s and at half the closed loop's rate; then pgbench running
+# intake's own statements for one submission (intake/submit.pgbench, one
+# submission per transaction, as the daemon does) with CLIENTS clients,
+# -M prepared, and the ratio of the closed loop's rate to pgbench's. Each
+# accepted application writes its request record, the application, 2
+# materials, 2 history rows, 2 events, 2 audit entries and the applicant's
+# materials on file in one transaction.
 # Environment: CLIENTS, PHASE_SECONDS, RATE, THREADS (intake worker threads, 16).
 set -euo pipefail
 
@@ -34,8 +44,9 @@ cleanup() {
 }
 trap cleanup EXIT
 
-"$src/tests/harness/pgtmp.sh" start "$work/pg" >/dev/null
+PGTMP_FSYNC=on "$src/tests/harness/pgtmp.sh" start "$work/pg" >/dev/null
 conninfo=$(cat "$work/pg/conninfo")
+pgdata=$(cat "$work/pg/datadir")
 port=$((20000 + RANDOM % 20000))
 ep="tcp://127.0.0.1:$port"
 (umask 077 && python3 -c 'import os; print(os.urandom(32).hex())' >"$work/data.key")
@@ -73,9 +84,49 @@ for i in $(seq 100); do
   sleep 0.1
 done
 
-echo "zwfw-intake: $threads worker threads; $(nproc) CPUs; PostgreSQL $(psql "$conninfo" -tAc 'SHOW server_version')"
-"$bin/zwfw-bench-intake" --endpoint "$ep" --item "$item" --clients "$clients" --seconds "$seconds" \
-  --key-prefix closed
+echo "zwfw-intake: $threads worker threads; $(nproc) CPUs; PostgreSQL $(psql "$conninfo" -tAc 'SHOW server_version')," \
+  "fsync $(psql "$conninfo" -tAc 'SHOW fsync'), synchronous_commit $(psql "$conninfo" -tAc 'SHOW synchronous_commit'); load: $(cut -d' ' -f1-3 /proc/loadavg)"
+
+# Statements per submission: log every statement of every session while
+# one client submits for 2 s.
+"$bin/zwfw-bench-intake" --endpoint "$ep" --item "$item" --clients 1 --seconds 1 --warmup-ms 0 \
+  --key-prefix warm >/dev/null
+psql "$conninfo" -qc "ALTER SYSTEM SET log_statement = 'all'" -c "SELECT pg_reload_conf()" >/dev/null
+sleep 0.5
+mark=$(wc -l <"$pgdata/server.log")
+"$bin/zwfw-bench-intake" --endpoint "$ep" --item "$item" --clients 1 --seconds 2 --warmup-ms 0 \
+  --key-prefix count >/dev/null
+sleep 0.5
+psql "$conninfo" -qc "ALTER SYSTEM RESET log_statement" -c "SELECT pg_reload_conf()" >/dev/null
+counted=$(psql "$conninfo" -tAc "SELECT count(*) FROM intake.requests WHERE idempotency_key LIKE 'count-%'")
+tail -n +"$((mark + 1))" "$pgdata/server.log" >"$work/statements.log"
+statements=$(grep -cE 'LOG:  (statement|execute)' "$work/statements.log" || true)
+grep -E 'LOG:  (statement|execute)' "$work/statements.log" |
+  sed -E 's/.*LOG:  (statement|execute [^:]*): //' | cut -c1-60 | sort | uniq -c | sort -rn |
+  awk -v n="$counted" '{c=$1; $1=""; printf "  %5.2f %s\n", c / n, $0}' >"$work/statements.txt"
+echo "statements per application: $(awk -v s="$statements" -v n="$counted" 'BEGIN{printf "%.1f", s / n}') ($statements over $counted applications, all sessions); per statement:"
+head -n 25 "$work/statements.txt"
+
+closed=$("$bin/zwfw-bench-intake" --endpoint "$ep" --item "$item" --clients "$clients" \
+  --seconds "$seconds" --key-prefix closed)
+echo "$closed"
+# Open loop at RATE, and at half the closed loop's rate (a load the daemon
+# sustains, so the latency is service time, not queueing).
 "$bin/zwfw-bench-intake" --endpoint "$ep" --item "$item" --rate "$rate" --seconds "$seconds" \
   --key-prefix open
+rate_closed=$(echo "$closed" | sed -nE 's/.* ([0-9]+)\/s .*/\1/p')
+half=$((rate_closed / 2))
+if [ "$half" -gt 0 ]; then
+  "$bin/zwfw-bench-intake" --endpoint "$ep" --item "$item" --rate "$half" --seconds "$seconds" \
+    --key-prefix half
+fi
 echo "applications stored: $(psql "$conninfo" -tAc 'SELECT count(*) FROM intake.applications')"
+
+# pgbench: the same statements, the same client count, same cluster, with
+# the daemons idle (the relay still drains the events pgbench writes).
+pgb=$(pgbench -n -M prepared -c "$clients" -j 2 -T "$seconds" -f "$src/tests/bench/intake/submit.pgbench" \
+  "$conninfo" 2>&1) || { echo "$pgb" >&2; exit 1; }
+tps=$(echo "$pgb" | sed -nE 's/^tps = ([0-9.]+).*/\1/p' | head -n 1)
+lat=$(echo "$pgb" | sed -nE 's/^latency average = (.*)$/\1/p')
+echo "pgbench intake SQL     $clients clients  $(printf '%.0f' "$tps") submissions/s  latency average $lat"
+echo "closed loop / pgbench: $(awk -v a="$rate_closed" -v b="$tps" 'BEGIN{printf "%.2f", a / b}') (target >= 0.5)"

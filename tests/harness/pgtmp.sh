@@ -9,6 +9,9 @@
 #   pgtmp.sh run -- CMD...    start, run CMD with ZWFW_TEST_PG set, stop
 #                             (also when CMD fails or is interrupted)
 #
+# PGTMP_FSYNC=on makes the cluster durable (benchmarks); tests keep the
+# default fsync=off.
+#
 # The cluster lives in a fresh folder under ${TMPDIR:-/tmp}. PostgreSQL
 # refuses to run as root, so as root the cluster belongs to the `postgres`
 # user that Debian's package creates; otherwise to the current user.
@@ -43,7 +46,7 @@ start() {
     port=$(( 20000 + (RANDOM * 32768 + RANDOM) % 40000 ))
     if port_free "$port" &&
        as_owner "$bindir/pg_ctl" -D "$data/db" -l "$data/server.log" -w -t 60 \
-         -o "-p $port -c listen_addresses=127.0.0.1 -c unix_socket_directories=$data -c fsync=off -c max_connections=300 -c shared_buffers=128MB" \
+         -o "-p $port -c listen_addresses=127.0.0.1 -c unix_socket_directories=$data -c fsync=${PGTMP_FSYNC:-off} -c max_connections=300 -c shared_buffers=128MB" \
          start >/dev/null 2>&1; then
       break
     fi
@@ -74,7 +77,7 @@ restart() {
   port=$(cat "$state/port")
   as_owner "$bindir/pg_ctl" -D "$data/db" -m fast -w stop >/dev/null 2>&1 || true
   as_owner "$bindir/pg_ctl" -D "$data/db" -l "$data/server.log" -w -t 60 \
-    -o "-p $port -c listen_addresses=127.0.0.1 -c unix_socket_directories=$data -c fsync=off -c max_connections=300 -c shared_buffers=128MB" \
+    -o "-p $port -c listen_addresses=127.0.0.1 -c unix_socket_directories=$data -c fsync=${PGTMP_FSYNC:-off} -c max_connections=300 -c shared_buffers=128MB" \
     start >/dev/null
 }
 
