@@ -4,7 +4,6 @@
 
 #include "audit.h"
 #include "db.h"
-#include "log.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -90,9 +89,9 @@ int zw_cmd_audit(int argc, char **argv)
     int64_t anchor_seq = 0;
     char anchor_hash[ZW_AUDIT_HASH_LEN + 1] = "";
     for (int i = 2; i < argc; i++) {
-        if ((strcmp(argv[i], "--db") == 0 || strcmp(argv[i], "--conninfo") == 0) && i + 1 < argc) {
-            conninfo = argv[++i];
-        } else if (strcmp(argv[i], "--anchor") == 0 && i + 1 < argc && strcmp(sub, "verify") == 0) {
+        if (zw_ctl_db_option(argc, argv, &i, &conninfo))
+            continue;
+        if (strcmp(argv[i], "--anchor") == 0 && i + 1 < argc && strcmp(sub, "verify") == 0) {
             if (s_parse_anchor(argv[++i], &anchor_seq, anchor_hash) != 0) {
                 fprintf(stderr,
                         "zwfwctl audit verify: --anchor: expected SEQ:HASH (64 hex "
@@ -106,14 +105,9 @@ int zw_cmd_audit(int argc, char **argv)
             return 2;
         }
     }
-    zw_log_init("zwfwctl", ZW_LOG_WARN);
-    zw_err_t err;
-    zw_db_t *db = zw_db_new(conninfo);
-    if (!db || zw_db_connect(db, &err) != 0) {
-        fprintf(stderr, "zwfwctl audit: %s\n", db ? err.message : "out of memory");
-        zw_db_destroy(&db);
+    zw_db_t *db = zw_ctl_db_open(conninfo, "zwfwctl audit");
+    if (!db)
         return 1;
-    }
     int rc = strcmp(sub, "verify") == 0 ? s_verify(db, anchor_seq, anchor_seq ? anchor_hash : NULL)
                                         : s_chain(db);
     zw_db_destroy(&db);

@@ -3,20 +3,15 @@
 #include "cmds.h"
 #include "common_opts.h"
 
-#include "log.h"
 #include "mdp.h"
 #include "mdp_client.h"
 #include "wire_json.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <zmq.h>
 
-#define S_MAX_ENDPOINTS 16
 #define S_MAX_ARGS 64
-#define S_DEFAULT_ENDPOINT "tcp://127.0.0.1:5555"
 
 static const char *const s_services[] = {
     "zwfw.catalog", "zwfw.intake",  "zwfw.clock",  "zwfw.workflow",
@@ -24,28 +19,11 @@ static const char *const s_services[] = {
 };
 
 typedef struct {
-    const char *endpoints[S_MAX_ENDPOINTS];
-    size_t n_endpoints;
-    char *env_copy; /* $ZWFW_ENDPOINT split in place */
-    int timeout_ms;
-    int retries;
+    zw_ctl_conn_t conn;
     bool raw;
-    const char *key;        /* --key */
-    const char *server_key; /* --server-key */
-    bool plain;             /* --plain */
     const char *args[S_MAX_ARGS];
     size_t n_args;
 } s_opts_t;
-
-#define S_KEY_HELP                                                                                 \
-    "  --key FILE      CURVE: this client's key pair (NAME.secret); default $ZWFW_KEY,\n"          \
-    "                  else $ZWFW_HOME/keys/operator.secret if it and broker.key exist\n"          \
-    "  --server-key FILE|Z85  the broker's public key; default $ZWFW_SERVER_KEY, else\n"           \
-    "                  $ZWFW_HOME/keys/broker.key (no keys found: plain)\n"                        \
-    "  --plain         no CURVE even if keys are found\n"
-
-/* The curve key file in use, for the hint after a timeout ("" if plain). */
-static char s_key_used[1024];
 
 static void s_call_usage(FILE *out)
 {
@@ -55,11 +33,7 @@ static void s_call_usage(FILE *out)
             "Sends a request of message type TYPE (e.g. zwfw.v1.HealthRequest) written\n"
             "as JSON (- reads it from stdin) and prints the reply as JSON. --raw sends\n"
             "each FRAME (text, or hex:HEX for bytes) as is and prints the reply frames.\n"
-            "options:\n"
-            "  --endpoint EP   broker (repeatable, for fail-over); default $ZWFW_ENDPOINT\n"
-            "                  (comma-separated), else " S_DEFAULT_ENDPOINT "\n"
-            "  --timeout MS    wait per try (default 5000)\n"
-            "  --retries N     resends after a timeout (default 2)\n" S_KEY_HELP
+            "options:\n" ZW_CTL_CONN_HELP
             "exit: 0 reply; 1 error reply or no reply (CODE: message on stderr); 2 usage,\n"
             "      or JSON that does not convert to TYPE (INVALID_ARGUMENT naming the field)\n");
 }
@@ -70,27 +44,13 @@ static void s_status_usage(FILE *out)
                  "                      [--key FILE --server-key FILE|Z85 | --plain] "
                  "[SERVICE]...\n"
                  "Asks the broker which zwfw services have workers and prints each one's\n"
-                 "health. Exit 0 if the broker answered, 1 if it did not.\n" S_KEY_HELP);
-}
-
-static int s_int(const char *name, const char *value, int min, int *out)
-{
-    char *end;
-    errno = 0;
-    long v = strtol(value, &end, 10);
-    if (errno || end == value || *end || v < min || v > 86400000) {
-        fprintf(stderr, "zwfwctl: %s: expected an integer >= %d, got '%s'\n", name, min, value);
-        return -1;
-    }
-    *out = (int) v;
-    return 0;
+                 "health. Exit 0 if the broker answered, 1 if it did not.\n" ZW_CTL_KEY_HELP);
 }
 
 /* 0 ok, 1 --help shown, 2 usage error. */
 static int s_parse(int argc, char **argv, s_opts_t *o, void (*usage)(FILE *))
 {
-    o->timeout_ms = ZW_CLIENT_TIMEOUT_MS;
-    o->retries = ZW_CLIENT_RETRIES;
+    zw_ctl_conn_init(&o->conn);
     bool options = true;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -101,33 +61,17 @@ static int s_parse(int argc, char **argv, s_opts_t *o, void (*usage)(FILE *))
             return 1;
         } else if (options && strcmp(a, "--raw") == 0) {
             o->raw = true;
-        } else if (options && strcmp(a, "--plain") == 0) {
-            o->plain = true;
         } else if (options && strncmp(a, "--", 2) == 0) {
-            if (i + 1 >= argc) {
-                fprintf(stderr, "zwfwctl: %s needs a value\n", a);
+            int rc = zw_ctl_conn_option(&o->conn, argc, argv, &i);
+            if (rc == 2)
                 return 2;
-            }
-            const char *v = argv[++i];
-            if (strcmp(a, "--endpoint") == 0) {
-                if (o->n_endpoints == S_MAX_ENDPOINTS) {
-                    fprintf(stderr, "zwfwctl: at most %d endpoints\n", S_MAX_ENDPOINTS);
-                    return 2;
+            if (rc == 0) {
+                if (i + 1 >= argc)
+                    fprintf(stderr, "zwfwctl: %s needs a value\n", a);
+                else {
+                    fprintf(stderr, "zwfwctl: unknown option '%s'\n", a);
+                    usage(stderr);
                 }
-                o->endpoints[o->n_endpoints++] = v;
-            } else if (strcmp(a, "--timeout") == 0) {
-                if (s_int(a, v, 1, &o->timeout_ms) != 0)
-                    return 2;
-            } else if (strcmp(a, "--retries") == 0) {
-                if (s_int(a, v, 0, &o->retries) != 0)
-                    return 2;
-            } else if (strcmp(a, "--key") == 0) {
-                o->key = v;
-            } else if (strcmp(a, "--server-key") == 0) {
-                o->server_key = v;
-            } else {
-                fprintf(stderr, "zwfwctl: unknown option '%s'\n", a);
-                usage(stderr);
                 return 2;
             }
         } else {
@@ -138,48 +82,8 @@ static int s_parse(int argc, char **argv, s_opts_t *o, void (*usage)(FILE *))
             o->args[o->n_args++] = a;
         }
     }
-    if (o->n_endpoints == 0) {
-        const char *env = getenv("ZWFW_ENDPOINT");
-        if (env && *env && (o->env_copy = strdup(env))) {
-            char *save = NULL;
-            for (char *tok = strtok_r(o->env_copy, ", \t", &save);
-                 tok && o->n_endpoints < S_MAX_ENDPOINTS; tok = strtok_r(NULL, ", \t", &save))
-                o->endpoints[o->n_endpoints++] = tok;
-        }
-        if (o->n_endpoints == 0)
-            o->endpoints[o->n_endpoints++] = S_DEFAULT_ENDPOINT;
-    }
+    zw_ctl_conn_finish(&o->conn, 0);
     return 0;
-}
-
-/* The client, or NULL (message printed). */
-static zw_client_t *s_client(void *ctx, const s_opts_t *o)
-{
-    zw_err_t err;
-    zw_auth_client_t curve;
-    int mode =
-        zw_ctl_curve(o->key, o->server_key, o->plain, &curve, s_key_used, sizeof s_key_used, &err);
-    zw_client_t *client = mode < 0 ? NULL : zw_client_new(ctx, o->endpoints, o->n_endpoints, &err);
-    if (client && mode == 1 && zw_client_set_curve(client, &curve, &err) != 0)
-        zw_client_destroy(&client);
-    explicit_bzero(&curve, sizeof curve);
-    if (!client) {
-        fprintf(stderr, "%s: %s\n", zw_code_name(err.code), err.message);
-        return NULL;
-    }
-    zw_client_set_timeout(client, o->timeout_ms);
-    zw_client_set_retries(client, o->retries);
-    return client;
-}
-
-/* A CURVE broker says nothing to a key it does not admit. */
-static void s_hint(zw_code_t code)
-{
-    if (code == ZW_DEADLINE_EXCEEDED && s_key_used[0])
-        fprintf(stderr,
-                "  (CURVE with key %s: a broker that has not registered this key, or whose\n"
-                "  public key is not the --server-key given, never answers)\n",
-                s_key_used);
 }
 
 static void s_print_error(const zw_client_reply_t *r)
@@ -218,7 +122,7 @@ static char *s_read_json(const char *arg, size_t *len)
     return buf;
 }
 
-static int s_call_message(zw_client_t *client, const s_opts_t *o)
+static int s_call_message(const s_opts_t *o)
 {
     const char *service = o->args[0], *type = o->args[1];
     size_t len = 0;
@@ -235,21 +139,21 @@ static int s_call_message(zw_client_t *client, const s_opts_t *o)
         return 2;
     }
     char id[ZW_CLIENT_ID_LEN];
-    int rc = zw_client_send_msg(client, service, req, id, &err);
+    int rc = zw_client_send_msg(o->conn.client, service, req, id, &err);
     protobuf_c_message_free_unpacked(req, NULL);
     if (rc != 0) {
         fprintf(stderr, "%s: %s\n", zw_code_name(err.code), err.message);
         return err.code == ZW_INVALID_ARGUMENT ? 2 : 1;
     }
-    zw_client_reply_t *r = zw_client_wait(client, id, &err);
+    zw_client_reply_t *r = zw_client_wait(o->conn.client, id, &err);
     if (!r) {
         fprintf(stderr, "%s: %s\n", zw_code_name(err.code), err.message);
-        s_hint(err.code);
+        zw_ctl_conn_hint(&o->conn, err.code);
         return 1;
     }
     if (r->err.code != ZW_OK) {
         s_print_error(r);
-        s_hint(r->err.code);
+        zw_ctl_conn_hint(&o->conn, r->err.code);
         zw_client_reply_destroy(&r);
         return 1;
     }
@@ -325,7 +229,7 @@ static void s_print_frame(const unsigned char *data, size_t n)
     putchar('\n');
 }
 
-static int s_call_raw(zw_client_t *client, const s_opts_t *o)
+static int s_call_raw(const s_opts_t *o)
 {
     zw_frames_t *body = zw_frames_new();
     for (size_t i = 1; body && i < o->n_args; i++) {
@@ -337,11 +241,11 @@ static int s_call_raw(zw_client_t *client, const s_opts_t *o)
     }
     zw_frames_t *reply = NULL;
     zw_err_t err;
-    int rc = body ? zw_client_call_raw(client, o->args[0], body, &reply, &err) : -1;
+    int rc = body ? zw_client_call_raw(o->conn.client, o->args[0], body, &reply, &err) : -1;
     zw_frames_destroy(&body);
     if (rc != 0) {
         fprintf(stderr, "%s: %s\n", zw_code_name(err.code), err.message);
-        s_hint(err.code);
+        zw_ctl_conn_hint(&o->conn, err.code);
         return 1;
     }
     for (size_t i = 0; i < zw_frames_count(reply); i++)
@@ -359,20 +263,14 @@ int zw_cmd_call(int argc, char **argv)
         rc = 2;
     }
     if (rc != 0) {
-        free(o.env_copy);
+        zw_ctl_conn_free(&o.conn);
         return rc == 1 ? 0 : rc;
     }
-    zw_log_init("zwfwctl", ZW_LOG_WARN);
-    void *ctx = zmq_ctx_new();
-    zw_client_t *client = ctx ? s_client(ctx, &o) : NULL;
-    if (!client)
+    if (!zw_ctl_conn_open(&o.conn))
         rc = 1;
     else
-        rc = o.raw ? s_call_raw(client, &o) : s_call_message(client, &o);
-    zw_client_destroy(&client);
-    if (ctx)
-        zmq_ctx_term(ctx);
-    free(o.env_copy);
+        rc = o.raw ? s_call_raw(&o) : s_call_message(&o);
+    zw_ctl_conn_free(&o.conn);
     return rc;
 }
 
@@ -408,12 +306,10 @@ int zw_cmd_status(int argc, char **argv)
         rc = 2;
     }
     if (rc != 0) {
-        free(o.env_copy);
+        zw_ctl_conn_free(&o.conn);
         return rc == 1 ? 0 : rc;
     }
-    zw_log_init("zwfwctl", ZW_LOG_WARN);
-    void *ctx = zmq_ctx_new();
-    zw_client_t *client = ctx ? s_client(ctx, &o) : NULL;
+    zw_client_t *client = zw_ctl_conn_open(&o.conn);
     rc = client ? 0 : 1;
     size_t n_default = sizeof s_services / sizeof s_services[0];
     for (size_t i = 0; client && rc == 0 && i < n_default + o.n_args; i++) {
@@ -424,7 +320,7 @@ int zw_cmd_status(int argc, char **argv)
             if (err.code == ZW_DEADLINE_EXCEEDED) {
                 fprintf(stderr, "%s: broker did not answer (%s)\n", zw_code_name(err.code),
                         err.message);
-                s_hint(err.code);
+                zw_ctl_conn_hint(&o.conn, err.code);
                 rc = 1;
             } else {
                 printf("%-14s ?     %s: %s\n", service, zw_code_name(err.code), err.message);
@@ -436,9 +332,6 @@ int zw_cmd_status(int argc, char **argv)
         }
         fflush(stdout);
     }
-    zw_client_destroy(&client);
-    if (ctx)
-        zmq_ctx_term(ctx);
-    free(o.env_copy);
+    zw_ctl_conn_free(&o.conn);
     return rc;
 }

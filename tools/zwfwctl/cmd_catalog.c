@@ -3,19 +3,14 @@
 #include "cmds.h"
 #include "common_opts.h"
 
-#include "log.h"
-#include "mdp_client.h"
 #include "wire_json.h"
 #include "zwfw/v1/catalog.pb-c.h"
 
-#include <pwd.h>
 #include <sodium.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
-#include <zmq.h>
 
 #define S_SERVICE "zwfw.catalog"
 #define S_LOAD_TIMEOUT_MS 60000 /* a whole catalog is one transaction */
@@ -25,8 +20,7 @@ typedef struct {
     zw_ctl_conn_t conn;
     const char *args[S_MAX_ARGS];
     size_t n_args;
-    const char *actor;
-    const char *key; /* --idempotency-key */
+    zw_ctl_change_t change;
     const char *reason;
     const char *department;
     const char *text;
@@ -36,8 +30,6 @@ typedef struct {
     int version;
     bool all;
     bool json;
-    char actor_buf[128];
-    char key_buf[64];
 } s_opts_t;
 
 static void s_usage(FILE *out)
@@ -70,8 +62,8 @@ static int s_parse(int argc, char **argv, s_opts_t *o)
         const char *name;
         size_t offset;
     } valued[] = {
-        {"--actor", offsetof(s_opts_t, actor)},
-        {"--idempotency-key", offsetof(s_opts_t, key)},
+        {"--actor", offsetof(s_opts_t, change.actor)},
+        {"--idempotency-key", offsetof(s_opts_t, change.key)},
         {"--reason", offsetof(s_opts_t, reason)},
         {"--department", offsetof(s_opts_t, department)},
         {"--text", offsetof(s_opts_t, text)},
@@ -139,58 +131,6 @@ static int s_parse(int argc, char **argv, s_opts_t *o)
     return 0;
 }
 
-/* The actor and idempotency key of a change: given, or the defaults. */
-static void s_change_defaults(s_opts_t *o)
-{
-    if (!o->actor || !*o->actor) {
-        const char *env = getenv("ZWFW_ACTOR");
-        const char *user = getenv("USER");
-        const struct passwd *pw = user && *user ? NULL : getpwuid(geteuid());
-        if (env && *env)
-            snprintf(o->actor_buf, sizeof o->actor_buf, "%s", env);
-        else
-            snprintf(o->actor_buf, sizeof o->actor_buf, "zwfwctl:%s",
-                     user && *user ? user
-                     : pw          ? pw->pw_name
-                                   : "unknown");
-        o->actor = o->actor_buf;
-    }
-    if (!o->key || !*o->key) {
-        unsigned char raw[12];
-        char hex[2 * sizeof raw + 1];
-        randombytes_buf(raw, sizeof raw);
-        sodium_bin2hex(hex, sizeof hex, raw, sizeof raw);
-        snprintf(o->key_buf, sizeof o->key_buf, "zwfwctl-%s", hex);
-        o->key = o->key_buf;
-    }
-}
-
-/* Sends req and waits for a reply of type reply_type. 0, or 1 with the
- * error printed. */
-static int s_call(zw_client_t *client, const s_opts_t *o, const ProtobufCMessage *req,
-                  const ProtobufCMessageDescriptor *reply_type, ProtobufCMessage **reply)
-{
-    zw_err_t err;
-    if (zw_client_call_as(client, S_SERVICE, req, reply_type, reply, &err) != 0) {
-        zw_ctl_conn_report(&o->conn, &err);
-        return 1;
-    }
-    return 0;
-}
-
-static int s_print_json(const ProtobufCMessage *msg)
-{
-    zw_err_t err;
-    char *text = zw_wire_to_json(msg, ZW_WIRE_PRETTY, &err);
-    if (!text) {
-        fprintf(stderr, "%s: %s\n", zw_code_name(err.code), err.message);
-        return 1;
-    }
-    printf("%s\n", text);
-    free(text);
-    return 0;
-}
-
 /* All of FILE, or of stdin for "-". malloc'd; NULL with a message. */
 static char *s_read_all(const char *path, size_t *len)
 {
@@ -225,7 +165,7 @@ static char *s_read_all(const char *path, size_t *len)
     return buf;
 }
 
-static int s_load(zw_client_t *client, s_opts_t *o)
+static int s_load(s_opts_t *o)
 {
     size_t len = 0;
     char *json = s_read_all(o->args[1], &len);
@@ -241,11 +181,12 @@ static int s_load(zw_client_t *client, s_opts_t *o)
     }
     /* the command line's actor and key win over any in the file */
     char *file_key = load->idempotency_key, *file_actor = load->actor;
-    s_change_defaults(o);
-    load->idempotency_key = (char *) o->key;
-    load->actor = (char *) o->actor;
+    zw_ctl_change_defaults(&o->change);
+    load->idempotency_key = (char *) o->change.key;
+    load->actor = (char *) o->change.actor;
     ProtobufCMessage *reply = NULL;
-    int rc = s_call(client, o, &load->base, &zwfw__v1__load_catalog_reply__descriptor, &reply);
+    int rc = zw_ctl_call(&o->conn, S_SERVICE, &load->base,
+                         &zwfw__v1__load_catalog_reply__descriptor, &reply);
     load->idempotency_key = file_key;
     load->actor = file_actor;
     if (rc == 0) {
@@ -258,15 +199,16 @@ static int s_load(zw_client_t *client, s_opts_t *o)
     return rc;
 }
 
-static int s_get(zw_client_t *client, s_opts_t *o)
+static int s_get(s_opts_t *o)
 {
     Zwfw__V1__GetItem req = ZWFW__V1__GET_ITEM__INIT;
     req.impl_code = (char *) o->args[1];
     req.version = o->version;
     ProtobufCMessage *reply = NULL;
-    if (s_call(client, o, &req.base, &zwfw__v1__get_item_reply__descriptor, &reply) != 0)
+    if (zw_ctl_call(&o->conn, S_SERVICE, &req.base, &zwfw__v1__get_item_reply__descriptor,
+                    &reply) != 0)
         return 1;
-    int rc = s_print_json(&((Zwfw__V1__GetItemReply *) reply)->item->base);
+    int rc = zw_ctl_print_json(&((Zwfw__V1__GetItemReply *) reply)->item->base);
     protobuf_c_message_free_unpacked(reply, NULL);
     return rc;
 }
@@ -339,7 +281,7 @@ static int s_filters(ProtobufCMessage *m, const s_opts_t *o)
     return 0;
 }
 
-static int s_list(zw_client_t *client, s_opts_t *o)
+static int s_list(s_opts_t *o)
 {
     Zwfw__V1__ListItems q = ZWFW__V1__LIST_ITEMS__INIT;
     int rc = s_filters(&q.base, o);
@@ -351,7 +293,8 @@ static int s_list(zw_client_t *client, s_opts_t *o)
     for (;;) {
         q.page_token = token;
         ProtobufCMessage *reply = NULL;
-        if (s_call(client, o, &q.base, &zwfw__v1__list_items_reply__descriptor, &reply) != 0) {
+        if (zw_ctl_call(&o->conn, S_SERVICE, &q.base, &zwfw__v1__list_items_reply__descriptor,
+                        &reply) != 0) {
             rc = 1;
             break;
         }
@@ -399,26 +342,27 @@ static int s_list(zw_client_t *client, s_opts_t *o)
     return rc;
 }
 
-static int s_status(zw_client_t *client, s_opts_t *o, bool cancel)
+static int s_status(s_opts_t *o, bool cancel)
 {
-    s_change_defaults(o);
+    zw_ctl_change_defaults(&o->change);
     Zwfw__V1__CancelItem c = ZWFW__V1__CANCEL_ITEM__INIT;
     Zwfw__V1__RestoreItem r = ZWFW__V1__RESTORE_ITEM__INIT;
     ProtobufCMessage *req;
     if (cancel) {
-        c.idempotency_key = (char *) o->key;
-        c.actor = (char *) o->actor;
+        c.idempotency_key = (char *) o->change.key;
+        c.actor = (char *) o->change.actor;
         c.impl_code = (char *) o->args[1];
         c.reason = (char *) o->reason;
         req = &c.base;
     } else {
-        r.idempotency_key = (char *) o->key;
-        r.actor = (char *) o->actor;
+        r.idempotency_key = (char *) o->change.key;
+        r.actor = (char *) o->change.actor;
         r.impl_code = (char *) o->args[1];
         req = &r.base;
     }
     ProtobufCMessage *reply = NULL;
-    if (s_call(client, o, req, &zwfw__v1__item_status_reply__descriptor, &reply) != 0)
+    if (zw_ctl_call(&o->conn, S_SERVICE, req, &zwfw__v1__item_status_reply__descriptor, &reply) !=
+        0)
         return 1;
     const Zwfw__V1__Item *it = ((const Zwfw__V1__ItemStatusReply *) reply)->item;
     printf("%s %s (version %d)\n", cancel ? "cancelled" : "restored", it->impl_code, it->version);
@@ -449,27 +393,21 @@ int zw_cmd_catalog(int argc, char **argv)
         return rc == 1 ? 0 : rc;
     }
     zw_ctl_conn_finish(&o.conn, strcmp(verb, "load") == 0 ? S_LOAD_TIMEOUT_MS : 0);
-    zw_log_init("zwfwctl", ZW_LOG_WARN);
     if (sodium_init() < 0) {
         fprintf(stderr, "zwfwctl catalog: libsodium failed to start\n");
         zw_ctl_conn_free(&o.conn);
         return 1;
     }
-    void *ctx = zmq_ctx_new();
-    zw_client_t *client = ctx ? zw_ctl_conn_client(&o.conn, ctx) : NULL;
-    if (!client)
+    if (!zw_ctl_conn_open(&o.conn))
         rc = 1;
     else if (strcmp(verb, "load") == 0)
-        rc = s_load(client, &o);
+        rc = s_load(&o);
     else if (strcmp(verb, "get") == 0)
-        rc = s_get(client, &o);
+        rc = s_get(&o);
     else if (strcmp(verb, "list") == 0)
-        rc = s_list(client, &o);
+        rc = s_list(&o);
     else
-        rc = s_status(client, &o, strcmp(verb, "cancel") == 0);
-    zw_client_destroy(&client);
-    if (ctx)
-        zmq_ctx_term(ctx);
+        rc = s_status(&o, strcmp(verb, "cancel") == 0);
     zw_ctl_conn_free(&o.conn);
     return rc;
 }

@@ -4,19 +4,13 @@
 #include "common_opts.h"
 
 #include "clock.h"
-#include "log.h"
-#include "mdp_client.h"
-#include "wire_json.h"
 #include "zwfw/v1/intake.pb-c.h"
 
 #include <errno.h>
-#include <pwd.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
-#include <zmq.h>
 
 #define S_SERVICE "zwfw.clock"
 
@@ -24,11 +18,10 @@ typedef struct {
     zw_ctl_conn_t conn;
     const char *args[4];
     size_t n_args;
-    const char *actor, *key;
+    zw_ctl_change_t change;
     long long seconds;
     int workdays;
     bool json;
-    char actor_buf[128], key_buf[64];
 } s_opts_t;
 
 static void s_usage(FILE *out)
@@ -97,9 +90,9 @@ static int s_parse(int argc, char **argv, s_opts_t *o)
         const char *v = argv[++i];
         long long n = 0;
         if (strcmp(a, "--actor") == 0)
-            o->actor = v;
+            o->change.actor = v;
         else if (strcmp(a, "--idempotency-key") == 0)
-            o->key = v;
+            o->change.key = v;
         else if (strcmp(a, "--minutes") == 0 || strcmp(a, "--hours") == 0 ||
                  strcmp(a, "--days") == 0) {
             long long unit = a[2] == 'm' ? 60 : a[2] == 'h' ? 3600 : 86400;
@@ -128,43 +121,10 @@ static int s_parse(int argc, char **argv, s_opts_t *o)
     return 0;
 }
 
-static void s_defaults(s_opts_t *o)
+static int s_show(const ProtobufCMessage *reply, void *arg)
 {
-    if (!o->actor || !*o->actor) {
-        const char *env = getenv("ZWFW_ACTOR"), *user = getenv("USER");
-        const struct passwd *pw = user && *user ? NULL : getpwuid(geteuid());
-        if (env && *env)
-            snprintf(o->actor_buf, sizeof o->actor_buf, "%s", env);
-        else
-            snprintf(o->actor_buf, sizeof o->actor_buf, "zwfwctl:%s",
-                     user && *user ? user
-                     : pw          ? pw->pw_name
-                                   : "unknown");
-        o->actor = o->actor_buf;
-    }
-    if (!o->key || !*o->key) {
-        unsigned char raw[12];
-        char hex[2 * sizeof raw + 1];
-        randombytes_buf(raw, sizeof raw);
-        sodium_bin2hex(hex, sizeof hex, raw, sizeof raw);
-        snprintf(o->key_buf, sizeof o->key_buf, "zwfwctl-%s", hex);
-        o->key = o->key_buf;
-    }
-}
-
-static int s_print(const s_opts_t *o, const Zwfw__V1__ClockReply *r)
-{
-    zw_err_t err;
-    if (o->json) {
-        char *text = zw_wire_to_json(&r->base, ZW_WIRE_PRETTY, &err);
-        if (!text) {
-            fprintf(stderr, "%s: %s\n", zw_code_name(err.code), err.message);
-            return 1;
-        }
-        printf("%s\n", text);
-        free(text);
-        return 0;
-    }
+    (void) arg;
+    const Zwfw__V1__ClockReply *r = (const Zwfw__V1__ClockReply *) reply;
     char when[48];
     int64_t us = r->now ? r->now->seconds * ZW_US_PER_SEC + r->now->nanos / 1000 : 0;
     printf("%s  %s  %s\n", zw_time_format(us, when, sizeof when),
@@ -193,7 +153,7 @@ int zw_cmd_clock(int argc, char **argv)
         return 1;
     }
     if (strcmp(verb, "show") != 0)
-        s_defaults(&o);
+        zw_ctl_change_defaults(&o.change);
     if (strcmp(verb, "set") == 0) {
         int64_t us;
         if (zw_time_parse(o.args[1], &us, &err) != 0) {
@@ -203,35 +163,22 @@ int zw_cmd_clock(int argc, char **argv)
         }
         to.seconds = us / ZW_US_PER_SEC;
         to.nanos = (int32_t) (us % ZW_US_PER_SEC) * 1000;
-        set.idempotency_key = (char *) o.key;
-        set.actor = (char *) o.actor;
+        set.idempotency_key = (char *) o.change.key;
+        set.actor = (char *) o.change.actor;
         set.to = &to;
         req = &set.base;
     } else if (strcmp(verb, "advance") == 0) {
-        adv.idempotency_key = (char *) o.key;
-        adv.actor = (char *) o.actor;
+        adv.idempotency_key = (char *) o.change.key;
+        adv.actor = (char *) o.change.actor;
         adv.seconds = o.seconds;
         adv.workdays = o.workdays;
         req = &adv.base;
     }
     zw_ctl_conn_finish(&o.conn, 0);
-    zw_log_init("zwfwctl", ZW_LOG_WARN);
-    void *ctx = zmq_ctx_new();
-    zw_client_t *client = ctx ? zw_ctl_conn_client(&o.conn, ctx) : NULL;
-    ProtobufCMessage *reply = NULL;
-    if (!client)
-        rc = 1;
-    else if (zw_client_call_as(client, S_SERVICE, req, &zwfw__v1__clock_reply__descriptor, &reply,
-                               &err) != 0) {
-        zw_ctl_conn_report(&o.conn, &err);
-        rc = 1;
-    } else {
-        rc = s_print(&o, (const Zwfw__V1__ClockReply *) reply);
-        protobuf_c_message_free_unpacked(reply, NULL);
-    }
-    zw_client_destroy(&client);
-    if (ctx)
-        zmq_ctx_term(ctx);
+    rc = zw_ctl_conn_open(&o.conn)
+             ? zw_ctl_call_print(&o.conn, S_SERVICE, req, &zwfw__v1__clock_reply__descriptor,
+                                 o.json, s_show, NULL)
+             : 1;
     zw_ctl_conn_free(&o.conn);
     return rc;
 }

@@ -3,7 +3,6 @@
 #include "common_opts.h"
 
 #include "db.h"
-#include "log.h"
 #include "paths.h"
 
 #include <stdio.h>
@@ -26,9 +25,9 @@ int zw_cmd_db(int argc, char **argv)
     const char *conninfo = zw_ctl_default_db();
     const char *source = zw_source_dir();
     for (int i = 2; i < argc; i++) {
-        if ((strcmp(argv[i], "--db") == 0 || strcmp(argv[i], "--conninfo") == 0) && i + 1 < argc)
-            conninfo = argv[++i];
-        else if (strcmp(argv[i], "--source-dir") == 0 && i + 1 < argc)
+        if (zw_ctl_db_option(argc, argv, &i, &conninfo))
+            continue;
+        if (strcmp(argv[i], "--source-dir") == 0 && i + 1 < argc)
             source = argv[++i];
         else {
             fprintf(stderr, "zwfwctl db: unexpected argument '%s'\n", argv[i]);
@@ -41,14 +40,10 @@ int zw_cmd_db(int argc, char **argv)
         s_usage(stderr);
         return 2;
     }
-    zw_log_init("zwfwctl", ZW_LOG_WARN);
-    zw_err_t err;
-    zw_db_t *db = zw_db_new(conninfo);
-    if (!db || zw_db_connect(db, &err) != 0) {
-        fprintf(stderr, "zwfwctl db: %s\n", db ? err.message : "out of memory");
-        zw_db_destroy(&db);
+    zw_db_t *db = zw_ctl_db_open(conninfo, "zwfwctl db");
+    if (!db)
         return 1;
-    }
+    zw_err_t err;
     int rc = 0;
     if (strcmp(sub, "migrate") == 0) {
         int applied = 0;

@@ -5,20 +5,14 @@
 #include "common_opts.h"
 
 #include "clock.h"
-#include "log.h"
-#include "mdp_client.h"
-#include "wire_json.h"
 #include "zwfw/v1/intake.pb-c.h"
 
 #include <errno.h>
-#include <pwd.h>
 #include <sodium.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
-#include <zmq.h>
 
 #define S_SERVICE "zwfw.intake"
 #define S_MAX 32
@@ -27,15 +21,15 @@ typedef struct {
     zw_ctl_conn_t conn;
     const char *args[4];
     size_t n_args;
-    const char *actor, *key, *name, *id, *id_type, *kind, *agent_name, *agent_id, *phone, *address,
-        *channel, *window, *bundle, *reason, *item, *state;
+    zw_ctl_change_t change;
+    const char *name, *id, *id_type, *kind, *agent_name, *agent_id, *phone, *address, *channel,
+        *window, *bundle, *reason, *item, *state;
     const char *materials[S_MAX];
     size_t n_materials;
     const char *commits[S_MAX];
     size_t n_commits;
     bool notify, receive_only, json;
     int page_size;
-    char actor_buf[128], key_buf[64];
 } s_opts_t;
 
 static void s_usage(FILE *out)
@@ -72,8 +66,8 @@ static int s_parse(int argc, char **argv, s_opts_t *o)
         const char *opt;
         size_t off;
     } valued[] = {
-        {"--actor", offsetof(s_opts_t, actor)},
-        {"--idempotency-key", offsetof(s_opts_t, key)},
+        {"--actor", offsetof(s_opts_t, change.actor)},
+        {"--idempotency-key", offsetof(s_opts_t, change.key)},
         {"--name", offsetof(s_opts_t, name)},
         {"--id", offsetof(s_opts_t, id)},
         {"--id-type", offsetof(s_opts_t, id_type)},
@@ -142,30 +136,6 @@ static int s_parse(int argc, char **argv, s_opts_t *o)
         *(const char **) ((char *) o + valued[k].off) = v;
     }
     return 0;
-}
-
-static void s_defaults(s_opts_t *o)
-{
-    if (!o->actor || !*o->actor) {
-        const char *env = getenv("ZWFW_ACTOR"), *user = getenv("USER");
-        const struct passwd *pw = user && *user ? NULL : getpwuid(geteuid());
-        if (env && *env)
-            snprintf(o->actor_buf, sizeof o->actor_buf, "%s", env);
-        else
-            snprintf(o->actor_buf, sizeof o->actor_buf, "zwfwctl:%s",
-                     user && *user ? user
-                     : pw          ? pw->pw_name
-                                   : "unknown");
-        o->actor = o->actor_buf;
-    }
-    if (!o->key || !*o->key) {
-        unsigned char raw[12];
-        char hex[2 * sizeof raw + 1];
-        randombytes_buf(raw, sizeof raw);
-        sodium_bin2hex(hex, sizeof hex, raw, sizeof raw);
-        snprintf(o->key_buf, sizeof o->key_buf, "zwfwctl-%s", hex);
-        o->key = o->key_buf;
-    }
 }
 
 /* ---- values -------------------------------------------------------------------------- */
@@ -354,23 +324,11 @@ static void s_print_notice(const Zwfw__V1__Notice *n)
     printf("%-12s %s %s\n", "issued by", n->center, n->authority);
 }
 
-static int s_print_json(const ProtobufCMessage *m)
+/* The text view of a reply (zw_ctl_show_fn): the application and its
+ * notice, a list, a credit-list entry; JSON for any other. */
+static int s_show(const ProtobufCMessage *reply, void *arg)
 {
-    zw_err_t err;
-    char *text = zw_wire_to_json(m, ZW_WIRE_PRETTY, &err);
-    if (!text) {
-        fprintf(stderr, "%s: %s\n", zw_code_name(err.code), err.message);
-        return 1;
-    }
-    printf("%s\n", text);
-    free(text);
-    return 0;
-}
-
-static int s_show(const s_opts_t *o, const ProtobufCMessage *reply)
-{
-    if (o->json)
-        return s_print_json(reply);
+    (void) arg;
     if (reply->descriptor == &zwfw__v1__submit_application_reply__descriptor) {
         const Zwfw__V1__SubmitApplicationReply *r = (const void *) reply;
         if (r->replayed)
@@ -405,14 +363,14 @@ static int s_show(const s_opts_t *o, const ProtobufCMessage *reply)
         printf("%s%s%s%s\n", r->listed ? "on the credit list: " : "not on the credit list",
                r->listed ? r->id_masked : "", r->listed ? "  " : "", r->listed ? r->reason : "");
     } else {
-        return s_print_json(reply);
+        return zw_ctl_print_json(reply);
     }
     return 0;
 }
 
 /* ---- requests --------------------------------------------------------------------------- */
 
-static int s_run(zw_client_t *client, s_opts_t *o, const char *verb)
+static int s_run(s_opts_t *o, const char *verb)
 {
     Zwfw__V1__SubmitApplication sub = ZWFW__V1__SUBMIT_APPLICATION__INIT;
     Zwfw__V1__Applicant app = ZWFW__V1__APPLICANT__INIT;
@@ -448,8 +406,8 @@ static int s_run(zw_client_t *client, s_opts_t *o, const char *verb)
                             "(and a known --channel)\n");
             rc = 2;
         } else {
-            sub.idempotency_key = (char *) o->key;
-            sub.actor = (char *) o->actor;
+            sub.idempotency_key = (char *) o->change.key;
+            sub.actor = (char *) o->change.actor;
             sub.item_code = o->n_args == 2 ? (char *) o->args[1] : "";
             sub.bundle_code = o->bundle ? (char *) o->bundle : "";
             sub.channel = channel;
@@ -489,21 +447,21 @@ static int s_run(zw_client_t *client, s_opts_t *o, const char *verb)
             req = &sub.base;
         }
     } else if (rc == 0 && !strcmp(verb, "supplement")) {
-        sup.idempotency_key = (char *) o->key;
-        sup.actor = (char *) o->actor;
+        sup.idempotency_key = (char *) o->change.key;
+        sup.actor = (char *) o->change.actor;
         sup.receipt_number = (char *) o->args[1];
         sup.materials = ptrs;
         sup.n_materials = o->n_materials;
         req = &sup.base;
     } else if (rc == 0 && !strcmp(verb, "withdraw")) {
-        wd.idempotency_key = (char *) o->key;
-        wd.actor = (char *) o->actor;
+        wd.idempotency_key = (char *) o->change.key;
+        wd.actor = (char *) o->change.actor;
         wd.receipt_number = (char *) o->args[1];
         wd.reason = (char *) (o->reason ? o->reason : "");
         req = &wd.base;
     } else if (rc == 0 && !strcmp(verb, "review")) {
-        rv.idempotency_key = (char *) o->key;
-        rv.actor = (char *) o->actor;
+        rv.idempotency_key = (char *) o->change.key;
+        rv.actor = (char *) o->change.actor;
         rv.receipt_number = (char *) o->args[1];
         req = &rv.base;
     } else if (rc == 0 && !strcmp(verb, "get")) {
@@ -521,15 +479,15 @@ static int s_run(zw_client_t *client, s_opts_t *o, const char *verb)
             fprintf(stderr, "zwfwctl intake credit: --id is required\n");
             rc = 2;
         } else if (!strcmp(what, "add")) {
-            cput.idempotency_key = (char *) o->key;
-            cput.actor = (char *) o->actor;
+            cput.idempotency_key = (char *) o->change.key;
+            cput.actor = (char *) o->change.actor;
             cput.id_type = id_type;
             cput.id_number = (char *) o->id;
             cput.reason = (char *) (o->reason ? o->reason : "");
             req = &cput.base;
         } else if (!strcmp(what, "remove")) {
-            cdel.idempotency_key = (char *) o->key;
-            cdel.actor = (char *) o->actor;
+            cdel.idempotency_key = (char *) o->change.key;
+            cdel.actor = (char *) o->change.actor;
             cdel.id_type = id_type;
             cdel.id_number = (char *) o->id;
             req = &cdel.base;
@@ -542,17 +500,8 @@ static int s_run(zw_client_t *client, s_opts_t *o, const char *verb)
             rc = 2;
         }
     }
-    if (rc == 0 && req) {
-        ProtobufCMessage *reply = NULL;
-        zw_err_t err;
-        if (zw_client_call(client, S_SERVICE, req, &reply, &err) != 0) {
-            zw_ctl_conn_report(&o->conn, &err);
-            rc = 1;
-        } else {
-            rc = s_show(o, reply);
-            protobuf_c_message_free_unpacked(reply, NULL);
-        }
-    }
+    if (rc == 0 && req)
+        rc = zw_ctl_call_print(&o->conn, S_SERVICE, req, NULL, o->json, s_show, NULL);
     for (size_t i = 0; i < S_MAX; i++)
         for (int j = 0; j < 4; j++)
             free(owned[i][j]);
@@ -584,15 +533,9 @@ int zw_cmd_intake(int argc, char **argv)
         zw_ctl_conn_free(&o.conn);
         return 1;
     }
-    s_defaults(&o);
+    zw_ctl_change_defaults(&o.change);
     zw_ctl_conn_finish(&o.conn, 0);
-    zw_log_init("zwfwctl", ZW_LOG_WARN);
-    void *ctx = zmq_ctx_new();
-    zw_client_t *client = ctx ? zw_ctl_conn_client(&o.conn, ctx) : NULL;
-    rc = client ? s_run(client, &o, verb) : 1;
-    zw_client_destroy(&client);
-    if (ctx)
-        zmq_ctx_term(ctx);
+    rc = zw_ctl_conn_open(&o.conn) ? s_run(&o, verb) : 1;
     zw_ctl_conn_free(&o.conn);
     return rc;
 }

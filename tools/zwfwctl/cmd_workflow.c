@@ -5,9 +5,6 @@
 #include "common_opts.h"
 
 #include "clock.h"
-#include "log.h"
-#include "mdp_client.h"
-#include "wire_json.h"
 #include "zwfw/v1/workflow.pb-c.h"
 
 #include <errno.h>
@@ -18,19 +15,13 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-#include <zmq.h>
 
-#define S_MAX_ENDPOINTS 16
 #define S_MAX_ARGS 8
 #define S_SERVICE "zwfw.workflow"
 
 typedef struct {
-    const char *endpoints[S_MAX_ENDPOINTS];
-    size_t n_endpoints;
-    char *env_copy;
-    int timeout_ms, retries;
-    const char *key, *server_key;
-    bool plain, json, history, overdue, open;
+    zw_ctl_conn_t conn;
+    bool json, history, overdue, open;
     const char *branch, *comment, *idem, *actor, *department, *state, *receipt, *page_token;
     const char *item, *accepted, *promised, *statutory, *definition, *region;
     int page_size, version;
@@ -79,8 +70,7 @@ static int s_int(const char *name, const char *v, int min, int max, int *out)
 /* 0 ok, 1 help shown, 2 usage error. */
 static int s_parse(int argc, char **argv, s_opts_t *o)
 {
-    o->timeout_ms = ZW_CLIENT_TIMEOUT_MS;
-    o->retries = ZW_CLIENT_RETRIES;
+    zw_ctl_conn_init(&o->conn);
     static const struct {
         const char *name;
         size_t off;
@@ -99,8 +89,6 @@ static int s_parse(int argc, char **argv, s_opts_t *o)
         {"--statutory", offsetof(s_opts_t, statutory)},
         {"--definition", offsetof(s_opts_t, definition)},
         {"--region", offsetof(s_opts_t, region)},
-        {"--key", offsetof(s_opts_t, key)},
-        {"--server-key", offsetof(s_opts_t, server_key)},
     };
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -108,7 +96,7 @@ static int s_parse(int argc, char **argv, s_opts_t *o)
             s_usage(stdout);
             return 1;
         }
-        bool *flag = !strcmp(a, "--plain")     ? &o->plain
+        bool *flag = !strcmp(a, "--plain")     ? &o->conn.plain
                      : !strcmp(a, "--json")    ? &o->json
                      : !strcmp(a, "--history") ? &o->history
                      : !strcmp(a, "--overdue") ? &o->overdue
@@ -130,6 +118,15 @@ static int s_parse(int argc, char **argv, s_opts_t *o)
             fprintf(stderr, "zwfwctl workflow: %s needs a value\n", a);
             return 2;
         }
+        /* --timeout and --retries keep workflow's own bounds (at most 100
+         * resends); the other connection options are zwfwctl call's. */
+        if (strcmp(a, "--timeout") != 0 && strcmp(a, "--retries") != 0) {
+            int rc = zw_ctl_conn_option(&o->conn, argc, argv, &i);
+            if (rc == 2)
+                return 2;
+            if (rc == 1)
+                continue;
+        }
         const char *v = argv[++i];
         bool known = false;
         for (size_t k = 0; k < sizeof strs / sizeof strs[0] && !known; k++)
@@ -140,16 +137,10 @@ static int s_parse(int argc, char **argv, s_opts_t *o)
         if (known)
             continue;
         int rc = 0;
-        if (!strcmp(a, "--endpoint")) {
-            if (o->n_endpoints == S_MAX_ENDPOINTS) {
-                fprintf(stderr, "zwfwctl workflow: at most %d endpoints\n", S_MAX_ENDPOINTS);
-                return 2;
-            }
-            o->endpoints[o->n_endpoints++] = v;
-        } else if (!strcmp(a, "--timeout"))
-            rc = s_int(a, v, 1, 86400000, &o->timeout_ms);
+        if (!strcmp(a, "--timeout"))
+            rc = s_int(a, v, 1, 86400000, &o->conn.timeout_ms);
         else if (!strcmp(a, "--retries"))
-            rc = s_int(a, v, 0, 100, &o->retries);
+            rc = s_int(a, v, 0, 100, &o->conn.retries);
         else if (!strcmp(a, "--page-size"))
             rc = s_int(a, v, 1, 500, &o->page_size);
         else if (!strcmp(a, "--version"))
@@ -161,37 +152,8 @@ static int s_parse(int argc, char **argv, s_opts_t *o)
         if (rc != 0)
             return 2;
     }
-    if (o->n_endpoints == 0) {
-        const char *env = getenv("ZWFW_ENDPOINT");
-        if (env && *env && (o->env_copy = strdup(env))) {
-            char *save = NULL;
-            for (char *tok = strtok_r(o->env_copy, ", \t", &save);
-                 tok && o->n_endpoints < S_MAX_ENDPOINTS; tok = strtok_r(NULL, ", \t", &save))
-                o->endpoints[o->n_endpoints++] = tok;
-        }
-        if (o->n_endpoints == 0)
-            o->endpoints[o->n_endpoints++] = "tcp://127.0.0.1:5555";
-    }
+    zw_ctl_conn_finish(&o->conn, 0);
     return 0;
-}
-
-static zw_client_t *s_client(void *ctx, const s_opts_t *o)
-{
-    zw_err_t err;
-    zw_auth_client_t curve;
-    char used[1024];
-    int mode = zw_ctl_curve(o->key, o->server_key, o->plain, &curve, used, sizeof used, &err);
-    zw_client_t *c = mode < 0 ? NULL : zw_client_new(ctx, o->endpoints, o->n_endpoints, &err);
-    if (c && mode == 1 && zw_client_set_curve(c, &curve, &err) != 0)
-        zw_client_destroy(&c);
-    explicit_bzero(&curve, sizeof curve);
-    if (!c) {
-        fprintf(stderr, "%s: %s\n", zw_code_name(err.code), err.message);
-        return NULL;
-    }
-    zw_client_set_timeout(c, o->timeout_ms);
-    zw_client_set_retries(c, o->retries);
-    return c;
 }
 
 /* ------------------------------------------------------------------ printing */
@@ -294,8 +256,10 @@ static void s_print_entries(const char *what, Zwfw__V1__ScanEntry **e, size_t n)
                e[i]->state, s_time(e[i]->due_at, t, sizeof t), (long long) e[i]->remaining_minutes);
 }
 
-static void s_print(const ProtobufCMessage *m)
+/* The text view of a reply (zw_ctl_show_fn). */
+static int s_print(const ProtobufCMessage *m, void *arg)
 {
+    (void) arg;
     const char *type = m->descriptor->name;
     if (!strcmp(type, "zwfw.v1.InstanceReply")) {
         const Zwfw__V1__InstanceReply *r = (const void *) m;
@@ -365,34 +329,13 @@ static void s_print(const ProtobufCMessage *m)
                    d->is_default ? "  (default)" : "", d->n_items);
         }
     }
+    return 0;
 }
 
 /* Sends req, prints the reply (text or --json); the exit code. */
-static int s_call(zw_client_t *c, const s_opts_t *o, const ProtobufCMessage *req)
+static int s_call(const s_opts_t *o, const ProtobufCMessage *req)
 {
-    ProtobufCMessage *reply = NULL;
-    zw_err_t err;
-    if (zw_client_call(c, S_SERVICE, req, &reply, &err) != 0) {
-        fprintf(stderr, "%s: %s\n", zw_code_name(err.code), err.message);
-        if (err.detail[0])
-            fprintf(stderr, "  detail: %s\n", err.detail);
-        return 1;
-    }
-    int rc = 0;
-    if (o->json) {
-        char *text = zw_wire_to_json(reply, ZW_WIRE_PRETTY, &err);
-        if (text)
-            printf("%s\n", text);
-        else {
-            fprintf(stderr, "%s: %s\n", zw_code_name(err.code), err.message);
-            rc = 1;
-        }
-        free(text);
-    } else {
-        s_print(reply);
-    }
-    protobuf_c_message_free_unpacked(reply, NULL);
-    return rc;
+    return zw_ctl_call_print(&o->conn, S_SERVICE, req, NULL, o->json, s_print, NULL);
 }
 
 /* A key unique to this invocation: the client's own retries reuse it. */
@@ -460,7 +403,7 @@ static int s_need(const s_opts_t *o, size_t n)
     return 0;
 }
 
-static int s_run(zw_client_t *c, const s_opts_t *o)
+static int s_run(const s_opts_t *o)
 {
     const char *cmd = o->args[0];
     char idem[96];
@@ -470,7 +413,7 @@ static int s_run(zw_client_t *c, const s_opts_t *o)
         Zwfw__V1__GetInstance m = ZWFW__V1__GET_INSTANCE__INIT;
         m.receipt_number = (char *) o->args[1];
         m.history = o->history;
-        return s_call(c, o, &m.base);
+        return s_call(o, &m.base);
     }
     if (!strcmp(cmd, "act")) {
         if (s_need(o, 3))
@@ -482,7 +425,7 @@ static int s_run(zw_client_t *c, const s_opts_t *o)
         m.action = (char *) o->args[2];
         m.branch = (char *) (o->branch ? o->branch : "");
         m.comment = (char *) (o->comment ? o->comment : "");
-        return s_call(c, o, &m.base);
+        return s_call(o, &m.base);
     }
     if (!strcmp(cmd, "list")) {
         if (s_need(o, 1))
@@ -494,14 +437,14 @@ static int s_run(zw_client_t *c, const s_opts_t *o)
         m.overdue_only = o->overdue;
         m.page_size = o->page_size;
         m.page_token = (char *) (o->page_token ? o->page_token : "");
-        return s_call(c, o, &m.base);
+        return s_call(o, &m.base);
     }
     if (!strcmp(cmd, "scan")) {
         if (s_need(o, 1))
             return 2;
         Zwfw__V1__DailyScan m = ZWFW__V1__DAILY_SCAN__INIT;
         m.department_code = (char *) (o->department ? o->department : "");
-        return s_call(c, o, &m.base);
+        return s_call(o, &m.base);
     }
     if (!strcmp(cmd, "alarms")) {
         if (s_need(o, 1))
@@ -511,13 +454,13 @@ static int s_run(zw_client_t *c, const s_opts_t *o)
         m.department_code = (char *) (o->department ? o->department : "");
         m.page_size = o->page_size;
         m.page_token = (char *) (o->page_token ? o->page_token : "");
-        return s_call(c, o, &m.base);
+        return s_call(o, &m.base);
     }
     if (!strcmp(cmd, "definitions")) {
         if (s_need(o, 1))
             return 2;
         Zwfw__V1__ListDefinitions m = ZWFW__V1__LIST_DEFINITIONS__INIT;
-        return s_call(c, o, &m.base);
+        return s_call(o, &m.base);
     }
     if (!strcmp(cmd, "definition")) {
         if (s_need(o, 2))
@@ -525,7 +468,7 @@ static int s_run(zw_client_t *c, const s_opts_t *o)
         Zwfw__V1__GetDefinition m = ZWFW__V1__GET_DEFINITION__INIT;
         m.code = (char *) o->args[1];
         m.version = o->version;
-        return s_call(c, o, &m.base);
+        return s_call(o, &m.base);
     }
     if (!strcmp(cmd, "validate") || !strcmp(cmd, "put")) {
         if (s_need(o, 2))
@@ -541,11 +484,11 @@ static int s_run(zw_client_t *c, const s_opts_t *o)
             m.idempotency_key = (char *) s_idem(o, idem, sizeof idem);
             m.actor = (char *) (o->actor ? o->actor : "");
             m.json = text;
-            rc = s_call(c, o, &m.base);
+            rc = s_call(o, &m.base);
         } else {
             Zwfw__V1__ValidateDefinition m = ZWFW__V1__VALIDATE_DEFINITION__INIT;
             m.json = text;
-            rc = s_call(c, o, &m.base);
+            rc = s_call(o, &m.base);
         }
         free(text);
         return rc;
@@ -581,7 +524,7 @@ static int s_run(zw_client_t *c, const s_opts_t *o)
         m.promised_limit = o->promised ? &pl : NULL;
         m.statutory_limit = o->statutory ? &sl : NULL;
         m.definition_code = (char *) (o->definition ? o->definition : "");
-        return s_call(c, o, &m.base);
+        return s_call(o, &m.base);
     }
     fprintf(stderr, "zwfwctl workflow: unknown command '%s'\n", cmd);
     s_usage(stderr);
@@ -598,16 +541,10 @@ int zw_cmd_workflow(int argc, char **argv)
         rc = 2;
     }
     if (rc != 0) {
-        free(o.env_copy);
+        zw_ctl_conn_free(&o.conn);
         return rc == 1 ? 0 : rc;
     }
-    zw_log_init("zwfwctl", ZW_LOG_WARN);
-    void *ctx = zmq_ctx_new();
-    zw_client_t *c = ctx ? s_client(ctx, &o) : NULL;
-    rc = c ? s_run(c, &o) : 1;
-    zw_client_destroy(&c);
-    if (ctx)
-        zmq_ctx_term(ctx);
-    free(o.env_copy);
+    rc = zw_ctl_conn_open(&o.conn) ? s_run(&o) : 1;
+    zw_ctl_conn_free(&o.conn);
     return rc;
 }

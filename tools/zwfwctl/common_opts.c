@@ -1,5 +1,8 @@
 #include "common_opts.h"
 
+#include "log.h"
+#include "wire_json.h"
+
 #include <errno.h>
 #include <pwd.h>
 #include <sodium.h>
@@ -7,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <zmq.h>
 
 const char *zw_ctl_default_db(void)
 {
@@ -77,7 +81,7 @@ int zw_ctl_curve(const char *key_opt, const char *server_opt, bool plain, zw_aut
         snprintf(home_server, sizeof home_server, "%s/keys/broker.key", zw_ctl_home());
         snprintf(home_key, sizeof home_key, "%s/keys/operator.secret", zw_ctl_home());
         if (!s_set(server_opt))
-            server_opt = s_set(env_server) ? env_server
+            server_opt = s_set(env_server)                ? env_server
                          : access(home_server, F_OK) == 0 ? home_server
                                                           : NULL;
         if (!s_set(key_opt))
@@ -196,20 +200,124 @@ zw_client_t *zw_ctl_conn_client(zw_ctl_conn_t *conn, void *zmq_ctx)
     return client;
 }
 
-void zw_ctl_conn_report(const zw_ctl_conn_t *conn, const zw_err_t *err)
+zw_client_t *zw_ctl_conn_open(zw_ctl_conn_t *conn)
 {
-    fprintf(stderr, "%s: %s\n", zw_code_name(err->code), err->message);
-    if (err->detail[0])
-        fprintf(stderr, "  detail: %s\n", err->detail);
-    if (err->code == ZW_DEADLINE_EXCEEDED && conn->key_used[0])
+    zw_log_init("zwfwctl", ZW_LOG_WARN);
+    conn->ctx = zmq_ctx_new();
+    conn->client = conn->ctx ? zw_ctl_conn_client(conn, conn->ctx) : NULL;
+    return conn->client;
+}
+
+void zw_ctl_conn_hint(const zw_ctl_conn_t *conn, zw_code_t code)
+{
+    if (code == ZW_DEADLINE_EXCEEDED && conn->key_used[0])
         fprintf(stderr,
                 "  (CURVE with key %s: a broker that has not registered this key, or whose\n"
                 "  public key is not the --server-key given, never answers)\n",
                 conn->key_used);
 }
 
+void zw_ctl_conn_report(const zw_ctl_conn_t *conn, const zw_err_t *err)
+{
+    fprintf(stderr, "%s: %s\n", zw_code_name(err->code), err->message);
+    if (err->detail[0])
+        fprintf(stderr, "  detail: %s\n", err->detail);
+    zw_ctl_conn_hint(conn, err->code);
+}
+
 void zw_ctl_conn_free(zw_ctl_conn_t *conn)
 {
+    zw_client_destroy(&conn->client);
+    if (conn->ctx)
+        zmq_ctx_term(conn->ctx);
+    conn->ctx = NULL;
     free(conn->env_copy);
     conn->env_copy = NULL;
+}
+
+/* ---- requests ---------------------------------------------------------------------------- */
+
+int zw_ctl_call(const zw_ctl_conn_t *conn, const char *service, const ProtobufCMessage *req,
+                const ProtobufCMessageDescriptor *reply_type, ProtobufCMessage **reply)
+{
+    zw_err_t err;
+    if (zw_client_call_as(conn->client, service, req, reply_type, reply, &err) != 0) {
+        zw_ctl_conn_report(conn, &err);
+        return 1;
+    }
+    return 0;
+}
+
+int zw_ctl_print_json(const ProtobufCMessage *msg)
+{
+    zw_err_t err;
+    char *text = zw_wire_to_json(msg, ZW_WIRE_PRETTY, &err);
+    if (!text) {
+        fprintf(stderr, "%s: %s\n", zw_code_name(err.code), err.message);
+        return 1;
+    }
+    printf("%s\n", text);
+    free(text);
+    return 0;
+}
+
+int zw_ctl_call_print(const zw_ctl_conn_t *conn, const char *service, const ProtobufCMessage *req,
+                      const ProtobufCMessageDescriptor *reply_type, bool json, zw_ctl_show_fn show,
+                      void *arg)
+{
+    ProtobufCMessage *reply = NULL;
+    if (zw_ctl_call(conn, service, req, reply_type, &reply) != 0)
+        return 1;
+    int rc = json || !show ? zw_ctl_print_json(reply) : show(reply, arg);
+    protobuf_c_message_free_unpacked(reply, NULL);
+    return rc;
+}
+
+/* ---- the actor and idempotency key of a change ------------------------------------------ */
+
+void zw_ctl_change_defaults(zw_ctl_change_t *c)
+{
+    if (!s_set(c->actor)) {
+        const char *env = getenv("ZWFW_ACTOR"), *user = getenv("USER");
+        const struct passwd *pw = s_set(user) ? NULL : getpwuid(geteuid());
+        if (s_set(env))
+            snprintf(c->actor_buf, sizeof c->actor_buf, "%s", env);
+        else
+            snprintf(c->actor_buf, sizeof c->actor_buf, "zwfwctl:%s",
+                     s_set(user) ? user
+                     : pw        ? pw->pw_name
+                                 : "unknown");
+        c->actor = c->actor_buf;
+    }
+    if (!s_set(c->key)) {
+        unsigned char raw[12];
+        char hex[2 * sizeof raw + 1];
+        randombytes_buf(raw, sizeof raw);
+        sodium_bin2hex(hex, sizeof hex, raw, sizeof raw);
+        snprintf(c->key_buf, sizeof c->key_buf, "zwfwctl-%s", hex);
+        c->key = c->key_buf;
+    }
+}
+
+/* ---- the database (db, audit) ------------------------------------------------------------ */
+
+bool zw_ctl_db_option(int argc, char **argv, int *i, const char **conninfo)
+{
+    if ((strcmp(argv[*i], "--db") != 0 && strcmp(argv[*i], "--conninfo") != 0) || *i + 1 >= argc)
+        return false;
+    *conninfo = argv[++*i];
+    return true;
+}
+
+zw_db_t *zw_ctl_db_open(const char *conninfo, const char *who)
+{
+    zw_log_init("zwfwctl", ZW_LOG_WARN);
+    zw_err_t err;
+    zw_db_t *db = zw_db_new(conninfo);
+    if (!db || zw_db_connect(db, &err) != 0) {
+        fprintf(stderr, "%s: %s\n", who, db ? err.message : "out of memory");
+        zw_db_destroy(&db);
+        return NULL;
+    }
+    return db;
 }

@@ -3,6 +3,7 @@
 #define ZWFWCTL_COMMON_OPTS_H
 
 #include "auth_keys.h"
+#include "db.h"
 #include "error.h"
 #include "mdp_client.h"
 
@@ -45,7 +46,10 @@ int zw_ctl_curve(const char *key_opt, const char *server_opt, bool plain, zw_aut
     "  --endpoint EP   broker (repeatable, for fail-over); default $ZWFW_ENDPOINT\n"               \
     "                  (comma-separated), else " ZW_CTL_DEFAULT_ENDPOINT "\n"                      \
     "  --timeout MS    wait per try (default 5000)\n"                                              \
-    "  --retries N     resends after a timeout (default 2)\n"                                      \
+    "  --retries N     resends after a timeout (default 2)\n" ZW_CTL_KEY_HELP
+
+/* The CURVE part of it alone. */
+#define ZW_CTL_KEY_HELP                                                                            \
     "  --key FILE      CURVE: this client's key pair (NAME.secret); default $ZWFW_KEY,\n"          \
     "                  else $ZWFW_HOME/keys/operator.secret if it and broker.key exist\n"          \
     "  --server-key FILE|Z85  the broker's public key; default $ZWFW_SERVER_KEY, else\n"           \
@@ -62,6 +66,8 @@ typedef struct {
     bool plain;             /* --plain */
     char *env_copy;         /* $ZWFW_ENDPOINT split in place; freed by zw_ctl_conn_free */
     char key_used[1024];    /* the CURVE secret key file in use, "" when plain */
+    void *ctx;              /* from zw_ctl_conn_open; ended by zw_ctl_conn_free */
+    zw_client_t *client;    /* from zw_ctl_conn_open; destroyed by zw_ctl_conn_free */
 } zw_ctl_conn_t;
 
 /* Empties *conn (no endpoints, timeout and retries unset). */
@@ -83,11 +89,70 @@ void zw_ctl_conn_finish(zw_ctl_conn_t *conn, int default_timeout_ms);
  * message on stderr. */
 zw_client_t *zw_ctl_conn_client(zw_ctl_conn_t *conn, void *zmq_ctx);
 
+/* After zw_ctl_conn_finish: sets the log level zwfwctl runs at, then makes
+ * a ZeroMQ context and zw_ctl_conn_client of it, both kept in conn (and
+ * ended by zw_ctl_conn_free). The client (borrowed), or NULL with a
+ * message on stderr. */
+zw_client_t *zw_ctl_conn_open(zw_ctl_conn_t *conn);
+
 /* After a failed request: prints "CODE: message" and, for a CURVE request
  * that got no answer, why a broker may stay silent. */
 void zw_ctl_conn_report(const zw_ctl_conn_t *conn, const zw_err_t *err);
 
-/* Frees what conn holds (not conn). */
+/* Only that hint: prints it when code is DEADLINE_EXCEEDED and the request
+ * went with a CURVE key (a broker says nothing to a key it does not admit). */
+void zw_ctl_conn_hint(const zw_ctl_conn_t *conn, zw_code_t code);
+
+/* Frees what conn holds (not conn): the client and context of
+ * zw_ctl_conn_open, and the endpoint copy. */
 void zw_ctl_conn_free(zw_ctl_conn_t *conn);
+
+/* ---- requests ---------------------------------------------------------------------------- */
+
+/* Sends req to service on conn's open client and waits for the reply, of
+ * type reply_type (NULL: any known type). 0 with *reply (the caller frees
+ * it with protobuf_c_message_free_unpacked), or 1 after zw_ctl_conn_report. */
+int zw_ctl_call(const zw_ctl_conn_t *conn, const char *service, const ProtobufCMessage *req,
+                const ProtobufCMessageDescriptor *reply_type, ProtobufCMessage **reply);
+
+/* Prints msg on stdout as indented JSON. 0, or 1 with "CODE: message" on
+ * stderr when it does not convert. */
+int zw_ctl_print_json(const ProtobufCMessage *msg);
+
+/* A subcommand's text view of a reply: the exit code (0 when printed). */
+typedef int (*zw_ctl_show_fn)(const ProtobufCMessage *reply, void *arg);
+
+/* zw_ctl_call, then prints the reply: as JSON when json or show is NULL,
+ * else with show(reply, arg). Frees the reply. The exit code: 0 printed,
+ * 1 an Error reply, no reply or a reply that does not print. */
+int zw_ctl_call_print(const zw_ctl_conn_t *conn, const char *service, const ProtobufCMessage *req,
+                      const ProtobufCMessageDescriptor *reply_type, bool json, zw_ctl_show_fn show,
+                      void *arg);
+
+/* ---- the actor and idempotency key of a change ------------------------------------------ */
+
+typedef struct {
+    const char *actor; /* --actor; borrowed */
+    const char *key;   /* --idempotency-key; borrowed */
+    char actor_buf[128];
+    char key_buf[64];
+} zw_ctl_change_t;
+
+/* Fills what is not given (NULL or ""): the actor from $ZWFW_ACTOR, else
+ * "zwfwctl:$USER" (the login name when $USER is unset), and a random key
+ * "zwfwctl-HEX", so that the client's own resends stay one request. Needs
+ * sodium_init. The results point at the given strings or into *change. */
+void zw_ctl_change_defaults(zw_ctl_change_t *change);
+
+/* ---- the database (db, audit) ------------------------------------------------------------ */
+
+/* If argv[*i] is --db or --conninfo and a value follows, sets *conninfo
+ * to the value (borrowed from argv), advances *i and returns true; else
+ * false and nothing changes. */
+bool zw_ctl_db_option(int argc, char **argv, int *i, const char **conninfo);
+
+/* Sets the log level zwfwctl runs at and connects to conninfo. The handle
+ * (the caller destroys it), or NULL with "WHO: message" on stderr. */
+zw_db_t *zw_ctl_db_open(const char *conninfo, const char *who);
 
 #endif
