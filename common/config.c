@@ -524,6 +524,19 @@ int64_t zw_config_int(const zw_config_t *self, const char *name)
     return s_get(self, name, ZW_CFG_INT)->i;
 }
 
+int zw_config_int_range(const zw_config_t *self, const char *section, const char *name, int64_t min,
+                        int64_t max, int64_t *out, zw_err_t *err)
+{
+    int64_t v = zw_config_int(self, name);
+    if (v < min || v > max)
+        return zw_err_setd(err, ZW_INVALID_ARGUMENT, name,
+                           "%s%s%s: %lld is out of range [%lld, %lld]", section ? section : "",
+                           section ? "." : "", name, (long long) v, (long long) min,
+                           (long long) max);
+    *out = v;
+    return 0;
+}
+
 bool zw_config_bool(const zw_config_t *self, const char *name)
 {
     return s_get(self, name, ZW_CFG_BOOL)->b;

@@ -72,6 +72,14 @@ int64_t zw_config_int(const zw_config_t *self, const char *name);
 bool zw_config_bool(const zw_config_t *self, const char *name);
 double zw_config_double(const zw_config_t *self, const char *name);
 
+/* The integer setting `name` if it lies in [min, max]: 0 and *out set.
+ * Otherwise INVALID_ARGUMENT with detail `name` and the message
+ * "SECTION.NAME: V is out of range [MIN, MAX]" ("NAME: ..." when section
+ * is NULL), and *out untouched. An unknown name or a non-integer setting
+ * aborts, as zw_config_int does. */
+int zw_config_int_range(const zw_config_t *self, const char *section, const char *name,
+                        int64_t min, int64_t max, int64_t *out, zw_err_t *err);
+
 /* The effective values as one JSON object (malloc'd; caller frees). Settings
  * whose name ends in "_secret", "password" or "_key_file" are written as
  * "***"; db_conninfo has any password= value masked. */

@@ -2,131 +2,40 @@
  * only wires: arguments, config, log, engine, endpoints, signals, loop. */
 #include "broker.h"
 #include "config.h"
+#include "daemon.h"
 #include "log.h"
 #include "settings.h"
 
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <zmq.h>
 
 #define S_MAX_ENDPOINTS 32
-#define S_MAX_OVERRIDES 64
+_Static_assert(S_MAX_ENDPOINTS <= ZW_DAEMON_MAX_LIST, "endpoints are parsed into args.list");
 
-static volatile sig_atomic_t s_stop = 0;
-static volatile sig_atomic_t s_reload = 0;
-
-static void s_on_signal(int sig)
-{
-    if (sig == SIGHUP)
-        s_reload = 1;
-    else
-        s_stop = 1;
-}
-
-static void s_usage(FILE *out)
-{
-    size_t n;
-    const zw_cfg_spec_t *specs = zw_broker_settings(&n);
-    fprintf(out, "usage: zwfw-broker [--config FILE] [--endpoint EP]... [--SETTING VALUE]...\n"
-                 "\n"
-                 "Majordomo broker (ZeroMQ RFC 7, MDP/0.1, with RFC 8 MMI).\n"
-                 "  --config FILE    JSON config; settings from \"common\" and \"broker\"\n"
-                 "  --endpoint EP    bind EP (repeatable; replaces the configured endpoint)\n"
-                 "  --version        print the version\n"
-                 "Any setting may be given as --name VALUE (dashes or underscores):\n");
-    for (size_t i = 0; i < n; i++) {
-        char opt[64];
-        snprintf(opt, sizeof opt, "%s", specs[i].name);
-        for (char *p = opt; *p; p++)
-            if (*p == '_')
-                *p = '-';
-        fprintf(out, "  --%-18s %s (default \"%s\")%s\n", opt, specs[i].help,
-                specs[i].default_value, specs[i].reloadable ? " [SIGHUP]" : "");
-    }
-}
-
-typedef struct {
-    const char *config;
-    const char *endpoints[S_MAX_ENDPOINTS];
-    size_t n_endpoints;
-    char *overrides[S_MAX_OVERRIDES][2]; /* setting name (malloc'd), value */
-    size_t n_overrides;
-} s_args_t;
-
-static void s_args_free(s_args_t *a)
-{
-    for (size_t i = 0; i < a->n_overrides; i++)
-        free(a->overrides[i][0]);
-}
-
-/* Returns 0, 1 for --help/--version (done), or -1 for a usage error. */
-static int s_parse(int argc, char **argv, s_args_t *a)
-{
-    for (int i = 1; i < argc; i++) {
-        const char *arg = argv[i];
-        if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0) {
-            s_usage(stdout);
-            return 1;
-        }
-        if (strcmp(arg, "--version") == 0) {
-            printf("zwfw-broker %s\n", ZWFW_VERSION);
-            return 1;
-        }
-        if (strncmp(arg, "--", 2) != 0 || !arg[2]) {
-            fprintf(stderr, "zwfw-broker: unexpected argument '%s'\n", arg);
-            return -1;
-        }
-        const char *eq = strchr(arg, '=');
-        size_t nlen = eq ? (size_t) (eq - arg - 2) : strlen(arg + 2);
-        const char *value = eq ? eq + 1 : (i + 1 < argc ? argv[++i] : NULL);
-        if (!value) {
-            fprintf(stderr, "zwfw-broker: %s needs a value\n", arg);
-            return -1;
-        }
-        char *name = strndup(arg + 2, nlen);
-        if (!name)
-            return -1;
-        for (char *p = name; *p; p++)
-            if (*p == '-')
-                *p = '_';
-        if (strcmp(name, "config") == 0) {
-            a->config = value;
-            free(name);
-        } else if (strcmp(name, "endpoint") == 0) {
-            free(name);
-            if (a->n_endpoints == S_MAX_ENDPOINTS) {
-                fprintf(stderr, "zwfw-broker: at most %d endpoints\n", S_MAX_ENDPOINTS);
-                return -1;
-            }
-            a->endpoints[a->n_endpoints++] = value;
-        } else if (a->n_overrides == S_MAX_OVERRIDES) {
-            free(name);
-            fprintf(stderr, "zwfw-broker: too many options\n");
-            return -1;
-        } else {
-            a->overrides[a->n_overrides][0] = name;
-            a->overrides[a->n_overrides++][1] = (char *) value;
-        }
-    }
-    return 0;
-}
+static const char s_intro[] =
+    "usage: zwfw-broker [--config FILE] [--endpoint EP]... [--SETTING VALUE]...\n"
+    "\n"
+    "Majordomo broker (ZeroMQ RFC 7, MDP/0.1, with RFC 8 MMI).\n"
+    "  --config FILE    JSON config; settings from \"common\" and \"broker\"\n"
+    "  --endpoint EP    bind EP (repeatable; replaces the configured endpoint)\n"
+    "  --version        print the version\n"
+    "Any setting may be given as --name VALUE (dashes or underscores):\n";
 
 /* Loads the file, then the command line over it. Exit code on failure. */
-static int s_configure(zw_config_t *cfg, const s_args_t *a, zw_err_t *err)
+static int s_configure(const zw_daemon_spec_t *spec, zw_config_t *cfg, const zw_daemon_args_t *a,
+                       zw_err_t *err)
 {
-    if (a->config && zw_config_load_file(cfg, a->config, "broker", err) != 0)
-        return 1;
-    for (size_t i = 0; i < a->n_overrides; i++)
-        if (zw_config_set(cfg, a->overrides[i][0], a->overrides[i][1], err) != 0)
-            return 2;
-    if (a->n_endpoints) {
+    int rc = zw_daemon_configure(spec, a, cfg, err);
+    if (rc != 0)
+        return rc;
+    if (a->n_list) {
         /* so the effective configuration logged at start says the truth */
         char list[4096] = "";
-        for (size_t i = 0, used = 0; i < a->n_endpoints && used < sizeof list; i++)
+        for (size_t i = 0, used = 0; i < a->n_list && used < sizeof list; i++)
             used += (size_t) snprintf(list + used, sizeof list - used, "%s%s", i ? "," : "",
-                                      a->endpoints[i]);
+                                      a->list[i]);
         if (zw_config_set(cfg, "endpoint", list, err) != 0)
             return 2;
     }
@@ -213,34 +122,22 @@ static void s_reload_config(zw_config_t *cfg, const char *path, const zw_broker_
     zw_broker_services_each(broker, s_log_service, NULL);
 }
 
-static void s_signals(void)
-{
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = s_on_signal;
-    sigemptyset(&sa.sa_mask);
-    sa.sa_flags = 0; /* no SA_RESTART: zmq_poll must return EINTR */
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGHUP, &sa, NULL);
-    signal(SIGPIPE, SIG_IGN);
-}
-
 int main(int argc, char **argv)
 {
-    s_signals(); /* first: a SIGTERM during start-up still ends cleanly */
+    zw_daemon_signals(true); /* first: a SIGTERM during start-up still ends cleanly */
     zw_log_init("zwfw-broker", ZW_LOG_INFO);
-    s_args_t args = {0};
-    int rc = s_parse(argc, argv, &args);
-    if (rc != 0) {
-        if (rc < 0)
-            s_usage(stderr);
-        s_args_free(&args);
-        return rc < 0 ? 2 : 0;
-    }
-    size_t nspecs;
-    const zw_cfg_spec_t *specs = zw_broker_settings(&nspecs);
-    zw_config_t *cfg = zw_config_new(specs, nspecs);
+    zw_daemon_spec_t spec = {.name = "zwfw-broker",
+                             .section = "broker",
+                             .intro = s_intro,
+                             .help_width = 18,
+                             .list_option = "endpoint",
+                             .list_max = S_MAX_ENDPOINTS};
+    spec.specs = zw_broker_settings(&spec.n_specs);
+    zw_daemon_args_t args = {0};
+    int rc;
+    if (!zw_daemon_parse(&spec, argc, argv, &args, &rc))
+        return rc;
+    zw_config_t *cfg = zw_config_new(spec.specs, spec.n_specs);
     zw_err_t err = {0};
     zw_broker_opts_t opts;
     zw_log_level_t level = ZW_LOG_INFO;
@@ -251,7 +148,7 @@ int main(int argc, char **argv)
     if (!cfg) {
         rc = 1;
         zw_err_set(&err, ZW_INTERNAL, "config: bad settings table");
-    } else if ((rc = s_configure(cfg, &args, &err)) == 0 &&
+    } else if ((rc = s_configure(&spec, cfg, &args, &err)) == 0 &&
                (zw_broker_settings_log_level(cfg, &level, &err) != 0 ||
                 zw_broker_settings_opts(cfg, &opts, &err) != 0))
         rc = 1;
@@ -262,18 +159,16 @@ int main(int argc, char **argv)
     }
     zw_log_init("zwfw-broker", level);
 
-    if (args.n_endpoints == 0) {
+    if (args.n_list == 0) {
         endpoint_list = strdup(zw_config_str(cfg, "endpoint"));
-        int n = endpoint_list
-                    ? zw_broker_settings_split(endpoint_list, args.endpoints, S_MAX_ENDPOINTS)
-                    : -1;
+        int n = endpoint_list ? zw_daemon_split(endpoint_list, args.list, S_MAX_ENDPOINTS) : -1;
         if (n <= 0) {
             fprintf(stderr, "zwfw-broker: broker.endpoint: need 1 to %d endpoints\n",
                     S_MAX_ENDPOINTS);
             rc = 1;
             goto done;
         }
-        args.n_endpoints = (size_t) n;
+        args.n_list = (size_t) n;
     }
 
     ctx = zmq_ctx_new();
@@ -296,10 +191,10 @@ int main(int argc, char **argv)
         goto done;
     }
     char bound_all[1024] = "";
-    for (size_t i = 0; i < args.n_endpoints; i++) {
+    for (size_t i = 0; i < args.n_list; i++) {
         char bound[256];
-        if (zw_broker_bind(broker, args.endpoints[i], bound, sizeof bound, &err) != 0) {
-            zw_logkv(ZW_LOG_ERROR, "cannot bind", "endpoint", args.endpoints[i], "code",
+        if (zw_broker_bind(broker, args.list[i], bound, sizeof bound, &err) != 0) {
+            zw_logkv(ZW_LOG_ERROR, "cannot bind", "endpoint", args.list[i], "code",
                      zw_code_name(err.code), "reason", err.message, NULL);
             fprintf(stderr, "zwfw-broker: %s\n", err.message);
             rc = 1;
@@ -324,13 +219,12 @@ int main(int argc, char **argv)
     for (;;) {
         /* A SIGHUP that came before a SIGTERM is handled first, even when
          * both arrived during one turn of the loop. */
-        if (s_reload) {
-            s_reload = 0;
+        if (zw_daemon_take_reload()) {
             s_reload_keys(auth);
             s_reload_config(cfg, args.config, broker);
             s_log_auth(auth);
         }
-        if (s_stop)
+        if (zw_daemon_stopping())
             break;
         if (zw_broker_run_once(broker, &err) != 0) {
             zw_logkv(ZW_LOG_ERROR, "broker failed", "reason", err.message, NULL);
@@ -348,6 +242,6 @@ done:
         zmq_ctx_term(ctx);
     free(endpoint_list);
     zw_config_destroy(&cfg);
-    s_args_free(&args);
+    zw_daemon_args_free(&args);
     return rc;
 }

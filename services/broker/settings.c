@@ -3,7 +3,6 @@
 #include "mdp.h"
 
 #include <limits.h>
-#include <string.h>
 
 #define S_STR2(x) #x
 #define S_STR(x) S_STR2(x)
@@ -42,28 +41,16 @@ const zw_cfg_spec_t *zw_broker_settings(size_t *count)
     return s_specs;
 }
 
-static int s_int(const zw_config_t *cfg, const char *name, int64_t min, int64_t max, int64_t *out,
-                 zw_err_t *err)
-{
-    int64_t v = zw_config_int(cfg, name);
-    if (v < min || v > max)
-        return zw_err_setd(err, ZW_INVALID_ARGUMENT, name,
-                           "broker.%s: %lld is out of range [%lld, %lld]", name, (long long) v,
-                           (long long) min, (long long) max);
-    *out = v;
-    return 0;
-}
-
 int zw_broker_settings_opts(const zw_config_t *cfg, zw_broker_opts_t *opts, zw_err_t *err)
 {
     zw_broker_opts_defaults(opts);
     int64_t hb = 0, liveness = 0, busy = 0, wait = 0, queue = 0, size = 0;
-    if (s_int(cfg, "heartbeat_ms", 1, 3600 * 1000, &hb, err) != 0 ||
-        s_int(cfg, "liveness", 1, 100, &liveness, err) != 0 ||
-        s_int(cfg, "busy_timeout_ms", 0, INT_MAX, &busy, err) != 0 ||
-        s_int(cfg, "request_wait_ms", 0, INT_MAX, &wait, err) != 0 ||
-        s_int(cfg, "max_queue", 0, INT_MAX, &queue, err) != 0 ||
-        s_int(cfg, "max_msg_size", 1024, INT64_MAX, &size, err) != 0)
+    if (zw_config_int_range(cfg, "broker", "heartbeat_ms", 1, 3600 * 1000, &hb, err) != 0 ||
+        zw_config_int_range(cfg, "broker", "liveness", 1, 100, &liveness, err) != 0 ||
+        zw_config_int_range(cfg, "broker", "busy_timeout_ms", 0, INT_MAX, &busy, err) != 0 ||
+        zw_config_int_range(cfg, "broker", "request_wait_ms", 0, INT_MAX, &wait, err) != 0 ||
+        zw_config_int_range(cfg, "broker", "max_queue", 0, INT_MAX, &queue, err) != 0 ||
+        zw_config_int_range(cfg, "broker", "max_msg_size", 1024, INT64_MAX, &size, err) != 0)
         return -1;
     opts->heartbeat_ms = (int) hb;
     opts->liveness = (int) liveness;
@@ -92,16 +79,4 @@ int zw_broker_settings_log_level(const zw_config_t *cfg, zw_log_level_t *level, 
                            "broker.log_level: '%s' is not debug, info, warn or error", name);
     *level = (zw_log_level_t) v;
     return 0;
-}
-
-int zw_broker_settings_split(char *list, const char **out, size_t max)
-{
-    size_t n = 0;
-    for (char *save = NULL, *tok = strtok_r(list, ", \t\n", &save); tok;
-         tok = strtok_r(NULL, ", \t\n", &save)) {
-        if (n == max)
-            return -1;
-        out[n++] = tok;
-    }
-    return (int) n;
 }

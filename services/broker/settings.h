@@ -22,9 +22,4 @@ int zw_broker_settings_opts(const zw_config_t *cfg, zw_broker_opts_t *opts, zw_e
  * debug, info, warn, error. */
 int zw_broker_settings_log_level(const zw_config_t *cfg, zw_log_level_t *level, zw_err_t *err);
 
-/* Splits an endpoint list ("a, b c": commas and/or blanks) in place:
- * writes pointers into `list` to out[0..] and returns how many there were,
- * or -1 if there are more than max. */
-int zw_broker_settings_split(char *list, const char **out, size_t max);
-
 #endif

@@ -6,6 +6,7 @@
  * Caller frame the broker appended (who the broker says sent it). For
  * tests of the library and broker, and the benchmark. */
 #include "auth_keys.h"
+#include "daemon.h"
 #include "log.h"
 #include "mdp_worker.h"
 
@@ -18,14 +19,6 @@
 #include <zmq.h>
 
 #define S_MAX_ENDPOINTS 8
-
-static volatile sig_atomic_t s_stop = 0;
-
-static void s_on_signal(int sig)
-{
-    (void) sig;
-    s_stop = 1;
-}
 
 typedef struct {
     int delay_ms;
@@ -167,13 +160,7 @@ int main(int argc, char **argv)
     sigaddset(&stop_set, SIGTERM);
     sigaddset(&stop_set, SIGINT);
     sigprocmask(SIG_BLOCK, &stop_set, &old_set);
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = s_on_signal;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGINT, &sa, NULL);
-    signal(SIGPIPE, SIG_IGN);
+    zw_daemon_signals(false);
 
     void *ctx = zmq_ctx_new();
     zw_worker_config_t cfg = {
@@ -203,7 +190,7 @@ int main(int argc, char **argv)
     sigset_t wait_set = old_set;
     sigdelset(&wait_set, SIGTERM);
     sigdelset(&wait_set, SIGINT);
-    while (!s_stop)
+    while (!zw_daemon_stopping())
         sigsuspend(&wait_set);
     char handled[24];
     snprintf(handled, sizeof handled, "%llu", (unsigned long long) zw_worker_requests(worker));

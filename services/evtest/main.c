@@ -9,6 +9,7 @@
 #include "audit.h"
 #include "clock.h"
 #include "consumer.h"
+#include "daemon.h"
 #include "db.h"
 #include "log.h"
 #include "paths.h"
@@ -24,14 +25,6 @@
 #include <zmq.h>
 
 #define S_MAX_LIST 8
-
-static volatile sig_atomic_t s_stop = 0;
-
-static void s_on_signal(int sig)
-{
-    (void) sig;
-    s_stop = 1;
-}
 
 typedef struct {
     const char *db;
@@ -204,7 +197,7 @@ static void s_hold(void *arg, const char *stream, size_t rows)
     snprintf(n, sizeof n, "%zu", rows);
     zw_logkv(ZW_LOG_DEBUG, "relay holding a batch", "stream", stream, "rows", n, NULL);
     struct timespec ts = {ms / 1000, (long) (ms % 1000) * 1000000L};
-    while (nanosleep(&ts, &ts) == -1 && errno == EINTR && !s_stop)
+    while (nanosleep(&ts, &ts) == -1 && errno == EINTR && !zw_daemon_stopping())
         ;
 }
 
@@ -268,7 +261,7 @@ static void s_loop(s_app_t *app, evtest_producer_t **producer)
     s_opts_t *o = app->o;
     int64_t next_relay = 0, next_cons = 0;
     zw_err_t err;
-    while (!s_stop) {
+    while (!zw_daemon_stopping()) {
         int64_t now = zw_mono_ms();
         if (*producer && evtest_producer_done(*producer))
             app->failed += evtest_producer_finish(producer);
@@ -334,13 +327,7 @@ int main(int argc, char **argv)
     sigaddset(&stop_set, SIGTERM);
     sigaddset(&stop_set, SIGINT);
     pthread_sigmask(SIG_BLOCK, &stop_set, NULL); /* threads started now inherit it */
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = s_on_signal;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGINT, &sa, NULL);
-    signal(SIGPIPE, SIG_IGN);
+    zw_daemon_signals(false);
 
     zw_err_t err;
     int rc = 0;
@@ -374,7 +361,7 @@ int main(int argc, char **argv)
                                            .writers = o.writers,
                                            .rate = o.rate,
                                            .audit = o.audit,
-                                           .stop = &s_stop};
+                                           .stop = zw_daemon_stop_flag()};
             producer = evtest_producer_start(&pc);
             if (!producer)
                 rc = 1;

@@ -52,14 +52,13 @@ const zw_cfg_spec_t *zw_intake_settings_table(size_t *count)
     return s_specs;
 }
 
+/* The range check of zw_config_int_range, into an int (ranges fit). */
 static int s_int(const zw_config_t *cfg, const char *name, int64_t min, int64_t max, int *out,
                  zw_err_t *err)
 {
-    int64_t v = zw_config_int(cfg, name);
-    if (v < min || v > max)
-        return zw_err_setd(err, ZW_INVALID_ARGUMENT, name,
-                           "intake.%s: %lld is out of range [%lld, %lld]", name, (long long) v,
-                           (long long) min, (long long) max);
+    int64_t v = 0;
+    if (zw_config_int_range(cfg, "intake", name, min, max, &v, err) != 0)
+        return -1;
     *out = (int) v;
     return 0;
 }
@@ -144,16 +143,4 @@ int zw_intake_settings_read(const zw_config_t *cfg, zw_intake_daemon_opts_t *o,
         return zw_err_setd(err, ZW_INVALID_ARGUMENT, "working_hours", "working_hours: %s",
                            herr.message);
     return 0;
-}
-
-int zw_intake_settings_split(char *list, const char **out, size_t max)
-{
-    size_t n = 0;
-    for (char *save = NULL, *tok = strtok_r(list, ", \t\n", &save); tok;
-         tok = strtok_r(NULL, ", \t\n", &save)) {
-        if (n == max)
-            return -1;
-        out[n++] = tok;
-    }
-    return (int) n;
 }

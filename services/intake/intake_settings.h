@@ -36,8 +36,4 @@ typedef struct {
 int zw_intake_settings_read(const zw_config_t *cfg, zw_intake_daemon_opts_t *opts,
                             zw_intake_settings_t *settings, zw_err_t *err);
 
-/* Splits a list ("a, b c") in place into out[0..max); returns the count or
- * -1 when there are more than max. */
-int zw_intake_settings_split(char *list, const char **out, size_t max);
-
 #endif

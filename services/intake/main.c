@@ -9,6 +9,7 @@
 #include "auth.h"
 #include "catalog.h"
 #include "consumer.h"
+#include "daemon.h"
 #include "events.h"
 #include "intake.h"
 #include "intake_follow.h"
@@ -18,118 +19,21 @@
 #include "paths.h"
 #include "relay.h"
 
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <zmq.h>
 
 #define S_MAX_ENDPOINTS 8
-#define S_MAX_OVERRIDES 64
 #define S_PRODUCER "zwfw-intake"
 
-static volatile sig_atomic_t s_stop = 0;
-static volatile sig_atomic_t s_reload = 0;
-
-static void s_on_signal(int sig)
-{
-    if (sig == SIGHUP)
-        s_reload = 1;
-    else
-        s_stop = 1;
-}
-
-static void s_usage(FILE *out)
-{
-    size_t n;
-    const zw_cfg_spec_t *base = zw_intake_settings_table(&n);
-    zw_cfg_spec_t *specs = zw_intake_follow_table(base, n, &n);
-    if (!specs)
-        return;
-    fprintf(out, "usage: zwfw-intake [--config FILE] [--SETTING VALUE]...\n"
-                 "\n"
-                 "Serves zwfw.catalog, zwfw.intake and zwfw.clock through the broker.\n"
-                 "  --config FILE    JSON config; settings from \"common\" and \"intake\"\n"
-                 "  --version        print the version\n"
-                 "Any setting may be given as --name VALUE (dashes or underscores):\n");
-    for (size_t i = 0; i < n; i++) {
-        char opt[64];
-        snprintf(opt, sizeof opt, "%s", specs[i].name);
-        for (char *p = opt; *p; p++)
-            if (*p == '_')
-                *p = '-';
-        fprintf(out, "  --%-22s %s (default \"%s\")%s\n", opt, specs[i].help,
-                specs[i].default_value, specs[i].reloadable ? " [SIGHUP]" : "");
-    }
-    free(specs);
-}
-
-typedef struct {
-    const char *config;
-    char *overrides[S_MAX_OVERRIDES][2]; /* name (malloc'd), value */
-    size_t n_overrides;
-} s_args_t;
-
-static void s_args_free(s_args_t *a)
-{
-    for (size_t i = 0; i < a->n_overrides; i++)
-        free(a->overrides[i][0]);
-}
-
-/* 0, 1 for --help/--version (done), -1 for a usage error. */
-static int s_parse(int argc, char **argv, s_args_t *a)
-{
-    for (int i = 1; i < argc; i++) {
-        const char *arg = argv[i];
-        if (!strcmp(arg, "--help") || !strcmp(arg, "-h")) {
-            s_usage(stdout);
-            return 1;
-        }
-        if (!strcmp(arg, "--version")) {
-            printf("zwfw-intake %s\n", ZWFW_VERSION);
-            return 1;
-        }
-        if (strncmp(arg, "--", 2) != 0 || !arg[2]) {
-            fprintf(stderr, "zwfw-intake: unexpected argument '%s'\n", arg);
-            return -1;
-        }
-        const char *eq = strchr(arg, '=');
-        size_t nlen = eq ? (size_t) (eq - arg - 2) : strlen(arg + 2);
-        const char *value = eq ? eq + 1 : (i + 1 < argc ? argv[++i] : NULL);
-        if (!value) {
-            fprintf(stderr, "zwfw-intake: %s needs a value\n", arg);
-            return -1;
-        }
-        char *name = strndup(arg + 2, nlen);
-        if (!name)
-            return -1;
-        for (char *p = name; *p; p++)
-            if (*p == '-')
-                *p = '_';
-        if (!strcmp(name, "config")) {
-            a->config = value;
-            free(name);
-        } else if (a->n_overrides == S_MAX_OVERRIDES) {
-            free(name);
-            fprintf(stderr, "zwfw-intake: too many options\n");
-            return -1;
-        } else {
-            a->overrides[a->n_overrides][0] = name;
-            a->overrides[a->n_overrides++][1] = (char *) value;
-        }
-    }
-    return 0;
-}
-
-static int s_configure(zw_config_t *cfg, const s_args_t *a, zw_err_t *err)
-{
-    if (a->config && zw_config_load_file(cfg, a->config, "intake", err) != 0)
-        return -1;
-    for (size_t i = 0; i < a->n_overrides; i++)
-        if (zw_config_set(cfg, a->overrides[i][0], a->overrides[i][1], err) != 0)
-            return -1;
-    return 0;
-}
+static const char s_intro[] =
+    "usage: zwfw-intake [--config FILE] [--SETTING VALUE]...\n"
+    "\n"
+    "Serves zwfw.catalog, zwfw.intake and zwfw.clock through the broker.\n"
+    "  --config FILE    JSON config; settings from \"common\" and \"intake\"\n"
+    "  --version        print the version\n"
+    "Any setting may be given as --name VALUE (dashes or underscores):\n";
 
 /* ---- per-thread contexts ------------------------------------------------------------- */
 
@@ -254,9 +158,8 @@ static void s_run(s_loop_t *l, zw_config_t *live, const char *config_path)
 {
     int64_t next_relay = 0, next_sweep = 0, next_cons = 0;
     zw_err_t err;
-    while (!s_stop) {
-        if (s_reload) {
-            s_reload = 0;
+    while (!zw_daemon_stopping()) {
+        if (zw_daemon_take_reload()) {
             s_reload_settings(live, config_path, l);
         }
         int64_t now = zw_mono_ms();
@@ -412,27 +315,24 @@ static void *s_sub(void *zctx, const char *server_key, const char *secret_file, 
 
 int main(int argc, char **argv)
 {
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = s_on_signal;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGHUP, &sa, NULL);
-    signal(SIGPIPE, SIG_IGN);
+    zw_daemon_signals(true);
     zw_log_init(S_PRODUCER, ZW_LOG_INFO);
 
-    s_args_t args = {0};
-    int rc = s_parse(argc, argv, &args);
-    if (rc != 0) {
-        if (rc < 0)
-            s_usage(stderr);
-        s_args_free(&args);
-        return rc < 0 ? 2 : 0;
-    }
     size_t nspecs;
     const zw_cfg_spec_t *base_specs = zw_intake_settings_table(&nspecs);
     zw_cfg_spec_t *specs = zw_intake_follow_table(base_specs, nspecs, &nspecs);
+    zw_daemon_spec_t spec = {.name = S_PRODUCER,
+                             .section = "intake",
+                             .intro = s_intro,
+                             .specs = specs,
+                             .n_specs = specs ? nspecs : 0,
+                             .help_width = 22};
+    zw_daemon_args_t args = {0};
+    int rc;
+    if (!zw_daemon_parse(&spec, argc, argv, &args, &rc)) {
+        free(specs);
+        return rc;
+    }
     zw_config_t *cfg = specs ? zw_config_new(specs, nspecs) : NULL;
     zw_intake_daemon_opts_t opts;
     zw_intake_settings_t settings;
@@ -445,7 +345,7 @@ int main(int argc, char **argv)
     zw_worker_t *workers[3] = {NULL, NULL, NULL};
     s_loop_t loop = {0};
     char *ep_list = NULL, *wf_list = NULL;
-    if (!cfg || s_configure(cfg, &args, &err) != 0 ||
+    if (!cfg || zw_daemon_configure(&spec, &args, cfg, &err) != 0 ||
         zw_intake_settings_read(cfg, &opts, &settings, &err) != 0) {
         const char *why = cfg ? err.message : "bad settings table";
         zw_logkv(ZW_LOG_ERROR, "bad configuration", "reason", why, NULL);
@@ -463,7 +363,7 @@ int main(int argc, char **argv)
 
     const char *eps[S_MAX_ENDPOINTS];
     ep_list = strdup(opts.broker_endpoints);
-    int n_eps = ep_list ? zw_intake_settings_split(ep_list, eps, S_MAX_ENDPOINTS) : -1;
+    int n_eps = ep_list ? zw_daemon_split(ep_list, eps, S_MAX_ENDPOINTS) : -1;
     if (n_eps <= 0) {
         fprintf(stderr, "zwfw-intake: broker_endpoint: need 1 to %d endpoints\n", S_MAX_ENDPOINTS);
         rc = 1;
@@ -472,7 +372,7 @@ int main(int argc, char **argv)
     const char *weps[S_MAX_ENDPOINTS];
     const char *wf_key = zw_config_str(cfg, "workflow_public_key");
     wf_list = strdup(zw_config_str(cfg, "workflow_endpoints"));
-    int n_weps = wf_list ? zw_intake_settings_split(wf_list, weps, S_MAX_ENDPOINTS) : -1;
+    int n_weps = wf_list ? zw_daemon_split(wf_list, weps, S_MAX_ENDPOINTS) : -1;
     int64_t wf_quiet = zw_config_int(cfg, "workflow_quiet_ms");
     if (n_weps < 0 || wf_quiet < 0 || wf_quiet > 3600000 ||
         (*wf_key && !*opts.curve_secret_key_file)) {
@@ -562,7 +462,7 @@ int main(int argc, char **argv)
              dump ? dump : "", NULL);
     free(dump);
     zw_config_t *live = zw_config_new(specs, nspecs);
-    if (!live || s_configure(live, &args, &err) != 0) {
+    if (!live || zw_daemon_configure(&spec, &args, live, &err) != 0) {
         zw_logkv(ZW_LOG_ERROR, "cannot start", "reason", live ? err.message : "out of memory",
                  NULL);
         zw_config_destroy(&live);
@@ -603,7 +503,7 @@ done:
     free(wf_list);
     zw_config_destroy(&cfg);
     free(specs);
-    s_args_free(&args);
+    zw_daemon_args_free(&args);
     if (rc == 0)
         zw_logkv(ZW_LOG_INFO, "intake stopped", NULL);
     return rc;

@@ -8,6 +8,7 @@
 #include "audit.h"
 #include "auth.h"
 #include "consumer.h"
+#include "daemon.h"
 #include "events.h"
 #include "log.h"
 #include "mdp_worker.h"
@@ -16,114 +17,28 @@
 #include "settings.h"
 #include "wf.h"
 
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <zmq.h>
 
 #define S_MAX_ENDPOINTS 8
-#define S_MAX_OVERRIDES 64
 
-static volatile sig_atomic_t s_stop = 0;
-static volatile sig_atomic_t s_reload = 0;
+static const char s_intro[] =
+    "usage: zwfw-workflow [--config FILE] [--SETTING VALUE]...\n"
+    "\n"
+    "Serves zwfw.workflow through the broker: approval processes, legal clocks,\n"
+    "parallel branches and supervision alarms.\n"
+    "  --config FILE    JSON config; settings from \"common\" and \"workflow\"\n"
+    "  --version        print the version\n"
+    "Any setting may be given as --name VALUE (dashes or underscores):\n";
 
-static void s_on_signal(int sig)
-{
-    if (sig == SIGHUP)
-        s_reload = 1;
-    else
-        s_stop = 1;
-}
-
-static void s_usage(FILE *out)
-{
-    size_t n;
-    const zw_cfg_spec_t *specs = zw_wf_settings_table(&n);
-    fprintf(out, "usage: zwfw-workflow [--config FILE] [--SETTING VALUE]...\n"
-                 "\n"
-                 "Serves zwfw.workflow through the broker: approval processes, legal clocks,\n"
-                 "parallel branches and supervision alarms.\n"
-                 "  --config FILE    JSON config; settings from \"common\" and \"workflow\"\n"
-                 "  --version        print the version\n"
-                 "Any setting may be given as --name VALUE (dashes or underscores):\n");
-    for (size_t i = 0; i < n; i++) {
-        char opt[64];
-        snprintf(opt, sizeof opt, "%s", specs[i].name);
-        for (char *p = opt; *p; p++)
-            if (*p == '_')
-                *p = '-';
-        fprintf(out, "  --%-22s %s (default \"%s\")%s\n", opt, specs[i].help,
-                specs[i].default_value, specs[i].reloadable ? " [SIGHUP]" : "");
-    }
-}
-
+/* The command line as parsed, with what it was parsed against: SIGHUP
+ * builds a fresh table from both. */
 typedef struct {
-    const char *config;
-    char *overrides[S_MAX_OVERRIDES][2]; /* name (malloc'd), value */
-    size_t n_overrides;
-} s_args_t;
-
-static void s_args_free(s_args_t *a)
-{
-    for (size_t i = 0; i < a->n_overrides; i++)
-        free(a->overrides[i][0]);
-}
-
-/* 0, 1 for --help/--version (done), -1 for a usage error. */
-static int s_parse(int argc, char **argv, s_args_t *a)
-{
-    for (int i = 1; i < argc; i++) {
-        const char *arg = argv[i];
-        if (!strcmp(arg, "--help") || !strcmp(arg, "-h")) {
-            s_usage(stdout);
-            return 1;
-        }
-        if (!strcmp(arg, "--version")) {
-            printf("zwfw-workflow %s\n", ZWFW_VERSION);
-            return 1;
-        }
-        if (strncmp(arg, "--", 2) != 0 || !arg[2]) {
-            fprintf(stderr, "zwfw-workflow: unexpected argument '%s'\n", arg);
-            return -1;
-        }
-        const char *eq = strchr(arg, '=');
-        size_t nlen = eq ? (size_t) (eq - arg - 2) : strlen(arg + 2);
-        const char *value = eq ? eq + 1 : (i + 1 < argc ? argv[++i] : NULL);
-        if (!value) {
-            fprintf(stderr, "zwfw-workflow: %s needs a value\n", arg);
-            return -1;
-        }
-        char *name = strndup(arg + 2, nlen);
-        if (!name)
-            return -1;
-        for (char *p = name; *p; p++)
-            if (*p == '-')
-                *p = '_';
-        if (!strcmp(name, "config")) {
-            a->config = value;
-            free(name);
-        } else if (a->n_overrides == S_MAX_OVERRIDES) {
-            free(name);
-            fprintf(stderr, "zwfw-workflow: too many options\n");
-            return -1;
-        } else {
-            a->overrides[a->n_overrides][0] = name;
-            a->overrides[a->n_overrides++][1] = (char *) value;
-        }
-    }
-    return 0;
-}
-
-static int s_configure(zw_config_t *cfg, const s_args_t *a, zw_err_t *err)
-{
-    if (a->config && zw_config_load_file(cfg, a->config, "workflow", err) != 0)
-        return -1;
-    for (size_t i = 0; i < a->n_overrides; i++)
-        if (zw_config_set(cfg, a->overrides[i][0], a->overrides[i][1], err) != 0)
-            return -1;
-    return 0;
-}
+    const zw_daemon_spec_t *spec;
+    zw_daemon_args_t args;
+} s_cmdline_t;
 
 /* ---- per-thread contexts ------------------------------------------------------------- */
 
@@ -176,15 +91,14 @@ typedef struct {
     int relay_idle_ms, sweep_ms, clock_poll_ms;
 } s_loop_t;
 
-static void s_reload_settings(const s_args_t *args, s_loop_t *l)
+static void s_reload_settings(const s_cmdline_t *cmd, s_loop_t *l)
 {
-    size_t n;
-    const zw_cfg_spec_t *specs = zw_wf_settings_table(&n);
-    zw_config_t *fresh = zw_config_new(specs, n);
+    zw_config_t *fresh = zw_config_new(cmd->spec->specs, cmd->spec->n_specs);
     zw_err_t err;
     zw_wf_opts_t o;
     /* A fresh table: the workers' one is never touched while they run. */
-    if (!fresh || s_configure(fresh, args, &err) != 0 || zw_wf_settings_read(fresh, &o, &err) != 0)
+    if (!fresh || zw_daemon_configure(cmd->spec, &cmd->args, fresh, &err) != 0 ||
+        zw_wf_settings_read(fresh, &o, &err) != 0)
         zw_logkv(ZW_LOG_WARN, "config not reloaded", "reason", fresh ? err.message : "oom", NULL);
     else {
         zw_log_init(ZW_WF_PRODUCER, o.log_level);
@@ -213,16 +127,15 @@ static void s_sweep(s_loop_t *l, int64_t now_us)
     }
 }
 
-static void s_run(s_loop_t *l, const s_args_t *args)
+static void s_run(s_loop_t *l, const s_cmdline_t *cmd)
 {
     int64_t next_relay = 0, next_cons = 0, next_sweep = 0, next_poll = 0;
     int64_t last_now = INT64_MIN;
     zw_err_t err;
     bool sim = zw_clock_is_sim(l->ctx->clock);
-    while (!s_stop) {
-        if (s_reload) {
-            s_reload = 0;
-            s_reload_settings(args, l);
+    while (!zw_daemon_stopping()) {
+        if (zw_daemon_take_reload()) {
+            s_reload_settings(cmd, l);
         }
         int64_t mono = zw_mono_ms();
         if (mono >= next_relay) {
@@ -376,28 +289,18 @@ static zw_calendar_t *s_calendar(const zw_wf_opts_t *o)
 
 int main(int argc, char **argv)
 {
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = s_on_signal;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGHUP, &sa, NULL);
-    signal(SIGPIPE, SIG_IGN);
+    zw_daemon_signals(true);
     zw_log_init(ZW_WF_PRODUCER, ZW_LOG_INFO);
     setenv("PGAPPNAME", ZW_WF_PRODUCER, 0);
 
-    s_args_t args = {0};
-    int rc = s_parse(argc, argv, &args);
-    if (rc != 0) {
-        if (rc < 0)
-            s_usage(stderr);
-        s_args_free(&args);
-        return rc < 0 ? 2 : 0;
-    }
-    size_t nspecs;
-    const zw_cfg_spec_t *specs = zw_wf_settings_table(&nspecs);
-    zw_config_t *cfg = zw_config_new(specs, nspecs);
+    zw_daemon_spec_t spec = {
+        .name = ZW_WF_PRODUCER, .section = "workflow", .intro = s_intro, .help_width = 22};
+    spec.specs = zw_wf_settings_table(&spec.n_specs);
+    s_cmdline_t cmd = {.spec = &spec};
+    int rc;
+    if (!zw_daemon_parse(&spec, argc, argv, &cmd.args, &rc))
+        return rc;
+    zw_config_t *cfg = zw_config_new(spec.specs, spec.n_specs);
     zw_wf_opts_t opts;
     zw_wf_settings_t settings = {0};
     zw_err_t err = {0};
@@ -408,7 +311,8 @@ int main(int argc, char **argv)
     zw_db_t *relay_db = NULL;
     s_loop_t loop = {0};
     char *ep_list = NULL, *intake_list = NULL;
-    if (!cfg || s_configure(cfg, &args, &err) != 0 || zw_wf_settings_read(cfg, &opts, &err) != 0) {
+    if (!cfg || zw_daemon_configure(&spec, &cmd.args, cfg, &err) != 0 ||
+        zw_wf_settings_read(cfg, &opts, &err) != 0) {
         const char *why = cfg ? err.message : "bad settings table";
         zw_logkv(ZW_LOG_ERROR, "bad configuration", "reason", why, NULL);
         fprintf(stderr, "zwfw-workflow: %s\n", why);
@@ -433,8 +337,8 @@ int main(int argc, char **argv)
     const char *eps[S_MAX_ENDPOINTS], *ieps[S_MAX_ENDPOINTS];
     ep_list = strdup(opts.broker_endpoints);
     intake_list = strdup(opts.intake_pub_endpoints);
-    int n_eps = ep_list ? zw_wf_settings_split(ep_list, eps, S_MAX_ENDPOINTS) : -1;
-    int n_ieps = intake_list ? zw_wf_settings_split(intake_list, ieps, S_MAX_ENDPOINTS) : -1;
+    int n_eps = ep_list ? zw_daemon_split(ep_list, eps, S_MAX_ENDPOINTS) : -1;
+    int n_ieps = intake_list ? zw_daemon_split(intake_list, ieps, S_MAX_ENDPOINTS) : -1;
     if (n_eps <= 0 || n_ieps < 0) {
         fprintf(stderr,
                 "zwfw-workflow: broker_endpoint needs 1 to %d endpoints and "
@@ -543,7 +447,7 @@ int main(int argc, char **argv)
              "definitions", ndefs, "pub", *opts.pub_endpoint ? opts.pub_endpoint : "(none)",
              "config", dump ? dump : "", NULL);
     free(dump);
-    s_run(&loop, &args);
+    s_run(&loop, &cmd);
     zw_logkv(ZW_LOG_INFO, "workflow stopping: finishing requests in hand", NULL);
 
 done:
@@ -568,6 +472,6 @@ done:
     free(ep_list);
     free(intake_list);
     zw_config_destroy(&cfg);
-    s_args_free(&args);
+    zw_daemon_args_free(&cmd.args);
     return rc;
 }

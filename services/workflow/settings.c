@@ -48,18 +48,6 @@ const zw_cfg_spec_t *zw_wf_settings_table(size_t *count)
     return s_specs;
 }
 
-static int s_int(const zw_config_t *cfg, const char *name, int64_t min, int64_t max, int64_t *out,
-                 zw_err_t *err)
-{
-    int64_t v = zw_config_int(cfg, name);
-    if (v < min || v > max)
-        return zw_err_setd(err, ZW_INVALID_ARGUMENT, name,
-                           "workflow.%s: %lld is out of range [%lld, %lld]", name, (long long) v,
-                           (long long) min, (long long) max);
-    *out = v;
-    return 0;
-}
-
 int zw_wf_settings_read(const zw_config_t *cfg, zw_wf_opts_t *o, zw_err_t *err)
 {
     memset(o, 0, sizeof *o);
@@ -99,16 +87,16 @@ int zw_wf_settings_read(const zw_config_t *cfg, zw_wf_opts_t *o, zw_err_t *err)
                            zw_config_str(cfg, "log_level"));
     o->log_level = (zw_log_level_t) level;
     int64_t v[10] = {0};
-    if (s_int(cfg, "threads", 1, 256, &v[0], err) ||
-        s_int(cfg, "heartbeat_ms", 0, 3600000, &v[1], err) ||
-        s_int(cfg, "warning_minutes", 0, 1000000, &v[2], err) ||
-        s_int(cfg, "consumer_quiet_ms", 10, 3600000, &v[3], err) ||
-        s_int(cfg, "relay_batch", 1, 100000, &v[4], err) ||
-        s_int(cfg, "relay_idle_ms", 1, 60000, &v[5], err) ||
-        s_int(cfg, "sweep_ms", 10, 3600000, &v[6], err) ||
-        s_int(cfg, "clock_poll_ms", 10, 60000, &v[7], err) ||
-        s_int(cfg, "sweep_batch", 1, 1000000, &v[8], err) ||
-        s_int(cfg, "sweep_retry_s", 1, 86400 * 30, &v[9], err))
+    if (zw_config_int_range(cfg, "workflow", "threads", 1, 256, &v[0], err) ||
+        zw_config_int_range(cfg, "workflow", "heartbeat_ms", 0, 3600000, &v[1], err) ||
+        zw_config_int_range(cfg, "workflow", "warning_minutes", 0, 1000000, &v[2], err) ||
+        zw_config_int_range(cfg, "workflow", "consumer_quiet_ms", 10, 3600000, &v[3], err) ||
+        zw_config_int_range(cfg, "workflow", "relay_batch", 1, 100000, &v[4], err) ||
+        zw_config_int_range(cfg, "workflow", "relay_idle_ms", 1, 60000, &v[5], err) ||
+        zw_config_int_range(cfg, "workflow", "sweep_ms", 10, 3600000, &v[6], err) ||
+        zw_config_int_range(cfg, "workflow", "clock_poll_ms", 10, 60000, &v[7], err) ||
+        zw_config_int_range(cfg, "workflow", "sweep_batch", 1, 1000000, &v[8], err) ||
+        zw_config_int_range(cfg, "workflow", "sweep_retry_s", 1, 86400 * 30, &v[9], err))
         return -1;
     o->threads = (int) v[0];
     o->heartbeat_ms = (int) v[1];
@@ -121,16 +109,4 @@ int zw_wf_settings_read(const zw_config_t *cfg, zw_wf_opts_t *o, zw_err_t *err)
     o->sweep_batch = (int) v[8];
     o->sweep_retry_s = v[9];
     return 0;
-}
-
-int zw_wf_settings_split(char *list, const char **out, size_t max)
-{
-    size_t n = 0;
-    for (char *save = NULL, *tok = strtok_r(list, ", \t\n", &save); tok;
-         tok = strtok_r(NULL, ", \t\n", &save)) {
-        if (n == max)
-            return -1;
-        out[n++] = tok;
-    }
-    return (int) n;
 }

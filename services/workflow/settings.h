@@ -40,7 +40,4 @@ typedef struct {
  * one. */
 int zw_wf_settings_read(const zw_config_t *cfg, zw_wf_opts_t *o, zw_err_t *err);
 
-/* Splits "a, b c" in place into out[0..max); the count, or -1 when more. */
-int zw_wf_settings_split(char *list, const char **out, size_t max);
-
 #endif

@@ -1,0 +1,162 @@
+#include "daemon.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static volatile sig_atomic_t s_stop = 0;
+static volatile sig_atomic_t s_reload = 0;
+
+static void s_on_signal(int sig)
+{
+    if (sig == SIGHUP)
+        s_reload = 1;
+    else
+        s_stop = 1;
+}
+
+void zw_daemon_signals(bool reload)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = s_on_signal;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = 0; /* no SA_RESTART: zmq_poll must return EINTR */
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    if (reload)
+        sigaction(SIGHUP, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+}
+
+bool zw_daemon_stopping(void)
+{
+    return s_stop != 0;
+}
+
+const volatile sig_atomic_t *zw_daemon_stop_flag(void)
+{
+    return &s_stop;
+}
+
+bool zw_daemon_take_reload(void)
+{
+    if (!s_reload)
+        return false;
+    s_reload = 0;
+    return true;
+}
+
+void zw_daemon_usage(const zw_daemon_spec_t *spec, FILE *out)
+{
+    fputs(spec->intro, out);
+    for (size_t i = 0; i < spec->n_specs; i++) {
+        char opt[64];
+        snprintf(opt, sizeof opt, "%s", spec->specs[i].name);
+        for (char *p = opt; *p; p++)
+            if (*p == '_')
+                *p = '-';
+        fprintf(out, "  --%-*s %s (default \"%s\")%s\n", spec->help_width, opt, spec->specs[i].help,
+                spec->specs[i].default_value, spec->specs[i].reloadable ? " [SIGHUP]" : "");
+    }
+}
+
+void zw_daemon_args_free(zw_daemon_args_t *args)
+{
+    for (size_t i = 0; args && i < args->n_overrides; i++) {
+        free(args->overrides[i][0]);
+        args->overrides[i][0] = NULL;
+    }
+    if (args)
+        args->n_overrides = 0;
+}
+
+/* 0, 1 for --help/--version (done), -1 for a usage error. */
+static int s_parse(const zw_daemon_spec_t *spec, int argc, char **argv, zw_daemon_args_t *a)
+{
+    size_t list_max = spec->list_max < ZW_DAEMON_MAX_LIST ? spec->list_max : ZW_DAEMON_MAX_LIST;
+    for (int i = 1; i < argc; i++) {
+        const char *arg = argv[i];
+        if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0) {
+            zw_daemon_usage(spec, stdout);
+            return 1;
+        }
+        if (strcmp(arg, "--version") == 0) {
+            printf("%s %s\n", spec->name, ZWFW_VERSION);
+            return 1;
+        }
+        if (strncmp(arg, "--", 2) != 0 || !arg[2]) {
+            fprintf(stderr, "%s: unexpected argument '%s'\n", spec->name, arg);
+            return -1;
+        }
+        const char *eq = strchr(arg, '=');
+        size_t nlen = eq ? (size_t) (eq - arg - 2) : strlen(arg + 2);
+        const char *value = eq ? eq + 1 : (i + 1 < argc ? argv[++i] : NULL);
+        if (!value) {
+            fprintf(stderr, "%s: %s needs a value\n", spec->name, arg);
+            return -1;
+        }
+        char *name = strndup(arg + 2, nlen);
+        if (!name)
+            return -1;
+        for (char *p = name; *p; p++)
+            if (*p == '-')
+                *p = '_';
+        if (strcmp(name, "config") == 0) {
+            a->config = value;
+            free(name);
+        } else if (spec->list_option && strcmp(name, spec->list_option) == 0) {
+            free(name);
+            if (a->n_list == list_max) {
+                fprintf(stderr, "%s: at most %zu %ss\n", spec->name, list_max, spec->list_option);
+                return -1;
+            }
+            a->list[a->n_list++] = value;
+        } else if (a->n_overrides == ZW_DAEMON_MAX_OVERRIDES) {
+            free(name);
+            fprintf(stderr, "%s: too many options\n", spec->name);
+            return -1;
+        } else {
+            a->overrides[a->n_overrides][0] = name;
+            a->overrides[a->n_overrides++][1] = (char *) value;
+        }
+    }
+    return 0;
+}
+
+bool zw_daemon_parse(const zw_daemon_spec_t *spec, int argc, char **argv, zw_daemon_args_t *args,
+                     int *exit_code)
+{
+    int rc = s_parse(spec, argc, argv, args);
+    if (rc == 0) {
+        *exit_code = 0;
+        return true;
+    }
+    if (rc < 0)
+        zw_daemon_usage(spec, stderr);
+    zw_daemon_args_free(args);
+    *exit_code = rc < 0 ? 2 : 0;
+    return false;
+}
+
+int zw_daemon_configure(const zw_daemon_spec_t *spec, const zw_daemon_args_t *args,
+                        zw_config_t *cfg, zw_err_t *err)
+{
+    if (args->config && zw_config_load_file(cfg, args->config, spec->section, err) != 0)
+        return 1;
+    for (size_t i = 0; i < args->n_overrides; i++)
+        if (zw_config_set(cfg, args->overrides[i][0], args->overrides[i][1], err) != 0)
+            return 2;
+    return 0;
+}
+
+int zw_daemon_split(char *list, const char **out, size_t max)
+{
+    size_t n = 0;
+    for (char *save = NULL, *tok = strtok_r(list, ", \t\n", &save); tok;
+         tok = strtok_r(NULL, ", \t\n", &save)) {
+        if (n == max)
+            return -1;
+        out[n++] = tok;
+    }
+    return (int) n;
+}

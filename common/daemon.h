@@ -1,0 +1,94 @@
+/* zw_daemon: the wiring every zwfw daemon shares: its command line
+ * (--config FILE, --help, --version and any setting as --name VALUE or
+ * --name=VALUE, dashes or underscores), loading the config file under the
+ * command line, and signal flags.
+ *
+ * Signal handlers only set flags (STYLE.md); the daemon's loop polls them
+ * with zw_daemon_stopping() and zw_daemon_take_reload(). The flags are
+ * process-wide: one daemon per process. */
+#ifndef ZW_DAEMON_H
+#define ZW_DAEMON_H
+
+#include "config.h"
+#include "error.h"
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#define ZW_DAEMON_MAX_OVERRIDES 64
+#define ZW_DAEMON_MAX_LIST 32
+
+/* What a daemon's command line looks like. Every pointer must outlive the
+ * zw_daemon_args_t parsed with it. */
+typedef struct {
+    const char *name;           /* "zwfw-broker": prefixes messages, --version */
+    const char *section;        /* the config file's section, e.g. "broker" */
+    const char *intro;          /* --help text before the settings list (usage line,
+                                   what the daemon does, its fixed options) */
+    const zw_cfg_spec_t *specs; /* the settings listed by --help */
+    size_t n_specs;
+    int help_width; /* width of the "--setting" column in --help */
+    /* Optional: an option that may repeat and is collected apart from the
+     * settings (the broker's --endpoint), at most list_max (<=
+     * ZW_DAEMON_MAX_LIST) times. NULL: none. */
+    const char *list_option;
+    size_t list_max;
+} zw_daemon_spec_t;
+
+/* The parsed command line. Values point into argv; override names are
+ * owned (zw_daemon_args_free). */
+typedef struct {
+    const char *config;                          /* --config FILE, or NULL */
+    char *overrides[ZW_DAEMON_MAX_OVERRIDES][2]; /* setting name (dashes made underscores), value */
+    size_t n_overrides;
+    const char *list[ZW_DAEMON_MAX_LIST]; /* values of spec->list_option, in order */
+    size_t n_list;
+} zw_daemon_args_t;
+
+/* Parses argv into *args (zero it first). Returns true if the daemon is to
+ * run: the caller then owns args and frees them with zw_daemon_args_free.
+ * Returns false when the process is to exit with *exit_code, args already
+ * freed: 0 after --help/-h (usage on stdout) or --version; 2 after a usage
+ * error (an unexpected argument, an option without a value, too many
+ * options), with the message and the usage on stderr. Setting names are not
+ * checked here: zw_daemon_configure does that. */
+bool zw_daemon_parse(const zw_daemon_spec_t *spec, int argc, char **argv, zw_daemon_args_t *args,
+                     int *exit_code);
+
+/* Frees the override names; accepts an args never parsed (all zero). */
+void zw_daemon_args_free(zw_daemon_args_t *args);
+
+/* Prints the usage: spec->intro, then each setting as --name-with-dashes,
+ * its help, its default and " [SIGHUP]" if reloadable. */
+void zw_daemon_usage(const zw_daemon_spec_t *spec, FILE *out);
+
+/* Loads args->config (if any) into cfg from spec->section, then applies the
+ * overrides over it. Returns 0; 1 when the file fails (missing, bad JSON,
+ * bad setting); 2 when an override names an unknown setting or a bad value.
+ * *err says which. cfg may be partly changed on failure. */
+int zw_daemon_configure(const zw_daemon_spec_t *spec, const zw_daemon_args_t *args,
+                        zw_config_t *cfg, zw_err_t *err);
+
+/* Installs the handlers: SIGTERM and SIGINT ask to stop; with `reload`,
+ * SIGHUP asks to reload (without it SIGHUP keeps its default action).
+ * No SA_RESTART, so a blocking zmq_poll returns EINTR at once. SIGPIPE is
+ * ignored. Call first in main: a SIGTERM during start-up still ends cleanly. */
+void zw_daemon_signals(bool reload);
+
+/* True once SIGTERM or SIGINT came. */
+bool zw_daemon_stopping(void);
+
+/* The stop flag itself, for threads that watch it through a pointer. */
+const volatile sig_atomic_t *zw_daemon_stop_flag(void);
+
+/* True if SIGHUP came since the last call; clears the flag. */
+bool zw_daemon_take_reload(void);
+
+/* Splits a list ("a, b c": commas and/or blanks) in place: writes pointers
+ * into `list` to out[0..] and returns how many there were, or -1 if there
+ * are more than max. */
+int zw_daemon_split(char *list, const char **out, size_t max);
+
+#endif
