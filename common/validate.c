@@ -102,9 +102,11 @@ int zw_validate_resident_id_on(const char *id, int today, zw_err_t *err)
         return zw_err_setd(err, ZW_INVALID_ARGUMENT, S_ID_DETAIL,
                            "resident ID birth date %.8s is not a date", birth);
     int ymd = y * 10000 + m * 100 + d;
-    if (ymd < 19000101)
+    /* GB 11643 sets no lower bound (its own example, 440524188001010014, was
+     * born in 1880); this only catches digits that cannot be a birth year. */
+    if (ymd < 18000101)
         return zw_err_setd(err, ZW_INVALID_ARGUMENT, S_ID_DETAIL,
-                           "resident ID birth date %.8s is before 1900-01-01", birth);
+                           "resident ID birth date %.8s is before 1800-01-01", birth);
     if (ymd > today)
         return zw_err_setd(err, ZW_INVALID_ARGUMENT, S_ID_DETAIL,
                            "resident ID birth date %.8s is in the future", birth);

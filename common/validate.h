@@ -22,7 +22,7 @@
  * check character (a digit or upper-case X; a lower-case x is rejected with
  * its own message, see above), weights 7 9 10 5 8 4 2 1 6 3 7 9 10 5 8 4 2,
  * check = "10X98765432"[sum % 11]. Characters 7-14 are the birth date
- * YYYYMMDD, a real Gregorian date from 1900-01-01 up to today (Beijing
+ * YYYYMMDD, a real Gregorian date from 1800-01-01 up to today (Beijing
  * time, from the wall clock). The first six characters (the division code
  * at the time of issue) are not checked against any table: old codes stay
  * valid on old cards. */

@@ -351,6 +351,40 @@ static void test_extension_once_by_head(void **state)
     zw_wf_instance_clear(&inst);
 }
 
+/* DOMAIN.md: the statutory limit is 20 working days, extendable once by 10;
+ * joint handling 45, extendable once by 15. The shipped definitions carry
+ * exactly that, and a head's extension of a joint case moves its statutory
+ * due time from the close of the 45th to the close of the 60th working day. */
+static void test_shipped_statutory_limits(void **state)
+{
+    s_fixture_t *f = *state;
+    const struct {
+        const zw_wf_def_t *def;
+        int statutory, extension;
+    } want[] = {{f->promised, 20, 10}, {f->parallel, 45, 15}};
+    for (size_t i = 0; i < 2; i++) {
+        assert_int_equal(want[i].def->statutory.amount, want[i].statutory);
+        assert_int_equal(want[i].def->statutory.unit, ZW_LIMIT_WORKDAYS);
+        assert_int_equal(want[i].def->extension.amount, want[i].extension);
+        assert_int_equal(want[i].def->extension.unit, ZW_LIMIT_WORKDAYS);
+        assert_int_equal(want[i].def->extension_times, 1);
+    }
+    const zw_wf_def_t *d = f->parallel;
+    zw_wf_instance_t inst;
+    s_new(f, d, &inst, "2020-09-21T10:00", 32, 45, S_LEAD);
+    zw_wf_clocks_t before = s_clocks(f, d, &inst, "2020-09-22T10:00");
+    const zw_wf_clock_t *sb = zw_wf_clocks_find(&before, ZW_WF_CLOCK_STATUTORY, 0);
+    assert_string_equal(s_fmt_time(sb->due_us), "2020-11-27T17:30:00+08:00");
+    s_refuse(d, &inst, "", "extend", R_APPROVER, S_LEAD, "need time", ZW_PERMISSION_DENIED);
+    s_do(f, d, &inst, "", "extend", R_HEAD, S_LEAD, "joint review", "2020-09-22T10:00");
+    assert_int_equal(inst.extension_min, 15 * 420);
+    zw_wf_clocks_t after = s_clocks(f, d, &inst, "2020-09-22T10:00");
+    const zw_wf_clock_t *sa = zw_wf_clocks_find(&after, ZW_WF_CLOCK_STATUTORY, 0);
+    assert_string_equal(s_fmt_time(sa->due_us), "2020-12-18T17:30:00+08:00");
+    s_refuse(d, &inst, "", "extend", R_HEAD, S_LEAD, "again", ZW_FAILED_PRECONDITION);
+    zw_wf_instance_clear(&inst);
+}
+
 static void test_parallel_closes_after_last_branch(void **state)
 {
     s_fixture_t *f = *state;
@@ -520,6 +554,7 @@ int main(void)
         cmocka_unit_test(test_supplement_pauses_three_working_days),
         cmocka_unit_test(test_special_procedure_across_holidays),
         cmocka_unit_test(test_extension_once_by_head),
+        cmocka_unit_test(test_shipped_statutory_limits),
         cmocka_unit_test(test_parallel_closes_after_last_branch),
         cmocka_unit_test(test_parallel_refusal_ends_instance),
         cmocka_unit_test(test_withdrawal_trigger),
