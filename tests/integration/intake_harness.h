@@ -5,6 +5,7 @@
 #ifndef ZW_INTAKE_HARNESS_H
 #define ZW_INTAKE_HARNESS_H
 
+#include "zwproc.h"
 #include "zwtest.h"
 
 #include "clock.h"
@@ -58,26 +59,17 @@ typedef struct {
 
 static inline int64_t h_now_ms(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    return zw_mono_ms();
 }
 
 static inline void h_nap(int ms)
 {
-    struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (long) (ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
+    zwt_nap(ms);
 }
 
 static inline void h_free_endpoint(char *out, size_t outsz)
 {
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t len = sizeof a;
-    assert_int_equal(bind(fd, (struct sockaddr *) &a, sizeof a), 0);
-    assert_int_equal(getsockname(fd, (struct sockaddr *) &a, &len), 0);
-    close(fd);
-    snprintf(out, outsz, "tcp://127.0.0.1:%d", ntohs(a.sin_port));
+    zwt_free_endpoint(out, outsz);
 }
 
 /* Starts bin/name with args (NULL-terminated), output to a log in dir. */
@@ -93,23 +85,8 @@ static inline pid_t h_start(h_stack_t *s, const char *name, const char *const *a
     h_proc_t *p = &s->procs[s->nprocs++];
     snprintf(p->name, sizeof p->name, "%s", name);
     snprintf(p->log, sizeof p->log, "%s/%s.%d.log", s->dir, name, ++s->logs);
-    pid_t parent = getpid();
-    pid_t pid = fork();
-    assert_true(pid >= 0);
-    if (pid == 0) {
-        prctl(PR_SET_PDEATHSIG, SIGKILL);
-        if (getppid() != parent)
-            _exit(127);
-        int in = open("/dev/null", O_RDONLY);
-        int out = open(p->log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-        if (in < 0 || out < 0)
-            _exit(127);
-        dup2(in, 0);
-        dup2(out, 1);
-        dup2(out, 2);
-        execv(argv[0], argv);
-        _exit(127);
-    }
+    zwt_proc_io_t io = {.out = p->log};
+    pid_t pid = zwt_proc_spawn(argv[0], argv, &io);
     free(argv[0]);
     p->pid = pid;
     return pid;
@@ -125,28 +102,12 @@ static inline h_proc_t *h_find(h_stack_t *s, pid_t pid)
 
 static inline int h_reap(pid_t pid, int ms)
 {
-    int64_t until = h_now_ms() + ms;
-    for (;;) {
-        int status;
-        pid_t r = waitpid(pid, &status, WNOHANG);
-        if (r == pid)
-            return status;
-        if (r < 0 || h_now_ms() > until)
-            return -1;
-        h_nap(10);
-    }
+    return zwt_proc_wait(pid, ms);
 }
 
 static inline void h_dump_log(const char *path)
 {
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return;
-    char line[2048];
-    fprintf(stderr, "---- %s\n", path);
-    while (fgets(line, sizeof line, f))
-        fputs(line, stderr);
-    fclose(f);
+    zwt_dump_file(path);
 }
 
 static inline void h_kill(h_stack_t *s, pid_t pid)
@@ -162,17 +123,12 @@ static inline void h_kill(h_stack_t *s, pid_t pid)
 static inline void h_stop(h_stack_t *s, pid_t pid)
 {
     h_proc_t *p = h_find(s, pid);
-    kill(pid, SIGTERM);
-    int status = h_reap(pid, 20000);
-    if (status == -1) {
-        kill(pid, SIGKILL);
-        h_reap(pid, 5000);
-    }
-    if (!(status != -1 && WIFEXITED(status) && WEXITSTATUS(status) == 0) && p)
+    bool clean = zwt_proc_stop(&pid, 20000, p ? p->name : "process");
+    if (!clean && p)
         h_dump_log(p->log);
     if (p)
         p->pid = 0;
-    assert_true(status != -1 && WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    assert_true(clean);
 }
 
 static inline bool h_file_has(const char *path, const char *needle)

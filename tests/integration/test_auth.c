@@ -15,9 +15,11 @@
  *   key by option or in $ZWFW_HOME.
  *
  * Every receive has a timeout; every process is killed in teardown. */
+#include "zwproc.h"
 #include "zwtest.h"
 
 #include "auth_keys.h"
+#include "clock.h"
 #include "mdp.h"
 #include "mdp_client.h"
 #include "zwfw/v1/common.pb-c.h"
@@ -42,7 +44,6 @@
 #define S_TIMEOUT 8000 /* ms: generous, for sanitizer builds on a busy machine */
 #define S_QUIET 1200   /* ms watched for "nothing arrives" (a handshake included) */
 #define S_MAX_SOCKETS 32
-#define S_MAX_FRAMES 32
 #define S_MAX_PIDS 8
 
 extern char **environ;
@@ -79,19 +80,6 @@ static const s_key_t *s_key(const char *name)
 
 /* ------------------------------------------------------------ processes */
 
-static int64_t s_now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void s_nap(int ms)
-{
-    struct timespec ts = {ms / 1000, (long) (ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
-}
-
 /* The environment for children: ours with `extra` ("NAME=value" strings,
  * NULL-terminated; may be NULL) replacing same-named entries. Built
  * before fork, so the child only execs. Static storage. */
@@ -119,36 +107,8 @@ static char **s_child_env(const char *const *extra)
 static pid_t s_spawn(const char *prog, char *const argv[], const char *out, const char *err,
                      const char *const *extra_env)
 {
-    char path[1024];
-    snprintf(path, sizeof path, "%s", zwt_bin_path(prog));
-    char **envp = s_child_env(extra_env);
-    pid_t pid = fork();
-    if (pid != 0)
-        return pid;
-    prctl(PR_SET_PDEATHSIG, SIGKILL);
-    int fd = open(out, O_WRONLY | O_CREAT | O_APPEND, 0644);
-    int fe = err ? open(err, O_WRONLY | O_CREAT | O_APPEND, 0644) : fd;
-    if (fd >= 0 && fe >= 0) {
-        dup2(fd, 1);
-        dup2(fe, 2);
-    }
-    execve(path, argv, envp);
-    _exit(127);
-}
-
-/* Waits up to timeout_ms for pid; its wait status, or -1 if still running. */
-static int s_wait_exit(pid_t pid, int timeout_ms)
-{
-    int64_t end = s_now_ms() + timeout_ms;
-    for (;;) {
-        int status;
-        pid_t r = waitpid(pid, &status, WNOHANG);
-        if (r == pid)
-            return status;
-        if (r < 0 || s_now_ms() >= end)
-            return -1;
-        s_nap(10);
-    }
+    zwt_proc_io_t io = {.out = out, .err = err, .append = true, .envp = s_child_env(extra_env)};
+    return zwt_proc_spawn(prog, argv, &io);
 }
 
 static char *s_read_file(const char *path)
@@ -197,16 +157,8 @@ static void s_kill_all(void)
     if (!s_current)
         return;
     for (int i = 0; i < S_MAX_PIDS; i++)
-        if (s_current->pids[i] > 0) {
-            kill(s_current->pids[i], SIGKILL);
-            waitpid(s_current->pids[i], NULL, 0);
-            s_current->pids[i] = 0;
-        }
-    if (s_current->broker_pid > 0) {
-        kill(s_current->broker_pid, SIGKILL);
-        waitpid(s_current->broker_pid, NULL, 0);
-        s_current->broker_pid = 0;
-    }
+        zwt_proc_kill(&s_current->pids[i]);
+    zwt_proc_kill(&s_current->broker_pid);
 }
 
 /* Entries for every key with a role, except the names in omit. */
@@ -274,7 +226,7 @@ static int s_setup_env(void **state)
     snprintf(err, sizeof err, "%s/keygen.err", env->dir);
     char *argv[] = {"zwfwctl", "keygen", "broker", "--dir", env->keys, NULL};
     pid_t pid = s_spawn("zwfwctl", argv, out, err, NULL);
-    int status = s_wait_exit(pid, 20000);
+    int status = zwt_proc_wait(pid, 20000);
     if (status == -1 || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
         return -1;
     zw_err_t e;
@@ -294,29 +246,6 @@ static int s_setup_env(void **state)
     return env->ctx ? 0 : -1;
 }
 
-/* SIGTERM; a clean exit 0 (no leak under the sanitizers) or false. */
-static bool s_stop(pid_t *pid, const char *what)
-{
-    if (*pid <= 0)
-        return true;
-    kill(*pid, SIGTERM);
-    int status = s_wait_exit(*pid, 10000);
-    if (status == -1) {
-        fprintf(stderr, "%s did not stop on SIGTERM\n", what);
-        kill(*pid, SIGKILL);
-        waitpid(*pid, NULL, 0);
-        *pid = 0;
-        return false;
-    }
-    *pid = 0;
-    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-        fprintf(stderr, "%s exit: %s %d\n", what, WIFEXITED(status) ? "status" : "signal",
-                WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
-        return false;
-    }
-    return true;
-}
-
 static void s_dump(const char *path)
 {
     char *text = s_read_file(path);
@@ -331,9 +260,9 @@ static int s_teardown(void **state)
         if (env->sockets[i])
             zmq_close(env->sockets[i]);
     for (int i = 0; i < S_MAX_PIDS; i++)
-        if (!s_stop(&env->pids[i], "zwfw-echo"))
+        if (!zwt_proc_stop(&env->pids[i], 10000, "zwfw-echo"))
             env->passed = false;
-    if (!s_stop(&env->broker_pid, "zwfw-broker"))
+    if (!zwt_proc_stop(&env->broker_pid, 10000, "zwfw-broker"))
         env->passed = false;
     zmq_ctx_term(env->ctx);
     if (!env->passed) {
@@ -415,7 +344,7 @@ static int s_run(s_env_t *env, const char *prog, char *const argv[], const char 
     unlink(o);
     unlink(e);
     pid_t pid = s_spawn(prog, argv, o, e, extra_env);
-    int status = s_wait_exit(pid, 20000);
+    int status = zwt_proc_wait(pid, 20000);
     if (status == -1) {
         kill(pid, SIGKILL);
         waitpid(pid, NULL, 0);
@@ -429,14 +358,14 @@ static int s_run(s_env_t *env, const char *prog, char *const argv[], const char 
 /* Waits until the broker's log has a line containing `text`. */
 static bool s_wait_log(s_env_t *env, const char *text, int timeout_ms)
 {
-    int64_t end = s_now_ms() + timeout_ms;
-    while (s_now_ms() < end) {
+    int64_t end = zw_mono_ms() + timeout_ms;
+    while (zw_mono_ms() < end) {
         char *log = s_read_file(env->log);
         bool found = strstr(log, text) != NULL;
         free(log);
         if (found)
             return true;
-        s_nap(20);
+        zwt_nap(20);
     }
     return false;
 }
@@ -453,19 +382,6 @@ static int s_count_log(s_env_t *env, const char *text)
 }
 
 /* ------------------------------------------------------------ sockets */
-
-typedef struct {
-    size_t n;
-    size_t len[S_MAX_FRAMES];
-    char *data[S_MAX_FRAMES];
-} s_msg_t;
-
-static void s_msg_free(s_msg_t *m)
-{
-    for (size_t i = 0; i < m->n && i < S_MAX_FRAMES; i++)
-        free(m->data[i]);
-    memset(m, 0, sizeof *m);
-}
 
 static void s_track(s_env_t *env, void *sock)
 {
@@ -506,89 +422,16 @@ static void s_close(s_env_t *env, void *sock)
     zmq_close(sock);
 }
 
-static void s_sendv(void *sock, size_t n, const void *const *data, const size_t *len)
-{
-    for (size_t i = 0; i < n; i++)
-        assert_true(zmq_send(sock, data[i], len[i], ZMQ_DONTWAIT | (i + 1 < n ? ZMQ_SNDMORE : 0)) >=
-                    0);
-}
-
-/* Sends NUL-terminated strings as frames, up to a NULL. */
-static void s_send(void *sock, ...)
-{
-    const void *data[S_MAX_FRAMES];
-    size_t len[S_MAX_FRAMES];
-    size_t n = 0;
-    va_list ap;
-    va_start(ap, sock);
-    const char *s;
-    while ((s = va_arg(ap, const char *)) != NULL && n < S_MAX_FRAMES) {
-        data[n] = s;
-        len[n++] = strlen(s);
-    }
-    va_end(ap);
-    s_sendv(sock, n, data, len);
-}
-
-static bool s_recv(void *sock, int timeout_ms, s_msg_t *m)
-{
-    memset(m, 0, sizeof *m);
-    zmq_pollitem_t item = {sock, 0, ZMQ_POLLIN, 0};
-    if (zmq_poll(&item, 1, timeout_ms) <= 0)
-        return false;
-    int more = 1;
-    while (more) {
-        zmq_msg_t f;
-        zmq_msg_init(&f);
-        if (zmq_msg_recv(&f, sock, 0) < 0) {
-            zmq_msg_close(&f);
-            return false;
-        }
-        if (m->n < S_MAX_FRAMES) {
-            m->len[m->n] = zmq_msg_size(&f);
-            m->data[m->n] = malloc(m->len[m->n] + 1);
-            memcpy(m->data[m->n], zmq_msg_data(&f), m->len[m->n]);
-            m->data[m->n][m->len[m->n]] = '\0';
-        }
-        m->n++;
-        more = zmq_msg_more(&f);
-        zmq_msg_close(&f);
-    }
-    return true;
-}
-
-static bool s_is(const s_msg_t *m, size_t i, const char *s)
-{
-    return i < m->n && m->len[i] == strlen(s) && memcmp(m->data[i], s, m->len[i]) == 0;
-}
-
 /* mmi.service about `service`: "200", "404", or NULL when nothing came. */
 static const char *s_mmi(void *client, const char *service, int timeout_ms)
 {
-    static char code[8];
-    s_send(client, "", ZW_MDP_CLIENT, ZW_MMI_SERVICE, service, NULL);
-    s_msg_t m;
-    if (!s_recv(client, timeout_ms, &m))
-        return NULL;
-    bool ok = m.n == 4 && s_is(&m, 1, ZW_MDP_CLIENT) && s_is(&m, 2, ZW_MMI_SERVICE);
-    snprintf(code, sizeof code, "%s", ok ? m.data[3] : "bad");
-    s_msg_free(&m);
-    return code;
+    return zwt_mmi(client, ZMQ_DONTWAIT, service, timeout_ms);
 }
 
 /* Polls mmi.service until it says `want`; false on timeout. */
 static bool s_wait_mmi(void *client, const char *service, const char *want, int timeout_ms)
 {
-    int64_t end = s_now_ms() + timeout_ms;
-    while (s_now_ms() < end) {
-        const char *code = s_mmi(client, service, (int) (end - s_now_ms()) + 1);
-        if (code && strcmp(code, want) == 0)
-            return true;
-        if (!code)
-            return false;
-        s_nap(50);
-    }
-    return false;
+    return zwt_wait_mmi(client, ZMQ_DONTWAIT, service, want, timeout_ms);
 }
 
 /* A client of key `name`, once the broker answers it. */
@@ -608,56 +451,56 @@ static void s_assert_unanswered(void *client, const char *who)
         fail_msg("%s got an answer (%s); it should hear nothing", who, code);
 }
 
-static bool s_is_command(const s_msg_t *m, uint8_t cmd)
+static bool s_is_command(const zwt_msg_t *m, uint8_t cmd)
 {
     char c[2] = {(char) cmd, 0};
-    return m->n >= 3 && s_is(m, 0, "") && s_is(m, 1, ZW_MDP_WORKER) && s_is(m, 2, c);
+    return m->n >= 3 && zwt_is(m, 0, "") && zwt_is(m, 1, ZW_MDP_WORKER) && zwt_is(m, 2, c);
 }
 
 /* The next worker message other than HEARTBEAT. */
-static bool s_worker_recv(void *w, int timeout_ms, s_msg_t *m)
+static bool s_worker_recv(void *w, int timeout_ms, zwt_msg_t *m)
 {
-    int64_t end = s_now_ms() + timeout_ms;
+    int64_t end = zw_mono_ms() + timeout_ms;
     for (;;) {
-        int left = (int) (end - s_now_ms());
-        if (!s_recv(w, left > 0 ? left : 0, m))
+        int left = (int) (end - zw_mono_ms());
+        if (!zwt_recv(w, left > 0 ? left : 0, m))
             return false;
         if (!(s_is_command(m, ZW_MDPW_HEARTBEAT) && m->n == 3))
             return true;
-        s_msg_free(m);
+        zwt_msg_free(m);
     }
 }
 
 static void *s_worker(s_env_t *env, const char *key, const char *service)
 {
     void *w = s_socket(env, ZMQ_DEALER, key, NULL);
-    s_send(w, "", ZW_MDP_WORKER, "\x01", service, NULL);
+    zwt_send(w, ZMQ_DONTWAIT, "", ZW_MDP_WORKER, "\x01", service, NULL);
     return w;
 }
 
 static void s_expect_disconnect(void *w)
 {
-    s_msg_t m;
+    zwt_msg_t m;
     assert_true(s_worker_recv(w, S_TIMEOUT, &m));
     if (!s_is_command(&m, ZW_MDPW_DISCONNECT))
         fail_msg("expected DISCONNECT, got a message of %zu frames", m.n);
-    s_msg_free(&m);
+    zwt_msg_free(&m);
 }
 
 /* Sends a zwfw request of type zwfw.v1.Caller (zwfw-echo answers with the
  * Caller it was given) and returns the decoded reply. */
 static Zwfw__V1__Caller *s_ask_caller(void *client, const char *rid)
 {
-    s_send(client, "", ZW_MDP_CLIENT, "zwfw.echo", rid, "zwfw.v1.Caller", "", NULL);
-    s_msg_t m;
-    assert_true(s_recv(client, S_TIMEOUT, &m));
+    zwt_send(client, ZMQ_DONTWAIT, "", ZW_MDP_CLIENT, "zwfw.echo", rid, "zwfw.v1.Caller", "", NULL);
+    zwt_msg_t m;
+    assert_true(zwt_recv(client, S_TIMEOUT, &m));
     assert_int_equal(m.n, 6);
-    assert_true(s_is(&m, 2, "zwfw.echo"));
-    assert_true(s_is(&m, 3, rid));
-    if (!s_is(&m, 4, "zwfw.v1.Caller"))
+    assert_true(zwt_is(&m, 2, "zwfw.echo"));
+    assert_true(zwt_is(&m, 3, rid));
+    if (!zwt_is(&m, 4, "zwfw.v1.Caller"))
         fail_msg("reply type %s", m.data[4]);
     Zwfw__V1__Caller *c = zwfw__v1__caller__unpack(NULL, m.len[5], (const uint8_t *) m.data[5]);
-    s_msg_free(&m);
+    zwt_msg_free(&m);
     assert_non_null(c);
     return c;
 }
@@ -700,8 +543,8 @@ static void *s_monitor(s_env_t *env, void *sock)
  * (for HANDSHAKE_FAILED_AUTH the ZAP status code) in *value. */
 static int s_event(void *pair, int timeout_ms, uint32_t *value)
 {
-    s_msg_t m;
-    if (!s_recv(pair, timeout_ms, &m))
+    zwt_msg_t m;
+    if (!zwt_recv(pair, timeout_ms, &m))
         return 0;
     int event = 0;
     if (m.n >= 1 && m.len[0] == 6) {
@@ -710,7 +553,7 @@ static int s_event(void *pair, int timeout_ms, uint32_t *value)
         memcpy(value, m.data[0] + 2, 4);
         event = ev;
     }
-    s_msg_free(&m);
+    zwt_msg_free(&m);
     return event;
 }
 
@@ -763,23 +606,23 @@ static void test_each_client_gets_its_own_caller(void **state)
     assert_true(s_wait_mmi(head, "plain.svc", "200", S_TIMEOUT));
     const void *data[] = {"", ZW_MDP_CLIENT, "plain.svc", "a", "b\0c"};
     size_t len[] = {0, 6, 9, 1, 3};
-    s_sendv(head, 5, data, len);
-    s_msg_t q;
+    zwt_sendv(head, ZMQ_DONTWAIT, 5, data, len);
+    zwt_msg_t q;
     assert_true(s_worker_recv(w, S_TIMEOUT, &q));
     assert_true(s_is_command(&q, ZW_MDPW_REQUEST));
     assert_int_equal(q.n, 7); /* header (3), client, empty, two body frames */
-    assert_true(s_is(&q, 5, "a"));
+    assert_true(zwt_is(&q, 5, "a"));
     assert_int_equal(q.len[6], 3);
     assert_memory_equal(q.data[6], "b\0c", 3);
     const void *rdata[] = {"", ZW_MDP_WORKER, "\x03", q.data[3], "", "back"};
     size_t rlen[] = {0, 6, 1, q.len[3], 0, 4};
-    s_sendv(w, 6, rdata, rlen);
-    s_msg_free(&q);
-    s_msg_t r;
-    assert_true(s_recv(head, S_TIMEOUT, &r));
+    zwt_sendv(w, ZMQ_DONTWAIT, 6, rdata, rlen);
+    zwt_msg_free(&q);
+    zwt_msg_t r;
+    assert_true(zwt_recv(head, S_TIMEOUT, &r));
     assert_int_equal(r.n, 4);
-    assert_true(s_is(&r, 3, "back"));
-    s_msg_free(&r);
+    assert_true(zwt_is(&r, 3, "back"));
+    zwt_msg_free(&r);
     env->passed = true;
 }
 
@@ -822,8 +665,8 @@ static void test_refused_peers_hear_nothing(void **state)
     s_client(env, "win-1");
     /* a refused worker registers nothing either */
     void *w = s_socket(env, ZMQ_DEALER, "rogue", NULL);
-    s_send(w, "", ZW_MDP_WORKER, "\x01", "plain.rogue", NULL);
-    s_nap(300);
+    zwt_send(w, ZMQ_DONTWAIT, "", ZW_MDP_WORKER, "\x01", "plain.rogue", NULL);
+    zwt_nap(300);
     assert_string_equal(s_mmi(op, "plain.rogue", S_TIMEOUT), "404");
     env->passed = true;
 }
@@ -870,7 +713,7 @@ static void test_reload_withdraws_a_key(void **state)
     /* A worker whose key was withdrawn is disconnected at its next command
      * (sent at once: this worker sends no heartbeats of its own, and the
      * broker would expire it for that after 1.5 s anyway). */
-    s_send(sys2, "", ZW_MDP_WORKER, "\x04", NULL);
+    zwt_send(sys2, ZMQ_DONTWAIT, "", ZW_MDP_WORKER, "\x04", NULL);
     s_expect_disconnect(sys2);
     assert_true(s_wait_mmi(op, "zwfw.tmp", "404", S_TIMEOUT));
     assert_true(s_wait_log(env, "worker disconnected: key no longer registered", S_TIMEOUT));
@@ -894,24 +737,12 @@ static void test_reload_withdraws_a_key(void **state)
     s_write_registry(env, NULL);
     int reloads = s_count_log(env, "key registry reloaded");
     assert_int_equal(kill(env->broker_pid, SIGHUP), 0);
-    int64_t end = s_now_ms() + S_TIMEOUT;
-    while (s_count_log(env, "key registry reloaded") == reloads && s_now_ms() < end)
-        s_nap(20);
+    int64_t end = zw_mono_ms() + S_TIMEOUT;
+    while (s_count_log(env, "key registry reloaded") == reloads && zw_mono_ms() < end)
+        zwt_nap(20);
     assert_int_equal(s_count_log(env, "key registry reloaded"), reloads + 1);
     s_client(env, "win-2");
     env->passed = true;
-}
-
-static int s_free_port(void)
-{
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t len = sizeof a;
-    if (fd < 0 || bind(fd, (struct sockaddr *) &a, sizeof a) != 0 ||
-        getsockname(fd, (struct sockaddr *) &a, &len) != 0)
-        fail_msg("no free port: %s", strerror(errno));
-    close(fd);
-    return ntohs(a.sin_port);
 }
 
 /* Runs the broker with argv; it must exit at once with `code`. Returns
@@ -931,7 +762,7 @@ static void test_plain_mode_refuses_wildcards(void **state)
 {
     s_env_t *env = *state;
     char port[16];
-    snprintf(port, sizeof port, "%d", s_free_port());
+    snprintf(port, sizeof port, "%d", zwt_free_port());
     const char *hosts[] = {"0.0.0.0", "*"};
     for (size_t i = 0; i < 2; i++) {
         char ep[64];

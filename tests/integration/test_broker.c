@@ -3,8 +3,10 @@
  * broker is checked against the spec rather than against our own client
  * and worker library. Every receive has a timeout; every broker is killed
  * in teardown, also when a test fails. */
+#include "zwproc.h"
 #include "zwtest.h"
 
+#include "clock.h"
 #include "mdp.h"
 #include "zwfw/v1/common.pb-c.h"
 
@@ -27,56 +29,8 @@
 #define S_TIMEOUT 3000 /* ms: generous, for sanitizer builds */
 #define S_QUIET 250    /* ms: how long "nothing arrives" is watched */
 #define S_MAX_SOCKETS 32
-#define S_MAX_FRAMES 32
 
 /* ------------------------------------------------------------ processes */
-
-static int64_t s_now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void s_nap(int ms)
-{
-    struct timespec ts = {ms / 1000, (long) (ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
-}
-
-/* Starts the broker with argv (argv[0] is ignored), stdout and stderr
- * appended to logpath. The child dies with the test process. */
-static pid_t s_spawn(char *const argv[], const char *logpath)
-{
-    pid_t pid = fork();
-    if (pid != 0)
-        return pid;
-    prctl(PR_SET_PDEATHSIG, SIGKILL);
-    int fd = open(logpath, O_WRONLY | O_CREAT | O_APPEND, 0644);
-    if (fd >= 0) {
-        dup2(fd, 1);
-        dup2(fd, 2);
-        close(fd);
-    }
-    execv(zwt_bin_path("zwfw-broker"), argv);
-    _exit(127);
-}
-
-/* Waits up to timeout_ms for pid to exit; returns its wait status, or -1
- * if it is still running. */
-static int s_wait_exit(pid_t pid, int timeout_ms)
-{
-    int64_t end = s_now_ms() + timeout_ms;
-    for (;;) {
-        int status;
-        pid_t r = waitpid(pid, &status, WNOHANG);
-        if (r == pid)
-            return status;
-        if (r < 0 || s_now_ms() >= end)
-            return -1;
-        s_nap(10);
-    }
-}
 
 static bool s_running(pid_t pid)
 {
@@ -101,11 +55,8 @@ static s_env_t *s_current; /* for the atexit safety net */
 
 static void s_kill_current(void)
 {
-    if (s_current && s_current->pid > 0) {
-        kill(s_current->pid, SIGKILL);
-        waitpid(s_current->pid, NULL, 0);
-        s_current->pid = 0;
-    }
+    if (s_current)
+        zwt_proc_kill(&s_current->pid);
 }
 
 static void s_write_file(const char *path, const char *text)
@@ -153,22 +104,7 @@ static int s_setup_env(void **state)
  * to SIGKILL. Returns false if the exit was not clean. */
 static bool s_stop_broker(s_env_t *env)
 {
-    if (env->pid <= 0)
-        return true;
-    kill(env->pid, SIGTERM);
-    int status = s_wait_exit(env->pid, 10000);
-    if (status == -1) {
-        fprintf(stderr, "broker did not stop on SIGTERM\n");
-        s_kill_current();
-        return false;
-    }
-    env->pid = 0;
-    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-        fprintf(stderr, "broker exit: %s %d\n", WIFEXITED(status) ? "status" : "signal",
-                WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
-        return false;
-    }
-    return true;
+    return zwt_proc_stop(&env->pid, 10000, "broker");
 }
 
 static int s_teardown(void **state)
@@ -221,25 +157,12 @@ static pid_t s_start(s_env_t *env, bool with_config, ...)
         argv[argc++] = (char *) a;
     va_end(ap);
     argv[argc] = NULL;
-    env->pid = s_spawn(argv, env->log);
+    env->pid = zwt_proc_start("zwfw-broker", argv, env->log);
     assert_true(env->pid > 0);
     return env->pid;
 }
 
 /* ------------------------------------------------------------ frames */
-
-typedef struct {
-    size_t n;
-    size_t len[S_MAX_FRAMES];
-    char *data[S_MAX_FRAMES]; /* NUL-terminated copies */
-} s_msg_t;
-
-static void s_msg_free(s_msg_t *m)
-{
-    for (size_t i = 0; i < m->n && i < S_MAX_FRAMES; i++)
-        free(m->data[i]);
-    memset(m, 0, sizeof *m);
-}
 
 static void *s_socket(s_env_t *env, int type, const char *endpoint)
 {
@@ -265,88 +188,31 @@ static void s_close(s_env_t *env, void *sock)
     zmq_close(sock);
 }
 
-/* Sends n frames given as (data, len) pairs. */
-static void s_sendv(void *sock, size_t n, const void *const *data, const size_t *len)
-{
-    for (size_t i = 0; i < n; i++)
-        assert_true(zmq_send(sock, data[i], len[i], i + 1 < n ? ZMQ_SNDMORE : 0) >= 0);
-}
-
-/* Sends NUL-terminated strings as frames, up to a NULL. */
-static void s_send(void *sock, ...)
-{
-    const void *data[S_MAX_FRAMES];
-    size_t len[S_MAX_FRAMES];
-    size_t n = 0;
-    va_list ap;
-    va_start(ap, sock);
-    const char *s;
-    while ((s = va_arg(ap, const char *)) != NULL && n < S_MAX_FRAMES) {
-        data[n] = s;
-        len[n++] = strlen(s);
-    }
-    va_end(ap);
-    s_sendv(sock, n, data, len);
-}
-
-/* Receives one message within timeout_ms; false on timeout. */
-static bool s_recv(void *sock, int timeout_ms, s_msg_t *m)
-{
-    memset(m, 0, sizeof *m);
-    zmq_pollitem_t item = {sock, 0, ZMQ_POLLIN, 0};
-    if (zmq_poll(&item, 1, timeout_ms) <= 0)
-        return false;
-    int more = 1;
-    while (more) {
-        zmq_msg_t f;
-        zmq_msg_init(&f);
-        if (zmq_msg_recv(&f, sock, 0) < 0) {
-            zmq_msg_close(&f);
-            return false;
-        }
-        if (m->n < S_MAX_FRAMES) {
-            m->len[m->n] = zmq_msg_size(&f);
-            m->data[m->n] = malloc(m->len[m->n] + 1);
-            memcpy(m->data[m->n], zmq_msg_data(&f), m->len[m->n]);
-            m->data[m->n][m->len[m->n]] = '\0';
-        }
-        m->n++;
-        more = zmq_msg_more(&f);
-        zmq_msg_close(&f);
-    }
-    return true;
-}
-
-static bool s_is(const s_msg_t *m, size_t i, const char *s)
-{
-    return i < m->n && m->len[i] == strlen(s) && memcmp(m->data[i], s, m->len[i]) == 0;
-}
-
 /* Asserts that nothing arrives on sock for S_QUIET ms. */
 static void s_assert_quiet(void *sock)
 {
-    s_msg_t m;
-    bool got = s_recv(sock, S_QUIET, &m);
+    zwt_msg_t m;
+    bool got = zwt_recv(sock, S_QUIET, &m);
     if (got)
         fprintf(stderr, "unexpected message of %zu frames, frame 1 '%s'\n", m.n,
                 m.n > 1 ? m.data[1] : "");
-    s_msg_free(&m);
+    zwt_msg_free(&m);
     assert_false(got);
 }
 
 /* Asserts m is [empty]["MDPC01"][service] followed by the given body
  * strings (NULL-terminated). */
-static void s_assert_reply(const s_msg_t *m, const char *service, ...)
+static void s_assert_reply(const zwt_msg_t *m, const char *service, ...)
 {
-    assert_true(s_is(m, 0, ""));
-    assert_true(s_is(m, 1, ZW_MDP_CLIENT));
-    assert_true(s_is(m, 2, service));
+    assert_true(zwt_is(m, 0, ""));
+    assert_true(zwt_is(m, 1, ZW_MDP_CLIENT));
+    assert_true(zwt_is(m, 2, service));
     va_list ap;
     va_start(ap, service);
     size_t i = 3;
     const char *s;
     while ((s = va_arg(ap, const char *)) != NULL) {
-        if (!s_is(m, i, s))
+        if (!zwt_is(m, i, s))
             fail_msg("reply frame %zu: expected '%s', got '%s'", i, s,
                      i < m->n ? m->data[i] : "(none)");
         i++;
@@ -361,30 +227,13 @@ static void s_assert_reply(const s_msg_t *m, const char *service, ...)
  * static buffer, or NULL on timeout. */
 static const char *s_mmi(void *client, const char *service, int timeout_ms)
 {
-    static char code[8];
-    s_send(client, "", ZW_MDP_CLIENT, ZW_MMI_SERVICE, service, NULL);
-    s_msg_t m;
-    if (!s_recv(client, timeout_ms, &m))
-        return NULL;
-    bool ok = m.n == 4 && s_is(&m, 1, ZW_MDP_CLIENT) && s_is(&m, 2, ZW_MMI_SERVICE);
-    snprintf(code, sizeof code, "%s", ok ? m.data[3] : "bad");
-    s_msg_free(&m);
-    return code;
+    return zwt_mmi(client, 0, service, timeout_ms);
 }
 
 /* Polls mmi.service until it says `want` about service; false on timeout. */
 static bool s_wait_mmi(void *client, const char *service, const char *want, int timeout_ms)
 {
-    int64_t end = s_now_ms() + timeout_ms;
-    while (s_now_ms() < end) {
-        const char *code = s_mmi(client, service, (int) (end - s_now_ms()) + 1);
-        if (code && strcmp(code, want) == 0)
-            return true;
-        if (!code)
-            return false;
-        s_nap(20);
-    }
-    return false;
+    return zwt_wait_mmi(client, 0, service, want, timeout_ms);
 }
 
 /* A client socket, once the broker answers MMI on it. */
@@ -398,88 +247,88 @@ static void *s_client(s_env_t *env)
 static void *s_worker(s_env_t *env, const char *service)
 {
     void *w = s_socket(env, ZMQ_DEALER, NULL);
-    s_send(w, "", ZW_MDP_WORKER, "\x01", service, NULL);
+    zwt_send(w, 0, "", ZW_MDP_WORKER, "\x01", service, NULL);
     return w;
 }
 
-static bool s_is_command(const s_msg_t *m, uint8_t cmd)
+static bool s_is_command(const zwt_msg_t *m, uint8_t cmd)
 {
     char c[2] = {(char) cmd, 0};
-    return m->n >= 3 && s_is(m, 0, "") && s_is(m, 1, ZW_MDP_WORKER) && s_is(m, 2, c);
+    return m->n >= 3 && zwt_is(m, 0, "") && zwt_is(m, 1, ZW_MDP_WORKER) && zwt_is(m, 2, c);
 }
 
 /* Receives the next worker message other than HEARTBEAT. */
-static bool s_worker_recv(void *w, int timeout_ms, s_msg_t *m)
+static bool s_worker_recv(void *w, int timeout_ms, zwt_msg_t *m)
 {
-    int64_t end = s_now_ms() + timeout_ms;
+    int64_t end = zw_mono_ms() + timeout_ms;
     for (;;) {
-        int left = (int) (end - s_now_ms());
-        if (!s_recv(w, left > 0 ? left : 0, m))
+        int left = (int) (end - zw_mono_ms());
+        if (!zwt_recv(w, left > 0 ? left : 0, m))
             return false;
         if (!(s_is_command(m, ZW_MDPW_HEARTBEAT) && m->n == 3))
             return true;
-        s_msg_free(m);
+        zwt_msg_free(m);
     }
 }
 
 /* Asserts that a worker gets nothing but heartbeats for S_QUIET ms. */
 static void s_assert_no_work(void *w)
 {
-    s_msg_t m;
+    zwt_msg_t m;
     bool got = s_worker_recv(w, S_QUIET, &m);
     if (got)
         fprintf(stderr, "unexpected worker message of %zu frames\n", m.n);
-    s_msg_free(&m);
+    zwt_msg_free(&m);
     assert_false(got);
 }
 
 /* Receives a REQUEST and checks its envelope; the body starts at frame 5. */
-static void s_expect_request(void *w, s_msg_t *m)
+static void s_expect_request(void *w, zwt_msg_t *m)
 {
     assert_true(s_worker_recv(w, S_TIMEOUT, m));
     assert_true(s_is_command(m, ZW_MDPW_REQUEST));
     assert_true(m->n >= 6);
     assert_true(m->len[3] > 0); /* client address */
-    assert_true(s_is(m, 4, ""));
+    assert_true(zwt_is(m, 4, ""));
 }
 
 /* Replies to request req with the given body strings (NULL-terminated). */
-static void s_worker_reply(void *w, const s_msg_t *req, ...)
+static void s_worker_reply(void *w, const zwt_msg_t *req, ...)
 {
-    const void *data[S_MAX_FRAMES] = {"", ZW_MDP_WORKER, "\x03", req->data[3], ""};
-    size_t len[S_MAX_FRAMES] = {0, 6, 1, req->len[3], 0};
+    const void *data[ZWT_MAX_FRAMES] = {"", ZW_MDP_WORKER, "\x03", req->data[3], ""};
+    size_t len[ZWT_MAX_FRAMES] = {0, 6, 1, req->len[3], 0};
     size_t n = 5;
     va_list ap;
     va_start(ap, req);
     const char *s;
-    while ((s = va_arg(ap, const char *)) != NULL && n < S_MAX_FRAMES) {
+    while ((s = va_arg(ap, const char *)) != NULL && n < ZWT_MAX_FRAMES) {
         data[n] = s;
         len[n++] = strlen(s);
     }
     va_end(ap);
-    s_sendv(w, n, data, len);
+    zwt_sendv(w, 0, n, data, len);
 }
 
 static void s_expect_disconnect(void *w)
 {
-    s_msg_t m;
+    zwt_msg_t m;
     assert_true(s_worker_recv(w, S_TIMEOUT, &m));
     assert_true(s_is_command(&m, ZW_MDPW_DISCONNECT));
     assert_int_equal(m.n, 3);
-    s_msg_free(&m);
+    zwt_msg_free(&m);
 }
 
 static Zwfw__V1__Error *s_expect_error(void *client, const char *service, const char *request_id)
 {
-    s_msg_t m;
-    assert_true(s_recv(client, S_TIMEOUT, &m));
+    zwt_msg_t m;
+    assert_true(zwt_recv(client, S_TIMEOUT, &m));
     assert_int_equal(m.n, 6);
-    assert_true(s_is(&m, 1, ZW_MDP_CLIENT));
-    assert_true(s_is(&m, 2, service));
-    assert_true(s_is(&m, 3, request_id));
-    assert_true(s_is(&m, 4, ZW_ZWFW_ERROR_TYPE));
+    assert_true(zwt_is(&m, 1, ZW_MDP_CLIENT));
+    assert_true(zwt_is(&m, 2, service));
+    assert_true(zwt_is(&m, 3, request_id));
+    assert_true(zwt_is(&m, 4, ZW_ZWFW_ERROR_TYPE));
     Zwfw__V1__Error *e = zwfw__v1__error__unpack(NULL, m.len[5], (const uint8_t *) m.data[5]);
-    s_msg_free(&m);
+    zwt_msg_free(&m);
     assert_non_null(e);
     return e;
 }
@@ -497,36 +346,36 @@ static void test_round_trip(void **state)
     /* DEALER client, a body of several frames, binary and empty ones too */
     const void *data[] = {"", ZW_MDP_CLIENT, "echo", "a", "", "b\0c", "dddd"};
     size_t len[] = {0, 6, 4, 1, 0, 3, 4};
-    s_sendv(client, 7, data, len);
-    s_msg_t req;
+    zwt_sendv(client, 0, 7, data, len);
+    zwt_msg_t req;
     s_expect_request(worker, &req);
     assert_int_equal(req.n, 9); /* no Caller frame outside zwfw.* */
-    assert_true(s_is(&req, 5, "a"));
-    assert_true(s_is(&req, 6, ""));
+    assert_true(zwt_is(&req, 5, "a"));
+    assert_true(zwt_is(&req, 6, ""));
     assert_int_equal(req.len[7], 3);
     assert_memory_equal(req.data[7], "b\0c", 3);
-    assert_true(s_is(&req, 8, "dddd"));
+    assert_true(zwt_is(&req, 8, "dddd"));
     s_worker_reply(worker, &req, "x", "yy", NULL);
-    s_msg_free(&req);
-    s_msg_t rep;
-    assert_true(s_recv(client, S_TIMEOUT, &rep));
+    zwt_msg_free(&req);
+    zwt_msg_t rep;
+    assert_true(zwt_recv(client, S_TIMEOUT, &rep));
     s_assert_reply(&rep, "echo", "x", "yy", NULL);
-    s_msg_free(&rep);
+    zwt_msg_free(&rep);
 
     /* REQ client: the socket adds and strips the empty frame itself */
     void *req_client = s_socket(env, ZMQ_REQ, NULL);
-    s_send(req_client, ZW_MDP_CLIENT, "echo", "from-req", NULL);
+    zwt_send(req_client, 0, ZW_MDP_CLIENT, "echo", "from-req", NULL);
     s_expect_request(worker, &req);
     assert_int_equal(req.n, 6);
-    assert_true(s_is(&req, 5, "from-req"));
+    assert_true(zwt_is(&req, 5, "from-req"));
     s_worker_reply(worker, &req, "to-req", NULL);
-    s_msg_free(&req);
-    assert_true(s_recv(req_client, S_TIMEOUT, &rep));
+    zwt_msg_free(&req);
+    assert_true(zwt_recv(req_client, S_TIMEOUT, &rep));
     assert_int_equal(rep.n, 3);
-    assert_true(s_is(&rep, 0, ZW_MDP_CLIENT));
-    assert_true(s_is(&rep, 1, "echo"));
-    assert_true(s_is(&rep, 2, "to-req"));
-    s_msg_free(&rep);
+    assert_true(zwt_is(&rep, 0, ZW_MDP_CLIENT));
+    assert_true(zwt_is(&rep, 1, "echo"));
+    assert_true(zwt_is(&rep, 2, "to-req"));
+    zwt_msg_free(&rep);
     env->passed = true;
 }
 
@@ -541,59 +390,59 @@ static void test_load_sharing_lru(void **state)
 
     /* Two requests in flight: a worker holds one at a time, so each
      * worker gets one. */
-    s_send(client, "", ZW_MDP_CLIENT, "lb", "r1", NULL);
-    s_send(client, "", ZW_MDP_CLIENT, "lb", "r2", NULL);
-    s_msg_t q1, q2, q3;
+    zwt_send(client, 0, "", ZW_MDP_CLIENT, "lb", "r1", NULL);
+    zwt_send(client, 0, "", ZW_MDP_CLIENT, "lb", "r2", NULL);
+    zwt_msg_t q1, q2, q3;
     s_expect_request(w1, &q1);
     s_expect_request(w2, &q2);
-    assert_true(s_is(&q1, 5, "r1") || s_is(&q1, 5, "r2"));
-    assert_true(s_is(&q2, 5, "r1") || s_is(&q2, 5, "r2"));
+    assert_true(zwt_is(&q1, 5, "r1") || zwt_is(&q1, 5, "r2"));
+    assert_true(zwt_is(&q2, 5, "r1") || zwt_is(&q2, 5, "r2"));
 
     /* A third waits while both are busy, then goes to the first free one. */
-    s_send(client, "", ZW_MDP_CLIENT, "lb", "r3", NULL);
+    zwt_send(client, 0, "", ZW_MDP_CLIENT, "lb", "r3", NULL);
     s_assert_no_work(w1);
     s_assert_no_work(w2);
     s_worker_reply(w2, &q2, "done2", NULL);
     s_expect_request(w2, &q3);
-    assert_true(s_is(&q3, 5, "r3"));
+    assert_true(zwt_is(&q3, 5, "r3"));
     s_assert_no_work(w1);
     s_worker_reply(w1, &q1, "done1", NULL);
     /* Both replies seen by the client means the broker has handled w1's
      * REPLY (w1 idle now) before w2's next one: that fixes the LRU order. */
     int seen = 0;
     for (int i = 0; i < 2; i++) {
-        s_msg_t rep;
-        assert_true(s_recv(client, S_TIMEOUT, &rep));
+        zwt_msg_t rep;
+        assert_true(zwt_recv(client, S_TIMEOUT, &rep));
         assert_int_equal(rep.n, 4);
-        assert_true(s_is(&rep, 2, "lb"));
-        seen |= s_is(&rep, 3, "done1") ? 1 : s_is(&rep, 3, "done2") ? 2 : 0;
-        s_msg_free(&rep);
+        assert_true(zwt_is(&rep, 2, "lb"));
+        seen |= zwt_is(&rep, 3, "done1") ? 1 : zwt_is(&rep, 3, "done2") ? 2 : 0;
+        zwt_msg_free(&rep);
     }
     assert_int_equal(seen, 3);
     s_worker_reply(w2, &q3, "done3", NULL);
-    s_msg_t rep3;
-    assert_true(s_recv(client, S_TIMEOUT, &rep3));
+    zwt_msg_t rep3;
+    assert_true(zwt_recv(client, S_TIMEOUT, &rep3));
     s_assert_reply(&rep3, "lb", "done3", NULL);
-    s_msg_free(&rep3);
-    s_msg_free(&q1);
-    s_msg_free(&q2);
-    s_msg_free(&q3);
+    zwt_msg_free(&rep3);
+    zwt_msg_free(&q1);
+    zwt_msg_free(&q2);
+    zwt_msg_free(&q3);
 
     /* Least recently used first: w1 finished before w2 did, so w1 is next,
      * then w2. */
     const char *order[] = {"r4", "r5", "r6", "r7"};
     void *expect[] = {w1, w2, w1, w2};
     for (int i = 0; i < 4; i++) {
-        s_send(client, "", ZW_MDP_CLIENT, "lb", order[i], NULL);
-        s_msg_t q;
+        zwt_send(client, 0, "", ZW_MDP_CLIENT, "lb", order[i], NULL);
+        zwt_msg_t q;
         s_expect_request(expect[i], &q);
-        assert_true(s_is(&q, 5, order[i]));
+        assert_true(zwt_is(&q, 5, order[i]));
         s_worker_reply(expect[i], &q, order[i], NULL);
-        s_msg_free(&q);
-        s_msg_t rep;
-        assert_true(s_recv(client, S_TIMEOUT, &rep));
+        zwt_msg_free(&q);
+        zwt_msg_t rep;
+        assert_true(zwt_recv(client, S_TIMEOUT, &rep));
         s_assert_reply(&rep, "lb", order[i], NULL);
-        s_msg_free(&rep);
+        zwt_msg_free(&rep);
     }
     env->passed = true;
 }
@@ -608,31 +457,31 @@ static void test_heartbeat_and_expiry(void **state)
 
     /* While the worker heartbeats, the broker heartbeats back and keeps it. */
     int beats = 0;
-    int64_t end = s_now_ms() + 1200, next_beat = 0;
-    while (s_now_ms() < end) {
-        if (s_now_ms() >= next_beat) {
-            s_send(worker, "", ZW_MDP_WORKER, "\x04", NULL);
-            next_beat = s_now_ms() + 100;
+    int64_t end = zw_mono_ms() + 1200, next_beat = 0;
+    while (zw_mono_ms() < end) {
+        if (zw_mono_ms() >= next_beat) {
+            zwt_send(worker, 0, "", ZW_MDP_WORKER, "\x04", NULL);
+            next_beat = zw_mono_ms() + 100;
         }
-        s_msg_t m;
-        if (s_recv(worker, 50, &m)) {
+        zwt_msg_t m;
+        if (zwt_recv(worker, 50, &m)) {
             assert_true(s_is_command(&m, ZW_MDPW_HEARTBEAT));
             assert_int_equal(m.n, 3);
             beats++;
-            s_msg_free(&m);
+            zwt_msg_free(&m);
         }
     }
     assert_true(beats >= 3);
     assert_string_equal(s_mmi(client, "hb", S_TIMEOUT), "200");
 
     /* Silent, it is expired after about heartbeat * liveness = 600 ms. */
-    int64_t silent_since = s_now_ms();
+    int64_t silent_since = zw_mono_ms();
     assert_true(s_wait_mmi(client, "hb", "404", 5000));
-    int64_t took = s_now_ms() - silent_since;
+    int64_t took = zw_mono_ms() - silent_since;
     assert_true(took >= 400);
 
     /* Forgotten: its next HEARTBEAT gets DISCONNECT. */
-    s_send(worker, "", ZW_MDP_WORKER, "\x04", NULL);
+    zwt_send(worker, 0, "", ZW_MDP_WORKER, "\x04", NULL);
     s_expect_disconnect(worker);
     env->passed = true;
 }
@@ -646,52 +495,52 @@ static void test_worker_killed_mid_request(void **state)
     void *w2 = s_worker(env, "kill");
     assert_true(s_wait_mmi(client, "kill", "200", S_TIMEOUT));
 
-    s_send(client, "", ZW_MDP_CLIENT, "kill", "job", NULL);
+    zwt_send(client, 0, "", ZW_MDP_CLIENT, "kill", "job", NULL);
     zmq_pollitem_t items[2] = {{w1, 0, ZMQ_POLLIN, 0}, {w2, 0, ZMQ_POLLIN, 0}};
     void *victim = NULL, *other = NULL;
-    s_msg_t q;
-    int64_t end = s_now_ms() + S_TIMEOUT;
-    while (!victim && s_now_ms() < end) {
-        assert_true(zmq_poll(items, 2, (int) (end - s_now_ms())) >= 0);
+    zwt_msg_t q;
+    int64_t end = zw_mono_ms() + S_TIMEOUT;
+    while (!victim && zw_mono_ms() < end) {
+        assert_true(zmq_poll(items, 2, (int) (end - zw_mono_ms())) >= 0);
         for (int i = 0; i < 2 && !victim; i++) {
             if (!(items[i].revents & ZMQ_POLLIN))
                 continue;
-            assert_true(s_recv(items[i].socket, 0, &q));
+            assert_true(zwt_recv(items[i].socket, 0, &q));
             if (s_is_command(&q, ZW_MDPW_REQUEST)) {
                 victim = items[i].socket;
                 other = items[1 - i].socket;
             }
-            s_msg_free(&q);
+            zwt_msg_free(&q);
         }
     }
     assert_non_null(victim);
     s_close(env, victim); /* dies holding the request */
 
     /* The client retries (Lazy Pirate); the other worker serves it. */
-    s_send(client, "", ZW_MDP_CLIENT, "kill", "job", NULL);
+    zwt_send(client, 0, "", ZW_MDP_CLIENT, "kill", "job", NULL);
     s_expect_request(other, &q);
-    assert_true(s_is(&q, 5, "job"));
+    assert_true(zwt_is(&q, 5, "job"));
     s_worker_reply(other, &q, "done", NULL);
-    s_msg_free(&q);
-    s_msg_t rep;
-    assert_true(s_recv(client, S_TIMEOUT, &rep));
+    zwt_msg_free(&q);
+    zwt_msg_t rep;
+    assert_true(zwt_recv(client, S_TIMEOUT, &rep));
     s_assert_reply(&rep, "kill", "done", NULL);
-    s_msg_free(&rep);
+    zwt_msg_free(&rep);
 
     /* A lone worker killed mid-request is expired too, and the retry waits
      * for (and reaches) the replacement. */
     void *solo = s_worker(env, "solo");
     assert_true(s_wait_mmi(client, "solo", "200", S_TIMEOUT));
-    s_send(client, "", ZW_MDP_CLIENT, "solo", "job2", NULL);
+    zwt_send(client, 0, "", ZW_MDP_CLIENT, "solo", "job2", NULL);
     s_expect_request(solo, &q);
-    s_msg_free(&q);
+    zwt_msg_free(&q);
     s_close(env, solo);
     assert_true(s_wait_mmi(client, "solo", "404", S_TIMEOUT));
-    s_send(client, "", ZW_MDP_CLIENT, "solo", "job2-retry", NULL);
+    zwt_send(client, 0, "", ZW_MDP_CLIENT, "solo", "job2-retry", NULL);
     void *fresh = s_worker(env, "solo");
     s_expect_request(fresh, &q);
-    assert_true(s_is(&q, 5, "job2-retry"));
-    s_msg_free(&q);
+    assert_true(zwt_is(&q, 5, "job2-retry"));
+    zwt_msg_free(&q);
     env->passed = true;
 }
 
@@ -706,25 +555,25 @@ static void test_busy_worker_kept_until_busy_timeout(void **state)
     void *worker = s_worker(env, "slow");
     assert_true(s_wait_mmi(client, "slow", "200", S_TIMEOUT));
 
-    s_send(client, "", ZW_MDP_CLIENT, "slow", "think", NULL);
-    s_msg_t q;
+    zwt_send(client, 0, "", ZW_MDP_CLIENT, "slow", "think", NULL);
+    zwt_msg_t q;
     s_expect_request(worker, &q);
-    s_nap(700); /* silent for more than heartbeat * liveness = 300 ms */
+    zwt_nap(700); /* silent for more than heartbeat * liveness = 300 ms */
     assert_string_equal(s_mmi(client, "slow", S_TIMEOUT), "200");
     s_worker_reply(worker, &q, "thought", NULL);
-    s_msg_free(&q);
-    s_msg_t rep;
-    assert_true(s_recv(client, S_TIMEOUT, &rep));
+    zwt_msg_free(&q);
+    zwt_msg_t rep;
+    assert_true(zwt_recv(client, S_TIMEOUT, &rep));
     s_assert_reply(&rep, "slow", "thought", NULL);
-    s_msg_free(&rep);
+    zwt_msg_free(&rep);
 
     /* Held past busy_timeout_ms: deleted with a DISCONNECT. */
-    s_send(client, "", ZW_MDP_CLIENT, "slow", "forever", NULL);
+    zwt_send(client, 0, "", ZW_MDP_CLIENT, "slow", "forever", NULL);
     s_expect_request(worker, &q);
-    s_msg_free(&q);
-    int64_t start = s_now_ms();
+    zwt_msg_free(&q);
+    int64_t start = zw_mono_ms();
     s_expect_disconnect(worker);
-    assert_true(s_now_ms() - start >= 1000);
+    assert_true(zw_mono_ms() - start >= 1000);
     assert_string_equal(s_mmi(client, "slow", S_TIMEOUT), "404");
     env->passed = true;
 }
@@ -739,27 +588,27 @@ static void test_mmi(void **state)
     assert_string_equal(s_mmi(client, "mmisvc", S_TIMEOUT), "200");
     assert_string_equal(s_mmi(client, "nosuch", S_TIMEOUT), "404");
 
-    s_send(client, "", ZW_MDP_CLIENT, "mmi.foo", "mmisvc", NULL);
-    s_msg_t m;
-    assert_true(s_recv(client, S_TIMEOUT, &m));
+    zwt_send(client, 0, "", ZW_MDP_CLIENT, "mmi.foo", "mmisvc", NULL);
+    zwt_msg_t m;
+    assert_true(zwt_recv(client, S_TIMEOUT, &m));
     s_assert_reply(&m, "mmi.foo", "501", NULL);
-    s_msg_free(&m);
+    zwt_msg_free(&m);
 
     /* As in RFC 8's reference broker: the name is the last body frame, and
      * the reply is the body with that frame replaced by the code, so a
      * tag before the name comes back. */
-    s_send(client, "", ZW_MDP_CLIENT, ZW_MMI_SERVICE, "tag-1", "mmisvc", NULL);
-    assert_true(s_recv(client, S_TIMEOUT, &m));
+    zwt_send(client, 0, "", ZW_MDP_CLIENT, ZW_MMI_SERVICE, "tag-1", "mmisvc", NULL);
+    assert_true(zwt_recv(client, S_TIMEOUT, &m));
     s_assert_reply(&m, ZW_MMI_SERVICE, "tag-1", "200", NULL);
-    s_msg_free(&m);
-    s_send(client, "", ZW_MDP_CLIENT, ZW_MMI_SERVICE, "mmisvc", "nosuch", NULL);
-    assert_true(s_recv(client, S_TIMEOUT, &m));
+    zwt_msg_free(&m);
+    zwt_send(client, 0, "", ZW_MDP_CLIENT, ZW_MMI_SERVICE, "mmisvc", "nosuch", NULL);
+    assert_true(zwt_recv(client, S_TIMEOUT, &m));
     s_assert_reply(&m, ZW_MMI_SERVICE, "mmisvc", "404", NULL);
-    s_msg_free(&m);
-    s_send(client, "", ZW_MDP_CLIENT, "mmi.foo", "a", "", "b", NULL);
-    assert_true(s_recv(client, S_TIMEOUT, &m));
+    zwt_msg_free(&m);
+    zwt_send(client, 0, "", ZW_MDP_CLIENT, "mmi.foo", "a", "", "b", NULL);
+    assert_true(zwt_recv(client, S_TIMEOUT, &m));
     s_assert_reply(&m, "mmi.foo", "a", "", "501", NULL);
-    s_msg_free(&m);
+    zwt_msg_free(&m);
 
     /* A worker may not register an mmi.* name: the broker owns them. */
     void *bad = s_worker(env, "mmi.service");
@@ -776,54 +625,54 @@ static void test_worker_protocol_violations(void **state)
     /* a second READY */
     void *w = s_worker(env, "dup");
     assert_true(s_wait_mmi(client, "dup", "200", S_TIMEOUT));
-    s_send(w, "", ZW_MDP_WORKER, "\x01", "dup", NULL);
+    zwt_send(w, 0, "", ZW_MDP_WORKER, "\x01", "dup", NULL);
     s_expect_disconnect(w);
     assert_string_equal(s_mmi(client, "dup", S_TIMEOUT), "404");
 
     /* an unknown command byte from a registered worker */
     w = s_worker(env, "unk");
     assert_true(s_wait_mmi(client, "unk", "200", S_TIMEOUT));
-    s_send(w, "", ZW_MDP_WORKER, "\x09", NULL);
+    zwt_send(w, 0, "", ZW_MDP_WORKER, "\x09", NULL);
     s_expect_disconnect(w);
     assert_string_equal(s_mmi(client, "unk", S_TIMEOUT), "404");
 
     /* a REPLY with no request in flight */
     w = s_worker(env, "idle");
     assert_true(s_wait_mmi(client, "idle", "200", S_TIMEOUT));
-    s_send(w, "", ZW_MDP_WORKER, "\x03", "nobody", "", "body", NULL);
+    zwt_send(w, 0, "", ZW_MDP_WORKER, "\x03", "nobody", "", "body", NULL);
     s_expect_disconnect(w);
     assert_string_equal(s_mmi(client, "idle", S_TIMEOUT), "404");
 
     /* HEARTBEAT and REPLY from peers that never sent READY */
     w = s_socket(env, ZMQ_DEALER, NULL);
-    s_send(w, "", ZW_MDP_WORKER, "\x04", NULL);
+    zwt_send(w, 0, "", ZW_MDP_WORKER, "\x04", NULL);
     s_expect_disconnect(w);
     w = s_socket(env, ZMQ_DEALER, NULL);
-    s_send(w, "", ZW_MDP_WORKER, "\x03", "someone", "", "body", NULL);
+    zwt_send(w, 0, "", ZW_MDP_WORKER, "\x03", "someone", "", "body", NULL);
     s_expect_disconnect(w);
 
     /* malformed commands: READY without or with extra frames, empty
      * service, a two-byte command, no command at all */
     w = s_socket(env, ZMQ_DEALER, NULL);
-    s_send(w, "", ZW_MDP_WORKER, "\x01", NULL);
+    zwt_send(w, 0, "", ZW_MDP_WORKER, "\x01", NULL);
     s_expect_disconnect(w);
     w = s_socket(env, ZMQ_DEALER, NULL);
-    s_send(w, "", ZW_MDP_WORKER, "\x01", "svc", "extra", NULL);
+    zwt_send(w, 0, "", ZW_MDP_WORKER, "\x01", "svc", "extra", NULL);
     s_expect_disconnect(w);
     w = s_socket(env, ZMQ_DEALER, NULL);
-    s_send(w, "", ZW_MDP_WORKER, "\x01", "", NULL);
+    zwt_send(w, 0, "", ZW_MDP_WORKER, "\x01", "", NULL);
     s_expect_disconnect(w);
     w = s_socket(env, ZMQ_DEALER, NULL);
-    s_send(w, "", ZW_MDP_WORKER, "\x01\x01", "svc", NULL);
+    zwt_send(w, 0, "", ZW_MDP_WORKER, "\x01\x01", "svc", NULL);
     s_expect_disconnect(w);
     w = s_socket(env, ZMQ_DEALER, NULL);
-    s_send(w, "", ZW_MDP_WORKER, NULL);
+    zwt_send(w, 0, "", ZW_MDP_WORKER, NULL);
     s_expect_disconnect(w);
 
     /* DISCONNECT from a worker: forgotten, and told nothing. */
     w = s_worker(env, "bye");
     assert_true(s_wait_mmi(client, "bye", "200", S_TIMEOUT));
-    s_send(w, "", ZW_MDP_WORKER, "\x05", NULL);
+    zwt_send(w, 0, "", ZW_MDP_WORKER, "\x05", NULL);
     assert_true(s_wait_mmi(client, "bye", "404", S_TIMEOUT));
     s_assert_no_work(w);
 
@@ -841,13 +690,13 @@ static void test_malformed_client_messages(void **state)
     void *worker = s_worker(env, "echo");
     assert_true(s_wait_mmi(client, "echo", "200", S_TIMEOUT));
 
-    s_send(client, "", "MDPC02", "echo", "wrong header", NULL);
-    s_send(client, "", ZW_MDP_CLIENT, NULL);         /* no service */
-    s_send(client, "\xff\x00garbage", NULL);         /* one garbage frame */
-    s_send(client, "", ZW_MDP_CLIENT, "echo", NULL); /* no body */
-    s_send(client, "", ZW_MDP_CLIENT, "", "empty service", NULL);
-    s_send(client, ZW_MDP_CLIENT, "echo", "no empty frame", NULL);
-    s_send(client, "", ZW_MDP_CLIENT, "zwfw.test", NULL); /* zwfw, no frame at all */
+    zwt_send(client, 0, "", "MDPC02", "echo", "wrong header", NULL);
+    zwt_send(client, 0, "", ZW_MDP_CLIENT, NULL);         /* no service */
+    zwt_send(client, 0, "\xff\x00garbage", NULL);         /* one garbage frame */
+    zwt_send(client, 0, "", ZW_MDP_CLIENT, "echo", NULL); /* no body */
+    zwt_send(client, 0, "", ZW_MDP_CLIENT, "", "empty service", NULL);
+    zwt_send(client, 0, ZW_MDP_CLIENT, "echo", "no empty frame", NULL);
+    zwt_send(client, 0, "", ZW_MDP_CLIENT, "zwfw.test", NULL); /* zwfw, no frame at all */
     /* more frames than the broker accepts in one message */
     for (int i = 0; i < 3; i++)
         assert_true(zmq_send(client,
@@ -862,17 +711,17 @@ static void test_malformed_client_messages(void **state)
         assert_true(zmq_send(client, "x", 1, i + 1 < 2000 ? ZMQ_SNDMORE : 0) >= 0);
 
     /* The next good request is served, and it is the only thing served. */
-    s_send(client, "", ZW_MDP_CLIENT, "echo", "good", NULL);
-    s_msg_t q;
+    zwt_send(client, 0, "", ZW_MDP_CLIENT, "echo", "good", NULL);
+    zwt_msg_t q;
     s_expect_request(worker, &q);
     assert_int_equal(q.n, 6);
-    assert_true(s_is(&q, 5, "good"));
+    assert_true(zwt_is(&q, 5, "good"));
     s_worker_reply(worker, &q, "fine", NULL);
-    s_msg_free(&q);
-    s_msg_t rep;
-    assert_true(s_recv(client, S_TIMEOUT, &rep));
+    zwt_msg_free(&q);
+    zwt_msg_t rep;
+    assert_true(zwt_recv(client, S_TIMEOUT, &rep));
     s_assert_reply(&rep, "echo", "fine", NULL);
-    s_msg_free(&rep);
+    zwt_msg_free(&rep);
     s_assert_quiet(client);
     s_assert_no_work(worker);
     assert_true(s_running(env->pid));
@@ -898,22 +747,22 @@ static void test_oversized_frame(void **state)
     assert_true(zmq_msg_send(&msg, hog, 0) >= 0);
 
     /* Others are still served, and the worker never sees the 100 MB. */
-    s_send(client, "", ZW_MDP_CLIENT, "echo", "small", NULL);
-    s_msg_t q;
+    zwt_send(client, 0, "", ZW_MDP_CLIENT, "echo", "small", NULL);
+    zwt_msg_t q;
     s_expect_request(worker, &q);
-    assert_true(s_is(&q, 5, "small"));
+    assert_true(zwt_is(&q, 5, "small"));
     s_worker_reply(worker, &q, "ok", NULL);
-    s_msg_free(&q);
-    s_msg_t rep;
-    assert_true(s_recv(client, S_TIMEOUT, &rep));
+    zwt_msg_free(&q);
+    zwt_msg_t rep;
+    assert_true(zwt_recv(client, S_TIMEOUT, &rep));
     s_assert_reply(&rep, "echo", "ok", NULL);
-    s_msg_free(&rep);
+    zwt_msg_free(&rep);
     s_assert_no_work(worker);
     assert_true(s_running(env->pid));
     env->passed = true;
 }
 
-static void s_check_caller(const s_msg_t *q, const char *key_id, Zwfw__V1__Role role,
+static void s_check_caller(const zwt_msg_t *q, const char *key_id, Zwfw__V1__Role role,
                            const char *department)
 {
     Zwfw__V1__Caller *c = zwfw__v1__caller__unpack(NULL, q->len[8], (const uint8_t *) q->data[8]);
@@ -935,21 +784,21 @@ static void test_zwfw_caller_frame(void **state)
 
     const void *data[] = {"", ZW_MDP_CLIENT, "zwfw.test", "req-1", "zwfw.v1.Ping", "\x08\x00\x01"};
     size_t len[] = {0, 6, 9, 5, 12, 3};
-    s_sendv(client, 6, data, len);
-    s_msg_t q;
+    zwt_sendv(client, 0, 6, data, len);
+    zwt_msg_t q;
     s_expect_request(worker, &q);
     assert_int_equal(q.n, 9); /* the three body frames plus the Caller */
-    assert_true(s_is(&q, 5, "req-1"));
-    assert_true(s_is(&q, 6, "zwfw.v1.Ping"));
+    assert_true(zwt_is(&q, 5, "req-1"));
+    assert_true(zwt_is(&q, 6, "zwfw.v1.Ping"));
     assert_int_equal(q.len[7], 3);
     assert_memory_equal(q.data[7], "\x08\x00\x01", 3);
     s_check_caller(&q, "test-key", ZWFW__V1__ROLE__ROLE_SYSTEM, "11500152MB1234567X");
     s_worker_reply(worker, &q, "req-1", "zwfw.v1.Pong", "pong", NULL);
-    s_msg_free(&q);
-    s_msg_t rep;
-    assert_true(s_recv(client, S_TIMEOUT, &rep));
+    zwt_msg_free(&q);
+    zwt_msg_t rep;
+    assert_true(zwt_recv(client, S_TIMEOUT, &rep));
     s_assert_reply(&rep, "zwfw.test", "req-1", "zwfw.v1.Pong", "pong", NULL);
-    s_msg_free(&rep);
+    zwt_msg_free(&rep);
     env->passed = true;
 }
 
@@ -960,12 +809,12 @@ static void test_command_line_overrides_config(void **state)
     void *client = s_client(env);
     void *worker = s_worker(env, "zwfw.test");
     assert_true(s_wait_mmi(client, "zwfw.test", "200", S_TIMEOUT));
-    s_send(client, "", ZW_MDP_CLIENT, "zwfw.test", "r", "t", "b", NULL);
-    s_msg_t q;
+    zwt_send(client, 0, "", ZW_MDP_CLIENT, "zwfw.test", "r", "t", "b", NULL);
+    zwt_msg_t q;
     s_expect_request(worker, &q);
     assert_int_equal(q.n, 9);
     s_check_caller(&q, "cli-key", ZWFW__V1__ROLE__ROLE_WINDOW, "11500152MB1234567X");
-    s_msg_free(&q);
+    zwt_msg_free(&q);
     env->passed = true;
 }
 
@@ -977,18 +826,19 @@ static void test_zwfw_wrong_frame_count(void **state)
     void *worker = s_worker(env, "zwfw.test");
     assert_true(s_wait_mmi(client, "zwfw.test", "200", S_TIMEOUT));
 
-    s_send(client, "", ZW_MDP_CLIENT, "zwfw.test", "id-2", "zwfw.v1.Ping", NULL);
+    zwt_send(client, 0, "", ZW_MDP_CLIENT, "zwfw.test", "id-2", "zwfw.v1.Ping", NULL);
     Zwfw__V1__Error *e = s_expect_error(client, "zwfw.test", "id-2");
     assert_int_equal(e->code, ZWFW__V1__CODE__INVALID_ARGUMENT);
     assert_non_null(strstr(e->message, "3 frames"));
     zwfw__v1__error__free_unpacked(e, NULL);
 
-    s_send(client, "", ZW_MDP_CLIENT, "zwfw.test", "id-4", "zwfw.v1.Ping", "b", "smuggled", NULL);
+    zwt_send(client, 0, "", ZW_MDP_CLIENT, "zwfw.test", "id-4", "zwfw.v1.Ping", "b", "smuggled",
+             NULL);
     e = s_expect_error(client, "zwfw.test", "id-4");
     assert_int_equal(e->code, ZWFW__V1__CODE__INVALID_ARGUMENT);
     zwfw__v1__error__free_unpacked(e, NULL);
 
-    s_send(client, "", ZW_MDP_CLIENT, "zwfw.test", "id-1", NULL);
+    zwt_send(client, 0, "", ZW_MDP_CLIENT, "zwfw.test", "id-1", NULL);
     e = s_expect_error(client, "zwfw.test", "id-1");
     assert_int_equal(e->code, ZWFW__V1__CODE__INVALID_ARGUMENT);
     zwfw__v1__error__free_unpacked(e, NULL);
@@ -1003,10 +853,10 @@ static void test_zwfw_unavailable_and_queue_full(void **state)
     s_start(env, true, NULL); /* request_wait_ms 400, max_queue 4 */
     void *client = s_client(env);
 
-    int64_t start = s_now_ms();
-    s_send(client, "", ZW_MDP_CLIENT, "zwfw.none", "u1", "zwfw.v1.Ping", "", NULL);
+    int64_t start = zw_mono_ms();
+    zwt_send(client, 0, "", ZW_MDP_CLIENT, "zwfw.none", "u1", "zwfw.v1.Ping", "", NULL);
     Zwfw__V1__Error *e = s_expect_error(client, "zwfw.none", "u1");
-    int64_t took = s_now_ms() - start;
+    int64_t took = zw_mono_ms() - start;
     assert_int_equal(e->code, ZWFW__V1__CODE__UNAVAILABLE);
     assert_non_null(strstr(e->message, "no worker for service zwfw.none"));
     assert_int_equal(e->n_details, 1);
@@ -1018,7 +868,7 @@ static void test_zwfw_unavailable_and_queue_full(void **state)
     /* Four fit in the queue; the fifth is refused at once. */
     const char *ids[] = {"q1", "q2", "q3", "q4", "q5"};
     for (int i = 0; i < 5; i++)
-        s_send(client, "", ZW_MDP_CLIENT, "zwfw.full", ids[i], "zwfw.v1.Ping", "", NULL);
+        zwt_send(client, 0, "", ZW_MDP_CLIENT, "zwfw.full", ids[i], "zwfw.v1.Ping", "", NULL);
     e = s_expect_error(client, "zwfw.full", "q5");
     assert_int_equal(e->code, ZWFW__V1__CODE__RESOURCE_EXHAUSTED);
     zwfw__v1__error__free_unpacked(e, NULL);
@@ -1037,22 +887,22 @@ static void test_plain_request_waits_then_drops(void **state)
     void *client = s_client(env);
 
     /* queued until a worker comes */
-    s_send(client, "", ZW_MDP_CLIENT, "late", "early bird", NULL);
-    s_nap(100);
+    zwt_send(client, 0, "", ZW_MDP_CLIENT, "late", "early bird", NULL);
+    zwt_nap(100);
     void *worker = s_worker(env, "late");
-    s_msg_t q;
+    zwt_msg_t q;
     s_expect_request(worker, &q);
-    assert_true(s_is(&q, 5, "early bird"));
+    assert_true(zwt_is(&q, 5, "early bird"));
     s_worker_reply(worker, &q, "worm", NULL);
-    s_msg_free(&q);
-    s_msg_t rep;
-    assert_true(s_recv(client, S_TIMEOUT, &rep));
+    zwt_msg_free(&q);
+    zwt_msg_t rep;
+    assert_true(zwt_recv(client, S_TIMEOUT, &rep));
     s_assert_reply(&rep, "late", "worm", NULL);
-    s_msg_free(&rep);
+    zwt_msg_free(&rep);
 
     /* after request_wait_ms without a worker: dropped, no answer (RFC 7
      * clients time out and retry), and a later worker never sees it */
-    s_send(client, "", ZW_MDP_CLIENT, "never", "lost", NULL);
+    zwt_send(client, 0, "", ZW_MDP_CLIENT, "never", "lost", NULL);
     s_assert_quiet(client);
     s_assert_quiet(client); /* 500 ms > request_wait_ms */
     void *late = s_worker(env, "never");
@@ -1069,7 +919,7 @@ static void test_signals(void **state)
     s_worker(env, "echo");
     assert_true(s_wait_mmi(client, "echo", "200", S_TIMEOUT));
     /* something queued too, so shutdown frees every kind of state */
-    s_send(client, "", ZW_MDP_CLIENT, "queued", "x", NULL);
+    zwt_send(client, 0, "", ZW_MDP_CLIENT, "queued", "x", NULL);
     assert_string_equal(s_mmi(client, "queued", S_TIMEOUT), "404");
 
     /* SIGHUP reloads (log level) and keeps serving */
@@ -1084,19 +934,19 @@ static void test_signals(void **state)
     assert_int_equal(kill(env->pid, SIGHUP), 0);
     assert_string_equal(s_mmi(client, "echo", S_TIMEOUT), "200");
 
-    int64_t start = s_now_ms();
+    int64_t start = zw_mono_ms();
     assert_int_equal(kill(env->pid, SIGTERM), 0);
-    int status = s_wait_exit(env->pid, 5000);
+    int status = zwt_proc_wait(env->pid, 5000);
     assert_true(status != -1);
     env->pid = 0;
     assert_true(WIFEXITED(status));
     assert_int_equal(WEXITSTATUS(status), 0);
-    assert_true(s_now_ms() - start < 3000);
+    assert_true(zw_mono_ms() - start < 3000);
 
     s_start(env, false, NULL);
     s_client(env);
     assert_int_equal(kill(env->pid, SIGINT), 0);
-    status = s_wait_exit(env->pid, 5000);
+    status = zwt_proc_wait(env->pid, 5000);
     assert_true(status != -1);
     env->pid = 0;
     assert_true(WIFEXITED(status));
@@ -1116,48 +966,36 @@ static void test_signals(void **state)
     env->passed = true;
 }
 
-static int s_free_port(void)
-{
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t len = sizeof a;
-    if (fd < 0 || bind(fd, (struct sockaddr *) &a, sizeof a) != 0 ||
-        getsockname(fd, (struct sockaddr *) &a, &len) != 0)
-        fail_msg("no free port: %s", strerror(errno));
-    close(fd);
-    return ntohs(a.sin_port);
-}
-
 static void test_tcp_without_config(void **state)
 {
     s_env_t *env = *state;
     char tcp[64], ipc[192];
-    snprintf(tcp, sizeof tcp, "tcp://127.0.0.1:%d", s_free_port());
+    snprintf(tcp, sizeof tcp, "tcp://127.0.0.1:%d", zwt_free_port());
     snprintf(ipc, sizeof ipc, "%s", env->endpoint);
     snprintf(env->endpoint, sizeof env->endpoint, "%s", tcp);
     s_start(env, false, "--endpoint", ipc, NULL); /* two endpoints */
     void *client = s_client(env);
     void *worker = s_socket(env, ZMQ_DEALER, ipc);
-    s_send(worker, "", ZW_MDP_WORKER, "\x01", "echo", NULL);
+    zwt_send(worker, 0, "", ZW_MDP_WORKER, "\x01", "echo", NULL);
     assert_true(s_wait_mmi(client, "echo", "200", S_TIMEOUT));
-    s_send(client, "", ZW_MDP_CLIENT, "echo", "over tcp", NULL);
-    s_msg_t q;
+    zwt_send(client, 0, "", ZW_MDP_CLIENT, "echo", "over tcp", NULL);
+    zwt_msg_t q;
     s_expect_request(worker, &q);
     s_worker_reply(worker, &q, "over ipc", NULL);
-    s_msg_free(&q);
-    s_msg_t rep;
-    assert_true(s_recv(client, S_TIMEOUT, &rep));
+    zwt_msg_free(&q);
+    zwt_msg_t rep;
+    assert_true(zwt_recv(client, S_TIMEOUT, &rep));
     s_assert_reply(&rep, "echo", "over ipc", NULL);
-    s_msg_free(&rep);
+    zwt_msg_free(&rep);
     env->passed = true;
 }
 
 /* Runs the broker with argv and expects it to exit at once with `code`. */
 static void s_expect_exit(s_env_t *env, int code, char *const argv[])
 {
-    pid_t pid = s_spawn(argv, env->log);
+    pid_t pid = zwt_proc_start("zwfw-broker", argv, env->log);
     env->pid = pid;
-    int status = s_wait_exit(pid, 5000);
+    int status = zwt_proc_wait(pid, 5000);
     if (status == -1)
         fail_msg("broker did not exit for %s %s", argv[1], argv[2] ? argv[2] : "");
     env->pid = 0;
@@ -1171,7 +1009,7 @@ static void test_refuses_bad_endpoints_and_config(void **state)
 {
     s_env_t *env = *state;
     char port[16];
-    snprintf(port, sizeof port, "%d", s_free_port());
+    snprintf(port, sizeof port, "%d", zwt_free_port());
     const char *hosts[] = {"0.0.0.0", "*", "192.168.1.1", "10.0.0.1", "localhost", "[::]", "eth0"};
     for (size_t i = 0; i < sizeof hosts / sizeof hosts[0]; i++) {
         char ep[64];

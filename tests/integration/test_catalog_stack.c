@@ -9,8 +9,10 @@
  * window on the other), and the daemon registers with both. Every process
  * is stopped in teardown and must exit cleanly (so leaks under ASan fail
  * the test); each dies with the test process (PR_SET_PDEATHSIG). */
+#include "zwproc.h"
 #include "zwtest.h"
 
+#include "clock.h"
 #include "mdp_client.h"
 #include "wire_json.h"
 #include "zwfw/v1/catalog.pb-c.h"
@@ -49,80 +51,6 @@ typedef struct {
     int runs;
 } s_stack_t;
 
-static int64_t s_now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void s_nap(int ms)
-{
-    struct timespec ts = {.tv_sec = 0, .tv_nsec = ms * 1000000L};
-    nanosleep(&ts, NULL);
-}
-
-static void s_free_endpoint(char *out, size_t outsz)
-{
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t len = sizeof a;
-    assert_int_equal(bind(fd, (struct sockaddr *) &a, sizeof a), 0);
-    assert_int_equal(getsockname(fd, (struct sockaddr *) &a, &len), 0);
-    close(fd);
-    snprintf(out, outsz, "tcp://127.0.0.1:%d", ntohs(a.sin_port));
-}
-
-/* fork + exec with stdout to out_path and stderr to err_path (or out). */
-static pid_t s_exec(char *const argv[], const char *out_path, const char *err_path)
-{
-    pid_t parent = getpid();
-    pid_t pid = fork();
-    assert_true(pid >= 0);
-    if (pid == 0) {
-        prctl(PR_SET_PDEATHSIG, SIGKILL);
-        if (getppid() != parent)
-            _exit(127);
-        int in = open("/dev/null", O_RDONLY);
-        int out = open(out_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-        int err = err_path ? open(err_path, O_WRONLY | O_CREAT | O_TRUNC, 0644) : out;
-        if (in < 0 || out < 0 || err < 0)
-            _exit(127);
-        dup2(in, 0);
-        dup2(out, 1);
-        dup2(err, 2);
-        execv(argv[0], argv);
-        _exit(127);
-    }
-    return pid;
-}
-
-static int s_reap(pid_t pid, int ms)
-{
-    int64_t until = s_now_ms() + ms;
-    for (;;) {
-        int status;
-        pid_t r = waitpid(pid, &status, WNOHANG);
-        if (r == pid)
-            return status;
-        if (r < 0 || s_now_ms() > until)
-            return -1;
-        s_nap(10);
-    }
-}
-
-static void s_dump(const char *path)
-{
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return;
-    char line[2048];
-    fprintf(stderr, "---- %s\n", path);
-    while (fgets(line, sizeof line, f))
-        fputs(line, stderr);
-    fclose(f);
-}
-
 /* Starts a daemon from the bin dir; teardown stops it. */
 static void s_start(s_stack_t *s, const char *name, const char *const *args)
 {
@@ -135,7 +63,7 @@ static void s_start(s_stack_t *s, const char *name, const char *const *args)
     argv[n] = NULL;
     s_proc_t *p = &s->procs[s->nprocs++];
     snprintf(p->log, sizeof p->log, "%s/%s.%d.log", s->dir, name, s->nprocs);
-    p->pid = s_exec(argv, p->log, NULL);
+    p->pid = zwt_proc_spawn(argv[0], argv, &(zwt_proc_io_t){.out = p->log});
     free(argv[0]);
 }
 
@@ -170,9 +98,9 @@ static int s_ctl(s_stack_t *s, const char *ep, const char *const *args, char **o
     argv[n++] = "--timeout";
     argv[n++] = "20000";
     argv[n] = NULL;
-    pid_t pid = s_exec(argv, out_path, err_path);
+    pid_t pid = zwt_proc_spawn(argv[0], argv, &(zwt_proc_io_t){.out = out_path, .err = err_path});
     free(argv[0]);
-    int status = s_reap(pid, 120000);
+    int status = zwt_proc_wait(pid, 120000);
     assert_true(status != -1);
     s_slurp(out_path, out_buf, sizeof out_buf);
     s_slurp(err_path, err_buf, sizeof err_buf);
@@ -196,16 +124,16 @@ static void s_wait_service(s_stack_t *s, const char *ep, const char *service)
 {
     zw_client_t *c = s_client(s, ep);
     zw_client_set_timeout(c, 300);
-    int64_t until = s_now_ms() + 30000;
+    int64_t until = zw_mono_ms() + 30000;
     bool exists = false;
     zw_err_t err;
-    while (!exists && s_now_ms() < until)
+    while (!exists && zw_mono_ms() < until)
         if (zw_client_service_exists(c, service, &exists, &err) != 0 || !exists)
-            s_nap(20);
+            zwt_nap(20);
     zw_client_destroy(&c);
     if (!exists)
         for (int i = 0; i < s->nprocs; i++)
-            s_dump(s->procs[i].log);
+            zwt_dump_file(s->procs[i].log);
     assert_true(exists);
 }
 
@@ -219,8 +147,8 @@ static int s_setup(void **state)
     if (!s->conninfo)
         return -1;
     s->ctx = zmq_ctx_new();
-    s_free_endpoint(s->ep_operator, sizeof s->ep_operator);
-    s_free_endpoint(s->ep_window, sizeof s->ep_window);
+    zwt_free_endpoint(s->ep_operator, sizeof s->ep_operator);
+    zwt_free_endpoint(s->ep_window, sizeof s->ep_window);
 
     char key_path[128];
     snprintf(key_path, sizeof key_path, "%s/pii.key", s->dir);
@@ -264,15 +192,10 @@ static int s_teardown(void **state)
     int failures = 0;
     for (int i = s->nprocs - 1; i >= 0; i--) {
         s_proc_t *p = &s->procs[i];
-        kill(p->pid, SIGTERM);
-        int status = s_reap(p->pid, 15000);
-        if (status == -1) {
-            kill(p->pid, SIGKILL);
-            s_reap(p->pid, 5000);
-        }
-        if (status == -1 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-            fprintf(stderr, "process %d did not exit cleanly (status %d)\n", (int) p->pid, status);
-            s_dump(p->log);
+        char what[64];
+        snprintf(what, sizeof what, "process %d", (int) p->pid);
+        if (!zwt_proc_stop(&p->pid, 15000, what)) {
+            zwt_dump_file(p->log);
             failures++;
         }
     }

@@ -3,6 +3,7 @@
  * application (kills, replicas, no PUB/SUB at all), handler alarms,
  * retention, and the wire format. Relays and consumers that must die run
  * as zwfw-evtest processes; every wait has a timeout. */
+#include "zwproc.h"
 #include "zwtest.h"
 
 #include "clock.h"
@@ -36,12 +37,6 @@
 static char s_tmp[256];
 
 /* ------------------------------------------------------------ helpers */
-
-static void s_nap(int ms)
-{
-    struct timespec ts = {ms / 1000, (long) (ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
-}
 
 static const char *s_path(const char *name)
 {
@@ -79,7 +74,7 @@ static long s_wait_value(zw_db_t *db, const char *sql, long want, int timeout_ms
     int64_t end = zw_mono_ms() + timeout_ms;
     long v;
     while ((v = s_count(db, sql)) != want && zw_mono_ms() < end)
-        s_nap(20);
+        zwt_nap(20);
     return v;
 }
 
@@ -130,11 +125,7 @@ static void s_untrack(pid_t pid)
 static void s_kill_all(void)
 {
     for (int i = 0; i < S_MAX_PROCS; i++)
-        if (s_procs[i] > 0) {
-            kill(s_procs[i], SIGKILL);
-            waitpid(s_procs[i], NULL, 0);
-            s_procs[i] = 0;
-        }
+        zwt_proc_kill(&s_procs[i]);
 }
 
 /* Starts zwfw-evtest --db conninfo ARGS... (NULL-terminated), output
@@ -155,18 +146,7 @@ static pid_t s_evtest(const char *conninfo, const char *log, ...)
     argv[n] = NULL;
     char logpath[512];
     snprintf(logpath, sizeof logpath, "%s", s_path(log));
-    pid_t pid = fork();
-    if (pid == 0) {
-        prctl(PR_SET_PDEATHSIG, SIGKILL);
-        int fd = open(logpath, O_WRONLY | O_CREAT | O_APPEND, 0644);
-        if (fd >= 0) {
-            dup2(fd, 1);
-            dup2(fd, 2);
-            close(fd);
-        }
-        execv(zwt_bin_path("zwfw-evtest"), (char *const *) argv);
-        _exit(127);
-    }
+    pid_t pid = zwt_proc_start("zwfw-evtest", (char *const *) argv, logpath);
     assert_true(pid > 0);
     s_track(pid);
     return pid;
@@ -175,31 +155,24 @@ static pid_t s_evtest(const char *conninfo, const char *log, ...)
 /* Waits for pid to exit; its wait status, or -1 after timeout_ms. */
 static int s_wait_exit(pid_t pid, int timeout_ms)
 {
-    int64_t end = zw_mono_ms() + timeout_ms;
-    for (;;) {
-        int status;
-        pid_t r = waitpid(pid, &status, WNOHANG);
-        if (r == pid) {
-            s_untrack(pid);
-            return status;
-        }
-        if (r < 0 || zw_mono_ms() >= end)
-            return -1;
-        s_nap(10);
-    }
+    int status = zwt_proc_wait(pid, timeout_ms);
+    if (status != -1)
+        s_untrack(pid);
+    return status;
 }
 
 /* SIGTERM; it must exit 0 (under the sanitizers: no leak, no UB). */
 static void s_stop(pid_t pid, const char *log)
 {
-    kill(pid, SIGTERM);
-    int status = s_wait_exit(pid, 20000);
-    if (status == -1 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+    pid_t stopping = pid;
+    bool clean = zwt_proc_stop(&stopping, 20000, "zwfw-evtest");
+    s_untrack(pid);
+    if (!clean) {
         char cmd[600];
         snprintf(cmd, sizeof cmd, "tail -n 20 %s >&2", s_path(log));
         if (system(cmd) != 0)
             fprintf(stderr, "(no log)\n");
-        fail_msg("zwfw-evtest (%s) did not exit cleanly: status %d", log, status);
+        fail_msg("zwfw-evtest (%s) did not exit cleanly", log);
     }
 }
 
@@ -215,8 +188,8 @@ static void s_wait_evtest_schema(zw_db_t *db)
 
 static void s_sigkill(pid_t pid)
 {
-    kill(pid, SIGKILL);
-    waitpid(pid, NULL, 0);
+    pid_t killing = pid;
+    zwt_proc_kill(&killing);
     s_untrack(pid);
 }
 
@@ -449,7 +422,7 @@ static void test_consumer_killed_and_restarted(void **state)
     const char *applied = "SELECT count(*) FROM evtest.effect";
     int64_t end = zw_mono_ms() + S_WAIT_MS;
     while (s_count(env.db, applied) < N / 4 && zw_mono_ms() < end)
-        s_nap(5);
+        zwt_nap(5);
     s_sigkill(cons);
     long at_kill = s_count(env.db, applied);
     assert_true(at_kill >= N / 4);
@@ -555,7 +528,7 @@ static void test_relay_connection_cut_mid_batch(void **state)
         if (s_count(env.db, cut) == 1)
             cuts++;
         else
-            s_nap(5);
+            zwt_nap(5);
     }
     assert_int_equal(cuts, CUTS);
     assert_int_equal(s_wait_value(env.db, "SELECT last_seq FROM events.cursors WHERE consumer='c'",

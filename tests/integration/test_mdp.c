@@ -6,8 +6,10 @@
  * Every process started here is stopped in the test's teardown (SIGTERM,
  * and a clean exit is required, so leaks under ASan fail the test), and
  * dies with the test process if that is killed (PR_SET_PDEATHSIG). */
+#include "zwproc.h"
 #include "zwtest.h"
 
+#include "clock.h"
 #include "mdp_client.h"
 #include "zwfw/v1/common.pb-c.h"
 
@@ -46,56 +48,6 @@ typedef struct {
     int logs;
 } s_stack_t;
 
-static int64_t s_now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void s_nap(int ms)
-{
-    struct timespec ts = {.tv_sec = 0, .tv_nsec = ms * 1000000L};
-    nanosleep(&ts, NULL);
-}
-
-static void s_free_endpoint(char *out, size_t outsz)
-{
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t len = sizeof a;
-    assert_int_equal(bind(fd, (struct sockaddr *) &a, sizeof a), 0);
-    assert_int_equal(getsockname(fd, (struct sockaddr *) &a, &len), 0);
-    close(fd);
-    snprintf(out, outsz, "tcp://127.0.0.1:%d", ntohs(a.sin_port));
-}
-
-/* fork + exec with stdout and stderr to a log file in the stack's dir (or
- * to out/err files when given), stdin from in_path or /dev/null. */
-static pid_t s_exec(char *const argv[], const char *out_path, const char *err_path,
-                    const char *in_path)
-{
-    pid_t parent = getpid();
-    pid_t pid = fork();
-    assert_true(pid >= 0);
-    if (pid == 0) {
-        prctl(PR_SET_PDEATHSIG, SIGKILL);
-        if (getppid() != parent)
-            _exit(127);
-        int in = open(in_path ? in_path : "/dev/null", O_RDONLY);
-        int out = open(out_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-        int err = err_path ? open(err_path, O_WRONLY | O_CREAT | O_TRUNC, 0644) : out;
-        if (in < 0 || out < 0 || err < 0)
-            _exit(127);
-        dup2(in, 0);
-        dup2(out, 1);
-        dup2(err, 2);
-        execv(argv[0], argv);
-        _exit(127);
-    }
-    return pid;
-}
-
 /* Starts a daemon (argv[0] a name in the bin dir) that teardown stops. */
 static pid_t s_start(s_stack_t *s, const char *name, const char *const *args)
 {
@@ -108,7 +60,7 @@ static pid_t s_start(s_stack_t *s, const char *name, const char *const *args)
     argv[n] = NULL;
     s_proc_t *p = &s->procs[s->nprocs++];
     snprintf(p->log, sizeof p->log, "%s/%s.%d.log", s->dir, name, ++s->logs);
-    p->pid = s_exec(argv, p->log, NULL, NULL);
+    p->pid = zwt_proc_spawn(argv[0], argv, &(zwt_proc_io_t){.out = p->log});
     free(argv[0]);
     return p->pid;
 }
@@ -121,39 +73,12 @@ static s_proc_t *s_find(s_stack_t *s, pid_t pid)
     return NULL;
 }
 
-/* Waits for pid up to ms; returns its wait status, or -1 if still running. */
-static int s_reap(pid_t pid, int ms)
-{
-    int64_t until = s_now_ms() + ms;
-    for (;;) {
-        int status;
-        pid_t r = waitpid(pid, &status, WNOHANG);
-        if (r == pid)
-            return status;
-        if (r < 0 || s_now_ms() > until)
-            return -1;
-        s_nap(10);
-    }
-}
-
 /* SIGKILLs a daemon the test wants dead (no clean exit expected). */
 static void s_kill(s_stack_t *s, pid_t pid)
 {
     kill(pid, SIGKILL);
-    s_reap(pid, 5000);
+    zwt_proc_wait(pid, 5000);
     s_find(s, pid)->pid = 0;
-}
-
-static void s_dump_log(const char *path)
-{
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return;
-    char line[1024];
-    fprintf(stderr, "---- %s\n", path);
-    while (fgets(line, sizeof line, f))
-        fputs(line, stderr);
-    fclose(f);
 }
 
 static bool s_file_has(const char *path, const char *needle)
@@ -184,12 +109,12 @@ static void s_wait_service(s_stack_t *s, const char *ep, const char *service)
 {
     const char *eps[] = {ep};
     zw_client_t *c = s_client(s, eps, 1, 300, 0);
-    int64_t until = s_now_ms() + 15000;
+    int64_t until = zw_mono_ms() + 15000;
     bool exists = false;
     zw_err_t err;
-    while (!exists && s_now_ms() < until) {
+    while (!exists && zw_mono_ms() < until) {
         if (zw_client_service_exists(c, service, &exists, &err) != 0 || !exists)
-            s_nap(20);
+            zwt_nap(20);
     }
     zw_client_destroy(&c);
     assert_true(exists);
@@ -226,7 +151,7 @@ static int s_setup(void **state)
     if (!mkdtemp(s->dir))
         return -1;
     s->ctx = zmq_ctx_new();
-    s_free_endpoint(s->ep, sizeof s->ep);
+    zwt_free_endpoint(s->ep, sizeof s->ep);
     *state = s;
     return 0;
 }
@@ -241,15 +166,10 @@ static int s_teardown(void **state)
         s_proc_t *p = &s->procs[i];
         if (p->pid <= 0)
             continue;
-        kill(p->pid, SIGTERM);
-        int status = s_reap(p->pid, 10000);
-        if (status == -1) {
-            kill(p->pid, SIGKILL);
-            s_reap(p->pid, 5000);
-        }
-        if (status == -1 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-            fprintf(stderr, "process %d did not exit cleanly (status %d)\n", (int) p->pid, status);
-            s_dump_log(p->log);
+        char what[64];
+        snprintf(what, sizeof what, "process %d", (int) p->pid);
+        if (!zwt_proc_stop(&p->pid, 10000, what)) {
+            zwt_dump_file(p->log);
             failures++;
         }
     }
@@ -291,7 +211,7 @@ static void s_wait_replicas(zw_client_t *c, const char *service, const pid_t *pi
                 left--;
             }
         if (left > 0)
-            s_nap(5);
+            zwt_nap(5);
     }
     assert_int_equal(left, 0);
 }
@@ -462,9 +382,9 @@ static void test_worker_killed_mid_request(void **state)
                      0);
     /* Wait until the slow replica holds the request. */
     const char *log = s_find(s, slow)->log;
-    int64_t until = s_now_ms() + 10000;
-    while (!s_file_has(log, id) && s_now_ms() < until)
-        s_nap(10);
+    int64_t until = zw_mono_ms() + 10000;
+    while (!s_file_has(log, id) && zw_mono_ms() < until)
+        zwt_nap(10);
     assert_true(s_file_has(log, id));
     s_kill(s, slow);
     pid_t fast = s_start_echo(s, "zwfw.echo", "1", "0");
@@ -510,8 +430,8 @@ static void test_failover_between_brokers(void **state)
 {
     s_stack_t *s = *state;
     char ep2[64], dead[64];
-    s_free_endpoint(ep2, sizeof ep2);
-    s_free_endpoint(dead, sizeof dead);
+    zwt_free_endpoint(ep2, sizeof ep2);
+    zwt_free_endpoint(dead, sizeof dead);
     pid_t b1 = s_start_broker(s, s->ep, NULL);
     s_start_broker(s, ep2, NULL);
     /* One echo registered with both brokers. */
@@ -581,9 +501,11 @@ static int s_ctl(s_stack_t *s, const char *in_text, const char *const *args, cha
     for (; args[n - 1] && n < 31; n++)
         argv[n] = (char *) args[n - 1];
     argv[n] = NULL;
-    pid_t pid = s_exec(argv, out_path, err_path, in_text ? in_path : NULL);
+    pid_t pid = zwt_proc_spawn(
+        argv[0], argv,
+        &(zwt_proc_io_t){.out = out_path, .err = err_path, .in = in_text ? in_path : NULL});
     free(argv[0]);
-    int status = s_reap(pid, 30000);
+    int status = zwt_proc_wait(pid, 30000);
     assert_true(status != -1 && WIFEXITED(status));
     const char *paths[2] = {out_path, err_path};
     char **dst[2] = {out, errout};
@@ -663,7 +585,7 @@ static void test_zwfwctl(void **state)
 
     /* No broker: a timeout after the retries. */
     char dead[64];
-    s_free_endpoint(dead, sizeof dead);
+    zwt_free_endpoint(dead, sizeof dead);
     const char *call_dead[] = {"call",      "--endpoint", dead,
                                "--timeout", "200",        "--retries",
                                "1",         "zwfw.echo",  "zwfw.v1.HealthRequest",

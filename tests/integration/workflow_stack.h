@@ -8,6 +8,7 @@
 #ifndef ZWT_WORKFLOW_STACK_H
 #define ZWT_WORKFLOW_STACK_H
 
+#include "zwproc.h"
 #include "zwtest.h"
 
 #include "auth_keys.h"
@@ -102,8 +103,7 @@ typedef struct {
 
 static void wfs_nap(int ms)
 {
-    struct timespec ts = {ms / 1000, (long) (ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
+    zwt_nap(ms);
 }
 
 static const char *wfs_path(const wfs_t *s, const char *name)
@@ -133,39 +133,13 @@ static void wfs_dump(const char *path)
 
 static pid_t wfs_spawn(const char *prog, char *const argv[], const char *log)
 {
-    pid_t parent = getpid();
-    pid_t pid = fork();
-    assert_true(pid >= 0);
-    if (pid == 0) {
-        prctl(PR_SET_PDEATHSIG, SIGKILL);
-        if (getppid() != parent)
-            _exit(127);
-        int fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0644);
-        int in = open("/dev/null", O_RDONLY);
-        if (fd < 0 || in < 0)
-            _exit(127);
-        dup2(in, 0);
-        dup2(fd, 1);
-        dup2(fd, 2);
-        execv(zwt_bin_path(prog), argv);
-        _exit(127);
-    }
-    return pid;
+    return zwt_proc_start(prog, argv, log);
 }
 
 /* Waits for pid to exit: its wait status, or -1 after timeout_ms. */
 static int wfs_reap(pid_t pid, int timeout_ms)
 {
-    int64_t end = zw_mono_ms() + timeout_ms;
-    for (;;) {
-        int status;
-        pid_t r = waitpid(pid, &status, WNOHANG);
-        if (r == pid)
-            return status;
-        if (r < 0 || zw_mono_ms() >= end)
-            return -1;
-        wfs_nap(10);
-    }
+    return zwt_proc_wait(pid, timeout_ms);
 }
 
 /* SIGTERM and a clean exit 0 (no leak report under the sanitizers). */
@@ -173,26 +147,15 @@ static void wfs_stop_pid(pid_t *pid, const char *log)
 {
     if (*pid <= 0)
         return;
-    kill(*pid, SIGTERM);
-    int status = wfs_reap(*pid, 30000);
-    if (status == -1) {
-        kill(*pid, SIGKILL);
-        waitpid(*pid, NULL, 0);
-    }
-    *pid = 0;
-    if (status == -1 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+    if (!zwt_proc_stop(pid, 30000, log)) {
         wfs_dump(log);
-        fail_msg("%s did not stop cleanly (status %d)", log, status);
+        fail_msg("%s did not stop cleanly", log);
     }
 }
 
 static void wfs_kill(pid_t *pid)
 {
-    if (*pid <= 0)
-        return;
-    kill(*pid, SIGKILL);
-    waitpid(*pid, NULL, 0);
-    *pid = 0;
+    zwt_proc_kill(pid);
 }
 
 static long wfs_num(wfs_t *s, const char *sql, ...)
