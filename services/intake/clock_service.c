@@ -6,6 +6,7 @@
 
 #include "audit.h"
 #include "log.h"
+#include "wire_text.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -133,8 +134,12 @@ static void s_move(zw_intake_ctx_t *ctx, const zw_request_t *req, zw_reply_t *re
         Zwfw__V1__SetClock *s = (Zwfw__V1__SetClock *) msg;
         m.key = s->idempotency_key;
         m.actor = s->actor;
+        /* out of range: marked, refused below (the product would overflow) */
         if (s->to)
-            m.to_us = s->to->seconds * ZW_US_PER_SEC + s->to->nanos / 1000;
+            m.to_us = s->to->seconds < ZW_WIRE_TEXT_TIME_MIN ||
+                              s->to->seconds > ZW_WIRE_TEXT_TIME_MAX
+                          ? INT64_MIN
+                          : s->to->seconds * ZW_US_PER_SEC + s->to->nanos / 1000;
     } else {
         Zwfw__V1__AdvanceClock *a = (Zwfw__V1__AdvanceClock *) msg;
         m.key = a->idempotency_key;
@@ -149,6 +154,11 @@ static void s_move(zw_intake_ctx_t *ctx, const zw_request_t *req, zw_reply_t *re
     }
     if (set && !((Zwfw__V1__SetClock *) msg)->to) {
         zw_reply_error(reply, ZW_INVALID_ARGUMENT, "to: missing");
+        zw_reply_detail(reply, ZW_ERROR_DETAIL_KEY, "to");
+        goto done;
+    }
+    if (set && m.to_us == INT64_MIN) {
+        zw_reply_error(reply, ZW_INVALID_ARGUMENT, "to: outside the years 0001 to 9999");
         zw_reply_detail(reply, ZW_ERROR_DETAIL_KEY, "to");
         goto done;
     }
@@ -188,7 +198,12 @@ void zw_clock_service_handle(void *vctx, const zw_request_t *req, zw_reply_t *re
     zw_err_t err;
     if (strcmp(req->type, "zwfw.v1.GetClock") == 0) {
         int64_t now;
-        if (zw_access_require(req->caller, S_ANY_ROLE, NULL, "read the clock", &err) != 0 ||
+        /* no fields, but bytes that do not decode are still bad input */
+        ProtobufCMessage *m = zw_request_unpack(req, &zwfw__v1__get_clock__descriptor, &err);
+        if (m)
+            protobuf_c_message_free_unpacked(m, NULL);
+        if (!m ||
+            zw_access_require(req->caller, S_ANY_ROLE, NULL, "read the clock", &err) != 0 ||
             zw_clock_now(ctx->clock, &now, &err) != 0)
             zw_reply_err(reply, &err);
         else

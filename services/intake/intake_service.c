@@ -4,6 +4,7 @@
 
 #include "audit.h"
 #include "log.h"
+#include "wire_text.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -207,6 +208,18 @@ static void s_list(zw_intake_ctx_t *ctx, const zw_request_t *req, zw_reply_t *re
         }
         snprintf(after_receipt, sizeof after_receipt, "%s", dot + 1);
         q.after_receipt = after_receipt;
+    }
+    /* seconds * 10^6 must not overflow */
+    if ((m->from && (m->from->seconds < ZW_WIRE_TEXT_TIME_MIN ||
+                     m->from->seconds > ZW_WIRE_TEXT_TIME_MAX)) ||
+        (m->to &&
+         (m->to->seconds < ZW_WIRE_TEXT_TIME_MIN || m->to->seconds > ZW_WIRE_TEXT_TIME_MAX))) {
+        s_invalid(reply, m->from && (m->from->seconds < ZW_WIRE_TEXT_TIME_MIN ||
+                                     m->from->seconds > ZW_WIRE_TEXT_TIME_MAX)
+                             ? "from"
+                             : "to",
+                  "outside the years 0001 to 9999");
+        goto done;
     }
     if (m->from)
         q.from_us = m->from->seconds * ZW_US_PER_SEC + m->from->nanos / 1000;

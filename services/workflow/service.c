@@ -6,6 +6,7 @@
 #include "access.h"
 #include "audit.h"
 #include "log.h"
+#include "wire_text.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -40,7 +41,13 @@ zw_wf_limit_t zw_wf_svc_limit(const Zwfw__V1__TimeLimit *l)
 
 int64_t zw_wf_svc_us(const Zwfw__V1__Timestamp *ts)
 {
-    return ts ? ts->seconds * 1000000 + ts->nanos / 1000 : ZW_WF_NONE;
+    if (!ts)
+        return ZW_WF_NONE;
+    /* clamped to the years 0001..9999: a hostile seconds must not overflow */
+    int64_t s = ts->seconds < ZW_WIRE_TEXT_TIME_MIN   ? ZW_WIRE_TEXT_TIME_MIN
+                : ts->seconds > ZW_WIRE_TEXT_TIME_MAX ? ZW_WIRE_TEXT_TIME_MAX
+                                                      : ts->seconds;
+    return s * 1000000 + ts->nanos / 1000;
 }
 
 bool zw_wf_svc_may_read(const Zwfw__V1__Caller *caller, const zw_wf_instance_t *inst, zw_err_t *err)

@@ -344,8 +344,14 @@ done:
 
 void zw_wf_svc_list_definitions(zw_wf_ctx_t *ctx, const zw_request_t *req, zw_reply_t *reply)
 {
-    (void) req;
     zw_err_t err;
+    /* no fields, but bytes that do not decode are still bad input */
+    ProtobufCMessage *m = zw_request_unpack(req, &zwfw__v1__list_definitions__descriptor, &err);
+    if (!m) {
+        zw_reply_err(reply, &err);
+        return;
+    }
+    protobuf_c_message_free_unpacked(m, NULL);
     zw_wf_def_row_t *rows = NULL;
     size_t n = 0;
     zw_wf_arena_t *a = NULL;

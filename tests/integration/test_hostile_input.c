@@ -1,0 +1,687 @@
+/* Hostile input against the zwfw daemons (STYLE: "bad input gets a clear
+ * error, never a crash"): zwfw-broker (plain mode, one broker per caller
+ * identity), zwfw-intake (zwfw.catalog, zwfw.intake, zwfw.clock) and
+ * zwfw-workflow (zwfw.workflow) on a fresh database.
+ *
+ * To every service: an unknown type name, an empty one, an over-long one
+ * and request types of other services. For every request type of
+ * docs/protocol.md "Requests by service": garbage protobuf bytes (random
+ * bytes from a fixed seed, a truncated varint, a length-delimited field
+ * longer than the buffer, deeply nested junk, 1 MB of 0xff), an empty
+ * payload (all defaults), and messages built from the type's descriptor
+ * with huge strings (100 KB), negative numbers, extreme numbers, invalid
+ * UTF-8 and unknown enum values (99), first in every field at once, then
+ * one field at a time while the time budget lasts.
+ *
+ * Each request must be answered within a timeout (no retries: a lost
+ * reply is a hang), and an Error must carry a non-empty message and a code
+ * that blames the input (never INTERNAL). A request answered with an Error
+ * must change nothing in the database (every table's contents are hashed
+ * before and after). Afterwards every daemon is alive, answers
+ * HealthRequest, and ListItems still works; each stops on SIGTERM with
+ * exit 0 (under the sanitizers a leak or undefined behaviour fails that). */
+#include "intake_harness.h"
+
+#include "zwfw/v1/common.pb-c.h"
+#include "zwfw/v1/workflow.pb-c.h"
+
+#include <inttypes.h>
+
+#define DEPT1 "11500152MB17035173"
+#define ITEM_P "500T0100100001-500152000000-000-" DEPT1 "-1-00"
+#define REPLY_MS 15000     /* per request; sanitizer builds are slow */
+#define FIELD_BUDGET_MS 25000 /* the one-field-at-a-time phase */
+#define HUGE_LEN (100 * 1024)
+
+enum { B_OP, B_WIN, B_HEAD, B_COUNT };
+
+static h_stack_t S;
+static h_broker_t s_brokers[B_COUNT] = {
+    {.role = "operator", .key_id = "op", .region = "500152", .department = ""},
+    {.role = "window", .key_id = "win1", .region = "500152", .department = ""},
+    {.role = "head", .key_id = "head1", .region = "500152", .department = DEPT1},
+};
+static pid_t s_intake, s_workflow;
+static char s_eps[1024], s_intake_pub[64], s_workflow_pub[64];
+static zw_client_t *s_raw[B_COUNT]; /* no retries: a lost reply is a finding */
+
+static const char *s_catalog_json =
+    "{\"idempotencyKey\":\"load-1\",\"actor\":\"op\",\"items\":[{\"basicCode\":"
+    "\"500T0100100001\",\"implCode\":\"" ITEM_P "\",\"name\":\"测试承诺件\","
+    "\"type\":\"ITEM_TYPE_LICENSING\",\"departmentCode\":\"" DEPT1 "\","
+    "\"departmentName\":\"潼南区市场监督管理局\",\"regionCode\":\"500152000000\","
+    "\"handling\":\"HANDLING_TYPE_PROMISED\","
+    "\"statutoryLimit\":{\"amount\":20,\"unit\":\"LIMIT_UNIT_WORKDAYS\"},"
+    "\"promisedLimit\":{\"amount\":5,\"unit\":\"LIMIT_UNIT_WORKDAYS\"},\"materials\":["
+    "{\"code\":\"P1\",\"name\":\"申请表\",\"required\":true,\"copies\":1}]}]}";
+
+/* ---- the services and their request types ------------------------------------------- */
+
+typedef struct {
+    const char *service;
+    int broker; /* the identity that may do the most there */
+    const ProtobufCMessageDescriptor *const *types;
+    size_t n_types;
+} s_service_t;
+
+static const ProtobufCMessageDescriptor *const s_catalog_types[] = {
+    &zwfw__v1__put_item__descriptor,    &zwfw__v1__get_item__descriptor,
+    &zwfw__v1__list_items__descriptor,  &zwfw__v1__cancel_item__descriptor,
+    &zwfw__v1__restore_item__descriptor, &zwfw__v1__put_bundle__descriptor,
+    &zwfw__v1__get_bundle__descriptor,  &zwfw__v1__list_bundles__descriptor,
+    &zwfw__v1__load_catalog__descriptor,
+};
+static const ProtobufCMessageDescriptor *const s_intake_types[] = {
+    &zwfw__v1__submit_application__descriptor,   &zwfw__v1__get_application__descriptor,
+    &zwfw__v1__supplement_materials__descriptor, &zwfw__v1__withdraw_application__descriptor,
+    &zwfw__v1__review_application__descriptor,   &zwfw__v1__refuse_application__descriptor,
+    &zwfw__v1__list_applications__descriptor,    &zwfw__v1__list_changes__descriptor,
+    &zwfw__v1__put_credit_list_entry__descriptor, &zwfw__v1__get_credit_list_entry__descriptor,
+    &zwfw__v1__delete_credit_list_entry__descriptor,
+};
+static const ProtobufCMessageDescriptor *const s_clock_types[] = {
+    &zwfw__v1__get_clock__descriptor,
+    &zwfw__v1__set_clock__descriptor,
+    &zwfw__v1__advance_clock__descriptor,
+};
+static const ProtobufCMessageDescriptor *const s_workflow_types[] = {
+    &zwfw__v1__act__descriptor,           &zwfw__v1__start_process__descriptor,
+    &zwfw__v1__get_instance__descriptor,  &zwfw__v1__list_instances__descriptor,
+    &zwfw__v1__daily_scan__descriptor,    &zwfw__v1__list_alarms__descriptor,
+    &zwfw__v1__put_definition__descriptor, &zwfw__v1__validate_definition__descriptor,
+    &zwfw__v1__get_definition__descriptor, &zwfw__v1__list_definitions__descriptor,
+};
+
+#define N(a) (sizeof(a) / sizeof((a)[0]))
+static const s_service_t s_services[] = {
+    {"zwfw.catalog", B_OP, s_catalog_types, N(s_catalog_types)},
+    {"zwfw.intake", B_WIN, s_intake_types, N(s_intake_types)},
+    {"zwfw.clock", B_OP, s_clock_types, N(s_clock_types)},
+    {"zwfw.workflow", B_HEAD, s_workflow_types, N(s_workflow_types)},
+};
+
+/* ---- a deterministic PRNG (xorshift64*) -------------------------------------------------- */
+
+static uint64_t s_rng = 0x5eed2026c0ffee01ULL;
+
+static uint64_t s_rand(void)
+{
+    s_rng ^= s_rng >> 12;
+    s_rng ^= s_rng << 25;
+    s_rng ^= s_rng >> 27;
+    return s_rng * 0x2545F4914F6CDD1DULL;
+}
+
+/* ---- a growable byte buffer and protobuf encoding by hand ----------------------------- */
+
+typedef struct {
+    uint8_t *data;
+    size_t len, cap;
+} s_buf_t;
+
+static void s_put(s_buf_t *b, const void *data, size_t len)
+{
+    if (b->len + len > b->cap) {
+        size_t cap = b->cap ? b->cap : 256;
+        while (cap < b->len + len)
+            cap *= 2;
+        b->data = realloc(b->data, cap);
+        assert_non_null(b->data);
+        b->cap = cap;
+    }
+    if (len)
+        memcpy(b->data + b->len, data, len);
+    b->len += len;
+}
+
+static void s_varint(s_buf_t *b, uint64_t v)
+{
+    uint8_t tmp[10];
+    size_t n = 0;
+    do {
+        tmp[n] = (uint8_t) (v & 0x7f);
+        v >>= 7;
+        if (v)
+            tmp[n] |= 0x80;
+        n++;
+    } while (v);
+    s_put(b, tmp, n);
+}
+
+static void s_tag(s_buf_t *b, uint32_t field, int wire)
+{
+    s_varint(b, ((uint64_t) field << 3) | (uint64_t) wire);
+}
+
+static void s_ld(s_buf_t *b, uint32_t field, const void *data, size_t len)
+{
+    s_tag(b, field, 2);
+    s_varint(b, len);
+    s_put(b, data, len);
+}
+
+/* How a message's fields are filled. */
+typedef enum {
+    K_HUGE,  /* strings of 100 KB (valid UTF-8) */
+    K_NEG,   /* every number -1, enums -1 */
+    K_EXTREME, /* every number at its type's largest magnitude */
+    K_UTF8,  /* strings of invalid UTF-8 (and a NUL inside) */
+    K_ENUM,  /* enums 99, strings short */
+    K_COUNT
+} s_kind_t;
+
+static const char *const s_kind_names[K_COUNT] = {"huge strings", "negative numbers",
+                                                  "extreme numbers", "invalid UTF-8",
+                                                  "unknown enum values"};
+
+static char *s_huge; /* HUGE_LEN bytes of text */
+static const char s_bad_utf8[] = "\xff\xfe" "ab\xc3\x28" "\xed\xa0\x80" "\xe6\x9d" "\0tail\x80";
+
+static void s_fill(s_buf_t *b, const ProtobufCMessageDescriptor *d, s_kind_t k, int depth,
+                   int only_field);
+
+static void s_field(s_buf_t *b, const ProtobufCFieldDescriptor *f, s_kind_t k, int depth)
+{
+    uint32_t id = f->id;
+    bool neg = k == K_NEG, ext = k == K_EXTREME;
+    switch (f->type) {
+    case PROTOBUF_C_TYPE_INT32:
+    case PROTOBUF_C_TYPE_INT64:
+        s_tag(b, id, 0);
+        s_varint(b, neg ? (uint64_t) -1
+                        : ext ? (f->type == PROTOBUF_C_TYPE_INT32 ? (uint64_t) (int64_t) INT32_MIN
+                                                                  : (uint64_t) INT64_MIN)
+                              : 1);
+        break;
+    case PROTOBUF_C_TYPE_SINT32:
+    case PROTOBUF_C_TYPE_SINT64:
+        s_tag(b, id, 0);
+        s_varint(b, neg ? 1 : ext ? UINT64_MAX : 2); /* zigzag: -1, INT64_MIN, 1 */
+        break;
+    case PROTOBUF_C_TYPE_UINT32:
+    case PROTOBUF_C_TYPE_UINT64:
+        s_tag(b, id, 0);
+        s_varint(b, neg || ext ? (f->type == PROTOBUF_C_TYPE_UINT32 ? UINT32_MAX : UINT64_MAX)
+                               : 1);
+        break;
+    case PROTOBUF_C_TYPE_BOOL:
+        s_tag(b, id, 0);
+        s_varint(b, neg || ext ? 0xffffffffULL : 1); /* a bool that is not 0 or 1 */
+        break;
+    case PROTOBUF_C_TYPE_ENUM:
+        s_tag(b, id, 0);
+        s_varint(b, k == K_ENUM ? 99 : neg ? (uint64_t) -1 : ext ? (uint64_t) INT32_MAX : 1);
+        break;
+    case PROTOBUF_C_TYPE_FIXED32:
+    case PROTOBUF_C_TYPE_SFIXED32:
+    case PROTOBUF_C_TYPE_FLOAT: {
+        uint32_t v = neg || ext ? 0xffffffffu : 1;
+        s_tag(b, id, 5);
+        s_put(b, &v, 4);
+        break;
+    }
+    case PROTOBUF_C_TYPE_FIXED64:
+    case PROTOBUF_C_TYPE_SFIXED64:
+    case PROTOBUF_C_TYPE_DOUBLE: {
+        uint64_t v = neg || ext ? UINT64_MAX : 1;
+        s_tag(b, id, 1);
+        s_put(b, &v, 8);
+        break;
+    }
+    case PROTOBUF_C_TYPE_STRING:
+    case PROTOBUF_C_TYPE_BYTES:
+        if (k == K_HUGE)
+            s_ld(b, id, s_huge, HUGE_LEN);
+        else if (k == K_UTF8)
+            s_ld(b, id, s_bad_utf8, sizeof s_bad_utf8 - 1);
+        else
+            s_ld(b, id, "x", 1);
+        break;
+    case PROTOBUF_C_TYPE_MESSAGE:
+        if (depth < 4) {
+            s_buf_t sub = {0};
+            s_fill(&sub, f->descriptor, k, depth + 1, -1);
+            s_ld(b, id, sub.data ? sub.data : (uint8_t *) "", sub.len);
+            free(sub.data);
+        }
+        break;
+    }
+}
+
+/* Every field of d (or only field index only_field), repeated ones twice. */
+static void s_fill(s_buf_t *b, const ProtobufCMessageDescriptor *d, s_kind_t k, int depth,
+                   int only_field)
+{
+    for (unsigned i = 0; i < d->n_fields; i++) {
+        if (only_field >= 0 && (int) i != only_field)
+            continue;
+        const ProtobufCFieldDescriptor *f = &d->fields[i];
+        int times = f->label == PROTOBUF_C_LABEL_REPEATED ? 2 : 1;
+        /* huge strings only at the top and one level down keep it < 16 MB */
+        s_kind_t fk = k == K_HUGE && depth > 1 ? K_ENUM : k;
+        for (int t = 0; t < times; t++)
+            s_field(b, f, fk, depth);
+    }
+}
+
+/* ---- sending and judging ---------------------------------------------------------------- */
+
+typedef struct {
+    int sent, errors, accepted;
+    int codes[17];
+    int bad; /* findings that fail the test */
+} s_tally_t;
+
+static s_tally_t T;
+
+/* Everything the daemons keep, as one text: a hash of every table. */
+static char *s_snapshot_sql;
+
+static void s_make_snapshot_sql(void)
+{
+    PGresult *res = PQexec(S.pg, "SELECT table_schema, table_name FROM information_schema.tables"
+                                 " WHERE table_type = 'BASE TABLE' AND table_schema NOT IN"
+                                 " ('pg_catalog', 'information_schema') ORDER BY 1, 2");
+    assert_int_equal(PQresultStatus(res), PGRES_TUPLES_OK);
+    s_buf_t b = {0};
+    s_put(&b, "SELECT concat_ws(' '", strlen("SELECT concat_ws(' '"));
+    for (int i = 0; i < PQntuples(res); i++) {
+        char part[512];
+        snprintf(part, sizeof part,
+                 ", '%s.%s=' || coalesce((SELECT md5(string_agg(t::text, '|' ORDER BY t::text))"
+                 " FROM \"%s\".\"%s\" t), '-')",
+                 PQgetvalue(res, i, 0), PQgetvalue(res, i, 1), PQgetvalue(res, i, 0),
+                 PQgetvalue(res, i, 1));
+        s_put(&b, part, strlen(part));
+    }
+    s_put(&b, ")", 2);
+    PQclear(res);
+    s_snapshot_sql = (char *) b.data;
+}
+
+static char *s_snapshot(void)
+{
+    PGresult *res = PQexec(S.pg, s_snapshot_sql);
+    assert_int_equal(PQresultStatus(res), PGRES_TUPLES_OK);
+    char *text = strdup(PQgetvalue(res, 0, 0));
+    PQclear(res);
+    assert_non_null(text);
+    return text;
+}
+
+/* The first table whose hash differs (for the report). */
+static void s_diff(const char *a, const char *b, char *out, size_t outsz)
+{
+    snprintf(out, outsz, "?");
+    const char *pa = a, *pb = b;
+    while (*pa && *pb) {
+        size_t la = strcspn(pa, " "), lb = strcspn(pb, " ");
+        if (la != lb || memcmp(pa, pb, la) != 0) {
+            snprintf(out, outsz, "%.*s", (int) strcspn(pa, "="), pa);
+            return;
+        }
+        pa += la + (pa[la] == ' ');
+        pb += lb + (pb[lb] == ' ');
+    }
+}
+
+static bool s_alive(pid_t pid)
+{
+    int status;
+    return pid > 0 && waitpid(pid, &status, WNOHANG) == 0;
+}
+
+static void s_check_all_alive(void);
+
+static bool s_sensible(int code)
+{
+    return code == ZW_INVALID_ARGUMENT || code == ZW_NOT_FOUND || code == ZW_UNIMPLEMENTED ||
+           code == ZW_PERMISSION_DENIED || code == ZW_FAILED_PRECONDITION ||
+           code == ZW_ALREADY_EXISTS || code == ZW_OUT_OF_RANGE;
+}
+
+/* Sends [id][type][data] to service; judges the answer. may_succeed: the
+ * input is a message that decodes, so a real reply is allowed too. */
+static void s_send(int broker, const char *service, const char *type, size_t type_len,
+                   const void *data, size_t len, bool may_succeed, const char *what)
+{
+    static unsigned seq;
+    char id[32];
+    snprintf(id, sizeof id, "h-%u", ++seq);
+    zw_frames_t *body = zw_frames_new();
+    assert_non_null(body);
+    assert_int_equal(zw_frames_append_str(body, id), 0);
+    assert_int_equal(zw_frames_append(body, type, type_len), 0);
+    assert_int_equal(zw_frames_append(body, data, len), 0);
+    char *before = s_snapshot();
+    zw_frames_t *reply = NULL;
+    zw_err_t err;
+    int rc = zw_client_call_raw(s_raw[broker], service, body, &reply, &err);
+    zw_frames_destroy(&body);
+    T.sent++;
+    char tname[64];
+    snprintf(tname, sizeof tname, "%.*s", (int) (type_len > 60 ? 60 : type_len), type);
+    if (rc != 0) {
+        fprintf(stderr, "FINDING: %s %s (%s): no reply: %s\n", service, tname, what, err.message);
+        T.bad++;
+        free(before);
+        /* a hang or a crash: stop at once if a daemon died */
+        s_check_all_alive();
+        return;
+    }
+    char rtype[128] = "";
+    if (zw_frames_count(reply) != 3 || !zw_frames_streq(reply, 0, id) ||
+        zw_frames_str(reply, 1, rtype, sizeof rtype) != 0) {
+        fprintf(stderr, "FINDING: %s %s (%s): a reply of %zu frames, not [id][type][bytes]\n",
+                service, tname, what, zw_frames_count(reply));
+        T.bad++;
+    } else if (strcmp(rtype, "zwfw.v1.Error") == 0) {
+        Zwfw__V1__Error *e = zwfw__v1__error__unpack(NULL, zw_frames_size(reply, 2),
+                                                     zw_frames_data(reply, 2));
+        T.errors++;
+        if (!e) {
+            fprintf(stderr, "FINDING: %s %s (%s): an Error that does not decode\n", service,
+                    tname, what);
+            T.bad++;
+        } else {
+            int code = (int) e->code;
+            T.codes[code >= 0 && code < 17 ? code : 2]++;
+            if (!s_sensible(code) || !e->message || !e->message[0]) {
+                fprintf(stderr, "FINDING: %s %s (%s): %s \"%s\"\n", service, tname, what,
+                        zw_code_name((zw_code_t) code), e->message ? e->message : "(null)");
+                T.bad++;
+            }
+            zwfw__v1__error__free_unpacked(e, NULL);
+        }
+        char *after = s_snapshot();
+        if (strcmp(before, after) != 0) {
+            char table[160];
+            s_diff(before, after, table, sizeof table);
+            fprintf(stderr, "FINDING: %s %s (%s): an Error, yet %s changed\n", service, tname,
+                    what, table);
+            T.bad++;
+        }
+        free(after);
+    } else {
+        T.accepted++;
+        if (!may_succeed) {
+            fprintf(stderr, "FINDING: %s %s (%s): accepted (%s) bytes that do not decode\n",
+                    service, tname, what, rtype);
+            T.bad++;
+        } else {
+            char *after = s_snapshot();
+            if (strcmp(before, after) != 0) {
+                char table[160];
+                s_diff(before, after, table, sizeof table);
+                fprintf(stderr, "note: %s %s (%s) was accepted and changed %s\n", service, tname,
+                        what, table);
+            }
+            free(after);
+        }
+    }
+    free(before);
+    zw_frames_destroy(&reply);
+}
+
+static void s_send_type(int broker, const char *service, const char *type, const void *data,
+                        size_t len, bool may_succeed, const char *what)
+{
+    s_send(broker, service, type, strlen(type), data, len, may_succeed, what);
+}
+
+static bool s_decodes(const ProtobufCMessageDescriptor *d, const void *data, size_t len)
+{
+    ProtobufCMessage *m = protobuf_c_message_unpack(d, NULL, len, data);
+    if (m)
+        protobuf_c_message_free_unpacked(m, NULL);
+    return m != NULL;
+}
+
+/* Bytes of type d: sends them, and a real reply is allowed when they decode. */
+static void s_send_bytes(const s_service_t *sv, const ProtobufCMessageDescriptor *d,
+                         const void *data, size_t len, const char *what)
+{
+    s_send_type(sv->broker, sv->service, d->name, data, len, s_decodes(d, data, len), what);
+}
+
+/* ---- processes ------------------------------------------------------------------------ */
+
+static void s_start_intake(void)
+{
+    const char *args[] = {"--db-conninfo", S.conninfo, "--broker-endpoint", s_eps,
+                          "--pii-key-file", S.key_file, "--clock-mode", "simulated",
+                          "--migrate", "true", "--threads", "2", "--heartbeat-ms", H_HB,
+                          "--pub-endpoint", s_intake_pub, "--workflow-endpoints",
+                          s_workflow_pub, "--workflow-quiet-ms", "200", NULL};
+    s_intake = h_start(&S, "zwfw-intake", args);
+    for (int i = 0; i < B_COUNT; i++)
+        h_wait_service(&S, s_brokers[i].ep, "zwfw.intake");
+}
+
+static void s_start_workflow(void)
+{
+    const char *args[] = {"--db-conninfo", S.conninfo, "--broker-endpoint", s_eps,
+                          "--clock-mode", "simulated", "--threads", "2", "--heartbeat-ms",
+                          H_HB, "--pub-endpoint", s_workflow_pub, "--intake-pub-endpoint",
+                          s_intake_pub, "--consumer-quiet-ms", "200", "--relay-idle-ms", "10",
+                          NULL};
+    s_workflow = h_start(&S, "zwfw-workflow", args);
+    for (int i = 0; i < B_COUNT; i++)
+        h_wait_service(&S, s_brokers[i].ep, "zwfw.workflow");
+}
+
+static int s_setup(void **state)
+{
+    (void) state;
+    h_stack_init(&S, "zwfw_test_hostile_input");
+    for (int i = 0; i < B_COUNT; i++) {
+        h_start_broker(&S, &s_brokers[i]);
+        size_t used = strlen(s_eps);
+        snprintf(s_eps + used, sizeof s_eps - used, "%s%s", i ? "," : "", s_brokers[i].ep);
+        s_raw[i] = h_client(&S, s_brokers[i].ep, REPLY_MS, 0);
+    }
+    h_free_endpoint(s_intake_pub, sizeof s_intake_pub);
+    h_free_endpoint(s_workflow_pub, sizeof s_workflow_pub);
+    s_start_intake();
+    h_set_clock(s_brokers[B_OP].client, "2020-09-21T10:00:00+08:00");
+    s_start_workflow();
+    ProtobufCMessage *r =
+        h_json_call(s_brokers[B_OP].client, "zwfw.catalog", "zwfw.v1.LoadCatalog", s_catalog_json);
+    protobuf_c_message_free_unpacked(r, NULL);
+    s_huge = malloc(HUGE_LEN);
+    assert_non_null(s_huge);
+    for (size_t i = 0; i < HUGE_LEN; i++)
+        s_huge[i] = (char) ('a' + i % 26);
+    return 0;
+}
+
+static int s_teardown(void **state)
+{
+    (void) state;
+    for (int i = 0; i < B_COUNT; i++) {
+        zw_client_destroy(&s_raw[i]);
+        zw_client_destroy(&s_brokers[i].client);
+    }
+    /* whatever the test did not stop already (it failed): workers first */
+    for (int i = S.nprocs - 1; i >= 0; i--)
+        if (S.procs[i].pid > 0)
+            h_stop(&S, S.procs[i].pid);
+    h_stack_free(&S);
+    free(s_huge);
+    free(s_snapshot_sql);
+    return 0;
+}
+
+/* ---- the test ------------------------------------------------------------------------- */
+
+static void s_check_all_alive(void)
+{
+    bool ok = true;
+    for (int i = 0; i < S.nprocs; i++)
+        if (S.procs[i].pid > 0 && !s_alive(S.procs[i].pid)) {
+            fprintf(stderr, "FINDING: %s (pid %d) died\n", S.procs[i].name, (int) S.procs[i].pid);
+            h_dump_log(S.procs[i].log);
+            S.procs[i].pid = 0;
+            ok = false;
+        }
+    assert_true(ok);
+}
+
+static void s_service_level(const s_service_t *sv)
+{
+    const char *svc = sv->service;
+    s_send_type(sv->broker, svc, "zwfw.v1.NoSuchRequest", "", 0, false, "unknown type");
+    s_send_type(sv->broker, svc, "NoSuchRequest", "\x08\x01", 2, false, "unknown type, no package");
+    s_send(sv->broker, svc, "", 0, "", 0, false, "empty type");
+    char longtype[400];
+    memset(longtype, 'T', sizeof longtype);
+    s_send(sv->broker, svc, longtype, sizeof longtype, "", 0, false, "a 400-byte type name");
+    s_send(sv->broker, svc, "zwfw.v1.Get\xff\0Item", 14, "", 0, false, "a type name with junk");
+    s_send_type(sv->broker, svc, "zwfw.v1.Error", "", 0, false, "Error as a request");
+    s_send_type(sv->broker, svc, "zwfw.v1.GetItemReply", "", 0, false, "a reply type");
+    /* a request type of every other service */
+    for (size_t o = 0; o < N(s_services); o++)
+        if (strcmp(s_services[o].service, svc) != 0)
+            for (size_t t = 0; t < s_services[o].n_types; t++)
+                s_send_type(sv->broker, svc, s_services[o].types[t]->name, "", 0, false,
+                            "another service's type");
+}
+
+static void s_garbage(const s_service_t *sv, const ProtobufCMessageDescriptor *d)
+{
+    static const size_t sizes[] = {1, 7, 64, 511, 4096};
+    for (size_t i = 0; i < N(sizes); i++) {
+        uint8_t buf[4096];
+        for (size_t j = 0; j < sizes[i]; j++)
+            buf[j] = (uint8_t) s_rand();
+        s_send_bytes(sv, d, buf, sizes[i], "random bytes");
+    }
+    s_send_bytes(sv, d, "\x08\xff\xff", 3, "a truncated varint");
+    s_send_bytes(sv, d, "\x08\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\x01", 12,
+                 "an 11-byte varint");
+    s_send_bytes(sv, d, "\x0a\xe8\x07short", 8, "a length past the end");
+    s_send_bytes(sv, d, "\x0a\xff\xff\xff\xff\x0f", 6, "a 4 GB length");
+    s_send_bytes(sv, d, "\x0b\x0c", 2, "a group (deprecated wire type)");
+    s_send_bytes(sv, d, "\x0f\x01", 2, "wire type 7");
+    s_send_bytes(sv, d, "\x00\x01", 2, "field number 0");
+    /* junk nested 3000 deep: every level is field 1, length-delimited */
+    s_buf_t nest = {0};
+    s_put(&nest, "\x08\x01", 2);
+    for (int i = 0; i < 3000; i++) {
+        s_buf_t outer = {0};
+        s_ld(&outer, 1 + (uint32_t) (i % 3), nest.data, nest.len);
+        free(nest.data);
+        nest = outer;
+    }
+    s_send_bytes(sv, d, nest.data, nest.len, "deeply nested junk");
+    free(nest.data);
+    size_t mb = 1024 * 1024;
+    uint8_t *ff = malloc(mb);
+    assert_non_null(ff);
+    memset(ff, 0xff, mb);
+    s_send_bytes(sv, d, ff, mb, "1 MB of 0xff");
+    free(ff);
+}
+
+static void s_crafted(const s_service_t *sv, const ProtobufCMessageDescriptor *d, int only_field)
+{
+    for (int k = 0; k < K_COUNT; k++) {
+        s_buf_t b = {0};
+        s_fill(&b, d, (s_kind_t) k, 1, only_field);
+        char what[160];
+        if (only_field < 0)
+            snprintf(what, sizeof what, "%s in every field", s_kind_names[k]);
+        else
+            snprintf(what, sizeof what, "%s in field %s", s_kind_names[k],
+                     d->fields[only_field].name);
+        s_send_bytes(sv, d, b.data ? b.data : (uint8_t *) "", b.len, what);
+        free(b.data);
+    }
+}
+
+static void s_health(const s_service_t *sv)
+{
+    Zwfw__V1__HealthRequest hr = ZWFW__V1__HEALTH_REQUEST__INIT;
+    ProtobufCMessage *r = h_ok(s_brokers[sv->broker].client, sv->service, &hr.base);
+    assert_string_equal(r->descriptor->name, "zwfw.v1.HealthReply");
+    assert_string_equal(((Zwfw__V1__HealthReply *) r)->service, sv->service);
+    protobuf_c_message_free_unpacked(r, NULL);
+}
+
+static void test_hostile_input(void **state)
+{
+    (void) state;
+    int64_t start = h_now_ms();
+    s_make_snapshot_sql();
+    /* the same snapshot twice while nothing is asked: the daemons are quiet */
+    h_nap(300);
+    char *a = s_snapshot();
+    h_nap(300);
+    char *b = s_snapshot();
+    assert_string_equal(a, b);
+    free(a);
+    free(b);
+
+    for (size_t i = 0; i < N(s_services); i++) {
+        const s_service_t *sv = &s_services[i];
+        s_service_level(sv);
+        for (size_t t = 0; t < sv->n_types; t++) {
+            const ProtobufCMessageDescriptor *d = sv->types[t];
+            s_send_bytes(sv, d, "", 0, "an empty payload");
+            s_garbage(sv, d);
+            s_crafted(sv, d, -1);
+        }
+        s_check_all_alive();
+    }
+    fprintf(stderr, "every type: %d requests in %" PRId64 " ms\n", T.sent, h_now_ms() - start);
+    /* one field at a time, round robin over the types, while time lasts */
+    int64_t until = h_now_ms() + FIELD_BUDGET_MS;
+    int fields_done = 0, fields_total = 0;
+    for (size_t i = 0; i < N(s_services); i++)
+        for (size_t t = 0; t < s_services[i].n_types; t++)
+            fields_total += (int) s_services[i].types[t]->n_fields;
+    for (unsigned f = 0; h_now_ms() < until; f++) {
+        bool any = false;
+        for (size_t i = 0; i < N(s_services) && h_now_ms() < until; i++)
+            for (size_t t = 0; t < s_services[i].n_types && h_now_ms() < until; t++)
+                if (f < s_services[i].types[t]->n_fields) {
+                    s_crafted(&s_services[i], s_services[i].types[t], (int) f);
+                    fields_done++;
+                    any = true;
+                }
+        if (!any)
+            break;
+    }
+    fprintf(stderr, "one field at a time: %d of %d fields\n", fields_done, fields_total);
+    s_check_all_alive();
+
+    fprintf(stderr, "%d requests: %d errors, %d accepted; codes:", T.sent, T.errors, T.accepted);
+    for (int c = 0; c < 17; c++)
+        if (T.codes[c])
+            fprintf(stderr, " %s %d", zw_code_name((zw_code_t) c), T.codes[c]);
+    fprintf(stderr, "; %d findings, %" PRId64 " ms\n", T.bad, h_now_ms() - start);
+
+    /* every daemon still serves */
+    for (size_t i = 0; i < N(s_services); i++)
+        s_health(&s_services[i]);
+    Zwfw__V1__ListItemsReply *items = (Zwfw__V1__ListItemsReply *) h_json_call(
+        s_brokers[B_WIN].client, "zwfw.catalog", "zwfw.v1.ListItems", "{}");
+    assert_int_equal(items->n_items, 1);
+    assert_string_equal(items->items[0]->impl_code, ITEM_P);
+    protobuf_c_message_free_unpacked(&items->base, NULL);
+    s_check_all_alive();
+    assert_int_equal(T.bad, 0);
+    /* SIGTERM and exit 0 for each (teardown checks it too; here it is the test) */
+    h_stop(&S, s_workflow);
+    h_stop(&S, s_intake);
+    for (int i = 0; i < B_COUNT; i++)
+        h_stop(&S, s_brokers[i].pid);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_hostile_input, s_setup, s_teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
