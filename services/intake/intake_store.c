@@ -74,6 +74,24 @@ typedef struct {
     int nparams;
 } s_stmt_t;
 
+/* One application row; both the plain insert and the insert that also
+ * writes the materials use it, so the column list exists once. */
+#define S_APP_INSERT \
+    "INSERT INTO intake.applications (receipt_number, parent_receipt, bundle_code, item_code," \
+    " item_version, item_name, department_code, department_name, handling, channel, window_id," \
+    " region, submitter, state, applicant_kind, applicant_name, applicant_id_type," \
+    " applicant_id_enc, applicant_id_masked, applicant_key, agent_name, agent_id_type," \
+    " agent_id_enc, agent_id_masked, phone_enc, phone_masked, address_enc, received_at_us," \
+    " notice_given_at_us, accepted_at_us, due_at_us, statutory_due_at_us, completed_at_us," \
+    " deemed_accepted, receive_only, commitment_signed, committed_materials, notify_commitment," \
+    " commitment_notified, waived_materials, supply_by, withdrawal_requested, last_seq, notice," \
+    " updated_at_us) VALUES ($1, nullif($2, ''), $3, $4, $5::int, $6, $7, $8, $9::smallint," \
+    " $10::smallint, $11, $12, $13, $14::smallint, $15::smallint, $16, $17::smallint," \
+    " $18::bytea, $19, $20::bytea, $21, $22::smallint, $23::bytea, $24, $25::bytea, $26," \
+    " $27::bytea, $28::bigint, $29::bigint, $30::bigint, $31::bigint, $32::bigint, $33::bigint," \
+    " $34::boolean, $35::boolean, $36::boolean, $37::text[], $38::boolean, $39::boolean," \
+    " $40::text[], $41::date, $42::boolean, $43::bigint, $44::bytea, $45::bigint)"
+
 static const s_stmt_t s_stmts[] = {
     {"intake_claim",
      "INSERT INTO intake.requests (caller, idempotency_key, kind, digest, created_at_us)"
@@ -94,39 +112,13 @@ static const s_stmt_t s_stmts[] = {
      " RETURNING next_no - $3::bigint",
      3},
     {"intake_app_insert",
-     "INSERT INTO intake.applications (receipt_number, parent_receipt, bundle_code, item_code,"
-     " item_version, item_name, department_code, department_name, handling, channel, window_id,"
-     " region, submitter, state, applicant_kind, applicant_name, applicant_id_type,"
-     " applicant_id_enc, applicant_id_masked, applicant_key, agent_name, agent_id_type,"
-     " agent_id_enc, agent_id_masked, phone_enc, phone_masked, address_enc, received_at_us,"
-     " notice_given_at_us, accepted_at_us, due_at_us, statutory_due_at_us, completed_at_us,"
-     " deemed_accepted, receive_only, commitment_signed, committed_materials, notify_commitment,"
-     " commitment_notified, waived_materials, supply_by, withdrawal_requested, last_seq, notice,"
-     " updated_at_us) VALUES ($1, nullif($2, ''), $3, $4, $5::int, $6, $7, $8, $9::smallint,"
-     " $10::smallint, $11, $12, $13, $14::smallint, $15::smallint, $16, $17::smallint,"
-     " $18::bytea, $19, $20::bytea, $21, $22::smallint, $23::bytea, $24, $25::bytea, $26,"
-     " $27::bytea, $28::bigint, $29::bigint, $30::bigint, $31::bigint, $32::bigint, $33::bigint,"
-     " $34::boolean, $35::boolean, $36::boolean, $37::text[], $38::boolean, $39::boolean,"
-     " $40::text[], $41::date, $42::boolean, $43::bigint, $44::bytea, $45::bigint)",
+     S_APP_INSERT,
      45},
     /* the application and the materials handed in with it in one round trip
      * (the common path of a submission) */
     {"intake_app_insert_mats",
      "WITH a AS ("
-     "INSERT INTO intake.applications (receipt_number, parent_receipt, bundle_code, item_code,"
-     " item_version, item_name, department_code, department_name, handling, channel, window_id,"
-     " region, submitter, state, applicant_kind, applicant_name, applicant_id_type,"
-     " applicant_id_enc, applicant_id_masked, applicant_key, agent_name, agent_id_type,"
-     " agent_id_enc, agent_id_masked, phone_enc, phone_masked, address_enc, received_at_us,"
-     " notice_given_at_us, accepted_at_us, due_at_us, statutory_due_at_us, completed_at_us,"
-     " deemed_accepted, receive_only, commitment_signed, committed_materials, notify_commitment,"
-     " commitment_notified, waived_materials, supply_by, withdrawal_requested, last_seq, notice,"
-     " updated_at_us) VALUES ($1, nullif($2, ''), $3, $4, $5::int, $6, $7, $8, $9::smallint,"
-     " $10::smallint, $11, $12, $13, $14::smallint, $15::smallint, $16, $17::smallint,"
-     " $18::bytea, $19, $20::bytea, $21, $22::smallint, $23::bytea, $24, $25::bytea, $26,"
-     " $27::bytea, $28::bigint, $29::bigint, $30::bigint, $31::bigint, $32::bigint, $33::bigint,"
-     " $34::boolean, $35::boolean, $36::boolean, $37::text[], $38::boolean, $39::boolean,"
-     " $40::text[], $41::date, $42::boolean, $43::bigint, $44::bytea, $45::bigint)"
+     S_APP_INSERT
      " RETURNING receipt_number)"
      " INSERT INTO intake.materials (receipt_number, material_code, name, media_type, sha256,"
      " size, uri, original, copies, reused, added_at_us)"
