@@ -195,6 +195,13 @@ int zw_db_wait(zw_db_t *self, int timeout_ms, zw_err_t *err)
     }
 }
 
+bool zw_db_ping(zw_db_t *self)
+{
+    PGresult *res = zw_db_query(self, "SELECT 1", 0, NULL, NULL);
+    PQclear(res);
+    return res != NULL;
+}
+
 PGconn *zw_db_conn(zw_db_t *self)
 {
     return zw_db_connected(self) ? self->conn : NULL;

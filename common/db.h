@@ -39,6 +39,10 @@ int zw_db_wait(zw_db_t *self, int timeout_ms, zw_err_t *err);
 /* True when the last known connection state is OK. */
 bool zw_db_connected(const zw_db_t *self);
 
+/* A health probe: true when a trivial query succeeds now (reconnecting
+ * if the back-off allows). */
+bool zw_db_ping(zw_db_t *self);
+
 /* The raw connection (NULL when not connected); owned by self. */
 PGconn *zw_db_conn(zw_db_t *self);
 

@@ -82,9 +82,7 @@ static void *s_ctx_new(void *arg, int thread_index)
 static bool s_db_reachable(void *vctx)
 {
     zw_intake_ctx_t *ctx = vctx;
-    PGresult *res = zw_db_query(ctx->db, "SELECT 1", 0, NULL, NULL);
-    PQclear(res);
-    return res != NULL;
+    return zw_db_ping(ctx->db);
 }
 
 static int64_t s_event_lag(void *vctx)

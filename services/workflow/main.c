@@ -63,9 +63,7 @@ static void s_ctx_destroy(void *ctx, void *arg)
 static bool s_db_reachable(void *vctx)
 {
     zw_wf_ctx_t *ctx = vctx;
-    PGresult *res = zw_db_query(ctx->db, "SELECT 1", 0, NULL, NULL);
-    PQclear(res);
-    return res != NULL;
+    return zw_db_ping(ctx->db);
 }
 
 /* Intake events not applied yet plus own events not relayed yet. */
