@@ -66,6 +66,10 @@ static const char *s_append_sql =
     "INSERT INTO audit.pending (at_us, actor, caller_key_id, caller_role, action, object_type,"
     " object_id, before_digest, after_digest)"
     " VALUES ($1::bigint, $2, $3, $4, $5, $6, $7, $8, $9)";
+static const char *s_append_rows_sql =
+    "INSERT INTO audit.pending (at_us, actor, caller_key_id, caller_role, action, object_type,"
+    " object_id, before_digest, after_digest)"
+    " SELECT $1::bigint, $2, $3, $4, $5, $6, $7, $8, $9 FROM $rows ORDER BY zw_r.zw_i";
 
 static int s_text(const char *name, const char *value, bool required, zw_err_t *err)
 {
@@ -99,7 +103,7 @@ int zw_audit_append(zw_db_t *db, const zw_audit_entry_t *e, zw_err_t *err)
         zw_audit_digest(e->after, e->after_len, after);
     char at[24];
     snprintf(at, sizeof at, "%lld", (long long) e->at_us);
-    if (zw_db_prepare(db, "zw_audit_append", s_append_sql, 9, err) != 0)
+    if (zw_db_prepare_rows(db, "zw_audit_append", s_append_sql, 9, s_append_rows_sql, err) != 0)
         return -1;
     const char *params[] = {at,
                             e->actor,
@@ -110,11 +114,7 @@ int zw_audit_append(zw_db_t *db, const zw_audit_entry_t *e, zw_err_t *err)
                             e->object_id,
                             before,
                             after};
-    PGresult *res = zw_db_exec(db, "zw_audit_append", 9, params, err);
-    if (!res)
-        return -1;
-    PQclear(res);
-    return 0;
+    return zw_db_write(db, "zw_audit_append", 9, params, err);
 }
 
 /* ---- chain --------------------------------------------------------------- */

@@ -1,4 +1,5 @@
 #include "db.h"
+#include "db_internal.h"
 
 #include "log.h"
 
@@ -8,21 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-
-typedef struct {
-    char *name;
-    char *sql;
-    int nparams;
-} s_stmt_t;
-
-struct zw_db {
-    char *conninfo;
-    PGconn *conn;
-    s_stmt_t *stmts;
-    size_t nstmts, capstmts;
-    int64_t next_attempt_ms; /* monotonic; 0 = may try now */
-    int backoff_ms;
-};
 
 #define S_BACKOFF_MIN_MS 100
 #define S_BACKOFF_MAX_MS 5000
@@ -64,8 +50,7 @@ zw_code_t zw_db_code_for_sqlstate(const char *s)
     return ZW_INTERNAL;
 }
 
-/* Fills *err from a failed result (or the connection when res is NULL). */
-static int s_fail(zw_db_t *self, const PGresult *res, const char *what, zw_err_t *err)
+int zw_db__fail(zw_db_t *self, const PGresult *res, const char *what, zw_err_t *err)
 {
     const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
     const char *msg = res ? PQresultErrorMessage(res) : "";
@@ -101,6 +86,8 @@ void zw_db_destroy(zw_db_t **self_p)
     if (!self_p || !*self_p)
         return;
     zw_db_t *self = *self_p;
+    zw_db_defer_end(self);
+    free(self->defer.items);
     if (self->conn)
         PQfinish(self->conn);
     for (size_t i = 0; i < self->nstmts; i++) {
@@ -118,7 +105,7 @@ static int s_prepare_one(zw_db_t *self, const s_stmt_t *st, zw_err_t *err)
     PGresult *res = PQprepare(self->conn, st->name, st->sql, st->nparams, NULL);
     int rc = 0;
     if (PQresultStatus(res) != PGRES_COMMAND_OK)
-        rc = s_fail(self, res, st->name, err);
+        rc = zw_db__fail(self, res, st->name, err);
     PQclear(res);
     return rc;
 }
@@ -166,6 +153,10 @@ int zw_db_ensure(zw_db_t *self, zw_err_t *err)
 {
     if (zw_db_connected(self))
         return 0;
+    /* A new connection would run the rest of the transaction's statements
+     * outside it (and its COMMIT would commit nothing, successfully). */
+    if (self->in_tx)
+        return zw_err_set(err, ZW_UNAVAILABLE, "database connection lost inside a transaction");
     int64_t now = s_mono_ms();
     if (self->next_attempt_ms && now < self->next_attempt_ms)
         return zw_err_set(err, ZW_UNAVAILABLE, "database unreachable; next attempt in %lld ms",
@@ -209,6 +200,10 @@ PGconn *zw_db_conn(zw_db_t *self)
 
 int zw_db_prepare(zw_db_t *self, const char *name, const char *sql, int nparams, zw_err_t *err)
 {
+    /* the server cuts longer names to 63 bytes: two names could become one */
+    if (!name || !*name || strlen(name) > 63)
+        return zw_err_setd(err, ZW_INVALID_ARGUMENT, "name",
+                           "statement name must be 1..63 bytes: %.80s", name ? name : "");
     for (size_t i = 0; i < self->nstmts; i++)
         if (strcmp(self->stmts[i].name, name) == 0) {
             if (strcmp(self->stmts[i].sql, sql) == 0)
@@ -224,7 +219,7 @@ int zw_db_prepare(zw_db_t *self, const char *name, const char *sql, int nparams,
         self->stmts = grown;
         self->capstmts = cap;
     }
-    s_stmt_t st = {strdup(name), strdup(sql), nparams};
+    s_stmt_t st = {strdup(name), strdup(sql), nparams, 0, false};
     if (!st.name || !st.sql) {
         free(st.name);
         free(st.sql);
@@ -244,7 +239,7 @@ static PGresult *s_check(zw_db_t *self, PGresult *res, const char *what, zw_err_
     ExecStatusType st = PQresultStatus(res);
     if (res && (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK))
         return res;
-    s_fail(self, res, what, err);
+    zw_db__fail(self, res, what, err);
     PQclear(res);
     return NULL;
 }
@@ -254,6 +249,8 @@ PGresult *zw_db_exec(zw_db_t *self, const char *name, int nparams, const char *c
 {
     if (zw_db_ensure(self, err) != 0)
         return NULL;
+    if (self->defer.begin_pending)
+        return zw_db__exec_begun(self, name, nparams, values, err);
     PGresult *res = PQexecPrepared(self->conn, name, nparams, values, NULL, NULL, 0);
     return s_check(self, res, name, err);
 }
@@ -263,6 +260,11 @@ PGresult *zw_db_query(zw_db_t *self, const char *sql, int nparams, const char *c
 {
     if (zw_db_ensure(self, err) != 0)
         return NULL;
+    if (self->defer.begin_pending) {
+        self->defer.begin_pending = false;
+        if (zw_db_run(self, "BEGIN", err) != 0)
+            return NULL;
+    }
     PGresult *res = PQexecParams(self->conn, sql, nparams, NULL, values, NULL, NULL, 0);
     return s_check(self, res, "query", err);
 }
@@ -271,6 +273,11 @@ int zw_db_run(zw_db_t *self, const char *sql, zw_err_t *err)
 {
     if (zw_db_ensure(self, err) != 0)
         return -1;
+    if (self->defer.begin_pending) {
+        self->defer.begin_pending = false;
+        if (zw_db_run(self, "BEGIN", err) != 0)
+            return -1;
+    }
     /* PQexec returns only the last result of a multi-statement string; an
      * error in any statement stops there and is that last result. */
     PGresult *res = s_check(self, PQexec(self->conn, sql), "sql", err);
@@ -282,6 +289,8 @@ int zw_db_run(zw_db_t *self, const char *sql, zw_err_t *err)
 
 static void s_rollback(zw_db_t *self)
 {
+    self->in_tx = false;
+    zw_db_defer_end(self); /* what a failed body queued is not for later */
     if (zw_db_connected(self))
         PQclear(PQexec(self->conn, "ROLLBACK"));
 }
@@ -295,14 +304,18 @@ int zw_db_tx(zw_db_t *self, bool serializable, zw_db_tx_fn *fn, void *arg, zw_er
         zw_err_clear(&local);
         int rc = zw_db_run(self, begin, &local);
         if (rc == 0) {
+            self->in_tx = true;
             rc = fn(self, arg, &local);
+            if (rc == 0 && !zw_db_connected(self))
+                rc = zw_err_set(&local, ZW_UNAVAILABLE, "database connection lost before COMMIT");
             if (rc == 0) {
+                self->in_tx = false;
                 PGresult *res = PQexec(self->conn, "COMMIT");
                 if (PQresultStatus(res) == PGRES_COMMAND_OK) {
                     PQclear(res);
                     return 0;
                 }
-                s_fail(self, res, "commit", &local);
+                zw_db__fail(self, res, "commit", &local);
                 PQclear(res);
                 if (local.code == ZW_UNAVAILABLE) {
                     /* Outcome unknown: never silently run the body again. */

@@ -64,6 +64,68 @@ PGresult *zw_db_query(zw_db_t *self, const char *sql, int nparams, const char *c
 /* Runs SQL text that may hold several statements, discarding results. */
 int zw_db_run(zw_db_t *self, const char *sql, zw_err_t *err);
 
+/* ---- deferred writes (db_defer.c) ----------------------------------------
+ * For transactions that write many rows: between zw_db_defer_begin and
+ * zw_db_defer_flush (or _end), zw_db_write queues its statement instead of
+ * running it, and the flush sends the whole queue as one libpq pipeline:
+ * one round trip, in order, inside the caller's transaction. Reads
+ * (zw_db_exec, zw_db_query) still run at once and do not see the queued
+ * writes, so use this only where nothing read depends on a queued write.
+ * Outside defer mode zw_db_write runs the statement at once. */
+
+/* Runs (or queues) a registered statement whose result is not needed. */
+int zw_db_write(zw_db_t *self, const char *name, int nparams, const char *const *values,
+                zw_err_t *err);
+
+/* Registers `name` as zw_db_prepare does, and its rows form: the same
+ * write for many rows in one statement, written as rows_sql in which $K
+ * stands for the K-th parameter of one row and $rows for the set of rows
+ * (jsonb_array_elements over one JSON array of rows, each an array of the
+ * parameters as strings or null, ordered by zw_r.zw_i). At a flush, all
+ * queued writes of `name` go as ONE statement, at the place of the first
+ * of them; so use it only for writes that nothing queued between them
+ * depends on (appends: history, events, audit entries). */
+int zw_db_prepare_rows(zw_db_t *self, const char *name, const char *sql, int nparams,
+                       const char *rows_sql, zw_err_t *err);
+
+/* Marks a registered statement as one whose queued writes a flush sends
+ * before every other queued write (keeping their own order): the inserts
+ * that other queued rows reference (by foreign key), so that merging rows
+ * forms never puts a referencing row before the row it references.
+ * NOT_FOUND when not registered. */
+int zw_db_defer_first(zw_db_t *self, const char *name, zw_err_t *err);
+
+/* Enters defer mode with an empty queue. */
+void zw_db_defer_begin(zw_db_t *self);
+/* The queue's length: a mark to zw_db_defer_undo back to. */
+size_t zw_db_defer_mark(const zw_db_t *self);
+/* Drops what was queued after mark (one unit of work that failed). */
+void zw_db_defer_undo(zw_db_t *self, size_t mark);
+/* Sends the queue as one pipeline and reads every result; leaves defer mode
+ * with an empty queue. On the first failing statement: -1 with its error
+ * (later ones are not run; the transaction is then aborted). */
+int zw_db_defer_flush(zw_db_t *self, zw_err_t *err);
+/* Leaves defer mode, dropping the queue. */
+void zw_db_defer_end(zw_db_t *self);
+/* A transaction of deferred writes in as few round trips as possible:
+ * zw_db_defer_tx starts defer mode with BEGIN pending, sent in one
+ * pipeline with the first read (zw_db_exec); zw_db_defer_commit sends the
+ * queued writes and COMMIT as one pipeline. So reads + writes + commit
+ * cost one round trip per read plus one. */
+void zw_db_defer_tx(zw_db_t *self);
+/* Flushes the queue and commits (BEGIN first if still pending). 0 when
+ * COMMIT succeeded; else -1 with the first error, the transaction rolled
+ * back and defer mode left. A lost connection is UNAVAILABLE: the
+ * outcome of the commit is then unknown. */
+int zw_db_defer_commit(zw_db_t *self, zw_err_t *err);
+/* Drops the queue and rolls back (nothing to roll back while BEGIN is
+ * still pending). */
+void zw_db_defer_rollback(zw_db_t *self);
+
+/* True unless the connection is inside a healthy transaction block: the
+ * block is aborted (a statement failed) or the connection is gone. */
+bool zw_db_in_failed_tx(zw_db_t *self);
+
 /* A transaction body: returns 0 to commit, -1 (with *err) to roll back. It
  * may run more than once, so it must not have effects outside the
  * database before it returns. */

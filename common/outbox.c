@@ -9,6 +9,10 @@
 static const char *s_append_sql =
     "INSERT INTO events.outbox (stream, type, aggregate_id, occurred_at_us, payload)"
     " VALUES ($1, $2, $3, $4::bigint, $5::bytea)";
+/* many events of one transaction in one statement, in the order queued */
+static const char *s_append_rows_sql =
+    "INSERT INTO events.outbox (stream, type, aggregate_id, occurred_at_us, payload)"
+    " SELECT $1, $2, $3, $4::bigint, $5::bytea FROM $rows ORDER BY zw_r.zw_i";
 
 /* bytea's hex input form, "\x0a1b...", so the payload can travel as a text
  * parameter through zw_db_exec. */
@@ -46,7 +50,7 @@ int zw_outbox_append(zw_db_t *db, const char *stream, const char *type, const ch
                            "aggregate id longer than %d bytes", S_TEXT_MAX);
     if (!payload && len > 0)
         return zw_err_setd(err, ZW_INVALID_ARGUMENT, "payload", "payload is NULL");
-    if (zw_db_prepare(db, "zw_outbox_append", s_append_sql, 5, err) != 0)
+    if (zw_db_prepare_rows(db, "zw_outbox_append", s_append_sql, 5, s_append_rows_sql, err) != 0)
         return -1;
     char *hex = s_bytea_hex(payload, len);
     if (!hex)
@@ -54,10 +58,7 @@ int zw_outbox_append(zw_db_t *db, const char *stream, const char *type, const ch
     char at[24];
     snprintf(at, sizeof at, "%lld", (long long) occurred_at_us);
     const char *params[] = {stream, type, aggregate_id, at, hex};
-    PGresult *res = zw_db_exec(db, "zw_outbox_append", 5, params, err);
+    int rc = zw_db_write(db, "zw_outbox_append", 5, params, err);
     free(hex);
-    if (!res)
-        return -1;
-    PQclear(res);
-    return 0;
+    return rc;
 }
