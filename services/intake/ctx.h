@@ -17,6 +17,7 @@ typedef struct {
     const zw_regions_t *regions;   /* shared, read-only */
     const zw_config_t *config;     /* shared; read only from this thread's handler */
     int thread_index;
+    struct zw_intake_batcher *batcher; /* shared: submissions' group commit; NULL = none */
 } zw_intake_ctx_t;
 
 #endif

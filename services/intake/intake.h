@@ -64,12 +64,23 @@ int zw_intake_sweep(zw_intake_ctx_t *ctx, size_t *accepted, zw_err_t *err);
 
 /* ---- shared by the intake_*.c files ----------------------------------------- */
 
+/* The history rows a transaction wrote, kept so that its reply needs no
+ * read back (zw_intake_record appends here when the tx has one). */
+typedef struct {
+    zw_intake_hist_t *hist;
+    size_t n, cap;
+    bool failed; /* out of memory: the list is incomplete, read it back */
+} zw_intake_capture_t;
+
+void zw_intake_capture_free(zw_intake_capture_t *c);
+
 /* One transaction's surroundings. */
 typedef struct {
     zw_intake_ctx_t *ctx;
     const Zwfw__V1__Caller *caller; /* NULL for the daemon's own sweep */
     const char *actor;
     int64_t now_us;
+    zw_intake_capture_t *capture; /* NULL: nothing kept */
 } zw_intake_tx_t;
 
 /* True when the caller's role may see ID and phone numbers in clear. */
@@ -80,6 +91,14 @@ bool zw_intake_may_see_pii(const Zwfw__V1__Caller *caller);
  * Free with protobuf_c_message_free_unpacked(app, NULL). */
 Zwfw__V1__Application *zw_intake_view(zw_db_t *db, const zw_intake_row_t *row, bool clear,
                                       bool full, zw_err_t *err);
+
+/* The same, full, from what is known without reading: the row as stored,
+ * its history and its materials in stored order (not for a bundle parent,
+ * whose children are not known here). */
+Zwfw__V1__Application *zw_intake_view_known(const zw_intake_row_t *row,
+                                            const zw_intake_hist_t *hist, size_t nh,
+                                            const zw_intake_mat_t *mats, size_t nm, bool clear,
+                                            zw_err_t *err);
 
 /* Loads and builds in one go (NOT_FOUND when absent). */
 Zwfw__V1__Application *zw_intake_view_load(zw_db_t *db, const char *receipt, bool clear, bool full,

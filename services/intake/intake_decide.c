@@ -35,7 +35,7 @@ static int s_push(char ***list, size_t *n, const char *code)
     return 0;
 }
 
-static int s_mat_copy(zw_intake_mat_t *dst, const zw_intake_mat_t *src)
+int zw_intake_mat_copy(zw_intake_mat_t *dst, const zw_intake_mat_t *src)
 {
     *dst = *src;
     dst->code = strdup(src->code ? src->code : "");
@@ -93,7 +93,7 @@ int zw_intake_gather(zw_intake_tx_t *tx, const zw_intake_row_t *row, const Zwfw_
             if (strcmp(file[j].code, im->name) != 0) /* on file by kind of document */
                 continue;
             zw_intake_mat_t *m = &out->reused[out->n_reused];
-            rc = s_mat_copy(m, &file[j]);
+            rc = zw_intake_mat_copy(m, &file[j]);
             out->n_reused++;
             if (rc == 0 && zw_intake_row_set(&m->code, im->code) != 0)
                 rc = -1;

@@ -21,6 +21,10 @@ typedef struct {
 
 void zw_intake_have_free(zw_intake_have_t *h);
 
+/* Deep copy of a material reference (free with zw_intake_mats_free). -1
+ * when out of memory (dst then holds what was copied). */
+int zw_intake_mat_copy(zw_intake_mat_t *dst, const zw_intake_mat_t *src);
+
 /* Codes of `now` (handed in with this request), of the row's stored
  * materials (with_prior; the row must exist), and of the item's materials
  * nothing else supplies that the applicant has on file (matched by the

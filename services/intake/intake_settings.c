@@ -9,6 +9,10 @@ static const zw_cfg_spec_t s_specs[] = {
     {"broker_endpoint", ZW_CFG_STRING, "tcp://127.0.0.1:5555", false,
      "brokers to register with; several separated by commas"},
     {"threads", ZW_CFG_INT, "8", false, "zwfw.intake worker threads (each its own connection)"},
+    {"submit_batch", ZW_CFG_INT, "64", false,
+     "most submissions committed in one transaction (group commit; 1: one each)"},
+    {"submit_lanes", ZW_CFG_INT, "2", false,
+     "batching threads (each its own connection): one works while another commits"},
     {"catalog_threads", ZW_CFG_INT, "2", false, "zwfw.catalog worker threads"},
     {"clock_threads", ZW_CFG_INT, "1", false, "zwfw.clock worker threads"},
     {"heartbeat_ms", ZW_CFG_INT, "0", false, "MDP heartbeat to the broker (0: the default)"},
@@ -110,6 +114,8 @@ int zw_intake_settings_read(const zw_config_t *cfg, zw_intake_daemon_opts_t *o,
                            zw_config_str(cfg, "log_level"));
     o->log_level = (zw_log_level_t) level;
     if (s_int(cfg, "threads", 1, 256, &o->threads, err) ||
+        s_int(cfg, "submit_batch", 1, 1024, &o->submit_batch, err) ||
+        s_int(cfg, "submit_lanes", 1, 8, &o->submit_lanes, err) ||
         s_int(cfg, "catalog_threads", 1, 64, &o->catalog_threads, err) ||
         s_int(cfg, "clock_threads", 1, 16, &o->clock_threads, err) ||
         s_int(cfg, "heartbeat_ms", 0, 3600000, &o->heartbeat_ms, err) ||

@@ -21,6 +21,8 @@ typedef struct {
     const char *conninfo;
     const char *broker_endpoints; /* comma list */
     int threads, catalog_threads, clock_threads;
+    int submit_batch; /* 1: no batcher */
+    int submit_lanes; /* batching threads, 1..8 */
     int heartbeat_ms;
     bool simulated;
     const char *calendar_file, *regions_file, *pii_key_file;

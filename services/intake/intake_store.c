@@ -72,11 +72,12 @@ typedef struct {
     const char *name;
     const char *sql;
     int nparams;
+    const char *rows; /* the rows form (zw_db_prepare_rows) of an append, or NULL */
 } s_stmt_t;
 
 /* One application row; both the plain insert and the insert that also
  * writes the materials use it, so the column list exists once. */
-#define S_APP_INSERT \
+#define S_APP_INTO \
     "INSERT INTO intake.applications (receipt_number, parent_receipt, bundle_code, item_code," \
     " item_version, item_name, department_code, department_name, handling, channel, window_id," \
     " region, submitter, state, applicant_kind, applicant_name, applicant_id_type," \
@@ -85,49 +86,74 @@ typedef struct {
     " notice_given_at_us, accepted_at_us, due_at_us, statutory_due_at_us, completed_at_us," \
     " deemed_accepted, receive_only, commitment_signed, committed_materials, notify_commitment," \
     " commitment_notified, waived_materials, supply_by, withdrawal_requested, last_seq, notice," \
-    " updated_at_us) VALUES ($1, nullif($2, ''), $3, $4, $5::int, $6, $7, $8, $9::smallint," \
+    " updated_at_us)"
+#define S_APP_VALUES \
+    "$1, nullif($2, ''), $3, $4, $5::int, $6, $7, $8, $9::smallint," \
     " $10::smallint, $11, $12, $13, $14::smallint, $15::smallint, $16, $17::smallint," \
     " $18::bytea, $19, $20::bytea, $21, $22::smallint, $23::bytea, $24, $25::bytea, $26," \
     " $27::bytea, $28::bigint, $29::bigint, $30::bigint, $31::bigint, $32::bigint, $33::bigint," \
     " $34::boolean, $35::boolean, $36::boolean, $37::text[], $38::boolean, $39::boolean," \
-    " $40::text[], $41::date, $42::boolean, $43::bigint, $44::bytea, $45::bigint)"
+    " $40::text[], $41::date, $42::boolean, $43::bigint, $44::bytea, $45::bigint"
+#define S_APP_INSERT S_APP_INTO " VALUES (" S_APP_VALUES ")"
+/* many applications: the rows in order, so a bundle's parent precedes its
+ * children */
+#define S_APP_ROWS S_APP_INTO " SELECT " S_APP_VALUES " FROM $rows ORDER BY zw_r.zw_i"
+#define S_MAT_COLS \
+    "INSERT INTO intake.materials (receipt_number, material_code, name, media_type, sha256," \
+    " size, uri, original, copies, reused, added_at_us)"
 
 static const s_stmt_t s_stmts[] = {
     {"intake_claim",
      "INSERT INTO intake.requests (caller, idempotency_key, kind, digest, created_at_us)"
      " VALUES ($1, $2, $3, $4::bytea, $5::bigint) ON CONFLICT DO NOTHING RETURNING 1",
-     5},
+     5, NULL},
     {"intake_request",
      "SELECT kind, digest, receipt_number, coalesce(notice, ''::bytea), coalesce(result_us, -1)"
      " FROM intake.requests WHERE caller = $1 AND idempotency_key = $2",
-     2},
+     2, NULL},
+    {"intake_requests_many",
+     "SELECT r.caller, r.idempotency_key, r.kind, r.digest, r.receipt_number,"
+     " coalesce(r.notice, ''::bytea), coalesce(r.result_us, -1)"
+     " FROM unnest($1::text[], $2::text[]) AS u (caller, key)"
+     " CROSS JOIN LATERAL (SELECT * FROM intake.requests q"
+     "  WHERE q.caller = u.caller AND q.idempotency_key = u.key LIMIT 1) r",
+     2, NULL},
+    {"intake_request_put",
+     "INSERT INTO intake.requests (caller, idempotency_key, kind, digest, created_at_us,"
+     " receipt_number, notice, result_us)"
+     " VALUES ($1, $2, $3, $4::bytea, $5::bigint, $6, $7::bytea, $8::bigint)",
+     8,
+     "INSERT INTO intake.requests (caller, idempotency_key, kind, digest, created_at_us,"
+     " receipt_number, notice, result_us)"
+     " SELECT $1, $2, $3, $4::bytea, $5::bigint, $6, $7::bytea, $8::bigint FROM $rows"},
     {"intake_request_done",
      "UPDATE intake.requests SET receipt_number = $3, notice = $4::bytea, result_us = $5::bigint"
      " WHERE caller = $1 AND idempotency_key = $2",
-     5},
+     5, NULL},
     {"intake_receipt_block",
      "INSERT INTO intake.receipt_blocks AS b (division, day, next_no)"
      " VALUES ($1, $2::date, 1 + $3::bigint)"
      " ON CONFLICT (division, day) DO UPDATE SET next_no = b.next_no + $3::bigint"
      " RETURNING next_no - $3::bigint",
-     3},
-    {"intake_app_insert",
-     S_APP_INSERT,
-     45},
+     3, NULL},
+    {"intake_app_insert", S_APP_INSERT, 45, S_APP_ROWS},
     /* the application and the materials handed in with it in one round trip
      * (the common path of a submission) */
     {"intake_app_insert_mats",
-     "WITH a AS ("
-     S_APP_INSERT
-     " RETURNING receipt_number)"
-     " INSERT INTO intake.materials (receipt_number, material_code, name, media_type, sha256,"
-     " size, uri, original, copies, reused, added_at_us)"
+     "WITH a AS (" S_APP_INSERT " RETURNING receipt_number) " S_MAT_COLS
      " SELECT a.receipt_number, m.code, m.name, m.media, m.sha, m.size, m.uri, m.orig, m.copies,"
      " m.reused, $55::bigint FROM a, unnest($46::text[], $47::text[], $48::text[], $49::text[],"
      " $50::bigint[], $51::text[], $52::boolean[], $53::int[], $54::boolean[])"
      " WITH ORDINALITY AS m (code, name, media, sha, size, uri, orig, copies, reused, ord)"
      " ORDER BY m.ord",
-     55},
+     55,
+     /* every application first, then every material (the CTE runs whole) */
+     "WITH a AS (" S_APP_ROWS " RETURNING 1) " S_MAT_COLS
+     " SELECT $1, m.code, m.name, m.media, m.sha, m.size, m.uri, m.orig, m.copies, m.reused,"
+     " $55::bigint FROM $rows CROSS JOIN LATERAL unnest($46::text[], $47::text[], $48::text[],"
+     " $49::text[], $50::bigint[], $51::text[], $52::boolean[], $53::int[], $54::boolean[])"
+     " WITH ORDINALITY AS m (code, name, media, sha, size, uri, orig, copies, reused, ord)"
+     " ORDER BY zw_r.zw_i, m.ord"},
     {"intake_app_update",
      "UPDATE intake.applications SET state = $2::smallint, notice_given_at_us = $3::bigint,"
      " accepted_at_us = $4::bigint, due_at_us = $5::bigint, statutory_due_at_us = $6::bigint,"
@@ -135,43 +161,48 @@ static const s_stmt_t s_stmts[] = {
      " commitment_notified = $9::boolean, waived_materials = $10::text[], supply_by = $11::date,"
      " withdrawal_requested = $12::boolean, last_seq = $13::bigint, notice = $14::bytea,"
      " updated_at_us = $15::bigint WHERE receipt_number = $1",
-     15},
+     15, NULL},
     {"intake_app_get", "SELECT " S_APP_COLS " FROM intake.applications WHERE receipt_number = $1",
-     1},
+     1, NULL},
     {"intake_app_lock",
-     "SELECT " S_APP_COLS " FROM intake.applications WHERE receipt_number = $1 FOR UPDATE", 1},
+     "SELECT " S_APP_COLS " FROM intake.applications WHERE receipt_number = $1 FOR UPDATE", 1, NULL},
     {"intake_children",
      "SELECT " S_APP_COLS " FROM intake.applications WHERE parent_receipt = $1"
      " ORDER BY receipt_number",
-     1},
+     1, NULL},
     {"intake_children_lock",
      "SELECT " S_APP_COLS " FROM intake.applications WHERE parent_receipt = $1"
      " ORDER BY receipt_number FOR UPDATE",
-     1},
+     1, NULL},
     {"intake_history_add",
      "INSERT INTO intake.history (receipt_number, state, at_us, actor, note, seq)"
      " VALUES ($1, $2::smallint, $3::bigint, $4, $5, $6::bigint)",
-     6},
+     6,
+     "INSERT INTO intake.history (receipt_number, state, at_us, actor, note, seq)"
+     " SELECT $1, $2::smallint, $3::bigint, $4, $5, $6::bigint FROM $rows ORDER BY zw_r.zw_i"},
     {"intake_history",
      "SELECT state, at_us, actor, note, seq FROM intake.history WHERE receipt_number = $1"
      " ORDER BY id",
-     1},
+     1, NULL},
     {"intake_materials_add",
-     "INSERT INTO intake.materials (receipt_number, material_code, name, media_type, sha256,"
-     " size, uri, original, copies, reused, added_at_us)"
-     " SELECT $1, m.code, m.name, m.media, m.sha, m.size, m.uri, m.orig, m.copies, m.reused,"
+     S_MAT_COLS " SELECT $1, m.code, m.name, m.media, m.sha, m.size, m.uri, m.orig, m.copies, m.reused,"
      " $11::bigint FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[],"
      " $7::text[], $8::boolean[], $9::int[], $10::boolean[])"
      " AS m (code, name, media, sha, size, uri, orig, copies, reused)",
-     11},
+     11,
+     S_MAT_COLS " SELECT $1, m.code, m.name, m.media, m.sha, m.size, m.uri, m.orig, m.copies,"
+     " m.reused, $11::bigint FROM $rows CROSS JOIN LATERAL unnest($2::text[], $3::text[],"
+     " $4::text[], $5::text[], $6::bigint[], $7::text[], $8::boolean[], $9::int[], $10::boolean[])"
+     " WITH ORDINALITY AS m (code, name, media, sha, size, uri, orig, copies, reused, ord)"
+     " ORDER BY zw_r.zw_i, m.ord"},
     {"intake_materials",
      "SELECT material_code, name, media_type, sha256, size, uri, original, copies, reused,"
      " added_at_us FROM intake.materials WHERE receipt_number = $1 ORDER BY id",
-     1},
+     1, NULL},
     {"intake_on_file",
      "SELECT material_name, name, media_type, sha256, size, uri, false, 0, true, stored_at_us"
      " FROM intake.materials_on_file WHERE applicant_key = $1::bytea ORDER BY material_name",
-     1},
+     1, NULL},
     {"intake_on_file_put",
      "INSERT INTO intake.materials_on_file AS f (applicant_key, material_name, material_code,"
      " name, media_type, sha256, size, uri, first_receipt, stored_at_us)"
@@ -182,23 +213,36 @@ static const s_stmt_t s_stmts[] = {
      " EXCLUDED.material_code, name = EXCLUDED.name, media_type = EXCLUDED.media_type,"
      " sha256 = EXCLUDED.sha256, size = EXCLUDED.size, uri = EXCLUDED.uri,"
      " stored_at_us = EXCLUDED.stored_at_us",
-     10},
+     10,
+     /* one row per (applicant, kind), the last queued winning, as when the
+      * statements run one after another */
+     "INSERT INTO intake.materials_on_file AS f (applicant_key, material_name, material_code,"
+     " name, media_type, sha256, size, uri, first_receipt, stored_at_us)"
+     " SELECT DISTINCT ON ($1::bytea, m.kind) $1::bytea, m.kind, m.code, m.name, m.media, m.sha,"
+     " m.size, m.uri, $9, $10::bigint"
+     " FROM $rows CROSS JOIN LATERAL unnest($2::text[], $3::text[], $4::text[], $5::text[],"
+     " $6::text[], $7::bigint[], $8::text[]) AS m (kind, code, name, media, sha, size, uri)"
+     " ORDER BY $1::bytea, m.kind, zw_r.zw_i DESC"
+     " ON CONFLICT (applicant_key, material_name) DO UPDATE SET material_code ="
+     " EXCLUDED.material_code, name = EXCLUDED.name, media_type = EXCLUDED.media_type,"
+     " sha256 = EXCLUDED.sha256, size = EXCLUDED.size, uri = EXCLUDED.uri,"
+     " stored_at_us = EXCLUDED.stored_at_us"},
     {"intake_credit_get",
      "SELECT reason, id_masked, listed_at_us FROM intake.credit_list"
      " WHERE applicant_key = $1::bytea",
-     1},
+     1, NULL},
     {"intake_credit_put",
      "INSERT INTO intake.credit_list (applicant_key, id_masked, reason, listed_at_us, listed_by)"
      " VALUES ($1::bytea, $2, $3, $4::bigint, $5) ON CONFLICT (applicant_key) DO UPDATE"
      " SET reason = EXCLUDED.reason WHERE intake.credit_list.reason <> EXCLUDED.reason"
      " RETURNING 1",
-     5},
+     5, NULL},
     {"intake_credit_delete",
-     "DELETE FROM intake.credit_list WHERE applicant_key = $1::bytea RETURNING 1", 1},
+     "DELETE FROM intake.credit_list WHERE applicant_key = $1::bytea RETURNING 1", 1, NULL},
     {"intake_forward",
      "INSERT INTO intake.forwarded (receipt_number, kind, reason, actor, at_us)"
      " VALUES ($1, $2, $3, $4, $5::bigint)",
-     5},
+     5, NULL},
     {"intake_list",
      "SELECT " S_APP_COLS " FROM intake.applications"
      " WHERE ($1::bytea IS NULL OR applicant_key = $1::bytea)"
@@ -213,30 +257,37 @@ static const s_stmt_t s_stmts[] = {
      " AND ($10::text IS NULL OR submitter = $10)"
      " AND ($11::bigint IS NULL OR (received_at_us, receipt_number) > ($11::bigint, $12::text))"
      " ORDER BY received_at_us, receipt_number LIMIT $13::int",
-     13},
+     13, NULL},
     {"intake_changes",
      "SELECT l.seq, l.type, l.aggregate_id, l.occurred_at_us, l.payload,"
      " coalesce(a.region, ''), coalesce(a.department_code, ''), coalesce(a.submitter, '')"
      " FROM events.log l LEFT JOIN intake.applications a ON a.receipt_number = l.aggregate_id"
      " WHERE l.stream = 'intake' AND l.seq > $1::bigint ORDER BY l.seq LIMIT $2::int",
-     2},
+     2, NULL},
     {"intake_unnoticed",
      "SELECT receipt_number FROM intake.applications WHERE state = 1"
      " AND notice_given_at_us IS NULL AND received_at_us < $1::bigint AND item_code <> ''"
      " ORDER BY received_at_us LIMIT $2::int",
-     2},
+     2, NULL},
     {"intake_apply_state",
      "UPDATE intake.applications SET state = $2::smallint, last_seq = $3::bigint,"
      " updated_at_us = $4::bigint WHERE receipt_number = $1 AND last_seq < $3::bigint"
      " RETURNING 1",
-     4},
+     4, NULL},
 };
 
 int zw_intake_store_prepare(zw_db_t *db, zw_err_t *err)
 {
     for (size_t i = 0; i < sizeof s_stmts / sizeof s_stmts[0]; i++)
-        if (zw_db_prepare(db, s_stmts[i].name, s_stmts[i].sql, s_stmts[i].nparams, err) != 0)
+        if ((s_stmts[i].rows ? zw_db_prepare_rows(db, s_stmts[i].name, s_stmts[i].sql,
+                                                  s_stmts[i].nparams, s_stmts[i].rows, err)
+                             : zw_db_prepare(db, s_stmts[i].name, s_stmts[i].sql,
+                                             s_stmts[i].nparams, err)) != 0)
             return -1;
+    /* in a batch, every application row goes in before the rows naming it */
+    if (zw_db_defer_first(db, "intake_app_insert", err) != 0 ||
+        zw_db_defer_first(db, "intake_app_insert_mats", err) != 0)
+        return -1;
     return 0;
 }
 
@@ -525,6 +576,50 @@ int zw_intake_store_request(zw_db_t *db, const char *caller, const char *key,
     return 0;
 }
 
+int zw_intake_store_requests(zw_db_t *db, const char *const *callers, const char *const *keys,
+                             size_t n, zw_intake_request_t *out, bool *found, zw_err_t *err)
+{
+    memset(out, 0, n * sizeof *out);
+    memset(found, 0, n * sizeof *found);
+    if (n == 0)
+        return 0;
+    char *c = s_array(callers, n), *k = s_array(keys, n);
+    PGresult *res = NULL;
+    if (c && k) {
+        const char *p[] = {c, k};
+        res = zw_db_exec(db, "intake_requests_many", 2, p, err);
+    } else {
+        zw_err_set(err, ZW_RESOURCE_EXHAUSTED, "out of memory");
+    }
+    free(c);
+    free(k);
+    if (!res)
+        return -1;
+    int rc = 0;
+    /* the pairs asked for among the rows (any caller with any key) */
+    for (int row = 0; row < PQntuples(res) && rc == 0; row++)
+        for (size_t i = 0; i < n && rc == 0; i++) {
+            if (found[i] || strcmp(callers[i], PQgetvalue(res, row, 0)) != 0 ||
+                strcmp(keys[i], PQgetvalue(res, row, 1)) != 0)
+                continue;
+            zw_intake_request_t *r = &out[i];
+            snprintf(r->kind, sizeof r->kind, "%s", PQgetvalue(res, row, 2));
+            r->digest = s_dup(PQgetvalue(res, row, 3));
+            r->receipt = s_dup(PQgetvalue(res, row, 4));
+            r->notice = s_dup(PQgetvalue(res, row, 5));
+            r->result_us = s_i64(res, row, 6);
+            found[i] = true;
+            if (!r->digest || !r->receipt || !r->notice)
+                rc = zw_err_set(err, ZW_RESOURCE_EXHAUSTED, "out of memory");
+        }
+    PQclear(res);
+    if (rc != 0)
+        for (size_t i = 0; i < n; i++)
+            if (found[i])
+                zw_intake_request_free(&out[i]);
+    return rc;
+}
+
 int zw_intake_store_request_done(zw_db_t *db, const char *caller, const char *key,
                                  const char *receipt, const char *notice_hex, int64_t result_us,
                                  zw_err_t *err)
@@ -532,11 +627,18 @@ int zw_intake_store_request_done(zw_db_t *db, const char *caller, const char *ke
     char r[24];
     const char *p[] = {caller, key, receipt ? receipt : "", s_bytea(notice_hex),
                        s_time(result_us, r)};
-    PGresult *res = zw_db_exec(db, "intake_request_done", 5, p, err);
-    if (!res)
-        return -1;
-    PQclear(res);
-    return 0;
+    return zw_db_write(db, "intake_request_done", 5, p, err);
+}
+
+int zw_intake_store_request_put(zw_db_t *db, const char *caller, const char *key,
+                                const char *kind, const char *digest_hex, int64_t now_us,
+                                const char *receipt, const char *notice_hex, int64_t result_us,
+                                zw_err_t *err)
+{
+    char now[24], r[24];
+    const char *p[] = {caller,     key, kind, digest_hex, s_int(now_us, now), receipt ? receipt : "",
+                       s_bytea(notice_hex), s_time(result_us, r)};
+    return zw_db_write(db, "intake_request_put", 8, p, err);
 }
 
 int zw_intake_store_receipt_block(zw_db_t *db, const char *division, zw_date_t day, int block,
@@ -636,21 +738,18 @@ static int s_app_insert(zw_db_t *db, const zw_intake_row_t *r, const zw_intake_m
             p[45 + i] = a.a[i];
         p[54] = s_int(m[0].added_at_us, at);
     }
-    PGresult *res = NULL;
+    int rc;
     if (!committed || !waived || !mats_ok)
-        zw_err_set(err, ZW_RESOURCE_EXHAUSTED, "out of memory");
+        rc = zw_err_set(err, ZW_RESOURCE_EXHAUSTED, "out of memory");
     else if (n > 0)
-        res = zw_db_exec(db, "intake_app_insert_mats", 55, p, err);
+        rc = zw_db_write(db, "intake_app_insert_mats", 55, p, err);
     else
-        res = zw_db_exec(db, "intake_app_insert", 45, p, err);
+        rc = zw_db_write(db, "intake_app_insert", 45, p, err);
     if (n > 0 && mats_ok)
         s_mat_arrays_free(&a);
     free(committed);
     free(waived);
-    if (!res)
-        return -1;
-    PQclear(res);
-    return 0;
+    return rc;
 }
 
 int zw_intake_store_app_update(zw_db_t *db, const zw_intake_row_t *r, zw_err_t *err)
@@ -676,12 +775,9 @@ int zw_intake_store_app_update(zw_db_t *db, const zw_intake_row_t *r, zw_err_t *
         s_bytea(r->notice),
         s_int(r->updated_at_us, t[5]),
     };
-    PGresult *res = zw_db_exec(db, "intake_app_update", 15, p, err);
+    int rc = zw_db_write(db, "intake_app_update", 15, p, err);
     free(waived);
-    if (!res)
-        return -1;
-    PQclear(res);
-    return 0;
+    return rc;
 }
 
 int zw_intake_store_app_get(zw_db_t *db, const char *receipt, bool lock, zw_intake_row_t *row,
@@ -727,11 +823,7 @@ int zw_intake_store_history_add(zw_db_t *db, const char *receipt, int state, int
     char s[24], a[24], q[24];
     const char *p[] = {receipt, s_int(state, s),  s_int(at_us, a),
                        actor,   note ? note : "", s_int(seq, q)};
-    PGresult *res = zw_db_exec(db, "intake_history_add", 6, p, err);
-    if (!res)
-        return -1;
-    PQclear(res);
-    return 0;
+    return zw_db_write(db, "intake_history_add", 6, p, err);
 }
 
 int zw_intake_store_history(zw_db_t *db, const char *receipt, zw_intake_hist_t **out, size_t *n,
@@ -858,12 +950,9 @@ int zw_intake_store_materials_add(zw_db_t *db, const char *receipt, const zw_int
                        a.a[7],
                        a.a[8],
                        s_int(m[0].added_at_us, at)};
-    PGresult *res = zw_db_exec(db, "intake_materials_add", 11, p, err);
+    int rc = zw_db_write(db, "intake_materials_add", 11, p, err);
     s_mat_arrays_free(&a);
-    if (!res)
-        return -1;
-    PQclear(res);
-    return 0;
+    return rc;
 }
 
 static int s_mats_read(PGresult *res, zw_intake_mat_t **out, size_t *n, zw_err_t *err)
@@ -935,13 +1024,10 @@ int zw_intake_store_on_file_put(zw_db_t *db, const char *applicant_key, const ch
     char at[24];
     const char *p[] = {applicant_key, k,      a.a[0], a.a[1],  a.a[2],
                        a.a[3],        a.a[4], a.a[5], receipt, s_int(now_us, at)};
-    PGresult *res = zw_db_exec(db, "intake_on_file_put", 10, p, err);
+    int rc = zw_db_write(db, "intake_on_file_put", 10, p, err);
     s_mat_arrays_free(&a);
     free(k);
-    if (!res)
-        return -1;
-    PQclear(res);
-    return 0;
+    return rc;
 }
 
 /* ---- credit list --------------------------------------------------------------- */

@@ -72,10 +72,24 @@ int zw_intake_store_claim(zw_db_t *db, const char *caller, const char *key, cons
 /* The record; NOT_FOUND if none. */
 int zw_intake_store_request(zw_db_t *db, const char *caller, const char *key,
                             zw_intake_request_t *out, zw_err_t *err);
+/* The records of n (caller, key) pairs at once: found[i] says whether pair
+ * i has one, then in out[i] (free each found one with
+ * zw_intake_request_free). */
+int zw_intake_store_requests(zw_db_t *db, const char *const *callers, const char *const *keys,
+                             size_t n, zw_intake_request_t *out, bool *found, zw_err_t *err);
 /* Records the answer (notice_hex may be NULL; result_us -1 for none). */
 int zw_intake_store_request_done(zw_db_t *db, const char *caller, const char *key,
                                  const char *receipt, const char *notice_hex, int64_t result_us,
                                  zw_err_t *err);
+
+/* claim and request_done in one write, for a caller that knows no record
+ * exists (zw_intake_store_request said NOT_FOUND) and may queue the
+ * write (zw_db_write): a concurrent claim of the same key then fails
+ * the insert with ALREADY_EXISTS. */
+int zw_intake_store_request_put(zw_db_t *db, const char *caller, const char *key,
+                                const char *kind, const char *digest_hex, int64_t now_us,
+                                const char *receipt, const char *notice_hex, int64_t result_us,
+                                zw_err_t *err);
 
 /* Reserves `block` receipt numbers of `day` for `division` in a statement
  * of its own (call it outside a transaction) and returns the first. */

@@ -2,6 +2,7 @@
  * child per item), in one transaction together with its idempotency
  * record, events and audit entries. */
 #include "catalog.h"
+#include "intake_batch.h"
 #include "intake_decide.h"
 
 #include "log.h"
@@ -51,6 +52,9 @@ static int s_next_receipt(zw_intake_ctx_t *ctx, int64_t now_us, char *out, size_
 
 typedef struct {
     zw_intake_tx_t tx;
+    zw_intake_ctx_t *home; /* the worker thread's context (tx.ctx may be the batcher's) */
+    char *applicant;       /* applicant key: submissions of one applicant never share a batch */
+    char conflict[400];    /* caller + idempotency key, likewise */
     const zw_request_t *req;
     const Zwfw__V1__SubmitApplication *msg;
     char receipt[ZW_INTAKE_MAX_RECEIPT + 1];
@@ -60,7 +64,46 @@ typedef struct {
     size_t n_mats;
     char *notice_hex; /* the notice of the answer (the parent's for a bundle) */
     bool replayed;
+    /* read for the whole batch by s_batch_begin, dropped by s_batch_end */
+    bool prefetched, has_prior, owns_item;
+    zw_intake_request_t prior;  /* the key's record when has_prior */
+    Zwfw__V1__Item *item;       /* the item, locked FOR SHARE; NULL for a bundle */
+    /* what a one-item submission wrote, for the reply without reading back */
+    zw_intake_capture_t cap;
+    zw_intake_row_t kept;
+    bool has_kept;
+    zw_intake_mat_t *kept_mats;
+    size_t n_kept_mats;
 } s_submit_t;
+
+static void s_kept_free(s_submit_t *s)
+{
+    zw_intake_capture_free(&s->cap);
+    if (s->has_kept)
+        zw_intake_row_free(&s->kept);
+    s->has_kept = false;
+    zw_intake_mats_free(s->kept_mats, s->n_kept_mats);
+    s->kept_mats = NULL;
+    s->n_kept_mats = 0;
+}
+
+/* Copies of a then b, in that order (the order they are stored in). */
+static int s_mats_keep(s_submit_t *s, const zw_intake_mat_t *a, size_t na,
+                       const zw_intake_mat_t *b, size_t nb)
+{
+    size_t n = na + nb;
+    if (n == 0)
+        return 0;
+    if (!(s->kept_mats = calloc(n, sizeof *s->kept_mats)))
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        int rc = zw_intake_mat_copy(&s->kept_mats[i], i < na ? &a[i] : &b[i - na]);
+        s->n_kept_mats++;
+        if (rc != 0)
+            return -1;
+    }
+    return 0;
+}
 
 static char *s_sealed(const char *label, const char *text, zw_err_t *err)
 {
@@ -177,9 +220,10 @@ static zw_intake_mat_t *s_mats_for(const s_submit_t *s, const Zwfw__V1__Item *it
 }
 
 /* One application for one item: decide, insert, record. *d receives the
- * decision (outcome 0 when received only). */
+ * decision (outcome 0 when received only). keep: copy the materials stored
+ * into s for the reply. */
 static int s_one(s_submit_t *s, zw_intake_row_t *row, const Zwfw__V1__Item *item,
-                 zw_intake_decision_t *d, zw_err_t *err)
+                 zw_intake_decision_t *d, bool keep, zw_err_t *err)
 {
     zw_db_t *db = s->tx.ctx->db;
     size_t n_mine = 0;
@@ -214,6 +258,8 @@ static int s_one(s_submit_t *s, zw_intake_row_t *row, const Zwfw__V1__Item *item
         rc = zw_intake_decide_record(&s->tx, row, item, d, err);
     if (rc == 0)
         rc = zw_intake_file_materials(&s->tx, row, item, mine, n_mine, err);
+    if (rc == 0 && keep && s_mats_keep(s, mine, n_mine, have.reused, have.n_reused) != 0)
+        s->cap.failed = true; /* the reply reads back instead */
     zw_intake_have_free(&have);
     free(mine);
     return rc;
@@ -221,19 +267,27 @@ static int s_one(s_submit_t *s, zw_intake_row_t *row, const Zwfw__V1__Item *item
 
 static int s_submit_item(s_submit_t *s, zw_err_t *err)
 {
-    Zwfw__V1__Item *item = NULL;
-    if (zw_catalog_item_for_update(s->tx.ctx->db, s->msg->item_code, &item, err) != 0)
+    Zwfw__V1__Item *item = s->item;
+    if (!item && zw_catalog_item_for_update(s->tx.ctx->db, s->msg->item_code, &item, err) != 0)
         return -1;
     zw_intake_row_t row;
     zw_intake_decision_t d;
     int rc = s_row_new(s, &row, s->receipt, "", item, NULL, err);
     if (rc == 0) {
-        rc = s_one(s, &row, item, &d, err);
+        s->tx.capture = &s->cap;
+        rc = s_one(s, &row, item, &d, true, err);
+        s->tx.capture = NULL;
         if (rc == 0 && !(s->notice_hex = strdup(row.notice)))
             rc = zw_err_set(err, ZW_RESOURCE_EXHAUSTED, "out of memory");
-        zw_intake_row_free(&row);
+        if (rc == 0) {
+            s->kept = row; /* the row as stored */
+            s->has_kept = true;
+        } else {
+            zw_intake_row_free(&row);
+        }
     }
-    protobuf_c_message_free_unpacked(&item->base, NULL);
+    if (item != s->item)
+        protobuf_c_message_free_unpacked(&item->base, NULL);
     return rc;
 }
 
@@ -315,7 +369,7 @@ static int s_submit_bundle(s_submit_t *s, zw_err_t *err)
         rc = s_row_new(s, &kids[i], receipt, s->receipt, items[i], NULL, err);
         if (rc == 0) {
             made++;
-            rc = s_one(s, &kids[i], items[i], &d[i], err);
+            rc = s_one(s, &kids[i], items[i], &d[i], false, err);
         }
         items[i]->status = saved;
     }
@@ -342,40 +396,144 @@ static int s_submit_bundle(s_submit_t *s, zw_err_t *err)
 
 /* ---- transaction and reply ----------------------------------------------------------- */
 
-static int s_submit_tx(zw_db_t *db, void *arg, zw_err_t *err)
+/* A key used before: the same request gets its first answer again. */
+static int s_replay(s_submit_t *s, const zw_intake_request_t *r, zw_err_t *err)
+{
+    if (strcmp(r->kind, "submit") != 0 || strcmp(r->digest, s->digest) != 0)
+        return zw_err_setd(err, ZW_ALREADY_EXISTS, "idempotency_key",
+                           "idempotency key %s was already used for another request",
+                           s->msg->idempotency_key);
+    snprintf(s->receipt, sizeof s->receipt, "%s", r->receipt);
+    s->replayed = true;
+    if (!(s->notice_hex = strdup(r->notice)))
+        return zw_err_set(err, ZW_RESOURCE_EXHAUSTED, "out of memory");
+    return 0;
+}
+
+/* The submission's transaction body (a zw_intake_job_t's run). Alone, the
+ * key is claimed first, so a concurrent copy waits for this one; in a
+ * batch no copy shares the batch, and the record is written with the
+ * answer (a concurrent claim elsewhere fails the batch, which then runs
+ * each submission alone). */
+static int s_submit_run(zw_intake_ctx_t *ctx, void *arg, bool batched, zw_err_t *err)
 {
     s_submit_t *s = arg;
+    zw_db_t *db = ctx->db;
+    s->tx.ctx = ctx;
     free(s->notice_hex);
     s->notice_hex = NULL;
     s->replayed = false;
-    bool claimed = false;
+    s_kept_free(s);
     const char *caller = s->req->caller->key_id;
-    if (zw_intake_store_claim(db, caller, s->msg->idempotency_key, "submit", s->digest,
-                              s->tx.now_us, &claimed, err) != 0)
-        return -1;
-    if (!claimed) {
-        zw_intake_request_t r;
-        if (zw_intake_store_request(db, caller, s->msg->idempotency_key, &r, err) != 0)
-            return -1;
-        int rc = 0;
-        if (strcmp(r.kind, "submit") != 0 || strcmp(r.digest, s->digest) != 0)
-            rc = zw_err_setd(err, ZW_ALREADY_EXISTS, "idempotency_key",
-                             "idempotency key %s was already used for another request",
-                             s->msg->idempotency_key);
-        else {
-            snprintf(s->receipt, sizeof s->receipt, "%s", r.receipt);
-            s->replayed = true;
-            if (!(s->notice_hex = strdup(r.notice)))
-                rc = zw_err_set(err, ZW_RESOURCE_EXHAUSTED, "out of memory");
+    const char *key = s->msg->idempotency_key;
+    zw_intake_request_t r;
+    bool fresh = false;
+    if (batched && s->prefetched) {
+        if (s->has_prior)
+            return s_replay(s, &s->prior, err);
+    } else if (batched) {
+        if (zw_intake_store_request(db, caller, key, &r, err) == 0) {
+            int rc = s_replay(s, &r, err);
+            zw_intake_request_free(&r);
+            return rc;
         }
-        zw_intake_request_free(&r);
-        return rc;
+        if (err->code != ZW_NOT_FOUND)
+            return -1;
+        zw_err_clear(err);
+    } else {
+        if (zw_intake_store_claim(db, caller, key, "submit", s->digest, s->tx.now_us, &fresh,
+                                  err) != 0)
+            return -1;
+        if (!fresh) {
+            if (zw_intake_store_request(db, caller, key, &r, err) != 0)
+                return -1;
+            int rc = s_replay(s, &r, err);
+            zw_intake_request_free(&r);
+            return rc;
+        }
     }
     int rc = s->msg->item_code[0] ? s_submit_item(s, err) : s_submit_bundle(s, err);
-    if (rc == 0)
-        rc = zw_intake_store_request_done(db, caller, s->msg->idempotency_key, s->receipt,
-                                          s->notice_hex, -1, err);
+    if (rc == 0 && batched)
+        rc = zw_intake_store_request_put(db, caller, key, "submit", s->digest, s->tx.now_us,
+                                         s->receipt, s->notice_hex, -1, err);
+    else if (rc == 0)
+        rc = zw_intake_store_request_done(db, caller, key, s->receipt, s->notice_hex, -1, err);
     return rc;
+}
+
+/* A batch's reads in two statements: every key's record, and each item
+ * once (FOR SHARE, as a lone submission locks it). */
+static void s_batch_end(zw_intake_ctx_t *ctx, void *const *args, size_t n)
+{
+    (void) ctx;
+    for (size_t i = 0; i < n; i++) {
+        s_submit_t *s = args[i];
+        if (s->has_prior)
+            zw_intake_request_free(&s->prior);
+        if (s->owns_item && s->item)
+            protobuf_c_message_free_unpacked(&s->item->base, NULL);
+        s->item = NULL;
+        s->prefetched = s->has_prior = s->owns_item = false;
+    }
+}
+
+static int s_batch_begin(zw_intake_ctx_t *ctx, void *const *args, size_t n, zw_err_t *err)
+{
+    const char **callers = calloc(n, sizeof *callers), **keys = calloc(n, sizeof *keys);
+    zw_intake_request_t *found = calloc(n, sizeof *found);
+    bool *has = calloc(n, sizeof *has);
+    int rc = callers && keys && found && has ? 0
+                                             : zw_err_set(err, ZW_RESOURCE_EXHAUSTED, "out of memory");
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        const s_submit_t *s = args[i];
+        callers[i] = s->req->caller->key_id;
+        keys[i] = s->msg->idempotency_key;
+    }
+    if (rc == 0)
+        rc = zw_intake_store_requests(ctx->db, callers, keys, n, found, has, err);
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        s_submit_t *s = args[i];
+        s->prior = found[i];
+        s->has_prior = has[i];
+        s->prefetched = true;
+        if (s->has_prior || !s->msg->item_code[0])
+            continue;
+        for (size_t j = 0; j < i && !s->item; j++) {
+            const s_submit_t *o = args[j];
+            if (o->item && strcmp(o->msg->item_code, s->msg->item_code) == 0)
+                s->item = o->item;
+        }
+        if (!s->item) {
+            /* NOT_FOUND is this submission's answer, not the batch's: it
+             * reads the item again alone and says so */
+            zw_err_t local;
+            if (zw_catalog_item_for_update(ctx->db, s->msg->item_code, &s->item, &local) == 0)
+                s->owns_item = true;
+            else if (zw_db_in_failed_tx(ctx->db)) {
+                *err = local;
+                rc = -1;
+            }
+        }
+    }
+    if (rc != 0 && has) /* the records not handed over */
+        for (size_t i = 0; i < n; i++)
+            if (has[i] && !((s_submit_t *) args[i])->has_prior)
+                zw_intake_request_free(&found[i]);
+    free(callers);
+    free(keys);
+    free(found);
+    free(has);
+    return rc;
+}
+
+static const zw_intake_job_kind_t s_submit_kind = {
+    .begin = s_batch_begin, .run = s_submit_run, .end = s_batch_end};
+
+static int s_submit_tx(zw_db_t *db, void *arg, zw_err_t *err)
+{
+    s_submit_t *s = arg;
+    (void) db;
+    return s_submit_run(s->home, s, false, err);
 }
 
 /* The reply: the application (and children) as the caller may see it, now. */
@@ -386,7 +544,11 @@ static void s_reply(s_submit_t *s, zw_reply_t *reply)
     bool clear = zw_intake_may_see_pii(s->req->caller);
     Zwfw__V1__SubmitApplicationReply out = ZWFW__V1__SUBMIT_APPLICATION_REPLY__INIT;
     out.replayed = s->replayed;
-    out.application = zw_intake_view_load(db, s->receipt, clear, true, &err);
+    if (s->has_kept && !s->cap.failed)
+        out.application = zw_intake_view_known(&s->kept, s->cap.hist, s->cap.n, s->kept_mats,
+                                               s->n_kept_mats, clear, &err);
+    else
+        out.application = zw_intake_view_load(db, s->receipt, clear, true, &err);
     out.notice = zw_intake_notice_unhex(s->notice_hex);
     if (!out.application) {
         zw_reply_err(reply, &err);
@@ -429,8 +591,10 @@ void zw_intake_submit(zw_intake_ctx_t *ctx, const zw_request_t *req, zw_reply_t 
         zw_reply_err(reply, &err);
         return;
     }
-    s_submit_t s = {
-        .tx = {.ctx = ctx, .caller = req->caller, .actor = msg->actor}, .req = req, .msg = msg};
+    s_submit_t s = {.tx = {.ctx = ctx, .caller = req->caller, .actor = msg->actor},
+                    .home = ctx,
+                    .req = req,
+                    .msg = msg};
     zw_date_t today;
     if (zw_clock_now(ctx->clock, &s.tx.now_us, &err) != 0 ||
         zw_moment_local(s.tx.now_us / ZW_US_PER_SEC, &today, NULL, &err) != 0 ||
@@ -461,8 +625,21 @@ void zw_intake_submit(zw_intake_ctx_t *ctx, const zw_request_t *req, zw_reply_t 
                                       .added_at_us = s.tx.now_us};
     }
     s.n_mats = msg->n_materials;
-    if (s_next_receipt(ctx, s.tx.now_us, s.receipt, sizeof s.receipt, &err) != 0 ||
-        zw_db_tx(ctx->db, false, s_submit_tx, &s, &err) != 0) {
+    snprintf(s.conflict, sizeof s.conflict, "%s\x1f%s", req->caller->key_id,
+             msg->idempotency_key);
+    if (!(s.applicant = zw_intake_applicant_key(msg->applicant->identity->id_number))) {
+        zw_reply_error(reply, ZW_RESOURCE_EXHAUSTED, "out of memory");
+        goto done;
+    }
+    zw_intake_job_t job = {.kind = &s_submit_kind, .arg = &s, .keys = {s.conflict, s.applicant}};
+    int rc = s_next_receipt(ctx, s.tx.now_us, s.receipt, sizeof s.receipt, &err);
+    if (rc == 0)
+        /* A bundle runs alone: its children read what earlier children
+         * wrote (materials on file), which a batch would still hold queued. */
+        rc = ctx->batcher && msg->item_code[0] ? zw_intake_batcher_run(ctx->batcher, &job, &err)
+                                               : zw_db_tx(ctx->db, false, s_submit_tx, &s, &err);
+    s.tx.ctx = ctx;
+    if (rc != 0) {
         if (err.code == ZW_INTERNAL || err.code == ZW_UNAVAILABLE || err.code == ZW_ABORTED)
             zw_logkv(ZW_LOG_WARN, "submission failed", "code", zw_code_name(err.code), "reason",
                      err.message, "request_id", req->request_id, NULL);
@@ -473,6 +650,8 @@ void zw_intake_submit(zw_intake_ctx_t *ctx, const zw_request_t *req, zw_reply_t 
              s.receipt, "request_id", req->request_id, NULL);
     s_reply(&s, reply);
 done:
+    s_kept_free(&s);
+    free(s.applicant);
     free(s.mats);
     free(s.notice_hex);
     protobuf_c_message_free_unpacked(&msg->base, NULL);

@@ -143,6 +143,52 @@ static Zwfw__V1__Applicant *s_applicant(s_pb_t *b, const zw_intake_row_t *r, boo
     return a;
 }
 
+typedef struct {
+    const zw_intake_hist_t *hist;
+    size_t nh;
+    const zw_intake_mat_t *mats;
+    size_t nm;
+    const zw_intake_row_t *kids;
+    size_t nk;
+} s_known_t;
+
+static void s_fill(s_pb_t *b, const s_known_t *k, Zwfw__V1__Application *app)
+{
+    if (k->nh && (app->history = s_new(b, k->nh * sizeof *app->history)))
+        for (size_t i = 0; i < k->nh; i++) {
+            Zwfw__V1__StateChange *c = s_new(b, sizeof *c);
+            if (!c)
+                break;
+            zwfw__v1__state_change__init(c);
+            c->state = k->hist[i].state;
+            c->at = s_ts(b, k->hist[i].at_us);
+            c->actor = s_str(b, k->hist[i].actor);
+            c->note = s_str(b, k->hist[i].note);
+            c->seq = k->hist[i].seq;
+            app->history[app->n_history++] = c;
+        }
+    if (k->nm && (app->materials = s_new(b, k->nm * sizeof *app->materials)))
+        for (size_t i = 0; i < k->nm; i++) {
+            const zw_intake_mat_t *src = &k->mats[i];
+            Zwfw__V1__MaterialRef *m = s_new(b, sizeof *m);
+            if (!m)
+                break;
+            zwfw__v1__material_ref__init(m);
+            m->material_code = s_str(b, src->code);
+            m->name = s_str(b, src->name);
+            m->media_type = s_str(b, src->media_type);
+            m->sha256 = s_str(b, src->sha256);
+            m->size = src->size;
+            m->uri = s_str(b, src->uri);
+            m->original = src->original;
+            m->copies = src->copies;
+            app->materials[app->n_materials++] = m;
+        }
+    if (k->nk && (app->children = s_new(b, k->nk * sizeof(char *))))
+        for (size_t i = 0; i < k->nk; i++)
+            app->children[app->n_children++] = s_str(b, k->kids[i].receipt);
+}
+
 static int s_full(s_pb_t *b, zw_db_t *db, const zw_intake_row_t *r, Zwfw__V1__Application *app,
                   zw_err_t *err)
 {
@@ -158,38 +204,8 @@ static int s_full(s_pb_t *b, zw_db_t *db, const zw_intake_row_t *r, Zwfw__V1__Ap
         zw_intake_mats_free(mats, nm);
         return -1;
     }
-    if (nh && (app->history = s_new(b, nh * sizeof *app->history)))
-        for (size_t i = 0; i < nh; i++) {
-            Zwfw__V1__StateChange *c = s_new(b, sizeof *c);
-            if (!c)
-                break;
-            zwfw__v1__state_change__init(c);
-            c->state = hist[i].state;
-            c->at = s_ts(b, hist[i].at_us);
-            c->actor = s_str(b, hist[i].actor);
-            c->note = s_str(b, hist[i].note);
-            c->seq = hist[i].seq;
-            app->history[app->n_history++] = c;
-        }
-    if (nm && (app->materials = s_new(b, nm * sizeof *app->materials)))
-        for (size_t i = 0; i < nm; i++) {
-            Zwfw__V1__MaterialRef *m = s_new(b, sizeof *m);
-            if (!m)
-                break;
-            zwfw__v1__material_ref__init(m);
-            m->material_code = s_str(b, mats[i].code);
-            m->name = s_str(b, mats[i].name);
-            m->media_type = s_str(b, mats[i].media_type);
-            m->sha256 = s_str(b, mats[i].sha256);
-            m->size = mats[i].size;
-            m->uri = s_str(b, mats[i].uri);
-            m->original = mats[i].original;
-            m->copies = mats[i].copies;
-            app->materials[app->n_materials++] = m;
-        }
-    if (nk && (app->children = s_new(b, nk * sizeof(char *))))
-        for (size_t i = 0; i < nk; i++)
-            app->children[app->n_children++] = s_str(b, kids[i].receipt);
+    s_known_t k = {hist, nh, mats, nm, kids, nk};
+    s_fill(b, &k, app);
     zw_intake_hist_free(hist, nh);
     zw_intake_mats_free(mats, nm);
     zw_intake_rows_free(kids, nk);
@@ -216,8 +232,10 @@ static void s_missing(s_pb_t *b, const zw_intake_row_t *r, Zwfw__V1__Application
     protobuf_c_message_free_unpacked(&n->base, NULL);
 }
 
-Zwfw__V1__Application *zw_intake_view(zw_db_t *db, const zw_intake_row_t *r, bool clear, bool full,
-                                      zw_err_t *err)
+/* The application from the row; its history, materials and children read
+ * from db when full, or taken from known. */
+static Zwfw__V1__Application *s_view(zw_db_t *db, const s_known_t *known, const zw_intake_row_t *r,
+                                     bool clear, bool full, zw_err_t *err)
 {
     s_pb_t b = {0};
     bool bad = false;
@@ -273,7 +291,11 @@ Zwfw__V1__Application *zw_intake_view(zw_db_t *db, const zw_intake_row_t *r, boo
     app->withdrawal_requested = r->withdrawal_requested;
     app->submitted_by = s_str(&b, r->submitter);
     s_missing(&b, r, app);
-    int rc = full ? s_full(&b, db, r, app, err) : 0;
+    int rc = 0;
+    if (known)
+        s_fill(&b, known, app);
+    else if (full)
+        rc = s_full(&b, db, r, app, err);
     if (rc != 0 || bad || b.oom) {
         if (b.oom && rc == 0 && !bad)
             zw_err_set(err, ZW_RESOURCE_EXHAUSTED, "out of memory");
@@ -281,6 +303,21 @@ Zwfw__V1__Application *zw_intake_view(zw_db_t *db, const zw_intake_row_t *r, boo
         return NULL;
     }
     return app;
+}
+
+Zwfw__V1__Application *zw_intake_view(zw_db_t *db, const zw_intake_row_t *r, bool clear, bool full,
+                                      zw_err_t *err)
+{
+    return s_view(db, NULL, r, clear, full, err);
+}
+
+Zwfw__V1__Application *zw_intake_view_known(const zw_intake_row_t *row,
+                                            const zw_intake_hist_t *hist, size_t nh,
+                                            const zw_intake_mat_t *mats, size_t nm, bool clear,
+                                            zw_err_t *err)
+{
+    s_known_t k = {hist, nh, mats, nm, NULL, 0};
+    return s_view(NULL, &k, row, clear, true, err);
 }
 
 Zwfw__V1__Application *zw_intake_view_load(zw_db_t *db, const char *receipt, bool clear, bool full,
@@ -372,6 +409,12 @@ static const char *s_state_name(int state)
     return state >= 0 && state <= 15 ? names[state] : "unknown";
 }
 
+void zw_intake_capture_free(zw_intake_capture_t *c)
+{
+    zw_intake_hist_free(c->hist, c->n);
+    memset(c, 0, sizeof *c);
+}
+
 int zw_intake_emit(zw_intake_tx_t *tx, const zw_intake_row_t *row, const char *action,
                    const ProtobufCMessage *ev, zw_err_t *err)
 {
@@ -413,9 +456,31 @@ int zw_intake_record(zw_intake_tx_t *tx, zw_intake_row_t *row, int state, const 
     row->state = state;
     char action[64];
     snprintf(action, sizeof action, "application.%s", s_state_name(state));
-    if (zw_intake_store_history_add(tx->ctx->db, row->receipt, state, tx->now_us,
-                                    tx->actor && *tx->actor ? tx->actor : "zwfw-intake", note, 0,
+    const char *actor = tx->actor && *tx->actor ? tx->actor : "zwfw-intake";
+    if (zw_intake_store_history_add(tx->ctx->db, row->receipt, state, tx->now_us, actor, note, 0,
                                     err) != 0)
         return -1;
+    zw_intake_capture_t *c = tx->capture;
+    if (c && !c->failed) {
+        if (c->n == c->cap) {
+            size_t cap = c->cap ? 2 * c->cap : 4;
+            zw_intake_hist_t *grown = realloc(c->hist, cap * sizeof *grown);
+            if (grown) {
+                c->hist = grown;
+                c->cap = cap;
+            }
+        }
+        zw_intake_hist_t *h = c->n < c->cap ? &c->hist[c->n] : NULL;
+        if (h && (h->actor = strdup(actor)) && (h->note = strdup(note ? note : ""))) {
+            h->state = state;
+            h->at_us = tx->now_us;
+            h->seq = 0;
+            c->n++;
+        } else {
+            if (h)
+                free(h->actor);
+            c->failed = true;
+        }
+    }
     return zw_intake_emit(tx, row, action, ev, err);
 }

@@ -12,6 +12,7 @@
 #include "daemon.h"
 #include "events.h"
 #include "intake.h"
+#include "intake_batch.h"
 #include "intake_follow.h"
 #include "intake_settings.h"
 #include "log.h"
@@ -42,6 +43,7 @@ typedef struct {
     const zw_calendar_t *calendar;
     const zw_regions_t *regions;
     const zw_config_t *config;
+    zw_intake_batcher_t *batcher;
 } s_shared_t;
 
 static void s_ctx_destroy(void *vctx, void *arg)
@@ -69,6 +71,7 @@ static void *s_ctx_new(void *arg, int thread_index)
     ctx->regions = sh->regions;
     ctx->config = sh->config;
     ctx->thread_index = thread_index;
+    ctx->batcher = sh->batcher;
     zw_err_t err;
     if (!ctx->clock || zw_intake_ctx_prepare(ctx, &err) != 0) {
         s_ctx_destroy(ctx, NULL);
@@ -342,6 +345,8 @@ int main(int argc, char **argv)
     zw_auth_t *auth = NULL;
     zw_worker_t *workers[3] = {NULL, NULL, NULL};
     s_loop_t loop = {0};
+    s_shared_t shared = {0};
+    zw_intake_ctx_t *batch_ctx[8] = {NULL};
     char *ep_list = NULL, *wf_list = NULL;
     if (!cfg || zw_daemon_configure(&spec, &args, cfg, &err) != 0 ||
         zw_intake_settings_read(cfg, &opts, &settings, &err) != 0) {
@@ -404,7 +409,7 @@ int main(int argc, char **argv)
         rc = 1;
         goto done;
     }
-    s_shared_t shared = {.opts = &opts, .calendar = cal, .regions = regions, .config = cfg};
+    shared = (s_shared_t){.opts = &opts, .calendar = cal, .regions = regions, .config = cfg};
     loop.auth = auth;
     loop.relay_idle_ms = opts.relay_idle_ms;
     loop.sweep_ms = opts.sweep_ms;
@@ -438,6 +443,19 @@ int main(int argc, char **argv)
         fprintf(stderr, "zwfw-intake: %s\n", why);
         rc = 1;
         goto done;
+    }
+    if (opts.submit_batch > 1) {
+        bool made = true;
+        for (int i = 0; i < opts.submit_lanes && made; i++)
+            made = (batch_ctx[i] = s_ctx_new(&shared, -3 - i)) != NULL;
+        if (!made || !(shared.batcher = zw_intake_batcher_start(
+                           batch_ctx, (size_t) opts.submit_lanes, opts.submit_batch, &err))) {
+            const char *why = made ? err.message : "out of memory";
+            zw_logkv(ZW_LOG_ERROR, "cannot start the submission batcher", "reason", why, NULL);
+            fprintf(stderr, "zwfw-intake: %s\n", why);
+            rc = 1;
+            goto done;
+        }
     }
     const zw_auth_client_t *wcurve = use_curve ? &curve : NULL;
     if (!(workers[0] = s_worker(zctx, "zwfw.catalog", opts.catalog_threads, zw_catalog_handle, eps,
@@ -482,6 +500,23 @@ done:
     }
     for (int i = 2; i >= 0; i--)
         zw_worker_destroy(&workers[i]);
+    if (shared.batcher) {
+        zw_intake_batch_stats_t st;
+        zw_intake_batcher_stats(shared.batcher, &st);
+        char b[24], j[24], f[24], u[24], r[24], x[24], c[24];
+        snprintf(u, sizeof u, "%llu", (unsigned long long) st.busy_us);
+        snprintf(r, sizeof r, "%llu", (unsigned long long) st.read_us);
+        snprintf(x, sizeof x, "%llu", (unsigned long long) st.run_us);
+        snprintf(c, sizeof c, "%llu", (unsigned long long) st.commit_us);
+        snprintf(b, sizeof b, "%llu", (unsigned long long) st.batches);
+        snprintf(j, sizeof j, "%llu", (unsigned long long) st.jobs);
+        snprintf(f, sizeof f, "%llu", (unsigned long long) st.fallbacks);
+        zw_logkv(ZW_LOG_INFO, "submission batches", "batches", b, "submissions", j, "fallbacks", f,
+                 "busy_us", u, "read_us", r, "run_us", x, "commit_us", c, NULL);
+    }
+    zw_intake_batcher_stop(&shared.batcher);
+    for (int i = 0; i < 8; i++)
+        s_ctx_destroy(batch_ctx[i], NULL);
     zw_relay_destroy(&loop.relay);
     zw_consumer_destroy(&loop.consumer);
     if (sub)

@@ -10,16 +10,22 @@
 #
 # Phases: the statements one submission costs (log_statement=all over a few
 # seconds of one client, every session counted, so the relay's and audit
-# chainer's share is in it); a closed loop with CLIENTS (16) clients for
-# PHASE_SECONDS (10); open loops of PHASE_SECONDS at RATE (1000)
-# applications/s and at half the closed loop's rate; then pgbench running
-# intake's own statements for one submission (intake/submit.pgbench, one
-# submission per transaction, as the daemon does) with CLIENTS clients,
-# -M prepared, and the ratio of the closed loop's rate to pgbench's. Each
-# accepted application writes its request record, the application, 2
+# chainer's share is in it; one client means batches of one); a closed loop
+# with CLIENTS (16) clients for PHASE_SECONDS (10), and the applications
+# per transaction it got from the group commit (from the rows' xmin); open
+# loops of PHASE_SECONDS at RATE (1000) applications/s and at half the
+# closed loop's rate; then pgbench on the same cluster:
+#   - batched the same way: intake/submit_batch.pgbench, one client per
+#     batching lane (LANES), batches of the closed loop's mean size: the
+#     target is closed loop >= 0.5 of it;
+#   - the same with batches of 64 (the SQL's ceiling with LANES lanes);
+#   - one submission per transaction (intake/submit.pgbench), CLIENTS
+#     clients: what the daemon did before group commit.
+# Each accepted application writes its request record, the application, 2
 # materials, 2 history rows, 2 events, 2 audit entries and the applicant's
-# materials on file in one transaction.
-# Environment: CLIENTS, PHASE_SECONDS, RATE, THREADS (intake worker threads, 16).
+# materials on file.
+# Environment: CLIENTS, PHASE_SECONDS, RATE, THREADS (intake worker threads,
+# 16), BATCH (submit_batch, 64), LANES (submit_lanes, 2).
 set -euo pipefail
 
 src=$(cd "$(dirname "$0")/../.." && pwd)
@@ -33,6 +39,8 @@ clients=${CLIENTS:-16}
 seconds=${PHASE_SECONDS:-10}
 rate=${RATE:-1000}
 threads=${THREADS:-16}
+batch=${BATCH:-64}
+lanes=${LANES:-2}
 
 work=$(mktemp -d /tmp/zwfw-bench-intake.XXXXXX)
 pids=()
@@ -60,6 +68,7 @@ pids+=($!)
 pids+=($!)
 "$bin/zwfw-intake" --db-conninfo "$conninfo" --broker-endpoint "$ep,tcp://127.0.0.1:$oport" \
   --pii-key-file "$work/data.key" --clock-mode simulated --migrate true --threads "$threads" \
+  --submit-batch "$batch" --submit-lanes "$lanes" \
   --log-level warn >"$work/intake.log" 2>&1 &
 pids+=($!)
 
@@ -84,7 +93,7 @@ for i in $(seq 100); do
   sleep 0.1
 done
 
-echo "zwfw-intake: $threads worker threads; $(nproc) CPUs; PostgreSQL $(psql "$conninfo" -tAc 'SHOW server_version')," \
+echo "zwfw-intake: $threads worker threads, group commit: batches up to $batch, $lanes lanes; $(nproc) CPUs; PostgreSQL $(psql "$conninfo" -tAc 'SHOW server_version')," \
   "fsync $(psql "$conninfo" -tAc 'SHOW fsync'), synchronous_commit $(psql "$conninfo" -tAc 'SHOW synchronous_commit'); load: $(cut -d' ' -f1-3 /proc/loadavg)"
 
 # Statements per submission: log every statement of every session while
@@ -110,6 +119,10 @@ head -n 25 "$work/statements.txt"
 closed=$("$bin/zwfw-bench-intake" --endpoint "$ep" --item "$item" --clients "$clients" \
   --seconds "$seconds" --key-prefix closed)
 echo "$closed"
+per_tx=$(psql "$conninfo" -tAc "SELECT round(count(*)::numeric / greatest(count(DISTINCT a.xmin::text), 1), 1)
+  FROM intake.applications a JOIN intake.requests r USING (receipt_number)
+  WHERE r.idempotency_key LIKE 'closed-%'")
+echo "closed loop: $per_tx applications per transaction (group commit)"
 # Open loop at RATE, and at half the closed loop's rate (a load the daemon
 # sustains, so the latency is service time, not queueing).
 "$bin/zwfw-bench-intake" --endpoint "$ep" --item "$item" --rate "$rate" --seconds "$seconds" \
@@ -122,11 +135,21 @@ if [ "$half" -gt 0 ]; then
 fi
 echo "applications stored: $(psql "$conninfo" -tAc 'SELECT count(*) FROM intake.applications')"
 
-# pgbench: the same statements, the same client count, same cluster, with
-# the daemons idle (the relay still drains the events pgbench writes).
-pgb=$(pgbench -n -M prepared -c "$clients" -j 2 -T "$seconds" -f "$src/tests/bench/intake/submit.pgbench" \
-  "$conninfo" 2>&1) || { echo "$pgb" >&2; exit 1; }
-tps=$(echo "$pgb" | sed -nE 's/^tps = ([0-9.]+).*/\1/p' | head -n 1)
-lat=$(echo "$pgb" | sed -nE 's/^latency average = (.*)$/\1/p')
-echo "pgbench intake SQL     $clients clients  $(printf '%.0f' "$tps") submissions/s  latency average $lat"
-echo "closed loop / pgbench: $(awk -v a="$rate_closed" -v b="$tps" 'BEGIN{printf "%.2f", a / b}') (target >= 0.5)"
+# pgbench on the same cluster, the daemons idle (the relay still drains
+# the events pgbench writes).
+pgbench_run() { # clients script [batch] -> "tps|latency"
+  local out
+  out=$(pgbench -n -M prepared -c "$1" -j "$1" -T "$seconds" ${3:+-D batch=$3} -f "$2" "$conninfo" 2>&1) ||
+    { echo "$out" >&2; exit 1; }
+  echo "$(echo "$out" | sed -nE 's/^tps = ([0-9.]+).*/\1/p' | head -n 1)|$(echo "$out" | sed -nE 's/^latency average = (.*)$/\1/p')"
+}
+same=$(awk -v b="$per_tx" 'BEGIN{b = int(b + 0.5); print (b < 1 ? 1 : b)}')
+r=$(pgbench_run "$lanes" "$src/tests/bench/intake/submit_batch.pgbench" "$same")
+tps_same=$(awk -v t="${r%%|*}" -v b="$same" 'BEGIN{printf "%.0f", t * b}')
+echo "pgbench batched alike   $lanes clients, $same per transaction: $tps_same submissions/s (latency average ${r#*|} per batch)"
+r=$(pgbench_run "$lanes" "$src/tests/bench/intake/submit_batch.pgbench" 64)
+tps_64=$(awk -v t="${r%%|*}" 'BEGIN{printf "%.0f", t * 64}')
+echo "pgbench batched         $lanes clients, 64 per transaction: $tps_64 submissions/s (latency average ${r#*|} per batch)"
+r=$(pgbench_run "$clients" "$src/tests/bench/intake/submit.pgbench")
+echo "pgbench one per tx     $clients clients: $(printf '%.0f' "${r%%|*}") submissions/s (latency average ${r#*|})"
+echo "closed loop / pgbench batched alike: $(awk -v a="$rate_closed" -v b="$tps_same" 'BEGIN{printf "%.2f", a / b}') (target >= 0.5)"
