@@ -112,12 +112,17 @@ static const s_stmt_t s_stmts[] = {
      " FROM intake.requests WHERE caller = $1 AND idempotency_key = $2",
      2, NULL},
     {"intake_requests_many",
-     "SELECT r.caller, r.idempotency_key, r.kind, r.digest, r.receipt_number,"
-     " coalesce(r.notice, ''::bytea), coalesce(r.result_us, -1)"
+     /* a batch's reads in one statement: the keys' records ('r') and its
+      * items, locked FOR SHARE as a lone submission locks its item ('i') */
+     "WITH i AS (SELECT impl_code, body FROM catalog.items"
+     "  WHERE impl_code = ANY ($3::text[]) FOR SHARE)"
+     " SELECT 'r', r.caller, r.idempotency_key, r.kind, r.digest, r.receipt_number,"
+     " coalesce(r.notice, ''::bytea), coalesce(r.result_us, -1), NULL::bytea"
      " FROM unnest($1::text[], $2::text[]) AS u (caller, key)"
      " CROSS JOIN LATERAL (SELECT * FROM intake.requests q"
-     "  WHERE q.caller = u.caller AND q.idempotency_key = u.key LIMIT 1) r",
-     2, NULL},
+     "  WHERE q.caller = u.caller AND q.idempotency_key = u.key LIMIT 1) r"
+     " UNION ALL SELECT 'i', i.impl_code, '', '', NULL, '', NULL, NULL, i.body FROM i",
+     3, NULL},
     {"intake_request_put",
      "INSERT INTO intake.requests (caller, idempotency_key, kind, digest, created_at_us,"
      " receipt_number, notice, result_us)"
@@ -576,48 +581,74 @@ int zw_intake_store_request(zw_db_t *db, const char *caller, const char *key,
     return 0;
 }
 
-int zw_intake_store_requests(zw_db_t *db, const char *const *callers, const char *const *keys,
-                             size_t n, zw_intake_request_t *out, bool *found, zw_err_t *err)
+int zw_intake_store_batch_reads(zw_db_t *db, const char *const *callers, const char *const *keys,
+                                size_t n, zw_intake_request_t *out, bool *found,
+                                const char *const *codes, size_t n_codes, zw_intake_blob_t *items,
+                                zw_err_t *err)
 {
     memset(out, 0, n * sizeof *out);
     memset(found, 0, n * sizeof *found);
-    if (n == 0)
-        return 0;
-    char *c = s_array(callers, n), *k = s_array(keys, n);
+    memset(items, 0, n_codes * sizeof *items);
+    char *c = s_array(callers, n), *k = s_array(keys, n), *ic = s_array(codes, n_codes);
     PGresult *res = NULL;
-    if (c && k) {
-        const char *p[] = {c, k};
-        res = zw_db_exec(db, "intake_requests_many", 2, p, err);
+    if (c && k && ic) {
+        const char *p[] = {c, k, ic};
+        res = zw_db_exec(db, "intake_requests_many", 3, p, err);
     } else {
         zw_err_set(err, ZW_RESOURCE_EXHAUSTED, "out of memory");
     }
     free(c);
     free(k);
+    free(ic);
     if (!res)
         return -1;
     int rc = 0;
-    /* the pairs asked for among the rows (any caller with any key) */
-    for (int row = 0; row < PQntuples(res) && rc == 0; row++)
+    for (int row = 0; row < PQntuples(res) && rc == 0; row++) {
+        const char *what = PQgetvalue(res, row, 0), *name = PQgetvalue(res, row, 1);
+        if (what[0] == 'i') {
+            for (size_t i = 0; i < n_codes && rc == 0; i++) {
+                if (items[i].data || strcmp(codes[i], name) != 0)
+                    continue;
+                items[i].data = PQunescapeBytea((const unsigned char *) PQgetvalue(res, row, 8),
+                                                &items[i].len);
+                if (!items[i].data)
+                    rc = zw_err_set(err, ZW_RESOURCE_EXHAUSTED, "out of memory");
+            }
+            continue;
+        }
         for (size_t i = 0; i < n && rc == 0; i++) {
-            if (found[i] || strcmp(callers[i], PQgetvalue(res, row, 0)) != 0 ||
-                strcmp(keys[i], PQgetvalue(res, row, 1)) != 0)
+            if (found[i] || strcmp(callers[i], name) != 0 ||
+                strcmp(keys[i], PQgetvalue(res, row, 2)) != 0)
                 continue;
             zw_intake_request_t *r = &out[i];
-            snprintf(r->kind, sizeof r->kind, "%s", PQgetvalue(res, row, 2));
-            r->digest = s_dup(PQgetvalue(res, row, 3));
-            r->receipt = s_dup(PQgetvalue(res, row, 4));
-            r->notice = s_dup(PQgetvalue(res, row, 5));
-            r->result_us = s_i64(res, row, 6);
+            snprintf(r->kind, sizeof r->kind, "%s", PQgetvalue(res, row, 3));
+            r->digest = s_dup(PQgetvalue(res, row, 4));
+            r->receipt = s_dup(PQgetvalue(res, row, 5));
+            r->notice = s_dup(PQgetvalue(res, row, 6));
+            r->result_us = s_i64(res, row, 7);
             found[i] = true;
             if (!r->digest || !r->receipt || !r->notice)
                 rc = zw_err_set(err, ZW_RESOURCE_EXHAUSTED, "out of memory");
         }
+    }
     PQclear(res);
-    if (rc != 0)
+    if (rc != 0) {
         for (size_t i = 0; i < n; i++)
             if (found[i])
                 zw_intake_request_free(&out[i]);
+        zw_intake_blobs_free(items, n_codes);
+    }
     return rc;
+}
+
+void zw_intake_blobs_free(zw_intake_blob_t *b, size_t n)
+{
+    for (size_t i = 0; b && i < n; i++) {
+        if (b[i].data)
+            PQfreemem(b[i].data);
+        b[i].data = NULL;
+        b[i].len = 0;
+    }
 }
 
 int zw_intake_store_request_done(zw_db_t *db, const char *caller, const char *key,

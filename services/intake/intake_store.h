@@ -72,11 +72,23 @@ int zw_intake_store_claim(zw_db_t *db, const char *caller, const char *key, cons
 /* The record; NOT_FOUND if none. */
 int zw_intake_store_request(zw_db_t *db, const char *caller, const char *key,
                             zw_intake_request_t *out, zw_err_t *err);
-/* The records of n (caller, key) pairs at once: found[i] says whether pair
- * i has one, then in out[i] (free each found one with
- * zw_intake_request_free). */
-int zw_intake_store_requests(zw_db_t *db, const char *const *callers, const char *const *keys,
-                             size_t n, zw_intake_request_t *out, bool *found, zw_err_t *err);
+/* Bytes from a bytea column (free with zw_intake_blobs_free). */
+typedef struct {
+    unsigned char *data; /* NULL: none */
+    size_t len;
+} zw_intake_blob_t;
+
+void zw_intake_blobs_free(zw_intake_blob_t *b, size_t n);
+
+/* A batch's reads in one statement: the records of n (caller, key) pairs
+ * (found[i] says whether pair i has one, then in out[i]; free each found
+ * one with zw_intake_request_free) and the packed zwfw.v1.Item of each of
+ * the n_codes catalog items, locked FOR SHARE (items[i].data NULL when
+ * the catalog has no such item). */
+int zw_intake_store_batch_reads(zw_db_t *db, const char *const *callers, const char *const *keys,
+                                size_t n, zw_intake_request_t *out, bool *found,
+                                const char *const *codes, size_t n_codes, zw_intake_blob_t *items,
+                                zw_err_t *err);
 /* Records the answer (notice_hex may be NULL; result_us -1 for none). */
 int zw_intake_store_request_done(zw_db_t *db, const char *caller, const char *key,
                                  const char *receipt, const char *notice_hex, int64_t result_us,

@@ -480,48 +480,68 @@ static void s_batch_end(zw_intake_ctx_t *ctx, void *const *args, size_t n)
 static int s_batch_begin(zw_intake_ctx_t *ctx, void *const *args, size_t n, zw_err_t *err)
 {
     const char **callers = calloc(n, sizeof *callers), **keys = calloc(n, sizeof *keys);
+    const char **codes = calloc(n, sizeof *codes);
     zw_intake_request_t *found = calloc(n, sizeof *found);
+    zw_intake_blob_t *bodies = calloc(n, sizeof *bodies);
     bool *has = calloc(n, sizeof *has);
-    int rc = callers && keys && found && has ? 0
-                                             : zw_err_set(err, ZW_RESOURCE_EXHAUSTED, "out of memory");
+    int rc = callers && keys && codes && found && bodies && has
+                 ? 0
+                 : zw_err_set(err, ZW_RESOURCE_EXHAUSTED, "out of memory");
+    size_t n_codes = 0;
     for (size_t i = 0; rc == 0 && i < n; i++) {
         const s_submit_t *s = args[i];
         callers[i] = s->req->caller->key_id;
         keys[i] = s->msg->idempotency_key;
+        bool seen = !s->msg->item_code[0];
+        for (size_t j = 0; j < n_codes && !seen; j++)
+            seen = strcmp(codes[j], s->msg->item_code) == 0;
+        if (!seen)
+            codes[n_codes++] = s->msg->item_code;
     }
     if (rc == 0)
-        rc = zw_intake_store_requests(ctx->db, callers, keys, n, found, has, err);
+        rc = zw_intake_store_batch_reads(ctx->db, callers, keys, n, found, has, codes, n_codes,
+                                         bodies, err);
+    Zwfw__V1__Item **items = rc == 0 ? calloc(n_codes ? n_codes : 1, sizeof *items) : NULL;
+    if (rc == 0 && !items)
+        rc = zw_err_set(err, ZW_RESOURCE_EXHAUSTED, "out of memory");
+    /* An item not found is that submission's answer, not the batch's: it
+     * reads the item again alone and says NOT_FOUND. */
+    for (size_t j = 0; rc == 0 && j < n_codes; j++)
+        if (bodies[j].data &&
+            !(items[j] = zwfw__v1__item__unpack(NULL, bodies[j].len, bodies[j].data)))
+            rc = zw_err_set(err, ZW_DATA_LOSS, "catalog item %s does not decode", codes[j]);
     for (size_t i = 0; rc == 0 && i < n; i++) {
         s_submit_t *s = args[i];
         s->prior = found[i];
         s->has_prior = has[i];
+        has[i] = false; /* handed over */
         s->prefetched = true;
-        if (s->has_prior || !s->msg->item_code[0])
-            continue;
-        for (size_t j = 0; j < i && !s->item; j++) {
-            const s_submit_t *o = args[j];
-            if (o->item && strcmp(o->msg->item_code, s->msg->item_code) == 0)
-                s->item = o->item;
-        }
-        if (!s->item) {
-            /* NOT_FOUND is this submission's answer, not the batch's: it
-             * reads the item again alone and says so */
-            zw_err_t local;
-            if (zw_catalog_item_for_update(ctx->db, s->msg->item_code, &s->item, &local) == 0)
-                s->owns_item = true;
-            else if (zw_db_in_failed_tx(ctx->db)) {
-                *err = local;
-                rc = -1;
+        for (size_t j = 0; j < n_codes && s->msg->item_code[0]; j++)
+            if (items[j] && strcmp(codes[j], s->msg->item_code) == 0) {
+                s->item = items[j];
+                s->owns_item = true; /* the first holder frees it */
+                items[j] = NULL;
+            } else if (!items[j] && strcmp(codes[j], s->msg->item_code) == 0) {
+                for (size_t k = 0; k < i && !s->item; k++) {
+                    const s_submit_t *o = args[k];
+                    if (o->item && strcmp(o->msg->item_code, s->msg->item_code) == 0)
+                        s->item = o->item;
+                }
             }
-        }
     }
-    if (rc != 0 && has) /* the records not handed over */
-        for (size_t i = 0; i < n; i++)
-            if (has[i] && !((s_submit_t *) args[i])->has_prior)
-                zw_intake_request_free(&found[i]);
+    for (size_t i = 0; has && i < n; i++)
+        if (has[i])
+            zw_intake_request_free(&found[i]);
+    for (size_t j = 0; items && j < n_codes; j++)
+        if (items[j])
+            protobuf_c_message_free_unpacked(&items[j]->base, NULL);
+    zw_intake_blobs_free(bodies, n_codes);
+    free(items);
     free(callers);
     free(keys);
+    free(codes);
     free(found);
+    free(bodies);
     free(has);
     return rc;
 }
