@@ -8,7 +8,7 @@ static const zw_cfg_spec_t s_specs[] = {
     {"db_conninfo", ZW_CFG_STRING, "", false, "PostgreSQL connection string (required)"},
     {"broker_endpoint", ZW_CFG_STRING, "tcp://127.0.0.1:5555", false,
      "brokers to register with; several separated by commas"},
-    {"threads", ZW_CFG_INT, "16", false,
+    {"threads", ZW_CFG_INT, "32", false,
      "zwfw.intake worker threads (each its own connection): submissions in flight"},
     {"submit_batch", ZW_CFG_INT, "64", false,
      "most submissions committed in one transaction (group commit; 1: one each)"},

@@ -25,7 +25,7 @@
 # materials, 2 history rows, 2 events, 2 audit entries and the applicant's
 # materials on file.
 # Environment: CLIENTS, PHASE_SECONDS, RATE, THREADS (intake worker threads,
-# 16), BATCH (submit_batch, 64), LANES (submit_lanes, 2).
+# 32), BATCH (submit_batch, 64), LANES (submit_lanes, 2).
 set -euo pipefail
 
 src=$(cd "$(dirname "$0")/../.." && pwd)
@@ -38,7 +38,7 @@ fi
 clients=${CLIENTS:-16}
 seconds=${PHASE_SECONDS:-10}
 rate=${RATE:-1000}
-threads=${THREADS:-16}
+threads=${THREADS:-32}
 batch=${BATCH:-64}
 lanes=${LANES:-2}
 
