@@ -127,16 +127,43 @@ void zwt_nap(int ms)
     nanosleep(&ts, NULL);
 }
 
+/* The lowest port the kernel hands out to outgoing connections. */
+static int s_ephemeral_low(void)
+{
+    int low = 32768, high = 0;
+    FILE *f = fopen("/proc/sys/net/ipv4/ip_local_port_range", "r");
+    if (f) {
+        if (fscanf(f, "%d %d", &low, &high) != 2)
+            low = 32768;
+        fclose(f);
+    }
+    return low > 21000 ? low : 50000;
+}
+
+/* A port that is free now, below the ephemeral range: a port the kernel
+ * chose (bind to 0) lies inside it, where any client socket of a test may
+ * take it as its own local port before the daemon binds it. */
 int zwt_free_port(void)
 {
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t len = sizeof a;
-    if (fd < 0 || bind(fd, (struct sockaddr *) &a, sizeof a) != 0 ||
-        getsockname(fd, (struct sockaddr *) &a, &len) != 0)
-        fail_msg("no free port: %s", strerror(errno));
-    close(fd);
-    return ntohs(a.sin_port);
+    static unsigned seed;
+    if (!seed)
+        seed = (unsigned) getpid() ^ (unsigned) time(NULL);
+    int low = s_ephemeral_low();
+    for (int attempt = 0; attempt < 500; attempt++) {
+        int port = 20000 + (int) (rand_r(&seed) % (unsigned) (low - 20000));
+        int fd = socket(AF_INET, SOCK_STREAM, 0);
+        if (fd < 0)
+            fail_msg("no socket: %s", strerror(errno));
+        struct sockaddr_in a = {.sin_family = AF_INET,
+                                .sin_port = htons((uint16_t) port),
+                                .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+        int ok = bind(fd, (struct sockaddr *) &a, sizeof a) == 0;
+        close(fd);
+        if (ok)
+            return port;
+    }
+    fail_msg("no free port below %d", low);
+    return -1;
 }
 
 void zwt_free_endpoint(char *out, size_t outsz)
