@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,6 +34,7 @@ typedef struct {
     void *pipe_thread; /* PAIR, thread side; the thread owns it once started */
     zw_reply_t *reply; /* reused for every request */
     s_conn_t *conns;
+    int64_t spin_until_ns; /* busy-poll after a reply; 0: block in zmq_poll */
 } s_thread_t;
 
 struct zw_worker {
@@ -53,6 +55,13 @@ static int64_t s_now_ms(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int64_t s_now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t) ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
 /* ---- sockets -------------------------------------------------------------- */
@@ -124,6 +133,8 @@ static void s_send_reply(s_thread_t *t, s_conn_t *c, const zw_frames_t *envelope
         else
             zw_frames_send(body, c->socket, 0, false);
         c->heartbeat_at = now + t->worker->cfg.heartbeat_ms;
+        if (t->worker->cfg.busy_poll_us > 0)
+            t->spin_until_ns = s_now_ns() + (int64_t) t->worker->cfg.busy_poll_us * 1000;
     } else {
         zw_logkv(ZW_LOG_WARN, "reply dropped", "service_name", t->worker->service, "error",
                  zmq_strerror(errno), NULL);
@@ -286,6 +297,21 @@ static bool s_drain(s_thread_t *t, s_conn_t *c)
     return true;
 }
 
+/* cfg.busy_poll_us: polls without sleeping until the busy-poll time is up
+ * or the next timer (next_ms) is due, so timers keep their times. Returns
+ * the last zmq_poll's result (0: nothing came in time). */
+static int s_busy_poll(s_thread_t *t, zmq_pollitem_t *items, int n, int64_t next_ms)
+{
+    int64_t until = t->spin_until_ns < next_ms * 1000000 ? t->spin_until_ns : next_ms * 1000000;
+    t->spin_until_ns = 0;
+    for (;;) {
+        int rc = zmq_poll(items, n, 0);
+        if (rc != 0 || s_now_ns() >= until)
+            return rc;
+        sched_yield(); /* anything else runnable here goes first */
+    }
+}
+
 static void *s_thread_main(void *arg)
 {
     s_thread_t *t = arg;
@@ -317,7 +343,8 @@ static void *s_thread_main(void *arg)
             }
         }
         long timeout = next > now ? (long) (next - now) : 0;
-        if (zmq_poll(items, (int) np, timeout) < 0) {
+        if ((t->spin_until_ns ? s_busy_poll(t, items, (int) np, next)
+                              : zmq_poll(items, (int) np, timeout)) < 0) {
             if (errno == EINTR)
                 continue;
             break;
@@ -381,8 +408,10 @@ zw_worker_t *zw_worker_new(void *zmq_ctx, const zw_worker_config_t *cfg, zw_err_
         return NULL;
     }
     if (cfg->heartbeat_ms < 0 || cfg->liveness < 0 || cfg->reconnect_ms < 0 ||
-        cfg->reconnect_max_ms < 0) {
-        zw_err_set(err, ZW_INVALID_ARGUMENT, "worker: negative timing");
+        cfg->reconnect_max_ms < 0 || cfg->busy_poll_us < 0 ||
+        cfg->busy_poll_us > ZW_WORKER_BUSY_POLL_MAX_US) {
+        zw_err_set(err, ZW_INVALID_ARGUMENT, "worker: negative timing, or busy_poll_us above %d",
+                   ZW_WORKER_BUSY_POLL_MAX_US);
         return NULL;
     }
     bool zwfw_mode = strncmp(cfg->service, ZW_ZWFW_PREFIX, strlen(ZW_ZWFW_PREFIX)) == 0;

@@ -100,7 +100,15 @@ typedef struct {
      * zw_worker_new, which checks that all three keys are Z85. NULL:
      * plain. The broker takes zwfw.* READYs only from `system` keys. */
     const zw_auth_client_t *curve;
+    /* After sending a reply, a thread polls its sockets without sleeping
+     * for up to this many microseconds (never past its next heartbeat or
+     * expiry) before it blocks, so a request that follows soon is taken
+     * without a wake-up. Costs that CPU after every request. 0 (the
+     * default): off. At most ZW_WORKER_BUSY_POLL_MAX_US. */
+    int busy_poll_us;
 } zw_worker_config_t;
+
+#define ZW_WORKER_BUSY_POLL_MAX_US 100000
 
 /* Checks and copies cfg (strings and the endpoint list are copied; the
  * callbacks and arg are kept). zmq_ctx is the caller's and must outlive the

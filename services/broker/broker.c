@@ -7,6 +7,7 @@
 #include "zwfw/v1/common.pb-c.h"
 
 #include <errno.h>
+#include <sched.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -652,6 +653,29 @@ static void s_handle(zw_broker_t *self, zmq_msg_t *f, size_t n)
     }
 }
 
+/* Busy-poll: right after a request or a reply, looks again and again
+ * without sleeping until busy_poll_us have passed or the next timer is due
+ * (`timeout` ms after self->now), so a timer never runs later than it
+ * would have. Returns the last zmq_poll's result: > 0 traffic, 0 nothing
+ * came in time (the caller returns and the next turn sleeps), -1 error. */
+static int s_busy_poll(zw_broker_t *self, zmq_pollitem_t *items, int nitems, int timeout)
+{
+    int64_t until = self->spin_until_ns;
+    int64_t timer_due = (self->now + timeout) * 1000000;
+    if (timer_due < until)
+        until = timer_due;
+    self->spin_until_ns = 0;
+    for (;;) {
+        int rc = zmq_poll(items, nitems, 0);
+        if (rc != 0 || zw_broker_clock_ns() >= until)
+            return rc;
+        /* Whatever else is runnable on this CPU goes first: often it is a
+         * libzmq I/O thread carrying the very message awaited, and a
+         * spinning thread must not make it wait for a time slice. */
+        sched_yield();
+    }
+}
+
 int zw_broker_run_once(zw_broker_t *self, zw_err_t *err)
 {
     self->now = zw_broker_clock_ms();
@@ -660,7 +684,9 @@ int zw_broker_run_once(zw_broker_t *self, zw_err_t *err)
     zw_auth_zap_t *zap = zw_auth_zap(self->auth);
     zmq_pollitem_t items[2] = {{self->router, 0, ZMQ_POLLIN, 0},
                                {zap ? zw_auth_zap_socket(zap) : NULL, 0, ZMQ_POLLIN, 0}};
-    int rc = zmq_poll(items, zap ? 2 : 1, timeout);
+    int nitems = zap ? 2 : 1;
+    int rc = self->spin_until_ns ? s_busy_poll(self, items, nitems, timeout)
+                                 : zmq_poll(items, nitems, timeout);
     if (rc < 0) {
         if (errno == EINTR)
             return 0;
@@ -668,6 +694,7 @@ int zw_broker_run_once(zw_broker_t *self, zw_err_t *err)
     }
     if (zap && (items[1].revents & ZMQ_POLLIN))
         zw_auth_zap_handle(zap);
+    uint64_t served = self->totals.requests + self->totals.replies;
     for (int i = 0; rc > 0 && (items[0].revents & ZMQ_POLLIN) && i < S_BATCH; i++) {
         long n = s_recv(self);
         self->now = zw_broker_clock_ms();
@@ -681,6 +708,10 @@ int zw_broker_run_once(zw_broker_t *self, zw_err_t *err)
         for (long j = 0; j < n; j++)
             zmq_msg_close(&self->frames[j]);
     }
+    /* Only requests and replies start a busy-poll: heartbeats come from
+     * every idle worker, and an idle broker must sleep. */
+    if (self->opts.busy_poll_us > 0 && self->totals.requests + self->totals.replies != served)
+        self->spin_until_ns = zw_broker_clock_ns() + (int64_t) self->opts.busy_poll_us * 1000;
     s_timers(self);
     return 0;
 }

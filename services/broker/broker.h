@@ -41,6 +41,9 @@
 
 typedef struct zw_broker zw_broker_t;
 
+/* Upper bound of zw_broker_opts_t.busy_poll_us (100 ms). */
+#define ZW_BROKER_BUSY_POLL_MAX_US 100000
+
 typedef struct {
     int heartbeat_ms;             /* HEARTBEAT to a worker sent nothing for this long */
     int liveness;                 /* an idle worker silent for heartbeat_ms * liveness is deleted */
@@ -48,13 +51,15 @@ typedef struct {
     int request_wait_ms;          /* how long a request waits for a worker of its service */
     size_t max_queue;             /* queued requests per service; more are refused */
     int64_t max_msg_size;         /* ZMQ_MAXMSGSIZE: a peer sending a larger frame is cut off */
+    int busy_poll_us;             /* after a request or reply, poll this long without sleeping
+                                     before blocking (0..ZW_BROKER_BUSY_POLL_MAX_US); 0: off */
     zw_identity_t plain_identity; /* every caller, in plain mode (read during new only) */
     zw_auth_t *auth;              /* borrowed, outlives the broker; NULL: plain mode */
 } zw_broker_opts_t;
 
 /* Fills *opts with the defaults: heartbeat 2500 ms, liveness 3, no busy
- * timeout, wait 5000 ms, queue 10000, 16 MiB frames, identity "local" /
- * operator / 500152 / "", no auth (plain). */
+ * timeout, wait 5000 ms, queue 10000, 16 MiB frames, no busy-poll,
+ * identity "local" / operator / 500152 / "", no auth (plain). */
 void zw_broker_opts_defaults(zw_broker_opts_t *opts);
 
 /* Creates the engine and its ROUTER socket in zmq_ctx (which the caller
@@ -94,7 +99,17 @@ const char *zw_broker_mode(const zw_broker_t *self);
  * that fell due (request expiry, worker expiry, heartbeats), then returns 0.
  * Returns 0 early when a signal interrupts the wait, so the caller can check
  * its flags. Returns -1 with *err (INTERNAL) only when the socket or
- * context is unusable; the caller should then exit. */
+ * context is unusable; the caller should then exit.
+ *
+ * Busy-poll (opts.busy_poll_us > 0): the call after one that handled a
+ * client request or a worker reply first polls without sleeping, for up to
+ * busy_poll_us and never past the next timer, and returns 0 as soon as it
+ * has handled what came or that time is up; the call after that waits as
+ * above. So a message that follows soon after traffic is taken without the
+ * thread going to sleep (on a virtual machine, waking a halted vCPU costs a
+ * large part of a millisecond), heartbeats alone never start it, and an
+ * idle broker sleeps as before. Timers run exactly when they would without
+ * it. */
 int zw_broker_run_once(zw_broker_t *self, zw_err_t *err);
 
 /* Counters since start and current sizes. */

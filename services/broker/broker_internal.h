@@ -22,7 +22,8 @@ struct zw_broker {
     size_t frames_cap;
     uint8_t *caller; /* packed zwfw.v1.Caller of the plain identity */
     size_t caller_len;
-    int64_t now; /* CLOCK_MONOTONIC ms, refreshed per message */
+    int64_t now;           /* CLOCK_MONOTONIC ms, refreshed per message */
+    int64_t spin_until_ns; /* busy-poll: CLOCK_MONOTONIC ns; 0: wait in zmq_poll */
     zw_broker_totals_t totals;
     int64_t drop_window;
     unsigned drop_logged, drop_suppressed;
@@ -34,6 +35,14 @@ static inline int64_t zw_broker_clock_ms(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* The same clock in nanoseconds, for the busy-poll's microseconds. */
+static inline int64_t zw_broker_clock_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t) ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
 #endif

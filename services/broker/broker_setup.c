@@ -25,6 +25,7 @@ void zw_broker_opts_defaults(zw_broker_opts_t *opts)
         .request_wait_ms = 5000,
         .max_queue = 10000,
         .max_msg_size = 16 * 1024 * 1024,
+        .busy_poll_us = 0,
         .plain_identity = {"local", "operator", "500152", ""},
     };
 }
@@ -67,11 +68,14 @@ zw_broker_t *zw_broker_new(void *zmq_ctx, const zw_broker_opts_t *opts, zw_err_t
         return NULL;
     }
     if (opts->heartbeat_ms < 1 || opts->liveness < 1 || opts->busy_timeout_ms < 0 ||
-        opts->request_wait_ms < 0 || opts->max_msg_size < 1 ||
+        opts->request_wait_ms < 0 || opts->max_msg_size < 1 || opts->busy_poll_us < 0 ||
+        opts->busy_poll_us > ZW_BROKER_BUSY_POLL_MAX_US ||
         (int64_t) opts->heartbeat_ms * opts->liveness > 24LL * 3600 * 1000) {
         zw_err_set(err, ZW_INVALID_ARGUMENT,
                    "broker: heartbeat_ms and liveness must be >= 1 (and their product at "
-                   "most a day), busy_timeout_ms and request_wait_ms >= 0, max_msg_size >= 1");
+                   "most a day), busy_timeout_ms and request_wait_ms >= 0, max_msg_size >= 1, "
+                   "busy_poll_us 0..%d",
+                   ZW_BROKER_BUSY_POLL_MAX_US);
         return NULL;
     }
     zw_broker_t *self = calloc(1, sizeof *self);

@@ -21,6 +21,8 @@ static const zw_cfg_spec_t s_specs[] = {
     {"max_queue", ZW_CFG_INT, "10000", false, "queued requests per service; more are refused"},
     {"max_msg_size", ZW_CFG_INT, "16777216", false,
      "largest frame accepted (ZMQ_MAXMSGSIZE); a peer sending more is cut off"},
+    {"busy_poll_us", ZW_CFG_INT, "0", false,
+     "after a request or reply, poll this long (microseconds) without sleeping; 0: off"},
     {"plain_key_id", ZW_CFG_STRING, "local", false, "plain mode: the caller's key id"},
     {"plain_role", ZW_CFG_STRING, "operator", false, "plain mode: the caller's role"},
     {"plain_region", ZW_CFG_STRING, "500152", false, "plain mode: the caller's region code"},
@@ -44,13 +46,15 @@ const zw_cfg_spec_t *zw_broker_settings(size_t *count)
 int zw_broker_settings_opts(const zw_config_t *cfg, zw_broker_opts_t *opts, zw_err_t *err)
 {
     zw_broker_opts_defaults(opts);
-    int64_t hb = 0, liveness = 0, busy = 0, wait = 0, queue = 0, size = 0;
+    int64_t hb = 0, liveness = 0, busy = 0, wait = 0, queue = 0, size = 0, spin = 0;
     if (zw_config_int_range(cfg, "broker", "heartbeat_ms", 1, 3600 * 1000, &hb, err) != 0 ||
         zw_config_int_range(cfg, "broker", "liveness", 1, 100, &liveness, err) != 0 ||
         zw_config_int_range(cfg, "broker", "busy_timeout_ms", 0, INT_MAX, &busy, err) != 0 ||
         zw_config_int_range(cfg, "broker", "request_wait_ms", 0, INT_MAX, &wait, err) != 0 ||
         zw_config_int_range(cfg, "broker", "max_queue", 0, INT_MAX, &queue, err) != 0 ||
-        zw_config_int_range(cfg, "broker", "max_msg_size", 1024, INT64_MAX, &size, err) != 0)
+        zw_config_int_range(cfg, "broker", "max_msg_size", 1024, INT64_MAX, &size, err) != 0 ||
+        zw_config_int_range(cfg, "broker", "busy_poll_us", 0, ZW_BROKER_BUSY_POLL_MAX_US, &spin,
+                            err) != 0)
         return -1;
     opts->heartbeat_ms = (int) hb;
     opts->liveness = (int) liveness;
@@ -58,6 +62,7 @@ int zw_broker_settings_opts(const zw_config_t *cfg, zw_broker_opts_t *opts, zw_e
     opts->request_wait_ms = (int) wait;
     opts->max_queue = (size_t) queue;
     opts->max_msg_size = size;
+    opts->busy_poll_us = (int) spin;
     opts->plain_identity.key_id = zw_config_str(cfg, "plain_key_id");
     opts->plain_identity.role = zw_config_str(cfg, "plain_role");
     opts->plain_identity.region = zw_config_str(cfg, "plain_region");

@@ -36,6 +36,19 @@
 # beside, the cost in requests/s (1 - curve/plain), and the CPU each
 # request took (median over the runs) with and without CURVE.
 #
+# Busy-poll (BUSY_POLL_US, a list of microseconds, e.g. "0 50 200 1000"):
+# after everything above, for each value V in turn, a fresh zwfw-broker
+# --busy-poll-us V and a fresh zwfw-bench-worker --busy-poll-us V (the
+# worker library's busy_poll_us; zwfw-echo's answer) for OPEN_SERVICE, with
+# BUSY_WORKERS worker sockets; the open loop through them for BENCH_SECONDS
+# with the client's --busy-poll-us V; then IDLE_SECONDS with no traffic, to
+# show what each process costs when idle after the load; then the same open
+# loop for min(BENCH_SECONDS, 10) s to a fresh direct echo (serve
+# --busy-poll-us V). BUSY_POLL_HOPS says which hops take V (the others 0):
+# any of broker, worker, client, comma-separated (default all three; the
+# direct echo takes the broker's). CPU is read from /proc/PID/stat
+# (utime + stime) before and after each stretch.
+#
 # Environment (defaults): BENCH_SECONDS (60), PHASE_SECONDS (5),
 # WARMUP_MS (1000), REPEAT (3), CLIENTS (16), INFLIGHT (1000),
 # PIPE_SOCKETS (1), WORKERS (16), RATE (1000), OPEN_SERVICE (zwfw.echo; the
@@ -47,7 +60,11 @@
 # `nice -n 19` busy loops during the open loops, so no CPU is ever idle:
 # on a virtual machine, waking an idle vCPU costs a large part of a
 # millisecond, and this shows how much of the latency that is).
+# CLOSED (1; 0 skips sync16 and pipe1000 and their CURVE runs),
+# BUSY_POLL_US (unset: no busy-poll runs), BUSY_POLL_HOPS
+# (broker,worker,client), BUSY_WORKERS (WORKERS), IDLE_SECONDS (5).
 # Quick run: BENCH_SECONDS=5 PHASE_SECONDS=2 REPEAT=1 tests/bench/broker.sh
+# Busy-poll only: CLOSED=0 CURVE=0 BUSY_POLL_US="0 200 1000" tests/bench/broker.sh
 #
 # Prints figures only; exits 0 unless something failed to run.
 set -euo pipefail
@@ -68,15 +85,30 @@ bench_nice=${BENCH_NICE:-}
 bench_spin=${BENCH_SPIN:-}
 curve=${CURVE:-1}
 curve_seconds=${CURVE_SECONDS:-$(( bench_seconds < 10 ? bench_seconds : 10 ))}
+closed=${CLOSED:-1}
+busy_list=${BUSY_POLL_US:-}
+busy_hops=${BUSY_POLL_HOPS:-broker,worker,client}
+busy_workers=${BUSY_WORKERS:-$workers}
+idle_seconds=${IDLE_SECONDS:-5}
 services=(echo zwfw.echo)
 
 die() { echo "broker.sh: $*" >&2; exit 1; }
-for v in bench_seconds phase_seconds warmup_ms repeat clients inflight pipe_sockets workers rate curve_seconds; do
+for v in bench_seconds phase_seconds warmup_ms repeat clients inflight pipe_sockets workers rate curve_seconds busy_workers idle_seconds; do
   [[ ${!v} =~ ^[0-9]+$ ]] || die "$v must be an integer, got '${!v}'"
   if [ "${!v}" -lt 1 ] && [ "$v" != warmup_ms ]; then die "$v must be at least 1"; fi
 done
 case $open_service in echo|zwfw.echo) ;; *) die "OPEN_SERVICE must be echo or zwfw.echo" ;; esac
 case $curve in 0|1) ;; *) die "CURVE must be 0 or 1, got '$curve'" ;; esac
+case $closed in 0|1) ;; *) die "CLOSED must be 0 or 1, got '$closed'" ;; esac
+busy_values=()
+for v in ${busy_list//,/ }; do
+  [[ $v =~ ^[0-9]+$ ]] && [ "$v" -le 100000 ] || die "BUSY_POLL_US: '$v' is not a number of microseconds (0-100000)"
+  busy_values+=("$v")
+done
+declare -A busy_hop=([broker]=0 [worker]=0 [client]=0)
+for h in ${busy_hops//,/ }; do
+  case $h in broker|worker|client) busy_hop[$h]=1 ;; *) die "BUSY_POLL_HOPS: '$h' is not broker, worker or client" ;; esac
+done
 niced=()
 if [ -n "$bench_nice" ]; then
   [[ $bench_nice =~ ^-?[0-9]+$ ]] || die "BENCH_NICE must be an integer, got '$bench_nice'"
@@ -86,6 +118,7 @@ fi
 # --- the build: Release only, built when the binaries are missing ---
 bins=(zwfw-broker zwfw-echo zwfw-bench-broker)
 [ "$curve" = 1 ] && bins+=(zwfwctl)
+[ ${#busy_values[@]} -gt 0 ] && bins+=(zwfw-bench-worker)
 cache_value() { sed -n "s/^$1:[A-Z]*=//p" "$build/CMakeCache.txt" 2>/dev/null; }
 check_build() {
   local type sanitize
@@ -132,7 +165,8 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 
 # Every child stops by itself after the longest this run can take.
-lifetime=$(( repeat * 10 * (phase_seconds + warmup_ms / 1000 + 5) + bench_seconds + 10 + 4 * curve_seconds + 300 ))
+lifetime=$(( repeat * 10 * (phase_seconds + warmup_ms / 1000 + 5) + bench_seconds + 10 + 4 * curve_seconds + 300 \
+  + ${#busy_values[@]} * (bench_seconds + idle_seconds + 10 + 3 * warmup_ms / 1000 + 60) ))
 start() { # name command...
   local name=$1; shift
   timeout -s TERM "$lifetime" "${niced[@]}" "$@" >"$work/$name.out" 2>"$work/$name.err" &
@@ -140,11 +174,15 @@ start() { # name command...
   tpid[$name]=$!
 }
 
-# A free loopback port: nothing answers a connect to it.
+# A free loopback port: nothing answers a connect to it. Drawn below the
+# kernel's ephemeral range, where no client socket of this run can hold it
+# as its own end (nothing would answer there either, but bind would fail).
+ephemeral_low=$(cut -f1 /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || echo 32768)
+[[ $ephemeral_low =~ ^[0-9]+$ ]] && [ "$ephemeral_low" -gt 21000 ] || ephemeral_low=50000
 free_port() {
   local p
   for _ in $(seq 1 100); do
-    p=$(( 20000 + RANDOM % 30000 ))
+    p=$(( 20000 + RANDOM % (ephemeral_low - 20000) ))
     (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { echo "$p"; return 0; }
   done
   die "no free port found"
@@ -210,6 +248,10 @@ if [ "$bench_spin" = 1 ]; then
 fi
 if [ "$curve" = 1 ]; then
   echo "curve:    also with CURVE on every hop: a CURVE broker (key registry) with zwfw-echo for $open_service, a CURVE direct echo; open loop ${curve_seconds} s"
+fi
+[ "$closed" = 1 ] || echo "closed:   sync16 and pipe1000 skipped (CLOSED=0)"
+if [ ${#busy_values[@]} -gt 0 ]; then
+  echo "busy:     busy-poll runs for ${busy_values[*]} us on $busy_hops (others 0): fresh broker + zwfw-bench-worker --workers $busy_workers each, open loop $bench_seconds s, idle ${idle_seconds} s, direct min($bench_seconds, 10) s"
 fi
 echo
 
@@ -373,25 +415,29 @@ report_curve() { # name: CURVE beside plain, for the broker and for direct
   done
 }
 
-phase "sync$clients" sync --clients "$clients" --seconds "$phase_seconds" --warmup-ms "$warmup_ms"
-report "sync$clients" 0.4
-phase "pipe$inflight" pipe --inflight "$inflight" --sockets "$pipe_sockets" --seconds "$phase_seconds" --warmup-ms "$warmup_ms"
-report "pipe$inflight"
+if [ "$closed" = 1 ]; then
+  phase "sync$clients" sync --clients "$clients" --seconds "$phase_seconds" --warmup-ms "$warmup_ms"
+  report "sync$clients" 0.4
+  phase "pipe$inflight" pipe --inflight "$inflight" --sockets "$pipe_sockets" --seconds "$phase_seconds" --warmup-ms "$warmup_ms"
+  report "pipe$inflight"
+fi
 
-open_line() { # label target-text result-line
+open_line() { # label target-text result-line [phase name]
   local l=$3
   printf '%-8s %-10s %s s: p50 %s ms  p99 %s ms  p99.9 %s ms  max %s ms  (%s)\n' \
-    "open$rate" "$1" "$(field "$l" seconds)" "$(field "$l" p50_ms)" "$(field "$l" p99_ms)" \
+    "${4:-open$rate}" "$1" "$(field "$l" seconds)" "$(field "$l" p50_ms)" "$(field "$l" p99_ms)" \
     "$(field "$l" p999_ms)" "$(field "$l" max_ms)" "$2"
   printf '         %-10s sent %s, replies %s, lost %s, bad %s; sender lag p50 %s ms, p99 %s ms, max %s ms\n' \
     "" "$(field "$l" sent)" "$(field "$l" received)" "$(field "$l" lost)" "$(field "$l" bad)" \
     "$(field "$l" lag_p50_ms)" "$(field "$l" lag_p99_ms)" "$(field "$l" lag_max_ms)"
 }
 
+spin_pids=()
 if [ "$bench_spin" = 1 ]; then
   for _ in 1 2; do
     timeout -s TERM $(( bench_seconds + 4 * curve_seconds + 60 )) nice -n 19 sh -c 'while :; do :; done' &
     pids+=($!)
+    spin_pids+=($!)
   done
 fi
 cpu_mark
@@ -435,6 +481,70 @@ if [ "$curve" = 1 ]; then
   note "$line" "open curve-direct"
   open_line curve-direct "no broker, CURVE; $(vs_plain "$plain" "$line")" "$line"
 fi
+
+# The busy loops are for the runs above only: the busy-poll runs below
+# keep the CPUs awake themselves, and are measured without help.
+for p in "${spin_pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
+for p in "${spin_pids[@]}"; do wait "$p" 2>/dev/null || true; done
+
+# --- busy-poll: each value with its own broker, worker and direct echo ---
+stop() { # name...: ends those started with `start`, and waits for them
+  local n
+  for n in "$@"; do kill -TERM "${tpid[$n]}" 2>/dev/null || true; done
+  for n in "$@"; do wait "${tpid[$n]}" 2>/dev/null || true; done
+}
+child_of() { # name: the process `timeout` started for it
+  local p=""
+  for _ in $(seq 1 50); do
+    p=$(pgrep -P "${tpid[$1]}" | head -n 1)
+    [ -n "$p" ] && break
+    sleep 0.1
+  done
+  [ -n "$p" ] || { show_logs; die "$1 is not running"; }
+  echo "$p"
+}
+pct() { # ticks-before ticks-after seconds: percent of one core
+  awk -v a="$1" -v b="$2" -v hz="$hz" -v w="$3" 'BEGIN { printf "%.1f%%", (w > 0 ? 100 * (b - a) / hz / w : 0) }'
+}
+busy_of() { [ "${busy_hop[$1]}" = 1 ] && echo "$2" || echo 0; }
+for v in "${busy_values[@]}"; do
+  vb=$(busy_of broker "$v"); vw=$(busy_of worker "$v"); vc=$(busy_of client "$v")
+  bp=$(free_port); dp=$(free_port)
+  while [ "$bp" = "$dp" ]; do dp=$(free_port); done
+  bep=tcp://127.0.0.1:$bp; dep=tcp://127.0.0.1:$dp
+  start "busy-broker-$v" "$bin/zwfw-broker" --endpoint "$bep" --log-level warn --busy-poll-us "$vb"
+  start "busy-worker-$v" "$bin/zwfw-bench-worker" --endpoint "$bep" --service "$open_service" \
+    --workers "$busy_workers" --busy-poll-us "$vw" --seconds "$lifetime"
+  start "busy-direct-$v" "$bin/zwfw-bench-broker" serve --endpoint "$dep" --seconds "$lifetime" --busy-poll-us "$vb"
+  run_bench wait --endpoint "$bep" --service "$open_service" --seconds 20 >/dev/null
+  run_bench sync --endpoint "$dep" --service echo --clients 1 --seconds 1 --warmup-ms 0 >/dev/null
+  bpid=$(child_of "busy-broker-$v"); wpid=$(child_of "busy-worker-$v"); dpid=$(child_of "busy-direct-$v")
+  load_before=$(cut -d' ' -f1-3 /proc/loadavg)
+  b0=$(ticks "$bpid"); w0=$(ticks "$wpid")
+  line=$(run_bench open --endpoint "$bep" --service "$open_service" --rate "$rate" --seconds "$bench_seconds" \
+    --warmup-ms "$warmup_ms" --busy-poll-us "$vc")
+  b1=$(ticks "$bpid"); w1=$(ticks "$wpid")
+  note "$line" "open busy $v"
+  wall=$(field "$line" wall_s)
+  sleep "$idle_seconds"
+  b2=$(ticks "$bpid"); w2=$(ticks "$wpid")
+  p99=$(field "$line" p99_ms)
+  verdict=$(awk -v p="$p99" 'BEGIN { print ((p != "inf" && p + 0 < 1.0) ? "met" : "NOT met") }')
+  open_line "$open_service" "busy-poll ${vb}/${vw}/${vc} us broker/worker/client; target p99 < 1 ms: $verdict" \
+    "$line" "busy$v"
+  printf '         %-10s cpu (%% of one core) under load: broker %s, worker %s, client %s; idle %s s after: broker %s, worker %s; load %s\n' \
+    "" "$(pct "$b0" "$b1" "$wall")" "$(pct "$w0" "$w1" "$wall")" "$(client_pct "$line")" "$idle_seconds" \
+    "$(pct "$b1" "$b2" "$idle_seconds")" "$(pct "$w1" "$w2" "$idle_seconds")" "$load_before"
+  d0=$(ticks "$dpid")
+  line=$(run_bench open --endpoint "$dep" --service "$open_service" --rate "$rate" --seconds "$ref_seconds" \
+    --warmup-ms "$warmup_ms" --busy-poll-us "$vc")
+  d1=$(ticks "$dpid")
+  note "$line" "open busy $v direct"
+  open_line direct "no broker, busy-poll ${vb}/${vc} us server/client, reference" "$line" "busy$v"
+  printf '         %-10s cpu (%% of one core) under load: server %s, client %s\n' "" \
+    "$(pct "$d0" "$d1" "$(field "$line" wall_s)")" "$(client_pct "$line")"
+  stop "busy-broker-$v" "busy-worker-$v" "busy-direct-$v"
+done
 
 echo
 echo "load:     $(uptime | sed 's/^.*load average/load average/') (after)"

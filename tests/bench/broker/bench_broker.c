@@ -15,6 +15,10 @@
  *   version
  *       the libzmq version this program runs with
  *
+ * serve and open take --busy-poll-us N: after traffic, keep polling
+ * without sleeping for N microseconds before blocking (as zwfw-broker's
+ * --busy-poll-us), so each hop of the benchmark can be measured both ways.
+ *
  * CURVE: --curve-key FILE (this program's pair, a NAME.secret file as
  * zwfwctl keygen writes it) makes serve a CURVE server (no ZAP handler:
  * every client key is accepted, which is all measuring the cipher needs);
@@ -29,6 +33,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,6 +56,8 @@ static void s_usage(FILE *out)
                  "options: --service S (repeatable for wait), --seconds N, --warmup-ms N,\n"
                  "         --clients N (sync), --inflight N --sockets N (pipe), --rate N (open),\n"
                  "         --timeout-ms N (a reply later than this is lost; default 2000),\n"
+                 "         --busy-poll-us N (serve, open: after traffic, poll N us without\n"
+                 "         sleeping; default 0, off),\n"
                  "         --curve-key NAME.secret [--server-key NAME.key] (CURVE; the\n"
                  "         client modes need both, serve only --curve-key)\n");
 }
@@ -71,11 +78,15 @@ static int s_serve(void *ctx, const bench_opts_t *o)
         return 1;
     }
     int64_t deadline = bw_now_ns() + o->seconds * 1000000000LL;
+    int64_t spin_until = 0; /* --busy-poll-us: no sleeping before this */
     uint64_t echoed = 0;
     int rc = 0;
     while (!bw_stop && bw_now_ns() < deadline) {
         zmq_pollitem_t item = {router, 0, ZMQ_POLLIN, 0};
-        if (zmq_poll(&item, 1, 100) < 0) {
+        bool spin = bw_now_ns() < spin_until;
+        if (spin)
+            sched_yield(); /* as the broker: anything else runnable goes first */
+        if (zmq_poll(&item, 1, spin ? 0 : 100) < 0) {
             if (errno == EINTR)
                 continue;
             fprintf(stderr, "bench serve: zmq_poll: %s\n", zmq_strerror(errno));
@@ -104,6 +115,8 @@ static int s_serve(void *ctx, const bench_opts_t *o)
                 }
             }
             echoed++;
+            if (o->busy_poll_us > 0)
+                spin_until = bw_now_ns() + o->busy_poll_us * 1000;
         }
     }
     zmq_close(router);
@@ -378,6 +391,8 @@ static int s_parse(int argc, char **argv, bench_opts_t *o)
             rc = bw_int_arg(a, v, 1, 1000000, &o->rate);
         } else if (strcmp(a, "--timeout-ms") == 0) {
             rc = bw_int_arg(a, v, 1, 600000, &o->timeout_ms);
+        } else if (strcmp(a, "--busy-poll-us") == 0) {
+            rc = bw_int_arg(a, v, 0, 100000, &o->busy_poll_us);
         } else if (strcmp(a, "--curve-key") == 0) {
             curve_key = v;
         } else if (strcmp(a, "--server-key") == 0) {
