@@ -38,7 +38,7 @@ typedef struct {
     char center[160];        /* the service center named on notices */
     int notice_workdays;     /* the one-time notice is due within this many (5) */
     int waiver_workdays;     /* 容缺 materials are due this many working days on */
-    int receipt_block;       /* receipt numbers a thread reserves at once */
+    int receipt_block;       /* receipt numbers the daemon reserves at once */
     char reuse_exclude[256]; /* name fragments of materials never reused (forms) */
     zw_workhours_t hours;    /* working hours of the legal clocks */
 } zw_intake_settings_t;
@@ -82,6 +82,11 @@ typedef struct {
     int64_t now_us;
     zw_intake_capture_t *capture; /* NULL: nothing kept */
 } zw_intake_tx_t;
+
+/* The next receipt number (intake_receipts.c): from the daemon's shared
+ * block of numbers of the day of now_us, reserving blocks on db (a
+ * connection not inside a transaction). Any thread. */
+int zw_intake_next_receipt(zw_db_t *db, int64_t now_us, char *out, size_t outsz, zw_err_t *err);
 
 /* True when the caller's role may see ID and phone numbers in clear. */
 bool zw_intake_may_see_pii(const Zwfw__V1__Caller *caller);

@@ -43,7 +43,8 @@ static const zw_cfg_spec_t s_specs[] = {
     {"notice_workdays", ZW_CFG_INT, "5", false,
      "working days within which the one-time notice is due (行政许可法: 5)"},
     {"waiver_workdays", ZW_CFG_INT, "5", false, "working days to supply 容缺 materials"},
-    {"receipt_block", ZW_CFG_INT, "20", false, "receipt numbers a worker thread reserves at once"},
+    {"receipt_block", ZW_CFG_INT, "100", false,
+     "receipt numbers the daemon reserves at once (lost when it stops)"},
     {"reuse_exclude", ZW_CFG_STRING, "申请表,申请书,登记表,承诺书", false,
      "materials whose catalog name contains one of these (comma-separated) are per-application "
      "forms: never kept on file and reused"},

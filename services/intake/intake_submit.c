@@ -13,41 +13,6 @@
 
 #define S_STATE(x) ZWFW__V1__APPLICATION_STATE__APPLICATION_STATE_##x
 
-/* ---- receipt numbers ------------------------------------------------------------
- * Each worker thread reserves a block of numbers of the day at a time (one
- * short statement of its own, outside the submission's transaction), so
- * submissions never queue on the day's counter row. Unused numbers of a
- * block are lost when the thread stops or the day turns: numbers may skip,
- * never repeat. */
-static _Thread_local struct {
-    char division[8];
-    zw_date_t day;
-    int64_t next, end; /* [next, end) still free */
-} s_block;
-
-static int s_next_receipt(zw_intake_ctx_t *ctx, int64_t now_us, char *out, size_t outsz,
-                          zw_err_t *err)
-{
-    const zw_intake_settings_t *set = zw_intake_settings();
-    zw_date_t day;
-    if (zw_moment_local(now_us / ZW_US_PER_SEC, &day, NULL, err) != 0)
-        return -1;
-    if (zw_date_cmp(day, s_block.day) != 0 || strcmp(s_block.division, set->division) != 0 ||
-        s_block.next >= s_block.end) {
-        int64_t first;
-        int block = set->receipt_block > 0 ? set->receipt_block : 1;
-        if (zw_intake_store_receipt_block(ctx->db, set->division, day, block, &first, err) != 0)
-            return -1;
-        snprintf(s_block.division, sizeof s_block.division, "%s", set->division);
-        s_block.day = day;
-        s_block.next = first;
-        s_block.end = first + block;
-    }
-    if (zw_intake_receipt_format(set->division, day, s_block.next++, out, outsz) != 0)
-        return zw_err_set(err, ZW_INTERNAL, "cannot format a receipt number");
-    return 0;
-}
-
 /* ---- the submission -------------------------------------------------------------- */
 
 typedef struct {
@@ -652,7 +617,7 @@ void zw_intake_submit(zw_intake_ctx_t *ctx, const zw_request_t *req, zw_reply_t 
         goto done;
     }
     zw_intake_job_t job = {.kind = &s_submit_kind, .arg = &s, .keys = {s.conflict, s.applicant}};
-    int rc = s_next_receipt(ctx, s.tx.now_us, s.receipt, sizeof s.receipt, &err);
+    int rc = zw_intake_next_receipt(ctx->db, s.tx.now_us, s.receipt, sizeof s.receipt, &err);
     if (rc == 0)
         /* A bundle runs alone: its children read what earlier children
          * wrote (materials on file), which a batch would still hold queued. */

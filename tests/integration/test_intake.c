@@ -1197,6 +1197,35 @@ static void s_hex(const char *text, char *out)
         sprintf(out + 2 * i, "%02x", (unsigned char) text[i]);
 }
 
+/* Submissions one after another get consecutive numbers, although the
+ * broker hands them to different worker threads (the daemon shares one
+ * block of numbers); and numbers never repeat. */
+static void test_receipts_in_sequence(void **state)
+{
+    (void) state;
+    long prev = -1;
+    char day[16] = "";
+    for (int i = 0; i < 6; i++) {
+        char key[32];
+        snprintf(key, sizeof key, "seq-%d", i);
+        s_sub_t x = {.key = key, .item = ITEM_I, .id = s_new_id(), .mats = "I1,I2"};
+        Zwfw__V1__SubmitApplicationReply *r = s_submit(C(B_WIN), &x);
+        const char *rn = r->application->receipt_number; /* 500152-YYYYMMDD-NNNNNN */
+        assert_int_equal(strlen(rn), 22);
+        long no = strtol(rn + 16, NULL, 10);
+        if (prev >= 0) {
+            assert_memory_equal(rn + 7, day, 8); /* the same business day */
+            assert_int_equal(no, prev + 1);
+        }
+        snprintf(day, sizeof day, "%.8s", rn + 7);
+        prev = no;
+        s_free(r);
+    }
+    assert_int_equal(h_sql_long(&S, "SELECT count(*) - count(DISTINCT receipt_number) FROM"
+                                    " intake.applications"),
+                     0);
+}
+
 static void test_no_id_in_clear(void **state)
 {
     (void) state;
@@ -1243,6 +1272,7 @@ int main(void)
         cmocka_unit_test(test_deemed_acceptance),
         cmocka_unit_test(test_list_and_changes),
         cmocka_unit_test(test_zwfwctl),
+        cmocka_unit_test(test_receipts_in_sequence),
         cmocka_unit_test(test_no_id_in_clear),
     };
     return cmocka_run_group_tests(tests, s_setup, s_teardown);
