@@ -228,8 +228,12 @@ static void s_run_open(void)
             free(buf);
             next++;
         }
+        /* Round the wait up: rounded down it is 0 for most of each
+         * millisecond and the loop spins, taking a core from the daemon
+         * and the database on a small machine. A send then goes out up to
+         * 1 ms late, which counts in its latency (from the schedule). */
         int64_t wake = next < total ? start + next * 1000000 / s_o.rate : now + 100000;
-        int wait = (int) ((wake - zw_mono_us()) / 1000);
+        int wait = (int) ((wake - zw_mono_us() + 999) / 1000);
         zw_client_reply_t *r = zw_client_recv(c, wait < 0 ? 0 : wait, &err);
         if (!r)
             continue;
