@@ -264,6 +264,7 @@ PGresult *zw_db_query(zw_db_t *self, const char *sql, int nparams, const char *c
         self->defer.begin_pending = false;
         if (zw_db_run(self, "BEGIN", err) != 0)
             return NULL;
+        self->in_tx = true;
     }
     PGresult *res = PQexecParams(self->conn, sql, nparams, NULL, values, NULL, NULL, 0);
     return s_check(self, res, "query", err);
@@ -277,6 +278,7 @@ int zw_db_run(zw_db_t *self, const char *sql, zw_err_t *err)
         self->defer.begin_pending = false;
         if (zw_db_run(self, "BEGIN", err) != 0)
             return -1;
+        self->in_tx = true;
     }
     /* PQexec returns only the last result of a multi-statement string; an
      * error in any statement stops there and is that last result. */

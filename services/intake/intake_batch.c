@@ -186,7 +186,16 @@ static void s_run_batch(s_lane_t *lane, s_job_t **jobs, size_t n)
             struct timespec nap = {0, (long) (1 + rand() % 5) * 1000000L};
             nanosleep(&nap, NULL);
         }
-        if (rc != 0) {
+        if (rc != 0 && err.code == ZW_UNAVAILABLE) {
+            /* The database is out of reach (or the commit's outcome is
+             * unknown): every job gets UNAVAILABLE at once, as a lone
+             * submission would, and the callers retry with their keys;
+             * running each alone would hold every worker for seconds. */
+            for (size_t i = 0; i < n; i++) {
+                jobs[i]->rc = -1;
+                jobs[i]->err = err;
+            }
+        } else if (rc != 0) {
             /* Committed or not, each job runs again alone: idempotency keys
              * make a replay of anything that did commit. */
             zw_logkv(ZW_LOG_INFO, "batch fell back to one transaction per submission", "code",
