@@ -5,10 +5,14 @@
 #include "log.h"
 
 #include <pthread.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+
+/* A batch slower than this is logged with where its time went. */
+#define S_SLOW_US 20000
 
 typedef struct s_job {
     const zw_intake_job_t *job;
@@ -148,9 +152,19 @@ static int s_batch_tx(s_batch_t *b, zw_err_t *err)
     }
     uint64_t t2 = s_mono_us();
     rc = zw_db_defer_commit(db, err);
+    uint64_t t3 = s_mono_us();
     b->read_us += t1 - t0;
     b->run_us += t2 - t1;
-    b->commit_us += s_mono_us() - t2;
+    b->commit_us += t3 - t2;
+    if (t3 - t0 >= S_SLOW_US) { /* what a slow batch waited for */
+        char n[24], r[24], x[24], c[24];
+        snprintf(n, sizeof n, "%zu", b->n);
+        snprintf(r, sizeof r, "%llu", (unsigned long long) (t1 - t0));
+        snprintf(x, sizeof x, "%llu", (unsigned long long) (t2 - t1));
+        snprintf(c, sizeof c, "%llu", (unsigned long long) (t3 - t2));
+        zw_logkv(ZW_LOG_INFO, "slow batch", "submissions", n, "read_us", r, "run_us", x,
+                 "commit_us", c, NULL);
+    }
     return rc;
 }
 
