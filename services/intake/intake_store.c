@@ -556,6 +556,23 @@ int zw_intake_store_claim(zw_db_t *db, const char *caller, const char *key, cons
     return 0;
 }
 
+/* A request record from 5 columns of res from col0 on (kind, digest,
+ * receipt, notice, result); freed again when out of memory. */
+static int s_request_read(PGresult *res, int row, int col0, zw_intake_request_t *out,
+                          zw_err_t *err)
+{
+    snprintf(out->kind, sizeof out->kind, "%s", PQgetvalue(res, row, col0));
+    out->digest = s_dup(PQgetvalue(res, row, col0 + 1));
+    out->receipt = s_dup(PQgetvalue(res, row, col0 + 2));
+    out->notice = s_dup(PQgetvalue(res, row, col0 + 3));
+    out->result_us = s_i64(res, row, col0 + 4);
+    if (!out->digest || !out->receipt || !out->notice) {
+        zw_intake_request_free(out);
+        return zw_err_set(err, ZW_RESOURCE_EXHAUSTED, "out of memory");
+    }
+    return 0;
+}
+
 int zw_intake_store_request(zw_db_t *db, const char *caller, const char *key,
                             zw_intake_request_t *out, zw_err_t *err)
 {
@@ -568,17 +585,9 @@ int zw_intake_store_request(zw_db_t *db, const char *caller, const char *key,
         PQclear(res);
         return zw_err_set(err, ZW_NOT_FOUND, "no request with this idempotency key");
     }
-    snprintf(out->kind, sizeof out->kind, "%s", PQgetvalue(res, 0, 0));
-    out->digest = s_dup(PQgetvalue(res, 0, 1));
-    out->receipt = s_dup(PQgetvalue(res, 0, 2));
-    out->notice = s_dup(PQgetvalue(res, 0, 3));
-    out->result_us = s_i64(res, 0, 4);
+    int rc = s_request_read(res, 0, 0, out, err);
     PQclear(res);
-    if (!out->digest || !out->receipt || !out->notice) {
-        zw_intake_request_free(out);
-        return zw_err_set(err, ZW_RESOURCE_EXHAUSTED, "out of memory");
-    }
-    return 0;
+    return rc;
 }
 
 int zw_intake_store_batch_reads(zw_db_t *db, const char *const *callers, const char *const *keys,
@@ -620,15 +629,8 @@ int zw_intake_store_batch_reads(zw_db_t *db, const char *const *callers, const c
             if (found[i] || strcmp(callers[i], name) != 0 ||
                 strcmp(keys[i], PQgetvalue(res, row, 2)) != 0)
                 continue;
-            zw_intake_request_t *r = &out[i];
-            snprintf(r->kind, sizeof r->kind, "%s", PQgetvalue(res, row, 3));
-            r->digest = s_dup(PQgetvalue(res, row, 4));
-            r->receipt = s_dup(PQgetvalue(res, row, 5));
-            r->notice = s_dup(PQgetvalue(res, row, 6));
-            r->result_us = s_i64(res, row, 7);
-            found[i] = true;
-            if (!r->digest || !r->receipt || !r->notice)
-                rc = zw_err_set(err, ZW_RESOURCE_EXHAUSTED, "out of memory");
+            if ((rc = s_request_read(res, row, 3, &out[i], err)) == 0)
+                found[i] = true;
         }
     }
     PQclear(res);
