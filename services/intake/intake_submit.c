@@ -30,7 +30,7 @@ typedef struct {
     char *notice_hex; /* the notice of the answer (the parent's for a bundle) */
     bool replayed;
     /* read for the whole batch by s_batch_begin, dropped by s_batch_end */
-    bool prefetched, has_prior, owns_item;
+    bool has_prior, owns_item;
     zw_intake_request_t prior;  /* the key's record when has_prior */
     Zwfw__V1__Item *item;       /* the item, locked FOR SHARE; NULL for a bundle */
     /* what a one-item submission wrote, for the reply without reading back */
@@ -393,18 +393,9 @@ static int s_submit_run(zw_intake_ctx_t *ctx, void *arg, bool batched, zw_err_t 
     const char *key = s->msg->idempotency_key;
     zw_intake_request_t r;
     bool fresh = false;
-    if (batched && s->prefetched) {
+    if (batched) { /* s_batch_begin read the key's record */
         if (s->has_prior)
             return s_replay(s, &s->prior, err);
-    } else if (batched) {
-        if (zw_intake_store_request(db, caller, key, &r, err) == 0) {
-            int rc = s_replay(s, &r, err);
-            zw_intake_request_free(&r);
-            return rc;
-        }
-        if (err->code != ZW_NOT_FOUND)
-            return -1;
-        zw_err_clear(err);
     } else {
         if (zw_intake_store_claim(db, caller, key, "submit", s->digest, s->tx.now_us, &fresh,
                                   err) != 0)
@@ -438,7 +429,7 @@ static void s_batch_end(zw_intake_ctx_t *ctx, void *const *args, size_t n)
         if (s->owns_item && s->item)
             protobuf_c_message_free_unpacked(&s->item->base, NULL);
         s->item = NULL;
-        s->prefetched = s->has_prior = s->owns_item = false;
+        s->has_prior = s->owns_item = false;
     }
 }
 
@@ -480,7 +471,6 @@ static int s_batch_begin(zw_intake_ctx_t *ctx, void *const *args, size_t n, zw_e
         s->prior = found[i];
         s->has_prior = has[i];
         has[i] = false; /* handed over */
-        s->prefetched = true;
         for (size_t j = 0; j < n_codes && s->msg->item_code[0]; j++)
             if (items[j] && strcmp(codes[j], s->msg->item_code) == 0) {
                 s->item = items[j];
