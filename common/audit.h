@@ -57,8 +57,11 @@ void zw_audit_digest(const void *data, size_t len, char out[ZW_AUDIT_HASH_LEN + 
  * required field is empty or a text field is longer than 200 bytes. */
 int zw_audit_append(zw_db_t *db, const zw_audit_entry_t *e, zw_err_t *err);
 
-/* Chains up to `batch` pending entries (0 means 1000) in one transaction.
- * *chained (may be NULL) receives how many; > 0 means call again soon.
+#define ZW_AUDIT_CHAIN_BATCH 1000
+
+/* Chains up to `batch` pending entries (0 means ZW_AUDIT_CHAIN_BATCH) in
+ * one transaction. *chained (may be NULL) receives how many; > 0 means
+ * call again soon, a full batch that more are waiting.
  * When another replica holds the chain lock it does nothing (0). */
 int zw_audit_chain(zw_db_t *db, int batch, size_t *chained, zw_err_t *err);
 

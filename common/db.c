@@ -131,7 +131,11 @@ int zw_db_connect(zw_db_t *self, zw_err_t *err)
     }
     /* Business time never comes from the server; keep its session in UTC so
      * timestamptz text is unambiguous. */
-    PGresult *res = PQexec(self->conn, "SET TIME ZONE 'UTC'; SET client_min_messages = warning");
+    PGresult *res = PQexec(self->conn,
+                           self->generic_plans
+                               ? "SET TIME ZONE 'UTC'; SET client_min_messages = warning;"
+                                 " SET plan_cache_mode = force_generic_plan"
+                               : "SET TIME ZONE 'UTC'; SET client_min_messages = warning");
     PQclear(res);
     for (size_t i = 0; i < self->nstmts; i++)
         if (s_prepare_one(self, &self->stmts[i], err) != 0) {
@@ -184,6 +188,14 @@ int zw_db_wait(zw_db_t *self, int timeout_ms, zw_err_t *err)
             wait = deadline - now;
         s_sleep_ms(wait > 0 ? (int) wait : 1);
     }
+}
+
+int zw_db_generic_plans(zw_db_t *self, zw_err_t *err)
+{
+    self->generic_plans = true;
+    if (!zw_db_connected(self))
+        return 0; /* set when it connects */
+    return zw_db_run(self, "SET plan_cache_mode = force_generic_plan", err);
 }
 
 bool zw_db_ping(zw_db_t *self)
@@ -250,7 +262,7 @@ PGresult *zw_db_exec(zw_db_t *self, const char *name, int nparams, const char *c
     if (zw_db_ensure(self, err) != 0)
         return NULL;
     if (self->defer.begin_pending)
-        return zw_db__exec_begun(self, name, nparams, values, err);
+        return zw_db__exec_begun(self, name, NULL, nparams, values, err);
     PGresult *res = PQexecPrepared(self->conn, name, nparams, values, NULL, NULL, 0);
     return s_check(self, res, name, err);
 }
@@ -260,12 +272,8 @@ PGresult *zw_db_query(zw_db_t *self, const char *sql, int nparams, const char *c
 {
     if (zw_db_ensure(self, err) != 0)
         return NULL;
-    if (self->defer.begin_pending) {
-        self->defer.begin_pending = false;
-        if (zw_db_run(self, "BEGIN", err) != 0)
-            return NULL;
-        self->in_tx = true;
-    }
+    if (self->defer.begin_pending)
+        return zw_db__exec_begun(self, NULL, sql, nparams, values, err);
     PGresult *res = PQexecParams(self->conn, sql, nparams, NULL, values, NULL, NULL, 0);
     return s_check(self, res, "query", err);
 }
@@ -276,7 +284,7 @@ int zw_db_run(zw_db_t *self, const char *sql, zw_err_t *err)
         return -1;
     if (self->defer.begin_pending) {
         self->defer.begin_pending = false;
-        if (zw_db_run(self, "BEGIN", err) != 0)
+        if (zw_db_run(self, zw_db__begin_sql(self), err) != 0)
             return -1;
         self->in_tx = true;
     }
@@ -291,43 +299,48 @@ int zw_db_run(zw_db_t *self, const char *sql, zw_err_t *err)
 
 static void s_rollback(zw_db_t *self)
 {
+    bool begun = !self->defer.begin_pending;
     self->in_tx = false;
+    self->defer.begin_pending = false;
     zw_db_defer_end(self); /* what a failed body queued is not for later */
-    if (zw_db_connected(self))
+    if (begun && zw_db_connected(self))
         PQclear(PQexec(self->conn, "ROLLBACK"));
 }
 
 int zw_db_tx(zw_db_t *self, bool serializable, zw_db_tx_fn *fn, void *arg, zw_err_t *err)
 {
-    const char *begin = serializable ? "BEGIN ISOLATION LEVEL SERIALIZABLE" : "BEGIN";
     int delay_ms = 5;
     for (int attempt = 1;; attempt++) {
         zw_err_t local;
         zw_err_clear(&local);
-        int rc = zw_db_run(self, begin, &local);
+        /* BEGIN goes in one pipeline with the body's first statement: a
+         * round trip less for every transaction */
+        self->defer.begin_pending = true;
+        self->defer.serializable = serializable;
+        int rc = fn(self, arg, &local);
+        if (rc == 0 && self->defer.begin_pending) {
+            self->defer.begin_pending = false; /* the body sent nothing */
+            return 0;
+        }
+        if (rc == 0 && !zw_db_connected(self))
+            rc = zw_err_set(&local, ZW_UNAVAILABLE, "database connection lost before COMMIT");
         if (rc == 0) {
-            self->in_tx = true;
-            rc = fn(self, arg, &local);
-            if (rc == 0 && !zw_db_connected(self))
-                rc = zw_err_set(&local, ZW_UNAVAILABLE, "database connection lost before COMMIT");
-            if (rc == 0) {
-                self->in_tx = false;
-                PGresult *res = PQexec(self->conn, "COMMIT");
-                if (PQresultStatus(res) == PGRES_COMMAND_OK) {
-                    PQclear(res);
-                    return 0;
-                }
-                zw_db__fail(self, res, "commit", &local);
+            self->in_tx = false;
+            PGresult *res = PQexec(self->conn, "COMMIT");
+            if (PQresultStatus(res) == PGRES_COMMAND_OK) {
                 PQclear(res);
-                if (local.code == ZW_UNAVAILABLE) {
-                    /* Outcome unknown: never silently run the body again. */
-                    if (err)
-                        *err = local;
-                    return -1;
-                }
-            } else {
-                s_rollback(self);
+                return 0;
             }
+            zw_db__fail(self, res, "commit", &local);
+            PQclear(res);
+            if (local.code == ZW_UNAVAILABLE) {
+                /* Outcome unknown: never silently run the body again. */
+                if (err)
+                    *err = local;
+                return -1;
+            }
+        } else {
+            s_rollback(self);
         }
         bool retry = (local.code == ZW_ABORTED || (local.code == ZW_UNAVAILABLE && attempt < 3)) &&
                      attempt < S_TX_TRIES;

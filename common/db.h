@@ -46,6 +46,14 @@ bool zw_db_ping(zw_db_t *self);
 /* The raw connection (NULL when not connected); owned by self. */
 PGconn *zw_db_conn(zw_db_t *self);
 
+/* Makes this connection (and every later one) plan its prepared statements
+ * once, generically (plan_cache_mode = force_generic_plan), instead of
+ * letting the server plan each execution again when it guesses a custom
+ * plan is cheaper, as it does for `= ANY($1::text[])` and unnest(). For
+ * connections that run a few fixed statements at a high rate (batch lanes,
+ * relays); not for ones running searches whose filters vary. */
+int zw_db_generic_plans(zw_db_t *self, zw_err_t *err);
+
 /* Registers a named statement; it is prepared on this and every later
  * connection. Name and sql are copied. Registering a name twice with the
  * same text is a no-op; with other text it is INVALID_ARGUMENT. */

@@ -345,9 +345,15 @@ static int s_read_sync(zw_db_t *self, int rc, zw_err_t *err)
     return rc;
 }
 
-PGresult *zw_db__exec_begun(zw_db_t *self, const char *name, int nparams,
+const char *zw_db__begin_sql(const zw_db_t *self)
+{
+    return self->defer.serializable ? "BEGIN ISOLATION LEVEL SERIALIZABLE" : "BEGIN";
+}
+
+PGresult *zw_db__exec_begun(zw_db_t *self, const char *name, const char *sql, int nparams,
                             const char *const *values, zw_err_t *err)
 {
+    const char *what = name ? name : "query";
     self->defer.begin_pending = false;
     self->in_tx = true;
     if (PQenterPipelineMode(self->conn) != 1) {
@@ -356,13 +362,14 @@ PGresult *zw_db__exec_begun(zw_db_t *self, const char *name, int nparams,
     }
     int rc = 0;
     int sent = 0;
-    if (PQsendQueryParams(self->conn, "BEGIN", 0, NULL, NULL, NULL, NULL, 0) == 1) {
+    if (PQsendQueryParams(self->conn, zw_db__begin_sql(self), 0, NULL, NULL, NULL, NULL, 0) == 1) {
         sent = 1;
-        if (PQsendQueryPrepared(self->conn, name, nparams, values, NULL, NULL, 0) == 1)
+        if ((name ? PQsendQueryPrepared(self->conn, name, nparams, values, NULL, NULL, 0)
+                  : PQsendQueryParams(self->conn, sql, nparams, NULL, values, NULL, NULL, 0)) == 1)
             sent = 2;
     }
     if (sent < 2)
-        rc = zw_db__fail(self, NULL, name, err);
+        rc = zw_db__fail(self, NULL, what, err);
     bool synced = PQpipelineSync(self->conn) == 1;
     if (!synced && rc == 0)
         rc = zw_db__fail(self, NULL, "pipeline sync", err);
@@ -371,7 +378,7 @@ PGresult *zw_db__exec_begun(zw_db_t *self, const char *name, int nparams,
     if (sent >= 1)
         rc = s_read_one(self, "BEGIN", rc, NULL, rc == 0 ? err : &later);
     if (sent >= 2)
-        rc = s_read_one(self, name, rc, &keep, rc == 0 ? err : &later);
+        rc = s_read_one(self, what, rc, &keep, rc == 0 ? err : &later);
     if (synced)
         rc = s_read_sync(self, rc, rc == 0 ? err : &later);
     rc = s_leave(self, rc, rc == 0 ? err : &later);
@@ -414,7 +421,8 @@ static int s_pipeline(zw_db_t *self, bool commit, zw_err_t *err)
     int rc = 0;
     bool begin_sent = false, commit_sent = false;
     if (begin) {
-        begin_sent = PQsendQueryParams(self->conn, "BEGIN", 0, NULL, NULL, NULL, NULL, 0) == 1;
+        begin_sent =
+            PQsendQueryParams(self->conn, zw_db__begin_sql(self), 0, NULL, NULL, NULL, NULL, 0) == 1;
         if (!begin_sent)
             rc = zw_db__fail(self, NULL, "BEGIN", err);
         self->in_tx = true;
@@ -471,6 +479,7 @@ void zw_db_defer_tx(zw_db_t *self)
 {
     zw_db_defer_begin(self);
     self->defer.begin_pending = true;
+    self->defer.serializable = false;
 }
 
 int zw_db_defer_commit(zw_db_t *self, zw_err_t *err)

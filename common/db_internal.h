@@ -31,9 +31,11 @@ struct zw_db {
     int64_t next_attempt_ms; /* monotonic; 0 = may try now */
     int backoff_ms;
     bool in_tx; /* a transaction begun by zw_db_tx or a deferred tx is open */
+    bool generic_plans; /* zw_db_generic_plans: set on every connection */
     struct {
         bool on;
-        bool begin_pending; /* zw_db_defer_tx: BEGIN goes with the next statement */
+        bool begin_pending; /* zw_db_defer_tx, zw_db_tx: BEGIN goes with the next statement */
+        bool serializable;  /* ... as BEGIN ISOLATION LEVEL SERIALIZABLE */
         zw_db_write_t *items;
         size_t n, cap;
     } defer;
@@ -43,9 +45,13 @@ struct zw_db {
  * returns -1. */
 int zw_db__fail(zw_db_t *self, const PGresult *res, const char *what, zw_err_t *err);
 
-/* Sends a pending BEGIN (zw_db_defer_tx) and the registered statement as
- * one pipeline; the statement's result, NULL (with *err) on failure. */
-PGresult *zw_db__exec_begun(zw_db_t *self, const char *name, int nparams,
+/* The pending BEGIN's text. */
+const char *zw_db__begin_sql(const zw_db_t *self);
+
+/* Sends a pending BEGIN (zw_db_defer_tx, zw_db_tx) and the statement as one
+ * pipeline: the registered statement `name`, or `sql` when name is NULL.
+ * The statement's result, NULL (with *err) on failure. */
+PGresult *zw_db__exec_begun(zw_db_t *self, const char *name, const char *sql, int nparams,
                             const char *const *values, zw_err_t *err);
 
 #endif

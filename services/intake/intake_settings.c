@@ -34,6 +34,8 @@ static const zw_cfg_spec_t s_specs[] = {
      "where the event relay publishes (empty: no PUB; consumers read the log)"},
     {"relay_batch", ZW_CFG_INT, "500", false, "outbox rows the relay moves per transaction"},
     {"relay_idle_ms", ZW_CFG_INT, "20", false, "relay pause when the outbox was empty"},
+    {"relay_busy_ms", ZW_CFG_INT, "10", false,
+     "relay pause after moving less than a batch (0: look again at once)"},
     {"sweep_ms", ZW_CFG_INT, "1000", true, "how often the 5-working-day rule is applied"},
     {"division_code", ZW_CFG_STRING, "500152", false, "6-digit division code: receipt numbers"},
     {"region", ZW_CFG_STRING, "", false,
@@ -123,6 +125,7 @@ int zw_intake_settings_read(const zw_config_t *cfg, zw_intake_daemon_opts_t *o,
         s_int(cfg, "heartbeat_ms", 0, 3600000, &o->heartbeat_ms, err) ||
         s_int(cfg, "relay_batch", 1, 100000, &o->relay_batch, err) ||
         s_int(cfg, "relay_idle_ms", 1, 60000, &o->relay_idle_ms, err) ||
+        s_int(cfg, "relay_busy_ms", 0, 60000, &o->relay_busy_ms, err) ||
         s_int(cfg, "sweep_ms", 10, 3600000, &o->sweep_ms, err) ||
         s_int(cfg, "notice_workdays", 1, 60, &s->notice_workdays, err) ||
         s_int(cfg, "waiver_workdays", 1, 60, &s->waiver_workdays, err) ||

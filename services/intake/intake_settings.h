@@ -28,7 +28,7 @@ typedef struct {
     const char *calendar_file, *regions_file, *pii_key_file;
     const char *curve_secret_key_file, *broker_public_key, *key_registry_file;
     const char *pub_endpoint;
-    int relay_batch, relay_idle_ms, sweep_ms;
+    int relay_batch, relay_idle_ms, relay_busy_ms, sweep_ms;
     bool migrate;
     zw_log_level_t log_level;
 } zw_intake_daemon_opts_t;

@@ -127,7 +127,7 @@ typedef struct {
     zw_intake_ctx_t *sweep;
     zw_intake_ctx_t *follow; /* the consumer's own connection */
     zw_consumer_t *consumer;
-    int relay_idle_ms, sweep_ms;
+    int relay_idle_ms, relay_busy_ms, sweep_ms;
 } s_loop_t;
 
 /* SIGHUP: the reloadable settings (log_level, sweep_ms) from the file, into
@@ -175,7 +175,8 @@ static void s_run(s_loop_t *l, zw_config_t *live, const char *config_path)
                 zw_logkv(ZW_LOG_WARN, "audit chain failed", "reason", err.message, NULL);
                 failed = true;
             }
-            next_relay = failed ? now + 200 : moved + chained > 0 ? now : now + l->relay_idle_ms;
+            next_relay = zw_relay_next_ms(l->relay, now, failed, moved, chained, l->relay_busy_ms,
+                                          l->relay_idle_ms);
         }
         if (now >= next_sweep) {
             size_t accepted = 0;
@@ -412,6 +413,7 @@ int main(int argc, char **argv)
     shared = (s_shared_t){.opts = &opts, .calendar = cal, .regions = regions, .config = cfg};
     loop.auth = auth;
     loop.relay_idle_ms = opts.relay_idle_ms;
+    loop.relay_busy_ms = opts.relay_busy_ms;
     loop.sweep_ms = opts.sweep_ms;
     loop.relay_db = zw_db_new(opts.conninfo);
     loop.sweep = s_ctx_new(&shared, -1);
@@ -447,7 +449,10 @@ int main(int argc, char **argv)
     if (opts.submit_batch > 1) {
         bool made = true;
         for (int i = 0; i < opts.submit_lanes && made; i++)
-            made = (batch_ctx[i] = s_ctx_new(&shared, -3 - i)) != NULL;
+            /* a lane runs the same few statements at a high rate: plan them once
+             * (if the server is not there yet, the setting waits for it) */
+            if ((made = (batch_ctx[i] = s_ctx_new(&shared, -3 - i)) != NULL))
+                (void) zw_db_generic_plans(batch_ctx[i]->db, NULL);
         if (!made || !(shared.batcher = zw_intake_batcher_start(
                            batch_ctx, (size_t) opts.submit_lanes, opts.submit_batch, &err))) {
             const char *why = made ? err.message : "out of memory";

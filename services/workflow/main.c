@@ -86,7 +86,7 @@ typedef struct {
     zw_consumer_t *consumer;
     zw_wf_ctx_t *ctx; /* the loop's own connection: relay, consumer, sweep */
     zw_wf_settings_t *settings;
-    int relay_idle_ms, sweep_ms, clock_poll_ms;
+    int relay_idle_ms, relay_busy_ms, sweep_ms, clock_poll_ms;
 } s_loop_t;
 
 static void s_reload_settings(const s_cmdline_t *cmd, s_loop_t *l)
@@ -147,7 +147,8 @@ static void s_run(s_loop_t *l, const s_cmdline_t *cmd)
                 zw_logkv(ZW_LOG_WARN, "audit chain failed", "reason", err.message, NULL);
                 failed = true;
             }
-            next_relay = failed ? mono + 200 : moved + chained > 0 ? mono : mono + l->relay_idle_ms;
+            next_relay = zw_relay_next_ms(l->relay, mono, failed, moved, chained, l->relay_busy_ms,
+                                          l->relay_idle_ms);
         }
         if (mono >= next_cons && zw_consumer_tick(l->consumer, mono, &next_cons, &err) != 0)
             zw_logkv(ZW_LOG_WARN, "consumer tick failed", "reason", err.message, NULL);
@@ -329,6 +330,7 @@ int main(int argc, char **argv)
     settings.sweep_batch = opts.sweep_batch;
     loop.settings = &settings;
     loop.relay_idle_ms = opts.relay_idle_ms;
+    loop.relay_busy_ms = opts.relay_busy_ms;
     loop.sweep_ms = opts.sweep_ms;
     loop.clock_poll_ms = opts.clock_poll_ms;
 

@@ -32,6 +32,8 @@ static const zw_cfg_spec_t s_specs[] = {
      "read intake's events from the log after this long without a doorbell"},
     {"relay_batch", ZW_CFG_INT, "500", false, "outbox rows the relay moves per transaction"},
     {"relay_idle_ms", ZW_CFG_INT, "20", false, "relay pause when the outbox was empty"},
+    {"relay_busy_ms", ZW_CFG_INT, "10", false,
+     "relay pause after moving less than a batch (0: look again at once)"},
     {"sweep_ms", ZW_CFG_INT, "1000", true, "the alarm sweep runs at least this often"},
     {"clock_poll_ms", ZW_CFG_INT, "100", true,
      "simulated clock: read it this often; a move wakes the sweep at once"},
@@ -86,7 +88,7 @@ int zw_wf_settings_read(const zw_config_t *cfg, zw_wf_opts_t *o, zw_err_t *err)
                            "log_level: '%s' is not debug, info, warn or error",
                            zw_config_str(cfg, "log_level"));
     o->log_level = (zw_log_level_t) level;
-    int64_t v[10] = {0};
+    int64_t v[11] = {0};
     if (zw_config_int_range(cfg, "workflow", "threads", 1, 256, &v[0], err) ||
         zw_config_int_range(cfg, "workflow", "heartbeat_ms", 0, 3600000, &v[1], err) ||
         zw_config_int_range(cfg, "workflow", "warning_minutes", 0, 1000000, &v[2], err) ||
@@ -96,7 +98,8 @@ int zw_wf_settings_read(const zw_config_t *cfg, zw_wf_opts_t *o, zw_err_t *err)
         zw_config_int_range(cfg, "workflow", "sweep_ms", 10, 3600000, &v[6], err) ||
         zw_config_int_range(cfg, "workflow", "clock_poll_ms", 10, 60000, &v[7], err) ||
         zw_config_int_range(cfg, "workflow", "sweep_batch", 1, 1000000, &v[8], err) ||
-        zw_config_int_range(cfg, "workflow", "sweep_retry_s", 1, 86400 * 30, &v[9], err))
+        zw_config_int_range(cfg, "workflow", "sweep_retry_s", 1, 86400 * 30, &v[9], err) ||
+        zw_config_int_range(cfg, "workflow", "relay_busy_ms", 0, 60000, &v[10], err))
         return -1;
     o->threads = (int) v[0];
     o->heartbeat_ms = (int) v[1];
@@ -108,5 +111,6 @@ int zw_wf_settings_read(const zw_config_t *cfg, zw_wf_opts_t *o, zw_err_t *err)
     o->clock_poll_ms = (int) v[7];
     o->sweep_batch = (int) v[8];
     o->sweep_retry_s = v[9];
+    o->relay_busy_ms = (int) v[10];
     return 0;
 }

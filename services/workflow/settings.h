@@ -29,7 +29,7 @@ typedef struct {
     const char *curve_secret_key_file, *broker_public_key, *key_registry_file;
     const char *pub_endpoint;
     const char *intake_pub_endpoints, *intake_public_key;
-    int consumer_quiet_ms, relay_batch, relay_idle_ms;
+    int consumer_quiet_ms, relay_batch, relay_idle_ms, relay_busy_ms;
     int sweep_ms, clock_poll_ms, sweep_batch;
     int64_t sweep_retry_s;
     bool migrate;

@@ -244,6 +244,125 @@ static void test_tx_retries_serialization_failures(void **state)
     zw_db_destroy(&db);
 }
 
+/* zw_db_tx sends BEGIN with the body's first statement: whatever kind of
+ * statement comes first, every statement of the body is in the one
+ * transaction, at the isolation level asked for, and a failure rolls all
+ * of it back. */
+typedef struct {
+    int first;           /* 0: zw_db_query first, 1: zw_db_exec, 2: zw_db_run */
+    bool fail;           /* fail after the inserts */
+    char txid[2][32];    /* txid_current() at the start and the end */
+    char isolation[32];
+} s_begin_arg_t;
+
+static int s_begin_body(zw_db_t *db, void *arg, zw_err_t *err)
+{
+    s_begin_arg_t *a = arg;
+    PGresult *res = NULL;
+    if (a->first == 0)
+        res = zw_db_query(db, "INSERT INTO begin_t VALUES (1)", 0, NULL, err);
+    else if (a->first == 1)
+        res = zw_db_exec(db, "begin_ins", 0, NULL, err);
+    else if (zw_db_run(db, "INSERT INTO begin_t VALUES (1); INSERT INTO begin_t VALUES (1)",
+                       err) != 0)
+        return -1;
+    if (a->first != 2) {
+        if (!res)
+            return -1;
+        PQclear(res);
+    }
+    for (int i = 0; i < 2; i++) {
+        res = zw_db_query(db, i ? "SELECT txid_current()::text, current_setting('transaction_isolation')"
+                                : "SELECT txid_current()::text, ''",
+                          0, NULL, err);
+        if (!res)
+            return -1;
+        snprintf(a->txid[i], sizeof a->txid[i], "%s", PQgetvalue(res, 0, 0));
+        if (i)
+            snprintf(a->isolation, sizeof a->isolation, "%s", PQgetvalue(res, 0, 1));
+        PQclear(res);
+        if (i == 0 && zw_db_run(db, "INSERT INTO begin_t VALUES (2)", err) != 0)
+            return -1;
+    }
+    return a->fail ? zw_err_set(err, ZW_FAILED_PRECONDITION, "refused") : 0;
+}
+
+static int s_empty_body(zw_db_t *db, void *arg, zw_err_t *err)
+{
+    (void) db;
+    (void) err;
+    (*(int *) arg)++;
+    return 0;
+}
+
+static void test_tx_begin_goes_with_first_statement(void **state)
+{
+    (void) state;
+    zw_db_t *db = s_fresh("t_db_begin");
+    zw_err_t err;
+    assert_int_equal(zw_db_run(db, "CREATE TABLE begin_t (v int)", &err), 0);
+    assert_int_equal(zw_db_prepare(db, "begin_ins", "INSERT INTO begin_t VALUES (1)", 0, &err), 0);
+    long rows = 0;
+    for (int first = 0; first < 3; first++)
+        for (int serializable = 0; serializable < 2; serializable++)
+            for (int fail = 0; fail < 2; fail++) {
+                s_begin_arg_t a = {.first = first, .fail = fail};
+                int rc = zw_db_tx(db, serializable, s_begin_body, &a, &err);
+                assert_int_equal(rc, fail ? -1 : 0);
+                /* one transaction from the first statement to the last */
+                assert_true(a.txid[0][0] != '\0');
+                assert_string_equal(a.txid[0], a.txid[1]);
+                assert_string_equal(a.isolation, serializable ? "serializable" : "read committed");
+                if (!fail)
+                    rows += first == 2 ? 3 : 2;
+                assert_int_equal(s_count(db, "SELECT count(*) FROM begin_t"), rows);
+            }
+    /* a body that sends nothing commits nothing and leaves no transaction */
+    int runs = 0;
+    assert_int_equal(zw_db_tx(db, false, s_empty_body, &runs, &err), 0);
+    assert_int_equal(runs, 1);
+    assert_int_equal(PQtransactionStatus(zw_db_conn(db)), PQTRANS_IDLE);
+    /* a first statement that fails is the body's error; nothing is left open */
+    s_begin_arg_t bad = {.first = 1};
+    assert_int_equal(zw_db_run(db, "DROP TABLE begin_t", &err), 0);
+    assert_int_equal(zw_db_tx(db, false, s_begin_body, &bad, &err), -1);
+    assert_int_equal(PQtransactionStatus(zw_db_conn(db)), PQTRANS_IDLE);
+    assert_int_equal(s_count(db, "SELECT 5"), 5);
+    zw_db_destroy(&db);
+}
+
+/* zw_db_generic_plans holds on this connection and on the next one. */
+static void test_generic_plans_survive_reconnect(void **state)
+{
+    (void) state;
+    zw_db_t *db = s_fresh("t_db_generic"), *killer = zw_db_new(zwt_pg_conninfo());
+    zw_err_t err;
+    PGresult *res = zw_db_query(db, "SELECT current_setting('plan_cache_mode')", 0, NULL, &err);
+    assert_non_null(res);
+    assert_string_equal(PQgetvalue(res, 0, 0), "auto");
+    PQclear(res);
+    assert_int_equal(zw_db_generic_plans(db, &err), 0);
+    for (int round = 0; round < 2; round++) {
+        res = zw_db_query(db, "SELECT current_setting('plan_cache_mode'), pg_backend_pid()", 0, NULL,
+                          &err);
+        if (!res)
+            fail_msg("round %d: %s", round, err.message);
+        assert_string_equal(PQgetvalue(res, 0, 0), "force_generic_plan");
+        const char *pid[] = {PQgetvalue(res, 0, 1)};
+        PGresult *k = zw_db_query(killer, "SELECT pg_terminate_backend($1::int)", 1, pid, &err);
+        assert_non_null(k);
+        PQclear(k);
+        PQclear(res);
+        /* the next statement finds the connection gone, then it reconnects */
+        for (int i = 0; i < 50 && (res = zw_db_query(db, "SELECT 1", 0, NULL, &err)) == NULL; i++)
+            usleep(100 * 1000);
+        assert_non_null(res);
+        PQclear(res);
+    }
+    zw_db_destroy(&killer);
+    zw_db_destroy(&db);
+}
+
 static void test_sim_clock_moves_only_forward(void **state)
 {
     (void) state;
@@ -307,6 +426,8 @@ int main(void)
         cmocka_unit_test(test_project_migrations_are_idempotent),
         cmocka_unit_test(test_reconnect_and_migrate_across_restart),
         cmocka_unit_test(test_tx_retries_serialization_failures),
+        cmocka_unit_test(test_tx_begin_goes_with_first_statement),
+        cmocka_unit_test(test_generic_plans_survive_reconnect),
         cmocka_unit_test(test_sim_clock_moves_only_forward),
     };
     return cmocka_run_group_tests(tests, s_setup, s_teardown);

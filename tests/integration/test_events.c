@@ -6,6 +6,7 @@
 #include "zwproc.h"
 #include "zwtest.h"
 
+#include "audit.h"
 #include "clock.h"
 #include "consumer.h"
 #include "db.h"
@@ -668,6 +669,43 @@ static void test_relay_skips_a_stream_another_replica_holds(void **state)
     s_env_free(&env);
 }
 
+/* When a daemon's loop runs the relay next: at once only while a full
+ * batch says more is waiting. */
+static void test_relay_pacing(void **state)
+{
+    (void) state;
+    s_env_t env = s_fresh("t_ev_pace");
+    const char *streams[] = {"paced"};
+    zw_relay_config_t rc = {.producer = "test", .streams = streams, .n_streams = 1, .batch = 4};
+    zw_err_t err;
+    zw_relay_t *relay = zw_relay_new(env.db, &rc, &err);
+    assert_non_null(relay);
+    assert_int_equal(zw_relay_next_ms(relay, 1000, true, 4, 0, 10, 20), 1200);
+    assert_int_equal(zw_relay_next_ms(relay, 1000, false, 4, 0, 10, 20), 1000);
+    assert_int_equal(zw_relay_next_ms(relay, 1000, false, 0, ZW_AUDIT_CHAIN_BATCH, 10, 20), 1000);
+    assert_int_equal(zw_relay_next_ms(relay, 1000, false, 3, 0, 10, 20), 1010);
+    assert_int_equal(zw_relay_next_ms(relay, 1000, false, 0, 2, 10, 20), 1010);
+    assert_int_equal(zw_relay_next_ms(relay, 1000, false, 3, 0, 0, 20), 1000);
+    assert_int_equal(zw_relay_next_ms(relay, 1000, false, 0, 0, 10, 20), 1020);
+    /* a real backlog: 10 rows move as 4, 4, 2 */
+    s_append_t a = {"paced", 10, 0};
+    assert_int_equal(zw_db_tx(env.db, false, s_append_tx, &a, &err), 0);
+    size_t moved = 0;
+    int64_t now = 0;
+    size_t seen[3];
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(zw_relay_run_once(relay, &moved, &err), 0);
+        seen[i] = moved;
+        now = zw_relay_next_ms(relay, 0, false, moved, 0, 10, 20);
+        assert_int_equal(now, i < 2 ? 0 : 10);
+    }
+    assert_int_equal(seen[0] + seen[1] + seen[2], 10);
+    assert_int_equal(seen[2], 2);
+    s_check_log(env.db, "paced", 10);
+    zw_relay_destroy(&relay);
+    s_env_free(&env);
+}
+
 static int s_recv_frames(void *sock, zmq_msg_t *frames, int max)
 {
     int n = 0;
@@ -1007,6 +1045,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_teardown(test_outbox_commits_with_the_change_or_not_at_all, s_teardown),
         cmocka_unit_test_teardown(test_relay_skips_a_stream_another_replica_holds, s_teardown),
+        cmocka_unit_test_teardown(test_relay_pacing, s_teardown),
         cmocka_unit_test_teardown(test_relay_publishes_the_documented_frames, s_teardown),
         cmocka_unit_test_teardown(test_failing_handler_retries_and_raises_alarm, s_teardown),
         cmocka_unit_test_teardown(test_retention_never_passes_the_slowest_cursor, s_teardown),
