@@ -88,6 +88,13 @@ typedef struct {
  * connection not inside a transaction). Any thread. */
 int zw_intake_next_receipt(zw_db_t *db, int64_t now_us, char *out, size_t outsz, zw_err_t *err);
 
+/* Starts the daemon's receipt reserver: a thread with its own connection
+ * that reserves the next block when half the current one is used, so no
+ * submission waits for that. Without it the thread that notices does it.
+ * _stop joins it (call after the workers stopped). */
+int zw_intake_receipts_start(const char *conninfo, zw_err_t *err);
+void zw_intake_receipts_stop(void);
+
 /* True when the caller's role may see ID and phone numbers in clear. */
 bool zw_intake_may_see_pii(const Zwfw__V1__Caller *caller);
 

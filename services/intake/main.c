@@ -462,6 +462,12 @@ int main(int argc, char **argv)
             goto done;
         }
     }
+    if (zw_intake_receipts_start(opts.conninfo, &err) != 0) {
+        zw_logkv(ZW_LOG_ERROR, "cannot start the receipt reserver", "reason", err.message, NULL);
+        fprintf(stderr, "zwfw-intake: %s\n", err.message);
+        rc = 1;
+        goto done;
+    }
     const zw_auth_client_t *wcurve = use_curve ? &curve : NULL;
     if (!(workers[0] = s_worker(zctx, "zwfw.catalog", opts.catalog_threads, zw_catalog_handle, eps,
                                 (size_t) n_eps, &shared, wcurve, &err)) ||
@@ -520,6 +526,7 @@ done:
                  "busy_us", u, "read_us", r, "run_us", x, "commit_us", c, NULL);
     }
     zw_intake_batcher_stop(&shared.batcher);
+    zw_intake_receipts_stop();
     for (int i = 0; i < 8; i++)
         s_ctx_destroy(batch_ctx[i], NULL);
     zw_relay_destroy(&loop.relay);

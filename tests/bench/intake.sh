@@ -8,12 +8,15 @@
 # The cluster runs with fsync=on and synchronous_commit=on (PGTMP_FSYNC=on),
 # unlike the test clusters.
 #
+# Before the phases, ~500 MB of WAL is written and checkpointed so that WAL
+# segments are reused as on a server that has been running (see below).
 # Phases: the statements one submission costs (log_statement=all over a few
 # seconds of one client, every session counted, so the relay's and audit
 # chainer's share is in it; one client means batches of one); a closed loop
 # with CLIENTS (16) clients for PHASE_SECONDS (10), and the applications
 # per transaction it got from the group commit (from the rows' xmin); open
-# loops of PHASE_SECONDS at RATE (1000) applications/s and at half the
+# loops of PHASE_SECONDS at RATE (1000) applications/s (OPEN_RUNS times, 3)
+# and at half the
 # closed loop's rate; then pgbench on the same cluster:
 #   - batched the same way: intake/submit_batch.pgbench, one client per
 #     batching lane (LANES), batches of the closed loop's mean size: the
@@ -24,7 +27,7 @@
 # Each accepted application writes its request record, the application, 2
 # materials, 2 history rows, 2 events, 2 audit entries and the applicant's
 # materials on file.
-# Environment: CLIENTS, PHASE_SECONDS, RATE, THREADS (intake worker threads,
+# Environment: CLIENTS, PHASE_SECONDS, RATE, OPEN_RUNS, THREADS (intake worker threads,
 # 32), BATCH (submit_batch, 64), LANES (submit_lanes, 2).
 set -euo pipefail
 
@@ -38,6 +41,7 @@ fi
 clients=${CLIENTS:-16}
 seconds=${PHASE_SECONDS:-10}
 rate=${RATE:-1000}
+open_runs=${OPEN_RUNS:-3}
 threads=${THREADS:-32}
 batch=${BATCH:-64}
 lanes=${LANES:-2}
@@ -93,6 +97,17 @@ for i in $(seq 100); do
   sleep 0.1
 done
 
+# A server that has been running reuses (renames) old WAL segments at its
+# checkpoints; a fresh cluster has none and must create and zero-fill a new
+# 16 MB file every 16 MB of WAL (~150 MB in a 20 s run at 1,000/s), each a
+# 10-20 ms stall of every commit. Write ~500 MB of WAL once and checkpoint,
+# so the runs below see the steady state (both zwfw and pgbench).
+psql "$conninfo" -qc "ALTER SYSTEM SET min_wal_size = '1GB'" -c "ALTER SYSTEM SET max_wal_size = '4GB'" \
+  -c "SELECT pg_reload_conf()" >/dev/null
+psql "$conninfo" -qc "CREATE TABLE bench_walprep AS SELECT g, repeat('x', 200) AS pad FROM generate_series(1, 2000000) g" \
+  -c "DROP TABLE bench_walprep" -c "CHECKPOINT" -c "SELECT pg_switch_wal()" -c "CHECKPOINT" >/dev/null
+echo "WAL segments ready for reuse: $(psql "$conninfo" -tAc "SELECT count(*) FROM pg_ls_waldir()")"
+
 echo "zwfw-intake: $threads worker threads, group commit: batches up to $batch, $lanes lanes; $(nproc) CPUs; PostgreSQL $(psql "$conninfo" -tAc 'SHOW server_version')," \
   "fsync $(psql "$conninfo" -tAc 'SHOW fsync'), synchronous_commit $(psql "$conninfo" -tAc 'SHOW synchronous_commit'); load: $(cut -d' ' -f1-3 /proc/loadavg)"
 
@@ -125,8 +140,10 @@ per_tx=$(psql "$conninfo" -tAc "SELECT round(count(*)::numeric / greatest(count(
 echo "closed loop: $per_tx applications per transaction (group commit)"
 # Open loop at RATE, and at half the closed loop's rate (a load the daemon
 # sustains, so the latency is service time, not queueing).
-"$bin/zwfw-bench-intake" --endpoint "$ep" --item "$item" --rate "$rate" --seconds "$seconds" \
-  --key-prefix open
+for r in $(seq "$open_runs"); do
+  "$bin/zwfw-bench-intake" --endpoint "$ep" --item "$item" --rate "$rate" --seconds "$seconds" \
+    --key-prefix "open$r"
+done
 rate_closed=$(echo "$closed" | sed -nE 's/.* ([0-9]+)\/s .*/\1/p')
 half=$((rate_closed / 2))
 if [ "$half" -gt 0 ]; then
