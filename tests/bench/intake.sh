@@ -131,6 +131,25 @@ grep -E 'LOG:  (statement|execute)' "$work/statements.log" |
 echo "statements per application: $(awk -v s="$statements" -v n="$counted" 'BEGIN{printf "%.1f", s / n}') ($statements over $counted applications, all sessions); per statement:"
 head -n 25 "$work/statements.txt"
 
+# Each measured phase starts from a settled server: the phase before it
+# leaves autovacuum work behind (a closed loop inserts ~20,000 applications
+# and their rows), which would otherwise land in the next phase's figures.
+# Autovacuum that starts during a phase stays in it, as in service.
+settle() {
+  local waited=0 quiet=0
+  while [ "$waited" -lt 60 ] && [ "$quiet" -lt 2 ]; do
+    if [ "$(psql "$conninfo" -tAc "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'autovacuum worker'")" = 0 ]; then
+      quiet=$((quiet + 1))
+    else
+      quiet=0
+    fi
+    sleep 1
+    waited=$((waited + 1))
+  done
+  echo "  (settled: waited ${waited} s for autovacuum; load $(cut -d' ' -f1 /proc/loadavg))"
+}
+
+settle
 closed=$("$bin/zwfw-bench-intake" --endpoint "$ep" --item "$item" --clients "$clients" \
   --seconds "$seconds" --key-prefix closed)
 echo "$closed"
@@ -141,12 +160,14 @@ echo "closed loop: $per_tx applications per transaction (group commit)"
 # Open loop at RATE, and at half the closed loop's rate (a load the daemon
 # sustains, so the latency is service time, not queueing).
 for r in $(seq "$open_runs"); do
+  settle
   "$bin/zwfw-bench-intake" --endpoint "$ep" --item "$item" --rate "$rate" --seconds "$seconds" \
     --key-prefix "open$r"
 done
 rate_closed=$(echo "$closed" | sed -nE 's/.* ([0-9]+)\/s .*/\1/p')
 half=$((rate_closed / 2))
 if [ "$half" -gt 0 ]; then
+  settle
   "$bin/zwfw-bench-intake" --endpoint "$ep" --item "$item" --rate "$half" --seconds "$seconds" \
     --key-prefix half
 fi
@@ -161,12 +182,15 @@ pgbench_run() { # clients script [batch] -> "tps|latency"
   echo "$(echo "$out" | sed -nE 's/^tps = ([0-9.]+).*/\1/p' | head -n 1)|$(echo "$out" | sed -nE 's/^latency average = (.*)$/\1/p')"
 }
 same=$(awk -v b="$per_tx" 'BEGIN{b = int(b + 0.5); print (b < 1 ? 1 : b)}')
+settle
 r=$(pgbench_run "$lanes" "$src/tests/bench/intake/submit_batch.pgbench" "$same")
 tps_same=$(awk -v t="${r%%|*}" -v b="$same" 'BEGIN{printf "%.0f", t * b}')
 echo "pgbench batched alike   $lanes clients, $same per transaction: $tps_same submissions/s (latency average ${r#*|} per batch)"
+settle
 r=$(pgbench_run "$lanes" "$src/tests/bench/intake/submit_batch.pgbench" 64)
 tps_64=$(awk -v t="${r%%|*}" 'BEGIN{printf "%.0f", t * 64}')
 echo "pgbench batched         $lanes clients, 64 per transaction: $tps_64 submissions/s (latency average ${r#*|} per batch)"
+settle
 r=$(pgbench_run "$clients" "$src/tests/bench/intake/submit.pgbench")
 echo "pgbench one per tx     $clients clients: $(printf '%.0f' "${r%%|*}") submissions/s (latency average ${r#*|})"
 echo "closed loop / pgbench batched alike: $(awk -v a="$rate_closed" -v b="$tps_same" 'BEGIN{printf "%.2f", a / b}') (target >= 0.5)"
