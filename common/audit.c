@@ -206,17 +206,15 @@ static int s_chain_tx(zw_db_t *db, void *arg, zw_err_t *err)
     snprintf(lock_class, sizeof lock_class, "%d", ZW_EVENTS_LOCK_AUDIT);
     snprintf(batch, sizeof batch, "%d", c->batch);
     const char *lp[] = {lock_class};
-    /* The chain's commit need not wait for its WAL flush (one flush fewer
-     * per run for the commits that do wait): chaining is a function of the
-     * pending entries in id order and the head, and those entries were
-     * committed durably, so a chain step lost in a crash is redone with the
-     * same seqs and hashes on the next run. And no sequential scans:
-     * audit.pending is a queue, mostly dead rows between two vacuums, and
-     * a plan made while it looked empty (a seq scan to delete by id) would
-     * then read all of them at every run. */
+    /* No sequential scans: audit.pending is a queue, mostly dead rows
+     * between two vacuums, and a plan made while it looked empty (a seq
+     * scan to delete by id) would read all of them at every run. (The
+     * chain's commit does wait for its flush: were it visible before it is
+     * durable, an entry committing at that moment with a lower id could be
+     * chained before it after a crash, and a head written down meanwhile
+     * would no longer match.) */
     PGresult *res = s_exec(db, "zw_audit_lock",
                            "SELECT pg_try_advisory_xact_lock($1::int, 0),"
-                           " set_config('synchronous_commit', 'off', true),"
                            " set_config('enable_seqscan', 'off', true)",
                            1, lp, err);
     if (!res)

@@ -61,7 +61,7 @@ int zw_audit_append(zw_db_t *db, const zw_audit_entry_t *e, zw_err_t *err);
 
 /* Chains up to `batch` pending entries (0 means ZW_AUDIT_CHAIN_BATCH) in
  * one transaction. *chained (may be NULL) receives how many; > 0 means
- * call again soon, a full batch that more are waiting.
+ * call again soon; a full batch means more are waiting.
  * When another replica holds the chain lock it does nothing (0). */
 int zw_audit_chain(zw_db_t *db, int batch, size_t *chained, zw_err_t *err);
 

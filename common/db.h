@@ -49,9 +49,11 @@ PGconn *zw_db_conn(zw_db_t *self);
 /* Makes this connection (and every later one) plan its prepared statements
  * once, generically (plan_cache_mode = force_generic_plan), instead of
  * letting the server plan each execution again when it guesses a custom
- * plan is cheaper, as it does for `= ANY($1::text[])` and unnest(). For
- * connections that run a few fixed statements at a high rate (batch lanes,
- * relays); not for ones running searches whose filters vary. */
+ * plan is cheaper, as it does for `= ANY($1::text[])` and unnest(). Also
+ * applies to unnamed parameterised statements. For connections that run a
+ * few fixed statements at a high rate (intake's batch lanes); not for ones
+ * running searches whose filters vary, nor over tables whose size swings
+ * (queues: a plan made while one looked empty stays a sequential scan). */
 int zw_db_generic_plans(zw_db_t *self, zw_err_t *err);
 
 /* Registers a named statement; it is prepared on this and every later

@@ -354,12 +354,12 @@ PGresult *zw_db__exec_begun(zw_db_t *self, const char *name, const char *sql, in
                             const char *const *values, zw_err_t *err)
 {
     const char *what = name ? name : "query";
-    self->defer.begin_pending = false;
-    self->in_tx = true;
-    if (PQenterPipelineMode(self->conn) != 1) {
+    if (PQenterPipelineMode(self->conn) != 1) { /* nothing sent: BEGIN still pending */
         zw_db__fail(self, NULL, "pipeline", err);
         return NULL;
     }
+    self->defer.begin_pending = false;
+    self->in_tx = true;
     int rc = 0;
     int sent = 0;
     if (PQsendQueryParams(self->conn, zw_db__begin_sql(self), 0, NULL, NULL, NULL, NULL, 0) == 1) {

@@ -1,6 +1,5 @@
 #include "relay.h"
 
-#include "audit.h"
 #include "log.h"
 
 #include <stdbool.h>
@@ -156,13 +155,13 @@ void zw_relay_destroy(zw_relay_t **self_p)
 }
 
 int64_t zw_relay_next_ms(const zw_relay_t *self, int64_t now_ms, bool failed, size_t moved,
-                         size_t chained, int busy_ms, int idle_ms)
+                         size_t other, bool full, int busy_ms, int idle_ms)
 {
     if (failed)
         return now_ms + 200;
-    if ((self && moved >= (size_t) self->batch) || chained >= ZW_AUDIT_CHAIN_BATCH)
+    if (full || (self && moved >= (size_t) self->batch))
         return now_ms;
-    return now_ms + (moved + chained > 0 ? busy_ms : idle_ms);
+    return now_ms + (moved + other > 0 ? busy_ms : idle_ms);
 }
 
 void *zw_relay_socket(zw_relay_t *self)

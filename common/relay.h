@@ -74,14 +74,16 @@ void zw_relay_destroy(zw_relay_t **self_p);
  * stay in the outbox for the next call. */
 int zw_relay_run_once(zw_relay_t *self, size_t *moved, zw_err_t *err);
 
-/* When a daemon's loop runs the relay and the audit chainer next, given
- * what this run did: 200 ms after a failure; at once after a full batch of
- * either (more is waiting); busy_ms after a partial one (events are
- * flowing: a short pause lets the next run take several commits at once,
- * each run costing a few statements and a commit whatever it moves);
- * idle_ms when nothing moved. Monotonic milliseconds. */
+/* When a daemon's loop runs the relay (and whatever it runs along, e.g.
+ * the audit chainer) next, given what this run did: 200 ms after a
+ * failure; at once after a full relay batch or when `full` says the other
+ * work filled its batch (more is waiting); busy_ms after moving something
+ * (events are flowing: a short pause lets the next run take several
+ * commits at once, each run costing a few statements and a commit whatever
+ * it moves); idle_ms when nothing moved (moved + other == 0). Monotonic
+ * milliseconds. */
 int64_t zw_relay_next_ms(const zw_relay_t *self, int64_t now_ms, bool failed, size_t moved,
-                         size_t chained, int busy_ms, int idle_ms);
+                         size_t other, bool full, int busy_ms, int idle_ms);
 
 /* The PUB socket in use (borrowed or own), NULL without one. */
 void *zw_relay_socket(zw_relay_t *self);

@@ -163,6 +163,10 @@ int zw_intake_receipts_start(const char *conninfo, zw_err_t *err)
     zw_db_t *db = zw_db_new(conninfo);
     if (!db)
         return zw_err_set(err, ZW_RESOURCE_EXHAUSTED, "out of memory");
+    if (zw_intake_store_prepare(db, err) != 0) { /* its statement: intake_receipt_block */
+        zw_db_destroy(&db);
+        return -1;
+    }
     pthread_mutex_lock(&s_rb.mu);
     if (s_rb.running) {
         pthread_mutex_unlock(&s_rb.mu);

@@ -175,7 +175,8 @@ static void s_run(s_loop_t *l, zw_config_t *live, const char *config_path)
                 zw_logkv(ZW_LOG_WARN, "audit chain failed", "reason", err.message, NULL);
                 failed = true;
             }
-            next_relay = zw_relay_next_ms(l->relay, now, failed, moved, chained, l->relay_busy_ms,
+            next_relay = zw_relay_next_ms(l->relay, now, failed, moved, chained,
+                                          chained >= ZW_AUDIT_CHAIN_BATCH, l->relay_busy_ms,
                                           l->relay_idle_ms);
         }
         if (now >= next_sweep) {

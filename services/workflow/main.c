@@ -147,7 +147,8 @@ static void s_run(s_loop_t *l, const s_cmdline_t *cmd)
                 zw_logkv(ZW_LOG_WARN, "audit chain failed", "reason", err.message, NULL);
                 failed = true;
             }
-            next_relay = zw_relay_next_ms(l->relay, mono, failed, moved, chained, l->relay_busy_ms,
+            next_relay = zw_relay_next_ms(l->relay, mono, failed, moved, chained,
+                                          chained >= ZW_AUDIT_CHAIN_BATCH, l->relay_busy_ms,
                                           l->relay_idle_ms);
         }
         if (mono >= next_cons && zw_consumer_tick(l->consumer, mono, &next_cons, &err) != 0)

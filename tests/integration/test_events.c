@@ -6,7 +6,6 @@
 #include "zwproc.h"
 #include "zwtest.h"
 
-#include "audit.h"
 #include "clock.h"
 #include "consumer.h"
 #include "db.h"
@@ -680,13 +679,13 @@ static void test_relay_pacing(void **state)
     zw_err_t err;
     zw_relay_t *relay = zw_relay_new(env.db, &rc, &err);
     assert_non_null(relay);
-    assert_int_equal(zw_relay_next_ms(relay, 1000, true, 4, 0, 10, 20), 1200);
-    assert_int_equal(zw_relay_next_ms(relay, 1000, false, 4, 0, 10, 20), 1000);
-    assert_int_equal(zw_relay_next_ms(relay, 1000, false, 0, ZW_AUDIT_CHAIN_BATCH, 10, 20), 1000);
-    assert_int_equal(zw_relay_next_ms(relay, 1000, false, 3, 0, 10, 20), 1010);
-    assert_int_equal(zw_relay_next_ms(relay, 1000, false, 0, 2, 10, 20), 1010);
-    assert_int_equal(zw_relay_next_ms(relay, 1000, false, 3, 0, 0, 20), 1000);
-    assert_int_equal(zw_relay_next_ms(relay, 1000, false, 0, 0, 10, 20), 1020);
+    assert_int_equal(zw_relay_next_ms(relay, 1000, true, 4, 0, false, 10, 20), 1200);
+    assert_int_equal(zw_relay_next_ms(relay, 1000, false, 4, 0, false, 10, 20), 1000);
+    assert_int_equal(zw_relay_next_ms(relay, 1000, false, 0, 1000, true, 10, 20), 1000);
+    assert_int_equal(zw_relay_next_ms(relay, 1000, false, 3, 0, false, 10, 20), 1010);
+    assert_int_equal(zw_relay_next_ms(relay, 1000, false, 0, 2, false, 10, 20), 1010);
+    assert_int_equal(zw_relay_next_ms(relay, 1000, false, 3, 0, false, 0, 20), 1000);
+    assert_int_equal(zw_relay_next_ms(relay, 1000, false, 0, 0, false, 10, 20), 1020);
     /* a real backlog: 10 rows move as 4, 4, 2 */
     s_append_t a = {"paced", 10, 0};
     assert_int_equal(zw_db_tx(env.db, false, s_append_tx, &a, &err), 0);
@@ -696,7 +695,7 @@ static void test_relay_pacing(void **state)
     for (int i = 0; i < 3; i++) {
         assert_int_equal(zw_relay_run_once(relay, &moved, &err), 0);
         seen[i] = moved;
-        now = zw_relay_next_ms(relay, 0, false, moved, 0, 10, 20);
+        now = zw_relay_next_ms(relay, 0, false, moved, 0, false, 10, 20);
         assert_int_equal(now, i < 2 ? 0 : 10);
     }
     assert_int_equal(seen[0] + seen[1] + seen[2], 10);

@@ -275,6 +275,9 @@ static int s_setup(void **state)
                           H_HB,
                           "--sweep-ms",
                           "200",
+                          /* small blocks: every few submissions hand over to a new one */
+                          "--receipt-block",
+                          "4",
                           "--log-level",
                           "debug",
                           NULL};
@@ -1226,6 +1229,39 @@ static void test_receipts_in_sequence(void **state)
                      0);
 }
 
+/* The next block of receipt numbers is reserved ahead, by the daemon's
+ * reserver, before the current one runs out: numbers reserved beyond the
+ * last one handed out reach a whole block (4 here) within a block of
+ * submissions; reserved only when a block ran out, they never exceed 3. */
+static void test_receipts_reserved_ahead(void **state)
+{
+    (void) state;
+    long most = 0;
+    for (int i = 0; i < 4 && most < 4; i++) {
+        char key[32];
+        snprintf(key, sizeof key, "ahead-%d", i);
+        s_sub_t x = {.key = key, .item = ITEM_I, .id = s_new_id(), .mats = "I1,I2"};
+        Zwfw__V1__SubmitApplicationReply *r = s_submit(C(B_WIN), &x);
+        const char *rn = r->application->receipt_number; /* 500152-YYYYMMDD-NNNNNN */
+        long last = strtol(rn + 16, NULL, 10);
+        char day[16];
+        snprintf(day, sizeof day, "%.8s", rn + 7);
+        s_free(r);
+        for (int t = 0; t < 40 && most < 4; t++) { /* the reserver works in the background */
+            long next = h_sql_long(&S,
+                                   "SELECT next_no FROM intake.receipt_blocks WHERE"
+                                   " division = '500152' AND day = to_date('%s', 'YYYYMMDD')",
+                                   day);
+            if (next - 1 - last > most)
+                most = next - 1 - last;
+            if (most < 4)
+                usleep(50 * 1000);
+        }
+    }
+    assert_true(most >= 4);
+    assert_false(h_file_has(s_intake_log, "cannot reserve receipt numbers ahead"));
+}
+
 static void test_no_id_in_clear(void **state)
 {
     (void) state;
@@ -1273,6 +1309,7 @@ int main(void)
         cmocka_unit_test(test_list_and_changes),
         cmocka_unit_test(test_zwfwctl),
         cmocka_unit_test(test_receipts_in_sequence),
+        cmocka_unit_test(test_receipts_reserved_ahead),
         cmocka_unit_test(test_no_id_in_clear),
     };
     return cmocka_run_group_tests(tests, s_setup, s_teardown);
