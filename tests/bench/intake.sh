@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Intake benchmark: SubmitApplication end to end (client -> zwfw-broker ->
 # zwfw-intake -> PostgreSQL, synchronous_commit on, relay and audit chainer
-# running) on a private PostgreSQL, simulated clock.
+# running) on a private PostgreSQL. The clock is real time, as in service,
+# when the current year is in deploy/calendar/cn.json, else simulated
+# (2020-10-09); CLOCK=simulated forces the latter. A simulated clock is
+# read from the database by every request, a real one is not.
 #
 #   tests/bench/intake.sh [BUILD_DIR]     (default: build-bench-release/)
 #
@@ -62,6 +65,13 @@ pgdata=$(cat "$work/pg/datadir")
 port=$((20000 + RANDOM % 20000))
 ep="tcp://127.0.0.1:$port"
 (umask 077 && python3 -c 'import os; print(os.urandom(32).hex())' >"$work/data.key")
+clock=${CLOCK:-$(python3 - "$src/deploy/calendar/cn.json" <<'PY'
+import datetime, json, sys
+years = {y["year"] for y in json.load(open(sys.argv[1]))["years"]}
+now = datetime.datetime.now(datetime.timezone(datetime.timedelta(hours=8)))
+print("real" if now.year in years else "simulated")
+PY
+)}
 
 # Two plain brokers: the clients' (every caller a window) and an operator's
 # for the clock and the catalog. zwfw-intake serves both.
@@ -71,7 +81,7 @@ pids+=($!)
 "$bin/zwfw-broker" --endpoint "tcp://127.0.0.1:$oport" --log-level warn >"$work/broker-op.log" 2>&1 &
 pids+=($!)
 "$bin/zwfw-intake" --db-conninfo "$conninfo" --broker-endpoint "$ep,tcp://127.0.0.1:$oport" \
-  --pii-key-file "$work/data.key" --clock-mode simulated --migrate true --threads "$threads" \
+  --pii-key-file "$work/data.key" --clock-mode "$clock" --migrate true --threads "$threads" \
   --submit-batch "$batch" --submit-lanes "$lanes" \
   --log-level warn >"$work/intake.log" 2>&1 &
 pids+=($!)
@@ -79,6 +89,7 @@ pids+=($!)
 op() { "$bin/zwfwctl" call --plain --endpoint "tcp://127.0.0.1:$oport" "$@" >/dev/null 2>&1; }
 item="500T0900100001-500152000000-000-11500152MB17035173-1-00"
 for i in $(seq 100); do
+  [ "$clock" = real ] && break
   op zwfw.clock zwfw.v1.SetClock \
     '{"idempotencyKey":"bench-clock","actor":"bench","to":"2020-10-09T10:00:00+08:00"}' && break
   sleep 0.1
@@ -108,7 +119,7 @@ psql "$conninfo" -qc "CREATE TABLE bench_walprep AS SELECT g, repeat('x', 200) A
   -c "DROP TABLE bench_walprep" -c "CHECKPOINT" -c "SELECT pg_switch_wal()" -c "CHECKPOINT" >/dev/null
 echo "WAL segments ready for reuse: $(psql "$conninfo" -tAc "SELECT count(*) FROM pg_ls_waldir()")"
 
-echo "zwfw-intake: $threads worker threads, group commit: batches up to $batch, $lanes lanes; $(nproc) CPUs; PostgreSQL $(psql "$conninfo" -tAc 'SHOW server_version')," \
+echo "zwfw-intake: $clock clock, $threads worker threads, group commit: batches up to $batch, $lanes lanes; $(nproc) CPUs; PostgreSQL $(psql "$conninfo" -tAc 'SHOW server_version')," \
   "fsync $(psql "$conninfo" -tAc 'SHOW fsync'), synchronous_commit $(psql "$conninfo" -tAc 'SHOW synchronous_commit'); load: $(cut -d' ' -f1-3 /proc/loadavg)"
 
 # Statements per submission: log every statement of every session while
