@@ -6,7 +6,7 @@
  * counter row). When half a block is used, the next one is reserved
  * ahead: by the daemon's reserver thread when it runs (so no submission
  * pays for the statement and its commit: with blocks of 100, one in a
- * hundred did, which was the 99th percentile), else by the thread that
+ * hundred did, right at the 99th percentile), else by the thread that
  * noticed, after taking its own number. So nobody waits for a block in the
  * common case. Unused numbers are lost when the daemon stops or the day
  * turns: numbers may skip, never repeat. */
