@@ -141,7 +141,9 @@ bool zw_db_in_failed_tx(zw_db_t *self);
  * database before it returns. */
 typedef int(zw_db_tx_fn)(zw_db_t *db, void *arg, zw_err_t *err);
 
-/* BEGIN; fn; COMMIT. A serialization failure or deadlock (from fn's
+/* BEGIN; fn; COMMIT, with BEGIN sent in one pipeline with fn's first
+ * statement (a body that sends nothing sends no BEGIN and commits
+ * nothing). A serialization failure or deadlock (from fn's
  * statements or from COMMIT) rolls back and runs fn again, up to 8 tries with
  * growing jittered back-off; then ABORTED. A lost connection during fn
  * reconnects and retries too; one lost during COMMIT is UNAVAILABLE, since
