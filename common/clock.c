@@ -68,8 +68,8 @@ int zw_clock_now(zw_clock_t *self, int64_t *now_us, zw_err_t *err)
         return 0;
     }
     /* prepared: read by every request of a simulated deployment */
-    if (zw_db_prepare(self->db, "zw_sim_clock_now", "SELECT now_us FROM common.sim_clock WHERE id = 1",
-                      0, err) != 0)
+    if (zw_db_prepare(self->db, "zw_sim_clock_now",
+                      "SELECT now_us FROM common.sim_clock WHERE id = 1", 0, err) != 0)
         return -1;
     PGresult *res = zw_db_exec(self->db, "zw_sim_clock_now", 0, NULL, err);
     if (!res)

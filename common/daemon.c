@@ -160,3 +160,50 @@ int zw_daemon_split(char *list, const char **out, size_t max)
     }
     return (int) n;
 }
+
+/* ---- settings every producing daemon shares ------------------------------------------ */
+
+static const zw_cfg_spec_t s_common_specs[] = {
+    {"db_conninfo", ZW_CFG_STRING, "", false, "PostgreSQL connection string (required)"},
+    {"broker_endpoint", ZW_CFG_STRING, "tcp://127.0.0.1:5555", false,
+     "brokers to register with; several separated by commas"},
+    {"heartbeat_ms", ZW_CFG_INT, "0", false, "MDP heartbeat to the broker (0: the default)"},
+    {"clock_mode", ZW_CFG_STRING, "real", false,
+     "real, or simulated: business time is common.sim_clock, moved by zwfwctl clock"},
+    {"calendar_file", ZW_CFG_STRING, "", false, "working-day calendar (empty: the shipped one)"},
+    {"working_hours", ZW_CFG_STRING, "09:00-12:00,13:30-17:30", false,
+     "working hours of the legal clocks"},
+    {"curve_secret_key_file", ZW_CFG_STRING, "", false,
+     "this daemon's CURVE key pair (a `system` key); empty: plain"},
+    {"broker_public_key", ZW_CFG_STRING, "", false, "the broker's public key (file or Z85)"},
+    {"key_registry_file", ZW_CFG_STRING, "", false,
+     "keys admitted to the event PUB socket (CURVE); re-read on SIGHUP"},
+    {"pub_endpoint", ZW_CFG_STRING, "", false,
+     "where the event relay publishes (empty: no PUB; consumers read the log)"},
+    {"relay_batch", ZW_CFG_INT, "500", false, "outbox rows the relay moves per transaction"},
+    {"relay_idle_ms", ZW_CFG_INT, "20", false, "relay pause when the outbox was empty"},
+    {"relay_busy_ms", ZW_CFG_INT, "10", false,
+     "relay pause after moving less than a batch (0: look again at once)"},
+    {"migrate", ZW_CFG_BOOL, "false", false, "apply the database migrations at start"},
+    {"log_level", ZW_CFG_STRING, "info", true, "debug, info, warn or error"},
+};
+
+const zw_cfg_spec_t *zw_daemon_common_specs(size_t *count)
+{
+    *count = sizeof s_common_specs / sizeof s_common_specs[0];
+    return s_common_specs;
+}
+
+zw_cfg_spec_t *zw_daemon_specs_join(const zw_cfg_spec_t *a, size_t na, const zw_cfg_spec_t *b,
+                                    size_t nb, size_t *count)
+{
+    zw_cfg_spec_t *all = malloc((na + nb ? na + nb : 1) * sizeof *all);
+    if (!all)
+        return NULL;
+    if (na)
+        memcpy(all, a, na * sizeof *all);
+    if (nb)
+        memcpy(all + na, b, nb * sizeof *all);
+    *count = na + nb;
+    return all;
+}

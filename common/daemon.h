@@ -91,4 +91,15 @@ bool zw_daemon_take_reload(void);
  * are more than max. */
 int zw_daemon_split(char *list, const char **out, size_t max);
 
+/* The settings zwfw-intake and zwfw-workflow read the same way: database,
+ * brokers and heartbeat, business clock and working hours, CURVE keys, the
+ * event relay (pub_endpoint, relay_batch, relay_idle_ms, relay_busy_ms),
+ * migrate, log_level. A daemon's table is these joined with its own. */
+const zw_cfg_spec_t *zw_daemon_common_specs(size_t *count);
+
+/* a's specs, then b's, in one new table (the caller free()s it; the
+ * strings stay a's and b's); NULL when out of memory. */
+zw_cfg_spec_t *zw_daemon_specs_join(const zw_cfg_spec_t *a, size_t na, const zw_cfg_spec_t *b,
+                                    size_t nb, size_t *count);
+
 #endif

@@ -131,11 +131,10 @@ int zw_db_connect(zw_db_t *self, zw_err_t *err)
     }
     /* Business time never comes from the server; keep its session in UTC so
      * timestamptz text is unambiguous. */
-    PGresult *res = PQexec(self->conn,
-                           self->generic_plans
-                               ? "SET TIME ZONE 'UTC'; SET client_min_messages = warning;"
-                                 " SET plan_cache_mode = force_generic_plan"
-                               : "SET TIME ZONE 'UTC'; SET client_min_messages = warning");
+    PGresult *res = PQexec(
+        self->conn, self->generic_plans ? "SET TIME ZONE 'UTC'; SET client_min_messages = warning;"
+                                          " SET plan_cache_mode = force_generic_plan"
+                                        : "SET TIME ZONE 'UTC'; SET client_min_messages = warning");
     PQclear(res);
     for (size_t i = 0; i < self->nstmts; i++)
         if (s_prepare_one(self, &self->stmts[i], err) != 0) {

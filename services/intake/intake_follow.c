@@ -3,6 +3,7 @@
  * statements intake already prepares. */
 #include "intake_follow.h"
 
+#include "daemon.h"
 #include "intake.h"
 #include "intake_decide.h"
 #include "log.h"
@@ -32,14 +33,7 @@ const zw_cfg_spec_t *zw_intake_follow_settings(size_t *count)
 
 zw_cfg_spec_t *zw_intake_follow_table(const zw_cfg_spec_t *base, size_t n_base, size_t *count)
 {
-    size_t n_own = sizeof s_specs / sizeof s_specs[0];
-    zw_cfg_spec_t *all = malloc((n_base + n_own) * sizeof *all);
-    if (!all)
-        return NULL;
-    memcpy(all, base, n_base * sizeof *all);
-    memcpy(all + n_base, s_specs, sizeof s_specs);
-    *count = n_base + n_own;
-    return all;
+    return zw_daemon_specs_join(base, n_base, s_specs, sizeof s_specs / sizeof s_specs[0], count);
 }
 
 /* After acceptance workflow may move an application to 6-15; anything else

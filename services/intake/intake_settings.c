@@ -5,9 +5,6 @@
 #include <string.h>
 
 static const zw_cfg_spec_t s_specs[] = {
-    {"db_conninfo", ZW_CFG_STRING, "", false, "PostgreSQL connection string (required)"},
-    {"broker_endpoint", ZW_CFG_STRING, "tcp://127.0.0.1:5555", false,
-     "brokers to register with; several separated by commas"},
     {"threads", ZW_CFG_INT, "32", false,
      "zwfw.intake worker threads (each its own connection): submissions in flight"},
     {"submit_batch", ZW_CFG_INT, "64", false,
@@ -16,26 +13,9 @@ static const zw_cfg_spec_t s_specs[] = {
      "batching threads (each its own connection): one works while another commits"},
     {"catalog_threads", ZW_CFG_INT, "2", false, "zwfw.catalog worker threads"},
     {"clock_threads", ZW_CFG_INT, "1", false, "zwfw.clock worker threads"},
-    {"heartbeat_ms", ZW_CFG_INT, "0", false, "MDP heartbeat to the broker (0: the default)"},
-    {"clock_mode", ZW_CFG_STRING, "real", false,
-     "real, or simulated: business time is common.sim_clock, moved by zwfwctl clock"},
-    {"calendar_file", ZW_CFG_STRING, "", false, "working-day calendar (empty: the shipped one)"},
     {"regions_file", ZW_CFG_STRING, "", false, "division codes (empty: the shipped table)"},
-    {"working_hours", ZW_CFG_STRING, "09:00-12:00,13:30-17:30", false,
-     "working hours of the legal clocks"},
     {"pii_key_file", ZW_CFG_STRING, "", false,
      "data key for ID and phone numbers at rest: 64 hex digits, mode 0600 (required)"},
-    {"curve_secret_key_file", ZW_CFG_STRING, "", false,
-     "this daemon's CURVE key pair (a `system` key); empty: plain"},
-    {"broker_public_key", ZW_CFG_STRING, "", false, "the broker's public key (file or Z85)"},
-    {"key_registry_file", ZW_CFG_STRING, "", false,
-     "keys admitted to the event PUB socket (CURVE); re-read on SIGHUP"},
-    {"pub_endpoint", ZW_CFG_STRING, "", false,
-     "where the event relay publishes (empty: no PUB; consumers read the log)"},
-    {"relay_batch", ZW_CFG_INT, "500", false, "outbox rows the relay moves per transaction"},
-    {"relay_idle_ms", ZW_CFG_INT, "20", false, "relay pause when the outbox was empty"},
-    {"relay_busy_ms", ZW_CFG_INT, "10", false,
-     "relay pause after moving less than a batch (0: look again at once)"},
     {"sweep_ms", ZW_CFG_INT, "1000", true, "how often the 5-working-day rule is applied"},
     {"division_code", ZW_CFG_STRING, "500152", false, "6-digit division code: receipt numbers"},
     {"region", ZW_CFG_STRING, "", false,
@@ -50,8 +30,6 @@ static const zw_cfg_spec_t s_specs[] = {
     {"reuse_exclude", ZW_CFG_STRING, "申请表,申请书,登记表,承诺书", false,
      "materials whose catalog name contains one of these (comma-separated) are per-application "
      "forms: never kept on file and reused"},
-    {"migrate", ZW_CFG_BOOL, "false", false, "apply the database migrations at start"},
-    {"log_level", ZW_CFG_STRING, "info", true, "debug, info, warn or error"},
 };
 
 const zw_cfg_spec_t *zw_intake_settings_table(size_t *count)

@@ -12,7 +12,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-/* The table (static storage) and its length. */
+/* intake's own settings (static storage) and their count; the daemon's
+ * table is zw_daemon_common_specs() joined with these. */
 const zw_cfg_spec_t *zw_intake_settings_table(size_t *count);
 
 /* Everything the daemon needs beyond zw_intake_settings_t. Strings point

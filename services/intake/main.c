@@ -321,9 +321,13 @@ int main(int argc, char **argv)
     zw_daemon_signals(true);
     zw_log_init(S_PRODUCER, ZW_LOG_INFO);
 
-    size_t nspecs;
-    const zw_cfg_spec_t *base_specs = zw_intake_settings_table(&nspecs);
-    zw_cfg_spec_t *specs = zw_intake_follow_table(base_specs, nspecs, &nspecs);
+    size_t n_common, n_own, nspecs = 0;
+    const zw_cfg_spec_t *common_specs = zw_daemon_common_specs(&n_common);
+    const zw_cfg_spec_t *own_specs = zw_intake_settings_table(&n_own);
+    zw_cfg_spec_t *base_specs =
+        zw_daemon_specs_join(common_specs, n_common, own_specs, n_own, &nspecs);
+    zw_cfg_spec_t *specs = base_specs ? zw_intake_follow_table(base_specs, nspecs, &nspecs) : NULL;
+    free(base_specs);
     zw_daemon_spec_t spec = {.name = S_PRODUCER,
                              .section = "intake",
                              .intro = s_intro,

@@ -295,11 +295,22 @@ int main(int argc, char **argv)
 
     zw_daemon_spec_t spec = {
         .name = ZW_WF_PRODUCER, .section = "workflow", .intro = s_intro, .help_width = 22};
-    spec.specs = zw_wf_settings_table(&spec.n_specs);
+    size_t n_common, n_own;
+    const zw_cfg_spec_t *common_specs = zw_daemon_common_specs(&n_common);
+    const zw_cfg_spec_t *own_specs = zw_wf_settings_table(&n_own);
+    zw_cfg_spec_t *specs =
+        zw_daemon_specs_join(common_specs, n_common, own_specs, n_own, &spec.n_specs);
+    if (!specs) {
+        fprintf(stderr, "%s: out of memory\n", ZW_WF_PRODUCER);
+        return 1;
+    }
+    spec.specs = specs;
     s_cmdline_t cmd = {.spec = &spec};
     int rc;
-    if (!zw_daemon_parse(&spec, argc, argv, &cmd.args, &rc))
+    if (!zw_daemon_parse(&spec, argc, argv, &cmd.args, &rc)) {
+        free(specs);
         return rc;
+    }
     zw_config_t *cfg = zw_config_new(spec.specs, spec.n_specs);
     zw_wf_opts_t opts;
     zw_wf_settings_t settings = {0};
@@ -474,5 +485,6 @@ done:
     free(intake_list);
     zw_config_destroy(&cfg);
     zw_daemon_args_free(&cmd.args);
+    free(specs);
     return rc;
 }

@@ -15,6 +15,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* workflow's own settings (static storage) and their count; the daemon's
+ * table is zw_daemon_common_specs() joined with these. */
 const zw_cfg_spec_t *zw_wf_settings_table(size_t *count);
 
 /* Strings point into the config table. */

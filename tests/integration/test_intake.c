@@ -259,6 +259,7 @@ static int s_setup(void **state)
         size_t used = strlen(eps);
         snprintf(eps + used, sizeof eps - used, "%s%s", i ? "," : "", s_brokers[i].ep);
     }
+    /* receipt blocks of 4: every few submissions hand over to a new block */
     const char *args[] = {"--db-conninfo",
                           S.conninfo,
                           "--broker-endpoint",
@@ -275,7 +276,6 @@ static int s_setup(void **state)
                           H_HB,
                           "--sweep-ms",
                           "200",
-                          /* small blocks: every few submissions hand over to a new one */
                           "--receipt-block",
                           "4",
                           "--log-level",

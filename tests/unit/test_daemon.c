@@ -329,6 +329,45 @@ static void test_split(void **state)
     assert_int_equal(zw_daemon_split(empty, out, 3), 0);
 }
 
+/* The settings intake and workflow share, joined with a daemon's own: in
+ * order, usable as one table; a name in both halves is refused. */
+static void test_common_specs_join(void **state)
+{
+    (void) state;
+    size_t n_common = 0;
+    const zw_cfg_spec_t *common = zw_daemon_common_specs(&n_common);
+    const char *want[] = {"db_conninfo",   "broker_endpoint", "clock_mode", "pub_endpoint",
+                          "relay_busy_ms", "migrate",         "log_level"};
+    for (size_t w = 0; w < sizeof want / sizeof want[0]; w++) {
+        bool found = false;
+        for (size_t i = 0; i < n_common; i++)
+            found |= strcmp(common[i].name, want[w]) == 0;
+        assert_true(found);
+    }
+    static const zw_cfg_spec_t own[] = {
+        {"threads", ZW_CFG_INT, "4", false, "worker threads"},
+        {"sweep_ms", ZW_CFG_INT, "1000", true, "sweep"},
+    };
+    size_t n = 0;
+    zw_cfg_spec_t *all = zw_daemon_specs_join(common, n_common, own, 2, &n);
+    assert_non_null(all);
+    assert_int_equal(n, n_common + 2);
+    assert_string_equal(all[0].name, common[0].name);
+    assert_string_equal(all[n_common].name, "threads");
+    assert_string_equal(all[n_common + 1].name, "sweep_ms");
+    zw_config_t *cfg = zw_config_new(all, n);
+    assert_non_null(cfg);
+    assert_int_equal(zw_config_int(cfg, "relay_busy_ms"), 10);
+    assert_int_equal(zw_config_int(cfg, "threads"), 4);
+    zw_config_destroy(&cfg);
+    free(all);
+    /* the same setting twice is a table bug the config refuses */
+    all = zw_daemon_specs_join(common, n_common, common, 1, &n);
+    assert_non_null(all);
+    assert_null(zw_config_new(all, n));
+    free(all);
+}
+
 static void test_signals(void **state)
 {
     (void) state;
@@ -386,7 +425,7 @@ int main(void)
         cmocka_unit_test(test_parse_errors),     cmocka_unit_test(test_parse_too_many),
         cmocka_unit_test(test_help_and_version), cmocka_unit_test(test_configure),
         cmocka_unit_test(test_int_range),        cmocka_unit_test(test_split),
-        cmocka_unit_test(test_signals),
+        cmocka_unit_test(test_signals),          cmocka_unit_test(test_common_specs_join),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
