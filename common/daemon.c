@@ -1,5 +1,9 @@
 #include "daemon.h"
 
+#include "db.h"
+#include "log.h"
+#include "paths.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -206,4 +210,25 @@ zw_cfg_spec_t *zw_daemon_specs_join(const zw_cfg_spec_t *a, size_t na, const zw_
         memcpy(all + na, b, nb * sizeof *all);
     *count = na + nb;
     return all;
+}
+
+int zw_daemon_migrate(const char *conninfo)
+{
+    zw_err_t err = {0};
+    zw_db_t *db = zw_db_new(conninfo);
+    int applied = 0;
+    int rc = db && zw_db_wait(db, 30000, &err) == 0 &&
+                     zw_db_migrate_all(db, zw_source_dir(), &applied, &err) == 0
+                 ? 0
+                 : 1;
+    if (rc != 0) {
+        zw_logkv(ZW_LOG_ERROR, "migrations failed", "reason", db ? err.message : "out of memory",
+                 NULL);
+    } else {
+        char n[16];
+        snprintf(n, sizeof n, "%d", applied);
+        zw_logkv(ZW_LOG_INFO, "migrations applied", "count", n, NULL);
+    }
+    zw_db_destroy(&db);
+    return rc;
 }

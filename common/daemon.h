@@ -102,4 +102,9 @@ const zw_cfg_spec_t *zw_daemon_common_specs(size_t *count);
 zw_cfg_spec_t *zw_daemon_specs_join(const zw_cfg_spec_t *a, size_t na, const zw_cfg_spec_t *b,
                                     size_t nb, size_t *count);
 
+/* Applies every pending migration (the daemon's `migrate` setting),
+ * waiting up to 30 s for the database; logs the outcome. 0, or 1 (an exit
+ * status) when it failed. */
+int zw_daemon_migrate(const char *conninfo);
+
 #endif

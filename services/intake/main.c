@@ -250,26 +250,6 @@ static int s_load(const zw_intake_daemon_opts_t *o, zw_calendar_t **cal, zw_regi
     return 0;
 }
 
-static int s_migrate(const char *conninfo)
-{
-    zw_err_t err;
-    zw_db_t *db = zw_db_new(conninfo);
-    int applied = 0;
-    int rc = db && zw_db_wait(db, 30000, &err) == 0 &&
-                     zw_db_migrate_all(db, zw_source_dir(), &applied, &err) == 0
-                 ? 0
-                 : 1;
-    if (rc != 0)
-        zw_logkv(ZW_LOG_ERROR, "migrations failed", "reason", db ? err.message : "oom", NULL);
-    else {
-        char n[16];
-        snprintf(n, sizeof n, "%d", applied);
-        zw_logkv(ZW_LOG_INFO, "migrations applied", "count", n, NULL);
-    }
-    zw_db_destroy(&db);
-    return rc;
-}
-
 /* The PUB socket of the relay: CURVE server when keys are configured. */
 static void *s_pub(void *zctx, zw_auth_t *auth, const char *endpoint, zw_err_t *err)
 {
@@ -365,7 +345,7 @@ int main(int argc, char **argv)
     zw_log_init(S_PRODUCER, opts.log_level);
     if ((rc = s_load(&opts, &cal, &regions, &pii)) != 0)
         goto done;
-    if (opts.migrate && (rc = s_migrate(opts.conninfo)) != 0)
+    if (opts.migrate && (rc = zw_daemon_migrate(opts.conninfo)) != 0)
         goto done;
     settings.pii = pii;
     zw_intake_init(&settings);

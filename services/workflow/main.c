@@ -207,21 +207,6 @@ static void s_run(s_loop_t *l, const s_cmdline_t *cmd)
 
 /* ---- start-up ------------------------------------------------------------------------ */
 
-static int s_migrate(const char *conninfo)
-{
-    zw_err_t err;
-    zw_db_t *db = zw_db_new(conninfo);
-    int applied = 0;
-    int rc = db && zw_db_wait(db, 30000, &err) == 0 &&
-                     zw_db_migrate_all(db, zw_source_dir(), &applied, &err) == 0
-                 ? 0
-                 : 1;
-    if (rc != 0)
-        zw_logkv(ZW_LOG_ERROR, "migrations failed", "reason", db ? err.message : "oom", NULL);
-    zw_db_destroy(&db);
-    return rc;
-}
-
 /* The PUB socket of the relay: a CURVE server when keys are configured. */
 static void *s_pub(void *zctx, zw_auth_t *auth, const char *endpoint, zw_err_t *err)
 {
@@ -331,7 +316,7 @@ int main(int argc, char **argv)
         goto done;
     }
     zw_log_init(ZW_WF_PRODUCER, opts.log_level);
-    if (!(cal = s_calendar(&opts)) || (opts.migrate && s_migrate(opts.conninfo) != 0)) {
+    if (!(cal = s_calendar(&opts)) || (opts.migrate && zw_daemon_migrate(opts.conninfo) != 0)) {
         rc = 1;
         goto done;
     }
