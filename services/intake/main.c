@@ -300,6 +300,8 @@ int main(int argc, char **argv)
 {
     zw_daemon_signals(true);
     zw_log_init(S_PRODUCER, ZW_LOG_INFO);
+    /* its sessions show as zwfw-intake in pg_stat_activity, as workflow's do */
+    setenv("PGAPPNAME", S_PRODUCER, 0);
 
     size_t n_common, n_own, nspecs = 0;
     const zw_cfg_spec_t *common_specs = zw_daemon_common_specs(&n_common);
