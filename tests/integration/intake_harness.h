@@ -359,6 +359,35 @@ static inline void h_resident_id(const char *first17, char out[19])
     out[18] = '\0';
 }
 
+/* A MaterialRef as JSON: a made-up hash per code and salt. */
+static inline void h_material_ref(char *out, size_t outsz, const char *code, int salt)
+{
+    char sha[65];
+    for (int i = 0; i < 64; i++)
+        sha[i] = "0123456789abcdef"[(code[0] + code[1] * 7 + salt * 13 + i * 5) % 16];
+    sha[64] = '\0';
+    snprintf(out, outsz,
+             "{\"materialCode\":\"%s\",\"name\":\"%s.pdf\",\"mediaType\":\"application/pdf\","
+             "\"sha256\":\"%s\",\"size\":\"%d\",\"uri\":\"s3://zwfw/%s-%d\"}",
+             code, code, sha, 1000 + salt, code, salt);
+}
+
+/* The MaterialRefs of comma-separated codes as a JSON list's items (no
+ * brackets), salts counting up from salt. */
+static inline void h_material_refs(char *out, size_t outsz, const char *codes, int salt)
+{
+    char list[256];
+    snprintf(list, sizeof list, "%s", codes ? codes : "");
+    out[0] = '\0';
+    for (char *save = NULL, *tok = strtok_r(list, ",", &save); tok;
+         tok = strtok_r(NULL, ",", &save)) {
+        char one[512];
+        h_material_ref(one, sizeof one, tok, salt++);
+        size_t used = strlen(out);
+        snprintf(out + used, outsz - used, "%s%s", used ? "," : "", one);
+    }
+}
+
 static inline int64_t h_ts_us(const Zwfw__V1__Timestamp *ts)
 {
     return ts ? ts->seconds * 1000000 + ts->nanos / 1000 : -1;

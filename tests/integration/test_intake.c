@@ -116,19 +116,6 @@ static const char *s_new_phone(void)
     return s_phones[s_nphones++];
 }
 
-/* A material reference: a made-up hash per code and salt. */
-static void s_mat(char *out, size_t outsz, const char *code, int salt)
-{
-    char sha[65];
-    for (int i = 0; i < 64; i++)
-        sha[i] = "0123456789abcdef"[(code[0] + code[1] * 7 + salt * 13 + i * 5) % 16];
-    sha[64] = '\0';
-    snprintf(out, outsz,
-             "{\"materialCode\":\"%s\",\"name\":\"%s.pdf\",\"mediaType\":\"application/pdf\","
-             "\"sha256\":\"%s\",\"size\":\"%d\",\"uri\":\"s3://zwfw/%s-%d\"}",
-             code, code, sha, 1000 + salt, code, salt);
-}
-
 typedef struct {
     const char *key, *item, *bundle, *name, *id, *phone, *mats, *commit;
     const char *channel, *window, *kind, *id_type, *extra;
@@ -139,17 +126,8 @@ typedef struct {
 static char *s_submit_json(const s_sub_t *x)
 {
     static char buf[16384];
-    char mats[8192] = "", commit[512] = "";
-    char list[256];
-    snprintf(list, sizeof list, "%s", x->mats ? x->mats : "");
-    int salt = 0;
-    for (char *save = NULL, *tok = strtok_r(list, ",", &save); tok;
-         tok = strtok_r(NULL, ",", &save)) {
-        char one[512];
-        s_mat(one, sizeof one, tok, salt++);
-        size_t used = strlen(mats);
-        snprintf(mats + used, sizeof mats - used, "%s%s", used ? "," : "", one);
-    }
+    char mats[8192], commit[512] = "";
+    h_material_refs(mats, sizeof mats, x->mats, 0);
     if (x->commit) {
         char c[256], items[256] = "";
         snprintf(c, sizeof c, "%s", x->commit);
@@ -593,7 +571,7 @@ static void test_counter_outcomes(void **state)
     s_wait_events(receipt, "zwfw.v1.ApplicationMaterialsMissing", 1);
     /* part of it later: still waiting, and the notice lists only what is left */
     char m2[512], json[2048];
-    s_mat(m2, sizeof m2, "P2", 9);
+    h_material_ref(m2, sizeof m2, "P2", 9);
     snprintf(json, sizeof json,
              "{\"idempotencyKey\":\"sup-1\",\"actor\":\"clerk\",\"receiptNumber\":\"%s\","
              "\"materials\":[%s]}",
@@ -605,7 +583,7 @@ static void test_counter_outcomes(void **state)
     assert_true(s_missing_has(s->notice, "P3"));
     s_free(s);
     /* the rest: accepted, due from now */
-    s_mat(m2, sizeof m2, "P3", 10);
+    h_material_ref(m2, sizeof m2, "P3", 10);
     snprintf(json, sizeof json,
              "{\"idempotencyKey\":\"sup-2\",\"actor\":\"clerk\",\"receiptNumber\":\"%s\","
              "\"materials\":[%s]}",
@@ -636,7 +614,7 @@ static void test_counter_outcomes(void **state)
     snprintf(receipt, sizeof receipt, "%s", r->application->receipt_number);
     s_free(r);
     /* ... supplied later: the commitment is fulfilled */
-    s_mat(m2, sizeof m2, "P3", 11);
+    h_material_ref(m2, sizeof m2, "P3", 11);
     snprintf(json, sizeof json,
              "{\"idempotencyKey\":\"wv-sup\",\"actor\":\"clerk\",\"receiptNumber\":\"%s\","
              "\"materials\":[%s]}",
@@ -837,7 +815,7 @@ static void test_bundle(void **state)
     char parent[48], json[2048], m3[512];
     snprintf(parent, sizeof parent, "%s", r->application->receipt_number);
     s_free(r);
-    s_mat(m3, sizeof m3, "P3", 20);
+    h_material_ref(m3, sizeof m3, "P3", 20);
     snprintf(json, sizeof json,
              "{\"idempotencyKey\":\"b-2-sup\",\"actor\":\"clerk\",\"receiptNumber\":\"%s\","
              "\"materials\":[%s]}",

@@ -150,19 +150,6 @@ static void s_person(int thread, int step, int sub, char out[19])
     h_resident_id(first, out);
 }
 
-/* A material reference: a made-up hash per code and salt. */
-static void s_mat(char *out, size_t outsz, const char *code, int salt)
-{
-    char sha[65];
-    for (int i = 0; i < 64; i++)
-        sha[i] = "0123456789abcdef"[(code[0] + code[1] * 7 + salt * 13 + i * 5) % 16];
-    sha[64] = '\0';
-    snprintf(out, outsz,
-             "{\"materialCode\":\"%s\",\"name\":\"%s.pdf\",\"mediaType\":\"application/pdf\","
-             "\"sha256\":\"%s\",\"size\":\"%d\",\"uri\":\"s3://zwfw/%s-%d\"}",
-             code, code, sha, 1000 + salt, code, salt);
-}
-
 typedef struct {
     const char *key, *item, *bundle, *id, *mats, *commit;
     int salt;
@@ -172,16 +159,8 @@ typedef struct {
 /* A SubmitApplication (freed by the caller); NULL if the JSON is bad. */
 static ProtobufCMessage *s_request(const s_sub_t *x)
 {
-    char mats[4096] = "", list[128], json[8192];
-    snprintf(list, sizeof list, "%s", x->mats ? x->mats : "");
-    int salt = x->salt;
-    for (char *save = NULL, *tok = strtok_r(list, ",", &save); tok;
-         tok = strtok_r(NULL, ",", &save)) {
-        char one[512];
-        s_mat(one, sizeof one, tok, salt++);
-        size_t used = strlen(mats);
-        snprintf(mats + used, sizeof mats - used, "%s%s", used ? "," : "", one);
-    }
+    char mats[4096], json[8192];
+    h_material_refs(mats, sizeof mats, x->mats, x->salt);
     char commit[128] = "";
     if (x->commit)
         snprintf(commit, sizeof commit,
