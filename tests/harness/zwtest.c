@@ -70,3 +70,21 @@ const char *zwt_bin_path(const char *name)
     snprintf(buf, sizeof buf, "%s/%s", dir && *dir ? dir : ZWFW_BIN_DIR, name);
     return buf;
 }
+
+long zwt_db_long(zw_db_t *db, const char *sql)
+{
+    zw_err_t err;
+    PGresult *res = zw_db_query(db, sql, 0, NULL, &err);
+    if (!res)
+        fail_msg("%s: %s", sql, err.message);
+    long n = strtol(PQgetvalue(res, 0, 0), NULL, 10);
+    PQclear(res);
+    return n;
+}
+
+void zwt_db_run(zw_db_t *db, const char *sql)
+{
+    zw_err_t err;
+    if (zw_db_run(db, sql, &err) != 0)
+        fail_msg("%s: %s", sql, err.message);
+}

@@ -19,24 +19,6 @@
 #include <string.h>
 #include <sys/wait.h>
 
-static long s_count(zw_db_t *db, const char *sql)
-{
-    zw_err_t err;
-    PGresult *res = zw_db_query(db, sql, 0, NULL, &err);
-    if (!res)
-        fail_msg("%s: %s", sql, err.message);
-    long n = strtol(PQgetvalue(res, 0, 0), NULL, 10);
-    PQclear(res);
-    return n;
-}
-
-static void s_exec(zw_db_t *db, const char *sql)
-{
-    zw_err_t err;
-    if (zw_db_run(db, sql, &err) != 0)
-        fail_msg("%s: %s", sql, err.message);
-}
-
 static zw_db_t *s_fresh(const char *name, char **conninfo_out)
 {
     char *conninfo = zwt_pg_fresh_db(name);
@@ -153,15 +135,15 @@ static void test_entries_commit_with_the_change_and_bad_input_is_refused(void **
     zw_err_t err;
     s_append_t refused = {3, 0, true};
     assert_int_equal(zw_db_tx(db, false, s_append_tx, &refused, &err), -1);
-    assert_int_equal(s_count(db, "SELECT count(*) FROM audit.pending"), 0);
+    assert_int_equal(zwt_db_long(db, "SELECT count(*) FROM audit.pending"), 0);
     s_append_t ok = {3, 0, false};
     assert_int_equal(zw_db_tx(db, false, s_append_tx, &ok, &err), 0);
-    assert_int_equal(s_count(db, "SELECT count(*) FROM audit.pending"), 3);
+    assert_int_equal(zwt_db_long(db, "SELECT count(*) FROM audit.pending"), 3);
     /* Only digests are stored: entry 1's before state "state 1". */
-    assert_int_equal(s_count(db, "SELECT count(*) FROM audit.pending WHERE before_digest ="
+    assert_int_equal(zwt_db_long(db, "SELECT count(*) FROM audit.pending WHERE before_digest ="
                                  " encode(sha256('state 1'), 'hex')"),
                      1);
-    assert_int_equal(s_count(db, "SELECT count(*) FROM audit.pending WHERE before_digest = ''"), 1);
+    assert_int_equal(zwt_db_long(db, "SELECT count(*) FROM audit.pending WHERE before_digest = ''"), 1);
     zw_audit_entry_t e = {.actor = "a", .action = "x", .object_type = "t", .object_id = "1"};
     const char *fields[] = {"actor", "action", "object_type", "object_id"};
     for (int i = 0; i < 4; i++) {
@@ -186,7 +168,7 @@ static void test_entries_commit_with_the_change_and_bad_input_is_refused(void **
     bad.after_len = 4;
     assert_int_equal(zw_audit_append(db, &bad, &err), -1);
     assert_int_equal(zw_audit_append(db, NULL, &err), -1);
-    assert_int_equal(s_count(db, "SELECT count(*) FROM audit.pending"), 3);
+    assert_int_equal(zwt_db_long(db, "SELECT count(*) FROM audit.pending"), 3);
     /* Nothing chained yet: verify says so. */
     zw_audit_report_t rep = s_verify(db);
     assert_true(rep.ok);
@@ -254,8 +236,8 @@ static void test_chainer_settings_stay_in_its_transaction(void **state)
     s_append_t ok = {20, 0, false};
     assert_int_equal(zw_db_tx(db, false, s_append_tx, &ok, &err), 0);
     s_chain_all(db);
-    assert_int_equal(s_count(db, "SELECT count(*) FROM audit.log"), 20);
-    assert_int_equal(s_count(db, "SELECT count(*) FROM audit.pending"), 0);
+    assert_int_equal(zwt_db_long(db, "SELECT count(*) FROM audit.log"), 20);
+    assert_int_equal(zwt_db_long(db, "SELECT count(*) FROM audit.pending"), 0);
     PGresult *res = zw_db_query(db, "SELECT current_setting('enable_seqscan')", 0, NULL, &err);
     assert_non_null(res);
     assert_string_equal(PQgetvalue(res, 0, 0), "on");
@@ -293,8 +275,8 @@ static void test_concurrent_appenders_and_chainers_make_one_chain(void **state)
     assert_true(rep.ok);
     assert_int_equal(rep.rows, N);
     assert_int_equal(rep.head_seq, N);
-    assert_int_equal(s_count(db, "SELECT count(DISTINCT object_id) FROM audit.log"), N);
-    assert_int_equal(s_count(db, "SELECT max(seq) FROM audit.log"), N);
+    assert_int_equal(zwt_db_long(db, "SELECT count(DISTINCT object_id) FROM audit.log"), N);
+    assert_int_equal(zwt_db_long(db, "SELECT max(seq) FROM audit.log"), N);
     zw_db_destroy(&db);
     free(conninfo);
 }
@@ -304,10 +286,10 @@ static void test_concurrent_appenders_and_chainers_make_one_chain(void **state)
  * The report must name bad_seq, and its problem must contain `word`. */
 static void s_expect_bad(zw_db_t *db, const char *tamper, int64_t bad_seq, const char *word)
 {
-    s_exec(db, "BEGIN; SET LOCAL session_replication_role = replica");
-    s_exec(db, tamper);
+    zwt_db_run(db, "BEGIN; SET LOCAL session_replication_role = replica");
+    zwt_db_run(db, tamper);
     zw_audit_report_t rep = s_verify(db);
-    s_exec(db, "ROLLBACK");
+    zwt_db_run(db, "ROLLBACK");
     char said[300];
     snprintf(said, sizeof said, "seq %lld: %s", (long long) rep.bad_seq, rep.problem);
     if (rep.ok || rep.bad_seq != bad_seq || !strstr(said, word))
@@ -396,7 +378,7 @@ static void test_rewritten_chain_is_caught_by_an_anchor(void **state)
     assert_int_equal(zw_audit_verify(db, 12, anchor, &rep, &err), 0);
     assert_true(rep.ok);
 
-    s_exec(db, "BEGIN; SET LOCAL session_replication_role = replica;"
+    zwt_db_run(db, "BEGIN; SET LOCAL session_replication_role = replica;"
                " UPDATE audit.log SET actor = 'someone else' WHERE seq = 7");
     char prev[ZW_AUDIT_HASH_LEN + 1];
     PGresult *res = zw_db_query(db, "SELECT hash FROM audit.log WHERE seq = 6", 0, NULL, &err);
@@ -448,7 +430,7 @@ static void test_rewritten_chain_is_caught_by_an_anchor(void **state)
     assert_int_equal(zw_audit_verify(db, 50, anchor, &rep, &err), 0);
     assert_false(rep.ok);
     assert_int_equal(rep.bad_seq, 50);
-    s_exec(db, "ROLLBACK");
+    zwt_db_run(db, "ROLLBACK");
     zw_db_destroy(&db);
 }
 
@@ -492,17 +474,17 @@ static void test_zwfwctl_audit_verify(void **state)
     assert_int_equal(strlen(anchor), 3 + ZW_AUDIT_HASH_LEN);
 
     /* A committed tamper, as an intruder would leave it. */
-    s_exec(db, "BEGIN; SET LOCAL session_replication_role = replica;"
+    zwt_db_run(db, "BEGIN; SET LOCAL session_replication_role = replica;"
                " UPDATE audit.log SET object_id = 'APP-0666' WHERE seq = 9; COMMIT");
     assert_int_equal(s_ctl(args, out, sizeof out), 1);
     assert_true(strncmp(out, "bad: seq 9: its contents", 24) == 0);
     assert_non_null(strstr(out, "a field was changed"));
     assert_non_null(strstr(out, "rows before it that check out: 8"));
-    s_exec(db, "BEGIN; SET LOCAL session_replication_role = replica;"
+    zwt_db_run(db, "BEGIN; SET LOCAL session_replication_role = replica;"
                " UPDATE audit.log SET object_id = 'APP-0008' WHERE seq = 9; COMMIT");
     snprintf(args, sizeof args, "audit verify --db '%s' --anchor %s", conninfo, anchor);
     assert_int_equal(s_ctl(args, out, sizeof out), 0);
-    s_exec(db, "BEGIN; SET LOCAL session_replication_role = replica;"
+    zwt_db_run(db, "BEGIN; SET LOCAL session_replication_role = replica;"
                " DELETE FROM audit.log WHERE seq = 15; COMMIT");
     snprintf(args, sizeof args, "audit verify --db '%s'", conninfo);
     assert_int_equal(s_ctl(args, out, sizeof out), 1);

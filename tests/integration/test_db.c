@@ -31,17 +31,6 @@ static void s_write(const char *dir, const char *file, const char *text)
     fclose(f);
 }
 
-static long s_count(zw_db_t *db, const char *sql)
-{
-    zw_err_t err;
-    PGresult *res = zw_db_query(db, sql, 0, NULL, &err);
-    if (!res)
-        fail_msg("%s: %s", sql, err.message);
-    long n = strtol(PQgetvalue(res, 0, 0), NULL, 10);
-    PQclear(res);
-    return n;
-}
-
 static zw_db_t *s_fresh(const char *name)
 {
     char *conninfo = zwt_pg_fresh_db(name);
@@ -68,23 +57,23 @@ static void test_migrations_apply_once_in_order(void **state)
     if (zw_db_migrate(db, "demo", dir, &applied, &err) != 0)
         fail_msg("migrate: %s", err.message);
     assert_int_equal(applied, 3);
-    assert_int_equal(s_count(db, "SELECT count(*) FROM t1"), 2);
+    assert_int_equal(zwt_db_long(db, "SELECT count(*) FROM t1"), 2);
     /* Twice changes nothing. */
     assert_int_equal(zw_db_migrate(db, "demo", dir, &applied, &err), 0);
     assert_int_equal(applied, 0);
-    assert_int_equal(s_count(db, "SELECT count(*) FROM t1"), 2);
-    assert_int_equal(s_count(db, "SELECT count(*) FROM zwfw_migrations WHERE owner='demo'"), 3);
+    assert_int_equal(zwt_db_long(db, "SELECT count(*) FROM t1"), 2);
+    assert_int_equal(zwt_db_long(db, "SELECT count(*) FROM zwfw_migrations WHERE owner='demo'"), 3);
     /* A new file is applied alone. */
     s_write(dir, "011_last.sql", "INSERT INTO t1 (v) VALUES ('eleventh');");
     assert_int_equal(zw_db_migrate(db, "demo", dir, &applied, &err), 0);
     assert_int_equal(applied, 1);
-    assert_int_equal(s_count(db, "SELECT count(*) FROM t1"), 3);
+    assert_int_equal(zwt_db_long(db, "SELECT count(*) FROM t1"), 3);
     /* A changed file is refused, nothing runs. */
     s_write(dir, "002_rows.sql", "INSERT INTO t1 (v) VALUES ('changed');");
     assert_int_equal(zw_db_migrate(db, "demo", dir, &applied, &err), -1);
     assert_int_equal(err.code, ZW_FAILED_PRECONDITION);
     assert_non_null(strstr(err.message, "002_rows.sql"));
-    assert_int_equal(s_count(db, "SELECT count(*) FROM t1"), 3);
+    assert_int_equal(zwt_db_long(db, "SELECT count(*) FROM t1"), 3);
     zw_db_destroy(&db);
 }
 
@@ -100,8 +89,8 @@ static void test_failed_migration_rolls_back_whole_file(void **state)
     assert_int_equal(zw_db_migrate(db, "demo", dir, &applied, &err), -1);
     assert_int_equal(applied, 1);
     assert_non_null(strstr(err.message, "002_bad.sql"));
-    assert_int_equal(s_count(db, "SELECT count(*) FROM t2"), 0);
-    assert_int_equal(s_count(db, "SELECT count(*) FROM zwfw_migrations"), 1);
+    assert_int_equal(zwt_db_long(db, "SELECT count(*) FROM t2"), 0);
+    assert_int_equal(zwt_db_long(db, "SELECT count(*) FROM zwfw_migrations"), 1);
     /* Fixed, it applies. */
     s_write(dir, "002_bad.sql", "INSERT INTO t2 VALUES (1);");
     assert_int_equal(zw_db_migrate(db, "demo", dir, &applied, &err), 0);
@@ -181,7 +170,7 @@ static void test_reconnect_and_migrate_across_restart(void **state)
     assert_int_equal(applied, 1);
     assert_int_equal(zw_db_migrate(db, "demo", dir, &applied, &err), 0);
     assert_int_equal(applied, 0);
-    assert_int_equal(s_count(db, "SELECT count(*) FROM ta"), 1);
+    assert_int_equal(zwt_db_long(db, "SELECT count(*) FROM ta"), 1);
     zw_db_destroy(&db);
     s_pgtmp("stop", st);
 }
@@ -228,14 +217,14 @@ static void test_tx_retries_serialization_failures(void **state)
     s_tx_arg_t a = {0, 2};
     assert_int_equal(zw_db_tx(db, true, s_tx_body, &a, &err), 0);
     assert_int_equal(a.runs, 3);
-    assert_int_equal(s_count(db, "SELECT count(*) FROM tx_t"), 1);
+    assert_int_equal(zwt_db_long(db, "SELECT count(*) FROM tx_t"), 1);
     s_tx_arg_t always = {0, 1000};
     assert_int_equal(zw_db_tx(db, true, s_tx_body, &always, &err), -1);
     assert_int_equal(err.code, ZW_ABORTED);
     assert_int_equal(always.runs, 8);
     assert_int_equal(zw_db_tx(db, false, s_tx_refuse, NULL, &err), -1);
     assert_int_equal(err.code, ZW_FAILED_PRECONDITION);
-    assert_int_equal(s_count(db, "SELECT count(*) FROM tx_t"), 1);
+    assert_int_equal(zwt_db_long(db, "SELECT count(*) FROM tx_t"), 1);
     /* SQLSTATE mapping seen through a real error. */
     assert_int_equal(zw_db_run(db, "CREATE UNIQUE INDEX ON tx_t (v)", &err), 0);
     assert_null(zw_db_query(db, "INSERT INTO tx_t VALUES (1)", 0, NULL, &err));
@@ -315,7 +304,7 @@ static void test_tx_begin_goes_with_first_statement(void **state)
                 assert_string_equal(a.isolation, serializable ? "serializable" : "read committed");
                 if (!fail)
                     rows += first == 2 ? 3 : 2;
-                assert_int_equal(s_count(db, "SELECT count(*) FROM begin_t"), rows);
+                assert_int_equal(zwt_db_long(db, "SELECT count(*) FROM begin_t"), rows);
             }
     /* a body that sends nothing commits nothing and leaves no transaction */
     int runs = 0;
@@ -327,7 +316,7 @@ static void test_tx_begin_goes_with_first_statement(void **state)
     assert_int_equal(zw_db_run(db, "DROP TABLE begin_t", &err), 0);
     assert_int_equal(zw_db_tx(db, false, s_begin_body, &bad, &err), -1);
     assert_int_equal(PQtransactionStatus(zw_db_conn(db)), PQTRANS_IDLE);
-    assert_int_equal(s_count(db, "SELECT 5"), 5);
+    assert_int_equal(zwt_db_long(db, "SELECT 5"), 5);
     zw_db_destroy(&db);
 }
 

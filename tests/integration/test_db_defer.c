@@ -42,24 +42,6 @@ static zw_db_t *s_peer(void)
     return db;
 }
 
-static void s_run(zw_db_t *db, const char *sql)
-{
-    zw_err_t err;
-    if (zw_db_run(db, sql, &err) != 0)
-        fail_msg("%s: %s", sql, err.message);
-}
-
-static long s_count(zw_db_t *db, const char *sql)
-{
-    zw_err_t err;
-    PGresult *res = zw_db_query(db, sql, 0, NULL, &err);
-    if (!res)
-        fail_msg("%s: %s", sql, err.message);
-    long n = strtol(PQgetvalue(res, 0, 0), NULL, 10);
-    PQclear(res);
-    return n;
-}
-
 /* All values of a one-column query, joined with '|' in row order. */
 static void s_column(zw_db_t *db, const char *sql, char *out, size_t cap)
 {
@@ -108,7 +90,7 @@ static void test_write_outside_defer_runs_at_once(void **state)
 {
     (void) state;
     zw_db_t *db = s_fresh("t_defer_now");
-    s_run(db, "CREATE TABLE w (id bigserial PRIMARY KEY, v text UNIQUE)");
+    zwt_db_run(db, "CREATE TABLE w (id bigserial PRIMARY KEY, v text UNIQUE)");
     zw_err_t err;
     assert_int_equal(zw_db_prepare(db, "w_ins", "INSERT INTO w (v) VALUES ($1)", 1, &err), 0);
 
@@ -118,11 +100,11 @@ static void test_write_outside_defer_runs_at_once(void **state)
     assert_string_equal(got, "first");
 
     /* Inside a transaction too: the next read on the connection sees it. */
-    s_run(db, "BEGIN");
+    zwt_db_run(db, "BEGIN");
     s_write1(db, "w_ins", "second");
-    assert_int_equal(s_count(db, "SELECT count(*) FROM w"), 2);
-    s_run(db, "ROLLBACK");
-    assert_int_equal(s_count(db, "SELECT count(*) FROM w"), 1);
+    assert_int_equal(zwt_db_long(db, "SELECT count(*) FROM w"), 2);
+    zwt_db_run(db, "ROLLBACK");
+    assert_int_equal(zwt_db_long(db, "SELECT count(*) FROM w"), 1);
 
     /* A failing immediate write reports its error at once. */
     const char *dup[] = {"first"};
@@ -139,18 +121,18 @@ static void test_defer_visibility_undo_and_end(void **state)
     (void) state;
     zw_db_t *db = s_fresh("t_defer_vis");
     zw_db_t *peer = s_peer();
-    s_run(db, "CREATE TABLE d (id bigserial PRIMARY KEY, v text NOT NULL)");
+    zwt_db_run(db, "CREATE TABLE d (id bigserial PRIMARY KEY, v text NOT NULL)");
     zw_err_t err;
     assert_int_equal(zw_db_prepare(db, "d_ins", "INSERT INTO d (v) VALUES ($1)", 1, &err), 0);
 
-    s_run(db, "BEGIN");
+    zwt_db_run(db, "BEGIN");
     assert_false(zw_db_in_failed_tx(db));
     zw_db_defer_begin(db);
     assert_int_equal(zw_db_defer_mark(db), 0);
     s_write1(db, "d_ins", "a");
     s_write1(db, "d_ins", "b");
     /* Queued, not run: the same connection does not see them. */
-    assert_int_equal(s_count(db, "SELECT count(*) FROM d"), 0);
+    assert_int_equal(zwt_db_long(db, "SELECT count(*) FROM d"), 0);
     size_t mark = zw_db_defer_mark(db);
     assert_int_equal(mark, 2);
     s_write1(db, "d_ins", "c");
@@ -159,7 +141,7 @@ static void test_defer_visibility_undo_and_end(void **state)
     zw_db_defer_undo(db, mark);
     assert_int_equal(zw_db_defer_mark(db), 2);
     s_write1(db, "d_ins", "e");
-    assert_int_equal(s_count(db, "SELECT count(*) FROM d"), 0);
+    assert_int_equal(zwt_db_long(db, "SELECT count(*) FROM d"), 0);
     s_flush_ok(db);
     assert_int_equal(zw_db_defer_mark(db), 0);
     assert_false(zw_db_in_failed_tx(db));
@@ -168,27 +150,27 @@ static void test_defer_visibility_undo_and_end(void **state)
     s_column(db, "SELECT v FROM d ORDER BY id", got, sizeof got);
     assert_string_equal(got, "a|b|e");
     /* Flushed into the open transaction, not committed by the flush. */
-    assert_int_equal(s_count(peer, "SELECT count(*) FROM d"), 0);
-    s_run(db, "COMMIT");
+    assert_int_equal(zwt_db_long(peer, "SELECT count(*) FROM d"), 0);
+    zwt_db_run(db, "COMMIT");
     s_column(peer, "SELECT v FROM d ORDER BY id", got, sizeof got);
     assert_string_equal(got, "a|b|e");
 
     /* The flush left defer mode: the next write runs at once. */
-    s_run(db, "BEGIN");
+    zwt_db_run(db, "BEGIN");
     s_write1(db, "d_ins", "f");
-    assert_int_equal(s_count(db, "SELECT count(*) FROM d"), 4);
-    s_run(db, "ROLLBACK");
+    assert_int_equal(zwt_db_long(db, "SELECT count(*) FROM d"), 4);
+    zwt_db_run(db, "ROLLBACK");
 
     /* defer_end drops the whole queue and leaves defer mode. */
-    s_run(db, "BEGIN");
+    zwt_db_run(db, "BEGIN");
     zw_db_defer_begin(db);
     s_write1(db, "d_ins", "x");
     s_write1(db, "d_ins", "y");
     zw_db_defer_end(db);
     assert_int_equal(zw_db_defer_mark(db), 0);
     s_write1(db, "d_ins", "z"); /* not deferred any more */
-    assert_int_equal(s_count(db, "SELECT count(*) FROM d WHERE v = 'z'"), 1);
-    s_run(db, "COMMIT");
+    assert_int_equal(zwt_db_long(db, "SELECT count(*) FROM d WHERE v = 'z'"), 1);
+    zwt_db_run(db, "COMMIT");
     s_column(peer, "SELECT v FROM d ORDER BY id", got, sizeof got);
     assert_string_equal(got, "a|b|e|z");
 
@@ -352,7 +334,7 @@ static void s_prepare_rows_tables(zw_db_t *db)
 {
     /* One sequence for all three tables: ids show the order in which the
      * server ran the inserts across tables. */
-    s_run(db, "CREATE SEQUENCE gs;"
+    zwt_db_run(db, "CREATE SEQUENCE gs;"
               "CREATE TABLE ev (id bigint PRIMARY KEY DEFAULT nextval('gs'), seq int NOT NULL,"
               " t text, b bytea, arr text[], big bigint, flag boolean);"
               "CREATE TABLE au (id bigint PRIMARY KEY DEFAULT nextval('gs'), seq int NOT NULL,"
@@ -391,7 +373,7 @@ static void test_rows_form_merges_in_order_with_exact_values(void **state)
     /* The queue, as (table, seq): 'e' ev, 'a' au, 'p' pl. */
     char tab[400];
     int seqs[400], nq = 0, na = 0, np = 0;
-    s_run(db, "BEGIN");
+    zwt_db_run(db, "BEGIN");
     zw_db_defer_begin(db);
     for (int i = 0; i < S_NEV; i++) {
         if (i % 10 == 0) {
@@ -406,13 +388,13 @@ static void test_rows_form_merges_in_order_with_exact_values(void **state)
         tab[nq] = 'e', seqs[nq++] = i;
     }
     assert_int_equal(zw_db_defer_mark(db), (size_t) nq);
-    assert_int_equal(s_count(db, "SELECT count(*) FROM ev"), 0);
+    assert_int_equal(zwt_db_long(db, "SELECT count(*) FROM ev"), 0);
     s_flush_ok(db);
-    s_run(db, "COMMIT");
+    zwt_db_run(db, "COMMIT");
 
-    assert_int_equal(s_count(peer, "SELECT count(*) FROM ev"), S_NEV);
-    assert_int_equal(s_count(peer, "SELECT count(*) FROM au"), na);
-    assert_int_equal(s_count(peer, "SELECT count(*) FROM pl"), np);
+    assert_int_equal(zwt_db_long(peer, "SELECT count(*) FROM ev"), S_NEV);
+    assert_int_equal(zwt_db_long(peer, "SELECT count(*) FROM au"), na);
+    assert_int_equal(zwt_db_long(peer, "SELECT count(*) FROM pl"), np);
     s_check_ev(peer, 0, S_NEV);
 
     /* Server order: each rows-form statement's rows all at the place of its
@@ -469,16 +451,16 @@ static void test_rows_form_merges_in_order_with_exact_values(void **state)
      * value variant, each in its own flush between plain writes. */
     for (int v = 0; v < S_NT * S_NA; v++) {
         int seq = 1000 + v;
-        s_run(db, "BEGIN");
+        zwt_db_run(db, "BEGIN");
         zw_db_defer_begin(db);
         s_write_seq(db, "pl_ins", seq, "before");
         s_ev_write(db, seq);
         s_write_seq(db, "au_ins", seq, s_texts[v % S_NT]);
         s_flush_ok(db);
-        s_run(db, "COMMIT");
+        zwt_db_run(db, "COMMIT");
     }
     s_check_ev(peer, 1000, 1000 + S_NT * S_NA);
-    assert_int_equal(s_count(peer, "SELECT count(*) FROM au WHERE seq >= 1000"), S_NT * S_NA);
+    assert_int_equal(zwt_db_long(peer, "SELECT count(*) FROM au WHERE seq >= 1000"), S_NT * S_NA);
 
     zw_db_destroy(&peer);
     zw_db_destroy(&db);
@@ -488,7 +470,7 @@ static void test_rows_form_merges_in_order_with_exact_values(void **state)
 
 static void s_prepare_err_tables(zw_db_t *db)
 {
-    s_run(db, "CREATE TABLE u (k text PRIMARY KEY);"
+    zwt_db_run(db, "CREATE TABLE u (k text PRIMARY KEY);"
               "CREATE TABLE lg (id bigserial PRIMARY KEY, seq int NOT NULL, v text NOT NULL);"
               "INSERT INTO u VALUES ('taken')");
     zw_err_t err;
@@ -509,11 +491,11 @@ static void s_after_failure(zw_db_t *db, zw_db_t *peer)
     /* The block is aborted: a read in it fails. */
     zw_err_t err;
     assert_null(zw_db_query(db, "SELECT 1", 0, NULL, &err));
-    s_run(db, "ROLLBACK");
-    assert_int_equal(s_count(db, "SELECT count(*) FROM lg"), 0);
-    assert_int_equal(s_count(db, "SELECT count(*) FROM u"), 1);
+    zwt_db_run(db, "ROLLBACK");
+    assert_int_equal(zwt_db_long(db, "SELECT count(*) FROM lg"), 0);
+    assert_int_equal(zwt_db_long(db, "SELECT count(*) FROM u"), 1);
 
-    s_run(db, "BEGIN");
+    zwt_db_run(db, "BEGIN");
     assert_false(zw_db_in_failed_tx(db));
     zw_db_defer_begin(db);
     s_write1(db, "u_ins", "fresh");
@@ -521,10 +503,10 @@ static void s_after_failure(zw_db_t *db, zw_db_t *peer)
         s_write_seq(db, "lg_ins", i, "ok");
     s_flush_ok(db);
     assert_false(zw_db_in_failed_tx(db));
-    s_run(db, "COMMIT");
-    assert_int_equal(s_count(peer, "SELECT count(*) FROM lg"), 10);
-    assert_int_equal(s_count(peer, "SELECT count(*) FROM u"), 2);
-    s_run(db, "TRUNCATE lg; DELETE FROM u WHERE k <> 'taken'");
+    zwt_db_run(db, "COMMIT");
+    assert_int_equal(zwt_db_long(peer, "SELECT count(*) FROM lg"), 10);
+    assert_int_equal(zwt_db_long(peer, "SELECT count(*) FROM u"), 2);
+    zwt_db_run(db, "TRUNCATE lg; DELETE FROM u WHERE k <> 'taken'");
 }
 
 static void test_error_mid_queue_aborts_everything(void **state)
@@ -536,7 +518,7 @@ static void test_error_mid_queue_aborts_everything(void **state)
     zw_err_t err;
 
     /* A unique violation among plain writes, rows-form writes around it. */
-    s_run(db, "BEGIN");
+    zwt_db_run(db, "BEGIN");
     zw_db_defer_begin(db);
     for (int i = 0; i < 10; i++)
         s_write_seq(db, "lg_ins", i, "before");
@@ -552,7 +534,7 @@ static void test_error_mid_queue_aborts_everything(void **state)
     s_after_failure(db, peer);
 
     /* NOT NULL violated by row 57 of 100 merged rows. */
-    s_run(db, "BEGIN");
+    zwt_db_run(db, "BEGIN");
     zw_db_defer_begin(db);
     s_write1(db, "u_ins", "a");
     for (int i = 1; i <= 100; i++)
@@ -564,8 +546,8 @@ static void test_error_mid_queue_aborts_everything(void **state)
     s_after_failure(db, peer);
 
     /* A unique violation inside merged rows (two rows with the same key). */
-    s_run(db, "CREATE UNIQUE INDEX ON lg (seq)");
-    s_run(db, "BEGIN");
+    zwt_db_run(db, "CREATE UNIQUE INDEX ON lg (seq)");
+    zwt_db_run(db, "BEGIN");
     zw_db_defer_begin(db);
     for (int i = 0; i < 50; i++)
         s_write_seq(db, "lg_ins", i == 30 ? 7 : i, "v");
@@ -576,7 +558,7 @@ static void test_error_mid_queue_aborts_everything(void **state)
     s_after_failure(db, peer);
 
     /* A bad parameter (not an integer) in one merged row: 22P02. */
-    s_run(db, "BEGIN");
+    zwt_db_run(db, "BEGIN");
     zw_db_defer_begin(db);
     for (int i = 0; i < 5; i++) {
         char s[16];
@@ -620,7 +602,7 @@ static void test_dead_connection_is_unavailable_then_reconnects(void **state)
     zw_err_t err;
     assert_int_equal(zw_db_prepare(db, "lg_count", "SELECT count(*) FROM lg", 0, &err), 0);
 
-    s_run(db, "BEGIN");
+    zwt_db_run(db, "BEGIN");
     zw_db_defer_begin(db);
     s_write1(db, "u_ins", "a");
     for (int i = 0; i < 30; i++)
@@ -643,18 +625,18 @@ static void test_dead_connection_is_unavailable_then_reconnects(void **state)
     assert_string_equal(PQgetvalue(res, 0, 0), "0");
     PQclear(res);
     assert_true(zw_db_connected(db));
-    assert_int_equal(s_count(peer, "SELECT count(*) FROM u"), 1);
+    assert_int_equal(zwt_db_long(peer, "SELECT count(*) FROM u"), 1);
 
     /* Rows forms work on the new connection. */
-    s_run(db, "BEGIN");
+    zwt_db_run(db, "BEGIN");
     zw_db_defer_begin(db);
     s_write1(db, "u_ins", "b");
     for (int i = 0; i < 30; i++)
         s_write_seq(db, "lg_ins", i, "again");
     s_flush_ok(db);
-    s_run(db, "COMMIT");
-    assert_int_equal(s_count(peer, "SELECT count(*) FROM lg WHERE v = 'again'"), 30);
-    assert_int_equal(s_count(peer, "SELECT count(*) FROM u"), 2);
+    zwt_db_run(db, "COMMIT");
+    assert_int_equal(zwt_db_long(peer, "SELECT count(*) FROM lg WHERE v = 'again'"), 30);
+    assert_int_equal(zwt_db_long(peer, "SELECT count(*) FROM u"), 2);
 
     zw_db_destroy(&peer);
     zw_db_destroy(&db);
@@ -703,23 +685,23 @@ static void test_tx_body_with_deferred_writes(void **state)
     if (zw_db_tx(db, false, s_body, &ok, &err) != 0)
         fail_msg("tx: %s", err.message);
     assert_int_equal(ok.runs, 1);
-    assert_int_equal(s_count(peer, "SELECT count(*) FROM lg WHERE v = 'tx'"), 50);
-    assert_int_equal(s_count(peer, "SELECT count(*) FROM u WHERE k = 'tx'"), 1);
+    assert_int_equal(zwt_db_long(peer, "SELECT count(*) FROM lg WHERE v = 'tx'"), 50);
+    assert_int_equal(zwt_db_long(peer, "SELECT count(*) FROM u WHERE k = 'tx'"), 1);
     char got[64];
     s_column(peer,
              "SELECT string_agg(seq::text, ',' ORDER BY id) = string_agg(seq::text, ','"
              " ORDER BY seq) FROM lg",
              got, sizeof got);
     assert_string_equal(got, "t");
-    s_run(db, "TRUNCATE lg; DELETE FROM u WHERE k <> 'taken'");
+    zwt_db_run(db, "TRUNCATE lg; DELETE FROM u WHERE k <> 'taken'");
 
     /* Queues and returns -1 without flushing: nothing is written. */
     s_body_t refuse = {.rows = 20, .flush = false, .fail = true};
     assert_int_equal(zw_db_tx(db, true, s_body, &refuse, &err), -1);
     assert_int_equal(err.code, ZW_FAILED_PRECONDITION);
     assert_int_equal(refuse.runs, 1);
-    assert_int_equal(s_count(peer, "SELECT count(*) FROM lg"), 0);
-    assert_int_equal(s_count(peer, "SELECT count(*) FROM u"), 1);
+    assert_int_equal(zwt_db_long(peer, "SELECT count(*) FROM lg"), 0);
+    assert_int_equal(zwt_db_long(peer, "SELECT count(*) FROM u"), 1);
     /* zw_db_tx does not end defer mode for a body that fails: the body's
      * queue is still there (db.h promises nothing either way). */
     zw_db_defer_end(db);
@@ -728,16 +710,16 @@ static void test_tx_body_with_deferred_writes(void **state)
     s_body_t late = {.rows = 20, .flush = true, .fail = true};
     assert_int_equal(zw_db_tx(db, false, s_body, &late, &err), -1);
     assert_int_equal(err.code, ZW_FAILED_PRECONDITION);
-    assert_int_equal(s_count(peer, "SELECT count(*) FROM lg"), 0);
-    assert_int_equal(s_count(peer, "SELECT count(*) FROM u"), 1);
+    assert_int_equal(zwt_db_long(peer, "SELECT count(*) FROM lg"), 0);
+    assert_int_equal(zwt_db_long(peer, "SELECT count(*) FROM u"), 1);
 
     /* A flush failing in the body (duplicate key) rolls back, not retried. */
-    s_run(db, "INSERT INTO u VALUES ('tx')");
+    zwt_db_run(db, "INSERT INTO u VALUES ('tx')");
     s_body_t dup = {.rows = 5, .flush = true};
     assert_int_equal(zw_db_tx(db, false, s_body, &dup, &err), -1);
     assert_int_equal(err.code, ZW_ALREADY_EXISTS);
     assert_int_equal(dup.runs, 1);
-    assert_int_equal(s_count(peer, "SELECT count(*) FROM lg"), 0);
+    assert_int_equal(zwt_db_long(peer, "SELECT count(*) FROM lg"), 0);
     assert_true(zw_db_connected(db));
     assert_int_equal(PQtransactionStatus(zw_db_conn(db)), PQTRANS_IDLE); /* rolled back */
 
@@ -764,7 +746,7 @@ static void test_bad_names(void **state)
     assert_int_equal(err.code, ZW_INVALID_ARGUMENT);
 
     /* Unregistered in defer mode: an error at once, the queue unharmed. */
-    s_run(db, "BEGIN");
+    zwt_db_run(db, "BEGIN");
     zw_db_defer_begin(db);
     s_write_seq(db, "lg_ins", 1, "kept");
     const char *p[] = {"1", "x"};
@@ -774,8 +756,8 @@ static void test_bad_names(void **state)
     assert_int_equal(zw_db_defer_mark(db), 1);
     s_write_seq(db, "lg_ins", 2, "kept");
     s_flush_ok(db);
-    s_run(db, "COMMIT");
-    assert_int_equal(s_count(db, "SELECT count(*) FROM lg WHERE v = 'kept'"), 2);
+    zwt_db_run(db, "COMMIT");
+    assert_int_equal(zwt_db_long(db, "SELECT count(*) FROM lg WHERE v = 'kept'"), 2);
 
     /* Outside defer mode: the server's error, no crash. */
     assert_int_equal(zw_db_write(db, "no_such_statement", 2, p, &err), -1);

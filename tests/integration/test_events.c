@@ -60,13 +60,6 @@ static long s_count(zw_db_t *db, const char *sql)
     return n;
 }
 
-static void s_exec(zw_db_t *db, const char *sql)
-{
-    zw_err_t err;
-    if (zw_db_run(db, sql, &err) != 0)
-        fail_msg("%s: %s", sql, err.message);
-}
-
 /* Polls sql (one number) until it equals want or timeout_ms passes;
  * returns the last value seen. */
 static long s_wait_value(zw_db_t *db, const char *sql, long want, int timeout_ms)
@@ -316,7 +309,7 @@ static void s_check_effects(zw_db_t *db, const char *stream, long n)
 
 static void s_orders_table(zw_db_t *db)
 {
-    s_exec(db, "CREATE TABLE t_orders (id bigserial PRIMARY KEY, writer int, k int)");
+    zwt_db_run(db, "CREATE TABLE t_orders (id bigserial PRIMARY KEY, writer int, k int)");
 }
 
 /* ------------------------------------------------------------ tests */
@@ -648,7 +641,7 @@ static void test_relay_skips_a_stream_another_replica_holds(void **state)
     char sql[200];
     snprintf(sql, sizeof sql, "BEGIN; SELECT pg_advisory_xact_lock(%d, hashtext('held'))",
              ZW_EVENTS_LOCK_RELAY);
-    s_exec(other, sql);
+    zwt_db_run(other, sql);
     const char *streams[] = {"held"};
     zw_relay_config_t rc = {.producer = "test", .streams = streams, .n_streams = 1};
     zw_relay_t *relay = zw_relay_new(env.db, &rc, &err);
@@ -657,7 +650,7 @@ static void test_relay_skips_a_stream_another_replica_holds(void **state)
     assert_int_equal(zw_relay_run_once(relay, &moved, &err), 0);
     assert_int_equal(moved, 0);
     assert_int_equal(s_count(env.db, "SELECT count(*) FROM events.outbox"), 5);
-    s_exec(other, "COMMIT");
+    zwt_db_run(other, "COMMIT");
     assert_int_equal(zw_relay_run_once(relay, &moved, &err), 0);
     assert_int_equal(moved, 5);
     assert_int_equal(zw_relay_run_once(relay, &moved, &err), 0);
@@ -879,7 +872,7 @@ static void test_failing_handler_retries_and_raises_alarm(void **state)
 {
     (void) state;
     s_env_t env = s_fresh("t_ev_alarm");
-    s_exec(env.db, "CREATE TABLE t_fx (id bigserial, stream text, seq bigint)");
+    zwt_db_run(env.db, "CREATE TABLE t_fx (id bigserial, stream text, seq bigint)");
     s_append_and_relay(env.db, "jobs", 6, 0);
     zw_db_t *cdb = zw_db_new(env.conninfo);
     s_fx_t fx = {.fail_seq = 3, .fail_left = 5};
@@ -929,7 +922,7 @@ static void test_retention_never_passes_the_slowest_cursor(void **state)
     (void) state;
     s_env_t env = s_fresh("t_ev_retention");
     s_append_and_relay(env.db, "ret", 100, 0); /* seq i happened at i ms */
-    s_exec(env.db, "INSERT INTO events.cursors (consumer, stream, last_seq) VALUES"
+    zwt_db_run(env.db, "INSERT INTO events.cursors (consumer, stream, last_seq) VALUES"
                    " ('slow', 'ret', 30), ('fast', 'ret', 80);"
                    "INSERT INTO events.cursors (consumer, stream, last_seq, registered) VALUES"
                    " ('retired', 'ret', 5, false)");
@@ -941,7 +934,7 @@ static void test_retention_never_passes_the_slowest_cursor(void **state)
     assert_int_equal(s_count(env.db, "SELECT min(seq) FROM events.log"), 31);
     assert_int_equal(s_count(env.db, "SELECT trimmed_seq FROM events.stream_head"), 30);
     /* Slow catches up to 90: the time limit binds (occurred_at < 50 ms). */
-    s_exec(env.db, "UPDATE events.cursors SET last_seq = 90 WHERE consumer = 'slow'");
+    zwt_db_run(env.db, "UPDATE events.cursors SET last_seq = 90 WHERE consumer = 'slow'");
     assert_int_equal(zw_events_trim(env.db, "ret", 50 * 1000, &deleted, &err), 0);
     assert_int_equal(deleted, 19);
     assert_int_equal(s_count(env.db, "SELECT min(seq) FROM events.log"), 50);
@@ -964,7 +957,7 @@ static void test_retention_never_passes_the_slowest_cursor(void **state)
     assert_int_equal(err.code, ZW_INVALID_ARGUMENT);
     /* A consumer new to the stream skips what retention removed, then
      * applies the rest (91..100) exactly once. */
-    s_exec(env.db, "CREATE TABLE t_fx (id bigserial, stream text, seq bigint)");
+    zwt_db_run(env.db, "CREATE TABLE t_fx (id bigserial, stream text, seq bigint)");
     zw_db_t *cdb = zw_db_new(env.conninfo);
     s_fx_t fx = {.fail_seq = -1};
     const char *streams[] = {"ret"};
@@ -988,7 +981,7 @@ static void test_consumer_starts_at_head_and_replays_when_rewound(void **state)
 {
     (void) state;
     s_env_t env = s_fresh("t_ev_head");
-    s_exec(env.db, "CREATE TABLE t_fx (id bigserial, stream text, seq bigint)");
+    zwt_db_run(env.db, "CREATE TABLE t_fx (id bigserial, stream text, seq bigint)");
     s_append_and_relay(env.db, "news", 10, 0);
     zw_db_t *cdb = zw_db_new(env.conninfo);
     s_fx_t fx = {.fail_seq = -1};
@@ -1010,7 +1003,7 @@ static void test_consumer_starts_at_head_and_replays_when_rewound(void **state)
     assert_int_equal(s_count(env.db, "SELECT min(seq) FROM t_fx"), 11);
     /* An operator rewinds the cursor to replay from 12 while it runs: the
      * next compare-and-set fails, and the consumer goes on from there. */
-    s_exec(env.db, "UPDATE events.cursors SET last_seq = 11 WHERE consumer = 'fresh'");
+    zwt_db_run(env.db, "UPDATE events.cursors SET last_seq = 11 WHERE consumer = 'fresh'");
     fx.last_applied = 0;
     s_append_and_relay(env.db, "news", 1, 0);
     s_run(c, "news", 14, S_WAIT_MS, NULL, NULL);
