@@ -12,36 +12,7 @@
 set -uo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
-bin=${ZWFW_BIN_DIR:-$here/../../build/bin}
-work=$(mktemp -d /tmp/zwt-busypoll-XXXXXX)
-pids=()
-
-cleanup() {
-  local pid
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null; done
-  for pid in "${pids[@]}"; do
-    for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
-    kill -9 "$pid" 2>/dev/null
-    wait "$pid" 2>/dev/null
-  done
-  rm -rf "$work"
-}
-trap cleanup EXIT
-
-passed=0
-failed=0
-check() { # NAME CMD...
-  local name=$1
-  shift
-  if "$@" >"$work/check.out" 2>&1; then
-    passed=$((passed + 1))
-    echo "ok - $name"
-  else
-    failed=$((failed + 1))
-    echo "not ok - $name"
-    sed 's/^/    /' "$work/check.out"
-  fi
-}
+. "$here/../harness/shtest.sh" busypoll
 
 for b in zwfw-broker zwfw-echo zwfwctl; do
   [ -x "$bin/$b" ] || { echo "test_broker_busypoll: $bin/$b is missing" >&2; echo "0 passed, 1 failed"; exit 1; }

@@ -15,44 +15,15 @@
 set -uo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
-bin=${ZWFW_BIN_DIR:-$here/../../build/bin}
+. "$here/../harness/shtest.sh" interop
 py=/usr/bin/python3
 peer="$py $here/mdp_peer.py"
-work=$(mktemp -d /tmp/zwt-interop-XXXXXX)
-pids=()
-
-cleanup() {
-  local pid
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null; done
-  for pid in "${pids[@]}"; do
-    for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
-    kill -9 "$pid" 2>/dev/null
-    wait "$pid" 2>/dev/null
-  done
-  rm -rf "$work"
-}
-trap cleanup EXIT
 
 if ! $py -c 'import zmq' 2>/dev/null; then
   echo "test_interop_python: $py has no zmq module (deploy/setup.sh installs python3-zmq)" >&2
   echo "0 passed, 1 failed"
   exit 1
 fi
-
-passed=0
-failed=0
-check() { # NAME CMD...
-  local name=$1
-  shift
-  if "$@" >"$work/check.out" 2>&1; then
-    passed=$((passed + 1))
-    echo "ok - $name"
-  else
-    failed=$((failed + 1))
-    echo "not ok - $name"
-    sed 's/^/    /' "$work/check.out"
-  fi
-}
 
 port=$($py -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 ep=tcp://127.0.0.1:$port
