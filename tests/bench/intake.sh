@@ -18,9 +18,9 @@
 # chainer's share is in it; one client means batches of one); a closed loop
 # with CLIENTS (16) clients for PHASE_SECONDS (10), and the applications
 # per transaction it got from the group commit (from the rows' xmin); open
-# loops of PHASE_SECONDS at RATE (1000) applications/s (OPEN_RUNS times, 3)
-# and at half the
-# closed loop's rate; then pgbench on the same cluster:
+# loops of PHASE_SECONDS at RATE (1000) applications/s (OPEN_RUNS times, 3),
+# each followed by PostgreSQL's own latency at that rate (see below), and
+# one at half the closed loop's rate; then pgbench on the same cluster:
 #   - batched the same way: intake/submit_batch.pgbench, one client per
 #     batching lane (LANES), batches of the closed loop's mean size: the
 #     target is closed loop >= 0.5 of it;
@@ -121,6 +121,11 @@ echo "WAL segments ready for reuse: $(psql "$conninfo" -tAc "SELECT count(*) FRO
 
 echo "zwfw-intake: $clock clock, $threads worker threads, group commit: batches up to $batch, $lanes lanes; $(nproc) CPUs; PostgreSQL $(psql "$conninfo" -tAc 'SHOW server_version')," \
   "fsync $(psql "$conninfo" -tAc 'SHOW fsync'), synchronous_commit $(psql "$conninfo" -tAc 'SHOW synchronous_commit'); load: $(cut -d' ' -f1-3 /proc/loadavg)"
+# The kernel's writeback of dirty data pages competes with the WAL flush
+# (docs/performance.md "Intake", latency): say how this host is set.
+echo "kernel writeback: vm.dirty_background_bytes $(cat /proc/sys/vm/dirty_background_bytes 2>/dev/null || echo ?)," \
+  "dirty_background_ratio $(cat /proc/sys/vm/dirty_background_ratio 2>/dev/null || echo ?)," \
+  "dirty_expire_centisecs $(cat /proc/sys/vm/dirty_expire_centisecs 2>/dev/null || echo ?)"
 
 # Statements per submission: log every statement of every session while
 # one client submits for 2 s.
@@ -164,16 +169,47 @@ settle
 closed=$("$bin/zwfw-bench-intake" --endpoint "$ep" --item "$item" --clients "$clients" \
   --seconds "$seconds" --key-prefix closed)
 echo "$closed"
-per_tx=$(psql "$conninfo" -tAc "SELECT round(count(*)::numeric / greatest(count(DISTINCT a.xmin::text), 1), 1)
-  FROM intake.applications a JOIN intake.requests r USING (receipt_number)
-  WHERE r.idempotency_key LIKE 'closed-%'")
+per_tx() { # key prefix -> applications per transaction (group commit), from the rows' xmin
+  psql "$conninfo" -tAc "SELECT round(count(*)::numeric / greatest(count(DISTINCT a.xmin::text), 1), 1)
+    FROM intake.applications a JOIN intake.requests r USING (receipt_number)
+    WHERE r.idempotency_key LIKE '$1-%'"
+}
+per_tx=$(per_tx closed)
 echo "closed loop: $per_tx applications per transaction (group commit)"
-# Open loop at RATE, and at half the closed loop's rate (a load the daemon
-# sustains, so the latency is service time, not queueing).
+# Open loop at RATE, each run followed by PostgreSQL's own latency at the
+# same rate on the same cluster in the same state, the ceiling for it:
+#   - pgbench batched alike: intake/submit_batch.pgbench with batches of the
+#     closed loop's mean size, LANES clients, RATE / batch transactions/s:
+#     zwfw's SQL and commits without the broker and the daemon;
+#   - commit alone: one small row per transaction (intake/commit.pgbench),
+#     CLIENTS clients, RATE transactions/s: the floor of any durable write.
+# pgbench counts each transaction's latency from its scheduled start, as
+# the open loop counts each request's.
+same=$(awk -v b="$per_tx" 'BEGIN{b = int(b + 0.5); print (b < 1 ? 1 : b)}')
+pgbench_rate() { # label clients tps script [batch]
+  local out
+  rm -f "$work"/pgblog*
+  out=$(pgbench -n -M prepared -c "$2" -j "$(( $2 < 2 ? $2 : 2 ))" -R "$3" -T "$seconds" ${5:+-D batch=$5} \
+    -l --log-prefix "$work/pgblog" -f "$4" "$conninfo" 2>&1) || { echo "$out" >&2; exit 1; }
+  cat "$work"/pgblog* | awk '{print $3}' | sort -n | awk -v label="$1" -v s="$seconds" -v b="${5:-1}" '
+    { us[NR] = $1; if ($1 > 5000) over++ }
+    END { printf "%-22s %8d transactions %6.0f/s  p50 %7.2f ms  p90 %7.2f ms  p99 %7.2f ms  max %8.2f ms  over 5 ms %5.2f%%\n",
+            label, NR, NR / s, us[int(NR * 0.50) + 1] / 1000, us[int(NR * 0.90) + 1] / 1000,
+            us[int(NR * 0.99) + 1] / 1000, us[NR] / 1000, 100 * over / NR }'
+}
+psql "$conninfo" -qc "CREATE TABLE bench_commit (client int, n bigint)" >/dev/null
 for r in $(seq "$open_runs"); do
   settle
   "$bin/zwfw-bench-intake" --endpoint "$ep" --item "$item" --rate "$rate" --seconds "$seconds" \
     --key-prefix "open$r"
+  open_tx=$(per_tx "open$r")
+  b=$(awk -v b="$open_tx" 'BEGIN{b = int(b + 0.5); print (b < 1 ? 1 : b)}')
+  echo "open loop: $open_tx applications per transaction"
+  settle
+  pgbench_rate "pgbench $b/tx at $rate/s" "$clients" "$(awk -v r="$rate" -v b="$b" 'BEGIN{printf "%.1f", r / b}')" \
+    "$src/tests/bench/intake/submit_batch.pgbench" "$b"
+  settle
+  pgbench_rate "commit alone at $rate/s" "$clients" "$rate" "$src/tests/bench/intake/commit.pgbench"
 done
 rate_closed=$(echo "$closed" | sed -nE 's/.* ([0-9]+)\/s .*/\1/p')
 half=$((rate_closed / 2))
@@ -192,7 +228,6 @@ pgbench_run() { # clients script [batch] -> "tps|latency"
     { echo "$out" >&2; exit 1; }
   echo "$(echo "$out" | sed -nE 's/^tps = ([0-9.]+).*/\1/p' | head -n 1)|$(echo "$out" | sed -nE 's/^latency average = (.*)$/\1/p')"
 }
-same=$(awk -v b="$per_tx" 'BEGIN{b = int(b + 0.5); print (b < 1 ? 1 : b)}')
 settle
 r=$(pgbench_run "$lanes" "$src/tests/bench/intake/submit_batch.pgbench" "$same")
 tps_same=$(awk -v t="${r%%|*}" -v b="$same" 'BEGIN{printf "%.0f", t * b}')
@@ -205,3 +240,4 @@ settle
 r=$(pgbench_run "$clients" "$src/tests/bench/intake/submit.pgbench")
 echo "pgbench one per tx     $clients clients: $(printf '%.0f' "${r%%|*}") submissions/s (latency average ${r#*|})"
 echo "closed loop / pgbench batched alike: $(awk -v a="$rate_closed" -v b="$tps_same" 'BEGIN{printf "%.2f", a / b}') (target >= 0.5)"
+
