@@ -93,7 +93,9 @@ static int s_clock(const zw_wf_clock_env_t *env, const zw_wf_instance_t *inst, z
     c->paused = s_open_pause(inst, pause_track);
     if (s_due(env, c->start_us, c->budget_min, iv, n, &c->due_us, err) != 0)
         goto done;
-    if (c->budget_min <= env->warn_minutes)
+    if (c->due_us == ZW_WF_NONE)
+        c->warn_us = ZW_WF_NONE; /* paused: nothing falls due, nothing warns */
+    else if (c->budget_min <= env->warn_minutes)
         c->warn_us = c->start_us;
     else if (s_due(env, c->start_us, c->budget_min - env->warn_minutes, iv, n, &c->warn_us, err) !=
              0)
@@ -138,8 +140,10 @@ int zw_wf_clocks_compute(const zw_wf_clock_env_t *env, const zw_wf_def_t *def,
         c->kind = ZW_WF_CLOCK_BRANCH;
         c->track = t;
         c->limit = tr->limit;
+        /* a finished branch's clock stopped when it finished */
+        int64_t until = tr->done && tr->entered_us > 0 && tr->entered_us < at ? tr->entered_us : at;
         if (zw_wf_grant_start(env, tr->clock_start_us, tr->limit, &c->start_us, err) != 0 ||
-            s_clock(env, inst, c, t, at, err) != 0)
+            s_clock(env, inst, c, t, until, err) != 0)
             return -1;
     }
     for (int t = 0; t < ZW_WF_MAX_TRACKS; t++)
@@ -215,9 +219,11 @@ size_t zw_wf_alarms(const zw_wf_clocks_t *c, const zw_wf_instance_t *inst, zw_wf
         if (k->warn_us != ZW_WF_NONE && n < max)
             out[n++] = (zw_wf_alarm_t){ZW_WF_ALARM_WARNING, k->kind,   k->track,
                                        k->warn_us,          k->due_us, k->due_us};
+        /* overdue once the due time has passed: at the due time itself
+         * the work is still in time */
         if (n < max)
             out[n++] = (zw_wf_alarm_t){ZW_WF_ALARM_OVERDUE, k->kind,   k->track,
-                                       k->due_us,           k->due_us, k->due_us};
+                                       k->due_us + 1,       k->due_us, k->due_us};
     }
     for (int t = 0; t < inst->ntracks && t < ZW_WF_MAX_TRACKS; t++)
         if (c->stuck_us[t] != ZW_WF_NONE && n < max)

@@ -231,6 +231,15 @@ static int s_move(const zw_wf_def_t *def, zw_wf_instance_t *inst, int t, const c
             e->pause = (size_t) idx;
             e->app_state =
                 from->pause == ZW_WF_PAUSE_SUPPLEMENT ? S_APP_SUPPLEMENT_END : S_APP_SPECIAL_END;
+            /* Another branch's pause still holds the case's clock: the
+             * application stays in that one's state, not "ended". */
+            for (size_t i = inst->npauses; i-- > 0;)
+                if (inst->pauses[i].end_us == ZW_WF_OPEN) {
+                    e->app_state = inst->pauses[i].kind == ZW_WF_PAUSE_SUPPLEMENT
+                                       ? S_APP_SUPPLEMENT_START
+                                       : S_APP_SPECIAL_START;
+                    break;
+                }
             pause_app = e->app_state;
         }
     }

@@ -94,6 +94,10 @@ void zw_wf_svc_scan(zw_wf_ctx_t *ctx, const zw_request_t *req, zw_reply_t *reply
     const zw_wf_clock_env_t *env = &ctx->settings->clock;
     for (int i = 0; i < rows; i++) {
         const char *d = zw_wf_col_str(res, i, 4);
+        int clock = (int) zw_wf_col_i64(res, i, 5);
+        int64_t due = zw_wf_col_i64(res, i, 6), minutes = 0;
+        if (due == ZW_WF_NONE)
+            continue; /* the clock stands: nothing runs out while paused */
         if (!cur || strcmp(cur->department_code, d) != 0) {
             cur = zw_wf_arena_alloc(a, sizeof *cur);
             if (!cur)
@@ -103,13 +107,9 @@ void zw_wf_svc_scan(zw_wf_ctx_t *ctx, const zw_request_t *req, zw_reply_t *reply
                 goto oom;
             r.departments[r.n_departments++] = cur;
         }
-        int clock = (int) zw_wf_col_i64(res, i, 5);
-        int64_t due = zw_wf_col_i64(res, i, 6), minutes = 0;
-        if (due == ZW_WF_NONE)
-            continue; /* the clock stands: nothing runs out while paused */
         /* Working minutes are best effort here: a date past the calendar
          * leaves them 0 rather than dropping the entry from the scan. */
-        if (clock == 0 || due <= now) {
+        if (clock == 0 || due < now) { /* overdue once the due time has passed */
             zw_wf_minutes_between(env, due, now, &minutes, NULL);
             Zwfw__V1__ScanEntry *e = s_entry(a, res, i, due, -minutes);
             if (clock == 0 ? s_push(a, &cur->abnormal, &cur->n_abnormal, cap, e)

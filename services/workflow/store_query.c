@@ -39,9 +39,9 @@ static const zw_wf_stmt_t s_stmts[] = {
      "   AND ($3::integer = 0 OR i.status = $3::integer)"
      "   AND ($4::bigint IS NULL OR i.due_us >= $4::bigint)"
      "   AND ($5::bigint IS NULL OR i.due_us < $5::bigint)"
-     "   AND (NOT $6::boolean OR (i.status = 1 AND (i.due_us <= $7::bigint OR EXISTS (SELECT 1"
+     "   AND (NOT $6::boolean OR (i.status = 1 AND (i.due_us < $7::bigint OR EXISTS (SELECT 1"
      "        FROM workflow.tracks t WHERE t.instance_id = i.id AND NOT t.done"
-     "        AND t.due_us <= $7::bigint))))"
+     "        AND t.due_us < $7::bigint))))"
      "   AND ($10::bigint = 0 OR i.id < $10::bigint)"
      " ORDER BY i.id DESC LIMIT $11::integer",
      11},

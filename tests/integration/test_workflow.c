@@ -450,6 +450,48 @@ static void test_withdrawal_and_definitions(void **state)
     assert_string_equal(s_state(s, r2), "a");
     wfs_act(s, WFS_HEAD_MARKET, r2, "", "go", "");
     assert_string_equal(s_state(s, r2), "ok");
+
+    /* a promised limit longer than the statutory one is refused, also when
+     * the units differ, and nothing is started */
+    Zwfw__V1__StartProcess sp = ZWFW__V1__START_PROCESS__INIT;
+    Zwfw__V1__TimeLimit promised = ZWFW__V1__TIME_LIMIT__INIT,
+                        statutory = ZWFW__V1__TIME_LIMIT__INIT;
+    sp.idempotency_key = "start-long-promise";
+    sp.receipt_number = "500152-20200922-000002";
+    sp.item_code = WFS_ITEM;
+    sp.department_code = WFS_MARKET;
+    sp.accepted_at = wfs_ts(&at, wfs_time("2020-09-22T10:00"));
+    promised.amount = 30;
+    promised.unit = ZWFW__V1__LIMIT_UNIT__LIMIT_UNIT_WORKDAYS;
+    statutory.amount = 20;
+    statutory.unit = ZWFW__V1__LIMIT_UNIT__LIMIT_UNIT_WORKDAYS;
+    sp.promised_limit = &promised;
+    sp.statutory_limit = &statutory;
+    assert_int_equal(
+        wfs_call(s, WFS_OPERATOR, &sp.base, &zwfw__v1__instance_reply__descriptor, &reply, &err),
+        -1);
+    assert_int_equal(err.code, ZW_INVALID_ARGUMENT);
+    assert_non_null(strstr(err.message, "promised"));
+    promised.amount = 9; /* 9 working days against 40 hours (5 days) */
+    statutory.amount = 40;
+    statutory.unit = ZWFW__V1__LIMIT_UNIT__LIMIT_UNIT_HOURS;
+    assert_int_equal(
+        wfs_call(s, WFS_OPERATOR, &sp.base, &zwfw__v1__instance_reply__descriptor, &reply, &err),
+        -1);
+    assert_int_equal(err.code, ZW_INVALID_ARGUMENT);
+    assert_int_equal(wfs_num(s, "SELECT count(*) FROM workflow.instances WHERE receipt_number = $1",
+                             sp.receipt_number, NULL),
+                     0);
+    /* within the statutory limit it starts */
+    promised.amount = 4;
+    sp.idempotency_key = "start-ok-promise";
+    assert_int_equal(
+        wfs_call(s, WFS_OPERATOR, &sp.base, &zwfw__v1__instance_reply__descriptor, &reply, &err),
+        0);
+    protobuf_c_message_free_unpacked(reply, NULL);
+    assert_int_equal(wfs_num(s, "SELECT count(*) FROM workflow.instances WHERE receipt_number = $1",
+                             sp.receipt_number, NULL),
+                     1);
     wfs_down(s);
 }
 

@@ -547,6 +547,105 @@ static void test_alarm_candidates(void **state)
     zw_wf_instance_clear(&inst);
 }
 
+/* Two branches paused at once: when one resumes, the application still
+ * shows the other's pause (its clock is still held), not "ended". */
+static void test_overlapping_pauses_keep_state(void **state)
+{
+    s_fixture_t *f = *state;
+    const zw_wf_def_t *d = f->parallel;
+    zw_wf_instance_t inst;
+    s_new(f, d, &inst, "2020-09-21T10:00", 32, 45, S_LEAD);
+    s_do(f, d, &inst, "", "start_review", R_HEAD, S_LEAD, "", "2020-09-21T11:00");
+    zw_wf_effects_t *fx = s_do(f, d, &inst, "planning", "request_supplement", R_APPROVER, S_PLAN,
+                               "site plan", "2020-09-22T10:00");
+    assert_int_equal(s_find(fx, ZW_WF_FX_PAUSED)->app_state, 6);
+    fx = s_do(f, d, &inst, "traffic", "start_special", R_APPROVER, S_TRAFFIC, "traffic study",
+              "2020-09-22T11:00");
+    assert_int_equal(s_find(fx, ZW_WF_FX_PAUSED)->app_state, 9);
+    assert_int_equal(inst.app_state, 9);
+    /* planning's materials arrive: 补正 ends, 特别程序 goes on */
+    zw_wf_effects_t tfx = {.n = 0};
+    int taken = 0;
+    zw_err_t err;
+    zw_wf_actor_t sys = s_actor(R_SYSTEM, "");
+    assert_int_equal(zw_wf_trigger(d, &inst, ZW_WF_TRIG_MATERIALS, &sys, "", 420,
+                                   s_t("2020-09-23T10:00"), &tfx, &taken, &err),
+                     0);
+    assert_int_equal(taken, 1);
+    assert_int_equal(s_find(&tfx, ZW_WF_FX_RESUMED)->app_state, 9);
+    assert_int_equal(inst.app_state, 9);
+    assert_true(s_clocks(f, d, &inst, "2020-09-23T11:00").clocks[1].paused);
+    /* the last pause ends: now the application shows 特别程序 ended */
+    fx = s_do(f, d, &inst, "traffic", "end_special", R_APPROVER, S_TRAFFIC, "", "2020-09-24T10:00");
+    assert_int_equal(s_find(fx, ZW_WF_FX_RESUMED)->app_state, 10);
+    assert_int_equal(inst.app_state, 10);
+    zw_wf_instance_clear(&inst);
+}
+
+/* A finished branch's clock stops when it finishes: weeks later it shows
+ * the time it used, and neither runs out nor raises alarms. */
+static void test_done_branch_clock_stops(void **state)
+{
+    s_fixture_t *f = *state;
+    const zw_wf_def_t *d = f->parallel;
+    zw_wf_instance_t inst;
+    s_new(f, d, &inst, "2020-09-21T10:00", 32, 45, S_LEAD);
+    s_do(f, d, &inst, "", "start_review", R_HEAD, S_LEAD, "", "2020-09-21T11:00");
+    s_do(f, d, &inst, "planning", "approve", R_APPROVER, S_PLAN, "", "2020-09-22T10:00");
+    zw_wf_clocks_t at_done = s_clocks(f, d, &inst, "2020-09-22T10:00");
+    zw_wf_clocks_t later = s_clocks(f, d, &inst, "2020-10-30T10:00");
+    const zw_wf_clock_t *b = zw_wf_clocks_find(&later, ZW_WF_CLOCK_BRANCH, 1);
+    const zw_wf_clock_t *b0 = zw_wf_clocks_find(&at_done, ZW_WF_CLOCK_BRANCH, 1);
+    assert_non_null(b);
+    assert_non_null(b0);
+    assert_true(b->used_min > 0);
+    assert_int_equal(b->used_min, b0->used_min);
+    assert_true(b->remaining_min > 0);
+    /* a branch still open by then has run out */
+    assert_true(zw_wf_clocks_find(&later, ZW_WF_CLOCK_BRANCH, 3)->remaining_min < 0);
+    zw_wf_alarm_t al[32];
+    size_t n = zw_wf_alarms(&later, &inst, al, 32);
+    for (size_t i = 0; i < n; i++)
+        assert_int_not_equal(al[i].track, 1);
+    zw_wf_instance_clear(&inst);
+}
+
+/* Overdue means the due time has passed: at the due time itself the work
+ * is in time; a paused clock has neither a due time nor a warning. */
+static void test_overdue_after_due_and_no_warning_while_paused(void **state)
+{
+    s_fixture_t *f = *state;
+    const zw_wf_def_t *d = f->promised;
+    zw_wf_instance_t inst;
+    s_new(f, d, &inst, "2020-09-21T10:00", 5, 20, S_DEPT);
+    zw_wf_clocks_t c = s_clocks(f, d, &inst, "2020-09-21T10:00");
+    zw_wf_alarm_t al[16];
+    size_t n = zw_wf_alarms(&c, &inst, al, 16);
+    int overdue = 0;
+    for (size_t i = 0; i < n; i++)
+        if (al[i].kind == ZW_WF_ALARM_OVERDUE) {
+            assert_int_equal(al[i].at_us, al[i].due_us + 1);
+            overdue++;
+        }
+    assert_int_equal(overdue, 2);
+    /* at the promised due time: nothing left, nothing overdue yet */
+    const zw_wf_clock_t *pr = zw_wf_clocks_find(&c, ZW_WF_CLOCK_PROMISED, 0);
+    char due[48];
+    snprintf(due, sizeof due, "%s", s_fmt_time(pr->due_us));
+    assert_string_equal(due, "2020-09-27T17:30:00+08:00"); /* the 调休 Sunday works */
+    c = s_clocks(f, d, &inst, due);
+    assert_int_equal(zw_wf_clocks_find(&c, ZW_WF_CLOCK_PROMISED, 0)->remaining_min, 0);
+
+    s_do(f, d, &inst, "", "start_review", R_APPROVER, S_DEPT, "", "2020-09-21T11:00");
+    s_do(f, d, &inst, "", "request_supplement", R_APPROVER, S_DEPT, "seal", "2020-09-22T10:00");
+    c = s_clocks(f, d, &inst, "2020-09-23T10:00");
+    pr = zw_wf_clocks_find(&c, ZW_WF_CLOCK_PROMISED, 0);
+    assert_true(pr->paused);
+    assert_int_equal(pr->due_us, ZW_WF_NONE);
+    assert_int_equal(pr->warn_us, ZW_WF_NONE);
+    zw_wf_instance_clear(&inst);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -559,6 +658,9 @@ int main(void)
         cmocka_unit_test(test_parallel_refusal_ends_instance),
         cmocka_unit_test(test_withdrawal_trigger),
         cmocka_unit_test(test_alarm_candidates),
+        cmocka_unit_test(test_overlapping_pauses_keep_state),
+        cmocka_unit_test(test_done_branch_clock_stops),
+        cmocka_unit_test(test_overdue_after_due_and_no_warning_while_paused),
     };
     return cmocka_run_group_tests(tests, s_setup, s_teardown);
 }
