@@ -148,7 +148,10 @@ static int s_apply(zw_intake_ctx_t *ctx, const zw_event_t *ev, const char *recei
         zw_logkv(ZW_LOG_DEBUG, "older workflow event ignored", "receipt", receipt, NULL);
         goto done;
     }
-    if (zw_intake_state_final(before) && before != state) {
+    /* An approval (11, 12) may still be revoked (15); nothing else final
+     * moves. */
+    bool revoked = state == 15 && (before == 11 || before == 12);
+    if (zw_intake_state_final(before) && before != state && !revoked) {
         /* A final state never moves (the process cannot reopen it); say so,
          * since it means the two daemons disagree. */
         zw_logkv(ZW_LOG_WARN, "workflow event would move a final application; ignored", "receipt",

@@ -18,8 +18,8 @@ static const char *const s_app_states[] = {
     "approved",         "approved_waiver",      "rejected",   "withdrawn",     "revoked",
 };
 
-static const char *const s_outcomes[] = {NULL,       "approved",  "approved_waiver",
-                                         "rejected", "withdrawn", "cancelled"};
+static const char *const s_outcomes[] = {NULL,        "approved",  "approved_waiver", "rejected",
+                                         "withdrawn", "cancelled", "revoked"};
 static const char *const s_pauses[] = {NULL, "supplement", "special"};
 
 const char *zw_wf_outcome_name(zw_wf_outcome_t o)

@@ -75,6 +75,7 @@ typedef enum {
     ZW_WF_OUT_REJECTED = 3,
     ZW_WF_OUT_WITHDRAWN = 4,
     ZW_WF_OUT_CANCELLED = 5,
+    ZW_WF_OUT_REVOKED = 6, /* 撤销: an approval revoked after 办结 */
 } zw_wf_outcome_t;
 
 /* zwfw.v1.PauseKind values. */

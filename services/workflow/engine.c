@@ -55,6 +55,8 @@ int zw_wf_outcome_app_state(zw_wf_outcome_t o)
         return 13;
     case ZW_WF_OUT_WITHDRAWN:
         return 14;
+    case ZW_WF_OUT_REVOKED:
+        return 15;
     default:
         return 0;
     }
@@ -339,10 +341,50 @@ static bool s_blank(const char *s)
     return true;
 }
 
+/* 撤销 (DOMAIN.md 告知承诺制: a false promise revokes the decision): the
+ * lead department's head revokes an approval after 办结, with a reason.
+ * The instance stays closed; its clocks stay where the decision stopped
+ * them; the application goes to 15. */
+static int s_revoke(zw_wf_instance_t *inst, const zw_wf_actor_t *who, const char *comment,
+                    zw_wf_effects_t *fx, zw_err_t *err)
+{
+    if (inst->outcome != ZW_WF_OUT_APPROVED && inst->outcome != ZW_WF_OUT_APPROVED_WAIVER)
+        return zw_err_setd(
+            err, ZW_FAILED_PRECONDITION, "status",
+            "process %s was not approved (%s): only an approval can be revoked", inst->receipt,
+            zw_wf_outcome_name(inst->outcome) ? zw_wf_outcome_name(inst->outcome) : "ended");
+    if (!zw_access_role_name(who->role))
+        return zw_err_setd(err, ZW_UNAUTHENTICATED, "caller", "no authenticated caller");
+    if (who->role != 3 /* head */)
+        return zw_err_setd(err, ZW_PERMISSION_DENIED, "role", "only a head may revoke a decision");
+    if (strcmp(who->department ? who->department : "", inst->department) != 0)
+        return zw_err_setd(err, ZW_PERMISSION_DENIED, "department",
+                           "department %s may not revoke department %s's decision",
+                           who->department && who->department[0] ? who->department : "(none)",
+                           inst->department);
+    if (s_blank(comment))
+        return zw_err_setd(err, ZW_INVALID_ARGUMENT, "comment", "action \"revoke\" needs a reason");
+    zw_wf_track_t *tr = &inst->tracks[0];
+    zw_wf_effect_t *h = s_history(inst, fx, 0, "revoke", tr->state, tr->state, err);
+    if (!h)
+        return -1;
+    h->with_comment = true;
+    inst->outcome = ZW_WF_OUT_REVOKED;
+    zw_wf_effect_t *e = s_fx(fx, ZW_WF_FX_COMPLETED, 0, err);
+    if (!e)
+        return -1;
+    e->outcome = ZW_WF_OUT_REVOKED;
+    inst->app_state = h->app_state = e->app_state = zw_wf_outcome_app_state(ZW_WF_OUT_REVOKED);
+    return 0;
+}
+
 int zw_wf_act(const zw_wf_def_t *def, zw_wf_instance_t *inst, const char *branch,
               const char *action, const zw_wf_actor_t *who, const char *comment,
               int minutes_per_day, int64_t now_us, zw_wf_effects_t *fx, zw_err_t *err)
 {
+    if (inst->status != ZW_WF_STATUS_OPEN && action && strcmp(action, "revoke") == 0 &&
+        (!branch || !branch[0]))
+        return s_revoke(inst, who, comment, fx, err);
     if (inst->status != ZW_WF_STATUS_OPEN)
         return zw_err_setd(
             err, ZW_FAILED_PRECONDITION, "status", "process %s is closed (%s)", inst->receipt,

@@ -392,12 +392,43 @@ static void test_bundle_completes_with_last_child(void **state)
     assert_int_equal(s_events(k2, "zwfw.v1.ApplicationCompleted"), 1);
 }
 
+/* 告知承诺制: an approval revoked after 办结 (the applicant's promise was
+ * false) reaches the application as 15 撤销, published by intake; the
+ * revocation is the head's, with a reason. */
+static void test_revocation_reaches_intake(void **state)
+{
+    (void) state;
+    Zwfw__V1__SubmitApplicationReply *sr = s_submit(ITEM_P, NULL);
+    char r[48];
+    snprintf(r, sizeof r, "%s", sr->application->receipt_number);
+    s_free(sr);
+    s_wait_process(r);
+    s_approve(r);
+    s_wait_state(r, STATE(APPROVED));
+    h_set_clock(C(B_OP), "2020-09-25T10:00:00+08:00");
+    s_act(B_HEAD, r, "revoke", "承诺不实，撤销许可");
+    s_wait_state(r, STATE(REVOKED));
+    Zwfw__V1__Application *a = s_get(r);
+    assert_int_equal(a->state, STATE(REVOKED));
+    assert_int_equal(a->history[a->n_history - 1]->state, STATE(REVOKED));
+    assert_int_equal(a->history[a->n_history - 2]->state, STATE(APPROVED));
+    s_free(a);
+    /* 8 部门开始办理, then 15: intake's own events */
+    assert_int_equal(s_wait_long(2,
+                                 "SELECT count(*) FROM events.log WHERE stream = 'intake'"
+                                 " AND aggregate_id = '%s'"
+                                 " AND type = 'zwfw.v1.ApplicationStateChanged'",
+                                 r),
+                     2);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_completion_reaches_intake),
         cmocka_unit_test(test_replayed_events_ignored),
         cmocka_unit_test(test_bundle_completes_with_last_child),
+        cmocka_unit_test(test_revocation_reaches_intake),
     };
     return cmocka_run_group_tests(tests, s_setup, s_teardown);
 }

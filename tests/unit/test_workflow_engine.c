@@ -646,6 +646,48 @@ static void test_overdue_after_due_and_no_warning_while_paused(void **state)
     zw_wf_instance_clear(&inst);
 }
 
+/* 撤销: only the lead department's head, with a reason, revokes an
+ * approval after 办结; nothing else closed can be revoked, and only once. */
+static void test_revoke_after_approval(void **state)
+{
+    s_fixture_t *f = *state;
+    const zw_wf_def_t *d = f->promised;
+    zw_wf_instance_t inst;
+    s_new(f, d, &inst, "2020-09-21T10:00", 5, 20, S_DEPT);
+    /* an open process has no "revoke" */
+    s_refuse(d, &inst, "", "revoke", R_HEAD, S_DEPT, "x", ZW_NOT_FOUND);
+    s_do(f, d, &inst, "", "start_review", R_APPROVER, S_DEPT, "", "2020-09-21T11:00");
+    s_do(f, d, &inst, "", "submit", R_APPROVER, S_DEPT, "ok", "2020-09-22T11:00");
+    s_do(f, d, &inst, "", "approve", R_HEAD, S_DEPT, "", "2020-09-23T11:00");
+    assert_int_equal(inst.status, ZW_WF_STATUS_CLOSED);
+    int64_t closed = inst.closed_us;
+    s_refuse(d, &inst, "", "revoke", R_APPROVER, S_DEPT, "false promise", ZW_PERMISSION_DENIED);
+    s_refuse(d, &inst, "", "revoke", R_HEAD, S_PLAN, "false promise", ZW_PERMISSION_DENIED);
+    s_refuse(d, &inst, "", "revoke", R_HEAD, S_DEPT, "  ", ZW_INVALID_ARGUMENT);
+    zw_wf_effects_t *fx =
+        s_do(f, d, &inst, "", "revoke", R_HEAD, S_DEPT, "承诺不实", "2020-10-12T10:00");
+    assert_int_equal(inst.outcome, ZW_WF_OUT_REVOKED);
+    assert_int_equal(inst.app_state, 15);
+    assert_int_equal(inst.status, ZW_WF_STATUS_CLOSED);
+    assert_int_equal(inst.closed_us, closed); /* the clocks stay where the decision stopped them */
+    const zw_wf_effect_t *h = s_find(fx, ZW_WF_FX_HISTORY);
+    assert_non_null(h);
+    assert_string_equal(h->action, "revoke");
+    assert_true(h->with_comment);
+    assert_int_equal(s_find(fx, ZW_WF_FX_COMPLETED)->app_state, 15);
+    assert_int_equal(s_find(fx, ZW_WF_FX_COMPLETED)->outcome, ZW_WF_OUT_REVOKED);
+    s_refuse(d, &inst, "", "revoke", R_HEAD, S_DEPT, "again", ZW_FAILED_PRECONDITION);
+    zw_wf_instance_clear(&inst);
+
+    /* a refusal is not an approval: nothing to revoke */
+    s_new(f, d, &inst, "2020-09-21T10:00", 5, 20, S_DEPT);
+    s_do(f, d, &inst, "", "start_review", R_APPROVER, S_DEPT, "", "2020-09-21T11:00");
+    s_do(f, d, &inst, "", "submit", R_APPROVER, S_DEPT, "ok", "2020-09-22T11:00");
+    s_do(f, d, &inst, "", "reject", R_HEAD, S_DEPT, "不符合条件", "2020-09-23T11:00");
+    s_refuse(d, &inst, "", "revoke", R_HEAD, S_DEPT, "x", ZW_FAILED_PRECONDITION);
+    zw_wf_instance_clear(&inst);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -661,6 +703,7 @@ int main(void)
         cmocka_unit_test(test_overlapping_pauses_keep_state),
         cmocka_unit_test(test_done_branch_clock_stops),
         cmocka_unit_test(test_overdue_after_due_and_no_warning_while_paused),
+        cmocka_unit_test(test_revoke_after_approval),
     };
     return cmocka_run_group_tests(tests, s_setup, s_teardown);
 }
