@@ -171,6 +171,30 @@ static Zwfw__V1__HistoryEntry *s_entry(zw_wf_arena_t *a, const zw_wf_def_t *def,
     return NULL;
 }
 
+/* For an extension: when the statutory clock ran out before now (its due
+ * time; 0 when it ran out before a pause now open), else ZW_WF_NONE. Other
+ * actions: ZW_WF_NONE. */
+static int s_statutory_ran_out(zw_wf_ctx_t *ctx, const zw_wf_def_t *def,
+                               const zw_wf_instance_t *inst, const Zwfw__V1__Act *m, int64_t now,
+                               int64_t *ran_out, zw_err_t *err)
+{
+    *ran_out = ZW_WF_NONE;
+    int t = zw_wf_instance_track(inst, m->branch);
+    const zw_wf_flow_t *flow = t >= 0 ? zw_wf_def_flow(def, t) : NULL;
+    const zw_wf_action_t *a = flow ? zw_wf_flow_action(flow, m->action) : NULL;
+    if (!a || a->kind != ZW_WF_ACT_EXTEND || inst->status != ZW_WF_STATUS_OPEN)
+        return 0;
+    zw_wf_clocks_t c;
+    if (zw_wf_clocks_compute(&ctx->settings->clock, def, inst, now, &c, err) != 0)
+        return -1;
+    const zw_wf_clock_t *st = zw_wf_clocks_find(&c, ZW_WF_CLOCK_STATUTORY, 0);
+    if (st && st->due_us != ZW_WF_NONE && now > st->due_us)
+        *ran_out = st->due_us;
+    else if (st && st->remaining_min < 0)
+        *ran_out = 0; /* ran out before the pause now open */
+    return 0;
+}
+
 static int s_act_tx(zw_db_t *db, void *arg, zw_err_t *err)
 {
     s_act_t *x = arg;
@@ -204,8 +228,22 @@ static int s_act_tx(zw_db_t *db, void *arg, zw_err_t *err)
                          .actor = actor};
     zw_wf_effects_t fx = {.n = 0};
     int mpd = zw_workhours_minutes_per_day(&x->ctx->settings->clock.hours);
-    if (zw_wf_act(def, &inst, m->branch, m->action, &who, m->comment, mpd, x->now, &fx, err) != 0)
+    int64_t ran_out = ZW_WF_NONE;
+    if (s_statutory_ran_out(x->ctx, def, &inst, m, x->now, &ran_out, err) != 0 ||
+        zw_wf_act(def, &inst, m->branch, m->action, &who, m->comment, mpd, x->now, &fx, err) != 0)
         goto done;
+    if (ran_out != ZW_WF_NONE) {
+        /* 行政许可法 art. 42: the head approves the extension within the 20
+         * days; a limit that has run out is overdue, not extendable. */
+        char when[48] = "its due time";
+        if (ran_out > 0)
+            zw_time_format(ran_out, when, sizeof when);
+        zw_err_setd(
+            err, ZW_FAILED_PRECONDITION, "statutory_limit",
+            "the statutory limit ran out at %s: an extension must be approved before it does",
+            when);
+        goto done;
+    }
     zw_wf_step_t step = {.caller = c,
                          .actor = actor,
                          .comment = m->comment,

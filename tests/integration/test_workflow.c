@@ -297,6 +297,22 @@ static void test_extension_once_by_head(void **state)
     assert_non_null(strstr(err.message, "already extended"));
     wfs_wait_relayed(s);
     assert_int_equal(wfs_events(s, "zwfw.v1.ProcessExtended", r1), 1);
+
+    /* a statutory limit that has run out is overdue, not extendable: a
+     * 1-day limit from Mon 09-21 ends Tue 09-22 17:30 */
+    const char *r2 = "500152-20200921-000004";
+    wfs_accept(s, r2, WFS_ITEM, WFS_MARKET, "2020-09-21T10:00", 1, 1);
+    wfs_wait_started(s, r2);
+    wfs_clock(s, "2020-09-22T17:30");
+    wfs_clock(s, "2020-09-23T09:00");
+    assert_int_equal(
+        wfs_act_key(s, WFS_HEAD_MARKET, r2, "", "extend", "情况复杂", "late-ext", NULL, &err),
+        ZW_FAILED_PRECONDITION);
+    assert_non_null(strstr(err.message, "ran out"));
+    r = wfs_get(s, WFS_SUPERVISOR, r2, false);
+    assert_int_equal(r->instance->extensions, 0);
+    assert_true(wfs_clock_of(r->instance, 2, "")->overdue);
+    protobuf_c_message_free_unpacked(&r->base, NULL);
     wfs_down(s);
 }
 
