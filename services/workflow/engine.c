@@ -299,7 +299,14 @@ int zw_wf_start(const zw_wf_def_t *def, zw_wf_instance_t *inst, int64_t now_us, 
         inst->next_seq = 1;
     if (!s_fx(fx, ZW_WF_FX_STARTED, 0, err))
         return -1;
-    return s_move(def, inst, 0, def->main.initial, "start", false, now_us, fx, err);
+    if (s_move(def, inst, 0, def->main.initial, "start", false, now_us, fx, err) != 0)
+        return -1;
+    /* a process starts on an accepted application: until a step says
+     * otherwise, that is the state it shows (nothing is published for it,
+     * intake set it) */
+    if (inst->app_state == 0)
+        inst->app_state = 3;
+    return 0;
 }
 
 static int s_check_actor(const zw_wf_instance_t *inst, const zw_wf_track_t *tr,

@@ -108,6 +108,7 @@ static void s_new(s_fixture_t *f, const zw_wf_def_t *def, zw_wf_instance_t *inst
     assert_string_equal(fx.fx[1].action, "start");
     assert_string_equal(fx.fx[1].to, def->main.initial);
     assert_int_equal(fx.fx[1].seq, 1);
+    assert_int_equal(inst->app_state, 3); /* 已受理 until a step says otherwise */
 }
 
 /* Acts and requires success; returns the effects. */
