@@ -329,6 +329,11 @@ static int s_apply_refuse(s_action_t *a, zw_intake_row_t *row, zw_err_t *err)
 
 static int s_apply_withdraw(s_action_t *a, zw_intake_row_t *row, zw_err_t *err)
 {
+    /* accepted already if the 5 working days passed without a notice: the
+     * withdrawal then goes to the deciding department */
+    bool deemed;
+    if (s_deemed(&a->tx, row, &deemed, err) != 0)
+        return -1;
     Zwfw__V1__Timestamp at;
     const char *reason = a->reason && *a->reason ? a->reason
                                                  : "申请人撤回 (withdrawn by the "

@@ -38,10 +38,13 @@ static int s_accepted(zw_wf_ctx_t *ctx, const zw_event_t *ev, zw_err_t *err)
         return 0;
     }
     int rc = 0;
-    /* 即办件 end at the counter; a bundle parent has no item of its own
-     * (its children are ordinary applications with their own events). */
-    if (m->handling != ZWFW__V1__HANDLING_TYPE__HANDLING_TYPE_PROMISED || !*m->item_code ||
-        !*m->receipt_number)
+    /* 即办件 end at the counter, except one deemed accepted (no notice
+     * within 5 working days): nobody finished it there, so its department
+     * decides it as a case, with its clocks running from receipt. A bundle
+     * parent has no item of its own (its children are ordinary
+     * applications with their own events). */
+    if ((m->handling != ZWFW__V1__HANDLING_TYPE__HANDLING_TYPE_PROMISED && !m->deemed_accepted) ||
+        !*m->item_code || !*m->receipt_number)
         goto done;
     if (strlen(m->receipt_number) >= ZW_WF_RECEIPT_MAX || !*m->department_code ||
         strlen(m->department_code) >= ZW_WF_DEPT_MAX) {

@@ -42,6 +42,15 @@ static char s_eps[1024], s_intake_pub[64], s_workflow_pub[64];
     "\"promisedLimit\":{\"amount\":5,\"unit\":\"LIMIT_UNIT_WORKDAYS\"},\"materials\":["            \
     "{\"code\":\"P1\",\"name\":\"申请表\",\"required\":true,\"copies\":1}]}"
 
+#define ITEM_I CODE("500T0100100007")
+#define S_ITEM_I                                                                                   \
+    "{\"basicCode\":\"500T0100100007\",\"implCode\":\"" ITEM_I "\",\"name\":\"测试即办件\","  \
+    "\"type\":\"ITEM_TYPE_LICENSING\",\"departmentCode\":\"" DEPT1 "\","                           \
+    "\"departmentName\":\"潼南区市场监督管理局\",\"regionCode\":\"500152000000\","       \
+    "\"handling\":\"HANDLING_TYPE_IMMEDIATE\","                                                    \
+    "\"statutoryLimit\":{\"amount\":20,\"unit\":\"LIMIT_UNIT_WORKDAYS\"},"                         \
+    "\"promisedLimit\":{\"amount\":2,\"unit\":\"LIMIT_UNIT_HOURS\"},\"materials\":["               \
+    "{\"code\":\"P1\",\"name\":\"申请表\",\"required\":true,\"copies\":1}]}"
 #define S_ITEM_P S_ITEM("500T0100100001", ITEM_P, "测试承诺件")
 #define S_ITEM_Q S_ITEM("500T0100100006", ITEM_Q, "第二承诺件")
 #define S_BUNDLE                                                                                   \
@@ -49,7 +58,7 @@ static char s_eps[1024], s_intake_pub[64], s_workflow_pub[64];
     "\"]}"
 
 static const char *s_catalog_json = "{\"idempotencyKey\":\"load-1\",\"actor\":\"op\","
-                                    "\"items\":[" S_ITEM_P "," S_ITEM_Q "],"
+                                    "\"items\":[" S_ITEM_P "," S_ITEM_Q "," S_ITEM_I "],"
                                     "\"bundles\":[" S_BUNDLE "]}";
 
 static void s_free(void *m)
@@ -62,29 +71,13 @@ static void s_free(void *m)
 
 static void s_start_intake(void)
 {
-    const char *args[] = {"--db-conninfo",
-                          S.conninfo,
-                          "--broker-endpoint",
-                          s_eps,
-                          "--pii-key-file",
-                          S.key_file,
-                          "--clock-mode",
-                          "simulated",
-                          "--migrate",
-                          "true",
-                          "--threads",
-                          "2",
-                          "--heartbeat-ms",
-                          H_HB,
-                          "--pub-endpoint",
-                          s_intake_pub,
-                          "--workflow-endpoints",
-                          s_workflow_pub,
-                          "--workflow-quiet-ms",
-                          "200",
-                          "--log-level",
-                          "debug",
-                          NULL};
+    const char *args[] = {"--db-conninfo", S.conninfo, "--broker-endpoint", s_eps, "--pii-key-file",
+                          S.key_file, "--clock-mode", "simulated", "--migrate", "true", "--threads",
+                          "2", "--heartbeat-ms", H_HB, "--pub-endpoint", s_intake_pub,
+                          "--workflow-endpoints", s_workflow_pub, "--workflow-quiet-ms", "200",
+                          /* the 5-working-day rule only when a request
+                           * touches an application, never behind its back */
+                          "--sweep-ms", "3600000", "--log-level", "debug", NULL};
     s_intake = h_start(&S, "zwfw-intake", args);
     for (int i = 0; i < B_COUNT; i++)
         h_wait_service(&S, s_brokers[i].ep, "zwfw.intake");
@@ -422,6 +415,70 @@ static void test_revocation_reaches_intake(void **state)
                      2);
 }
 
+/* A 即办件 received without a check and left without a notice for 5
+ * working days is deemed accepted on its receipt day; nobody finished it
+ * at the counter, so its department decides it as a case. */
+static void test_deemed_immediate_goes_to_department(void **state)
+{
+    (void) state;
+    h_set_clock(C(B_OP), "2020-09-25T10:00:00+08:00");
+    char id[19], json[2048];
+    h_resident_id("50015219900101777", id);
+    snprintf(json, sizeof json,
+             "{\"idempotencyKey\":\"sub-deemed-i\",\"actor\":\"clerk-01\",\"itemCode\":\"%s\","
+             "\"channel\":\"CHANNEL_KIOSK\",\"windowId\":\"K01\",\"receiveOnly\":true,"
+             "\"applicant\":{\"kind\":\"APPLICANT_KIND_PERSON\",\"identity\":{\"name\":\"赵六\","
+             "\"idType\":\"ID_TYPE_RESIDENT_ID\",\"idNumber\":\"%s\"}},\"materials\":["
+             "{\"materialCode\":\"P1\",\"name\":\"P1.pdf\",\"mediaType\":\"application/pdf\","
+             "\"sha256\":\"%064d\",\"size\":\"1000\",\"uri\":\"s3://zwfw/p1-deemed\"}]}",
+             ITEM_I, id, 7);
+    Zwfw__V1__SubmitApplicationReply *sr = (Zwfw__V1__SubmitApplicationReply *) h_json_call(
+        C(B_WIN), "zwfw.intake", "zwfw.v1.SubmitApplication", json);
+    assert_int_equal(sr->application->state, STATE(RECEIVED));
+    char r[48];
+    snprintf(r, sizeof r, "%s", sr->application->receipt_number);
+    s_free(sr);
+    /* Fri 09-25 + 5 working days (the 调休 Sunday 09-27 and Saturday 10-10
+     * count, the National Day week does not): deemed from 10-10 24:00 */
+    h_set_clock(C(B_OP), "2020-10-12T09:00:00+08:00");
+    Zwfw__V1__Application *a = s_get(r);
+    assert_int_equal(a->state, STATE(ACCEPTED));
+    assert_true(a->deemed_accepted);
+    s_free(a);
+    s_wait_process(r);
+    s_approve(r);
+    s_wait_state(r, STATE(APPROVED));
+
+    /* a withdrawal is a request that touches it too: a 承诺件 left without
+     * a notice for 5 working days is accepted by then, so the withdrawal
+     * goes to the department (14 撤回), not 2 (before acceptance) */
+    snprintf(json, sizeof json,
+             "{\"idempotencyKey\":\"sub-deemed-p\",\"actor\":\"clerk-01\",\"itemCode\":\"%s\","
+             "\"channel\":\"CHANNEL_ONLINE\",\"receiveOnly\":true,"
+             "\"applicant\":{\"kind\":\"APPLICANT_KIND_PERSON\",\"identity\":{\"name\":\"赵六\","
+             "\"idType\":\"ID_TYPE_RESIDENT_ID\",\"idNumber\":\"%s\"}},\"materials\":["
+             "{\"materialCode\":\"P1\",\"name\":\"P1.pdf\",\"mediaType\":\"application/pdf\","
+             "\"sha256\":\"%064d\",\"size\":\"1000\",\"uri\":\"s3://zwfw/p1-deemed-p\"}]}",
+             ITEM_P, id, 8);
+    sr = (Zwfw__V1__SubmitApplicationReply *) h_json_call(C(B_WIN), "zwfw.intake",
+                                                          "zwfw.v1.SubmitApplication", json);
+    assert_int_equal(sr->application->state, STATE(RECEIVED));
+    snprintf(r, sizeof r, "%s", sr->application->receipt_number);
+    s_free(sr);
+    h_set_clock(C(B_OP), "2020-10-20T09:00:00+08:00");
+    snprintf(json, sizeof json,
+             "{\"idempotencyKey\":\"wd-deemed-p\",\"actor\":\"clerk-01\",\"receiptNumber\":\"%s\","
+             "\"reason\":\"申请人撤回\"}",
+             r);
+    s_free(h_json_call(C(B_WIN), "zwfw.intake", "zwfw.v1.WithdrawApplication", json));
+    a = s_get(r);
+    assert_true(a->deemed_accepted);
+    assert_int_equal(a->state, STATE(ACCEPTED));
+    assert_true(a->withdrawal_requested);
+    s_free(a);
+    s_wait_state(r, STATE(WITHDRAWN));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -429,6 +486,7 @@ int main(void)
         cmocka_unit_test(test_replayed_events_ignored),
         cmocka_unit_test(test_bundle_completes_with_last_child),
         cmocka_unit_test(test_revocation_reaches_intake),
+        cmocka_unit_test(test_deemed_immediate_goes_to_department),
     };
     return cmocka_run_group_tests(tests, s_setup, s_teardown);
 }
