@@ -382,8 +382,14 @@ static int s_limits(const Zwfw__V1__Item *item, int minutes_per_day, const char 
                          pr->amount, minutes_per_day);
     }
     if (st && pr) {
+        /* never longer for any acceptance time: days count from the next
+         * working day, hours from acceptance, so promised days against
+         * statutory hours also carry the rest of the acceptance day (a
+         * whole one when accepted before opening) */
         int64_t smin = zw_catalog_limit_minutes(st, minutes_per_day);
         int64_t pmin = zw_catalog_limit_minutes(pr, minutes_per_day);
+        if (pr->unit != ZW_LIMIT_HOURS_UNIT && st->unit == ZW_LIMIT_HOURS_UNIT)
+            pmin += minutes_per_day;
         if (pmin > smin)
             return s_bad(err, where,
                          "%d %s is longer than the statutory limit of %d %s (a working day "

@@ -386,7 +386,7 @@ void zw_intake_decide(const zw_intake_case_t *c, zw_mat_status_t *status, zw_int
         for (size_t i = 0; i < n; i++)
             status[i] = ZW_MAT_NOT_NEEDED;
         out->outcome = ZW_INTAKE_NOT_ACCEPTED;
-        out->reason = "该事项已取消，不予受理 (the item has been cancelled)";
+        out->reason = "该事项已取消，不受理 (the item has been cancelled)";
         return;
     }
     size_t hard = 0; /* missing and not waivable */

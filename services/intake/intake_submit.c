@@ -2,6 +2,7 @@
  * child per item), in one transaction together with its idempotency
  * record, events and audit entries. */
 #include "catalog.h"
+#include "catalog_rules.h"
 #include "intake_batch.h"
 #include "intake_decide.h"
 
@@ -566,6 +567,10 @@ void zw_intake_submit(zw_intake_ctx_t *ctx, const zw_request_t *req, zw_reply_t 
         zw_reply_err(reply, &err);
         return;
     }
+    /* codes as the catalog stores them, so "500t..." finds "500T..." as
+     * GetItem does */
+    zw_catalog_norm_code(msg->item_code);
+    zw_catalog_norm_code(msg->bundle_code);
     s_submit_t s = {.tx = {.ctx = ctx, .caller = req->caller, .actor = msg->actor},
                     .home = ctx,
                     .req = req,

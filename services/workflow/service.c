@@ -324,15 +324,19 @@ typedef struct {
     bool replayed;
 } s_start_t;
 
-/* DOMAIN.md: the promised limit is never longer than the statutory one
- * (compared in working minutes, so hours and days compare too). */
+/* DOMAIN.md: the promised limit is never longer than the statutory one,
+ * whenever the application was accepted (compared in working minutes, so
+ * hours and days compare too). */
 static int s_check_limits(const zw_wf_ctx_t *ctx, const Zwfw__V1__StartProcess *m, zw_err_t *err)
 {
     zw_wf_limit_t p = zw_wf_svc_limit(m->promised_limit), st = zw_wf_svc_limit(m->statutory_limit);
     if (p.amount <= 0 || st.amount <= 0)
         return 0;
     int mpd = zw_workhours_minutes_per_day(&ctx->settings->clock.hours);
-    if (zw_wf_limit_minutes(p, mpd) > zw_wf_limit_minutes(st, mpd))
+    /* for any acceptance time: days count from the next working day, hours
+     * from acceptance (the catalog's rule, catalog_rules.c) */
+    long long extra = p.unit != ZW_LIMIT_HOURS && st.unit == ZW_LIMIT_HOURS ? mpd : 0;
+    if (zw_wf_limit_minutes(p, mpd) + extra > zw_wf_limit_minutes(st, mpd))
         return zw_err_setd(err, ZW_INVALID_ARGUMENT, "promised_limit",
                            "promised limit (%d %s) is longer than the statutory limit (%d %s)",
                            p.amount, p.unit == ZW_LIMIT_HOURS ? "hours" : "working days", st.amount,

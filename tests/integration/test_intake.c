@@ -13,6 +13,8 @@
  * or the daemon's log. */
 #include "intake_harness.h"
 
+#include <ctype.h>
+
 #include <pthread.h>
 
 #define DEPT1 "11500152MB17035173"
@@ -533,6 +535,17 @@ static void test_four_hours_before_holiday(void **state)
     assert_int_equal(r->application->state, STATE(ACCEPTED));
     /* 16:00-17:30 on the eve, then Friday 10-09 09:00-11:30 after the holiday */
     assert_true(h_ts_us(r->application->due_at) == h_parse_us("2020-10-09T11:30:00+08:00"));
+    s_free(r);
+    /* the item's code in lower case, with blanks, is the same item (as
+     * GetItem finds it) */
+    char lower[96];
+    snprintf(lower, sizeof lower, " %s ", ITEM_H);
+    for (char *c = lower; *c; c++)
+        *c = (char) tolower((unsigned char) *c);
+    x = (s_sub_t){.key = "h4-lower", .item = lower, .id = s_new_id(), .mats = "H1"};
+    r = s_submit(C(B_WIN), &x);
+    assert_int_equal(r->application->state, STATE(ACCEPTED));
+    assert_string_equal(r->application->item_code, ITEM_H);
     s_free(r);
 }
 

@@ -488,7 +488,9 @@ static void test_withdrawal_and_definitions(void **state)
         -1);
     assert_int_equal(err.code, ZW_INVALID_ARGUMENT);
     assert_non_null(strstr(err.message, "promised"));
-    promised.amount = 9; /* 9 working days against 40 hours (5 days) */
+    /* 5 working days against 40 hours: days start the next working day,
+     * so accepted before opening they end 6 x 7 h later */
+    promised.amount = 5;
     statutory.amount = 40;
     statutory.unit = ZWFW__V1__LIMIT_UNIT__LIMIT_UNIT_HOURS;
     assert_int_equal(

@@ -318,9 +318,17 @@ static void test_time_limits(void **state)
                         "");
     assert_string_equal(s_verdict(S_IMPL, S_USCC, "x", S_LIC, S_PROM, S_WD(1), S_H(8), NULL, 0),
                         "item.promised_limit");
-    assert_string_equal(s_verdict(S_IMPL, S_USCC, "x", S_LIC, S_PROM, S_H(14), S_WD(2), NULL, 0),
+    /* promised days against statutory hours: the days start the next
+     * working day, so an application accepted before opening gets the rest
+     * of its day too: 2 working days reach past 14 hours (Mon 09:00: hours
+     * due Tue 17:30, days Wed 17:30) and fit in 21 */
+    assert_string_equal(s_verdict(S_IMPL, S_USCC, "x", S_LIC, S_PROM, S_H(21), S_WD(2), NULL, 0),
                         "");
-    assert_string_equal(s_verdict(S_IMPL, S_USCC, "x", S_LIC, S_PROM, S_H(13), S_WD(2), NULL, 0),
+    assert_string_equal(s_verdict(S_IMPL, S_USCC, "x", S_LIC, S_PROM, S_H(20), S_WD(2), NULL, 0),
+                        "item.promised_limit");
+    assert_string_equal(s_verdict(S_IMPL, S_USCC, "x", S_LIC, S_PROM, S_H(14), S_WD(2), NULL, 0),
+                        "item.promised_limit");
+    assert_string_equal(s_verdict(S_IMPL, S_USCC, "x", S_LIC, S_PROM, S_H(7), S_WD(1), NULL, 0),
                         "item.promised_limit");
     /* a deployment with 8-hour days */
     assert_string_equal(s_verdict(S_IMPL, S_USCC, "x", S_LIC, S_PROM, S_WD(1), S_H(8), NULL, 480),
