@@ -316,6 +316,15 @@ int zw_intake_check_submit(const Zwfw__V1__SubmitApplication *req, int role, int
         return -1;
     if (zw_intake_check_materials(req->materials, req->n_materials, "materials", err) != 0)
         return -1;
+    for (size_t i = 0; i < req->n_materials; i++) {
+        const char *for_item = req->materials[i]->item_code;
+        char p[48];
+        snprintf(p, sizeof p, "materials[%zu].item_code", i);
+        if (for_item && *for_item && !zw_intake_token_ok(for_item, ZW_INTAKE_MAX_CODE))
+            return s_bad(err, p, "not an item code");
+        if (item && for_item && *for_item && strcmp(for_item, req->item_code) != 0)
+            return s_bad(err, p, "names another item than the one submitted");
+    }
     if (req->commitment) {
         if (req->commitment->n_material_codes > ZW_INTAKE_MAX_MATERIALS)
             return s_bad(err, "commitment.material_codes", "at most 100 codes");

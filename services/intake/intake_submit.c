@@ -170,19 +170,74 @@ static int s_row_new(s_submit_t *s, zw_intake_row_t *r, const char *receipt, con
     return 0;
 }
 
-/* The request's materials that concern `item` (all when item is NULL). */
+/* The request's materials that concern `item` (all when item is NULL):
+ * its codes, and only the ones meant for it when they name an item. */
 static zw_intake_mat_t *s_mats_for(const s_submit_t *s, const Zwfw__V1__Item *item, size_t *n)
 {
     zw_intake_mat_t *out = calloc(s->n_mats ? s->n_mats : 1, sizeof *out);
     *n = 0;
     for (size_t i = 0; out && i < s->n_mats; i++) {
+        const char *for_item = s->msg->materials[i]->item_code;
         bool wanted = !item;
+        if (item && for_item[0] && strcmp(for_item, item->impl_code) != 0)
+            continue;
         for (size_t j = 0; item && j < item->n_materials && !wanted; j++)
             wanted = strcmp(item->materials[j]->code, s->mats[i].code) == 0;
         if (wanted)
             out[(*n)++] = s->mats[i];
     }
     return out;
+}
+
+static const Zwfw__V1__ItemMaterial *s_item_material(const Zwfw__V1__Item *item, const char *code)
+{
+    for (size_t j = 0; j < item->n_materials; j++)
+        if (strcmp(item->materials[j]->code, code) == 0)
+            return item->materials[j];
+    return NULL;
+}
+
+/* Material codes are the item's own: M01 may be 申请表 in one item of a
+ * bundle and 照片 in another. A reference names its item, or its code must
+ * mean the same document (name) in every item of the bundle that asks for
+ * it; one reference must not tick off different documents. */
+static int s_bundle_mats_check(const s_submit_t *s, Zwfw__V1__Item *const *items, size_t n,
+                               zw_err_t *err)
+{
+    for (size_t i = 0; i < s->n_mats; i++) {
+        const char *for_item = s->msg->materials[i]->item_code;
+        char field[48];
+        if (for_item[0]) {
+            bool known = false;
+            for (size_t k = 0; k < n && !known; k++)
+                known = strcmp(items[k]->impl_code, for_item) == 0;
+            snprintf(field, sizeof field, "materials[%zu].item_code", i);
+            if (!known)
+                return zw_err_setd(err, ZW_INVALID_ARGUMENT, field,
+                                   "material %s is for item %s, which is not in bundle %s",
+                                   s->mats[i].code, for_item, s->msg->bundle_code);
+            continue;
+        }
+        const Zwfw__V1__ItemMaterial *first = NULL;
+        const char *first_item = NULL;
+        for (size_t k = 0; k < n; k++) {
+            const Zwfw__V1__ItemMaterial *m = s_item_material(items[k], s->mats[i].code);
+            if (!m)
+                continue;
+            if (!first) {
+                first = m;
+                first_item = items[k]->impl_code;
+            } else if (strcmp(first->name, m->name) != 0) {
+                snprintf(field, sizeof field, "materials[%zu].item_code", i);
+                return zw_err_setd(err, ZW_INVALID_ARGUMENT, field,
+                                   "material %s is %s in item %s but %s in item %s: say which "
+                                   "item it is for",
+                                   s->mats[i].code, first->name, first_item, m->name,
+                                   items[k]->impl_code);
+            }
+        }
+    }
+    return 0;
 }
 
 /* One application for one item: decide, insert, record. *d receives the
@@ -310,6 +365,8 @@ static int s_submit_bundle(s_submit_t *s, zw_err_t *err)
     if (rc == 0 && n == 0)
         rc = zw_err_setd(err, ZW_FAILED_PRECONDITION, "bundle_code", "bundle %s has no items",
                          bundle->code);
+    if (rc == 0)
+        rc = s_bundle_mats_check(s, items, n, err);
     bool parent_made = false;
     if (rc == 0 && (rc = s_row_new(s, &parent, s->receipt, "", NULL, bundle->name, err)) == 0)
         parent_made = true;
@@ -571,6 +628,8 @@ void zw_intake_submit(zw_intake_ctx_t *ctx, const zw_request_t *req, zw_reply_t 
      * GetItem does */
     zw_catalog_norm_code(msg->item_code);
     zw_catalog_norm_code(msg->bundle_code);
+    for (size_t i = 0; i < msg->n_materials; i++)
+        zw_catalog_norm_code(msg->materials[i]->item_code);
     s_submit_t s = {.tx = {.ctx = ctx, .caller = req->caller, .actor = msg->actor},
                     .home = ctx,
                     .req = req,

@@ -847,6 +847,97 @@ static void test_bundle(void **state)
     s_wait_events(parent, "zwfw.v1.ApplicationStateChanged", 1);
 }
 
+/* A MaterialRef "for" one item of a bundle: `{"itemCode":item,` + ref. */
+static void s_scoped_ref(char *out, size_t outsz, const char *code, const char *item, int salt)
+{
+    char ref[512];
+    h_material_ref(ref, sizeof ref, code, salt);
+    if (item)
+        snprintf(out, outsz, "{\"itemCode\":\"%s\",%s", item, ref + 1);
+    else
+        snprintf(out, outsz, "%s", ref);
+}
+
+/* s_submit_json(x) with its materials list replaced by refs (JSON objects,
+ * comma-separated). */
+static const char *s_submit_json_refs(const s_sub_t *x, const char *refs)
+{
+    static char json[16384];
+    char rest[8192];
+    snprintf(json, sizeof json, "%s", s_submit_json(x));
+    char *list = strstr(json, "\"materials\":[");
+    assert_non_null(list);
+    list += strlen("\"materials\":[");
+    snprintf(rest, sizeof rest, "%s", strchr(list, ']'));
+    snprintf(list, sizeof json - (size_t) (list - json), "%s%s", refs, rest);
+    return json;
+}
+
+/* Material codes are each item's own: in a bundle whose items use P1 for
+ * different documents, an unscoped P1 is refused (it would tick off both);
+ * a reference names its item; a code both items use for the same document
+ * may stay unscoped. */
+static void test_bundle_materials_per_item(void **state)
+{
+    (void) state;
+#define ITEM_S CODE("500T0100100008", DEPT1)
+    s_free(h_json_call(
+        C(B_OP), "zwfw.catalog", "zwfw.v1.PutItem",
+        "{\"idempotencyKey\":\"put-s\",\"actor\":\"op\",\"item\":{\"basicCode\":\"500T0100100008\","
+        "\"implCode\":\"" ITEM_S "\",\"name\":\"测试承诺件二\",\"type\":\"ITEM_TYPE_LICENSING\","
+        "\"departmentCode\":\"" DEPT1 "\",\"departmentName\":\"潼南区市场监督管理局\","
+        "\"regionCode\":\"500152000000\",\"handling\":\"HANDLING_TYPE_PROMISED\","
+        "\"statutoryLimit\":{\"amount\":20,\"unit\":\"LIMIT_UNIT_WORKDAYS\"},"
+        "\"promisedLimit\":{\"amount\":5,\"unit\":\"LIMIT_UNIT_WORKDAYS\"},\"materials\":["
+        "{\"code\":\"P1\",\"name\":\"近期免冠照片\",\"required\":true,\"copies\":1},"
+        "{\"code\":\"P2\",\"name\":\"申请人身份证明\",\"required\":true,\"copies\":1}]}}"));
+    s_free(h_json_call(C(B_OP), "zwfw.catalog", "zwfw.v1.PutBundle",
+                       "{\"idempotencyKey\":\"put-ps\",\"actor\":\"op\",\"bundle\":{\"code\":"
+                       "\"T-BUNDLE-PS\",\"name\":\"测试一件事二\",\"itemCodes\":[\"" ITEM_P
+                       "\",\"" ITEM_S "\"]}}"));
+    const char *id = s_new_id();
+    char p1p[600], p1s[600], p2[600], p3p[600], extra[3000];
+    long before = h_sql_long(&S, "SELECT count(*) FROM intake.applications");
+
+    /* P1 unscoped means 申请表 in one item and 照片 in the other: refused */
+    s_sub_t x = {.key = "bm-1", .bundle = "T-BUNDLE-PS", .id = id, .mats = "P1,P2,P3"};
+    s_submit_fails(C(B_WIN), &x, ZW_INVALID_ARGUMENT, "materials[0].item_code");
+    assert_int_equal(h_sql_long(&S, "SELECT count(*) FROM intake.applications"), before);
+    /* a reference for an item outside the bundle: refused */
+    s_scoped_ref(p1p, sizeof p1p, "P1", ITEM_I, 1);
+    ProtobufCMessage *req = h_json("zwfw.v1.SubmitApplication", s_submit_json_refs(&x, p1p));
+    h_fails(C(B_WIN), "zwfw.intake", req, ZW_INVALID_ARGUMENT, "materials[0].item_code");
+    protobuf_c_message_free_unpacked(req, NULL);
+
+    /* each P1 for its item, P2 (the same document in both) once, P3 for P */
+    s_scoped_ref(p1p, sizeof p1p, "P1", ITEM_P, 1);
+    s_scoped_ref(p1s, sizeof p1s, "P1", ITEM_S, 2);
+    s_scoped_ref(p2, sizeof p2, "P2", NULL, 3);
+    s_scoped_ref(p3p, sizeof p3p, "P3", ITEM_P, 4);
+    snprintf(extra, sizeof extra, "%s,%s,%s,%s", p1p, p1s, p2, p3p);
+    x = (s_sub_t){.key = "bm-2", .bundle = "T-BUNDLE-PS", .id = id, .mats = ""};
+    Zwfw__V1__SubmitApplicationReply *r = (Zwfw__V1__SubmitApplicationReply *) h_json_call(
+        C(B_WIN), "zwfw.intake", "zwfw.v1.SubmitApplication", s_submit_json_refs(&x, extra));
+    assert_int_equal(r->n_children, 2);
+    assert_int_equal(r->children[0]->state, STATE(ACCEPTED));
+    assert_int_equal(r->children[1]->state, STATE(ACCEPTED));
+    assert_int_equal(r->application->state, STATE(ACCEPTED));
+    s_free(r);
+
+    /* P1 only for P: S still lacks its photo, and the notice says so */
+    snprintf(extra, sizeof extra, "%s,%s,%s", p1p, p2, p3p);
+    x = (s_sub_t){.key = "bm-3", .bundle = "T-BUNDLE-PS", .id = s_new_id(), .mats = ""};
+    r = (Zwfw__V1__SubmitApplicationReply *) h_json_call(
+        C(B_WIN), "zwfw.intake", "zwfw.v1.SubmitApplication", s_submit_json_refs(&x, extra));
+    assert_int_equal(r->children[0]->state, STATE(ACCEPTED));
+    assert_int_equal(r->children[1]->state, STATE(RECEIVED));
+    assert_int_equal(r->notice->kind, NOTICE(ONE_TIME));
+    assert_int_equal(r->notice->n_missing, 1);
+    assert_true(s_missing_has(r->notice, "P1"));
+    s_free(r);
+#undef ITEM_S
+}
+
 /* ---- materials on file ---------------------------------------------------------------------- */
 
 static void test_materials_reused(void **state)
@@ -1295,6 +1386,7 @@ int main(void)
         cmocka_unit_test(test_counter_outcomes),
         cmocka_unit_test(test_idempotency),
         cmocka_unit_test(test_bundle),
+        cmocka_unit_test(test_bundle_materials_per_item),
         cmocka_unit_test(test_materials_reused),
         cmocka_unit_test(test_withdraw_and_refuse),
         cmocka_unit_test(test_cancelled_item),
