@@ -1263,6 +1263,19 @@ static void test_zwfwctl(void **state)
     /* the same key again: the same answer, said so */
     assert_int_equal(s_ctl(args, out, sizeof out), 0);
     assert_non_null(strstr(out, "answered before"));
+    /* a bundle whose items use P1 for different documents: ITEM/CODE */
+    snprintf(args, sizeof args,
+             "intake submit --bundle T-BUNDLE-PS --plain --endpoint %s --name 测试 --id %s"
+             " --material '%s/P1:%064d:10' --material '%s/P1:%064d:11' --material P2:%064d:12"
+             " --material '%s/P3:%064d:13'",
+             s_brokers[B_WIN].ep, s_new_id(), ITEM_P, 3, CODE("500T0100100008", DEPT1), 4, 5,
+             ITEM_P, 6);
+    rc = s_ctl(args, out, sizeof out);
+    if (rc != 0)
+        fprintf(stderr, "%s\n", out);
+    assert_int_equal(rc, 0);
+    assert_non_null(strstr(out, "已受理"));
+    assert_null(strstr(out, "一次性告知"));
     snprintf(args, sizeof args, "intake list --plain --endpoint %s --item '%s'",
              s_brokers[B_SUP].ep, ITEM_X);
     assert_int_equal(s_ctl(args, out, sizeof out), 0);

@@ -40,7 +40,8 @@ static void s_usage(FILE *out)
             "                     [--kind person|organization] [--agent-name N --agent-id ID]\n"
             "                     [--phone P] [--address A] [--channel window|online|mobile|\n"
             "                     kiosk|hotline|other_system] [--window W]\n"
-            "                     [--material CODE=FILE | --material CODE:SHA256:SIZE]...\n"
+            "                     [--material [ITEM/]CODE=FILE | --material "
+            "[ITEM/]CODE:SHA256:SIZE]...\n"
             "                     [--commit CODE]... [--notify-commitment] [--receive-only]\n"
             "       zwfwctl intake get RECEIPT\n"
             "       zwfwctl intake list [--id NUMBER] [--item CODE] [--state N] [--page-size N]\n"
@@ -50,7 +51,9 @@ static void s_usage(FILE *out)
             "       zwfwctl intake credit add|remove|show --id NUMBER [--id-type T] [--reason R]\n"
             "Prints the application and the notice a window would print (--json: the\n"
             "whole reply). --material CODE=FILE hands in a reference to FILE (its SHA-256,\n"
-            "size and file:// address; the bytes stay where they are). --commit names a\n"
+            "size and file:// address; the bytes stay where they are); ITEM/ says which item\n"
+            "of a --bundle it is for, where the bundle's items use CODE for different\n"
+            "documents. --commit names a\n"
             "容缺 material the applicant signs to bring later. Changes take --actor\n"
             "(default $ZWFW_ACTOR, else zwfwctl:$USER) and --idempotency-key (default\n"
             "random; repeat a key to repeat a request safely).\n"
@@ -179,7 +182,15 @@ static int s_material(const char *spec, Zwfw__V1__MaterialRef *ref, char **owned
     }
     char *code = strndup(spec, (size_t) (sep - spec));
     owned[0] = code;
+    if (!code)
+        return -1;
     ref->material_code = code;
+    char *slash = strchr(code, '/');
+    if (slash) { /* ITEM/CODE: for one item of a bundle */
+        *slash = '\0';
+        ref->item_code = code;
+        ref->material_code = slash + 1;
+    }
     if (eq) {
         const char *path = eq + 1;
         FILE *f = fopen(path, "rb");
