@@ -238,6 +238,17 @@ static void s_list(zw_intake_ctx_t *ctx, const zw_request_t *req, zw_reply_t *re
     q.scope_submitter = scope.submitter;
     int size = m->page_size ? m->page_size : 50;
     q.limit = size + 1;
+    char today_text[ZW_DATE_STRLEN];
+    if (m->supply_overdue) {
+        int64_t now_us;
+        zw_date_t today;
+        if (zw_clock_now(ctx->clock, &now_us, &err) != 0 ||
+            zw_moment_local(now_us / ZW_US_PER_SEC, &today, NULL, &err) != 0) {
+            zw_reply_err(reply, &err);
+            goto done;
+        }
+        q.supply_before = zw_date_format(today, today_text);
+    }
     if (zw_intake_store_list(ctx->db, &q, &rows, &n, &err) != 0) {
         zw_reply_err(reply, &err);
         goto done;

@@ -261,8 +261,9 @@ static const s_stmt_t s_stmts[] = {
      " AND ($9::text IS NULL OR department_code = $9)"
      " AND ($10::text IS NULL OR submitter = $10)"
      " AND ($11::bigint IS NULL OR (received_at_us, receipt_number) > ($11::bigint, $12::text))"
+     " AND ($14::date IS NULL OR (supply_by < $14::date AND state NOT IN (2, 4, 5, 13, 14, 15)))"
      " ORDER BY received_at_us, receipt_number LIMIT $13::int",
-     13, NULL},
+     14, NULL},
     {"intake_changes",
      "SELECT l.seq, l.type, l.aggregate_id, l.occurred_at_us, l.payload,"
      " coalesce(a.region, ''), coalesce(a.department_code, ''), coalesce(a.submitter, '')"
@@ -1145,7 +1146,7 @@ int zw_intake_store_list(zw_db_t *db, const zw_intake_query_t *q, zw_intake_row_
                          zw_err_t *err)
 {
     char st[24], ch[24], from[24], to[24], after[24], lim[24];
-    const char *p[13] = {
+    const char *p[14] = {
         s_opt(q->applicant_key),
         s_opt(q->item_code),
         q->state > 0 ? s_int(q->state, st) : NULL,
@@ -1159,8 +1160,9 @@ int zw_intake_store_list(zw_db_t *db, const zw_intake_query_t *q, zw_intake_row_
         q->after_receipt ? s_time(q->after_us, after) : NULL,
         q->after_receipt ? q->after_receipt : NULL,
         s_int(q->limit, lim),
+        s_opt(q->supply_before),
     };
-    PGresult *res = zw_db_exec(db, "intake_list", 13, p, err);
+    PGresult *res = zw_db_exec(db, "intake_list", 14, p, err);
     if (!res)
         return -1;
     int rc = s_rows_read(res, rows, n, err);

@@ -196,6 +196,7 @@ typedef struct {
     int64_t after_us;
     const char *after_receipt;
     int limit;
+    const char *supply_before; /* "YYYY-MM-DD": 容缺 still owed with supply_by before it */
 } zw_intake_query_t;
 
 int zw_intake_store_list(zw_db_t *db, const zw_intake_query_t *q, zw_intake_row_t **rows, size_t *n,

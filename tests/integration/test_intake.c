@@ -1389,6 +1389,58 @@ static void test_no_id_in_clear(void **state)
     assert_true(h_file_has(s_intake_log, "application submitted"));
 }
 
+/* 容缺 tracking: an application that still owes its 容缺 material after
+ * the promised date is listed as such until the material comes. Last: it
+ * moves the clock on. */
+static bool s_listed_overdue(const char *receipt)
+{
+    Zwfw__V1__ListApplicationsReply *r = (Zwfw__V1__ListApplicationsReply *) h_json_call(
+        C(B_SUP), "zwfw.intake", "zwfw.v1.ListApplications",
+        "{\"supplyOverdue\":true,\"pageSize\":500}");
+    bool found = false;
+    for (size_t i = 0; i < r->n_applications; i++) {
+        assert_non_null(r->applications[i]->supply_by);
+        assert_true(r->applications[i]->n_waived_materials > 0);
+        found |= strcmp(r->applications[i]->receipt_number, receipt) == 0;
+    }
+    s_free(r);
+    return found;
+}
+
+static void test_waiver_overdue_tracked(void **state)
+{
+    (void) state;
+    h_set_clock(C(B_OP), "2020-10-14T10:00:00+08:00");
+    s_sub_t x = {
+        .key = "wv-owed", .item = ITEM_P, .id = s_new_id(), .mats = "P1,P2", .commit = "P3"};
+    Zwfw__V1__SubmitApplicationReply *r = s_submit(C(B_WIN), &x);
+    assert_int_equal(r->application->state, STATE(ACCEPTED));
+    char receipt[48];
+    snprintf(receipt, sizeof receipt, "%s", r->application->receipt_number);
+    /* 5 working days from 10-15: 10-21 */
+    assert_int_equal(r->notice->supply_by->day, 21);
+    s_free(r);
+    assert_false(s_listed_overdue(receipt));
+    h_set_clock(C(B_OP), "2020-10-21T16:00:00+08:00");
+    assert_false(s_listed_overdue(receipt)); /* the last day is not over */
+    h_set_clock(C(B_OP), "2020-10-22T09:00:00+08:00");
+    assert_true(s_listed_overdue(receipt));
+    static char out[16384];
+    char args[512];
+    snprintf(args, sizeof args, "intake list --supply-overdue --plain --endpoint %s",
+             s_brokers[B_SUP].ep);
+    assert_int_equal(s_ctl(args, out, sizeof out), 0);
+    assert_non_null(strstr(out, receipt));
+    char m3[512], json[1024];
+    h_material_ref(m3, sizeof m3, "P3", 31);
+    snprintf(json, sizeof json,
+             "{\"idempotencyKey\":\"wv-owed-sup\",\"actor\":\"clerk\",\"receiptNumber\":\"%s\","
+             "\"materials\":[%s]}",
+             receipt, m3);
+    s_free(h_json_call(C(B_WIN), "zwfw.intake", "zwfw.v1.SupplementMaterials", json));
+    assert_false(s_listed_overdue(receipt));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1410,6 +1462,7 @@ int main(void)
         cmocka_unit_test(test_receipts_in_sequence),
         cmocka_unit_test(test_receipts_reserved_ahead),
         cmocka_unit_test(test_no_id_in_clear),
+        cmocka_unit_test(test_waiver_overdue_tracked),
     };
     return cmocka_run_group_tests(tests, s_setup, s_teardown);
 }

@@ -28,7 +28,7 @@ typedef struct {
     size_t n_materials;
     const char *commits[S_MAX];
     size_t n_commits;
-    bool notify, receive_only, json;
+    bool notify, receive_only, json, supply_overdue;
     int page_size;
 } s_opts_t;
 
@@ -45,6 +45,7 @@ static void s_usage(FILE *out)
             "                     [--commit CODE]... [--notify-commitment] [--receive-only]\n"
             "       zwfwctl intake get RECEIPT\n"
             "       zwfwctl intake list [--id NUMBER] [--item CODE] [--state N] [--page-size N]\n"
+            "                           [--supply-overdue]  (容缺 materials owed past their date)\n"
             "       zwfwctl intake supplement RECEIPT --material ...\n"
             "       zwfwctl intake withdraw RECEIPT [--reason R]\n"
             "       zwfwctl intake review RECEIPT\n"
@@ -97,6 +98,10 @@ static int s_parse(int argc, char **argv, s_opts_t *o)
             return 2;
         if (rc == 1)
             continue;
+        if (strcmp(a, "--supply-overdue") == 0) {
+            o->supply_overdue = true;
+            continue;
+        }
         if (strcmp(a, "--json") == 0 || strcmp(a, "--notify-commitment") == 0 ||
             strcmp(a, "--receive-only") == 0) {
             *(a[2] == 'j' ? &o->json : a[2] == 'n' ? &o->notify : &o->receive_only) = true;
@@ -483,6 +488,7 @@ static int s_run(s_opts_t *o, const char *verb)
         list.item_code = (char *) (o->item ? o->item : "");
         list.state = o->state ? atoi(o->state) : 0;
         list.page_size = o->page_size;
+        list.supply_overdue = o->supply_overdue;
         req = &list.base;
     } else if (rc == 0 && !strcmp(verb, "credit")) {
         const char *what = o->args[1];
