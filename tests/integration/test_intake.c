@@ -167,6 +167,21 @@ static void s_submit_fails(zw_client_t *c, const s_sub_t *x, zw_code_t code, con
     protobuf_c_message_free_unpacked(req, NULL);
 }
 
+/* SupplementMaterials at a window: one material `code` (salt makes its
+ * hash) for receipt, with idempotency key `key`. */
+static Zwfw__V1__ApplicationReply *s_supplement(const char *key, const char *receipt,
+                                                const char *code, int salt)
+{
+    char ref[512], json[2048];
+    h_material_ref(ref, sizeof ref, code, salt);
+    snprintf(json, sizeof json,
+             "{\"idempotencyKey\":\"%s\",\"actor\":\"clerk\",\"receiptNumber\":\"%s\","
+             "\"materials\":[%s]}",
+             key, receipt, ref);
+    return (Zwfw__V1__ApplicationReply *) h_json_call(C(B_WIN), "zwfw.intake",
+                                                      "zwfw.v1.SupplementMaterials", json);
+}
+
 static Zwfw__V1__ApplicationReply *s_get(zw_client_t *c, const char *receipt)
 {
     char json[128];
@@ -583,26 +598,14 @@ static void test_counter_outcomes(void **state)
     s_free(r);
     s_wait_events(receipt, "zwfw.v1.ApplicationMaterialsMissing", 1);
     /* part of it later: still waiting, and the notice lists only what is left */
-    char m2[512], json[2048];
-    h_material_ref(m2, sizeof m2, "P2", 9);
-    snprintf(json, sizeof json,
-             "{\"idempotencyKey\":\"sup-1\",\"actor\":\"clerk\",\"receiptNumber\":\"%s\","
-             "\"materials\":[%s]}",
-             receipt, m2);
-    Zwfw__V1__ApplicationReply *s = (Zwfw__V1__ApplicationReply *) h_json_call(
-        C(B_WIN), "zwfw.intake", "zwfw.v1.SupplementMaterials", json);
+    char json[2048];
+    Zwfw__V1__ApplicationReply *s = s_supplement("sup-1", receipt, "P2", 9);
     assert_int_equal(s->application->state, STATE(RECEIVED));
     assert_int_equal(s->notice->n_missing, 1);
     assert_true(s_missing_has(s->notice, "P3"));
     s_free(s);
     /* the rest: accepted, due from now */
-    h_material_ref(m2, sizeof m2, "P3", 10);
-    snprintf(json, sizeof json,
-             "{\"idempotencyKey\":\"sup-2\",\"actor\":\"clerk\",\"receiptNumber\":\"%s\","
-             "\"materials\":[%s]}",
-             receipt, m2);
-    s = (Zwfw__V1__ApplicationReply *) h_json_call(C(B_WIN), "zwfw.intake",
-                                                   "zwfw.v1.SupplementMaterials", json);
+    s = s_supplement("sup-2", receipt, "P3", 10);
     int accepted[] = {STATE(RECEIVED), STATE(ACCEPTED)};
     assert_int_equal(s->application->state, STATE(ACCEPTED));
     assert_true(s_history_is(s->application, accepted, 2));
@@ -627,13 +630,7 @@ static void test_counter_outcomes(void **state)
     snprintf(receipt, sizeof receipt, "%s", r->application->receipt_number);
     s_free(r);
     /* ... supplied later: the commitment is fulfilled */
-    h_material_ref(m2, sizeof m2, "P3", 11);
-    snprintf(json, sizeof json,
-             "{\"idempotencyKey\":\"wv-sup\",\"actor\":\"clerk\",\"receiptNumber\":\"%s\","
-             "\"materials\":[%s]}",
-             receipt, m2);
-    s = (Zwfw__V1__ApplicationReply *) h_json_call(C(B_WIN), "zwfw.intake",
-                                                   "zwfw.v1.SupplementMaterials", json);
+    s = s_supplement("wv-sup", receipt, "P3", 11);
     assert_int_equal(s->application->state, STATE(ACCEPTED));
     assert_int_equal(s->application->n_waived_materials, 0);
     assert_null(s->application->supply_by);
@@ -825,16 +822,10 @@ static void test_bundle(void **state)
     assert_true(s_missing_has(r->notice, "P3"));
     assert_int_equal(r->children[0]->state, STATE(APPROVED));
     assert_int_equal(r->children[1]->state, STATE(RECEIVED));
-    char parent[48], json[2048], m3[512];
+    char parent[48];
     snprintf(parent, sizeof parent, "%s", r->application->receipt_number);
     s_free(r);
-    h_material_ref(m3, sizeof m3, "P3", 20);
-    snprintf(json, sizeof json,
-             "{\"idempotencyKey\":\"b-2-sup\",\"actor\":\"clerk\",\"receiptNumber\":\"%s\","
-             "\"materials\":[%s]}",
-             parent, m3);
-    Zwfw__V1__ApplicationReply *s = (Zwfw__V1__ApplicationReply *) h_json_call(
-        C(B_WIN), "zwfw.intake", "zwfw.v1.SupplementMaterials", json);
+    Zwfw__V1__ApplicationReply *s = s_supplement("b-2-sup", parent, "P3", 20);
     assert_int_equal(s->application->state, STATE(ACCEPTED));
     int hist[] = {STATE(RECEIVED), STATE(ACCEPTED)};
     assert_true(s_history_is(s->application, hist, 2));
@@ -1431,13 +1422,7 @@ static void test_waiver_overdue_tracked(void **state)
              s_brokers[B_SUP].ep);
     assert_int_equal(s_ctl(args, out, sizeof out), 0);
     assert_non_null(strstr(out, receipt));
-    char m3[512], json[1024];
-    h_material_ref(m3, sizeof m3, "P3", 31);
-    snprintf(json, sizeof json,
-             "{\"idempotencyKey\":\"wv-owed-sup\",\"actor\":\"clerk\",\"receiptNumber\":\"%s\","
-             "\"materials\":[%s]}",
-             receipt, m3);
-    s_free(h_json_call(C(B_WIN), "zwfw.intake", "zwfw.v1.SupplementMaterials", json));
+    s_free(s_supplement("wv-owed-sup", receipt, "P3", 31));
     assert_false(s_listed_overdue(receipt));
 }
 
