@@ -125,10 +125,13 @@ static int s_cancel_branches(zw_wf_instance_t *inst, int except, int64_t now_us,
         if (t == except || tr->done)
             continue;
         s_close_pause(inst, t, now_us);
-        if (!s_history(inst, fx, t, "cancel", tr->state, tr->state, err))
+        zw_wf_effect_t *h = s_history(inst, fx, t, "cancel", tr->state, tr->state, err);
+        if (!h)
             return -1;
         tr->done = true;
         tr->outcome = ZW_WF_OUT_CANCELLED;
+        tr->entered_us = now_us; /* its clock stops here (clocks.c) */
+        tr->entered_seq = h->seq;
         tr->dirty = true;
     }
     return 0;

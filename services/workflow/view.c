@@ -199,8 +199,10 @@ Zwfw__V1__Instance *zw_wf_view(zw_wf_arena_t *a, const zw_wf_ctx_t *ctx, const z
             c->paused = k->paused;
             c->due_at = zw_wf_arena_ts(a, k->due_us);
             c->warn_at = zw_wf_arena_ts(a, k->warn_us);
+            /* a finished branch's clock stopped: only its remaining says */
+            bool running = open && !(k->track > 0 && inst->tracks[k->track].done);
             c->overdue =
-                k->remaining_min < 0 || (k->due_us != ZW_WF_NONE && open && now_us > k->due_us);
+                k->remaining_min < 0 || (k->due_us != ZW_WF_NONE && running && now_us > k->due_us);
             if (!c->branch || !c->limit)
                 return NULL;
             m->clocks[m->n_clocks++] = c;

@@ -389,9 +389,24 @@ static void test_parallel_refusal_in_one_branch(void **state)
     wfs_act(s, WFS_HEAD_LEAD, r1, "", "start_review", "");
     wfs_act(s, WFS_APPROVER_PLAN, r1, "planning", "approve", "");
     wfs_refused(s, WFS_APPROVER_TRAFFIC, r1, "traffic", "reject", "不符合", ZW_PERMISSION_DENIED);
-    wfs_act(s, WFS_HEAD_TRAFFIC, r1, "traffic", "reject", "路口通行能力不足");
+    /* weeks later, past every branch's 10 working days: the branch that
+     * finished in time is not overdue, the ones still open are */
+    wfs_clock(s, "2020-10-20T10:00");
     Zwfw__V1__InstanceReply *r = wfs_get(s, WFS_SUPERVISOR, r1, false);
     const Zwfw__V1__Instance *in = r->instance;
+    const Zwfw__V1__Clock *plan =
+        wfs_clock_of(in, ZWFW__V1__CLOCK_KIND__CLOCK_KIND_BRANCH, "planning");
+    assert_false(plan->overdue);
+    assert_true(plan->remaining_minutes > 0);
+    assert_true(wfs_clock_of(in, ZWFW__V1__CLOCK_KIND__CLOCK_KIND_BRANCH, "traffic")->overdue);
+    protobuf_c_message_free_unpacked(&r->base, NULL);
+    wfs_act(s, WFS_HEAD_TRAFFIC, r1, "traffic", "reject", "路口通行能力不足");
+    r = wfs_get(s, WFS_SUPERVISOR, r1, false);
+    in = r->instance;
+    /* the cancelled branch's clock stopped with the refusal, as traffic's */
+    assert_int_equal(
+        wfs_clock_of(in, ZWFW__V1__CLOCK_KIND__CLOCK_KIND_BRANCH, "construction")->used_minutes,
+        wfs_clock_of(in, ZWFW__V1__CLOCK_KIND__CLOCK_KIND_BRANCH, "traffic")->used_minutes);
     assert_int_equal(in->status, ZWFW__V1__PROCESS_STATUS__PROCESS_STATUS_CLOSED);
     assert_int_equal(in->outcome, ZWFW__V1__PROCESS_OUTCOME__PROCESS_OUTCOME_REJECTED);
     assert_string_equal(in->state, "rejected");
