@@ -324,26 +324,6 @@ typedef struct {
     bool replayed;
 } s_start_t;
 
-/* DOMAIN.md: the promised limit is never longer than the statutory one,
- * whenever the application was accepted (compared in working minutes, so
- * hours and days compare too). */
-static int s_check_limits(const zw_wf_ctx_t *ctx, const Zwfw__V1__StartProcess *m, zw_err_t *err)
-{
-    zw_wf_limit_t p = zw_wf_svc_limit(m->promised_limit), st = zw_wf_svc_limit(m->statutory_limit);
-    if (p.amount <= 0 || st.amount <= 0)
-        return 0;
-    int mpd = zw_workhours_minutes_per_day(&ctx->settings->clock.hours);
-    /* for any acceptance time: days count from the next working day, hours
-     * from acceptance (the catalog's rule, catalog_rules.c) */
-    long long extra = p.unit != ZW_LIMIT_HOURS && st.unit == ZW_LIMIT_HOURS ? mpd : 0;
-    if (zw_wf_limit_minutes(p, mpd) + extra > zw_wf_limit_minutes(st, mpd))
-        return zw_err_setd(err, ZW_INVALID_ARGUMENT, "promised_limit",
-                           "promised limit (%d %s) is longer than the statutory limit (%d %s)",
-                           p.amount, p.unit == ZW_LIMIT_HOURS ? "hours" : "working days", st.amount,
-                           st.unit == ZW_LIMIT_HOURS ? "hours" : "working days");
-    return 0;
-}
-
 static int s_start_tx(zw_db_t *db, void *arg, zw_err_t *err)
 {
     s_start_t *x = arg;
@@ -422,7 +402,7 @@ static void s_start(zw_wf_ctx_t *ctx, const zw_request_t *req, zw_reply_t *reply
                      "department_code must be 1-71 bytes") != 0) ||
         (!m->accepted_at &&
          zw_err_setd(&err, ZW_INVALID_ARGUMENT, "accepted_at", "accepted_at is required") != 0) ||
-        s_check_limits(ctx, m, &err) != 0 || zw_wf_svc_now(ctx, &x.now, &err) != 0) {
+        zw_wf_svc_now(ctx, &x.now, &err) != 0) {
         zw_reply_err(reply, &err);
         goto done;
     }

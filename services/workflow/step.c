@@ -495,6 +495,24 @@ static void s_copy_str(char *dst, size_t size, const char *src)
     dst[n] = '\0';
 }
 
+static const char *s_unit(zw_wf_limit_t l)
+{
+    return l.unit == ZW_LIMIT_HOURS ? "hours" : "working days";
+}
+
+/* DOMAIN.md: the promised limit is never longer than the statutory one,
+ * whenever the application was accepted: days count from the next working
+ * day, hours from acceptance, so promised days against statutory hours
+ * carry the rest of the acceptance day too (the catalog's rule,
+ * services/intake/catalog_rules.c). */
+static bool s_promise_too_long(zw_wf_limit_t p, zw_wf_limit_t st, int mpd)
+{
+    if (p.amount <= 0 || st.amount <= 0)
+        return false;
+    long long extra = p.unit != ZW_LIMIT_HOURS && st.unit == ZW_LIMIT_HOURS ? mpd : 0;
+    return zw_wf_limit_minutes(p, mpd) + extra > zw_wf_limit_minutes(st, mpd);
+}
+
 int zw_wf_begin(zw_wf_ctx_t *ctx, const zw_wf_begin_t *b, const zw_wf_step_t *step,
                 zw_wf_instance_t *inst, const zw_wf_def_t **def_out, zw_wf_clocks_t *clocks,
                 bool *inserted, zw_err_t *err)
@@ -524,6 +542,19 @@ int zw_wf_begin(zw_wf_ctx_t *ctx, const zw_wf_begin_t *b, const zw_wf_step_t *st
     inst->promised.limit = b->promised.amount > 0 ? b->promised : def->promised;
     inst->statutory.limit = b->statutory.amount > 0 ? b->statutory : def->statutory;
     const zw_wf_clock_env_t *env = &ctx->settings->clock;
+    if (s_promise_too_long(inst->promised.limit, inst->statutory.limit,
+                           zw_workhours_minutes_per_day(&env->hours))) {
+        zw_wf_limit_t p = inst->promised.limit, st = inst->statutory.limit;
+        if (step->caller) /* StartProcess: the caller's mistake */
+            return zw_err_setd(err, ZW_INVALID_ARGUMENT, "promised_limit",
+                               "promised limit (%d %s) is longer than the statutory limit (%d %s)",
+                               p.amount, s_unit(p), st.amount, s_unit(st));
+        /* an accepted application (intake's event) still gets its process:
+         * the law's limit bounds the promise */
+        zw_logkv(ZW_LOG_WARN, "promised limit longer than the statutory one; held to it",
+                 "receipt", b->receipt, NULL);
+        inst->promised.limit = st;
+    }
     if ((inst->promised.limit.amount > 0 &&
          zw_wf_grant_start(env, b->accepted_us, inst->promised.limit, &inst->promised.start_us,
                            err) != 0) ||

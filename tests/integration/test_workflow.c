@@ -515,6 +515,25 @@ static void test_withdrawal_and_definitions(void **state)
     assert_int_equal(wfs_num(s, "SELECT count(*) FROM workflow.instances WHERE receipt_number = $1",
                              sp.receipt_number, NULL),
                      0);
+    /* no statutory limit given: the definition's (20 working days) bounds
+     * the promise too */
+    promised.amount = 30;
+    promised.unit = ZWFW__V1__LIMIT_UNIT__LIMIT_UNIT_WORKDAYS;
+    sp.statutory_limit = NULL;
+    assert_int_equal(
+        wfs_call(s, WFS_OPERATOR, &sp.base, &zwfw__v1__instance_reply__descriptor, &reply, &err),
+        -1);
+    assert_int_equal(err.code, ZW_INVALID_ARGUMENT);
+    sp.statutory_limit = &statutory;
+    /* an accepted application whose promise exceeds the law still gets its
+     * process, the promise held to the statutory limit */
+    const char *r3 = "500152-20200922-000003";
+    wfs_accept(s, r3, WFS_ITEM, WFS_MARKET, "2020-09-22T10:00", 30, 0);
+    wfs_wait_started(s, r3);
+    Zwfw__V1__InstanceReply *held = wfs_get(s, WFS_SUPERVISOR, r3, false);
+    assert_int_equal(wfs_clock_of(held->instance, 1, "")->budget_minutes,
+                     wfs_clock_of(held->instance, 2, "")->budget_minutes);
+    protobuf_c_message_free_unpacked(&held->base, NULL);
     /* within the statutory limit it starts */
     promised.amount = 4;
     sp.idempotency_key = "start-ok-promise";
