@@ -511,7 +511,8 @@ int zw_intake_parent_notice(zw_intake_tx_t *tx, zw_intake_row_t *parent,
         not_acc += k->state == S_STATE(NOT_ACCEPTED) || k->state == S_STATE(REFUSED) ||
                    k->state == S_STATE(WITHDRAWN_UNACCEPTED);
         waiver += k->n_waived > 0;
-        done += k->state == S_STATE(APPROVED) || k->state == S_STATE(APPROVED_WAIVER);
+        done += k->state == S_STATE(APPROVED) || k->state == S_STATE(APPROVED_WAIVER) ||
+                k->state == S_STATE(REVOKED);
         if (k->due_at_us > parent->due_at_us)
             parent->due_at_us = k->due_at_us;
         if (k->statutory_due_at_us > parent->statutory_due_at_us)
@@ -564,6 +565,13 @@ int zw_intake_parent_notice(zw_intake_tx_t *tx, zw_intake_row_t *parent,
             used +=
                 (size_t) snprintf(reason + used, sizeof reason - used, "%s%s",
                                   first ? "；未受理 (not accepted): " : ", ", kids[i].item_code);
+            first = false;
+        }
+    first = true;
+    for (size_t i = 0; i < n && used < sizeof reason; i++)
+        if (kids[i].state == S_STATE(REVOKED)) {
+            used += (size_t) snprintf(reason + used, sizeof reason - used, "%s%s",
+                                      first ? "；已撤销 (revoked): " : ", ", kids[i].item_code);
             first = false;
         }
     zw_intake_notice_in_t in = {.kind = kind,

@@ -542,7 +542,8 @@ int zw_intake_parent_state(const int *st, size_t n)
 {
     if (n == 0)
         return S_STATE(RECEIVED);
-    size_t approved = 0, waiver = 0, before = 0, withdrawn = 0, not_acc = 0, refused = 0;
+    size_t approved = 0, waiver = 0, before = 0, withdrawn = 0, not_acc = 0, refused = 0,
+           revoked = 0;
     for (size_t i = 0; i < n; i++)
         if (st[i] == S_STATE(RECEIVED) || st[i] == S_STATE(UNSPECIFIED))
             return S_STATE(RECEIVED);
@@ -556,9 +557,14 @@ int zw_intake_parent_state(const int *st, size_t n)
         withdrawn += s == S_STATE(WITHDRAWN_UNACCEPTED) || s == S_STATE(WITHDRAWN);
         not_acc += s == S_STATE(NOT_ACCEPTED);
         refused += s == S_STATE(REFUSED);
+        revoked += s == S_STATE(REVOKED);
     }
     if (approved == n)
         return waiver ? S_STATE(APPROVED_WAIVER) : S_STATE(APPROVED);
+    /* every item was approved and some approval was revoked since: the
+     * bundle's decision no longer stands as a whole */
+    if (revoked && approved + revoked == n)
+        return S_STATE(REVOKED);
     if (before == n)
         return S_STATE(WITHDRAWN_UNACCEPTED);
     if (withdrawn == n)

@@ -383,6 +383,23 @@ static void test_bundle_completes_with_last_child(void **state)
                      parent_changes + 1);
     assert_int_equal(s_events(k1, "zwfw.v1.ApplicationCompleted"), 1);
     assert_int_equal(s_events(k2, "zwfw.v1.ApplicationCompleted"), 1);
+
+    /* one item's approval revoked: the bundle's decision no longer stands
+     * as a whole (15), and its notice names the revoked item */
+    s_act(B_HEAD, k1, "revoke", "承诺不实");
+    s_wait_state(k1, STATE(REVOKED));
+    s_wait_state(parent, STATE(REVOKED));
+    p = s_get(parent);
+    assert_int_equal(p->history[p->n_history - 1]->state, STATE(REVOKED));
+    s_free(p);
+    char json[128];
+    snprintf(json, sizeof json, "{\"receiptNumber\":\"%s\"}", parent);
+    Zwfw__V1__ApplicationReply *g = (Zwfw__V1__ApplicationReply *) h_json_call(
+        C(B_WIN), "zwfw.intake", "zwfw.v1.GetApplication", json);
+    assert_non_null(g->notice);
+    assert_non_null(strstr(g->notice->reason, "已撤销"));
+    assert_non_null(strstr(g->notice->reason, ITEM_P));
+    s_free(g);
 }
 
 /* 告知承诺制: an approval revoked after 办结 (the applicant's promise was

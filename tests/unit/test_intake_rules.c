@@ -532,6 +532,15 @@ static void test_parent_state(void **state)
     int i[] = {STATE(SPECIAL_START), STATE(NOT_ACCEPTED)};
     assert_int_equal(zw_intake_parent_state(i, 2), STATE(ACCEPTED));
     assert_int_equal(zw_intake_parent_state(NULL, 0), STATE(RECEIVED));
+    /* 撤销: all revoked, or approved and revoked; with a refusal it stays 13 */
+    int j[] = {STATE(REVOKED), STATE(REVOKED)};
+    assert_int_equal(zw_intake_parent_state(j, 2), STATE(REVOKED));
+    int k[] = {STATE(APPROVED_WAIVER), STATE(REVOKED)};
+    assert_int_equal(zw_intake_parent_state(k, 2), STATE(REVOKED));
+    int l[] = {STATE(REJECTED), STATE(REVOKED)};
+    assert_int_equal(zw_intake_parent_state(l, 2), STATE(REJECTED));
+    int m[] = {STATE(ACCEPTED), STATE(REVOKED)};
+    assert_int_equal(zw_intake_parent_state(m, 2), STATE(ACCEPTED));
 
     assert_true(zw_intake_state_final(STATE(APPROVED)));
     assert_true(zw_intake_state_final(STATE(WITHDRAWN_UNACCEPTED)));
