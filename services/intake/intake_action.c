@@ -5,6 +5,7 @@
  * record; a bundle parent passes the request on to its children and then
  * derives its own state. Lock order: parent before child. */
 #include "catalog.h"
+#include "catalog_rules.h"
 #include "intake_decide.h"
 
 #include "log.h"
@@ -243,6 +244,9 @@ static zw_intake_mat_t *s_mine(s_action_t *a, const zw_intake_row_t *row, size_t
         return NULL;
     }
     for (size_t i = 0; i < a->n_mats; i++) {
+        const char *for_item = a->mats[i].for_item;
+        if (row->item_code[0] && for_item && for_item[0] && strcmp(for_item, row->item_code) != 0)
+            continue; /* handed in for another item of the bundle */
         bool wanted = !item || s_listed(row->waived, row->n_waived, a->mats[i].code);
         for (size_t j = 0; item && j < item->n_materials && !wanted; j++)
             wanted = strcmp(item->materials[j]->code, a->mats[i].code) == 0;
@@ -400,12 +404,60 @@ static int s_parent_refresh(s_action_t *a, zw_intake_row_t *parent, zw_err_t *er
 
 /* The request on a bundle parent: each child it applies to, then the
  * parent. FAILED_PRECONDITION only when it applies to none. */
+/* Materials handed in for a bundle name its items' codes as at submission
+ * (zw_intake_bundle_refs_check); a row of its own takes only its item's. */
+static int s_refs_check(s_action_t *a, const zw_intake_row_t *kids, size_t n, const char *bundle,
+                        const char *own_item, zw_err_t *err)
+{
+    if (a->n_mats == 0)
+        return 0;
+    if (!kids) {
+        for (size_t i = 0; i < a->n_mats; i++) {
+            const char *f = a->mats[i].for_item;
+            if (f && f[0] && strcmp(f, own_item) != 0) {
+                char field[48];
+                snprintf(field, sizeof field, "materials[%zu].item_code", i);
+                return zw_err_setd(err, ZW_INVALID_ARGUMENT, field,
+                                   "material %s is for item %s; this application is of item %s",
+                                   a->mats[i].code, f, own_item);
+            }
+        }
+        return 0;
+    }
+    Zwfw__V1__Item **items = calloc(n ? n : 1, sizeof *items);
+    const char **codes = calloc(a->n_mats, sizeof *codes);
+    const char **for_items = calloc(a->n_mats, sizeof *for_items);
+    int rc =
+        items && codes && for_items ? 0 : zw_err_set(err, ZW_RESOURCE_EXHAUSTED, "out of memory");
+    size_t got = 0;
+    for (size_t k = 0; rc == 0 && k < n; k++, got++)
+        rc = zw_catalog_item_version(a->tx.ctx->db, kids[k].item_code, kids[k].item_version,
+                                     &items[k], err);
+    for (size_t i = 0; rc == 0 && i < a->n_mats; i++) {
+        codes[i] = a->mats[i].code;
+        for_items[i] = a->mats[i].for_item;
+    }
+    if (rc == 0)
+        rc = zw_intake_bundle_refs_check(codes, for_items, a->n_mats, items, n, bundle, err);
+    for (size_t k = 0; items && k < got; k++)
+        if (items[k])
+            protobuf_c_message_free_unpacked(&items[k]->base, NULL);
+    free(items);
+    free(codes);
+    free(for_items);
+    return rc;
+}
+
 static int s_on_parent(s_action_t *a, zw_intake_row_t *parent, zw_err_t *err)
 {
     zw_intake_row_t *kids = NULL;
     size_t n = 0, applied = 0;
     if (zw_intake_store_children(a->tx.ctx->db, parent->receipt, true, &kids, &n, err) != 0)
         return -1;
+    if (s_refs_check(a, kids, n, parent->bundle_code, "", err) != 0) {
+        zw_intake_rows_free(kids, n);
+        return -1;
+    }
     int rc = 0;
     zw_err_t first = {0};
     for (size_t i = 0; rc == 0 && i < n; i++) {
@@ -494,6 +546,8 @@ static int s_action_tx(zw_db_t *db, void *arg, zw_err_t *err)
         rc = -1;
     else if (row.bundle_code[0] && !row.parent[0])
         rc = s_on_parent(a, &row, err);
+    else if ((rc = s_refs_check(a, NULL, 0, NULL, row.item_code, err)) != 0)
+        ;
     else if ((rc = a->apply(a, &row, err)) == 0 && has_parent)
         rc = s_parent_refresh(a, &parent, err);
     if (rc == 0 && !(a->notice_hex = strdup(row.notice)))
@@ -586,7 +640,9 @@ void zw_intake_supplement(zw_intake_ctx_t *ctx, const zw_request_t *req, zw_repl
                                           .uri = r->uri,
                                           .size = r->size,
                                           .original = r->original,
-                                          .copies = r->copies};
+                                          .copies = r->copies,
+                                          .for_item = r->item_code};
+            zw_catalog_norm_code(r->item_code);
         }
         a.n_mats = m->n_materials;
         /* the time is known only once the clock is read: set it in the body */

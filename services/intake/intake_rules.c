@@ -580,3 +580,49 @@ bool zw_intake_event_newer(int64_t last_seq, int64_t seq)
 {
     return seq > last_seq;
 }
+
+static const Zwfw__V1__ItemMaterial *s_item_material(const Zwfw__V1__Item *item, const char *code)
+{
+    for (size_t j = 0; j < item->n_materials; j++)
+        if (strcmp(item->materials[j]->code, code) == 0)
+            return item->materials[j];
+    return NULL;
+}
+
+int zw_intake_bundle_refs_check(const char *const *codes, const char *const *for_items, size_t n,
+                                Zwfw__V1__Item *const *items, size_t n_items, const char *bundle,
+                                zw_err_t *err)
+{
+    for (size_t i = 0; i < n; i++) {
+        const char *for_item = for_items[i] ? for_items[i] : "";
+        char field[48];
+        snprintf(field, sizeof field, "materials[%zu].item_code", i);
+        if (for_item[0]) {
+            bool known = false;
+            for (size_t k = 0; k < n_items && !known; k++)
+                known = strcmp(items[k]->impl_code, for_item) == 0;
+            if (!known)
+                return zw_err_setd(err, ZW_INVALID_ARGUMENT, field,
+                                   "material %s is for item %s, which is not in bundle %s",
+                                   codes[i], for_item, bundle ? bundle : "");
+            continue;
+        }
+        const Zwfw__V1__ItemMaterial *first = NULL;
+        const char *first_item = NULL;
+        for (size_t k = 0; k < n_items; k++) {
+            const Zwfw__V1__ItemMaterial *m = s_item_material(items[k], codes[i]);
+            if (!m)
+                continue;
+            if (!first) {
+                first = m;
+                first_item = items[k]->impl_code;
+            } else if (strcmp(first->name, m->name) != 0) {
+                return zw_err_setd(err, ZW_INVALID_ARGUMENT, field,
+                                   "material %s is %s in item %s but %s in item %s: say which "
+                                   "item it is for",
+                                   codes[i], first->name, first_item, m->name, items[k]->impl_code);
+            }
+        }
+    }
+    return 0;
+}

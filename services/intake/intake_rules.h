@@ -53,6 +53,16 @@ int zw_intake_check_applicant(const Zwfw__V1__Applicant *a, int today, zw_err_t 
  * media type, uri, copies >= 0. path e.g. "materials[2]". */
 int zw_intake_check_material(const Zwfw__V1__MaterialRef *m, const char *path, zw_err_t *err);
 
+/* Material references handed in for a bundle (一件事) whose items are
+ * items[0..n_items): codes[i] with for_items[i] (the item it is for, "" or
+ * NULL for any). Material codes are each item's own, so a reference must
+ * name an item of the bundle, or its code must mean the same document (the
+ * same material name) in every item that asks for it. 0, or -1 with
+ * INVALID_ARGUMENT and detail "materials[i].item_code". */
+int zw_intake_bundle_refs_check(const char *const *codes, const char *const *for_items, size_t n,
+                                Zwfw__V1__Item *const *items, size_t n_items, const char *bundle,
+                                zw_err_t *err);
+
 /* A list of material references (at most ZW_INTAKE_MAX_MATERIALS). */
 int zw_intake_check_materials(Zwfw__V1__MaterialRef *const *refs, size_t n, const char *path,
                               zw_err_t *err);

@@ -98,10 +98,9 @@ int zw_intake_store_request_done(zw_db_t *db, const char *caller, const char *ke
  * exists (zw_intake_store_request said NOT_FOUND) and may queue the
  * write (zw_db_write): a concurrent claim of the same key then fails
  * the insert with ALREADY_EXISTS. */
-int zw_intake_store_request_put(zw_db_t *db, const char *caller, const char *key,
-                                const char *kind, const char *digest_hex, int64_t now_us,
-                                const char *receipt, const char *notice_hex, int64_t result_us,
-                                zw_err_t *err);
+int zw_intake_store_request_put(zw_db_t *db, const char *caller, const char *key, const char *kind,
+                                const char *digest_hex, int64_t now_us, const char *receipt,
+                                const char *notice_hex, int64_t result_us, zw_err_t *err);
 
 /* Reserves `block` receipt numbers of `day` for `division` in a statement
  * of its own (call it outside a transaction) and returns the first. */
@@ -141,6 +140,7 @@ typedef struct {
     bool original, reused;
     int copies;
     int64_t added_at_us;
+    const char *for_item; /* handed in for this item of a bundle (borrowed; not stored) */
 } zw_intake_mat_t;
 
 void zw_intake_mats_free(zw_intake_mat_t *m, size_t n);

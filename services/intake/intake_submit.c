@@ -32,8 +32,8 @@ typedef struct {
     bool replayed;
     /* read for the whole batch by s_batch_begin, dropped by s_batch_end */
     bool has_prior, owns_item;
-    zw_intake_request_t prior;  /* the key's record when has_prior */
-    Zwfw__V1__Item *item;       /* the item, locked FOR SHARE; NULL for a bundle */
+    zw_intake_request_t prior; /* the key's record when has_prior */
+    Zwfw__V1__Item *item;      /* the item, locked FOR SHARE; NULL for a bundle */
     /* what a one-item submission wrote, for the reply without reading back */
     zw_intake_capture_t cap;
     zw_intake_row_t kept;
@@ -54,8 +54,8 @@ static void s_kept_free(s_submit_t *s)
 }
 
 /* Copies of a then b, in that order (the order they are stored in). */
-static int s_mats_keep(s_submit_t *s, const zw_intake_mat_t *a, size_t na,
-                       const zw_intake_mat_t *b, size_t nb)
+static int s_mats_keep(s_submit_t *s, const zw_intake_mat_t *a, size_t na, const zw_intake_mat_t *b,
+                       size_t nb)
 {
     size_t n = na + nb;
     if (n == 0)
@@ -177,9 +177,9 @@ static zw_intake_mat_t *s_mats_for(const s_submit_t *s, const Zwfw__V1__Item *it
     zw_intake_mat_t *out = calloc(s->n_mats ? s->n_mats : 1, sizeof *out);
     *n = 0;
     for (size_t i = 0; out && i < s->n_mats; i++) {
-        const char *for_item = s->msg->materials[i]->item_code;
+        const char *for_item = s->mats[i].for_item;
         bool wanted = !item;
-        if (item && for_item[0] && strcmp(for_item, item->impl_code) != 0)
+        if (item && for_item && for_item[0] && strcmp(for_item, item->impl_code) != 0)
             continue;
         for (size_t j = 0; item && j < item->n_materials && !wanted; j++)
             wanted = strcmp(item->materials[j]->code, s->mats[i].code) == 0;
@@ -189,55 +189,23 @@ static zw_intake_mat_t *s_mats_for(const s_submit_t *s, const Zwfw__V1__Item *it
     return out;
 }
 
-static const Zwfw__V1__ItemMaterial *s_item_material(const Zwfw__V1__Item *item, const char *code)
-{
-    for (size_t j = 0; j < item->n_materials; j++)
-        if (strcmp(item->materials[j]->code, code) == 0)
-            return item->materials[j];
-    return NULL;
-}
-
-/* Material codes are the item's own: M01 may be 申请表 in one item of a
- * bundle and 照片 in another. A reference names its item, or its code must
- * mean the same document (name) in every item of the bundle that asks for
- * it; one reference must not tick off different documents. */
+/* MaterialRef.item_code in a bundle: zw_intake_bundle_refs_check. */
 static int s_bundle_mats_check(const s_submit_t *s, Zwfw__V1__Item *const *items, size_t n,
                                zw_err_t *err)
 {
-    for (size_t i = 0; i < s->n_mats; i++) {
-        const char *for_item = s->msg->materials[i]->item_code;
-        char field[48];
-        if (for_item[0]) {
-            bool known = false;
-            for (size_t k = 0; k < n && !known; k++)
-                known = strcmp(items[k]->impl_code, for_item) == 0;
-            snprintf(field, sizeof field, "materials[%zu].item_code", i);
-            if (!known)
-                return zw_err_setd(err, ZW_INVALID_ARGUMENT, field,
-                                   "material %s is for item %s, which is not in bundle %s",
-                                   s->mats[i].code, for_item, s->msg->bundle_code);
-            continue;
-        }
-        const Zwfw__V1__ItemMaterial *first = NULL;
-        const char *first_item = NULL;
-        for (size_t k = 0; k < n; k++) {
-            const Zwfw__V1__ItemMaterial *m = s_item_material(items[k], s->mats[i].code);
-            if (!m)
-                continue;
-            if (!first) {
-                first = m;
-                first_item = items[k]->impl_code;
-            } else if (strcmp(first->name, m->name) != 0) {
-                snprintf(field, sizeof field, "materials[%zu].item_code", i);
-                return zw_err_setd(err, ZW_INVALID_ARGUMENT, field,
-                                   "material %s is %s in item %s but %s in item %s: say which "
-                                   "item it is for",
-                                   s->mats[i].code, first->name, first_item, m->name,
-                                   items[k]->impl_code);
-            }
-        }
+    const char **codes = calloc(s->n_mats ? s->n_mats : 1, sizeof *codes);
+    const char **for_items = calloc(s->n_mats ? s->n_mats : 1, sizeof *for_items);
+    int rc = codes && for_items ? 0 : zw_err_set(err, ZW_RESOURCE_EXHAUSTED, "out of memory");
+    for (size_t i = 0; rc == 0 && i < s->n_mats; i++) {
+        codes[i] = s->mats[i].code;
+        for_items[i] = s->mats[i].for_item;
     }
-    return 0;
+    if (rc == 0)
+        rc = zw_intake_bundle_refs_check(codes, for_items, s->n_mats, items, n, s->msg->bundle_code,
+                                         err);
+    free(codes);
+    free(for_items);
+    return rc;
 }
 
 /* One application for one item: decide, insert, record. *d receives the
@@ -661,11 +629,11 @@ void zw_intake_submit(zw_intake_ctx_t *ctx, const zw_request_t *req, zw_reply_t 
                                       .size = m->size,
                                       .original = m->original,
                                       .copies = m->copies,
-                                      .added_at_us = s.tx.now_us};
+                                      .added_at_us = s.tx.now_us,
+                                      .for_item = m->item_code};
     }
     s.n_mats = msg->n_materials;
-    snprintf(s.conflict, sizeof s.conflict, "%s\x1f%s", req->caller->key_id,
-             msg->idempotency_key);
+    snprintf(s.conflict, sizeof s.conflict, "%s\x1f%s", req->caller->key_id, msg->idempotency_key);
     if (!(s.applicant = zw_intake_applicant_key(msg->applicant->identity->id_number))) {
         zw_reply_error(reply, ZW_RESOURCE_EXHAUSTED, "out of memory");
         goto done;

@@ -167,19 +167,28 @@ static void s_submit_fails(zw_client_t *c, const s_sub_t *x, zw_code_t code, con
     protobuf_c_message_free_unpacked(req, NULL);
 }
 
+/* The JSON of a SupplementMaterials at a window: refs (MaterialRef JSON
+ * objects, comma-separated) for receipt, with idempotency key `key`. */
+static const char *s_supplement_json(const char *key, const char *receipt, const char *refs)
+{
+    static char json[4096];
+    snprintf(json, sizeof json,
+             "{\"idempotencyKey\":\"%s\",\"actor\":\"clerk\",\"receiptNumber\":\"%s\","
+             "\"materials\":[%s]}",
+             key, receipt, refs);
+    return json;
+}
+
 /* SupplementMaterials at a window: one material `code` (salt makes its
  * hash) for receipt, with idempotency key `key`. */
 static Zwfw__V1__ApplicationReply *s_supplement(const char *key, const char *receipt,
                                                 const char *code, int salt)
 {
-    char ref[512], json[2048];
+    char ref[512];
     h_material_ref(ref, sizeof ref, code, salt);
-    snprintf(json, sizeof json,
-             "{\"idempotencyKey\":\"%s\",\"actor\":\"clerk\",\"receiptNumber\":\"%s\","
-             "\"materials\":[%s]}",
-             key, receipt, ref);
     return (Zwfw__V1__ApplicationReply *) h_json_call(C(B_WIN), "zwfw.intake",
-                                                      "zwfw.v1.SupplementMaterials", json);
+                                                      "zwfw.v1.SupplementMaterials",
+                                                      s_supplement_json(key, receipt, ref));
 }
 
 static Zwfw__V1__ApplicationReply *s_get(zw_client_t *c, const char *receipt)
@@ -925,7 +934,29 @@ static void test_bundle_materials_per_item(void **state)
     assert_int_equal(r->notice->kind, NOTICE(ONE_TIME));
     assert_int_equal(r->notice->n_missing, 1);
     assert_true(s_missing_has(r->notice, "P1"));
+    char parent[48];
+    snprintf(parent, sizeof parent, "%s", r->application->receipt_number);
     s_free(r);
+    /* supplementing the bundle: an unscoped P1 is refused as at submission,
+     * one for S completes S only (P has its own P1) */
+    h_material_ref(p1s, sizeof p1s, "P1", 5);
+    ProtobufCMessage *sup =
+        h_json("zwfw.v1.SupplementMaterials", s_supplement_json("bm-3-sup0", parent, p1s));
+    h_fails(C(B_WIN), "zwfw.intake", sup, ZW_INVALID_ARGUMENT, "materials[0].item_code");
+    protobuf_c_message_free_unpacked(sup, NULL);
+    s_scoped_ref(p1s, sizeof p1s, "P1", ITEM_S, 6);
+    Zwfw__V1__ApplicationReply *a = (Zwfw__V1__ApplicationReply *) h_json_call(
+        C(B_WIN), "zwfw.intake", "zwfw.v1.SupplementMaterials",
+        s_supplement_json("bm-3-sup1", parent, p1s));
+    assert_int_equal(a->application->state, STATE(ACCEPTED));
+    s_free(a);
+    /* a child takes only its own item's materials */
+    char child[64];
+    snprintf(child, sizeof child, "%s-01", parent);
+    s_scoped_ref(p1s, sizeof p1s, "P1", ITEM_S, 7);
+    sup = h_json("zwfw.v1.SupplementMaterials", s_supplement_json("bm-3-sup2", child, p1s));
+    h_fails(C(B_WIN), "zwfw.intake", sup, ZW_INVALID_ARGUMENT, "materials[0].item_code");
+    protobuf_c_message_free_unpacked(sup, NULL);
 #undef ITEM_S
 }
 

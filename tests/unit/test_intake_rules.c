@@ -553,6 +553,41 @@ static void test_parent_state(void **state)
     assert_false(zw_intake_event_newer(6, 5));
 }
 
+/* A bundle's material references: each code is its item's own. */
+static void test_bundle_refs(void **state)
+{
+    (void) state;
+    Zwfw__V1__ItemMaterial pa = ZWFW__V1__ITEM_MATERIAL__INIT, pb = ZWFW__V1__ITEM_MATERIAL__INIT,
+                           sa = ZWFW__V1__ITEM_MATERIAL__INIT, sb = ZWFW__V1__ITEM_MATERIAL__INIT;
+    pa.code = "M01", pa.name = "申请表";
+    pb.code = "M02", pb.name = "申请人身份证明";
+    sa.code = "M01", sa.name = "近期免冠照片";
+    sb.code = "M02", sb.name = "申请人身份证明";
+    Zwfw__V1__ItemMaterial *pm[] = {&pa, &pb}, *sm[] = {&sa, &sb};
+    Zwfw__V1__Item p = ZWFW__V1__ITEM__INIT, q = ZWFW__V1__ITEM__INIT;
+    p.impl_code = "ITEM-P", p.n_materials = 2, p.materials = pm;
+    q.impl_code = "ITEM-S", q.n_materials = 2, q.materials = sm;
+    Zwfw__V1__Item *items[] = {&p, &q};
+    zw_err_t err;
+    /* M02 means the same document in both: one reference serves both */
+    const char *c1[] = {"M02"}, *f1[] = {""};
+    assert_int_equal(zw_intake_bundle_refs_check(c1, f1, 1, items, 2, "B", &err), 0);
+    /* M01 does not: it must say which item */
+    const char *c2[] = {"M02", "M01"}, *f2[] = {NULL, ""};
+    assert_int_equal(zw_intake_bundle_refs_check(c2, f2, 2, items, 2, "B", &err), -1);
+    assert_int_equal(err.code, ZW_INVALID_ARGUMENT);
+    assert_string_equal(err.detail, "materials[1].item_code");
+    const char *f3[] = {NULL, "ITEM-S"};
+    assert_int_equal(zw_intake_bundle_refs_check(c2, f3, 2, items, 2, "B", &err), 0);
+    /* an item outside the bundle */
+    const char *f4[] = {"ITEM-X", ""};
+    assert_int_equal(zw_intake_bundle_refs_check(c2, f4, 1, items, 2, "B", &err), -1);
+    assert_string_equal(err.detail, "materials[0].item_code");
+    /* a code no item asks for is nobody's concern here */
+    const char *c5[] = {"M09"}, *f5[] = {""};
+    assert_int_equal(zw_intake_bundle_refs_check(c5, f5, 1, items, 2, "B", &err), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -561,6 +596,7 @@ int main(void)
         cmocka_unit_test(test_channel_and_submit), cmocka_unit_test(test_decide),
         cmocka_unit_test(test_deemed_acceptance),  cmocka_unit_test(test_due_times),
         cmocka_unit_test(test_receipts),           cmocka_unit_test(test_parent_state),
+        cmocka_unit_test(test_bundle_refs),
     };
     return cmocka_run_group_tests(tests, s_setup, s_teardown);
 }
