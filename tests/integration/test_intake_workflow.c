@@ -490,7 +490,8 @@ static void test_deemed_immediate_goes_to_department(void **state)
     s_free(h_json_call(C(B_WIN), "zwfw.intake", "zwfw.v1.WithdrawApplication", json));
     a = s_get(r);
     assert_true(a->deemed_accepted);
-    assert_int_equal(a->state, STATE(ACCEPTED));
+    /* workflow may have decided the withdrawal already */
+    assert_true(a->state == STATE(ACCEPTED) || a->state == STATE(WITHDRAWN));
     assert_true(a->withdrawal_requested);
     s_free(a);
     s_wait_state(r, STATE(WITHDRAWN));
