@@ -36,7 +36,9 @@
 
 /* Room for a request id, NUL included. */
 #define ZW_CLIENT_ID_LEN 48
-#define ZW_CLIENT_TIMEOUT_MS 5000
+/* Longer than the broker's default wait for a free worker (5 s), so a
+ * caller sees its UNAVAILABLE rather than timing out just before it. */
+#define ZW_CLIENT_TIMEOUT_MS 7000
 #define ZW_CLIENT_RETRIES 2
 
 typedef struct zw_client zw_client_t;

@@ -150,11 +150,12 @@ static int s_send_client_header(zw_broker_t *self, const void *client, size_t cl
 /* Answers a zwfw request the broker cannot serve with [request id]
  * ["zwfw.v1.Error"][Error{code, message, details{service}}]. */
 static void s_reply_error(zw_broker_t *self, zmq_msg_t *client, const void *sname, size_t slen,
-                          zmq_msg_t *request_id, zw_code_t code, const char *fmt, ...)
-    __attribute__((format(printf, 7, 8)));
+                          zmq_msg_t *request_id, zw_code_t code, const char *detail,
+                          const char *fmt, ...) __attribute__((format(printf, 8, 9)));
 
 static void s_reply_error(zw_broker_t *self, zmq_msg_t *client, const void *sname, size_t slen,
-                          zmq_msg_t *request_id, zw_code_t code, const char *fmt, ...)
+                          zmq_msg_t *request_id, zw_code_t code, const char *detail,
+                          const char *fmt, ...)
 {
     char message[400], name[ZW_REGISTRY_MAX_NAME + 1];
     s_printable(sname, slen, name, sizeof name);
@@ -164,7 +165,7 @@ static void s_reply_error(zw_broker_t *self, zmq_msg_t *client, const void *snam
     va_end(ap);
     uint8_t *packed = NULL;
     size_t plen = 0;
-    if (zw_envelope_error_pack(code, message, name, &packed, &plen) != 0) {
+    if (zw_envelope_error_pack(code, message, name, detail, &packed, &plen) != 0) {
         s_log_drop(self, client, sname, slen, "out of memory for an error reply");
         return;
     }
@@ -455,7 +456,7 @@ static void s_client_queue(zw_broker_t *self, zmq_msg_t *f, size_t n, const char
     }
     if (svc->nqueued >= self->opts.max_queue) {
         if (svc->zwfw)
-            s_reply_error(self, &f[0], name, len, &f[4], ZW_RESOURCE_EXHAUSTED,
+            s_reply_error(self, &f[0], name, len, &f[4], ZW_RESOURCE_EXHAUSTED, NULL,
                           "service %s is overloaded: %zu requests already waiting", svc->name,
                           svc->nqueued);
         else
@@ -494,7 +495,7 @@ static void s_client_message(zw_broker_t *self, zmq_msg_t *f, size_t n)
     }
     size_t nbody = n - 4;
     if (s_has_prefix(name, len, ZW_ZWFW_PREFIX) && nbody != ZW_ZWFW_BODY_FRAMES) {
-        s_reply_error(self, &f[0], name, len, &f[4], ZW_INVALID_ARGUMENT,
+        s_reply_error(self, &f[0], name, len, &f[4], ZW_INVALID_ARGUMENT, "frames",
                       "a zwfw request body is 3 frames (request id, type name, protobuf), "
                       "not %zu",
                       nbody);
@@ -520,11 +521,11 @@ static void s_request_expire(zw_broker_t *self, s_request_t *req)
     s_service_t *svc = req->service;
     if (svc->zwfw && svc->nworkers)
         s_reply_error(self, &req->frames[0], svc->name, svc->namelen, &req->frames[1],
-                      ZW_UNAVAILABLE, "no worker of service %s became free within %d ms", svc->name,
-                      self->opts.request_wait_ms);
+                      ZW_UNAVAILABLE, NULL, "no worker of service %s became free within %d ms",
+                      svc->name, self->opts.request_wait_ms);
     else if (svc->zwfw)
         s_reply_error(self, &req->frames[0], svc->name, svc->namelen, &req->frames[1],
-                      ZW_UNAVAILABLE, "no worker for service %s", svc->name);
+                      ZW_UNAVAILABLE, NULL, "no worker for service %s", svc->name);
     else
         s_log_drop(self, &req->frames[0], svc->name, svc->namelen,
                    svc->nworkers ? "no worker became free within request_wait_ms"

@@ -1,6 +1,7 @@
 #include "envelope.h"
 
 #include "access.h"
+#include "mdp_frames.h"
 #include "zwfw/v1/common.pb-c.h"
 
 #include <stdlib.h>
@@ -38,19 +39,25 @@ int zw_envelope_caller_pack(const zw_identity_t *who, uint8_t **out, size_t *out
     return 0;
 }
 
-int zw_envelope_error_pack(zw_code_t code, const char *message, const char *service, uint8_t **out,
-                           size_t *out_len)
+int zw_envelope_error_pack(zw_code_t code, const char *message, const char *service,
+                           const char *detail, uint8_t **out, size_t *out_len)
 {
     Zwfw__V1__Error error = ZWFW__V1__ERROR__INIT;
-    Zwfw__V1__Error__DetailsEntry entry = ZWFW__V1__ERROR__DETAILS_ENTRY__INIT;
-    Zwfw__V1__Error__DetailsEntry *entries[1] = {&entry};
+    Zwfw__V1__Error__DetailsEntry e_service = ZWFW__V1__ERROR__DETAILS_ENTRY__INIT,
+                                  e_detail = ZWFW__V1__ERROR__DETAILS_ENTRY__INIT;
+    Zwfw__V1__Error__DetailsEntry *entries[2];
     error.code = (Zwfw__V1__Code) code;
     error.message = s_str(message);
+    error.details = entries;
     if (service) {
-        entry.key = "service";
-        entry.value = s_str(service);
-        error.n_details = 1;
-        error.details = entries;
+        e_service.key = "service";
+        e_service.value = s_str(service);
+        entries[error.n_details++] = &e_service;
+    }
+    if (detail) { /* the field at fault, as every zwfw INVALID_ARGUMENT says */
+        e_detail.key = ZW_ERROR_DETAIL_KEY;
+        e_detail.value = s_str(detail);
+        entries[error.n_details++] = &e_detail;
     }
     size_t len = zwfw__v1__error__get_packed_size(&error);
     uint8_t *buf = malloc(len ? len : 1);

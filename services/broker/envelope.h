@@ -30,10 +30,10 @@ int zw_envelope_role_from_name(const char *name);
 int zw_envelope_caller_pack(const zw_identity_t *who, uint8_t **out, size_t *out_len,
                             zw_err_t *err);
 
-/* Packs a zwfw.v1.Error {code, message, details{"service": service}} (the
- * detail is left out when service is NULL) into a malloc'd buffer the caller
- * frees. Returns 0, or -1 when out of memory. */
-int zw_envelope_error_pack(zw_code_t code, const char *message, const char *service, uint8_t **out,
-                           size_t *out_len);
+/* Packs a zwfw.v1.Error {code, message, details{"service": service,
+ * "detail": detail}} (each detail left out when NULL) into a malloc'd
+ * buffer the caller frees. Returns 0, or -1 when out of memory. */
+int zw_envelope_error_pack(zw_code_t code, const char *message, const char *service,
+                           const char *detail, uint8_t **out, size_t *out_len);
 
 #endif

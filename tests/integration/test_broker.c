@@ -830,6 +830,13 @@ static void test_zwfw_wrong_frame_count(void **state)
     Zwfw__V1__Error *e = s_expect_error(client, "zwfw.test", "id-2");
     assert_int_equal(e->code, ZWFW__V1__CODE__INVALID_ARGUMENT);
     assert_non_null(strstr(e->message, "3 frames"));
+    /* details["detail"] names what is wrong, as for every INVALID_ARGUMENT */
+    const char *detail = NULL;
+    for (size_t i = 0; i < e->n_details; i++)
+        if (strcmp(e->details[i]->key, "detail") == 0)
+            detail = e->details[i]->value;
+    assert_non_null(detail);
+    assert_string_equal(detail, "frames");
     zwfw__v1__error__free_unpacked(e, NULL);
 
     zwt_send(client, 0, "", ZW_MDP_CLIENT, "zwfw.test", "id-4", "zwfw.v1.Ping", "b", "smuggled",

@@ -45,7 +45,7 @@ int zw_ctl_curve(const char *key_opt, const char *server_opt, bool plain, zw_aut
 #define ZW_CTL_CONN_HELP                                                                           \
     "  --endpoint EP   broker (repeatable, for fail-over); default $ZWFW_ENDPOINT\n"               \
     "                  (comma-separated), else " ZW_CTL_DEFAULT_ENDPOINT "\n"                      \
-    "  --timeout MS    wait per try (default 5000)\n"                                              \
+    "  --timeout MS    wait per try (default 7000)\n"                                              \
     "  --retries N     resends after a timeout (default 2)\n" ZW_CTL_KEY_HELP
 
 /* The CURVE part of it alone. */
