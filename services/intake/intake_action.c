@@ -700,6 +700,62 @@ void zw_intake_refuse(zw_intake_ctx_t *ctx, const zw_request_t *req, zw_reply_t 
     protobuf_c_message_free_unpacked(&m->base, NULL);
 }
 
+static int s_apply_revoke(s_action_t *a, zw_intake_row_t *row, zw_err_t *err)
+{
+    int before = row->state;
+    if (before != S_STATE(APPROVED) && before != S_STATE(APPROVED_WAIVER))
+        return s_not_now(row, "revoked (only an approval can be)", err);
+    if (row->handling != ZWFW__V1__HANDLING_TYPE__HANDLING_TYPE_IMMEDIATE || row->deemed_accepted)
+        return zw_err_setd(err, ZW_FAILED_PRECONDITION, "receipt_number",
+                           "application %s was decided by its department's process: revoke it "
+                           "there (zwfw.workflow Act \"revoke\")",
+                           row->receipt);
+    row->state = S_STATE(REVOKED);
+    row->updated_at_us = a->tx.now_us;
+    zw_intake_notice_in_t in = {.kind = ZWFW__V1__NOTICE_KIND__NOTICE_KIND_REVOCATION,
+                                .reason = a->reason,
+                                .issued_at_us = a->tx.now_us};
+    if (zw_intake_notice_store(row, &in, err) != 0 ||
+        zw_intake_store_app_update(a->tx.ctx->db, row, err) != 0)
+        return -1;
+    Zwfw__V1__ApplicationStateChanged ev = ZWFW__V1__APPLICATION_STATE_CHANGED__INIT;
+    Zwfw__V1__Timestamp at;
+    ev.receipt_number = row->receipt;
+    ev.state = S_STATE(REVOKED);
+    ev.at = zw_intake_ts(&at, a->tx.now_us);
+    ev.previous_state = before;
+    ev.source = "intake";
+    ev.note = (char *) a->reason;
+    return zw_intake_record(&a->tx, row, S_STATE(REVOKED), a->reason, &ev.base, err);
+}
+
+void zw_intake_revoke(zw_intake_ctx_t *ctx, const zw_request_t *req, zw_reply_t *reply)
+{
+    zw_err_t err;
+    Zwfw__V1__RevokeApplication *m = (Zwfw__V1__RevokeApplication *) zw_request_unpack(
+        req, &zwfw__v1__revoke_application__descriptor, &err);
+    if (!m) {
+        zw_reply_err(reply, &err);
+        return;
+    }
+    s_action_t a = {.tx = {.ctx = ctx, .caller = req->caller, .actor = m->actor},
+                    .req = req,
+                    .access = ZW_ACT_FINAL_DECISION,
+                    .kind = "revoke",
+                    .key = m->idempotency_key,
+                    .receipt = m->receipt_number,
+                    .reason = m->reason,
+                    .apply = s_apply_revoke};
+    if (!*m->reason) {
+        zw_reply_error(reply, ZW_INVALID_ARGUMENT,
+                       "reason: a 撤销决定书 states its reason; none given");
+        zw_reply_detail(reply, ZW_ERROR_DETAIL_KEY, "reason");
+    } else {
+        s_run(&a, reply);
+    }
+    protobuf_c_message_free_unpacked(&m->base, NULL);
+}
+
 void zw_intake_withdraw(zw_intake_ctx_t *ctx, const zw_request_t *req, zw_reply_t *reply)
 {
     zw_err_t err;

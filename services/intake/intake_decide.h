@@ -93,6 +93,7 @@ void zw_intake_submit(zw_intake_ctx_t *ctx, const zw_request_t *req, zw_reply_t 
 void zw_intake_supplement(zw_intake_ctx_t *ctx, const zw_request_t *req, zw_reply_t *reply);
 void zw_intake_review(zw_intake_ctx_t *ctx, const zw_request_t *req, zw_reply_t *reply);
 void zw_intake_refuse(zw_intake_ctx_t *ctx, const zw_request_t *req, zw_reply_t *reply);
+void zw_intake_revoke(zw_intake_ctx_t *ctx, const zw_request_t *req, zw_reply_t *reply);
 void zw_intake_withdraw(zw_intake_ctx_t *ctx, const zw_request_t *req, zw_reply_t *reply);
 
 /* The 5-working-day rule for one application, in a transaction of its own

@@ -556,6 +556,7 @@ static const struct {
     {"zwfw.v1.WithdrawApplication", zw_intake_withdraw},
     {"zwfw.v1.ReviewApplication", zw_intake_review},
     {"zwfw.v1.RefuseApplication", zw_intake_refuse},
+    {"zwfw.v1.RevokeApplication", zw_intake_revoke},
     {"zwfw.v1.PutCreditListEntry", s_credit_put},
     {"zwfw.v1.DeleteCreditListEntry", s_credit_delete},
     {"zwfw.v1.GetCreditListEntry", s_credit_get},

@@ -29,7 +29,7 @@
 #define STATE(x) ZWFW__V1__APPLICATION_STATE__APPLICATION_STATE_##x
 #define NOTICE(x) ZWFW__V1__NOTICE_KIND__NOTICE_KIND_##x
 
-enum { B_OP, B_WIN, B_WIN2, B_INTEG, B_SUP, B_APPR1, B_APPR2, B_COUNT };
+enum { B_OP, B_WIN, B_WIN2, B_INTEG, B_SUP, B_APPR1, B_APPR2, B_HEAD1, B_COUNT };
 
 static h_stack_t S;
 static h_broker_t s_brokers[B_COUNT] = {
@@ -40,6 +40,7 @@ static h_broker_t s_brokers[B_COUNT] = {
     {.role = "supervisor", .key_id = "sup1", .region = "500152", .department = ""},
     {.role = "approver", .key_id = "appr1", .region = "500152", .department = DEPT1},
     {.role = "approver", .key_id = "appr2", .region = "500152", .department = DEPT2},
+    {.role = "head", .key_id = "head1", .region = "500152", .department = DEPT1},
 };
 static pid_t s_intake;
 static char s_intake_log[300];
@@ -588,7 +589,35 @@ static void test_counter_outcomes(void **state)
     assert_non_null(r->application->completed_at);
     assert_string_equal(r->application->history[0]->actor, "clerk-01");
     s_wait_events(r->application->receipt_number, "zwfw.v1.ApplicationCompleted", 1);
+    /* 告知承诺制: the approval revoked (15) by a head of its department,
+     * with the reason its 撤销决定书 states */
+    char rjson[512], done_receipt[48];
+    snprintf(done_receipt, sizeof done_receipt, "%s", r->application->receipt_number);
     s_free(r);
+    const char *revoke = "{\"idempotencyKey\":\"%s\",\"actor\":\"head\",\"receiptNumber\":\"%s\","
+                         "\"reason\":\"%s\"}";
+    snprintf(rjson, sizeof rjson, revoke, "rv-0", done_receipt, "承诺不实");
+    ProtobufCMessage *rq = h_json("zwfw.v1.RevokeApplication", rjson);
+    h_fails(C(B_APPR1), "zwfw.intake", rq, ZW_PERMISSION_DENIED, NULL);
+    protobuf_c_message_free_unpacked(rq, NULL);
+    snprintf(rjson, sizeof rjson, revoke, "rv-1", done_receipt, "");
+    rq = h_json("zwfw.v1.RevokeApplication", rjson);
+    h_fails(C(B_HEAD1), "zwfw.intake", rq, ZW_INVALID_ARGUMENT, "reason");
+    protobuf_c_message_free_unpacked(rq, NULL);
+    snprintf(rjson, sizeof rjson, revoke, "rv-2", done_receipt, "承诺不实");
+    Zwfw__V1__ApplicationReply *rv = (Zwfw__V1__ApplicationReply *) h_json_call(
+        C(B_HEAD1), "zwfw.intake", "zwfw.v1.RevokeApplication", rjson);
+    assert_int_equal(rv->application->state, STATE(REVOKED));
+    assert_int_equal(rv->notice->kind, NOTICE(REVOCATION));
+    assert_string_equal(rv->notice->reason, "承诺不实");
+    int revoked[] = {STATE(RECEIVED), STATE(ACCEPTED), STATE(APPROVED), STATE(REVOKED)};
+    assert_true(s_history_is(rv->application, revoked, 4));
+    s_free(rv);
+    s_wait_events(done_receipt, "zwfw.v1.ApplicationStateChanged", 1);
+    snprintf(rjson, sizeof rjson, revoke, "rv-3", done_receipt, "again");
+    rq = h_json("zwfw.v1.RevokeApplication", rjson);
+    h_fails(C(B_HEAD1), "zwfw.intake", rq, ZW_FAILED_PRECONDITION, NULL);
+    protobuf_c_message_free_unpacked(rq, NULL);
 
     /* 承诺件, incomplete: one notice listing everything missing; it waits */
     const char *id = s_new_id();

@@ -34,32 +34,34 @@ typedef struct {
 
 static void s_usage(FILE *out)
 {
-    fprintf(out,
-            "usage: zwfwctl intake submit ITEM_CODE|--bundle CODE --name NAME --id NUMBER\n"
-            "                     [--id-type resident_id|passport|hk_macao|taiwan|foreign|uscc]\n"
-            "                     [--kind person|organization] [--agent-name N --agent-id ID]\n"
-            "                     [--phone P] [--address A] [--channel window|online|mobile|\n"
-            "                     kiosk|hotline|other_system] [--window W]\n"
-            "                     [--material [ITEM/]CODE=FILE | --material "
-            "[ITEM/]CODE:SHA256:SIZE]...\n"
-            "                     [--commit CODE]... [--notify-commitment] [--receive-only]\n"
-            "       zwfwctl intake get RECEIPT\n"
-            "       zwfwctl intake list [--id NUMBER] [--item CODE] [--state N] [--page-size N]\n"
-            "                           [--supply-overdue]  (容缺 materials owed past their date)\n"
-            "       zwfwctl intake supplement RECEIPT --material ...\n"
-            "       zwfwctl intake withdraw RECEIPT [--reason R]\n"
-            "       zwfwctl intake review RECEIPT\n"
-            "       zwfwctl intake credit add|remove|show --id NUMBER [--id-type T] [--reason R]\n"
-            "Prints the application and the notice a window would print (--json: the\n"
-            "whole reply). --material CODE=FILE hands in a reference to FILE (its SHA-256,\n"
-            "size and file:// address; the bytes stay where they are); ITEM/ says which item\n"
-            "of a --bundle it is for, where the bundle's items use CODE for different\n"
-            "documents. --commit names a\n"
-            "容缺 material the applicant signs to bring later. Changes take --actor\n"
-            "(default $ZWFW_ACTOR, else zwfwctl:$USER) and --idempotency-key (default\n"
-            "random; repeat a key to repeat a request safely).\n"
-            "options:\n" ZW_CTL_CONN_HELP
-            "exit: 0 done; 1 refused or no reply (CODE: message on stderr); 2 usage\n");
+    fprintf(
+        out,
+        "usage: zwfwctl intake submit ITEM_CODE|--bundle CODE --name NAME --id NUMBER\n"
+        "                     [--id-type resident_id|passport|hk_macao|taiwan|foreign|uscc]\n"
+        "                     [--kind person|organization] [--agent-name N --agent-id ID]\n"
+        "                     [--phone P] [--address A] [--channel window|online|mobile|\n"
+        "                     kiosk|hotline|other_system] [--window W]\n"
+        "                     [--material [ITEM/]CODE=FILE | --material "
+        "[ITEM/]CODE:SHA256:SIZE]...\n"
+        "                     [--commit CODE]... [--notify-commitment] [--receive-only]\n"
+        "       zwfwctl intake get RECEIPT\n"
+        "       zwfwctl intake list [--id NUMBER] [--item CODE] [--state N] [--page-size N]\n"
+        "                           [--supply-overdue]  (容缺 materials owed past their date)\n"
+        "       zwfwctl intake supplement RECEIPT --material ...\n"
+        "       zwfwctl intake withdraw RECEIPT [--reason R]\n"
+        "       zwfwctl intake review RECEIPT\n"
+        "       zwfwctl intake revoke RECEIPT --reason R   (head: 撤销 of a 即办件's approval)\n"
+        "       zwfwctl intake credit add|remove|show --id NUMBER [--id-type T] [--reason R]\n"
+        "Prints the application and the notice a window would print (--json: the\n"
+        "whole reply). --material CODE=FILE hands in a reference to FILE (its SHA-256,\n"
+        "size and file:// address; the bytes stay where they are); ITEM/ says which item\n"
+        "of a --bundle it is for, where the bundle's items use CODE for different\n"
+        "documents. --commit names a\n"
+        "容缺 material the applicant signs to bring later. Changes take --actor\n"
+        "(default $ZWFW_ACTOR, else zwfwctl:$USER) and --idempotency-key (default\n"
+        "random; repeat a key to repeat a request safely).\n"
+        "options:\n" ZW_CTL_CONN_HELP
+        "exit: 0 done; 1 refused or no reply (CODE: message on stderr); 2 usage\n");
 }
 
 /* 0 ok, 1 --help shown, 2 usage error. */
@@ -280,8 +282,9 @@ static const char *s_notice_name(int k)
                                         "办结通知 (finished at the counter)",
                                         "容缺受理告知书 (accepted; bring the rest by a date)",
                                         "收件回执 (received; to be reviewed)",
-                                        "撤件回执 (withdrawal)"};
-    return k >= 0 && k <= 8 ? names[k] : "?";
+                                        "撤件回执 (withdrawal)",
+                                        "撤销决定书 (approval revoked)"};
+    return k >= 0 && (size_t) k < sizeof names / sizeof names[0] ? names[k] : "?";
 }
 
 static void s_time(const char *label, const Zwfw__V1__Timestamp *ts)
@@ -395,6 +398,7 @@ static int s_run(s_opts_t *o, const char *verb)
     Zwfw__V1__SupplementMaterials sup = ZWFW__V1__SUPPLEMENT_MATERIALS__INIT;
     Zwfw__V1__WithdrawApplication wd = ZWFW__V1__WITHDRAW_APPLICATION__INIT;
     Zwfw__V1__ReviewApplication rv = ZWFW__V1__REVIEW_APPLICATION__INIT;
+    Zwfw__V1__RevokeApplication rk = ZWFW__V1__REVOKE_APPLICATION__INIT;
     Zwfw__V1__GetApplication get = ZWFW__V1__GET_APPLICATION__INIT;
     Zwfw__V1__ListApplications list = ZWFW__V1__LIST_APPLICATIONS__INIT;
     Zwfw__V1__PutCreditListEntry cput = ZWFW__V1__PUT_CREDIT_LIST_ENTRY__INIT;
@@ -480,6 +484,12 @@ static int s_run(s_opts_t *o, const char *verb)
         rv.actor = (char *) o->change.actor;
         rv.receipt_number = (char *) o->args[1];
         req = &rv.base;
+    } else if (rc == 0 && !strcmp(verb, "revoke")) {
+        rk.idempotency_key = (char *) o->change.key;
+        rk.actor = (char *) o->change.actor;
+        rk.receipt_number = (char *) o->args[1];
+        rk.reason = (char *) (o->reason ? o->reason : "");
+        req = &rk.base;
     } else if (rc == 0 && !strcmp(verb, "get")) {
         get.receipt_number = (char *) o->args[1];
         req = &get.base;
@@ -530,8 +540,8 @@ int zw_cmd_intake(int argc, char **argv)
     s_opts_t o = {0};
     int rc = s_parse(argc, argv, &o);
     const char *verb = o.n_args ? o.args[0] : "";
-    static const char *const verbs[] = {"submit",   "get",    "list",  "supplement",
-                                        "withdraw", "review", "credit"};
+    static const char *const verbs[] = {"submit",   "get",    "list",   "supplement",
+                                        "withdraw", "review", "revoke", "credit"};
     bool known = false;
     for (size_t i = 0; i < sizeof verbs / sizeof verbs[0]; i++)
         known |= strcmp(verb, verbs[i]) == 0;
