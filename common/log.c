@@ -346,8 +346,15 @@ static char *s_mask(const char *in, size_t head, size_t tail, char *out, size_t 
 
 char *zw_mask_id(const char *id, char *out, size_t outsz)
 {
+    /* 18 characters (resident ID, unified social credit code): the usual
+     * first 6 (region) and last 4. Any other document shows at most a
+     * quarter of itself, at its end (4 at the most): a passport or permit
+     * number masked 6+4 would be nearly whole. */
     size_t n = id ? s_chars(id) : 0;
-    return n > 10 ? s_mask(id, 6, 4, out, outsz) : s_mask(id, 0, 2, out, outsz);
+    if (n == 18)
+        return s_mask(id, 6, 4, out, outsz);
+    size_t tail = n / 4 < 4 ? n / 4 : 4;
+    return s_mask(id, 0, (int) tail, out, outsz);
 }
 
 char *zw_mask_phone(const char *phone, char *out, size_t outsz)

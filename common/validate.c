@@ -96,20 +96,22 @@ int zw_validate_resident_id_on(const char *id, int today, zw_err_t *err)
                            "resident ID check character must be a digit or X (got %s)",
                            s_char_repr(id[17], rep));
 
+    /* the messages below name no digit of the number: an error reply must
+     * not give back what the masked form hides (DESIGN.md "Security") */
     const char *birth = id + 6;
     int y = s_num(birth, 4), m = s_num(birth + 4, 2), d = s_num(birth + 6, 2);
     if (!s_is_date(y, m, d))
         return zw_err_setd(err, ZW_INVALID_ARGUMENT, S_ID_DETAIL,
-                           "resident ID birth date %.8s is not a date", birth);
+                           "resident ID birth date (characters 7-14) is not a date");
     int ymd = y * 10000 + m * 100 + d;
     /* GB 11643 sets no lower bound (its own example, 440524188001010014, was
      * born in 1880); this only catches digits that cannot be a birth year. */
     if (ymd < 18000101)
         return zw_err_setd(err, ZW_INVALID_ARGUMENT, S_ID_DETAIL,
-                           "resident ID birth date %.8s is before 1800-01-01", birth);
+                           "resident ID birth date (characters 7-14) is before 1800-01-01");
     if (ymd > today)
         return zw_err_setd(err, ZW_INVALID_ARGUMENT, S_ID_DETAIL,
-                           "resident ID birth date %.8s is in the future", birth);
+                           "resident ID birth date (characters 7-14) is in the future");
 
     int sum = 0;
     for (int i = 0; i < 17; i++)
@@ -117,7 +119,7 @@ int zw_validate_resident_id_on(const char *id, int today, zw_err_t *err)
     char want = checks[sum % 11];
     if (id[17] != want)
         return zw_err_setd(err, ZW_INVALID_ARGUMENT, S_ID_DETAIL,
-                           "resident ID check character should be %c", want);
+                           "resident ID check character is wrong (a digit was mistyped)");
     return 0;
 }
 

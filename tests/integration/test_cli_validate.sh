@@ -75,11 +75,11 @@ check "id valid" 0 valid "" -- "$ctl" validate id "$id"
 gb=11010519491231002
 check "id GB 11643 example" 0 valid "" -- "$ctl" validate id "$gb$(id_check $gb)"
 right=$(id_check $body)
-check "id wrong check" 1 "" "check character should be $right" -- \
+check "id wrong check" 1 "" "check character is wrong" -- \
   "$ctl" validate id "$body$(other_char "$right" 0 1)"
 check "id lower-case x" 1 "" "upper-case X" -- "$ctl" validate id "${gb}x"
 bad=50015219900230123
-check "id not a date" 1 "" "birth date 19900230 is not a date" -- \
+check "id not a date" 1 "" "birth date (characters 7-14) is not a date" -- \
   "$ctl" validate id "$bad$(id_check $bad)"
 future=50015230000101123
 check "id in the future" 1 "" "is in the future" -- \

@@ -337,15 +337,19 @@ static void test_mask_id(void **state)
     } cases[] = {
         {"50015219900101123X", "500152********123X"},
         {"500152199001011234", "500152********1234"},
-        {"12345678901", "123456*8901"}, /* 11: first 6 and last 4 */
-        {"E12345678A", "********8A"},   /* 10: last 2 only */
+        {"91500000MA5U4XXXX0", "915000********XXX0"}, /* a USCC, 18 too */
+        {"H1234567890", "*********90"},                  /* a permit: a quarter, at the end */
+        {"ABC123456789012", "************012"},
+        {"E123456789012", "**********012"},
+        {"AB12345678901234567", "***************4567"}, /* 19: 4 at the most */
+        {"E12345678A", "********8A"},
         {"AB1234567", "*******67"},
-        {"abc", "*bc"},
-        {"ab", "**"}, /* never shown whole */
+        {"abc", "***"}, /* never shown whole, nor most of it */
+        {"ab", "**"},
         {"a", "*"},
         {"", ""},
-        {"张三丰", "*三丰"}, /* characters, not bytes */
-        {"护照号码甲乙丙丁戊己庚", "护照号码甲乙*丁戊己庚"},
+        {"张三丰", "***"}, /* characters, not bytes */
+        {"护照号码甲乙丙丁戊己庚", "*********己庚"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         memset(out, 'Z', sizeof out);
@@ -360,10 +364,10 @@ static void test_mask_id(void **state)
     zw_mask_id("500152199001011234", out, 8);
     assert_string_equal(out, "500152*");
     assert_int_equal(out[8], 'Z');
-    zw_mask_id("张三丰", out, 5);
-    assert_string_equal(out, "*三");
-    zw_mask_id("张三丰", out, 4);
-    assert_string_equal(out, "*");
+    zw_mask_id("护照号码甲乙丙丁戊己庚", out, 13);
+    assert_string_equal(out, "*********己");
+    zw_mask_id("护照号码甲乙丙丁戊己庚", out, 12);
+    assert_string_equal(out, "*********");
     zw_mask_id("500152199001011234", out, 1);
     assert_string_equal(out, "");
     out[0] = 'Z';

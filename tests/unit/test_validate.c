@@ -171,16 +171,16 @@ static void test_id_invalid(void **state)
         const char *body;
         const char *want;
     } dates[] = {
-        {"50015219900230123", "birth date 19900230 is not a date"},
-        {"50015219000229123", "birth date 19000229 is not a date"},
-        {"50015220210229123", "birth date 20210229 is not a date"},
-        {"50015219901301123", "birth date 19901301 is not a date"},
-        {"50015219900001123", "birth date 19900001 is not a date"},
-        {"50015219900100123", "birth date 19900100 is not a date"},
-        {"50015219900431123", "birth date 19900431 is not a date"},
-        {"50015217991231123", "birth date 17991231 is before 1800-01-01"},
-        {"50015220201010123", "birth date 20201010 is in the future"},
-        {"50015230000101123", "birth date 30000101 is in the future"},
+        {"50015219900230123", "birth date (characters 7-14) is not a date"},
+        {"50015219000229123", "birth date (characters 7-14) is not a date"},
+        {"50015220210229123", "birth date (characters 7-14) is not a date"},
+        {"50015219901301123", "birth date (characters 7-14) is not a date"},
+        {"50015219900001123", "birth date (characters 7-14) is not a date"},
+        {"50015219900100123", "birth date (characters 7-14) is not a date"},
+        {"50015219900431123", "birth date (characters 7-14) is not a date"},
+        {"50015217991231123", "birth date (characters 7-14) is before 1800-01-01"},
+        {"50015220201010123", "birth date (characters 7-14) is in the future"},
+        {"50015230000101123", "birth date (characters 7-14) is in the future"},
     };
     for (size_t i = 0; i < sizeof dates / sizeof dates[0]; i++) {
         t_make_id(dates[i].body, id);
@@ -188,15 +188,18 @@ static void test_id_invalid(void **state)
                       dates[i].want);
     }
 
-    /* Wrong check character: the message names the right one. */
+    /* Wrong check character: said, without naming the right one (with the
+     * masked first 6 and last 4 it would give the number back) */
     t_make_id("50015219900101123", id);
     char right = id[17];
     id[17] = right == '0' ? '1' : '0';
-    char want[64];
-    snprintf(want, sizeof want, "check character should be %c", right);
-    t_expect_fail(zw_validate_resident_id_on(id, TODAY, &err), &err, "resident_id", want);
+    t_expect_fail(zw_validate_resident_id_on(id, TODAY, &err), &err, "resident_id",
+                  "check character is wrong");
     /* The message does not repeat the number. */
     assert_null(strstr(err.message, "500152199001011"));
+    assert_null(strchr(err.message, right));
+    for (size_t i = 0; i < sizeof dates / sizeof dates[0]; i++)
+        assert_null(strstr(err.message, dates[i].body + 6));
 
     /* Lower-case x is refused with its own message, not "should be X". */
     t_make_id("11010519491231002", id);
@@ -206,9 +209,9 @@ static void test_id_invalid(void **state)
     /* An X where a digit belongs is a checksum failure. */
     t_make_id("50015219900101123", id);
     if (id[17] != 'X') {
-        snprintf(want, sizeof want, "check character should be %c", id[17]);
         id[17] = 'X';
-        t_expect_fail(zw_validate_resident_id_on(id, TODAY, &err), &err, "resident_id", want);
+        t_expect_fail(zw_validate_resident_id_on(id, TODAY, &err), &err, "resident_id",
+                      "check character is wrong");
     }
 }
 
