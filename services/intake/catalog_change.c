@@ -105,7 +105,7 @@ static int s_tx(zw_db_t *db, void *arg, zw_err_t *err)
             return -1;
         if (strcmp(rec.type, ch->req->type) != 0 || strcmp(rec.digest, ch->digest) != 0) {
             free(rec.reply);
-            return zw_err_setd(err, ZW_INVALID_ARGUMENT, "idempotency_key",
+            return zw_err_setd(err, ZW_ALREADY_EXISTS, "idempotency_key",
                                "idempotency key reused for a different request (first used for "
                                "a %s)",
                                rec.type);
