@@ -334,6 +334,10 @@ int zw_intake_decide_row(zw_intake_tx_t *tx, zw_intake_row_t *row, const Zwfw__V
         .notify_commitment = row->notify_commitment,
     };
     zw_intake_decide(&c, status, d);
+    if (d->outcome == ZW_INTAKE_NOT_ACCEPTED && row->parent[0])
+        /* in a bundle, one cancelled item (or the bundle) refuses them all */
+        d->reason = "该一件事已取消或含已取消的事项，不受理 (the bundle, or an item of it, has been "
+                    "cancelled)";
     int rc = 0;
     if (d->outcome == ZW_INTAKE_ACCEPTED_WAIVER || d->n_promised > 0) {
         /* 容缺 and 告知承诺 only for applicants not on the credit list */

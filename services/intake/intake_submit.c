@@ -346,7 +346,12 @@ static int s_submit_bundle(s_submit_t *s, zw_err_t *err)
         rc = zw_intake_store_materials_add(db, parent.receipt, all, n_all, err);
     if (rc == 0)
         rc = zw_intake_record_received(&s->tx, &parent, err);
+    /* A bundle with a cancelled item cannot be done in one visit any more:
+     * it is not accepted as a whole, as a cancelled bundle is (no item of it
+     * is half accepted, and no authority decided anything). */
     bool bundle_cancelled = bundle->status == ZWFW__V1__ITEM_STATUS__ITEM_STATUS_CANCELLED;
+    for (size_t i = 0; i < n; i++)
+        bundle_cancelled |= items[i]->status == ZWFW__V1__ITEM_STATUS__ITEM_STATUS_CANCELLED;
     for (size_t i = 0; rc == 0 && i < n; i++) {
         char receipt[ZW_INTAKE_MAX_RECEIPT + 8];
         if (zw_intake_receipt_child(s->receipt, (int) i + 1, receipt, sizeof receipt) != 0) {

@@ -1110,6 +1110,11 @@ static void test_withdraw_and_refuse(void **state)
 static void test_cancelled_item(void **state)
 {
     (void) state;
+    /* a bundle that holds the item about to be cancelled */
+    s_free(h_json_call(C(B_OP), "zwfw.catalog", "zwfw.v1.PutBundle",
+                       "{\"idempotencyKey\":\"cx-b\",\"actor\":\"op\",\"bundle\":{\"code\":"
+                       "\"T-BUNDLE-IX\",\"name\":\"含取消事项\",\"itemCodes\":[\"" ITEM_I
+                       "\",\"" ITEM_X "\"]}}"));
     ProtobufCMessage *c = h_json_call(C(B_OP), "zwfw.catalog", "zwfw.v1.CancelItem",
                                       "{\"idempotencyKey\":\"cx-1\",\"actor\":\"op\","
                                       "\"implCode\":\"" ITEM_X "\",\"reason\":\"事项已调整\"}");
@@ -1127,6 +1132,16 @@ static void test_cancelled_item(void **state)
     assert_int_equal(g->application->state, STATE(NOT_ACCEPTED));
     s_free(g);
     s_wait_events(r->application->receipt_number, "zwfw.v1.ApplicationNotAccepted", 1);
+    s_free(r);
+    /* a bundle with the cancelled item in it: not accepted as a whole, no
+     * item of it half accepted */
+    x = (s_sub_t){.key = "cx-bsub", .bundle = "T-BUNDLE-IX", .id = s_new_id(), .mats = "I1,I2,X1"};
+    r = s_submit(C(B_WIN), &x);
+    assert_int_equal(r->application->state, STATE(NOT_ACCEPTED));
+    assert_int_equal(r->n_children, 2);
+    for (size_t i = 0; i < r->n_children; i++)
+        assert_int_equal(r->children[i]->state, STATE(NOT_ACCEPTED));
+    assert_int_equal(r->notice->kind, NOTICE(NOT_ACCEPTED));
     s_free(r);
     c = h_json_call(C(B_OP), "zwfw.catalog", "zwfw.v1.RestoreItem",
                     "{\"idempotencyKey\":\"cx-2\",\"actor\":\"op\",\"implCode\":\"" ITEM_X "\"}");
