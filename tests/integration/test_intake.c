@@ -1285,6 +1285,21 @@ static void test_list_and_changes(void **state)
     assert_int_equal(r->n_changes, 0);
     assert_true(r->last_seq > 0);
     s_free(r);
+    /* retention removed the first 5 events: a follower behind that point is
+     * told to resync, not handed a feed with a hole; one past it goes on */
+    assert_int_equal(h_sql_long(&S, "UPDATE events.stream_head SET trimmed_seq = 5"
+                                    " WHERE stream = 'intake' RETURNING 1"),
+                     1);
+    lc.after_seq = 3;
+    h_fails(C(B_SUP), "zwfw.intake", &lc.base, ZW_FAILED_PRECONDITION, "after_seq");
+    lc.after_seq = 5;
+    r = (Zwfw__V1__ListChangesReply *) h_ok(C(B_SUP), "zwfw.intake", &lc.base);
+    assert_true(r->n_changes > 0);
+    assert_int_equal(r->changes[0]->seq, 6);
+    s_free(r);
+    assert_int_equal(h_sql_long(&S, "UPDATE events.stream_head SET trimmed_seq = 0"
+                                    " WHERE stream = 'intake' RETURNING 1"),
+                     1);
 }
 
 /* ---- zwfwctl ------------------------------------------------------------------------------ */
