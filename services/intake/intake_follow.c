@@ -189,6 +189,54 @@ done:
     return rc;
 }
 
+/* The due times workflow moved (a pause ended, an extension): the
+ * application shows them, as it showed the first ones. An event older than
+ * what the application shows is ignored, as for states. */
+static int s_apply_due(zw_intake_ctx_t *ctx, const zw_event_t *ev, zw_err_t *err)
+{
+    int64_t promised = -1, statutory = -1;
+    const char *receipt = NULL;
+    Zwfw__V1__ProcessResumed *res = NULL;
+    Zwfw__V1__ProcessExtended *ext = NULL;
+    if (strcmp(ev->type, "zwfw.v1.ProcessResumed") == 0 &&
+        (res = zwfw__v1__process_resumed__unpack(NULL, ev->len, ev->payload)) != NULL) {
+        receipt = res->receipt_number;
+        promised = res->promised_due_at ? s_us(res->promised_due_at, -1) : -1;
+        statutory = res->statutory_due_at ? s_us(res->statutory_due_at, -1) : -1;
+    } else if (strcmp(ev->type, "zwfw.v1.ProcessExtended") == 0 &&
+               (ext = zwfw__v1__process_extended__unpack(NULL, ev->len, ev->payload)) != NULL) {
+        receipt = ext->receipt_number;
+        statutory = ext->statutory_due_at ? s_us(ext->statutory_due_at, -1) : -1;
+    }
+    int rc = 0;
+    zw_intake_row_t row;
+    if (receipt && *receipt && (promised >= 0 || statutory >= 0) &&
+        strlen(receipt) < ZW_INTAKE_MAX_CODE) {
+        zw_err_t e = {0};
+        if (zw_intake_store_app_get(ctx->db, receipt, true, &row, &e) != 0) {
+            if (e.code != ZW_NOT_FOUND) { /* not ours: skipped, as for states */
+                if (err)
+                    *err = e;
+                rc = -1;
+            }
+        } else {
+            if (zw_intake_event_newer(row.last_seq, ev->seq)) {
+                if (promised >= 0 && row.due_at_us >= 0)
+                    row.due_at_us = promised;
+                if (statutory >= 0)
+                    row.statutory_due_at_us = statutory;
+                rc = zw_intake_store_app_update(ctx->db, &row, err);
+            }
+            zw_intake_row_free(&row);
+        }
+    }
+    if (res)
+        protobuf_c_message_free_unpacked(&res->base, NULL);
+    if (ext)
+        protobuf_c_message_free_unpacked(&ext->base, NULL);
+    return rc;
+}
+
 int zw_intake_on_workflow_event(zw_db_t *db, const zw_event_t *ev, void *arg, zw_err_t *err)
 {
     zw_intake_ctx_t *ctx = arg;
@@ -205,9 +253,9 @@ int zw_intake_on_workflow_event(zw_db_t *db, const zw_event_t *ev, void *arg, zw
                  "aggregate", ev->aggregate_id, NULL);
         return 0;
     }
-    int rc = 0;
+    int rc = s_apply_due(ctx, ev, err);
     int state = (int) head->state;
-    if (state == 0 || !head->receipt_number || !*head->receipt_number)
+    if (rc != 0 || state == 0 || !head->receipt_number || !*head->receipt_number)
         goto done; /* alarms and branch steps: the application's state is unchanged */
     if (!s_workflow_state(state) || strlen(head->receipt_number) >= ZW_INTAKE_MAX_CODE) {
         zw_logkv(ZW_LOG_ERROR,

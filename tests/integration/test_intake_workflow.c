@@ -497,6 +497,50 @@ static void test_deemed_immediate_goes_to_department(void **state)
     s_wait_state(r, STATE(WITHDRAWN));
 }
 
+/* Workflow moves the due times (a 补正 pause ended, an extension): the
+ * application shows the moved ones. */
+static void test_due_times_follow_workflow(void **state)
+{
+    (void) state;
+    h_set_clock(C(B_OP), "2020-10-21T10:00:00+08:00");
+    Zwfw__V1__SubmitApplicationReply *sr = s_submit(ITEM_P, NULL);
+    char r[48];
+    snprintf(r, sizeof r, "%s", sr->application->receipt_number);
+    int64_t due0 = h_ts_us(sr->application->due_at);
+    int64_t sdue0 = h_ts_us(sr->application->statutory_due_at);
+    s_free(sr);
+    s_wait_process(r);
+    s_act(B_APPR, r, "start_review", "");
+    s_act(B_APPR, r, "request_supplement", "缺少附件");
+    s_wait_state(r, STATE(SUPPLEMENT_START));
+    /* a working day later the materials come: the pause ends (7) */
+    h_set_clock(C(B_OP), "2020-10-22T10:00:00+08:00");
+    char ref[512], json[1024];
+    h_material_ref(ref, sizeof ref, "P1", 77);
+    snprintf(json, sizeof json,
+             "{\"idempotencyKey\":\"due-sup\",\"actor\":\"clerk\",\"receiptNumber\":\"%s\","
+             "\"materials\":[%s]}",
+             r, ref);
+    s_free(h_json_call(C(B_WIN), "zwfw.intake", "zwfw.v1.SupplementMaterials", json));
+    s_wait_state(r, STATE(SUPPLEMENT_END));
+    Zwfw__V1__Application *a = s_get(r);
+    /* one working day (7 h) of pause: both due times move by it */
+    assert_true(h_ts_us(a->due_at) > due0);
+    assert_true(h_ts_us(a->statutory_due_at) > sdue0);
+    int64_t sdue1 = h_ts_us(a->statutory_due_at);
+    s_free(a);
+    s_act(B_HEAD, r, "extend", "情况复杂");
+    int64_t until = h_now_ms() + 10000, got = sdue1;
+    while (h_now_ms() < until && got == sdue1) {
+        a = s_get(r);
+        got = h_ts_us(a->statutory_due_at);
+        s_free(a);
+        if (got == sdue1)
+            h_nap(50);
+    }
+    assert_true(got > sdue1); /* 10 working days later */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -505,6 +549,7 @@ int main(void)
         cmocka_unit_test(test_bundle_completes_with_last_child),
         cmocka_unit_test(test_revocation_reaches_intake),
         cmocka_unit_test(test_deemed_immediate_goes_to_department),
+        cmocka_unit_test(test_due_times_follow_workflow),
     };
     return cmocka_run_group_tests(tests, s_setup, s_teardown);
 }
