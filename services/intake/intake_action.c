@@ -607,6 +607,19 @@ static void s_run(s_action_t *a, zw_reply_t *reply)
     free(a->notice_hex);
 }
 
+/* MaterialRef.item_code, when given, is an item code (as at submission). */
+static bool s_item_codes_bad(Zwfw__V1__MaterialRef *const *refs, size_t n, zw_err_t *err)
+{
+    for (size_t i = 0; i < n; i++)
+        if (refs[i]->item_code[0] && !zw_intake_token_ok(refs[i]->item_code, ZW_INTAKE_MAX_CODE)) {
+            char field[48];
+            snprintf(field, sizeof field, "materials[%zu].item_code", i);
+            zw_err_setd(err, ZW_INVALID_ARGUMENT, field, "not an item code");
+            return true;
+        }
+    return false;
+}
+
 void zw_intake_supplement(zw_intake_ctx_t *ctx, const zw_request_t *req, zw_reply_t *reply)
 {
     zw_err_t err;
@@ -627,6 +640,8 @@ void zw_intake_supplement(zw_intake_ctx_t *ctx, const zw_request_t *req, zw_repl
         zw_reply_error(reply, ZW_INVALID_ARGUMENT, "materials: none given");
         zw_reply_detail(reply, ZW_ERROR_DETAIL_KEY, "materials");
     } else if (zw_intake_check_materials(m->materials, m->n_materials, "materials", &err) != 0) {
+        zw_reply_err(reply, &err);
+    } else if (s_item_codes_bad(m->materials, m->n_materials, &err)) {
         zw_reply_err(reply, &err);
     } else if (!(a.mats = calloc(m->n_materials, sizeof *a.mats))) {
         zw_reply_error(reply, ZW_RESOURCE_EXHAUSTED, "out of memory");

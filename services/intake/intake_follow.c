@@ -209,27 +209,44 @@ static int s_apply_due(zw_intake_ctx_t *ctx, const zw_event_t *ev, zw_err_t *err
         statutory = ext->statutory_due_at ? s_us(ext->statutory_due_at, -1) : -1;
     }
     int rc = 0;
-    zw_intake_row_t row;
+    zw_intake_row_t row, parent;
+    bool has_parent = false, has_row = false;
     if (receipt && *receipt && (promised >= 0 || statutory >= 0) &&
         strlen(receipt) < ZW_INTAKE_MAX_CODE) {
         zw_err_t e = {0};
-        if (zw_intake_store_app_get(ctx->db, receipt, true, &row, &e) != 0) {
+        /* rows locked parent first, as intake's own actions lock them */
+        if (zw_intake_store_app_get(ctx->db, receipt, false, &row, &e) != 0) {
             if (e.code != ZW_NOT_FOUND) { /* not ours: skipped, as for states */
                 if (err)
                     *err = e;
                 rc = -1;
             }
         } else {
-            if (zw_intake_event_newer(row.last_seq, ev->seq)) {
-                if (promised >= 0 && row.due_at_us >= 0)
-                    row.due_at_us = promised;
-                if (statutory >= 0)
-                    row.statutory_due_at_us = statutory;
-                rc = zw_intake_store_app_update(ctx->db, &row, err);
+            if (row.parent[0]) {
+                rc = zw_intake_store_app_get(ctx->db, row.parent, true, &parent, err);
+                has_parent = rc == 0;
             }
             zw_intake_row_free(&row);
+            if (rc == 0)
+                has_row = (rc = zw_intake_store_app_get(ctx->db, receipt, true, &row, err)) == 0;
         }
     }
+    if (has_row && zw_intake_event_newer(row.last_seq, ev->seq)) {
+        if (promised >= 0 && row.due_at_us >= 0)
+            row.due_at_us = promised;
+        if (statutory >= 0)
+            row.statutory_due_at_us = statutory;
+        rc = zw_intake_store_app_update(ctx->db, &row, err);
+        /* a bundle's due times are its items' latest */
+        zw_intake_tx_t tx = {
+            .ctx = ctx, .caller = NULL, .actor = S_ACTOR, .now_us = ev->occurred_at_us};
+        if (rc == 0 && has_parent)
+            rc = s_parent_refresh(&tx, &parent, err);
+    }
+    if (has_row)
+        zw_intake_row_free(&row);
+    if (has_parent)
+        zw_intake_row_free(&parent);
     if (res)
         protobuf_c_message_free_unpacked(&res->base, NULL);
     if (ext)

@@ -307,8 +307,14 @@ static void s_changes(zw_intake_ctx_t *ctx, const zw_request_t *req, zw_reply_t 
                   m->after_seq < 0 ? "must be 0 or more" : "must be 0 (100) to 1000");
         goto done;
     }
+    if (zw_intake_store_changes(ctx->db, m->after_seq, m->limit ? m->limit : 100, &ch, &n, &err) !=
+        0) {
+        zw_reply_err(reply, &err);
+        goto done;
+    }
     /* Retention may have removed the oldest events: a follower behind that
-     * point would silently skip them, so it is told to resync instead. */
+     * point would silently skip them, so it is told to resync instead. Read
+     * after the feed, so a trim between the two cannot slip through. */
     int64_t trimmed = 0;
     if (zw_intake_store_trimmed_seq(ctx->db, &trimmed, &err) != 0) {
         zw_reply_err(reply, &err);
@@ -322,11 +328,6 @@ static void s_changes(zw_intake_ctx_t *ctx, const zw_request_t *req, zw_reply_t 
                  trimmed, trimmed);
         zw_reply_error(reply, ZW_FAILED_PRECONDITION, msg);
         zw_reply_detail(reply, ZW_ERROR_DETAIL_KEY, "after_seq");
-        goto done;
-    }
-    if (zw_intake_store_changes(ctx->db, m->after_seq, m->limit ? m->limit : 100, &ch, &n, &err) !=
-        0) {
-        zw_reply_err(reply, &err);
         goto done;
     }
     s_scope(req->caller, &scope);

@@ -539,6 +539,26 @@ static void test_due_times_follow_workflow(void **state)
             h_nap(50);
     }
     assert_true(got > sdue1); /* 10 working days later */
+
+    /* a bundle's due times are its items' latest: they follow too */
+    sr = s_submit(NULL, BUNDLE);
+    char parent[48], k1[48];
+    snprintf(parent, sizeof parent, "%s", sr->application->receipt_number);
+    snprintf(k1, sizeof k1, "%s", sr->children[0]->receipt_number);
+    int64_t pdue0 = h_ts_us(sr->application->statutory_due_at);
+    s_free(sr);
+    s_wait_process(k1);
+    s_act(B_HEAD, k1, "extend", "情况复杂");
+    until = h_now_ms() + 10000;
+    got = pdue0;
+    while (h_now_ms() < until && got == pdue0) {
+        a = s_get(parent);
+        got = h_ts_us(a->statutory_due_at);
+        s_free(a);
+        if (got == pdue0)
+            h_nap(50);
+    }
+    assert_true(got > pdue0);
 }
 
 int main(void)
