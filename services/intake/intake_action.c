@@ -36,6 +36,7 @@ struct s_action {
     s_apply_fn apply;
     int parent_kind; /* the parent's notice kind (0: derived from the children) */
     /* per attempt */
+    bool bundle_off; /* the row's bundle, or an item of it, is cancelled */
     char *notice_hex;
     char answered[ZW_INTAKE_MAX_RECEIPT + 8];
     bool replayed;
@@ -93,6 +94,37 @@ static int s_add_materials(s_action_t *a, zw_intake_row_t *row, zw_intake_mat_t 
     return zw_intake_store_materials_add(a->tx.ctx->db, row->receipt, mats, n, err);
 }
 
+/* a->bundle_off: whether `bundle` ("" for none), or an item of it, is
+ * cancelled now, so that re-deciding a child refuses it as submission would
+ * have. */
+static int s_bundle_off(s_action_t *a, const char *bundle, zw_err_t *err)
+{
+    a->bundle_off = false;
+    if (!bundle || !bundle[0])
+        return 0;
+    Zwfw__V1__Bundle *b = NULL;
+    Zwfw__V1__Item **items = NULL;
+    size_t n = 0;
+    zw_err_t e = {0};
+    if (zw_catalog_bundle_for_update(a->tx.ctx->db, bundle, &b, &items, &n, &e) != 0) {
+        if (e.code != ZW_NOT_FOUND) {
+            if (err)
+                *err = e;
+            return -1;
+        }
+        a->bundle_off = true; /* gone from the catalog */
+        return 0;
+    }
+    a->bundle_off = b->status == ZWFW__V1__ITEM_STATUS__ITEM_STATUS_CANCELLED;
+    for (size_t i = 0; i < n; i++) {
+        a->bundle_off |= items[i]->status == ZWFW__V1__ITEM_STATUS__ITEM_STATUS_CANCELLED;
+        protobuf_c_message_free_unpacked(&items[i]->base, NULL);
+    }
+    free(items);
+    protobuf_c_message_free_unpacked(&b->base, NULL);
+    return 0;
+}
+
 /* Decides a waiting row again with what it has now; stores and records. */
 static int s_redecide(s_action_t *a, zw_intake_row_t *row, const zw_intake_mat_t *now, size_t n_now,
                       zw_err_t *err)
@@ -100,6 +132,8 @@ static int s_redecide(s_action_t *a, zw_intake_row_t *row, const zw_intake_mat_t
     Zwfw__V1__Item *item = NULL;
     if (s_item(&a->tx, row, &item, err) != 0)
         return -1;
+    if (a->bundle_off) /* as at submission: the bundle is not accepted as a whole */
+        item->status = ZWFW__V1__ITEM_STATUS__ITEM_STATUS_CANCELLED;
     zw_intake_have_t have;
     zw_intake_decision_t d;
     int rc = zw_intake_gather(&a->tx, row, item, now, n_now, true, &have, err);
@@ -542,8 +576,13 @@ static int s_action_tx(zw_db_t *db, void *arg, zw_err_t *err)
     }
     zw_access_target_t target;
     zw_intake_target(&row, &target);
+    const char *bundle = row.bundle_code[0] && !row.parent[0] ? row.bundle_code
+                         : has_parent                         ? parent.bundle_code
+                                                              : "";
     if (zw_access_check(a->req->caller, a->access, &target, err) != 0)
         rc = -1;
+    else if ((rc = s_bundle_off(a, bundle, err)) != 0)
+        ;
     else if (row.bundle_code[0] && !row.parent[0])
         rc = s_on_parent(a, &row, err);
     else if ((rc = s_refs_check(a, NULL, 0, NULL, row.item_code, err)) != 0)

@@ -1115,6 +1115,19 @@ static void test_cancelled_item(void **state)
                        "{\"idempotencyKey\":\"cx-b\",\"actor\":\"op\",\"bundle\":{\"code\":"
                        "\"T-BUNDLE-IX\",\"name\":\"含取消事项\",\"itemCodes\":[\"" ITEM_I
                        "\",\"" ITEM_X "\"]}}"));
+    /* ... taken at a kiosk before the cancellation, to be reviewed */
+    s_sub_t kx = {.key = "cx-kiosk",
+                  .bundle = "T-BUNDLE-IX",
+                  .id = s_new_id(),
+                  .mats = "I1,I2,X1",
+                  .channel = "CHANNEL_KIOSK",
+                  .window = "K01",
+                  .receive_only = true};
+    Zwfw__V1__SubmitApplicationReply *kr = s_submit(C(B_WIN), &kx);
+    assert_int_equal(kr->application->state, STATE(RECEIVED));
+    char kiosk[48];
+    snprintf(kiosk, sizeof kiosk, "%s", kr->application->receipt_number);
+    s_free(kr);
     ProtobufCMessage *c = h_json_call(C(B_OP), "zwfw.catalog", "zwfw.v1.CancelItem",
                                       "{\"idempotencyKey\":\"cx-1\",\"actor\":\"op\","
                                       "\"implCode\":\"" ITEM_X "\",\"reason\":\"事项已调整\"}");
@@ -1143,6 +1156,21 @@ static void test_cancelled_item(void **state)
         assert_int_equal(r->children[i]->state, STATE(NOT_ACCEPTED));
     assert_int_equal(r->notice->kind, NOTICE(NOT_ACCEPTED));
     s_free(r);
+    /* reviewed after the cancellation: not accepted as a whole either */
+    char rjson[256];
+    snprintf(rjson, sizeof rjson,
+             "{\"idempotencyKey\":\"cx-review\",\"actor\":\"clerk\",\"receiptNumber\":\"%s\"}",
+             kiosk);
+    Zwfw__V1__ApplicationReply *kv = (Zwfw__V1__ApplicationReply *) h_json_call(
+        C(B_WIN), "zwfw.intake", "zwfw.v1.ReviewApplication", rjson);
+    assert_int_equal(kv->application->state, STATE(NOT_ACCEPTED));
+    for (size_t i = 0; i < kv->application->n_children; i++) {
+        Zwfw__V1__ApplicationReply *kc = s_get(C(B_WIN), kv->application->children[i]);
+        assert_int_equal(kc->application->state, STATE(NOT_ACCEPTED));
+        s_free(kc);
+    }
+    assert_int_equal(kv->application->n_children, 2);
+    s_free(kv);
     c = h_json_call(C(B_OP), "zwfw.catalog", "zwfw.v1.RestoreItem",
                     "{\"idempotencyKey\":\"cx-2\",\"actor\":\"op\",\"implCode\":\"" ITEM_X "\"}");
     s_free(c);
