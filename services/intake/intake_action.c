@@ -459,26 +459,17 @@ static int s_refs_check(s_action_t *a, const zw_intake_row_t *kids, size_t n, co
         return 0;
     }
     Zwfw__V1__Item **items = calloc(n ? n : 1, sizeof *items);
-    const char **codes = calloc(a->n_mats, sizeof *codes);
-    const char **for_items = calloc(a->n_mats, sizeof *for_items);
-    int rc =
-        items && codes && for_items ? 0 : zw_err_set(err, ZW_RESOURCE_EXHAUSTED, "out of memory");
+    int rc = items ? 0 : zw_err_set(err, ZW_RESOURCE_EXHAUSTED, "out of memory");
     size_t got = 0;
     for (size_t k = 0; rc == 0 && k < n; k++, got++)
         rc = zw_catalog_item_version(a->tx.ctx->db, kids[k].item_code, kids[k].item_version,
                                      &items[k], err);
-    for (size_t i = 0; rc == 0 && i < a->n_mats; i++) {
-        codes[i] = a->mats[i].code;
-        for_items[i] = a->mats[i].for_item;
-    }
     if (rc == 0)
-        rc = zw_intake_bundle_refs_check(codes, for_items, a->n_mats, items, n, bundle, err);
+        rc = zw_intake_mats_refs_check(a->mats, a->n_mats, items, n, bundle, err);
     for (size_t k = 0; items && k < got; k++)
         if (items[k])
             protobuf_c_message_free_unpacked(&items[k]->base, NULL);
     free(items);
-    free(codes);
-    free(for_items);
     return rc;
 }
 

@@ -35,6 +35,23 @@ static int s_push(char ***list, size_t *n, const char *code)
     return 0;
 }
 
+int zw_intake_mats_refs_check(const zw_intake_mat_t *mats, size_t n, Zwfw__V1__Item *const *items,
+                              size_t n_items, const char *bundle, zw_err_t *err)
+{
+    const char **codes = calloc(n ? n : 1, sizeof *codes);
+    const char **for_items = calloc(n ? n : 1, sizeof *for_items);
+    int rc = codes && for_items ? 0 : zw_err_set(err, ZW_RESOURCE_EXHAUSTED, "out of memory");
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        codes[i] = mats[i].code;
+        for_items[i] = mats[i].for_item;
+    }
+    if (rc == 0)
+        rc = zw_intake_bundle_refs_check(codes, for_items, n, items, n_items, bundle, err);
+    free(codes);
+    free(for_items);
+    return rc;
+}
+
 int zw_intake_mat_copy(zw_intake_mat_t *dst, const zw_intake_mat_t *src)
 {
     *dst = *src;

@@ -25,6 +25,11 @@ void zw_intake_have_free(zw_intake_have_t *h);
  * when out of memory (dst then holds what was copied). */
 int zw_intake_mat_copy(zw_intake_mat_t *dst, const zw_intake_mat_t *src);
 
+/* zw_intake_bundle_refs_check over materials handed in (their code and
+ * for_item) for bundle `bundle` of items[0..n_items). */
+int zw_intake_mats_refs_check(const zw_intake_mat_t *mats, size_t n, Zwfw__V1__Item *const *items,
+                              size_t n_items, const char *bundle, zw_err_t *err);
+
 /* Codes of `now` (handed in with this request), of the row's stored
  * materials (with_prior; the row must exist), and of the item's materials
  * nothing else supplies that the applicant has on file (matched by the

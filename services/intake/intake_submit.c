@@ -189,25 +189,6 @@ static zw_intake_mat_t *s_mats_for(const s_submit_t *s, const Zwfw__V1__Item *it
     return out;
 }
 
-/* MaterialRef.item_code in a bundle: zw_intake_bundle_refs_check. */
-static int s_bundle_mats_check(const s_submit_t *s, Zwfw__V1__Item *const *items, size_t n,
-                               zw_err_t *err)
-{
-    const char **codes = calloc(s->n_mats ? s->n_mats : 1, sizeof *codes);
-    const char **for_items = calloc(s->n_mats ? s->n_mats : 1, sizeof *for_items);
-    int rc = codes && for_items ? 0 : zw_err_set(err, ZW_RESOURCE_EXHAUSTED, "out of memory");
-    for (size_t i = 0; rc == 0 && i < s->n_mats; i++) {
-        codes[i] = s->mats[i].code;
-        for_items[i] = s->mats[i].for_item;
-    }
-    if (rc == 0)
-        rc = zw_intake_bundle_refs_check(codes, for_items, s->n_mats, items, n, s->msg->bundle_code,
-                                         err);
-    free(codes);
-    free(for_items);
-    return rc;
-}
-
 /* One application for one item: decide, insert, record. *d receives the
  * decision (outcome 0 when received only). keep: copy the materials stored
  * into s for the reply. */
@@ -334,7 +315,7 @@ static int s_submit_bundle(s_submit_t *s, zw_err_t *err)
         rc = zw_err_setd(err, ZW_FAILED_PRECONDITION, "bundle_code", "bundle %s has no items",
                          bundle->code);
     if (rc == 0)
-        rc = s_bundle_mats_check(s, items, n, err);
+        rc = zw_intake_mats_refs_check(s->mats, s->n_mats, items, n, s->msg->bundle_code, err);
     bool parent_made = false;
     if (rc == 0 && (rc = s_row_new(s, &parent, s->receipt, "", NULL, bundle->name, err)) == 0)
         parent_made = true;
