@@ -37,10 +37,14 @@ set -euo pipefail
 src=$(cd "$(dirname "$0")/../.." && pwd)
 build=${1:-$src/build-bench-release}
 bin=$build/bin
-if [ ! -x "$bin/zwfw-bench-intake" ] || [ ! -x "$bin/zwfw-intake" ]; then
-  cmake -S "$src" -B "$build" -DCMAKE_BUILD_TYPE=Release -DZWFW_TESTS=ON >/dev/null
-  cmake --build "$build" -j"$(nproc)" --target zwfw-broker zwfw-intake zwfw-bench-intake >/dev/null
-fi
+bins=(zwfw-broker zwfw-intake zwfw-bench-intake zwfwctl)
+for b in "${bins[@]}"; do
+  if [ ! -x "$bin/$b" ]; then
+    cmake -S "$src" -B "$build" -DCMAKE_BUILD_TYPE=Release -DZWFW_TESTS=ON >/dev/null
+    cmake --build "$build" -j"$(nproc)" --target "${bins[@]}" >/dev/null
+    break
+  fi
+done
 clients=${CLIENTS:-16}
 seconds=${PHASE_SECONDS:-10}
 rate=${RATE:-1000}
@@ -86,14 +90,21 @@ pids+=($!)
   --log-level warn >"$work/intake.log" 2>&1 &
 pids+=($!)
 
-op() { "$bin/zwfwctl" call --plain --endpoint "tcp://127.0.0.1:$oport" "$@" >/dev/null 2>&1; }
+# The last failure is kept, to say why if the setup never succeeds.
+op() { "$bin/zwfwctl" call --plain --endpoint "tcp://127.0.0.1:$oport" "$@" >/dev/null 2>"$work/op.err"; }
+ok=0
 item="500T0900100001-500152000000-000-11500152MB17035173-1-00"
 for i in $(seq 100); do
   [ "$clock" = real ] && break
   op zwfw.clock zwfw.v1.SetClock \
-    '{"idempotencyKey":"bench-clock","actor":"bench","to":"2020-10-09T10:00:00+08:00"}' && break
+    '{"idempotencyKey":"bench-clock","actor":"bench","to":"2020-10-09T10:00:00+08:00"}' && ok=1 && break
   sleep 0.1
 done
+if [ "$clock" != real ] && [ "$ok" != 1 ]; then
+  echo "cannot set the clock: $(cat "$work/op.err")" >&2
+  exit 1
+fi
+ok=0
 for i in $(seq 100); do
   op zwfw.catalog zwfw.v1.PutItem \
     "{\"idempotencyKey\":\"bench-item\",\"actor\":\"bench\",\"item\":{\"basicCode\":\"500T0900100001\",
@@ -104,9 +115,13 @@ for i in $(seq 100); do
       \"promisedLimit\":{\"amount\":5,\"unit\":\"LIMIT_UNIT_WORKDAYS\"},
       \"materials\":[{\"code\":\"M1\",\"name\":\"申请表\",\"required\":true},
                      {\"code\":\"M2\",\"name\":\"申请人身份证明\",\"required\":true}]}}" \
-    && break
+    && ok=1 && break
   sleep 0.1
 done
+if [ "$ok" != 1 ]; then
+  echo "cannot put the bench's item: $(cat "$work/op.err")" >&2
+  exit 1
+fi
 
 # A server that has been running reuses (renames) old WAL segments at its
 # checkpoints; a fresh cluster has none and must create and zero-fill a new
