@@ -2,6 +2,8 @@
  * fields, page tokens. Pure functions (catalog_rules.h). */
 #include "catalog_rules.h"
 
+#include "time_limits.h"
+
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -271,19 +273,23 @@ int zw_catalog_bundle_normalise(Zwfw__V1__Bundle *bundle)
 
 /* ---- checking items -------------------------------------------------------- */
 
+/* NULL is no limit; the unit goes over as is (time_limits.h: LimitUnit
+ * numbers the units as zw_limit_unit_t does). */
+static zw_time_limit_t s_time_limit(const Zwfw__V1__TimeLimit *limit)
+{
+    zw_time_limit_t out = {0, 0};
+    if (limit) {
+        out.amount = limit->amount;
+        out.unit = (int) limit->unit;
+    }
+    return out;
+}
+
 int64_t zw_catalog_limit_minutes(const Zwfw__V1__TimeLimit *limit, int minutes_per_day)
 {
     if (minutes_per_day <= 0)
         minutes_per_day = ZW_CATALOG_MINUTES_PER_DAY;
-    if (!limit || limit->amount == 0)
-        return 0;
-    if (limit->amount < 0)
-        return -1;
-    if (limit->unit == ZW_LIMIT_WORKDAYS)
-        return (int64_t) limit->amount * minutes_per_day;
-    if (limit->unit == ZW_LIMIT_HOURS_UNIT)
-        return (int64_t) limit->amount * 60;
-    return -1;
+    return zw_time_limits_minutes(s_time_limit(limit), minutes_per_day);
 }
 
 static const char *s_unit_name(int unit)
@@ -381,22 +387,14 @@ static int s_limits(const Zwfw__V1__Item *item, int minutes_per_day, const char 
                          "%d hours is more than one working day (%d minutes) for a 即办件",
                          pr->amount, minutes_per_day);
     }
-    if (st && pr) {
-        /* never longer for any acceptance time: days count from the next
-         * working day, hours from acceptance, so promised days against
-         * statutory hours also carry the rest of the acceptance day (a
-         * whole one when accepted before opening) */
-        int64_t smin = zw_catalog_limit_minutes(st, minutes_per_day);
-        int64_t pmin = zw_catalog_limit_minutes(pr, minutes_per_day);
-        if (pr->unit != ZW_LIMIT_HOURS_UNIT && st->unit == ZW_LIMIT_HOURS_UNIT)
-            pmin += minutes_per_day;
-        if (pmin > smin)
-            return s_bad(err, where,
-                         "%d %s is longer than the statutory limit of %d %s (a working day "
-                         "counts %d minutes)",
-                         pr->amount, s_unit_name(pr->unit), st->amount, s_unit_name(st->unit),
-                         minutes_per_day);
-    }
+    /* never longer for any acceptance time (the rule workflow applies to
+     * a new process too); both limits were checked above, so it compares */
+    if (st && pr && zw_time_limits_longer(s_time_limit(pr), s_time_limit(st), minutes_per_day) > 0)
+        return s_bad(err, where,
+                     "%d %s is longer than the statutory limit of %d %s (a working day "
+                     "counts %d minutes)",
+                     pr->amount, s_unit_name(pr->unit), st->amount, s_unit_name(st->unit),
+                     minutes_per_day);
     return 0;
 }
 

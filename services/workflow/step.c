@@ -6,6 +6,7 @@
 #include "audit.h"
 #include "log.h"
 #include "outbox.h"
+#include "time_limits.h"
 
 #include <dirent.h>
 #include <inttypes.h>
@@ -501,16 +502,15 @@ static const char *s_unit(zw_wf_limit_t l)
 }
 
 /* DOMAIN.md: the promised limit is never longer than the statutory one,
- * whenever the application was accepted: days count from the next working
- * day, hours from acceptance, so promised days against statutory hours
- * carry the rest of the acceptance day too (the catalog's rule,
- * services/intake/catalog_rules.c). */
+ * whenever the application was accepted (common/time_limits.h, the rule
+ * the catalog applies too). Limits here are none (amount 0) or positive
+ * in a known unit, as the definition parser and the request decoders make
+ * them, so "not comparable" (-1) does not arise; it would pass, as a
+ * missing limit does. */
 static bool s_promise_too_long(zw_wf_limit_t p, zw_wf_limit_t st, int mpd)
 {
-    if (p.amount <= 0 || st.amount <= 0)
-        return false;
-    long long extra = p.unit != ZW_LIMIT_HOURS && st.unit == ZW_LIMIT_HOURS ? mpd : 0;
-    return zw_wf_limit_minutes(p, mpd) + extra > zw_wf_limit_minutes(st, mpd);
+    zw_time_limit_t a = {p.amount, (int) p.unit}, b = {st.amount, (int) st.unit};
+    return zw_time_limits_longer(a, b, mpd) == 1;
 }
 
 int zw_wf_begin(zw_wf_ctx_t *ctx, const zw_wf_begin_t *b, const zw_wf_step_t *step,
