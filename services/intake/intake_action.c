@@ -158,6 +158,20 @@ static int s_not_now(const zw_intake_row_t *row, const char *what, zw_err_t *err
                        row->state, what);
 }
 
+/* Ends a locked row in final `state` now, with the notice (kind, reason)
+ * that says so, and stores it; the caller records the change. */
+static int s_end(s_action_t *a, zw_intake_row_t *row, int state, int kind, const char *reason,
+                 zw_err_t *err)
+{
+    row->state = state;
+    row->updated_at_us = a->tx.now_us;
+    zw_intake_notice_in_t in = {.kind = kind, .reason = reason, .issued_at_us = a->tx.now_us};
+    if (zw_intake_notice_store(row, &in, err) != 0 ||
+        zw_intake_store_app_update(a->tx.ctx->db, row, err) != 0)
+        return -1;
+    return 0;
+}
+
 /* ---- supplement ------------------------------------------------------------------ */
 
 static bool s_listed(char *const *list, size_t n, const char *code)
@@ -346,13 +360,8 @@ static int s_apply_refuse(s_action_t *a, zw_intake_row_t *row, zw_err_t *err)
         return s_not_now(row, "refused", err);
     if (row->notice_given_at_us < 0)
         row->notice_given_at_us = a->tx.now_us;
-    row->state = S_STATE(REFUSED);
-    row->updated_at_us = a->tx.now_us;
-    zw_intake_notice_in_t in = {.kind = ZWFW__V1__NOTICE_KIND__NOTICE_KIND_REFUSAL,
-                                .reason = a->reason,
-                                .issued_at_us = a->tx.now_us};
-    if (zw_intake_notice_store(row, &in, err) != 0 ||
-        zw_intake_store_app_update(a->tx.ctx->db, row, err) != 0)
+    if (s_end(a, row, S_STATE(REFUSED), ZWFW__V1__NOTICE_KIND__NOTICE_KIND_REFUSAL, a->reason,
+              err) != 0)
         return -1;
     Zwfw__V1__ApplicationRefused ev = ZWFW__V1__APPLICATION_REFUSED__INIT;
     Zwfw__V1__Timestamp at;
@@ -378,12 +387,8 @@ static int s_apply_withdraw(s_action_t *a, zw_intake_row_t *row, zw_err_t *err)
                                                    "applicant)";
     row->updated_at_us = a->tx.now_us;
     if (row->state == S_STATE(RECEIVED)) {
-        row->state = S_STATE(WITHDRAWN_UNACCEPTED);
-        zw_intake_notice_in_t in = {.kind = ZWFW__V1__NOTICE_KIND__NOTICE_KIND_WITHDRAWAL,
-                                    .reason = reason,
-                                    .issued_at_us = a->tx.now_us};
-        if (zw_intake_notice_store(row, &in, err) != 0 ||
-            zw_intake_store_app_update(a->tx.ctx->db, row, err) != 0)
+        if (s_end(a, row, S_STATE(WITHDRAWN_UNACCEPTED),
+                  ZWFW__V1__NOTICE_KIND__NOTICE_KIND_WITHDRAWAL, reason, err) != 0)
             return -1;
         Zwfw__V1__ApplicationWithdrawn ev = ZWFW__V1__APPLICATION_WITHDRAWN__INIT;
         ev.receipt_number = row->receipt;
@@ -637,6 +642,19 @@ static void s_run(s_action_t *a, zw_reply_t *reply)
     free(a->notice_hex);
 }
 
+/* s_run for a decision whose document must state its reason (不予受理决定书,
+ * 撤销决定书): without one, INVALID_ARGUMENT and nothing runs. */
+static void s_run_reasoned(s_action_t *a, const char *document, zw_reply_t *reply)
+{
+    if (!a->reason || !*a->reason) {
+        zw_reply_error(reply, ZW_INVALID_ARGUMENT, "reason: a %s states its reason; none given",
+                       document);
+        zw_reply_detail(reply, ZW_ERROR_DETAIL_KEY, "reason");
+        return;
+    }
+    s_run(a, reply);
+}
+
 /* MaterialRef.item_code, when given, is an item code (as at submission). */
 static bool s_item_codes_bad(Zwfw__V1__MaterialRef *const *refs, size_t n, zw_err_t *err)
 {
@@ -735,13 +753,7 @@ void zw_intake_refuse(zw_intake_ctx_t *ctx, const zw_request_t *req, zw_reply_t 
                     .reason = m->reason,
                     .apply = s_apply_refuse,
                     .parent_kind = ZWFW__V1__NOTICE_KIND__NOTICE_KIND_REFUSAL};
-    if (!*m->reason) {
-        zw_reply_error(reply, ZW_INVALID_ARGUMENT,
-                       "reason: a 不予受理决定书 states its reason; none given");
-        zw_reply_detail(reply, ZW_ERROR_DETAIL_KEY, "reason");
-    } else {
-        s_run(&a, reply);
-    }
+    s_run_reasoned(&a, "不予受理决定书", reply);
     protobuf_c_message_free_unpacked(&m->base, NULL);
 }
 
@@ -755,13 +767,8 @@ static int s_apply_revoke(s_action_t *a, zw_intake_row_t *row, zw_err_t *err)
                            "application %s was decided by its department's process: revoke it "
                            "there (zwfw.workflow Act \"revoke\")",
                            row->receipt);
-    row->state = S_STATE(REVOKED);
-    row->updated_at_us = a->tx.now_us;
-    zw_intake_notice_in_t in = {.kind = ZWFW__V1__NOTICE_KIND__NOTICE_KIND_REVOCATION,
-                                .reason = a->reason,
-                                .issued_at_us = a->tx.now_us};
-    if (zw_intake_notice_store(row, &in, err) != 0 ||
-        zw_intake_store_app_update(a->tx.ctx->db, row, err) != 0)
+    if (s_end(a, row, S_STATE(REVOKED), ZWFW__V1__NOTICE_KIND__NOTICE_KIND_REVOCATION, a->reason,
+              err) != 0)
         return -1;
     Zwfw__V1__ApplicationStateChanged ev = ZWFW__V1__APPLICATION_STATE_CHANGED__INIT;
     Zwfw__V1__Timestamp at;
@@ -791,13 +798,7 @@ void zw_intake_revoke(zw_intake_ctx_t *ctx, const zw_request_t *req, zw_reply_t 
                     .receipt = m->receipt_number,
                     .reason = m->reason,
                     .apply = s_apply_revoke};
-    if (!*m->reason) {
-        zw_reply_error(reply, ZW_INVALID_ARGUMENT,
-                       "reason: a 撤销决定书 states its reason; none given");
-        zw_reply_detail(reply, ZW_ERROR_DETAIL_KEY, "reason");
-    } else {
-        s_run(&a, reply);
-    }
+    s_run_reasoned(&a, "撤销决定书", reply);
     protobuf_c_message_free_unpacked(&m->base, NULL);
 }
 

@@ -508,6 +508,23 @@ int zw_intake_deemed_accept(zw_intake_tx_t *tx, zw_intake_row_t *row, const Zwfw
 
 /* ---- a bundle parent's notice ------------------------------------------------------- */
 
+/* Whether a child's matter still stands, so that a 容缺 commitment it made
+ * binds: not withdrawn before acceptance (2), 不受理 (4), 不予受理 (5),
+ * 办结(不通过) (13), 撤回 (14) or 撤销 (15). The supply_overdue listing
+ * (intake_store.c) leaves out the same states. */
+static bool s_stands(int state)
+{
+    return state != S_STATE(WITHDRAWN_UNACCEPTED) && state != S_STATE(NOT_ACCEPTED) &&
+           state != S_STATE(REFUSED) && state != S_STATE(REJECTED) && state != S_STATE(WITHDRAWN) &&
+           state != S_STATE(REVOKED);
+}
+
+/* 容缺 materials the child still owes. */
+static bool s_owes(const zw_intake_row_t *k)
+{
+    return k->n_waived > 0 && s_stands(k->state);
+}
+
 int zw_intake_parent_notice(zw_intake_tx_t *tx, zw_intake_row_t *parent,
                             const zw_intake_row_t *kids, size_t n, int kind, const char *reason_in,
                             zw_err_t *err)
@@ -527,19 +544,22 @@ int zw_intake_parent_notice(zw_intake_tx_t *tx, zw_intake_row_t *parent,
         received += waiting && !one_time;
         if (waiting && one_time)
             cap += notes[i]->n_missing;
-        else if (k->n_waived && notes[i])
+        else if (s_owes(k) && notes[i])
             cap += notes[i]->n_missing; /* the 容缺 materials still to come */
         not_acc += k->state == S_STATE(NOT_ACCEPTED) || k->state == S_STATE(REFUSED) ||
                    k->state == S_STATE(WITHDRAWN_UNACCEPTED);
-        waiver += k->n_waived > 0;
+        waiver += s_owes(k);
         done += k->state == S_STATE(APPROVED) || k->state == S_STATE(APPROVED_WAIVER) ||
                 k->state == S_STATE(REVOKED);
         if (k->due_at_us > parent->due_at_us)
             parent->due_at_us = k->due_at_us;
         if (k->statutory_due_at_us > parent->statutory_due_at_us)
             parent->statutory_due_at_us = k->statutory_due_at_us;
-        if (k->has_supply_by &&
-            (!parent->has_supply_by || zw_date_cmp(k->supply_by, parent->supply_by) > 0)) {
+        /* The earliest date still owed: the one notice lists every child's
+         * 容缺 materials under one date, and a later one would let the
+         * applicant miss the first; it moves on as each child's come. */
+        if (s_owes(k) && k->has_supply_by &&
+            (!parent->has_supply_by || zw_date_cmp(k->supply_by, parent->supply_by) < 0)) {
             parent->supply_by = k->supply_by;
             parent->has_supply_by = true;
         }
@@ -547,7 +567,7 @@ int zw_intake_parent_notice(zw_intake_tx_t *tx, zw_intake_row_t *parent,
     Zwfw__V1__MissingMaterial **missing = calloc(cap ? cap : 1, sizeof *missing);
     size_t n_missing = 0;
     for (size_t i = 0; missing && i < n; i++) {
-        bool listed = kids[i].state == S_STATE(RECEIVED) || kids[i].n_waived > 0;
+        bool listed = kids[i].state == S_STATE(RECEIVED) || s_owes(&kids[i]);
         for (size_t j = 0; listed && notes[i] && j < notes[i]->n_missing; j++) {
             bool dup = false;
             for (size_t k = 0; k < n_missing && !dup; k++)

@@ -85,8 +85,9 @@ void zw_intake_missing_free(Zwfw__V1__MissingMaterial **v, size_t n);
  * it (the one-time notice listing everything missing across them while
  * any waits for materials; received only; acceptance, 容缺 or completion,
  * naming the children not accepted); another kind is used with reason.
- * Also sets the parent's due times and supply-by date to the latest of
- * its children's. */
+ * Also sets the parent's due times to the latest of its children's, and
+ * its supply-by date to the earliest one still owed by a child whose
+ * matter stands (not in state 2, 4, 5, 13, 14 or 15). */
 int zw_intake_parent_notice(zw_intake_tx_t *tx, zw_intake_row_t *parent,
                             const zw_intake_row_t *kids, size_t n, int kind, const char *reason,
                             zw_err_t *err);

@@ -1544,6 +1544,130 @@ static void test_waiver_overdue_tracked(void **state)
     assert_false(s_listed_overdue(receipt));
 }
 
+/* A bundle parent's 容缺 date and list come from the children whose matter
+ * still stands: the earliest date still owed (the one date on a notice
+ * that lists every child's materials), and nothing from a child that has
+ * ended without standing (revoked here; 2, 4, 5, 13 and 14 alike). Last:
+ * it moves the clock on. */
+static bool s_date_is(const Zwfw__V1__Date *d, int year, int month, int day)
+{
+    return d && d->year == year && d->month == month && d->day == day;
+}
+
+static const Zwfw__V1__Application *s_child_of(const Zwfw__V1__SubmitApplicationReply *r,
+                                               const char *item)
+{
+    for (size_t i = 0; i < r->n_children; i++)
+        if (strcmp(r->children[i]->item_code, item) == 0)
+            return r->children[i];
+    fail_msg("no child of item %s", item);
+    return NULL;
+}
+
+static void test_bundle_waiver_from_standing_children(void **state)
+{
+    (void) state;
+#define ITEM_Q CODE("500T0100100009", DEPT1) /* 即办件: Q2 容缺-eligible */
+    s_free(h_json_call(
+        C(B_OP), "zwfw.catalog", "zwfw.v1.PutItem",
+        "{\"idempotencyKey\":\"put-q\",\"actor\":\"op\",\"item\":{\"basicCode\":\"500T0100100009\","
+        "\"implCode\":\"" ITEM_Q
+        "\",\"name\":\"测试容缺即办件\",\"type\":\"ITEM_TYPE_CONFIRMATION\","
+        "\"departmentCode\":\"" DEPT1 "\",\"departmentName\":\"潼南区市场监督管理局\","
+        "\"regionCode\":\"500152000000\",\"handling\":\"HANDLING_TYPE_IMMEDIATE\","
+        "\"statutoryLimit\":{\"amount\":1,\"unit\":\"LIMIT_UNIT_WORKDAYS\"},"
+        "\"promisedLimit\":{\"amount\":2,\"unit\":\"LIMIT_UNIT_HOURS\"},\"materials\":["
+        "{\"code\":\"Q1\",\"name\":\"申请表\",\"required\":true,\"copies\":1},"
+        "{\"code\":\"Q2\",\"name\":\"场地使用证明\",\"required\":true,\"waivable\":true,"
+        "\"copies\":1}]}}"));
+    s_free(h_json_call(C(B_OP), "zwfw.catalog", "zwfw.v1.PutBundle",
+                       "{\"idempotencyKey\":\"put-qp\",\"actor\":\"op\",\"bundle\":{\"code\":"
+                       "\"T-BUNDLE-QP\",\"name\":\"测试容缺一件事\",\"itemCodes\":[\"" ITEM_Q
+                       "\",\"" ITEM_P "\"]}}"));
+
+    /* Thursday 10-22: Q is finished at the counter with Q2 owed by 10-29
+     * (5 working days); P lacks its form and waits */
+    h_set_clock(C(B_OP), "2020-10-22T10:00:00+08:00");
+    s_sub_t x = {.key = "bw-1",
+                 .bundle = "T-BUNDLE-QP",
+                 .id = s_new_id(),
+                 .mats = "Q1,P2",
+                 .commit = "Q2,P3"};
+    Zwfw__V1__SubmitApplicationReply *r = s_submit(C(B_WIN), &x);
+    const Zwfw__V1__Application *q = s_child_of(r, ITEM_Q), *p = s_child_of(r, ITEM_P);
+    assert_int_equal(q->state, STATE(APPROVED_WAIVER));
+    assert_true(s_date_is(q->supply_by, 2020, 10, 29));
+    assert_int_equal(p->state, STATE(RECEIVED));
+    assert_null(p->supply_by);
+    assert_int_equal(r->application->state, STATE(RECEIVED));
+    assert_int_equal(r->notice->kind, NOTICE(ONE_TIME));
+    assert_true(s_date_is(r->notice->supply_by, 2020, 10, 29));
+    assert_int_equal(r->notice->n_missing, 3); /* P's P1 and P3, Q's Q2 */
+    char parent[48], child_q[64];
+    snprintf(parent, sizeof parent, "%s", r->application->receipt_number);
+    snprintf(child_q, sizeof child_q, "%s", q->receipt_number);
+    s_free(r);
+
+    /* Friday 10-23: P's form comes, so P is accepted with P3 owed by
+     * 10-30. The bundle's notice lists both 容缺 materials under the date
+     * that binds first, Q's */
+    h_set_clock(C(B_OP), "2020-10-23T10:00:00+08:00");
+    s_free(s_supplement("bw-1-sup", parent, "P1", 41));
+    Zwfw__V1__ApplicationReply *g = s_get(C(B_WIN), parent);
+    assert_int_equal(g->application->state, STATE(ACCEPTED));
+    assert_int_equal(g->notice->kind, NOTICE(WAIVER));
+    assert_true(s_date_is(g->application->supply_by, 2020, 10, 29));
+    assert_true(s_date_is(g->notice->supply_by, 2020, 10, 29));
+    assert_int_equal(g->notice->n_missing, 2);
+    assert_true(s_missing_has(g->notice, "Q2") && s_missing_has(g->notice, "P3"));
+    s_free(g);
+
+    /* a 不予受理决定书 and a 撤销决定书 state their reason */
+    const char *decide = "{\"idempotencyKey\":\"%s\",\"actor\":\"head\",\"receiptNumber\":\"%s\","
+                         "\"reason\":\"%s\"}";
+    char json[512];
+    zw_err_t err;
+    snprintf(json, sizeof json, decide, "bw-1-rf", child_q, "");
+    ProtobufCMessage *rq = h_json("zwfw.v1.RefuseApplication", json);
+    assert_null(h_try(C(B_WIN), "zwfw.intake", rq, &err));
+    assert_int_equal(err.code, ZW_INVALID_ARGUMENT);
+    assert_string_equal(err.detail, "reason");
+    assert_non_null(strstr(err.message, "不予受理决定书"));
+    protobuf_c_message_free_unpacked(rq, NULL);
+    snprintf(json, sizeof json, decide, "bw-1-rv0", child_q, "");
+    rq = h_json("zwfw.v1.RevokeApplication", json);
+    assert_null(h_try(C(B_HEAD1), "zwfw.intake", rq, &err));
+    assert_int_equal(err.code, ZW_INVALID_ARGUMENT);
+    assert_non_null(strstr(err.message, "撤销决定书"));
+    protobuf_c_message_free_unpacked(rq, NULL);
+
+    /* Q's approval revoked: its commitment no longer binds, so the bundle
+     * owes only P3, by P's date */
+    snprintf(json, sizeof json, decide, "bw-1-rv", child_q, "承诺不实");
+    Zwfw__V1__ApplicationReply *rv = (Zwfw__V1__ApplicationReply *) h_json_call(
+        C(B_HEAD1), "zwfw.intake", "zwfw.v1.RevokeApplication", json);
+    assert_int_equal(rv->application->state, STATE(REVOKED));
+    s_free(rv);
+    g = s_get(C(B_WIN), parent);
+    assert_int_equal(g->notice->kind, NOTICE(WAIVER));
+    assert_true(s_date_is(g->application->supply_by, 2020, 10, 30));
+    assert_true(s_date_is(g->notice->supply_by, 2020, 10, 30));
+    assert_int_equal(g->notice->n_missing, 1);
+    assert_true(s_missing_has(g->notice, "P3"));
+    assert_false(s_missing_has(g->notice, "Q2"));
+    s_free(g);
+
+    /* P3 comes: nothing is owed, no date is shown */
+    s_free(s_supplement("bw-1-sup3", parent, "P3", 42));
+    g = s_get(C(B_WIN), parent);
+    assert_null(g->application->supply_by);
+    assert_null(g->notice->supply_by);
+    assert_int_equal(g->notice->n_missing, 0);
+    assert_int_not_equal(g->notice->kind, NOTICE(WAIVER));
+    s_free(g);
+#undef ITEM_Q
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1566,6 +1690,7 @@ int main(void)
         cmocka_unit_test(test_receipts_reserved_ahead),
         cmocka_unit_test(test_no_id_in_clear),
         cmocka_unit_test(test_waiver_overdue_tracked),
+        cmocka_unit_test(test_bundle_waiver_from_standing_children),
     };
     return cmocka_run_group_tests(tests, s_setup, s_teardown);
 }
