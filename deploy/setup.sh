@@ -12,7 +12,7 @@ packages=(
   libcjson-dev
   libcmocka-dev
   libsodium-dev
-  python3 python3-zmq
+  python3 python3-zmq python3-protobuf protobuf-compiler
   iproute2 procps
 )
 
