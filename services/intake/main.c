@@ -219,6 +219,12 @@ static void s_run(s_loop_t *l, zw_config_t *live, const char *config_path)
     }
 }
 
+/* From this month on, a calendar without next year is warned about at
+ * start: the longest limits (60 working days and an extension) reach about
+ * four months ahead, and the State Council publishes next year's schedule
+ * in October or November. */
+#define S_WARN_FROM_MONTH 8
+
 /* Loads what every thread shares; exit code on failure (message logged). */
 static int s_load(const zw_intake_daemon_opts_t *o, zw_calendar_t **cal, zw_regions_t **regions,
                   zw_pii_t **pii)
@@ -240,12 +246,22 @@ static int s_load(const zw_intake_daemon_opts_t *o, zw_calendar_t **cal, zw_regi
              last, NULL);
     if (!o->simulated) {
         zw_date_t today;
-        if (zw_moment_local(zw_wall_us() / ZW_US_PER_SEC, &today, NULL, NULL) == 0 &&
-            !zw_calendar_has_year(*cal, today.year))
+        if (zw_moment_local(zw_wall_us() / ZW_US_PER_SEC, &today, NULL, NULL) != 0)
+            return 0;
+        if (!zw_calendar_has_year(*cal, today.year))
             zw_logkv(ZW_LOG_WARN,
                      "the current year is not in the calendar: due times cannot be computed "
                      "until an operator adds it (or run with clock_mode = simulated)",
                      NULL);
+        else if (!zw_calendar_has_year(*cal, today.year + 1) && today.month >= S_WARN_FROM_MONTH)
+            /* a 20-working-day limit accepted in December already ends in
+             * January: those submissions are refused (OUT_OF_RANGE) until
+             * next year's schedule is loaded, and the office should know now */
+            zw_logkv(ZW_LOG_WARN,
+                     "the calendar ends with this year: an application whose due time falls "
+                     "next year is refused (OUT_OF_RANGE) until an operator adds next year's "
+                     "schedule (deploy/calendar/cn.json) from the State Council's notice",
+                     "last_year", last, NULL);
     }
     return 0;
 }
