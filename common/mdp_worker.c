@@ -197,6 +197,12 @@ static void s_handle_zwfw(s_thread_t *t, zw_frames_t *body, zw_frames_t *out)
     zw_reply_clear(reply);
 }
 
+void zw_worker_reply_unimplemented(const zw_request_t *req, zw_reply_t *reply)
+{
+    zw_reply_error(reply, ZW_UNIMPLEMENTED, "%s does not serve %s", req->service, req->type);
+    zw_reply_detail(reply, ZW_ERROR_DETAIL_KEY, "type");
+}
+
 /* One message from a broker. Returns false when the socket was closed. */
 static bool s_on_message(s_thread_t *t, s_conn_t *c, zw_frames_t *msg)
 {

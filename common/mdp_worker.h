@@ -133,4 +133,10 @@ void zw_worker_destroy(zw_worker_t **self_p);
 /* Requests handled (replied to, errors included) since start, all threads. */
 uint64_t zw_worker_requests(const zw_worker_t *self);
 
+/* For a zwfw handler's dispatch: the answer to a type the service does not
+ * serve (unknown, or another service's): UNIMPLEMENTED, message "<service>
+ * does not serve <type>", details["detail"] = "type". Every zwfw service
+ * ends its dispatch here, so all of them answer such requests alike. */
+void zw_worker_reply_unimplemented(const zw_request_t *req, zw_reply_t *reply);
+
 #endif

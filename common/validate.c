@@ -522,3 +522,73 @@ int zw_validate_impl_code(const zw_regions_t *regions, const char *code, zw_err_
                            "implementation code last part must be 2 digits (e.g. 00)");
     return 0;
 }
+
+/* ------------------------------------------------------------------- actor */
+
+#define S_ACTOR "actor"
+
+/* Decodes the UTF-8 sequence at p into *cp; returns its length, or 0 when
+ * it is not well-formed (overlong forms, surrogates, past U+10FFFF). */
+static size_t s_utf8_next(const unsigned char *p, unsigned *cp)
+{
+    unsigned c = p[0];
+    size_t need = c < 0x80 ? 1 : c < 0xC2 ? 0 : c < 0xE0 ? 2 : c < 0xF0 ? 3 : c < 0xF5 ? 4 : 0;
+    if (need == 0)
+        return 0;
+    unsigned v = need == 1 ? c : c & (0xFFu >> (need + 1));
+    for (size_t i = 1; i < need; i++) {
+        if ((p[i] & 0xC0) != 0x80)
+            return 0; /* also stops at the NUL */
+        v = v << 6 | (p[i] & 0x3F);
+    }
+    static const unsigned least[] = {0, 0, 0x80, 0x800, 0x10000};
+    if (v < least[need] || (v >= 0xD800 && v <= 0xDFFF) || v > 0x10FFFF)
+        return 0;
+    *cp = v;
+    return need;
+}
+
+/* Unicode White_Space that is not a control or line break. */
+static bool s_is_space(unsigned cp)
+{
+    return cp == 0x20 || cp == 0xA0 || cp == 0x1680 || (cp >= 0x2000 && cp <= 0x200A) ||
+           cp == 0x202F || cp == 0x205F || cp == 0x3000;
+}
+
+int zw_validate_actor(const char *actor, zw_err_t *err)
+{
+    if (!actor || !*actor)
+        return zw_err_setd(err, ZW_INVALID_ARGUMENT, S_ACTOR,
+                           "actor is required: who acted, for history and audit");
+    const unsigned char *p = (const unsigned char *) actor;
+    unsigned cp = 0;
+    bool first = true;
+    int chars = 0;
+    while (*p) {
+        size_t len = s_utf8_next(p, &cp);
+        if (len == 0)
+            return zw_err_setd(err, ZW_INVALID_ARGUMENT, S_ACTOR,
+                               "actor is not valid UTF-8 (byte %td)", (const char *) p - actor + 1);
+        if (cp < 0x20 || (cp >= 0x7F && cp <= 0x9F) || cp == 0x2028 || cp == 0x2029)
+            return zw_err_setd(err, ZW_INVALID_ARGUMENT, S_ACTOR,
+                               "actor holds U+%04X, a control character or line break: it is "
+                               "one line of text",
+                               cp);
+        if (first && s_is_space(cp))
+            return zw_err_setd(err, ZW_INVALID_ARGUMENT, S_ACTOR, "actor begins with a space");
+        first = false;
+        chars++;
+        p += len;
+    }
+    if (s_is_space(cp))
+        return zw_err_setd(err, ZW_INVALID_ARGUMENT, S_ACTOR, "actor ends with a space");
+    if (chars > ZW_VALIDATE_ACTOR_MAX_CHARS)
+        return zw_err_setd(err, ZW_INVALID_ARGUMENT, S_ACTOR, "actor is %d characters; at most %d",
+                           chars, ZW_VALIDATE_ACTOR_MAX_CHARS);
+    size_t bytes = (size_t) ((const char *) p - actor);
+    if (bytes > ZW_VALIDATE_ACTOR_MAX_BYTES)
+        return zw_err_setd(err, ZW_INVALID_ARGUMENT, S_ACTOR,
+                           "actor is %zu bytes of UTF-8; at most %d", bytes,
+                           ZW_VALIDATE_ACTOR_MAX_BYTES);
+    return 0;
+}

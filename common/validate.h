@@ -98,4 +98,20 @@ int zw_validate_division(const zw_regions_t *regions, const char *code, zw_err_t
  * narrow. */
 int zw_validate_impl_code(const zw_regions_t *regions, const char *code, zw_err_t *err);
 
+/* The actor a request names (the staff member or user who acted; shown in
+ * history, audit rows and logs): 1..ZW_VALIDATE_ACTOR_MAX_CHARS Unicode
+ * code points of valid UTF-8 (no overlong forms or surrogates), at most
+ * ZW_VALIDATE_ACTOR_MAX_BYTES bytes (the audit log's limit per field; 64
+ * characters of the Basic Multilingual Plane, Chinese names among them,
+ * always fit), with no control character (C0 U+0000-U+001F, DEL U+007F,
+ * C1 U+0080-U+009F) and no line or paragraph separator (U+2028, U+2029),
+ * so it stays one line, and no space (U+0020, U+00A0, U+1680,
+ * U+2000-U+200A, U+202F, U+205F, U+3000) at its start or end. Anything else
+ * is allowed: "portal:张三", "窗口 07 李四", quotes and backslashes (logs
+ * and JSON escape them). INVALID_ARGUMENT with detail "actor" otherwise;
+ * the message never repeats the actor. Every service checks actors here. */
+#define ZW_VALIDATE_ACTOR_MAX_CHARS 64
+#define ZW_VALIDATE_ACTOR_MAX_BYTES 200
+int zw_validate_actor(const char *actor, zw_err_t *err);
+
 #endif

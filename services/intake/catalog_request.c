@@ -2,6 +2,7 @@
  * codes, list filters, page sizes and page tokens (catalog_rules.h). Pure
  * functions. */
 #include "catalog_rules.h"
+#include "validate.h"
 
 #include <sodium.h>
 #include <stdarg.h>
@@ -41,13 +42,7 @@ int zw_catalog_check_key(const char *key, zw_err_t *err)
 
 int zw_catalog_check_actor(const char *actor, zw_err_t *err)
 {
-    if (zw_catalog_check_string("actor", actor, ZW_CATALOG_ACTOR_MAX, ZW_CATALOG_TEXT_REQUIRED,
-                                err) != 0)
-        return -1;
-    /* the audit log takes at most 200 bytes per field */
-    if (strlen(actor) > 200)
-        return s_invalid(err, "actor", "is %zu bytes; at most 200", strlen(actor));
-    return 0;
+    return zw_validate_actor(actor, err);
 }
 
 int zw_catalog_check_reason(const char *reason, zw_err_t *err)

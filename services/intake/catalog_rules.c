@@ -259,7 +259,7 @@ void zw_catalog_norm_code(char *code)
 int zw_catalog_bundle_normalise(Zwfw__V1__Bundle *bundle)
 {
     zw_catalog_strip_unknown(&bundle->base);
-    s_trim(bundle->code);
+    zw_catalog_norm_code(bundle->code); /* as intake looks it up */
     s_trim(bundle->name);
     s_trim(bundle->description);
     for (size_t i = 0; i < bundle->n_item_codes; i++) {

@@ -30,7 +30,6 @@
 #define ZW_CATALOG_DESCRIPTION_MAX 2000
 #define ZW_CATALOG_BUNDLE_CODE_MAX 64
 #define ZW_CATALOG_KEY_MAX 128
-#define ZW_CATALOG_ACTOR_MAX 64
 #define ZW_CATALOG_TEXT_MAX 100
 #define ZW_CATALOG_MATERIALS_MAX 100
 #define ZW_CATALOG_PARTNERS_MAX 50
@@ -115,8 +114,8 @@ int zw_catalog_bundle_digest(const Zwfw__V1__Bundle *bundle, char out[ZW_AUDIT_H
  * (detail "idempotency_key"). */
 int zw_catalog_check_key(const char *key, zw_err_t *err);
 
-/* The actor of a change: 1..64 characters and at most 200 bytes (the
- * audit log's limit), no control characters (detail "actor"). */
+/* The actor of a change: zw_validate_actor (validate.h), the check every
+ * service makes (detail "actor"). */
 int zw_catalog_check_actor(const char *actor, zw_err_t *err);
 
 /* A cancel reason: 1..500 characters, newlines allowed (detail "reason"). */

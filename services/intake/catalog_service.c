@@ -7,6 +7,7 @@
 #include "catalog_change.h"
 #include "catalog_rules.h"
 #include "catalog_store.h"
+#include "mdp_worker.h"
 
 #include <stdatomic.h>
 #include <stdio.h>
@@ -186,6 +187,7 @@ static void s_get_bundle(zw_intake_ctx_t *ctx, const zw_request_t *req, zw_reply
     zw_err_t err;
     Zwfw__V1__Bundle *bundle = NULL;
     Zwfw__V1__Item **items = NULL;
+    zw_catalog_norm_code(m->code);
     int rc = zw_catalog_check_lookup_code(m->code, "code", &err);
     if (rc == 0)
         rc = zw_catalog_store_bundle_get(ctx->db, m->code, ZW_CATALOG_READ, &bundle, NULL, &err);
@@ -269,8 +271,7 @@ void zw_catalog_handle(void *ctx, const zw_request_t *req, zw_reply_t *reply)
             s_handlers[i].handler(ctx, req, reply);
             return;
         }
-    zw_reply_error(reply, ZW_UNIMPLEMENTED, "zwfw.catalog does not serve %s", req->type);
-    zw_reply_detail(reply, ZW_ERROR_DETAIL_KEY, "type");
+    zw_worker_reply_unimplemented(req, reply);
 }
 
 /* ---- for intake --------------------------------------------------------------- */

@@ -6,6 +6,7 @@
 
 #include "audit.h"
 #include "log.h"
+#include "mdp_worker.h"
 #include "wire_text.h"
 
 #include <stdio.h>
@@ -213,6 +214,6 @@ void zw_clock_service_handle(void *vctx, const zw_request_t *req, zw_reply_t *re
     } else if (strcmp(req->type, "zwfw.v1.AdvanceClock") == 0) {
         s_move(ctx, req, reply, false);
     } else {
-        zw_reply_error(reply, ZW_UNIMPLEMENTED, "zwfw.clock does not serve %s", req->type);
+        zw_worker_reply_unimplemented(req, reply);
     }
 }

@@ -288,11 +288,7 @@ int zw_intake_check_key_actor(const char *key, const char *actor, zw_err_t *err)
     if (!zw_intake_token_ok(key, ZW_INTAKE_MAX_KEY))
         return s_bad(err, "idempotency_key",
                      "1-128 characters of letters, digits, '_', '.', ':' or '-'");
-    if (!actor || !*actor)
-        return s_bad(err, "actor", "missing");
-    if (!zw_intake_token_ok(actor, ZW_INTAKE_MAX_ACTOR))
-        return s_bad(err, "actor", "1-64 characters of letters, digits, '_', '.', ':' or '-'");
-    return 0;
+    return zw_validate_actor(actor, err);
 }
 
 int zw_intake_check_submit(const Zwfw__V1__SubmitApplication *req, int role, int today,

@@ -17,7 +17,6 @@
 
 /* ---- limits on what a request may carry (bytes unless said) ------------- */
 #define ZW_INTAKE_MAX_KEY 128        /* idempotency key */
-#define ZW_INTAKE_MAX_ACTOR 64       /* staff member id */
 #define ZW_INTAKE_MAX_CODE 128       /* item, bundle and material codes */
 #define ZW_INTAKE_MAX_NAME_CHARS 100 /* person or organization names, characters */
 #define ZW_INTAKE_MAX_NAME 400       /* ... and bytes */
@@ -30,8 +29,9 @@
 #define ZW_INTAKE_MAX_RECEIPT 40
 #define ZW_INTAKE_MAX_MATERIAL_BYTES (INT64_C(1) << 40) /* 1 TiB: a reference, not a file */
 
-/* True for text made only of [A-Za-z0-9_.:-], 1..max bytes: keys, actor
- * ids, window ids and codes are shown in logs, so nothing else gets in. */
+/* True for text made only of [A-Za-z0-9_.:-], 1..max bytes: keys, window
+ * ids and codes are shown in logs, so nothing else gets in. (Actors are
+ * people's names: zw_validate_actor.) */
 bool zw_intake_token_ok(const char *text, size_t max);
 
 /* A name or free text: valid UTF-8, no control characters, not empty when
@@ -80,7 +80,8 @@ int zw_intake_check_channel(int role, int channel, const char *window_id, zw_err
 int zw_intake_check_submit(const Zwfw__V1__SubmitApplication *req, int role, int today,
                            zw_err_t *err);
 
-/* An idempotency key and actor, for the other mutating requests. */
+/* An idempotency key and actor, for the other mutating requests. The actor
+ * is checked by zw_validate_actor (validate.h), as in every service. */
 int zw_intake_check_key_actor(const char *key, const char *actor, zw_err_t *err);
 
 /* A receipt number as zw_intake_receipt_format makes them, with or without

@@ -3,7 +3,9 @@
 #include "intake_decide.h"
 
 #include "audit.h"
+#include "catalog_rules.h"
 #include "log.h"
+#include "mdp_worker.h"
 #include "wire_text.h"
 
 #include <inttypes.h>
@@ -182,6 +184,9 @@ static void s_list(zw_intake_ctx_t *ctx, const zw_request_t *req, zw_reply_t *re
         s_invalid(reply, "applicant_id_number", "not an ID number");
         goto done;
     }
+    /* as the catalog stores codes, so "500t..." finds what SubmitApplication
+     * stored for it */
+    zw_catalog_norm_code(m->item_code);
     if (*m->item_code && !zw_intake_token_ok(m->item_code, ZW_INTAKE_MAX_CODE)) {
         s_invalid(reply, "item_code", "not an item code");
         goto done;
@@ -313,11 +318,22 @@ static void s_changes(zw_intake_ctx_t *ctx, const zw_request_t *req, zw_reply_t 
         goto done;
     }
     /* Retention may have removed the oldest events: a follower behind that
-     * point would silently skip them, so it is told to resync instead. Read
-     * after the feed, so a trim between the two cannot slip through. */
-    int64_t trimmed = 0;
-    if (zw_intake_store_trimmed_seq(ctx->db, &trimmed, &err) != 0) {
+     * point would silently skip them, so it is told to resync instead. A
+     * follower past the head (a seq this feed never gave, e.g. from before
+     * a database restore) would skip every seq up to its own for good, so
+     * it is refused too. Read after the feed, so a trim between the two
+     * cannot slip through and the head is at least every seq just read. */
+    int64_t head = 0, trimmed = 0;
+    if (zw_intake_store_stream_head(ctx->db, &head, &trimmed, &err) != 0) {
         zw_reply_err(reply, &err);
+        goto done;
+    }
+    if (m->after_seq > head) {
+        zw_reply_error(reply, ZW_OUT_OF_RANGE,
+                       "after_seq %" PRId64 " is beyond the head of the change feed, seq %" PRId64
+                       ": follow from a seq this feed gave (at most %" PRId64 ")",
+                       m->after_seq, head, head);
+        zw_reply_detail(reply, ZW_ERROR_DETAIL_KEY, "after_seq");
         goto done;
     }
     if (m->after_seq < trimmed) {
@@ -587,5 +603,5 @@ void zw_intake_handle(void *ctx, const zw_request_t *req, zw_reply_t *reply)
             s_handlers[i].fn(ctx, req, reply);
             return;
         }
-    zw_reply_error(reply, ZW_UNIMPLEMENTED, "zwfw.intake does not serve %s", req->type);
+    zw_worker_reply_unimplemented(req, reply);
 }

@@ -1183,15 +1183,18 @@ void zw_intake_changes_free(zw_intake_change_t *c, size_t n)
     free(c);
 }
 
-int zw_intake_store_trimmed_seq(zw_db_t *db, int64_t *trimmed, zw_err_t *err)
+int zw_intake_store_stream_head(zw_db_t *db, int64_t *head, int64_t *trimmed, zw_err_t *err)
 {
-    *trimmed = 0;
+    *head = *trimmed = 0;
     PGresult *res = zw_db_query(
-        db, "SELECT trimmed_seq FROM events.stream_head WHERE stream = 'intake'", 0, NULL, err);
+        db, "SELECT last_seq, trimmed_seq FROM events.stream_head WHERE stream = 'intake'", 0,
+        NULL, err);
     if (!res)
         return -1;
-    if (PQntuples(res) == 1)
-        *trimmed = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+    if (PQntuples(res) == 1) {
+        *head = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+        *trimmed = strtoll(PQgetvalue(res, 0, 1), NULL, 10);
+    }
     PQclear(res);
     return 0;
 }

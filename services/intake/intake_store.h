@@ -211,8 +211,9 @@ typedef struct {
 } zw_intake_change_t;
 
 void zw_intake_changes_free(zw_intake_change_t *c, size_t n);
-/* *trimmed: the last seq of intake's stream removed by retention (0: none). */
-int zw_intake_store_trimmed_seq(zw_db_t *db, int64_t *trimmed, zw_err_t *err);
+/* Intake's stream: *head, the last seq the relay handed out, and *trimmed,
+ * the last one retention removed (both 0 before the first event). */
+int zw_intake_store_stream_head(zw_db_t *db, int64_t *head, int64_t *trimmed, zw_err_t *err);
 int zw_intake_store_changes(zw_db_t *db, int64_t after_seq, int limit, zw_intake_change_t **out,
                             size_t *n, zw_err_t *err);
 

@@ -235,11 +235,21 @@ static int s_one(s_submit_t *s, zw_intake_row_t *row, const Zwfw__V1__Item *item
     return rc;
 }
 
+/* The catalog names its own fields in NOT_FOUND (impl_code, code); the
+ * submitter named the code in item_code or bundle_code, so the detail says
+ * that. Returns -1. */
+static int s_request_field(zw_err_t *err, const char *catalog_field, const char *field)
+{
+    if (err && err->code == ZW_NOT_FOUND && strcmp(err->detail, catalog_field) == 0)
+        snprintf(err->detail, sizeof err->detail, "%s", field);
+    return -1;
+}
+
 static int s_submit_item(s_submit_t *s, zw_err_t *err)
 {
     Zwfw__V1__Item *item = s->item;
     if (!item && zw_catalog_item_for_update(s->tx.ctx->db, s->msg->item_code, &item, err) != 0)
-        return -1;
+        return s_request_field(err, "impl_code", "item_code");
     zw_intake_row_t row;
     zw_intake_decision_t d;
     int rc = s_row_new(s, &row, s->receipt, "", item, NULL, err);
@@ -306,7 +316,7 @@ static int s_submit_bundle(s_submit_t *s, zw_err_t *err)
     Zwfw__V1__Item **items = NULL;
     size_t n = 0;
     if (zw_catalog_bundle_for_update(db, s->msg->bundle_code, &bundle, &items, &n, err) != 0)
-        return -1;
+        return s_request_field(err, "code", "bundle_code");
     zw_intake_row_t parent, *kids = calloc(n ? n : 1, sizeof *kids);
     zw_intake_decision_t *d = calloc(n ? n : 1, sizeof *d);
     size_t made = 0;

@@ -6,6 +6,8 @@
 #include "access.h"
 #include "audit.h"
 #include "log.h"
+#include "mdp_worker.h"
+#include "validate.h"
 #include "wire_text.h"
 
 #include <inttypes.h>
@@ -279,7 +281,10 @@ static void s_act(zw_wf_ctx_t *ctx, const zw_request_t *req, zw_reply_t *reply)
         return;
     }
     s_act_t x = {.ctx = ctx, .req = req, .m = m};
+    /* actor is optional here (the key id stands in), but when given it is
+     * checked as every service checks it */
     if (s_check_key(m->idempotency_key, &err) != 0 ||
+        (*m->actor && zw_validate_actor(m->actor, &err) != 0) ||
         (!*m->receipt_number && m->instance_id <= 0 &&
          zw_err_setd(&err, ZW_INVALID_ARGUMENT, "receipt_number",
                      "receipt_number or instance_id is required") != 0) ||
@@ -394,6 +399,7 @@ static void s_start(zw_wf_ctx_t *ctx, const zw_request_t *req, zw_reply_t *reply
     s_start_t x = {.ctx = ctx, .req = req, .m = m};
     size_t rlen = strlen(m->receipt_number);
     if (s_check_key(m->idempotency_key, &err) != 0 ||
+        (*m->actor && zw_validate_actor(m->actor, &err) != 0) ||
         ((rlen == 0 || rlen >= ZW_WF_RECEIPT_MAX) &&
          zw_err_setd(&err, ZW_INVALID_ARGUMENT, "receipt_number",
                      "receipt_number must be 1-63 bytes") != 0) ||
@@ -591,6 +597,5 @@ void zw_wf_handle(void *vctx, const zw_request_t *req, zw_reply_t *reply)
             table[i].fn(ctx, req, reply);
             return;
         }
-    zw_reply_error(reply, ZW_UNIMPLEMENTED, "zwfw.workflow does not serve %s", req->type);
-    zw_reply_detail(reply, "detail", "type");
+    zw_worker_reply_unimplemented(req, reply);
 }

@@ -3,6 +3,7 @@
 
 #include "access.h"
 #include "log.h"
+#include "validate.h"
 
 #include <cjson/cJSON.h>
 #include <inttypes.h>
@@ -254,8 +255,14 @@ static void s_definition(zw_wf_ctx_t *ctx, const zw_request_t *req, zw_reply_t *
             req, &zwfw__v1__put_definition__descriptor, &err);
         m = p ? &p->base : NULL;
         json = p ? p->json : NULL;
-        if (p && *p->actor)
+        if (p && *p->actor) {
+            if (zw_validate_actor(p->actor, &err) != 0) {
+                zw_reply_err(reply, &err);
+                protobuf_c_message_free_unpacked(&p->base, NULL);
+                return;
+            }
             actor = p->actor;
+        }
     } else {
         Zwfw__V1__ValidateDefinition *v = (Zwfw__V1__ValidateDefinition *) zw_request_unpack(
             req, &zwfw__v1__validate_definition__descriptor, &err);

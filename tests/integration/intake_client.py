@@ -326,6 +326,16 @@ def scenario(args, pb, op, win, itg, checks):
         return "mmi.service: 200 for catalog/intake/clock on all three brokers, 404 for workflow"
     checks.run("mmi.service", services_up)
 
+    def clock_unset():
+        # protocol.md section 4: a simulated deployment answers GetClock (and
+        # anything that needs business time) with FAILED_PRECONDITION until
+        # an operator first sets its clock.
+        e = expect_error(lambda: win.call("zwfw.clock", pb.GetClock()), "FAILED_PRECONDITION")
+        expect("the simulated clock has not been set" in e.err.message,
+               "message %r" % e.err.message)
+        return "GetClock before SetClock: %s" % e.err.message
+    checks.run("0 GetClock before the first SetClock", clock_unset)
+
     def set_clock():
         r = op.call("zwfw.clock", pb.SetClock(idempotency_key="clock-1", actor="op.zhao",
                                               to=pb.Timestamp(seconds=ts(now))))
@@ -405,7 +415,8 @@ def scenario(args, pb, op, win, itg, checks):
                                                   id_number=zhang),
                              phone="13800138000")
     complete = [material(pb, m.code, m.name) for m in item.materials if m.required]
-    sub = pb.SubmitApplication(idempotency_key="hz-2020-0001", actor="portal.zhangsan",
+    # the actor as protocol.md's example writes it: a person's name
+    sub = pb.SubmitApplication(idempotency_key="hz-2020-0001", actor="portal:张三",
                                item_code=item.impl_code, channel=pb.CHANNEL_OTHER_SYSTEM,
                                applicant=applicant, materials=complete)
 
@@ -627,6 +638,35 @@ def scenario(args, pb, op, win, itg, checks):
         return "%d changes in %d polls, seqs %s, last_seq %d" % (len(seqs), polls, seqs, last)
     checks.run("5d ListChanges from seq 0", changes)
 
+    def changes_bounds():
+        # protocol.md section 4: a seq past the head is refused (a follower
+        # would skip every seq up to it), a negative one is malformed.
+        last = st.get("last_seq", 0)
+        e = expect_error(lambda: itg.call("zwfw.intake", pb.ListChanges(after_seq=last + 1000000)),
+                         "OUT_OF_RANGE", detail="after_seq")
+        expect("head" in e.err.message, "message does not name the head: %r" % e.err.message)
+        expect_error(lambda: itg.call("zwfw.intake", pb.ListChanges(after_seq=-1)),
+                     "INVALID_ARGUMENT", detail="after_seq")
+        expect_error(lambda: itg.call("zwfw.intake", pb.ListChanges(limit=1001)),
+                     "INVALID_ARGUMENT", detail="limit")
+        return "past the head: OUT_OF_RANGE (%s); -1 and limit 1001: INVALID_ARGUMENT" % (
+            e.err.message)
+    checks.run("5e ListChanges after_seq past the head, negative, limit", changes_bounds)
+
+    def list_any_case():
+        # protocol.md section 4: item codes match without regard to case and
+        # surrounding spaces
+        a = itg.call("zwfw.intake", pb.ListApplications(item_code=item.impl_code, page_size=500))
+        b = itg.call("zwfw.intake", pb.ListApplications(
+            item_code="  " + item.impl_code.lower() + " ", page_size=500))
+        ra = [x.receipt_number for x in a.applications]
+        rb = [x.receipt_number for x in b.applications]
+        expect(ra and ra == rb, "upper %s, lower with spaces %s" % (ra, rb))
+        g = itg.call("zwfw.catalog", pb.GetItem(impl_code=" " + item.impl_code.lower()))
+        expect(g.item.impl_code == item.impl_code, "GetItem lower case: %r" % g.item.impl_code)
+        return "%d applications either way; GetItem finds it too" % len(ra)
+    checks.run("5f item codes match regardless of case and spaces", list_any_case)
+
     # ---- 6. errors (protocol.md section 3: "Nothing was changed.")
     st["count_before_errors"] = count_mine()
     def base(**kw):
@@ -642,7 +682,8 @@ def scenario(args, pb, op, win, itg, checks):
 
     def unknown_item():
         e = expect_error(lambda: itg.call("zwfw.intake", base(
-            item_code="500A0100999000-500152000000-000-11500152MB17035173-1-00")), "NOT_FOUND")
+            item_code="500A0100999000-500152000000-000-11500152MB17035173-1-00")), "NOT_FOUND",
+            detail="item_code")
         e2 = expect_error(lambda: itg.call("zwfw.catalog", pb.GetItem(
             impl_code="500A0100999000-500152000000-000-11500152MB17035173-1-00")), "NOT_FOUND")
         return "SubmitApplication: %s; GetItem: %s" % (e.err.message, e2.err.message)
@@ -698,18 +739,19 @@ def scenario(args, pb, op, win, itg, checks):
         out = []
         for svc, tname in (("zwfw.intake", b"zwfw.v1.NoSuchRequest"),
                            ("zwfw.catalog", b"zwfw.v1.NoSuchRequest"),
-                           ("zwfw.intake", b"zwfw.v1.PutItem")):
+                           ("zwfw.clock", b"zwfw.v1.NoSuchRequest"),
+                           ("zwfw.intake", b"zwfw.v1.PutItem"),
+                           ("zwfw.clock", b"zwfw.v1.GetApplication")):
             rid = b"type-" + uuid.uuid4().hex.encode()
             body = itg.raw(svc, [rid, tname, b""])
             expect(body[0] == rid, "request id not echoed")
             e, code = error_frames(body)
-            # protocol.md promises no code for this; the Code enum has
-            # UNIMPLEMENTED, the doc's table only INVALID_ARGUMENT ("malformed").
-            expect(code in ("UNIMPLEMENTED", "INVALID_ARGUMENT"),
-                   "%s to %s: %s" % (tname.decode(), svc, code))
+            # protocol.md section 3: UNIMPLEMENTED, details["detail"] = "type"
+            expect(code == "UNIMPLEMENTED" and e.details.get("detail") == "type",
+                   "%s to %s: %s %s" % (tname.decode(), svc, code, dict(e.details)))
             out.append("%s@%s=%s" % (tname.decode().split(".")[-1], svc, code))
-        return "; ".join(out)
-    checks.run("6e unknown message type -> Error", unknown_type)
+        return "; ".join(out) + ", each detail=type"
+    checks.run("6e unknown message type -> UNIMPLEMENTED detail=type", unknown_type)
 
     def bad_payload():
         rid = b"pb-" + uuid.uuid4().hex.encode()
@@ -719,12 +761,23 @@ def scenario(args, pb, op, win, itg, checks):
         return "undecodable protobuf: INVALID_ARGUMENT (%s)" % e.message
     checks.run("6f payload that does not decode -> INVALID_ARGUMENT", bad_payload)
 
+    def bad_actor():
+        # protocol.md section 5: one line of 1-64 characters, no control
+        # characters, no blanks at either end
+        out = []
+        for actor in ("", "portal:\n张三", " 张三", "张三 ", "a\x85b", "张" * 65):
+            expect_error(lambda: itg.call("zwfw.intake", base(actor=actor)), "INVALID_ARGUMENT",
+                         detail="actor")
+            out.append("65 characters" if len(actor) == 65 else repr(actor))
+        return "refused with detail=actor: " + ", ".join(out)
+    checks.run("6g malformed actor -> INVALID_ARGUMENT actor", bad_actor)
+
     def errors_changed_nothing():
         n = count_mine()
         expect(n == st["count_before_errors"], "applications %d -> %d across the refused requests"
                % (st["count_before_errors"], n))
         return "still %d applications of the item after the refused requests" % n
-    checks.run("6g refused requests stored nothing", errors_changed_nothing)
+    checks.run("6h refused requests stored nothing", errors_changed_nothing)
 
     # ---- 7. cancelled item: a stored, dated 不受理 (state 4)
     def cancel_then_submit():

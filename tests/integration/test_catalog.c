@@ -981,6 +981,19 @@ static void test_bundles(void **state)
     get.code = "NONE";
     r = t_call_as(env, "window", "win-1", &get.base);
     t_expect(&r, ZW_NOT_FOUND, "code");
+    /* codes are stored as intake looks them up (trimmed, upper case), so a
+     * bundle put in lower case can be read, and submitted, in any case */
+    r = t_put_bundle(env, " yjs-low ", "小写", two, 2);
+    assert_string_equal(
+        ((Zwfw__V1__BundleReply *) t_ok(&r, &zwfw__v1__bundle_reply__descriptor))->bundle->code,
+        "YJS-LOW");
+    t_reply_free(&r);
+    get.code = "Yjs-Low";
+    r = t_call_as(env, "window", "win-1", &get.base);
+    assert_string_equal(
+        ((Zwfw__V1__BundleReply *) t_ok(&r, &zwfw__v1__bundle_reply__descriptor))->bundle->code,
+        "YJS-LOW");
+    t_reply_free(&r);
 
     Zwfw__V1__ListBundles lb = ZWFW__V1__LIST_BUNDLES__INIT;
     lb.page_size = 3;
@@ -994,8 +1007,9 @@ static void test_bundles(void **state)
     lb.page_token = token;
     r = t_call_as(env, "window", "win-1", &lb.base);
     page = t_ok(&r, &zwfw__v1__list_bundles_reply__descriptor);
-    assert_int_equal(page->n_bundles, 1);
+    assert_int_equal(page->n_bundles, 2);
     assert_string_equal(page->bundles[0]->code, "YJS-C2");
+    assert_string_equal(page->bundles[1]->code, "YJS-LOW");
     assert_string_equal(page->next_page_token, "");
     t_reply_free(&r);
     free(token);

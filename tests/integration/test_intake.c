@@ -13,6 +13,7 @@
  * or the daemon's log. */
 #include "intake_harness.h"
 
+#include <cjson/cJSON.h>
 #include <ctype.h>
 
 #include <pthread.h>
@@ -325,8 +326,13 @@ static void test_validation_errors(void **state)
     s_sub_t x = {.key = "v-1", .item = ITEM_P, .id = bad, .mats = "P1,P2,P3"};
     s_submit_fails(C(B_WIN), &x, ZW_INVALID_ARGUMENT, "applicant.identity.id_number");
     x.id = id;
+    /* NOT_FOUND names the request's field, not the catalog's (impl_code) */
     x.item = CODE("500T0100109999", DEPT1);
-    s_submit_fails(C(B_WIN), &x, ZW_NOT_FOUND, NULL);
+    s_submit_fails(C(B_WIN), &x, ZW_NOT_FOUND, "item_code");
+    x.item = NULL;
+    x.bundle = "NO-SUCH-BUNDLE";
+    s_submit_fails(C(B_WIN), &x, ZW_NOT_FOUND, "bundle_code");
+    x.bundle = NULL;
     x.item = "";
     s_submit_fails(C(B_WIN), &x, ZW_INVALID_ARGUMENT, "item_code");
     x.item = ITEM_P;
@@ -388,9 +394,28 @@ static void test_validation_errors(void **state)
     m->applicant = who;
     s_free(m);
 
-    /* an unknown request type, a receipt that is not one */
+    /* a type the service does not serve (another service's, or none at
+     * all): UNIMPLEMENTED naming "type", alike from all three services */
     Zwfw__V1__GetClock gc = ZWFW__V1__GET_CLOCK__INIT;
-    h_fails(C(B_WIN), "zwfw.intake", &gc.base, ZW_UNIMPLEMENTED, NULL);
+    h_fails(C(B_WIN), "zwfw.intake", &gc.base, ZW_UNIMPLEMENTED, "type");
+    h_fails(C(B_WIN), "zwfw.catalog", &gc.base, ZW_UNIMPLEMENTED, "type");
+    Zwfw__V1__GetApplication ga = ZWFW__V1__GET_APPLICATION__INIT;
+    h_fails(C(B_WIN), "zwfw.clock", &ga.base, ZW_UNIMPLEMENTED, "type");
+    const char *services[] = {"zwfw.intake", "zwfw.catalog", "zwfw.clock"};
+    for (size_t i = 0; i < 3; i++) {
+        char id[ZW_CLIENT_ID_LEN];
+        zw_err_t err;
+        assert_int_equal(
+            zw_client_send(C(B_WIN), services[i], "zwfw.v1.NoSuchRequest", "", 0, id, &err), 0);
+        zw_client_reply_t *reply = zw_client_wait(C(B_WIN), id, &err);
+        assert_non_null(reply);
+        assert_int_equal(reply->err.code, ZW_UNIMPLEMENTED);
+        assert_string_equal(reply->err.detail, "type");
+        assert_non_null(strstr(reply->err.message, services[i]));
+        zw_client_reply_destroy(&reply);
+    }
+
+    /* a receipt that is not one */
     Zwfw__V1__GetApplication get = ZWFW__V1__GET_APPLICATION__INIT;
     get.receipt_number = "1' OR '1'='1";
     h_fails(C(B_WIN), "zwfw.intake", &get.base, ZW_INVALID_ARGUMENT, "receipt_number");
@@ -479,6 +504,145 @@ static void test_roles(void **state)
     s_free(cl);
     s_free(rw);
     s_free(ri);
+}
+
+/* ---- actors --------------------------------------------------------------------------- */
+
+/* Actors are people's names: protocol.md's own example "portal:张三" is
+ * accepted as written by every service, stored and shown verbatim; text
+ * that would break a line or hide in blanks is refused with detail
+ * "actor", and the log still escapes what it writes. */
+static void test_actor_text(void **state)
+{
+    (void) state;
+    long apps = h_sql_long(&S, "SELECT count(*) FROM intake.applications");
+    s_sub_t x = {.key = "act-1",
+                 .item = ITEM_P,
+                 .id = s_new_id(),
+                 .mats = "P1,P2,P3",
+                 .channel = "CHANNEL_OTHER_SYSTEM",
+                 .window = ""};
+    Zwfw__V1__SubmitApplication *m =
+        (Zwfw__V1__SubmitApplication *) h_json("zwfw.v1.SubmitApplication", s_submit_json(&x));
+    char *saved_actor = m->actor, *saved_key = m->idempotency_key;
+    static char too_long[400];
+    too_long[0] = '\0';
+    for (int i = 0; i < 65; i++)
+        strcat(too_long, "张");
+    static char wide[400]; /* 64 characters of 4 bytes: 256 bytes, past the audit's 200 */
+    wide[0] = '\0';
+    for (int i = 0; i < 64; i++)
+        strcat(wide, "\xf0\xa0\x80\x80"); /* U+20000, CJK Extension B */
+    const char *bad[] = {"",
+                         "portal:\n张三",
+                         "portal:张三\r",
+                         "tab\there",
+                         "del\x7f",
+                         "c1:\xc2\x85",           /* U+0085 NEXT LINE */
+                         "ls:\xe2\x80\xa8",       /* U+2028 LINE SEPARATOR */
+                         " 张三",                 /* leading space */
+                         "张三 ",                 /* trailing space */
+                         "\xe3\x80\x80张三",      /* leading U+3000 ideographic space */
+                         "bad\xff",               /* not UTF-8 */
+                         "cut\xe5\xbc",           /* a character cut short */
+                         "over\xc0\xaf",          /* overlong '/' */
+                         "surrogate\xed\xa0\x80", /* U+D800 */
+                         too_long,
+                         wide};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        m->actor = (char *) bad[i];
+        h_fails(C(B_INTEG), "zwfw.intake", &m->base, ZW_INVALID_ARGUMENT, "actor");
+    }
+    assert_int_equal(h_sql_long(&S, "SELECT count(*) FROM intake.applications"), apps);
+
+    /* the example of protocol.md, as written */
+    m->actor = "portal:张三";
+    Zwfw__V1__SubmitApplicationReply *r =
+        (Zwfw__V1__SubmitApplicationReply *) h_ok(C(B_INTEG), "zwfw.intake", &m->base);
+    assert_int_equal(r->application->state, STATE(ACCEPTED));
+    assert_true(r->application->n_history >= 2);
+    for (size_t i = 0; i < r->application->n_history; i++)
+        assert_string_equal(r->application->history[i]->actor, "portal:张三");
+    Zwfw__V1__ApplicationReply *g = s_get(C(B_INTEG), r->application->receipt_number);
+    for (size_t i = 0; i < g->application->n_history; i++)
+        assert_string_equal(g->application->history[i]->actor, "portal:张三");
+    s_free(g);
+    s_free(r);
+    /* 64 characters, inner spaces, quotes and a backslash are fine */
+    static char longest[400];
+    longest[0] = '\0';
+    for (int i = 0; i < 64; i++)
+        strcat(longest, "张");
+    const char *good[] = {longest, "窗口 07 \"李四\" \\ O'Brien", "𠀀明"};
+    for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
+        char key[32];
+        snprintf(key, sizeof key, "act-ok-%zu", i);
+        m->idempotency_key = key;
+        m->actor = (char *) good[i];
+        r = (Zwfw__V1__SubmitApplicationReply *) h_ok(C(B_INTEG), "zwfw.intake", &m->base);
+        assert_string_equal(r->application->history[0]->actor, good[i]);
+        s_free(r);
+    }
+    m->actor = saved_actor;
+    m->idempotency_key = saved_key;
+    s_free(m);
+
+    /* the catalog checks actors the same way */
+    Zwfw__V1__LoadCatalog *load =
+        (Zwfw__V1__LoadCatalog *) h_json("zwfw.v1.LoadCatalog", s_catalog_json);
+    saved_actor = load->actor;
+    saved_key = load->idempotency_key;
+    load->idempotency_key = "act-load";
+    load->actor = "运维\n赵六";
+    h_fails(C(B_OP), "zwfw.catalog", &load->base, ZW_INVALID_ARGUMENT, "actor");
+    load->actor = "运维 赵六 ";
+    h_fails(C(B_OP), "zwfw.catalog", &load->base, ZW_INVALID_ARGUMENT, "actor");
+    load->actor = "运维:赵六";
+    Zwfw__V1__LoadCatalogReply *lr =
+        (Zwfw__V1__LoadCatalogReply *) h_ok(C(B_OP), "zwfw.catalog", &load->base);
+    assert_int_equal(lr->unchanged, 6); /* 5 items and the bundle */
+    s_free(lr);
+    load->actor = saved_actor;
+    load->idempotency_key = saved_key;
+    s_free(load);
+
+    /* ... and the clock, whose log line and audit row carry the actor */
+    Zwfw__V1__GetClock gc = ZWFW__V1__GET_CLOCK__INIT;
+    Zwfw__V1__ClockReply *now = (Zwfw__V1__ClockReply *) h_ok(C(B_OP), "zwfw.clock", &gc.base);
+    Zwfw__V1__SetClock set = ZWFW__V1__SET_CLOCK__INIT;
+    set.idempotency_key = "act-clock";
+    set.to = now->now;
+    set.actor = "值班\t王五";
+    h_fails(C(B_OP), "zwfw.clock", &set.base, ZW_INVALID_ARGUMENT, "actor");
+    const char *odd = "值班:\"王\\五\"";
+    set.actor = (char *) odd;
+    Zwfw__V1__ClockReply *moved = (Zwfw__V1__ClockReply *) h_ok(C(B_OP), "zwfw.clock", &set.base);
+    assert_true(h_ts_us(moved->now) == h_ts_us(now->now));
+    s_free(moved);
+    s_free(now);
+    assert_int_equal(h_sql_long(&S,
+                                "SELECT count(*) FROM (SELECT actor FROM audit.pending UNION ALL"
+                                " SELECT actor FROM audit.log) a WHERE actor = '%s'",
+                                odd),
+                     1);
+    /* the log line is JSON with the actor escaped, and reads back as sent */
+    FILE *f = fopen(s_intake_log, "r");
+    assert_non_null(f);
+    char line[8192];
+    int found = 0;
+    while (fgets(line, sizeof line, f))
+        if (strstr(line, "business clock moved") && strstr(line, "值班")) {
+            cJSON *j = cJSON_Parse(line);
+            assert_non_null(j);
+            const cJSON *a = cJSON_GetObjectItemCaseSensitive(j, "actor");
+            assert_true(cJSON_IsString(a));
+            assert_string_equal(a->valuestring, odd);
+            cJSON_Delete(j);
+            found++;
+        }
+    fclose(f);
+    assert_int_equal(found, 1);
+    assert_true(h_file_has(s_intake_log, "\"actor\":\"值班:\\\"王\\\\五\\\"\""));
 }
 
 /* ---- receive only (kiosk, online) ------------------------------------------------------- */
@@ -1328,6 +1492,40 @@ static void test_list_and_changes(void **state)
     assert_int_equal(h_sql_long(&S, "UPDATE events.stream_head SET trimmed_seq = 0"
                                     " WHERE stream = 'intake' RETURNING 1"),
                      1);
+    /* past the head (a seq the feed never gave): refused, naming the head,
+     * rather than answered with last_seq = after_seq, which would make the
+     * follower skip every seq up to it for good */
+    long head = h_sql_long(&S, "SELECT last_seq FROM events.stream_head WHERE stream = 'intake'");
+    assert_true(head > 0);
+    lc.after_seq = head + 1000;
+    zw_err_t err;
+    assert_null(h_try(C(B_SUP), "zwfw.intake", &lc.base, &err));
+    assert_int_equal(err.code, ZW_OUT_OF_RANGE);
+    assert_string_equal(err.detail, "after_seq");
+    char head_text[32];
+    snprintf(head_text, sizeof head_text, "seq %ld", head);
+    assert_non_null(strstr(err.message, head_text));
+    lc.after_seq = -1;
+    h_fails(C(B_SUP), "zwfw.intake", &lc.base, ZW_INVALID_ARGUMENT, "after_seq");
+    /* at the head: nothing new, and last_seq stays where the follower is */
+    lc.after_seq = head;
+    r = (Zwfw__V1__ListChangesReply *) h_ok(C(B_SUP), "zwfw.intake", &lc.base);
+    assert_true(r->last_seq >= head);
+    for (size_t i = 0; i < r->n_changes; i++)
+        assert_true(r->changes[i]->seq > head);
+    s_free(r);
+
+    /* item codes match without regard to case and surrounding spaces, as
+     * in SubmitApplication and GetItem */
+    char code[100], filter2[200];
+    snprintf(code, sizeof code, "%s", ITEM_R);
+    for (char *p = code; *p; p++)
+        *p = (char) tolower((unsigned char) *p);
+    snprintf(filter2, sizeof filter2, "\"itemCode\":\"  %s \"", code);
+    assert_true(s_list_all(C(B_SUP), filter2, 50) > 0);
+    assert_int_equal(s_list_all(C(B_SUP), filter2, 50),
+                     h_sql_long(&S, "SELECT count(*) FROM intake.applications WHERE"
+                                    " item_code = '" ITEM_R "'"));
 }
 
 /* ---- zwfwctl ------------------------------------------------------------------------------ */
@@ -1673,6 +1871,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_validation_errors),
         cmocka_unit_test(test_roles),
+        cmocka_unit_test(test_actor_text),
         cmocka_unit_test(test_receive_only),
         cmocka_unit_test(test_due_across_national_day),
         cmocka_unit_test(test_counter_outcomes),
