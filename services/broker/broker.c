@@ -578,9 +578,34 @@ static bool s_frames_grow(zw_broker_t *self)
     return true;
 }
 
+/* A message of more than S_MAX_FRAMES frames, its first S_MAX_FRAMES in
+ * f: a zwfw client request is answered INVALID_ARGUMENT "frames", as one
+ * with a wrong body of fewer frames is (the client would otherwise only
+ * see its timeout); anything else is dropped. */
+static bool s_sender_registered(zw_broker_t *self, zmq_msg_t *f, size_t n);
+
+static void s_oversize(zw_broker_t *self, zmq_msg_t *f, size_t n)
+{
+    bool client = n >= 5 && zmq_msg_size(&f[1]) == 0 &&
+                  zmq_msg_size(&f[2]) == ZW_MDP_HEADER_LEN &&
+                  memcmp(zmq_msg_data(&f[2]), ZW_MDP_CLIENT, ZW_MDP_HEADER_LEN) == 0;
+    const char *name = n >= 4 ? zmq_msg_data(&f[3]) : NULL;
+    size_t len = n >= 4 ? zmq_msg_size(&f[3]) : 0;
+    if (client && len <= ZW_REGISTRY_MAX_NAME && s_has_prefix(name, len, ZW_ZWFW_PREFIX) &&
+        zmq_msg_size(&f[0]) <= ZW_REGISTRY_MAX_NAME && s_sender_registered(self, f, n)) {
+        self->totals.requests++;
+        s_reply_error(self, &f[0], name, len, &f[4], ZW_INVALID_ARGUMENT, "frames",
+                      "a zwfw request body is 3 frames (request id, type name, protobuf), "
+                      "not over %d",
+                      S_MAX_FRAMES - 4);
+        return;
+    }
+    s_log_drop(self, &f[0], NULL, 0, "too many frames");
+}
+
 /* Receives one whole message into self->frames; returns its frame count, 0
  * when none is waiting, -1 on a socket error (errno set), -2 when the
- * message had too many frames and was dropped. */
+ * message had too many frames (answered or dropped by s_oversize). */
 static long s_recv(zw_broker_t *self)
 {
     size_t n = 0;
@@ -606,7 +631,7 @@ static long s_recv(zw_broker_t *self)
     while (zmq_msg_recv(&rest, self->router, ZMQ_DONTWAIT) >= 0 && zmq_msg_more(&rest))
         ;
     zmq_msg_close(&rest);
-    s_log_drop(self, &self->frames[0], NULL, 0, "too many frames");
+    s_oversize(self, self->frames, n);
     for (size_t i = 0; i < n; i++)
         zmq_msg_close(&self->frames[i]);
     return -2;

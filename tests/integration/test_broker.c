@@ -850,6 +850,23 @@ static void test_zwfw_wrong_frame_count(void **state)
     assert_int_equal(e->code, ZWFW__V1__CODE__INVALID_ARGUMENT);
     zwfw__v1__error__free_unpacked(e, NULL);
 
+    /* more frames than the broker takes in one message: answered too (it
+     * was dropped, and the client saw only its timeout) */
+    const char *head[] = {"", ZW_MDP_CLIENT, "zwfw.test", "id-many"};
+    for (int i = 0; i < 4; i++)
+        assert_true(zmq_send(client, head[i], strlen(head[i]), ZMQ_SNDMORE) >= 0);
+    for (int i = 0; i < 2000; i++)
+        assert_true(zmq_send(client, "x", 1, i + 1 < 2000 ? ZMQ_SNDMORE : 0) >= 0);
+    e = s_expect_error(client, "zwfw.test", "id-many");
+    assert_int_equal(e->code, ZWFW__V1__CODE__INVALID_ARGUMENT);
+    detail = NULL;
+    for (size_t i = 0; i < e->n_details; i++)
+        if (strcmp(e->details[i]->key, "detail") == 0)
+            detail = e->details[i]->value;
+    assert_non_null(detail);
+    assert_string_equal(detail, "frames");
+    zwfw__v1__error__free_unpacked(e, NULL);
+
     s_assert_no_work(worker); /* none of them reached the worker */
     env->passed = true;
 }
