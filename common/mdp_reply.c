@@ -1,6 +1,7 @@
 #include "mdp_reply.h"
 
 #include "mdp.h"
+#include "wire_text.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -84,6 +85,10 @@ int zw_reply_error(zw_reply_t *reply, zw_code_t code, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(buf, sizeof buf, fmt, ap);
     va_end(ap);
+    /* Messages quote input (and truncation can cut a character in half);
+     * Error.message is a proto3 string, which strict decoders refuse
+     * unless it is UTF-8. */
+    zw_wire_text_utf8_scrub(buf);
     reply->is_error = true;
     reply->code = code;
     reply->message = strdup(buf);
@@ -111,6 +116,8 @@ int zw_reply_detail(zw_reply_t *reply, const char *key, const char *value)
         free(v);
         return s_reply_internal(reply, "out of memory");
     }
+    zw_wire_text_utf8_scrub(k);
+    zw_wire_text_utf8_scrub(v);
     reply->keys[reply->n_details] = k;
     reply->values[reply->n_details] = v;
     reply->n_details++;
@@ -124,6 +131,58 @@ int zw_reply_err(zw_reply_t *reply, const zw_err_t *err)
     return err->detail[0] ? zw_reply_detail(reply, ZW_ERROR_DETAIL_KEY, err->detail) : 0;
 }
 
+/* prefix.name[index] (no ".", no index when prefix is "" or index < 0)
+ * into out, cut to fit: a path too deep for an error's detail still
+ * begins with the field that holds it. */
+static void s_field_path(char *out, size_t size, const char *prefix, const char *name, long index)
+{
+    char idx[24] = "";
+    if (index >= 0)
+        snprintf(idx, sizeof idx, "[%ld]", index);
+    const char *parts[] = {prefix, *prefix ? "." : "", name, idx};
+    size_t used = 0;
+    for (size_t i = 0; i < sizeof parts / sizeof *parts; i++) {
+        size_t len = strlen(parts[i]);
+        if (len > size - 1 - used)
+            len = size - 1 - used;
+        memcpy(out + used, parts[i], len);
+        used += len;
+    }
+    out[used] = '\0';
+}
+
+/* proto3 says a string field holds UTF-8; protobuf-c does not check it.
+ * Unchecked, such bytes reach PostgreSQL (SQLSTATE 22021, whose raw text
+ * then became the reply) or are kept inside stored protobuf and served
+ * back to clients whose decoders refuse them. 0, or -1 naming the field. */
+static int s_check_utf8(const ProtobufCMessage *m, const char *prefix, int depth, zw_err_t *err)
+{
+    const ProtobufCMessageDescriptor *d = m->descriptor;
+    for (unsigned i = 0; i < d->n_fields; i++) {
+        const ProtobufCFieldDescriptor *f = &d->fields[i];
+        if (f->type != PROTOBUF_C_TYPE_STRING && f->type != PROTOBUF_C_TYPE_MESSAGE)
+            continue;
+        const char *member = (const char *) m + f->offset;
+        bool repeated = f->label == PROTOBUF_C_LABEL_REPEATED;
+        size_t n = repeated ? *(const size_t *) ((const char *) m + f->quantifier_offset) : 1;
+        void *const *items = repeated ? *(void *const *const *) member : (void *const *) member;
+        for (size_t j = 0; j < n; j++) {
+            const void *v = items[j];
+            if (!v)
+                continue;
+            char path[sizeof err->detail];
+            s_field_path(path, sizeof path, prefix, f->name, repeated ? (long) j : -1);
+            if (f->type == PROTOBUF_C_TYPE_STRING) {
+                if (!zw_wire_text_utf8_valid(v, strlen(v)))
+                    return zw_err_setd(err, ZW_INVALID_ARGUMENT, path, "%s: not valid UTF-8", path);
+            } else if (depth < 16 && s_check_utf8(v, path, depth + 1, err) != 0) {
+                return -1;
+            }
+        }
+    }
+    return 0;
+}
+
 ProtobufCMessage *zw_request_unpack(const zw_request_t *req, const ProtobufCMessageDescriptor *desc,
                                     zw_err_t *err)
 {
@@ -135,13 +194,32 @@ ProtobufCMessage *zw_request_unpack(const zw_request_t *req, const ProtobufCMess
     ProtobufCMessage *msg = protobuf_c_message_unpack(desc, NULL, req->len, req->data);
     if (!msg)
         zw_err_setd(err, ZW_INVALID_ARGUMENT, "body", "%s does not decode", desc->name);
+    else if (s_check_utf8(msg, "", 0, err) != 0) {
+        protobuf_c_message_free_unpacked(msg, NULL);
+        return NULL;
+    }
     return msg;
 }
+
+/* The broker cuts off a peer that sends a frame larger than its
+ * max_msg_size (16 MiB by default): a bigger reply would never arrive and
+ * would cost the worker its connection on every try. */
+#define S_REPLY_MAX ((size_t) 16 * 1024 * 1024 - 4096)
 
 int zw_reply_take_frames(zw_reply_t *r, zw_frames_t *out)
 {
     if (zw_reply_is_empty(r))
         s_reply_internal(r, "the handler gave no reply");
+    if (!r->is_error && r->len > S_REPLY_MAX) {
+        /* zw_reply_error clears r (its type too) before it formats */
+        char type[128];
+        snprintf(type, sizeof type, "%s", r->type ? r->type : "reply");
+        size_t len = r->len;
+        zw_reply_error(r, ZW_RESOURCE_EXHAUSTED,
+                       "the %s would be %zu bytes, more than one frame may carry (%zu); ask for "
+                       "less",
+                       type, len, S_REPLY_MAX);
+    }
     if (!r->is_error) {
         if (zw_frames_append_str(out, r->type) != 0)
             return -1;

@@ -98,7 +98,15 @@ static int s_move_tx(zw_db_t *db, void *arg, zw_err_t *err)
         return rc;
     }
     int64_t to;
-    if (s_target(m, cur, &to, err) != 0 || zw_clock_set(m->ctx->clock, to, &m->now_us, err) != 0)
+    zw_date_t to_day;
+    bool workday;
+    /* Business time the calendar does not cover stops every due-date
+     * computation (and workflow's consumer on the first accepted
+     * application), and the clock cannot move back: refuse it here. */
+    if (s_target(m, cur, &to, err) != 0 ||
+        zw_moment_local(to / ZW_US_PER_SEC, &to_day, NULL, err) != 0 ||
+        zw_calendar_is_workday(m->ctx->calendar, to_day, &workday, err) != 0 ||
+        zw_clock_set(m->ctx->clock, to, &m->now_us, err) != 0)
         return -1;
     m->before_us = cur;
     const char *role = zw_access_role_name(m->req->caller->role);

@@ -83,8 +83,7 @@ bool zw_wf_svc_may_read(const Zwfw__V1__Caller *caller, const zw_wf_instance_t *
     }
 }
 
-/* Packs msg into a malloc'd buffer. */
-static uint8_t *s_pack(const ProtobufCMessage *msg, size_t *len)
+uint8_t *zw_wf_svc_pack(const ProtobufCMessage *msg, size_t *len)
 {
     *len = protobuf_c_message_get_packed_size(msg);
     uint8_t *buf = malloc(*len ? *len : 1);
@@ -93,11 +92,8 @@ static uint8_t *s_pack(const ProtobufCMessage *msg, size_t *len)
     return buf;
 }
 
-/* The idempotency check inside a transaction: *replay holds the first
- * reply (malloc'd) when this key answered before; ALREADY_EXISTS when it
- * answered another request. */
-static int s_replay(zw_db_t *db, const zw_request_t *req, const char *key, const char *digest,
-                    uint8_t **replay, size_t *len, zw_err_t *err)
+int zw_wf_svc_replay(zw_db_t *db, const zw_request_t *req, const char *key, const char *digest,
+                     uint8_t **replay, size_t *len, zw_err_t *err)
 {
     bool found = false;
     char *type = NULL, *dg = NULL;
@@ -117,7 +113,7 @@ static int s_replay(zw_db_t *db, const zw_request_t *req, const char *key, const
     return rc;
 }
 
-static int s_check_key(const char *key, zw_err_t *err)
+int zw_wf_svc_check_key(const char *key, zw_err_t *err)
 {
     if (!key || !*key)
         return zw_err_setd(err, ZW_INVALID_ARGUMENT, "idempotency_key",
@@ -129,6 +125,9 @@ static int s_check_key(const char *key, zw_err_t *err)
 }
 
 /* ------------------------------------------------------------------ Act */
+
+#define S_ACT_MAX_MATERIALS 100 /* as intake's ZW_INTAKE_MAX_MATERIALS */
+#define S_ACT_MAX_BYTES (256 * 1024)
 
 typedef struct {
     zw_wf_ctx_t *ctx;
@@ -211,7 +210,7 @@ static int s_act_tx(zw_db_t *db, void *arg, zw_err_t *err)
         return -1;
     int rc = -1;
     zw_wf_arena_t *a = NULL;
-    if (s_replay(db, x->req, m->idempotency_key, x->digest, &x->out, &x->out_len, err) != 0)
+    if (zw_wf_svc_replay(db, x->req, m->idempotency_key, x->digest, &x->out, &x->out_len, err) != 0)
         goto done;
     if (x->out) {
         x->replayed = true;
@@ -260,7 +259,7 @@ static int s_act_tx(zw_db_t *db, void *arg, zw_err_t *err)
     Zwfw__V1__ActReply r = ZWFW__V1__ACT_REPLY__INIT;
     r.instance = a ? zw_wf_view(a, x->ctx, def, &inst, &clocks, x->now, true, NULL) : NULL;
     r.entry = a ? s_entry(a, def, &inst, &fx, seq, x->req, m, actor, x->now) : NULL;
-    if (!r.instance || !(x->out = s_pack(&r.base, &x->out_len))) {
+    if (!r.instance || !(x->out = zw_wf_svc_pack(&r.base, &x->out_len))) {
         zw_err_set(err, ZW_RESOURCE_EXHAUSTED, "out of memory");
         goto done;
     }
@@ -283,13 +282,21 @@ static void s_act(zw_wf_ctx_t *ctx, const zw_request_t *req, zw_reply_t *reply)
     s_act_t x = {.ctx = ctx, .req = req, .m = m};
     /* actor is optional here (the key id stands in), but when given it is
      * checked as every service checks it */
-    if (s_check_key(m->idempotency_key, &err) != 0 ||
+    if (zw_wf_svc_check_key(m->idempotency_key, &err) != 0 ||
         (*m->actor && zw_validate_actor(m->actor, &err) != 0) ||
         (!*m->receipt_number && m->instance_id <= 0 &&
          zw_err_setd(&err, ZW_INVALID_ARGUMENT, "receipt_number",
                      "receipt_number or instance_id is required") != 0) ||
         (!*m->action &&
          zw_err_setd(&err, ZW_INVALID_ARGUMENT, "action", "action is required") != 0) ||
+        /* history keeps the references; GetInstance returns them all */
+        (m->n_materials > S_ACT_MAX_MATERIALS &&
+         zw_err_setd(&err, ZW_INVALID_ARGUMENT, "materials", "at most %d material references",
+                     S_ACT_MAX_MATERIALS) != 0) ||
+        (req->len > S_ACT_MAX_BYTES &&
+         zw_err_setd(&err, ZW_INVALID_ARGUMENT, "materials",
+                     "an Act is at most %d bytes (references, not documents)",
+                     S_ACT_MAX_BYTES) != 0) ||
         zw_wf_svc_now(ctx, &x.now, &err) != 0) {
         zw_reply_err(reply, &err);
         goto done;
@@ -318,6 +325,9 @@ done:
 
 /* ------------------------------------------------------------------ StartProcess */
 
+#define S_START_ITEM_MAX sizeof(((zw_wf_instance_t *) 0)->item_code)
+#define S_START_REGION_MAX sizeof(((zw_wf_instance_t *) 0)->region)
+
 typedef struct {
     zw_wf_ctx_t *ctx;
     const zw_request_t *req;
@@ -336,7 +346,7 @@ static int s_start_tx(zw_db_t *db, void *arg, zw_err_t *err)
     free(x->out);
     x->out = NULL;
     x->replayed = false;
-    if (s_replay(db, x->req, m->idempotency_key, x->digest, &x->out, &x->out_len, err) != 0)
+    if (zw_wf_svc_replay(db, x->req, m->idempotency_key, x->digest, &x->out, &x->out_len, err) != 0)
         return -1;
     if (x->out) {
         x->replayed = true;
@@ -363,6 +373,16 @@ static int s_start_tx(zw_db_t *db, void *arg, zw_err_t *err)
     if (zw_wf_begin(x->ctx, &b, &step, &inst, &def, &clocks, &inserted, err) != 0)
         goto done;
     if (!inserted) {
+        /* A concurrent copy of this very request may have won: the insert
+         * waited for its commit, so its stored reply is visible now. */
+        if (zw_wf_svc_replay(db, x->req, m->idempotency_key, x->digest, &x->out, &x->out_len,
+                             err) != 0)
+            goto done;
+        if (x->out) {
+            x->replayed = true;
+            rc = 0;
+            goto done;
+        }
         zw_err_setd(err, ZW_ALREADY_EXISTS, "receipt_number",
                     "application %s has a process already", m->receipt_number);
         goto done;
@@ -370,7 +390,7 @@ static int s_start_tx(zw_db_t *db, void *arg, zw_err_t *err)
     a = zw_wf_arena_new();
     Zwfw__V1__InstanceReply r = ZWFW__V1__INSTANCE_REPLY__INIT;
     r.instance = a ? zw_wf_view(a, x->ctx, def, &inst, &clocks, x->now, true, NULL) : NULL;
-    if (!r.instance || !(x->out = s_pack(&r.base, &x->out_len))) {
+    if (!r.instance || !(x->out = zw_wf_svc_pack(&r.base, &x->out_len))) {
         zw_err_set(err, ZW_RESOURCE_EXHAUSTED, "out of memory");
         goto done;
     }
@@ -398,7 +418,7 @@ static void s_start(zw_wf_ctx_t *ctx, const zw_request_t *req, zw_reply_t *reply
     }
     s_start_t x = {.ctx = ctx, .req = req, .m = m};
     size_t rlen = strlen(m->receipt_number);
-    if (s_check_key(m->idempotency_key, &err) != 0 ||
+    if (zw_wf_svc_check_key(m->idempotency_key, &err) != 0 ||
         (*m->actor && zw_validate_actor(m->actor, &err) != 0) ||
         ((rlen == 0 || rlen >= ZW_WF_RECEIPT_MAX) &&
          zw_err_setd(&err, ZW_INVALID_ARGUMENT, "receipt_number",
@@ -406,6 +426,13 @@ static void s_start(zw_wf_ctx_t *ctx, const zw_request_t *req, zw_reply_t *reply
         ((!*m->department_code || strlen(m->department_code) >= ZW_WF_DEPT_MAX) &&
          zw_err_setd(&err, ZW_INVALID_ARGUMENT, "department_code",
                      "department_code must be 1-71 bytes") != 0) ||
+        /* longer values would be cut to the instance's buffers (mid-character, too) */
+        (strlen(m->item_code) >= S_START_ITEM_MAX &&
+         zw_err_setd(&err, ZW_INVALID_ARGUMENT, "item_code", "item_code must be at most %d bytes",
+                     (int) S_START_ITEM_MAX - 1) != 0) ||
+        (strlen(m->region) >= S_START_REGION_MAX &&
+         zw_err_setd(&err, ZW_INVALID_ARGUMENT, "region", "region must be at most %d bytes",
+                     (int) S_START_REGION_MAX - 1) != 0) ||
         (!m->accepted_at &&
          zw_err_setd(&err, ZW_INVALID_ARGUMENT, "accepted_at", "accepted_at is required") != 0) ||
         zw_wf_svc_now(ctx, &x.now, &err) != 0) {

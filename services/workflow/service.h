@@ -25,6 +25,20 @@ int64_t zw_wf_svc_us(const Zwfw__V1__Timestamp *ts);
 bool zw_wf_svc_may_read(const Zwfw__V1__Caller *caller, const zw_wf_instance_t *inst,
                         zw_err_t *err);
 
+/* Packs msg into a malloc'd buffer (caller frees); NULL when out of memory. */
+uint8_t *zw_wf_svc_pack(const ProtobufCMessage *msg, size_t *len);
+
+/* INVALID_ARGUMENT "idempotency_key" unless key is 1-200 bytes. */
+int zw_wf_svc_check_key(const char *key, zw_err_t *err);
+
+/* The idempotency check inside a transaction, for the caller of req and
+ * key: *replay (malloc'd, caller frees) holds the first reply when the key
+ * answered this very request (same type, same digest of its bytes) before;
+ * NULL when the key is new; ALREADY_EXISTS "idempotency_key" when it
+ * answered another request. */
+int zw_wf_svc_replay(zw_db_t *db, const zw_request_t *req, const char *key, const char *digest,
+                     uint8_t **replay, size_t *len, zw_err_t *err);
+
 /* service_read.c */
 void zw_wf_svc_scan(zw_wf_ctx_t *ctx, const zw_request_t *req, zw_reply_t *reply);
 void zw_wf_svc_alarms(zw_wf_ctx_t *ctx, const zw_request_t *req, zw_reply_t *reply);

@@ -2,6 +2,7 @@
 #include "service.h"
 
 #include "access.h"
+#include "audit.h"
 #include "log.h"
 #include "validate.h"
 
@@ -226,87 +227,123 @@ static Zwfw__V1__DefinitionReply *s_def_reply(zw_wf_arena_t *a, const zw_wf_def_
     return r;
 }
 
+/* ValidateDefinition: parses and checks, stores nothing. */
+void zw_wf_svc_validate_definition(zw_wf_ctx_t *ctx, const zw_request_t *req, zw_reply_t *reply)
+{
+    (void) ctx;
+    zw_err_t err;
+    Zwfw__V1__ValidateDefinition *v = (Zwfw__V1__ValidateDefinition *) zw_request_unpack(
+        req, &zwfw__v1__validate_definition__descriptor, &err);
+    if (!v) {
+        zw_reply_err(reply, &err);
+        return;
+    }
+    zw_wf_arena_t *a = NULL;
+    zw_wf_def_t *def = zw_wf_def_parse(v->json, strlen(v->json), &err);
+    Zwfw__V1__DefinitionReply *r = NULL;
+    if (!def)
+        zw_reply_err(reply, &err);
+    else if (!(a = zw_wf_arena_new()) || !(r = s_def_reply(a, def, NULL, false)))
+        zw_reply_error(reply, ZW_RESOURCE_EXHAUSTED, "out of memory");
+    else
+        zw_reply_message(reply, &r->base);
+    zw_wf_arena_destroy(&a);
+    zw_wf_def_destroy(&def);
+    protobuf_c_message_free_unpacked(&v->base, NULL);
+}
+
 typedef struct {
+    const zw_request_t *req;
+    const char *key;
     const zw_wf_def_t *def;
     const char *json, *actor;
     int64_t now;
-    bool created;
+    char digest[ZW_AUDIT_HASH_LEN + 1];
+    bool created, replayed;
+    uint8_t *out; /* the DefinitionReply, as stored under the key */
+    size_t out_len;
 } s_put_t;
 
 static int s_put_tx(zw_db_t *db, void *arg, zw_err_t *err)
 {
     s_put_t *p = arg;
-    return zw_wf_store_def_put(db, p->def, p->json, p->actor, p->now, &p->created, err);
+    const char *caller = p->req->caller->key_id;
+    free(p->out);
+    p->out = NULL;
+    p->created = p->replayed = false;
+    /* A definition has no row to lock before the key is looked up (as an
+     * instance has for Act), so the key is claimed first: a concurrent
+     * copy of this request waits on the claim, then finds the first reply
+     * (or, if that one rolled back, claims the key itself). */
+    bool claimed = false;
+    if (zw_wf_store_request_claim(db, caller, p->key, p->req->type, p->digest, p->now, &claimed,
+                                  err) != 0)
+        return -1;
+    if (!claimed) {
+        if (zw_wf_svc_replay(db, p->req, p->key, p->digest, &p->out, &p->out_len, err) != 0)
+            return -1;
+        if (!p->out) /* nothing deletes requests; run the body again if it ever does */
+            return zw_err_set(err, ZW_ABORTED, "idempotency key %s changed hands; try again",
+                              p->key);
+        p->replayed = true;
+        return 0;
+    }
+    if (zw_wf_store_def_put(db, p->def, p->json, p->actor, p->now, &p->created, err) != 0)
+        return -1;
+    zw_wf_arena_t *a = zw_wf_arena_new();
+    Zwfw__V1__DefinitionReply *r = a ? s_def_reply(a, p->def, NULL, p->created) : NULL;
+    p->out = r ? zw_wf_svc_pack(&r->base, &p->out_len) : NULL;
+    zw_wf_arena_destroy(&a);
+    if (!p->out)
+        return zw_err_set(err, ZW_RESOURCE_EXHAUSTED, "out of memory");
+    return zw_wf_store_request_finish(db, caller, p->key, p->out, p->out_len, err);
 }
 
-/* Parses the JSON of PutDefinition / ValidateDefinition and replies. */
-static void s_definition(zw_wf_ctx_t *ctx, const zw_request_t *req, zw_reply_t *reply, bool put)
+/* PutDefinition: stores a new definition (or finds the same text in
+ * force) once per idempotency key, as every mutating request does. */
+void zw_wf_svc_put_definition(zw_wf_ctx_t *ctx, const zw_request_t *req, zw_reply_t *reply)
 {
     zw_err_t err;
-    const char *json, *actor = req->caller->key_id;
-    ProtobufCMessage *m;
-    if (put) {
-        if (zw_access_require(req->caller, ZW_ROLE_MASK_OPERATOR, NULL, "load process definitions",
-                              &err) != 0) {
-            zw_reply_err(reply, &err);
-            return;
-        }
-        Zwfw__V1__PutDefinition *p = (Zwfw__V1__PutDefinition *) zw_request_unpack(
-            req, &zwfw__v1__put_definition__descriptor, &err);
-        m = p ? &p->base : NULL;
-        json = p ? p->json : NULL;
-        if (p && *p->actor) {
-            if (zw_validate_actor(p->actor, &err) != 0) {
-                zw_reply_err(reply, &err);
-                protobuf_c_message_free_unpacked(&p->base, NULL);
-                return;
-            }
-            actor = p->actor;
-        }
-    } else {
-        Zwfw__V1__ValidateDefinition *v = (Zwfw__V1__ValidateDefinition *) zw_request_unpack(
-            req, &zwfw__v1__validate_definition__descriptor, &err);
-        m = v ? &v->base : NULL;
-        json = v ? v->json : NULL;
-    }
-    if (!json) {
+    if (zw_access_require(req->caller, ZW_ROLE_MASK_OPERATOR, NULL, "load process definitions",
+                          &err) != 0) {
         zw_reply_err(reply, &err);
         return;
     }
-    zw_wf_arena_t *a = NULL;
-    zw_wf_def_t *def = zw_wf_def_parse(json, strlen(json), &err);
-    s_put_t x = {.def = def, .json = json, .actor = actor};
-    if (!def || (put && (zw_wf_svc_now(ctx, &x.now, &err) != 0 ||
-                         zw_db_tx(ctx->db, false, s_put_tx, &x, &err) != 0))) {
+    Zwfw__V1__PutDefinition *m = (Zwfw__V1__PutDefinition *) zw_request_unpack(
+        req, &zwfw__v1__put_definition__descriptor, &err);
+    if (!m) {
+        zw_reply_err(reply, &err);
+        return;
+    }
+    s_put_t x = {.req = req,
+                 .key = m->idempotency_key,
+                 .json = m->json,
+                 .actor = *m->actor ? m->actor : req->caller->key_id};
+    zw_wf_def_t *def = NULL;
+    if (zw_wf_svc_check_key(m->idempotency_key, &err) != 0 ||
+        (*m->actor && zw_validate_actor(m->actor, &err) != 0) ||
+        !(def = zw_wf_def_parse(m->json, strlen(m->json), &err)) ||
+        zw_wf_svc_now(ctx, &x.now, &err) != 0) {
         zw_reply_err(reply, &err);
         goto done;
     }
-    if (put) {
+    x.def = def;
+    zw_audit_digest(req->data, req->len, x.digest);
+    if (zw_db_tx(ctx->db, false, s_put_tx, &x, &err) != 0) {
+        zw_reply_err(reply, &err);
+        goto done;
+    }
+    if (!x.replayed) {
         char version[16];
         snprintf(version, sizeof version, "%d", def->version);
         zw_logkv(ZW_LOG_INFO, x.created ? "definition stored" : "definition already in force",
-                 "code", def->code, "version", version, "actor", actor, NULL);
+                 "code", def->code, "version", version, "actor", x.actor, NULL);
     }
-    a = zw_wf_arena_new();
-    Zwfw__V1__DefinitionReply *r = a ? s_def_reply(a, def, NULL, x.created) : NULL;
-    if (!r)
-        zw_reply_error(reply, ZW_RESOURCE_EXHAUSTED, "out of memory");
-    else
-        zw_reply_message(reply, &r->base);
+    zw_reply_bytes(reply, "zwfw.v1.DefinitionReply", x.out, x.out_len);
 done:
-    zw_wf_arena_destroy(&a);
+    free(x.out);
     zw_wf_def_destroy(&def);
-    protobuf_c_message_free_unpacked(m, NULL);
-}
-
-void zw_wf_svc_put_definition(zw_wf_ctx_t *ctx, const zw_request_t *req, zw_reply_t *reply)
-{
-    s_definition(ctx, req, reply, true);
-}
-
-void zw_wf_svc_validate_definition(zw_wf_ctx_t *ctx, const zw_request_t *req, zw_reply_t *reply)
-{
-    s_definition(ctx, req, reply, false);
+    protobuf_c_message_free_unpacked(&m->base, NULL);
 }
 
 void zw_wf_svc_get_definition(zw_wf_ctx_t *ctx, const zw_request_t *req, zw_reply_t *reply)

@@ -98,8 +98,17 @@ static const zw_wf_stmt_t s_stmts[] = {
      2},
     {"wf_req_put",
      "INSERT INTO workflow.requests (caller, idempotency_key, type, digest, reply, created_at_us)"
-     " VALUES ($1, $2, $3, $4, $5::bytea, $6::bigint)",
+     " VALUES ($1, $2, $3, $4, $5::bytea, $6::bigint) ON CONFLICT DO NOTHING RETURNING true",
      6},
+    /* the reply is filled in by wf_req_finish in the same transaction, so
+     * no other transaction ever sees the empty one */
+    {"wf_req_claim",
+     "INSERT INTO workflow.requests (caller, idempotency_key, type, digest, reply, created_at_us)"
+     " VALUES ($1, $2, $3, $4, ''::bytea, $5::bigint) ON CONFLICT DO NOTHING RETURNING true",
+     5},
+    {"wf_req_finish",
+     "UPDATE workflow.requests SET reply = $3::bytea WHERE caller = $1 AND idempotency_key = $2",
+     3},
 };
 
 int zw_wf_store_prepare(zw_db_t *db, zw_err_t *err)
@@ -502,6 +511,40 @@ int zw_wf_store_request_put(zw_db_t *db, const char *caller, const char *key, co
     zw_wf_nums_t nums = {.n = 0};
     const char *p[] = {caller, key, type, digest, hex, zw_wf_num(&nums, now_us)};
     PGresult *res = zw_db_exec(db, "wf_req_put", 6, p, err);
+    free(hex);
+    if (!res)
+        return -1;
+    /* another request under this key committed after our look-up (a
+     * concurrent one of another receipt, or another type) */
+    bool inserted = PQntuples(res) == 1;
+    PQclear(res);
+    if (!inserted)
+        return zw_err_setd(err, ZW_ALREADY_EXISTS, "idempotency_key",
+                           "idempotency key %s was used for another request", key);
+    return 0;
+}
+
+int zw_wf_store_request_claim(zw_db_t *db, const char *caller, const char *key, const char *type,
+                              const char *digest, int64_t now_us, bool *claimed, zw_err_t *err)
+{
+    zw_wf_nums_t nums = {.n = 0};
+    const char *p[] = {caller, key, type, digest, zw_wf_num(&nums, now_us)};
+    PGresult *res = zw_db_exec(db, "wf_req_claim", 5, p, err);
+    if (!res)
+        return -1;
+    *claimed = PQntuples(res) == 1;
+    PQclear(res);
+    return 0;
+}
+
+int zw_wf_store_request_finish(zw_db_t *db, const char *caller, const char *key,
+                               const uint8_t *reply, size_t len, zw_err_t *err)
+{
+    char *hex = s_hex(reply, len);
+    if (!hex)
+        return zw_err_set(err, ZW_RESOURCE_EXHAUSTED, "out of memory");
+    const char *p[] = {caller, key, hex};
+    PGresult *res = zw_db_exec(db, "wf_req_finish", 3, p, err);
     free(hex);
     if (!res)
         return -1;

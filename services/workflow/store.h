@@ -122,9 +122,24 @@ int zw_wf_store_request_get(zw_db_t *db, const char *caller, const char *key, bo
                             char **type, char **digest, uint8_t **reply, size_t *len,
                             zw_err_t *err);
 
+/* Records the first reply to a key (after zw_wf_store_request_get found
+ * none). ALREADY_EXISTS "idempotency_key" when a concurrent request under
+ * the key committed in between. */
 int zw_wf_store_request_put(zw_db_t *db, const char *caller, const char *key, const char *type,
                             const char *digest, const uint8_t *reply, size_t len, int64_t now_us,
                             zw_err_t *err);
+
+/* Claims a key before the work, for requests with no row of their own to
+ * lock first: *claimed false when the key holds a request already; if
+ * that one is still in flight this waits until it commits (then
+ * zw_wf_store_request_get reads it) or rolls back (then the key is
+ * claimed). A claimed key gets its reply from zw_wf_store_request_finish
+ * in the same transaction. */
+int zw_wf_store_request_claim(zw_db_t *db, const char *caller, const char *key, const char *type,
+                              const char *digest, int64_t now_us, bool *claimed, zw_err_t *err);
+
+int zw_wf_store_request_finish(zw_db_t *db, const char *caller, const char *key,
+                               const uint8_t *reply, size_t len, zw_err_t *err);
 
 /* ---- queries ----------------------------------------------------------------- */
 

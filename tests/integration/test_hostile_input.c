@@ -19,27 +19,37 @@
  * must change nothing in the database (every table's contents are hashed
  * before and after). Afterwards every daemon is alive, answers
  * HealthRequest, and ListItems still works; each stops on SIGTERM with
- * exit 0 (under the sanitizers a leak or undefined behaviour fails that). */
+ * exit 0 (under the sanitizers a leak or undefined behaviour fails that).
+ * Every Error's message and details must be valid UTF-8 and none may be
+ * PostgreSQL's own text.
+ *
+ * Before that, one test per finding of the fuzzing of 2026-11 that
+ * belongs to these services, each on a stack of its own: strings that are
+ * not UTF-8 refused naming the field, error texts valid UTF-8 whatever the
+ * input, and the simulated clock kept inside the loaded calendar. */
 #include "intake_harness.h"
 
 #include "zwfw/v1/common.pb-c.h"
 #include "zwfw/v1/workflow.pb-c.h"
 
+#include "wire_text.h"
+
 #include <inttypes.h>
 
 #define DEPT1 "11500152MB17035173"
 #define ITEM_P "500T0100100001-500152000000-000-" DEPT1 "-1-00"
-#define REPLY_MS 15000     /* per request; sanitizer builds are slow */
+#define REPLY_MS 15000        /* per request; sanitizer builds are slow */
 #define FIELD_BUDGET_MS 25000 /* the one-field-at-a-time phase */
 #define HUGE_LEN (100 * 1024)
 
-enum { B_OP, B_WIN, B_HEAD, B_COUNT };
+enum { B_OP, B_WIN, B_HEAD, B_SUP, B_COUNT };
 
 static h_stack_t S;
 static h_broker_t s_brokers[B_COUNT] = {
     {.role = "operator", .key_id = "op", .region = "500152", .department = ""},
     {.role = "window", .key_id = "win1", .region = "500152", .department = ""},
     {.role = "head", .key_id = "head1", .region = "500152", .department = DEPT1},
+    {.role = "supervisor", .key_id = "sup1", .region = "500152", .department = ""},
 };
 static pid_t s_intake, s_workflow;
 static char s_eps[1024], s_intake_pub[64], s_workflow_pub[64];
@@ -65,18 +75,18 @@ typedef struct {
 } s_service_t;
 
 static const ProtobufCMessageDescriptor *const s_catalog_types[] = {
-    &zwfw__v1__put_item__descriptor,    &zwfw__v1__get_item__descriptor,
-    &zwfw__v1__list_items__descriptor,  &zwfw__v1__cancel_item__descriptor,
+    &zwfw__v1__put_item__descriptor,     &zwfw__v1__get_item__descriptor,
+    &zwfw__v1__list_items__descriptor,   &zwfw__v1__cancel_item__descriptor,
     &zwfw__v1__restore_item__descriptor, &zwfw__v1__put_bundle__descriptor,
-    &zwfw__v1__get_bundle__descriptor,  &zwfw__v1__list_bundles__descriptor,
+    &zwfw__v1__get_bundle__descriptor,   &zwfw__v1__list_bundles__descriptor,
     &zwfw__v1__load_catalog__descriptor,
 };
 static const ProtobufCMessageDescriptor *const s_intake_types[] = {
-    &zwfw__v1__submit_application__descriptor,   &zwfw__v1__get_application__descriptor,
-    &zwfw__v1__supplement_materials__descriptor, &zwfw__v1__withdraw_application__descriptor,
-    &zwfw__v1__review_application__descriptor,   &zwfw__v1__refuse_application__descriptor,
-    &zwfw__v1__list_applications__descriptor,    &zwfw__v1__list_changes__descriptor,
-    &zwfw__v1__put_credit_list_entry__descriptor, &zwfw__v1__get_credit_list_entry__descriptor,
+    &zwfw__v1__submit_application__descriptor,       &zwfw__v1__get_application__descriptor,
+    &zwfw__v1__supplement_materials__descriptor,     &zwfw__v1__withdraw_application__descriptor,
+    &zwfw__v1__review_application__descriptor,       &zwfw__v1__refuse_application__descriptor,
+    &zwfw__v1__list_applications__descriptor,        &zwfw__v1__list_changes__descriptor,
+    &zwfw__v1__put_credit_list_entry__descriptor,    &zwfw__v1__get_credit_list_entry__descriptor,
     &zwfw__v1__delete_credit_list_entry__descriptor,
 };
 static const ProtobufCMessageDescriptor *const s_clock_types[] = {
@@ -85,11 +95,16 @@ static const ProtobufCMessageDescriptor *const s_clock_types[] = {
     &zwfw__v1__advance_clock__descriptor,
 };
 static const ProtobufCMessageDescriptor *const s_workflow_types[] = {
-    &zwfw__v1__act__descriptor,           &zwfw__v1__start_process__descriptor,
-    &zwfw__v1__get_instance__descriptor,  &zwfw__v1__list_instances__descriptor,
-    &zwfw__v1__daily_scan__descriptor,    &zwfw__v1__list_alarms__descriptor,
-    &zwfw__v1__put_definition__descriptor, &zwfw__v1__validate_definition__descriptor,
-    &zwfw__v1__get_definition__descriptor, &zwfw__v1__list_definitions__descriptor,
+    &zwfw__v1__act__descriptor,
+    &zwfw__v1__start_process__descriptor,
+    &zwfw__v1__get_instance__descriptor,
+    &zwfw__v1__list_instances__descriptor,
+    &zwfw__v1__daily_scan__descriptor,
+    &zwfw__v1__list_alarms__descriptor,
+    &zwfw__v1__put_definition__descriptor,
+    &zwfw__v1__validate_definition__descriptor,
+    &zwfw__v1__get_definition__descriptor,
+    &zwfw__v1__list_definitions__descriptor,
 };
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
@@ -162,20 +177,23 @@ static void s_ld(s_buf_t *b, uint32_t field, const void *data, size_t len)
 
 /* How a message's fields are filled. */
 typedef enum {
-    K_HUGE,  /* strings of 100 KB (valid UTF-8) */
-    K_NEG,   /* every number -1, enums -1 */
+    K_HUGE,    /* strings of 100 KB (valid UTF-8) */
+    K_NEG,     /* every number -1, enums -1 */
     K_EXTREME, /* every number at its type's largest magnitude */
-    K_UTF8,  /* strings of invalid UTF-8 (and a NUL inside) */
-    K_ENUM,  /* enums 99, strings short */
+    K_UTF8,    /* strings of invalid UTF-8 (and a NUL inside) */
+    K_ENUM,    /* enums 99, strings short */
     K_COUNT
 } s_kind_t;
 
-static const char *const s_kind_names[K_COUNT] = {"huge strings", "negative numbers",
-                                                  "extreme numbers", "invalid UTF-8",
-                                                  "unknown enum values"};
+static const char *const s_kind_names[K_COUNT] = {
+    "huge strings", "negative numbers", "extreme numbers", "invalid UTF-8", "unknown enum values"};
 
 static char *s_huge; /* HUGE_LEN bytes of text */
-static const char s_bad_utf8[] = "\xff\xfe" "ab\xc3\x28" "\xed\xa0\x80" "\xe6\x9d" "\0tail\x80";
+static const char s_bad_utf8[] = "\xff\xfe"
+                                 "ab\xc3\x28"
+                                 "\xed\xa0\x80"
+                                 "\xe6\x9d"
+                                 "\0tail\x80";
 
 static void s_fill(s_buf_t *b, const ProtobufCMessageDescriptor *d, s_kind_t k, int depth,
                    int only_field);
@@ -188,10 +206,10 @@ static void s_field(s_buf_t *b, const ProtobufCFieldDescriptor *f, s_kind_t k, i
     case PROTOBUF_C_TYPE_INT32:
     case PROTOBUF_C_TYPE_INT64:
         s_tag(b, id, 0);
-        s_varint(b, neg ? (uint64_t) -1
-                        : ext ? (f->type == PROTOBUF_C_TYPE_INT32 ? (uint64_t) (int64_t) INT32_MIN
-                                                                  : (uint64_t) INT64_MIN)
-                              : 1);
+        s_varint(b, neg   ? (uint64_t) -1
+                    : ext ? (f->type == PROTOBUF_C_TYPE_INT32 ? (uint64_t) (int64_t) INT32_MIN
+                                                              : (uint64_t) INT64_MIN)
+                          : 1);
         break;
     case PROTOBUF_C_TYPE_SINT32:
     case PROTOBUF_C_TYPE_SINT64:
@@ -201,8 +219,7 @@ static void s_field(s_buf_t *b, const ProtobufCFieldDescriptor *f, s_kind_t k, i
     case PROTOBUF_C_TYPE_UINT32:
     case PROTOBUF_C_TYPE_UINT64:
         s_tag(b, id, 0);
-        s_varint(b, neg || ext ? (f->type == PROTOBUF_C_TYPE_UINT32 ? UINT32_MAX : UINT64_MAX)
-                               : 1);
+        s_varint(b, neg || ext ? (f->type == PROTOBUF_C_TYPE_UINT32 ? UINT32_MAX : UINT64_MAX) : 1);
         break;
     case PROTOBUF_C_TYPE_BOOL:
         s_tag(b, id, 0);
@@ -340,6 +357,39 @@ static bool s_sensible(int code)
            code == ZW_ALREADY_EXISTS || code == ZW_OUT_OF_RANGE;
 }
 
+/* details["detail"] of an Error ("" when absent). */
+static const char *s_detail_of(const Zwfw__V1__Error *e)
+{
+    for (size_t i = 0; i < e->n_details; i++)
+        if (strcmp(e->details[i]->key, "detail") == 0)
+            return e->details[i]->value;
+    return "";
+}
+
+/* Error.message and every detail are proto3 strings: strict decoders
+ * (Python, Go, Java) refuse the whole Error unless they are UTF-8. */
+static bool s_error_utf8(const Zwfw__V1__Error *e)
+{
+    if (!zw_wire_text_utf8_valid(e->message, strlen(e->message)))
+        return false;
+    for (size_t i = 0; i < e->n_details; i++)
+        if (!zw_wire_text_utf8_valid(e->details[i]->key, strlen(e->details[i]->key)) ||
+            !zw_wire_text_utf8_valid(e->details[i]->value, strlen(e->details[i]->value)))
+            return false;
+    return true;
+}
+
+/* PostgreSQL's text passed on as the answer to bad input: its message for
+ * bytes that are not UTF-8, or a SQLSTATE where the field should be. */
+static bool s_error_from_db(const Zwfw__V1__Error *e)
+{
+    const char *d = s_detail_of(e);
+    bool sqlstate = strlen(d) == 5 && strspn(d, "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ") == 5 &&
+                    d[0] >= '0' && d[0] <= '9';
+    return sqlstate || strstr(e->message, "invalid byte sequence") != NULL ||
+           strstr(e->message, "ERROR:") != NULL;
+}
+
 /* Sends [id][type][data] to service; judges the answer. may_succeed: the
  * input is a message that decodes, so a real reply is allowed too. */
 static void s_send(int broker, const char *service, const char *type, size_t type_len,
@@ -376,12 +426,12 @@ static void s_send(int broker, const char *service, const char *type, size_t typ
                 service, tname, what, zw_frames_count(reply));
         T.bad++;
     } else if (strcmp(rtype, "zwfw.v1.Error") == 0) {
-        Zwfw__V1__Error *e = zwfw__v1__error__unpack(NULL, zw_frames_size(reply, 2),
-                                                     zw_frames_data(reply, 2));
+        Zwfw__V1__Error *e =
+            zwfw__v1__error__unpack(NULL, zw_frames_size(reply, 2), zw_frames_data(reply, 2));
         T.errors++;
         if (!e) {
-            fprintf(stderr, "FINDING: %s %s (%s): an Error that does not decode\n", service,
-                    tname, what);
+            fprintf(stderr, "FINDING: %s %s (%s): an Error that does not decode\n", service, tname,
+                    what);
             T.bad++;
         } else {
             int code = (int) e->code;
@@ -390,6 +440,14 @@ static void s_send(int broker, const char *service, const char *type, size_t typ
                 fprintf(stderr, "FINDING: %s %s (%s): %s \"%s\"\n", service, tname, what,
                         zw_code_name((zw_code_t) code), e->message ? e->message : "(null)");
                 T.bad++;
+            } else if (!s_error_utf8(e)) {
+                fprintf(stderr, "FINDING: %s %s (%s): an Error whose text is not UTF-8\n", service,
+                        tname, what);
+                T.bad++;
+            } else if (s_error_from_db(e)) {
+                fprintf(stderr, "FINDING: %s %s (%s): PostgreSQL's text as the Error: %s (%s)\n",
+                        service, tname, what, e->message, s_detail_of(e));
+                T.bad++;
             }
             zwfw__v1__error__free_unpacked(e, NULL);
         }
@@ -397,8 +455,8 @@ static void s_send(int broker, const char *service, const char *type, size_t typ
         if (strcmp(before, after) != 0) {
             char table[160];
             s_diff(before, after, table, sizeof table);
-            fprintf(stderr, "FINDING: %s %s (%s): an Error, yet %s changed\n", service, tname,
-                    what, table);
+            fprintf(stderr, "FINDING: %s %s (%s): an Error, yet %s changed\n", service, tname, what,
+                    table);
             T.bad++;
         }
         free(after);
@@ -448,11 +506,27 @@ static void s_send_bytes(const s_service_t *sv, const ProtobufCMessageDescriptor
 
 static void s_start_intake(void)
 {
-    const char *args[] = {"--db-conninfo", S.conninfo, "--broker-endpoint", s_eps,
-                          "--pii-key-file", S.key_file, "--clock-mode", "simulated",
-                          "--migrate", "true", "--threads", "2", "--heartbeat-ms", H_HB,
-                          "--pub-endpoint", s_intake_pub, "--workflow-endpoints",
-                          s_workflow_pub, "--workflow-quiet-ms", "200", NULL};
+    const char *args[] = {"--db-conninfo",
+                          S.conninfo,
+                          "--broker-endpoint",
+                          s_eps,
+                          "--pii-key-file",
+                          S.key_file,
+                          "--clock-mode",
+                          "simulated",
+                          "--migrate",
+                          "true",
+                          "--threads",
+                          "2",
+                          "--heartbeat-ms",
+                          H_HB,
+                          "--pub-endpoint",
+                          s_intake_pub,
+                          "--workflow-endpoints",
+                          s_workflow_pub,
+                          "--workflow-quiet-ms",
+                          "200",
+                          NULL};
     s_intake = h_start(&S, "zwfw-intake", args);
     for (int i = 0; i < B_COUNT; i++)
         h_wait_service(&S, s_brokers[i].ep, "zwfw.intake");
@@ -460,10 +534,24 @@ static void s_start_intake(void)
 
 static void s_start_workflow(void)
 {
-    const char *args[] = {"--db-conninfo", S.conninfo, "--broker-endpoint", s_eps,
-                          "--clock-mode", "simulated", "--threads", "2", "--heartbeat-ms",
-                          H_HB, "--pub-endpoint", s_workflow_pub, "--intake-pub-endpoint",
-                          s_intake_pub, "--consumer-quiet-ms", "200", "--relay-idle-ms", "10",
+    const char *args[] = {"--db-conninfo",
+                          S.conninfo,
+                          "--broker-endpoint",
+                          s_eps,
+                          "--clock-mode",
+                          "simulated",
+                          "--threads",
+                          "2",
+                          "--heartbeat-ms",
+                          H_HB,
+                          "--pub-endpoint",
+                          s_workflow_pub,
+                          "--intake-pub-endpoint",
+                          s_intake_pub,
+                          "--consumer-quiet-ms",
+                          "200",
+                          "--relay-idle-ms",
+                          "10",
                           NULL};
     s_workflow = h_start(&S, "zwfw-workflow", args);
     for (int i = 0; i < B_COUNT; i++)
@@ -474,6 +562,8 @@ static int s_setup(void **state)
 {
     (void) state;
     h_stack_init(&S, "zwfw_test_hostile_input");
+    s_eps[0] = '\0';
+    memset(&T, 0, sizeof T);
     for (int i = 0; i < B_COUNT; i++) {
         h_start_broker(&S, &s_brokers[i]);
         size_t used = strlen(s_eps);
@@ -508,7 +598,9 @@ static int s_teardown(void **state)
             h_stop(&S, S.procs[i].pid);
     h_stack_free(&S);
     free(s_huge);
+    s_huge = NULL;
     free(s_snapshot_sql);
+    s_snapshot_sql = NULL;
     return 0;
 }
 
@@ -678,9 +770,289 @@ static void test_hostile_input(void **state)
         h_stop(&S, s_brokers[i].pid);
 }
 
+/* ---- the findings of 2026-11, one test each ------------------------------------------ */
+
+/* Sends one raw request and returns the Error it must get (caller frees). */
+static Zwfw__V1__Error *s_error_of(int broker, const char *service, const char *type,
+                                   size_t type_len, const void *data, size_t len)
+{
+    zw_frames_t *body = zw_frames_new();
+    assert_non_null(body);
+    assert_int_equal(zw_frames_append_str(body, "regress-1"), 0);
+    assert_int_equal(zw_frames_append(body, type, type_len), 0);
+    assert_int_equal(zw_frames_append(body, data, len), 0);
+    zw_frames_t *reply = NULL;
+    zw_err_t err;
+    int rc = zw_client_call_raw(s_raw[broker], service, body, &reply, &err);
+    zw_frames_destroy(&body);
+    if (rc != 0)
+        fail_msg("%s: no reply: %s", service, err.message);
+    bool is_error = zw_frames_count(reply) == 3 && zw_frames_streq(reply, 0, "regress-1") &&
+                    zw_frames_streq(reply, 1, "zwfw.v1.Error");
+    Zwfw__V1__Error *e =
+        is_error ? zwfw__v1__error__unpack(NULL, zw_frames_size(reply, 2), zw_frames_data(reply, 2))
+                 : NULL;
+    zw_frames_destroy(&reply);
+    if (!e)
+        fail_msg("%s %.*s: no Error (%s)", service, (int) (type_len > 60 ? 60 : type_len), type,
+                 is_error ? "it does not decode" : "a reply, or not [id][type][bytes]");
+    return e;
+}
+
+static void s_error_free(Zwfw__V1__Error **e)
+{
+    zwfw__v1__error__free_unpacked(*e, NULL);
+    *e = NULL;
+}
+
+/* Waits until what setup set off (relays, the audit chain) is done: two
+ * snapshots 300 ms apart agree. */
+static void s_wait_quiet(void)
+{
+    char *a = s_snapshot();
+    for (int i = 0; i < 100; i++) {
+        h_nap(300);
+        char *b = s_snapshot();
+        bool same = strcmp(a, b) == 0;
+        free(a);
+        a = b;
+        if (same)
+            break;
+    }
+    free(a);
+}
+
+/* The store as in *before (which is freed), else the first table that
+ * changed. */
+static void s_unchanged(char **before)
+{
+    char *after = s_snapshot();
+    if (strcmp(*before, after) != 0) {
+        char table[160];
+        s_diff(*before, after, table, sizeof table);
+        fprintf(stderr, "%s changed\n", table);
+    }
+    bool same = strcmp(*before, after) == 0;
+    free(*before);
+    *before = NULL;
+    free(after);
+    assert_true(same);
+}
+
+/* A message of type d whose string field `name` holds len bytes of value. */
+static void s_one_string(s_buf_t *b, const ProtobufCMessageDescriptor *d, const char *name,
+                         const void *value, size_t len)
+{
+    const ProtobufCFieldDescriptor *f = protobuf_c_message_descriptor_get_field_by_name(d, name);
+    assert_non_null(f);
+    s_ld(b, f->id, value, len);
+}
+
+/* The request in b is refused INVALID_ARGUMENT naming `field`, in words of
+ * its own (not PostgreSQL's), and changes nothing. */
+static void s_expect_field(int broker, const char *service, const ProtobufCMessageDescriptor *d,
+                           const s_buf_t *b, const char *field)
+{
+    char *before = s_snapshot();
+    Zwfw__V1__Error *e = s_error_of(broker, service, d->name, strlen(d->name), b->data, b->len);
+    fprintf(stderr, "%s %s, %s not UTF-8: %s \"%s\" (%s)\n", service, d->name, field,
+            zw_code_name((zw_code_t) e->code), e->message, s_detail_of(e));
+    assert_int_equal(e->code, ZW_INVALID_ARGUMENT);
+    assert_string_equal(s_detail_of(e), field);
+    assert_non_null(strstr(e->message, field));
+    assert_true(s_error_utf8(e));
+    assert_false(s_error_from_db(e));
+    s_error_free(&e);
+    s_unchanged(&before);
+}
+
+/* F1: a string field holding bytes that are not UTF-8 reached PostgreSQL,
+ * whose "invalid byte sequence" text became the reply, with the SQLSTATE
+ * 22021 as details["detail"]. Now decoding refuses it, naming the field
+ * (its path when nested), in every service. */
+static void test_strings_not_utf8_name_the_field(void **state)
+{
+    (void) state;
+    s_make_snapshot_sql();
+    s_wait_quiet();
+    s_buf_t b = {0};
+    s_put(&b, "\x0a\x01\xff", 3); /* DailyScan{department_code: "\xff"} */
+    s_expect_field(B_SUP, "zwfw.workflow", &zwfw__v1__daily_scan__descriptor, &b,
+                   "department_code");
+    free(b.data);
+    static const struct {
+        int broker;
+        const char *service;
+        const ProtobufCMessageDescriptor *d;
+        const char *field;
+    } one[] = {
+        {B_WIN, "zwfw.catalog", &zwfw__v1__list_items__descriptor, "department_code"},
+        {B_WIN, "zwfw.intake", &zwfw__v1__get_application__descriptor, "receipt_number"},
+        {B_SUP, "zwfw.workflow", &zwfw__v1__get_instance__descriptor, "receipt_number"},
+        {B_SUP, "zwfw.workflow", &zwfw__v1__list_instances__descriptor, "state"},
+        {B_SUP, "zwfw.workflow", &zwfw__v1__list_alarms__descriptor, "receipt_number"},
+        {B_SUP, "zwfw.workflow", &zwfw__v1__get_definition__descriptor, "code"},
+        {B_OP, "zwfw.workflow", &zwfw__v1__put_definition__descriptor, "json"},
+        {B_HEAD, "zwfw.workflow", &zwfw__v1__act__descriptor, "idempotency_key"},
+    };
+    for (size_t i = 0; i < N(one); i++) {
+        s_buf_t m = {0};
+        s_one_string(&m, one[i].d, one[i].field, "k\xff\xfe", 3);
+        s_expect_field(one[i].broker, one[i].service, one[i].d, &m, one[i].field);
+        free(m.data);
+    }
+    /* nested: the second material's name, the applicant's name */
+    const ProtobufCMessageDescriptor *sub = &zwfw__v1__submit_application__descriptor;
+    s_buf_t good = {0}, bad = {0}, req = {0};
+    s_one_string(&good, &zwfw__v1__material_ref__descriptor, "name", "申请表.pdf",
+                 strlen("申请表.pdf"));
+    s_one_string(&bad, &zwfw__v1__material_ref__descriptor, "name", "\xe7\x94", 2); /* cut 申 */
+    s_one_string(&req, sub, "materials", good.data, good.len);
+    s_one_string(&req, sub, "materials", bad.data, bad.len);
+    s_expect_field(B_WIN, "zwfw.intake", sub, &req, "materials[1].name");
+    free(req.data);
+    req = (s_buf_t){0};
+    s_buf_t identity = {0}, applicant = {0};
+    s_one_string(&identity, &zwfw__v1__identity__descriptor, "name", "\xc0\xaf", 2); /* overlong */
+    s_one_string(&applicant, &zwfw__v1__applicant__descriptor, "identity", identity.data,
+                 identity.len);
+    s_one_string(&req, sub, "applicant", applicant.data, applicant.len);
+    s_expect_field(B_WIN, "zwfw.intake", sub, &req, "applicant.identity.name");
+    free(req.data);
+    free(applicant.data);
+    free(identity.data);
+    free(good.data);
+    free(bad.data);
+}
+
+/* The Error of a request is valid UTF-8, whatever it quotes. */
+static void s_expect_utf8(int broker, const char *service, const char *type, size_t type_len,
+                          const void *data, size_t len, zw_code_t code, const char *detail)
+{
+    Zwfw__V1__Error *e = s_error_of(broker, service, type, type_len, data, len);
+    bool ok = s_error_utf8(e);
+    if (!ok) {
+        fprintf(stderr, "%s: an Error that is not UTF-8:", service);
+        for (const unsigned char *p = (const unsigned char *) e->message; *p; p++)
+            fprintf(stderr, *p < 0x80 && *p >= 0x20 ? "%c" : "\\x%02x", *p);
+        fprintf(stderr, "\n");
+    }
+    assert_true(ok);
+    assert_int_equal(e->code, code);
+    assert_string_equal(s_detail_of(e), detail);
+    s_error_free(&e);
+}
+
+/* F3: error messages quoted the input as it came, and truncation cut
+ * characters in half: strict decoders refused those Errors whole. */
+static void test_error_text_is_utf8(void **state)
+{
+    (void) state;
+    /* a type name that is not UTF-8, to every service */
+    for (size_t i = 0; i < N(s_services); i++)
+        s_expect_utf8(s_services[i].broker, s_services[i].service, "zwfw.v1.\xff\xfe", 10, "", 0,
+                      ZW_UNIMPLEMENTED, "type");
+    /* a name of 3-byte characters too long to be a type name (refused
+     * without quoting it) */
+    char longtype[8 + 3 * 300];
+    memcpy(longtype, "zwfw.v1.", 8);
+    for (int i = 0; i < 300; i++)
+        memcpy(longtype + 8 + 3 * i, "测", 3);
+    for (size_t i = 0; i < N(s_services); i++)
+        s_expect_utf8(s_services[i].broker, s_services[i].service, longtype, sizeof longtype, "", 0,
+                      ZW_INVALID_ARGUMENT, "type");
+    /* basic_code "测" x 90 (valid UTF-8, 270 bytes): quoted in a message
+     * of at most 255 bytes, which cuts a character */
+    char json[2048], code[300];
+    code[0] = '\0';
+    for (int i = 0; i < 90; i++)
+        strcat(code, "测");
+    snprintf(json, sizeof json,
+             "{\"idempotencyKey\":\"f3-put\",\"actor\":\"op\",\"item\":{\"basicCode\":\"%s\","
+             "\"implCode\":\"" ITEM_P "\",\"name\":\"测试承诺件\",\"type\":\"ITEM_TYPE_LICENSING\","
+             "\"departmentCode\":\"" DEPT1 "\",\"departmentName\":\"潼南区市场监督管理局\","
+             "\"regionCode\":\"500152000000\",\"handling\":\"HANDLING_TYPE_PROMISED\","
+             "\"statutoryLimit\":{\"amount\":20,\"unit\":\"LIMIT_UNIT_WORKDAYS\"},"
+             "\"promisedLimit\":{\"amount\":5,\"unit\":\"LIMIT_UNIT_WORKDAYS\"}}}",
+             code);
+    ProtobufCMessage *put = h_json("zwfw.v1.PutItem", json);
+    size_t len = protobuf_c_message_get_packed_size(put);
+    uint8_t *bytes = malloc(len);
+    assert_non_null(bytes);
+    protobuf_c_message_pack(put, bytes);
+    s_expect_utf8(B_OP, "zwfw.catalog", "zwfw.v1.PutItem", strlen("zwfw.v1.PutItem"), bytes, len,
+                  ZW_INVALID_ARGUMENT, "item.basic_code");
+    free(bytes);
+    protobuf_c_message_free_unpacked(put, NULL);
+}
+
+static int64_t s_clock_now_us(void)
+{
+    Zwfw__V1__ClockReply *c = (Zwfw__V1__ClockReply *) h_json_call(
+        s_brokers[B_OP].client, "zwfw.clock", "zwfw.v1.GetClock", "{}");
+    int64_t us = h_ts_us(c->now);
+    protobuf_c_message_free_unpacked(&c->base, NULL);
+    return us;
+}
+
+/* F5: SetClock / AdvanceClock took the simulated clock to a year the
+ * working-day calendar does not hold; it cannot move back, and from there
+ * every due date fails. Now OUT_OF_RANGE, the clock and the store as they
+ * were, and the refused key still free. */
+static void test_clock_stays_inside_calendar(void **state)
+{
+    (void) state;
+    s_make_snapshot_sql();
+    s_wait_quiet();
+    int64_t was = s_clock_now_us();
+    assert_int_equal(was, h_parse_us("2020-09-21T10:00:00+08:00"));
+    static const char *const refused[][2] = {
+        /* the shipped calendar holds 2020, 2021, 2025 and 2026 */
+        {"zwfw.v1.SetClock",
+         "{\"idempotencyKey\":\"f5-1\",\"actor\":\"op\",\"to\":\"2022-03-01T10:00:00+08:00\"}"},
+        {"zwfw.v1.SetClock",
+         "{\"idempotencyKey\":\"f5-2\",\"actor\":\"op\",\"to\":\"2024-12-31T23:59:59+08:00\"}"},
+        {"zwfw.v1.AdvanceClock",
+         "{\"idempotencyKey\":\"f5-3\",\"actor\":\"op\",\"seconds\":\"63072000\"}"}, /* 2 years */
+        {"zwfw.v1.AdvanceClock", "{\"idempotencyKey\":\"f5-4\",\"actor\":\"op\",\"workdays\":400}"},
+    };
+    char *before = s_snapshot();
+    for (size_t i = 0; i < N(refused); i++) {
+        ProtobufCMessage *req = h_json(refused[i][0], refused[i][1]);
+        zw_err_t err;
+        ProtobufCMessage *r = h_try(s_brokers[B_OP].client, "zwfw.clock", req, &err);
+        if (r) {
+            fprintf(stderr, "%s accepted: %s\n", refused[i][0], refused[i][1]);
+            protobuf_c_message_free_unpacked(r, NULL);
+        }
+        protobuf_c_message_free_unpacked(req, NULL);
+        assert_null(r);
+        fprintf(stderr, "%s: %s %s (%s)\n", refused[i][1], zw_code_name(err.code), err.message,
+                err.detail);
+        assert_int_equal(err.code, ZW_OUT_OF_RANGE);
+        assert_string_equal(err.detail, "date");
+        assert_int_equal(s_clock_now_us(), was);
+    }
+    s_unchanged(&before);
+    /* the last covered moment before the gap, and the first after it */
+    ProtobufCMessage *r = h_json_call(
+        s_brokers[B_OP].client, "zwfw.clock", "zwfw.v1.SetClock",
+        "{\"idempotencyKey\":\"f5-1\",\"actor\":\"op\",\"to\":\"2021-12-31T23:59:59+08:00\"}");
+    protobuf_c_message_free_unpacked(r, NULL);
+    assert_int_equal(s_clock_now_us(), h_parse_us("2021-12-31T23:59:59+08:00"));
+    r = h_json_call(
+        s_brokers[B_OP].client, "zwfw.clock", "zwfw.v1.SetClock",
+        "{\"idempotencyKey\":\"f5-5\",\"actor\":\"op\",\"to\":\"2025-01-01T00:00:00+08:00\"}");
+    protobuf_c_message_free_unpacked(r, NULL);
+    assert_int_equal(s_clock_now_us(), h_parse_us("2025-01-01T00:00:00+08:00"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_strings_not_utf8_name_the_field, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_error_text_is_utf8, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_clock_stays_inside_calendar, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_hostile_input, s_setup, s_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -5,8 +5,18 @@
  * hours); the extension rules; 并联审批 of three departments and a refusal
  * in one branch; definitions refused with their reason. Alarms, the daily
  * scan and a poisoned instance are in test_workflow_alarms.c, kills in
- * test_workflow_kill.c. */
+ * test_workflow_kill.c.
+ *
+ * Then one test per finding of the fuzzing of 2026-11 in zwfw.workflow:
+ * Act material references that are not UTF-8, Act size limits (and a
+ * reply too large for a frame), concurrent copies of one StartProcess,
+ * StartProcess fields too long for the instance, and PutDefinition
+ * keeping its idempotency key like every other change. */
 #include "workflow_stack.h"
+
+#include "wire_text.h"
+
+#include <pthread.h>
 
 /* ------------------------------------------------------------------ helpers */
 
@@ -634,6 +644,600 @@ static void test_zwfwctl_workflow(void **state)
     wfs_down(s);
 }
 
+/* ------------------------------------------------------------------ fuzzing findings */
+
+/* Whether every string in m, at any depth, is UTF-8: what strict decoders
+ * (Python, Go, Java protobuf) demand of a reply. */
+static bool s_utf8_clean(const ProtobufCMessage *m)
+{
+    const ProtobufCMessageDescriptor *d = m->descriptor;
+    for (unsigned i = 0; i < d->n_fields; i++) {
+        const ProtobufCFieldDescriptor *f = &d->fields[i];
+        if (f->type != PROTOBUF_C_TYPE_STRING && f->type != PROTOBUF_C_TYPE_MESSAGE)
+            continue;
+        const char *member = (const char *) m + f->offset;
+        bool repeated = f->label == PROTOBUF_C_LABEL_REPEATED;
+        size_t n = repeated ? *(const size_t *) ((const char *) m + f->quantifier_offset) : 1;
+        void *const *items = repeated ? *(void *const *const *) member : (void *const *) member;
+        for (size_t j = 0; j < n; j++) {
+            if (!items[j])
+                continue;
+            if (f->type == PROTOBUF_C_TYPE_STRING
+                    ? !zw_wire_text_utf8_valid(items[j], strlen(items[j]))
+                    : !s_utf8_clean(items[j]))
+                return false;
+        }
+    }
+    return true;
+}
+
+/* What a request could have left behind in the store, as one text. */
+static char *s_footprint(wfs_t *s)
+{
+    zw_err_t err;
+    PGresult *res = zw_db_query(
+        s->db,
+        "SELECT concat_ws(' ', (SELECT count(*) FROM workflow.instances),"
+        " (SELECT coalesce(sum(next_seq), 0) FROM workflow.instances),"
+        " (SELECT count(*) FROM workflow.tracks), (SELECT count(*) FROM workflow.history),"
+        " (SELECT count(*) FROM workflow.pauses), (SELECT count(*) FROM workflow.requests),"
+        " (SELECT count(*) FROM workflow.definitions),"
+        " (SELECT count(*) FROM events.outbox WHERE stream = 'workflow')"
+        "  + (SELECT count(*) FROM events.log WHERE stream = 'workflow'))",
+        0, NULL, &err);
+    if (!res)
+        fail_msg("footprint: %s", err.message);
+    char *text = strdup(PQgetvalue(res, 0, 0));
+    PQclear(res);
+    assert_non_null(text);
+    return text;
+}
+
+static void s_same_footprint(wfs_t *s, char **before)
+{
+    char *after = s_footprint(s);
+    assert_string_equal(*before, after);
+    free(after);
+    free(*before);
+    *before = NULL;
+}
+
+/* n ordinary material references (free with s_refs_free). */
+static Zwfw__V1__MaterialRef **s_refs(size_t n)
+{
+    Zwfw__V1__MaterialRef **v = calloc(n ? n : 1, sizeof *v);
+    assert_non_null(v);
+    for (size_t i = 0; i < n; i++) {
+        v[i] = malloc(sizeof **v);
+        assert_non_null(v[i]);
+        zwfw__v1__material_ref__init(v[i]);
+        v[i]->material_code = "M01";
+        v[i]->name = "营业执照.pdf";
+        v[i]->media_type = "application/pdf";
+        v[i]->sha256 = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
+        v[i]->size = 1000 + (int64_t) i;
+        v[i]->uri = "s3://zwfw/m01";
+    }
+    return v;
+}
+
+static void s_refs_free(Zwfw__V1__MaterialRef **v, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(v[i]);
+    free(v);
+}
+
+/* Act by the market approver with materials; 0 or the error code. */
+static zw_code_t s_act_refs(wfs_t *s, const char *receipt, const char *action, const char *comment,
+                            const char *key, Zwfw__V1__MaterialRef **refs, size_t n, zw_err_t *err)
+{
+    Zwfw__V1__Act m = ZWFW__V1__ACT__INIT;
+    m.idempotency_key = (char *) key;
+    m.receipt_number = (char *) receipt;
+    m.action = (char *) action;
+    m.comment = (char *) comment;
+    m.n_materials = n;
+    m.materials = refs;
+    ProtobufCMessage *r = NULL;
+    zw_err_clear(err);
+    int rc = wfs_call(s, WFS_APPROVER_MARKET, &m.base, &zwfw__v1__act_reply__descriptor, &r, err);
+    if (r)
+        protobuf_c_message_free_unpacked(r, NULL);
+    if (rc != 0)
+        fprintf(stderr, "Act %s (%zu materials): %s %s (%s)\n", action, n, zw_code_name(err->code),
+                err->message, err->detail);
+    return rc == 0 ? ZW_OK : err->code;
+}
+
+/* F2: an Act whose material reference held bytes that are not UTF-8 was
+ * stored (as packed protobuf) and served back by GetInstance, whose reply
+ * strict decoders then refused; a comment that was not UTF-8 got
+ * PostgreSQL's own error text. Now refused naming the field, nothing
+ * stored, and the key still free. */
+static void test_act_materials_not_utf8_store_nothing(void **state)
+{
+    (void) state;
+    wfs_t *s = wfs_up("zwt_wf_act_utf8", "2020-09-21T10:00", NULL);
+    const char *r1 = "500152-20200921-000040";
+    wfs_accept(s, r1, WFS_ITEM, WFS_MARKET, "2020-09-21T10:00", 5, 20);
+    wfs_wait_started(s, r1);
+    char *before = s_footprint(s);
+    Zwfw__V1__MaterialRef **refs = s_refs(2);
+    zw_err_t err;
+    refs[1]->name = "\xff\xfe bad name";
+    assert_int_equal(s_act_refs(s, r1, "start_review", "", "f2-1", refs, 2, &err),
+                     ZW_INVALID_ARGUMENT);
+    assert_string_equal(err.detail, "materials[1].name");
+    refs[1]->name = "ok.pdf";
+    refs[1]->uri = "s3://x/\xc0\xaf"; /* an overlong "/" */
+    assert_int_equal(s_act_refs(s, r1, "start_review", "", "f2-1", refs, 2, &err),
+                     ZW_INVALID_ARGUMENT);
+    assert_string_equal(err.detail, "materials[1].uri");
+    refs[1]->uri = "s3://zwfw/ok";
+    assert_int_equal(s_act_refs(s, r1, "start_review", "\xe6\x9d", "f2-1", refs, 2, &err),
+                     ZW_INVALID_ARGUMENT); /* the first two bytes of 材 */
+    assert_string_equal(err.detail, "comment");
+    assert_null(strstr(err.message, "invalid byte sequence"));
+    s_same_footprint(s, &before);
+    assert_string_equal(s_state(s, r1), "accepted");
+    /* the refusals stored nothing under the key: the valid Act takes it */
+    assert_int_equal(s_act_refs(s, r1, "start_review", "材料齐全", "f2-1", refs, 2, &err), ZW_OK);
+    Zwfw__V1__InstanceReply *r = wfs_get(s, WFS_SUPERVISOR, r1, true);
+    assert_true(s_utf8_clean(&r->base));
+    const Zwfw__V1__HistoryEntry *last = r->instance->history[r->instance->n_history - 1];
+    assert_string_equal(last->action, "start_review");
+    assert_int_equal(last->n_materials, 2);
+    assert_string_equal(last->materials[1]->name, "ok.pdf");
+    assert_string_equal(last->materials[1]->uri, "s3://zwfw/ok");
+    protobuf_c_message_free_unpacked(&r->base, NULL);
+    s_refs_free(refs, 2);
+    wfs_down(s);
+}
+
+/* F4: Act stored any number of material references of any size: three
+ * Acts of 7 MB made GetInstance's reply larger than the broker's frame
+ * limit, which cut the worker off on every read. Now at most 100
+ * references and 256 KiB per Act, refused naming "materials", nothing
+ * stored. */
+static void test_act_material_limits(void **state)
+{
+    (void) state;
+    wfs_t *s = wfs_up("zwt_wf_act_limits", "2020-09-21T10:00", NULL);
+    const char *r1 = "500152-20200921-000041";
+    wfs_accept(s, r1, WFS_ITEM, WFS_MARKET, "2020-09-21T10:00", 5, 20);
+    wfs_wait_started(s, r1);
+    char *before = s_footprint(s);
+    zw_err_t err;
+    Zwfw__V1__MaterialRef **refs = s_refs(101);
+    assert_int_equal(s_act_refs(s, r1, "start_review", "", "f4-1", refs, 101, &err),
+                     ZW_INVALID_ARGUMENT);
+    assert_string_equal(err.detail, "materials");
+    /* one reference of 300 KiB */
+    size_t big = 300 * 1024;
+    char *uri = malloc(big + 1);
+    assert_non_null(uri);
+    memset(uri, 'a', big);
+    memcpy(uri, "s3://x/", 7);
+    uri[big] = '\0';
+    refs[0]->uri = uri;
+    assert_int_equal(s_act_refs(s, r1, "start_review", "", "f4-2", refs, 1, &err),
+                     ZW_INVALID_ARGUMENT);
+    assert_string_equal(err.detail, "materials");
+    s_same_footprint(s, &before);
+    /* 100 references are taken, and GetInstance returns them */
+    refs[0]->uri = "s3://zwfw/m01";
+    assert_int_equal(s_act_refs(s, r1, "start_review", "", "f4-3", refs, 100, &err), ZW_OK);
+    Zwfw__V1__InstanceReply *r = wfs_get(s, WFS_SUPERVISOR, r1, true);
+    assert_int_equal(r->instance->history[r->instance->n_history - 1]->n_materials, 100);
+    protobuf_c_message_free_unpacked(&r->base, NULL);
+    free(uri);
+    s_refs_free(refs, 101);
+    wfs_down(s);
+}
+
+/* F4, the other half: a reply larger than the broker takes in a frame
+ * (16 MiB) cost the worker its connection on every read, and the client
+ * never got an answer. Acts of just under 256 KiB each, 补正 back and
+ * forth, until the history no longer fits: GetInstance with history is
+ * RESOURCE_EXHAUSTED naming the reply, without history the case still
+ * reads, and the daemon still serves. */
+static void test_reply_too_large_for_a_frame(void **state)
+{
+    (void) state;
+    wfs_t *s = wfs_up("zwt_wf_big_reply", "2020-09-21T10:00", NULL);
+    const char *r1 = "500152-20200921-000042";
+    wfs_accept(s, r1, WFS_ITEM, WFS_MARKET, "2020-09-21T10:00", 5, 20);
+    wfs_wait_started(s, r1);
+    wfs_act(s, WFS_APPROVER_MARKET, r1, "", "start_review", "");
+    size_t under = 250 * 1024;
+    char *uri = malloc(under + 1);
+    assert_non_null(uri);
+    memset(uri, 'a', under);
+    memcpy(uri, "s3://x/", 7);
+    uri[under] = '\0';
+    Zwfw__V1__MaterialRef **refs = s_refs(1);
+    refs[0]->uri = uri;
+    zw_err_t err;
+    int acts = 0;
+    for (size_t total = 0; total < (size_t) 16 * 1024 * 1024 + 512 * 1024; total += under) {
+        char key[32];
+        snprintf(key, sizeof key, "big-%d", acts);
+        const char *action = acts % 2 ? "supplied" : "request_supplement";
+        assert_int_equal(s_act_refs(s, r1, action, "补正", key, refs, 1, &err), ZW_OK);
+        acts++;
+    }
+    Zwfw__V1__GetInstance g = ZWFW__V1__GET_INSTANCE__INIT;
+    g.receipt_number = (char *) r1;
+    g.history = true;
+    ProtobufCMessage *gr = NULL;
+    assert_int_equal(
+        wfs_call(s, WFS_SUPERVISOR, &g.base, &zwfw__v1__instance_reply__descriptor, &gr, &err), -1);
+    fprintf(stderr, "after %d Acts: %s %s\n", acts, zw_code_name(err.code), err.message);
+    assert_int_equal(err.code, ZW_RESOURCE_EXHAUSTED);
+    assert_non_null(strstr(err.message, "zwfw.v1.InstanceReply"));
+    Zwfw__V1__InstanceReply *r = wfs_get(s, WFS_SUPERVISOR, r1, false);
+    assert_int_equal(r->instance->n_history, 0);
+    protobuf_c_message_free_unpacked(&r->base, NULL);
+    free(uri);
+    refs[0]->uri = "s3://zwfw/m01";
+    assert_int_equal(s_act_refs(s, r1, acts % 2 ? "supplied" : "request_supplement", "补正",
+                                "big-end", refs, 1, &err),
+                     ZW_OK);
+    s_refs_free(refs, 1);
+    wfs_down(s);
+}
+
+/* ---- eight copies of one request at once -------------------------------------------- */
+
+#define S_RACERS 8
+
+typedef struct {
+    zw_client_t *client;
+    const ProtobufCMessage *req;
+    const ProtobufCMessageDescriptor *reply_type;
+    pthread_barrier_t *go;
+    ProtobufCMessage *reply; /* or NULL and err */
+    zw_err_t err;
+} s_racer_t;
+
+static void *s_racer(void *arg)
+{
+    s_racer_t *r = arg;
+    pthread_barrier_wait(r->go);
+    zw_err_clear(&r->err);
+    if (zw_client_call_as(r->client, "zwfw.workflow", r->req, r->reply_type, &r->reply, &r->err) !=
+        0)
+        r->reply = NULL;
+    return NULL;
+}
+
+/* Sends reqs[i] (S_RACERS of them) as `who`, each from its own client and
+ * thread, all released at once; out[i] holds each answer (the caller
+ * frees the replies). */
+static void s_race(wfs_t *s, wfs_id_t who, const ProtobufCMessage *const *reqs,
+                   const ProtobufCMessageDescriptor *reply_type, s_racer_t out[S_RACERS])
+{
+    pthread_barrier_t go;
+    assert_int_equal(pthread_barrier_init(&go, NULL, S_RACERS), 0);
+    pthread_t threads[S_RACERS];
+    const char *eps[] = {s->endpoint};
+    for (int i = 0; i < S_RACERS; i++) {
+        zw_err_t err;
+        memset(&out[i], 0, sizeof out[i]);
+        out[i].client = zw_client_new(s->zctx, eps, 1, &err);
+        assert_non_null(out[i].client);
+        zw_auth_client_t ac;
+        memset(&ac, 0, sizeof ac);
+        ac.keys = wfs_ids[who].keys;
+        snprintf(ac.server_key, sizeof ac.server_key, "%s", s->broker_keys.public_key);
+        assert_int_equal(zw_client_set_curve(out[i].client, &ac, &err), 0);
+        zw_client_set_timeout(out[i].client, WFS_WAIT_MS);
+        zw_client_set_retries(out[i].client, 0);
+        /* connected (CURVE handshake done) before the start */
+        bool exists = false;
+        assert_int_equal(zw_client_service_exists(out[i].client, "zwfw.workflow", &exists, &err),
+                         0);
+        assert_true(exists);
+        out[i].req = reqs[i];
+        out[i].reply_type = reply_type;
+        out[i].go = &go;
+    }
+    for (int i = 0; i < S_RACERS; i++)
+        assert_int_equal(pthread_create(&threads[i], NULL, s_racer, &out[i]), 0);
+    for (int i = 0; i < S_RACERS; i++)
+        pthread_join(threads[i], NULL);
+    pthread_barrier_destroy(&go);
+    for (int i = 0; i < S_RACERS; i++)
+        zw_client_destroy(&out[i].client);
+}
+
+static void s_race_free(s_racer_t out[S_RACERS])
+{
+    for (int i = 0; i < S_RACERS; i++)
+        if (out[i].reply)
+            protobuf_c_message_free_unpacked(out[i].reply, NULL);
+}
+
+/* A StartProcess of the market item accepted at 2020-09-21 10:00 (the
+ * strings are the caller's; ts and the limits live in *keep). */
+typedef struct {
+    Zwfw__V1__StartProcess m;
+    Zwfw__V1__Timestamp at;
+    Zwfw__V1__TimeLimit promised, statutory;
+} s_start_msg_t;
+
+static void s_start_msg(s_start_msg_t *k, const char *key, const char *receipt)
+{
+    zwfw__v1__start_process__init(&k->m);
+    zwfw__v1__time_limit__init(&k->promised);
+    zwfw__v1__time_limit__init(&k->statutory);
+    k->m.idempotency_key = (char *) key;
+    k->m.receipt_number = (char *) receipt;
+    k->m.item_code = WFS_ITEM;
+    k->m.item_version = 1;
+    k->m.department_code = WFS_MARKET;
+    k->m.region = "500152";
+    k->m.accepted_at = wfs_ts(&k->at, wfs_time("2020-09-21T10:00"));
+    k->promised.amount = 5;
+    k->promised.unit = ZWFW__V1__LIMIT_UNIT__LIMIT_UNIT_WORKDAYS;
+    k->statutory.amount = 20;
+    k->statutory.unit = ZWFW__V1__LIMIT_UNIT__LIMIT_UNIT_WORKDAYS;
+    k->m.promised_limit = &k->promised;
+    k->m.statutory_limit = &k->statutory;
+}
+
+/* F6: eight identical StartProcess requests at once (a client's retry
+ * racing its first try, or two brokers): the copies that looked the key
+ * up before the first committed got ALREADY_EXISTS "receipt_number". Now
+ * every copy gets the first reply. */
+static void test_start_process_concurrent_copies(void **state)
+{
+    (void) state;
+    wfs_t *s = wfs_up("zwt_wf_start_race", "2020-09-21T10:00", NULL);
+    for (int round = 0; round < 6; round++) {
+        char key[32], receipt[32];
+        snprintf(key, sizeof key, "f6-%d", round);
+        snprintf(receipt, sizeof receipt, "500152-20200921-0002%02d", round);
+        s_start_msg_t k;
+        s_start_msg(&k, key, receipt);
+        const ProtobufCMessage *reqs[S_RACERS];
+        for (int i = 0; i < S_RACERS; i++)
+            reqs[i] = &k.m.base;
+        s_racer_t out[S_RACERS];
+        s_race(s, WFS_OPERATOR, reqs, &zwfw__v1__instance_reply__descriptor, out);
+        int firsts = 0;
+        int64_t id = 0;
+        for (int i = 0; i < S_RACERS; i++) {
+            if (!out[i].reply)
+                fprintf(stderr, "round %d, copy %d: %s %s (%s)\n", round, i,
+                        zw_code_name(out[i].err.code), out[i].err.message, out[i].err.detail);
+            assert_non_null(out[i].reply);
+            const Zwfw__V1__InstanceReply *r = (const Zwfw__V1__InstanceReply *) out[i].reply;
+            assert_string_equal(r->instance->receipt_number, receipt);
+            if (!id)
+                id = r->instance->id;
+            assert_int_equal(r->instance->id, id);
+            firsts += !r->replayed;
+        }
+        assert_int_equal(firsts, 1);
+        s_race_free(out);
+        assert_int_equal(
+            wfs_num(s, "SELECT count(*) FROM workflow.instances WHERE receipt_number = $1", receipt,
+                    NULL),
+            1);
+        assert_int_equal(
+            wfs_num(s, "SELECT count(*) FROM workflow.requests WHERE idempotency_key = $1", key,
+                    NULL),
+            1);
+    }
+    wfs_down(s);
+}
+
+/* F7: StartProcess cut an item_code over 127 bytes and a region over 15
+ * to the instance's buffers (in the middle of a character, too) and
+ * stored that. Now INVALID_ARGUMENT naming the field, nothing stored. */
+static void test_start_process_long_fields(void **state)
+{
+    (void) state;
+    wfs_t *s = wfs_up("zwt_wf_start_long", "2020-09-21T10:00", NULL);
+    char as[301], han[301], b127[128];
+    memset(as, 'A', 300);
+    as[300] = '\0';
+    han[0] = '\0';
+    for (int i = 0; i < 100; i++)
+        strcat(han, "测"); /* 300 bytes: 127 cuts the 43rd character */
+    memset(b127, 'B', 127);
+    b127[127] = '\0';
+    static const char *const fields[] = {"item_code", "item_code", "region"};
+    const char *values[] = {as, han, "500152000000999999"};
+    char *before = s_footprint(s);
+    for (int i = 0; i < 3; i++) {
+        char key[32], receipt[32];
+        snprintf(key, sizeof key, "f7-%d", i);
+        snprintf(receipt, sizeof receipt, "500152-20200921-0003%02d", i);
+        s_start_msg_t k;
+        s_start_msg(&k, key, receipt);
+        if (i < 2)
+            k.m.item_code = (char *) values[i];
+        else
+            k.m.region = (char *) values[i];
+        ProtobufCMessage *reply = NULL;
+        zw_err_t err;
+        int rc = wfs_call(s, WFS_OPERATOR, &k.m.base, &zwfw__v1__instance_reply__descriptor, &reply,
+                          &err);
+        if (reply) {
+            fprintf(stderr, "%s of %zu bytes was accepted\n", fields[i], strlen(values[i]));
+            protobuf_c_message_free_unpacked(reply, NULL);
+        }
+        assert_int_equal(rc, -1);
+        assert_int_equal(err.code, ZW_INVALID_ARGUMENT);
+        assert_string_equal(err.detail, fields[i]);
+    }
+    s_same_footprint(s, &before);
+    /* the longest that fit are stored whole */
+    s_start_msg_t k;
+    s_start_msg(&k, "f7-fits", "500152-20200921-000399");
+    k.m.item_code = b127;
+    k.m.region = "500152000000999";
+    ProtobufCMessage *reply = NULL;
+    zw_err_t err;
+    assert_int_equal(
+        wfs_call(s, WFS_OPERATOR, &k.m.base, &zwfw__v1__instance_reply__descriptor, &reply, &err),
+        0);
+    const Zwfw__V1__Instance *in = ((Zwfw__V1__InstanceReply *) reply)->instance;
+    assert_string_equal(in->item_code, b127);
+    assert_string_equal(in->region, "500152000000999");
+    protobuf_c_message_free_unpacked(reply, NULL);
+    assert_int_equal(wfs_num(s,
+                             "SELECT count(*) FROM workflow.instances WHERE item_code = $1"
+                             " AND region = '500152000000999'",
+                             b127, NULL),
+                     1);
+    wfs_down(s);
+}
+
+/* ---- F8: PutDefinition and its idempotency key ------------------------------------ */
+
+/* A one-step definition coded `code` (static buffer of 4, as wfs_fmt). */
+static const char *s_def_json(const char *code)
+{
+    static char buf[4][512];
+    static int i;
+    i = (i + 1) % 4;
+    snprintf(buf[i], sizeof buf[i],
+             "{\"code\":\"%s\",\"version\":1,\"items\":[\"ITEM-%s\"],\"initial\":\"a\","
+             "\"states\":[{\"name\":\"a\"},{\"name\":\"ok\",\"terminal\":\"approved\"}],"
+             "\"actions\":[{\"name\":\"go\",\"from\":[\"a\"],\"to\":\"ok\",\"roles\":[\"head\"]}]}",
+             code, code);
+    return buf[i];
+}
+
+static zw_code_t s_put_def(wfs_t *s, const char *key, const char *json,
+                           Zwfw__V1__DefinitionReply **out, zw_err_t *err)
+{
+    Zwfw__V1__PutDefinition p = ZWFW__V1__PUT_DEFINITION__INIT;
+    p.idempotency_key = (char *) key;
+    p.actor = "运维-01";
+    p.json = (char *) json;
+    ProtobufCMessage *r = NULL;
+    zw_err_clear(err);
+    int rc = wfs_call(s, WFS_OPERATOR, &p.base, &zwfw__v1__definition_reply__descriptor, &r, err);
+    if (out)
+        *out = (Zwfw__V1__DefinitionReply *) r;
+    else if (r)
+        protobuf_c_message_free_unpacked(r, NULL);
+    return rc == 0 ? ZW_OK : err->code;
+}
+
+static long s_defs(wfs_t *s, const char *like)
+{
+    return wfs_num(s, "SELECT count(*) FROM workflow.definitions WHERE code LIKE $1", like, NULL);
+}
+
+/* F8: PutDefinition ignored its idempotency key: two definitions under
+ * one key were both stored. Now, as every service (protocol.md section
+ * 5), the same key and request returns the first reply, another request
+ * under the key is ALREADY_EXISTS "idempotency_key" storing nothing, and
+ * concurrent copies get one answer. */
+static void test_put_definition_idempotency(void **state)
+{
+    (void) state;
+    wfs_t *s = wfs_up("zwt_wf_def_key", "2020-09-21T10:00", NULL);
+    zw_err_t err;
+    Zwfw__V1__DefinitionReply *a = NULL, *b = NULL;
+    assert_int_equal(s_put_def(s, "f8-1", s_def_json("f8-a"), &a, &err), ZW_OK);
+    assert_true(a->changed);
+    assert_string_equal(a->code, "f8-a");
+    /* a retry: the first reply, again with changed (as first answered) */
+    assert_int_equal(s_put_def(s, "f8-1", s_def_json("f8-a"), &b, &err), ZW_OK);
+    assert_string_equal(b->code, "f8-a");
+    assert_int_equal(b->version, a->version);
+    assert_true(b->changed);
+    protobuf_c_message_free_unpacked(&a->base, NULL);
+    protobuf_c_message_free_unpacked(&b->base, NULL);
+    /* another definition under the key: refused, not stored */
+    char *before = s_footprint(s);
+    assert_int_equal(s_put_def(s, "f8-1", s_def_json("f8-b"), NULL, &err), ZW_ALREADY_EXISTS);
+    assert_string_equal(err.detail, "idempotency_key");
+    /* no key: refused as in Act and StartProcess */
+    assert_int_equal(s_put_def(s, "", s_def_json("f8-b"), NULL, &err), ZW_INVALID_ARGUMENT);
+    assert_string_equal(err.detail, "idempotency_key");
+    /* the key is taken for other request types too */
+    s_start_msg_t k;
+    s_start_msg(&k, "f8-1", "500152-20200921-000500");
+    ProtobufCMessage *sr = NULL;
+    assert_int_equal(
+        wfs_call(s, WFS_OPERATOR, &k.m.base, &zwfw__v1__instance_reply__descriptor, &sr, &err), -1);
+    assert_int_equal(err.code, ZW_ALREADY_EXISTS);
+    assert_string_equal(err.detail, "idempotency_key");
+    s_same_footprint(s, &before);
+    assert_int_equal(s_defs(s, "f8-b"), 0);
+    assert_int_equal(s_defs(s, "f8-a"), 1);
+    /* the same text under a new key: already in force */
+    assert_int_equal(s_put_def(s, "f8-2", s_def_json("f8-a"), &a, &err), ZW_OK);
+    assert_false(a->changed);
+    protobuf_c_message_free_unpacked(&a->base, NULL);
+
+    /* eight copies of one request at once: one answer for all */
+    const char *json = s_def_json("f8-c");
+    Zwfw__V1__PutDefinition p = ZWFW__V1__PUT_DEFINITION__INIT;
+    p.idempotency_key = "f8-3";
+    p.json = (char *) json;
+    const ProtobufCMessage *reqs[S_RACERS];
+    for (int i = 0; i < S_RACERS; i++)
+        reqs[i] = &p.base;
+    s_racer_t out[S_RACERS];
+    s_race(s, WFS_OPERATOR, reqs, &zwfw__v1__definition_reply__descriptor, out);
+    for (int i = 0; i < S_RACERS; i++) {
+        if (!out[i].reply)
+            fprintf(stderr, "copy %d: %s %s\n", i, zw_code_name(out[i].err.code),
+                    out[i].err.message);
+        assert_non_null(out[i].reply);
+        const Zwfw__V1__DefinitionReply *r = (const Zwfw__V1__DefinitionReply *) out[i].reply;
+        assert_string_equal(r->code, "f8-c");
+        assert_true(r->changed); /* the first reply, to every copy */
+    }
+    s_race_free(out);
+    assert_int_equal(s_defs(s, "f8-c"), 1);
+    assert_int_equal(
+        wfs_num(s, "SELECT count(*) FROM workflow.requests WHERE idempotency_key = 'f8-3'", NULL),
+        1);
+
+    /* eight different definitions under one key at once: one is stored */
+    Zwfw__V1__PutDefinition ps[S_RACERS];
+    char codes[S_RACERS][16];
+    for (int i = 0; i < S_RACERS; i++) {
+        zwfw__v1__put_definition__init(&ps[i]);
+        snprintf(codes[i], sizeof codes[i], "f8-d%d", i);
+        ps[i].idempotency_key = "f8-4";
+        ps[i].json = strdup(s_def_json(codes[i]));
+        reqs[i] = &ps[i].base;
+    }
+    s_race(s, WFS_OPERATOR, reqs, &zwfw__v1__definition_reply__descriptor, out);
+    int won = -1;
+    for (int i = 0; i < S_RACERS; i++) {
+        if (out[i].reply) {
+            assert_int_equal(won, -1);
+            won = i;
+            assert_string_equal(((Zwfw__V1__DefinitionReply *) out[i].reply)->code, codes[i]);
+        } else {
+            if (out[i].err.code != ZW_ALREADY_EXISTS)
+                fprintf(stderr, "copy %d: %s %s\n", i, zw_code_name(out[i].err.code),
+                        out[i].err.message);
+            assert_int_equal(out[i].err.code, ZW_ALREADY_EXISTS);
+            assert_string_equal(out[i].err.detail, "idempotency_key");
+        }
+    }
+    assert_true(won >= 0);
+    assert_int_equal(s_defs(s, "f8-d%"), 1);
+    assert_int_equal(s_defs(s, codes[won]), 1);
+    s_race_free(out);
+    for (int i = 0; i < S_RACERS; i++)
+        free(ps[i].json);
+    wfs_down(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -645,6 +1249,12 @@ int main(void)
         cmocka_unit_test(test_parallel_refusal_in_one_branch),
         cmocka_unit_test(test_withdrawal_and_definitions),
         cmocka_unit_test(test_zwfwctl_workflow),
+        cmocka_unit_test(test_act_materials_not_utf8_store_nothing),
+        cmocka_unit_test(test_act_material_limits),
+        cmocka_unit_test(test_reply_too_large_for_a_frame),
+        cmocka_unit_test(test_start_process_concurrent_copies),
+        cmocka_unit_test(test_start_process_long_fields),
+        cmocka_unit_test(test_put_definition_idempotency),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
