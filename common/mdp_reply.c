@@ -162,6 +162,10 @@ static int s_check_utf8(const ProtobufCMessage *m, const char *prefix, int depth
         const ProtobufCFieldDescriptor *f = &d->fields[i];
         if (f->type != PROTOBUF_C_TYPE_STRING && f->type != PROTOBUF_C_TYPE_MESSAGE)
             continue;
+        /* a oneof's members share their storage: only the chosen one holds a pointer */
+        if ((f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) &&
+            *(const uint32_t *) ((const char *) m + f->quantifier_offset) != f->id)
+            continue;
         const char *member = (const char *) m + f->offset;
         bool repeated = f->label == PROTOBUF_C_LABEL_REPEATED;
         size_t n = repeated ? *(const size_t *) ((const char *) m + f->quantifier_offset) : 1;

@@ -294,8 +294,9 @@ static void s_act(zw_wf_ctx_t *ctx, const zw_request_t *req, zw_reply_t *reply)
          zw_err_setd(&err, ZW_INVALID_ARGUMENT, "materials", "at most %d material references",
                      S_ACT_MAX_MATERIALS) != 0) ||
         (req->len > S_ACT_MAX_BYTES &&
-         zw_err_setd(&err, ZW_INVALID_ARGUMENT, "materials",
-                     "an Act is at most %d bytes (references, not documents)",
+         zw_err_setd(&err, ZW_INVALID_ARGUMENT, m->n_materials ? "materials" : "comment",
+                     "an Act is at most %d bytes, its comment and material references "
+                     "(references, not documents)",
                      S_ACT_MAX_BYTES) != 0) ||
         zw_wf_svc_now(ctx, &x.now, &err) != 0) {
         zw_reply_err(reply, &err);

@@ -824,6 +824,10 @@ static void test_act_material_limits(void **state)
     assert_int_equal(s_act_refs(s, r1, "start_review", "", "f4-2", refs, 1, &err),
                      ZW_INVALID_ARGUMENT);
     assert_string_equal(err.detail, "materials");
+    /* the same size in a comment, with no reference: named as the comment */
+    assert_int_equal(s_act_refs(s, r1, "start_review", uri, "f4-2c", refs, 0, &err),
+                     ZW_INVALID_ARGUMENT);
+    assert_string_equal(err.detail, "comment");
     s_same_footprint(s, &before);
     /* 100 references are taken, and GetInstance returns them */
     refs[0]->uri = "s3://zwfw/m01";
