@@ -818,6 +818,15 @@ static void test_command_line_overrides_config(void **state)
     env->passed = true;
 }
 
+/* The Error's details["detail"] ("" when it has none). */
+static const char *s_error_detail(const Zwfw__V1__Error *e)
+{
+    for (size_t i = 0; i < e->n_details; i++)
+        if (strcmp(e->details[i]->key, "detail") == 0)
+            return e->details[i]->value;
+    return "";
+}
+
 static void test_zwfw_wrong_frame_count(void **state)
 {
     s_env_t *env = *state;
@@ -831,12 +840,7 @@ static void test_zwfw_wrong_frame_count(void **state)
     assert_int_equal(e->code, ZWFW__V1__CODE__INVALID_ARGUMENT);
     assert_non_null(strstr(e->message, "3 frames"));
     /* details["detail"] names what is wrong, as for every INVALID_ARGUMENT */
-    const char *detail = NULL;
-    for (size_t i = 0; i < e->n_details; i++)
-        if (strcmp(e->details[i]->key, "detail") == 0)
-            detail = e->details[i]->value;
-    assert_non_null(detail);
-    assert_string_equal(detail, "frames");
+    assert_string_equal(s_error_detail(e), "frames");
     zwfw__v1__error__free_unpacked(e, NULL);
 
     zwt_send(client, 0, "", ZW_MDP_CLIENT, "zwfw.test", "id-4", "zwfw.v1.Ping", "b", "smuggled",
@@ -859,12 +863,7 @@ static void test_zwfw_wrong_frame_count(void **state)
         assert_true(zmq_send(client, "x", 1, i + 1 < 2000 ? ZMQ_SNDMORE : 0) >= 0);
     e = s_expect_error(client, "zwfw.test", "id-many");
     assert_int_equal(e->code, ZWFW__V1__CODE__INVALID_ARGUMENT);
-    detail = NULL;
-    for (size_t i = 0; i < e->n_details; i++)
-        if (strcmp(e->details[i]->key, "detail") == 0)
-            detail = e->details[i]->value;
-    assert_non_null(detail);
-    assert_string_equal(detail, "frames");
+    assert_string_equal(s_error_detail(e), "frames");
     zwfw__v1__error__free_unpacked(e, NULL);
 
     s_assert_no_work(worker); /* none of them reached the worker */
