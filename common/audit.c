@@ -308,6 +308,7 @@ int zw_audit_chain(zw_db_t *db, int batch, size_t *chained, zw_err_t *err)
     s_chain_t c = {batch ? batch : ZW_AUDIT_CHAIN_BATCH, 0};
     if (zw_db_tx(db, false, s_chain_tx, &c, err) != 0)
         return -1;
+    zw_db_drained(db, "audit.pending", c.chained);
     if (chained)
         *chained = c.chained;
     return 0;

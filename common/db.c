@@ -110,6 +110,17 @@ static int s_prepare_one(zw_db_t *self, const s_stmt_t *st, zw_err_t *err)
     return rc;
 }
 
+/* The server's warnings (client_min_messages = warning) go to the log as
+ * JSON lines, not to stderr as libpq's bare text. */
+static void s_notice(void *arg, const char *message)
+{
+    (void) arg;
+    char text[300];
+    snprintf(text, sizeof text, "%s", message);
+    text[strcspn(text, "\n")] = '\0';
+    zw_logkv(ZW_LOG_WARN, "database warning", "message", text, NULL);
+}
+
 int zw_db_connect(zw_db_t *self, zw_err_t *err)
 {
     if (self->conn && PQstatus(self->conn) == CONNECTION_OK)
@@ -129,6 +140,7 @@ int zw_db_connect(zw_db_t *self, zw_err_t *err)
         self->conn = NULL;
         return zw_err_set(err, ZW_UNAVAILABLE, "database unreachable: %s", msg);
     }
+    PQsetNoticeProcessor(self->conn, s_notice, NULL);
     /* Business time never comes from the server; keep its session in UTC so
      * timestamptz text is unambiguous. */
     PGresult *res = PQexec(

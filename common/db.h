@@ -74,6 +74,22 @@ PGresult *zw_db_query(zw_db_t *self, const char *sql, int nparams, const char *c
 /* Runs SQL text that may hold several statements, discarding results. */
 int zw_db_run(zw_db_t *self, const char *sql, zw_err_t *err);
 
+/* ---- queue tables (db_vacuum.c) -------------------------------------------
+ * A queue table (rows inserted, moved on and deleted within milliseconds:
+ * events.outbox, audit.pending) keeps its deleted rows' index entries at
+ * the front of its index until VACUUM removes them, and every read of the
+ * queue's head walks over them. Autovacuum comes about once a minute: at
+ * 1,000 submissions/s that is 120,000 dead entries in the outbox, and its
+ * head read became ten times slower (docs/performance.md). So whoever
+ * drains a queue says how many rows it deleted, and every
+ * ZW_DB_VACUUM_EVERY rows (per table, per connection) the table is
+ * vacuumed at once: SKIP_LOCKED, and never truncated (truncation locks out
+ * the writers). Call it outside a transaction, after the commit. A failed
+ * VACUUM (not the owner, connection lost) is logged and the queue only
+ * stays slower. Up to 4 tables per connection. */
+#define ZW_DB_VACUUM_EVERY 5000
+void zw_db_drained(zw_db_t *self, const char *table, size_t deleted);
+
 /* ---- deferred writes (db_defer.c) ----------------------------------------
  * For transactions that write many rows: between zw_db_defer_begin and
  * zw_db_defer_flush (or _end), zw_db_write queues its statement instead of

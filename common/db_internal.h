@@ -39,6 +39,10 @@ struct zw_db {
         zw_db_write_t *items;
         size_t n, cap;
     } defer;
+    struct { /* zw_db_drained: rows deleted from each queue table since its VACUUM */
+        char table[64];
+        uint64_t deleted;
+    } drained[4];
 };
 
 /* Fills *err from a failed result (or the connection when res is NULL);

@@ -297,6 +297,7 @@ static int s_relay_stream(zw_relay_t *self, size_t i, size_t *moved, zw_err_t *e
                 s_publish(self, stream, b.rows, r);
         PQclear(b.rows);
     }
+    zw_db_drained(self->db, "events.outbox", b.n);
     self->moved_total += b.n;
     *moved += b.n;
     return 0;
