@@ -187,6 +187,7 @@ static void s_run_batch(s_lane_t *lane, s_job_t **jobs, size_t n)
     s_batch_t b = {lane, jobs, lane->args, n, 0, 0, 0};
     zw_err_t err = {0};
     bool fallback = false;
+    uint64_t stale = 0;
     for (size_t i = 0; i < n; i++)
         b.args[i] = jobs[i]->job->arg;
     {
@@ -195,7 +196,13 @@ static void s_run_batch(s_lane_t *lane, s_job_t **jobs, size_t n)
         int rc = -1;
         for (int attempt = 0; attempt < 4; attempt++) {
             zw_err_clear(&err);
-            if ((rc = s_batch_tx(&b, &err)) == 0 || err.code != ZW_ABORTED)
+            if ((rc = s_batch_tx(&b, &err)) == 0)
+                break;
+            if (strcmp(err.detail, ZW_INTAKE_BATCH_STALE) == 0) {
+                stale++;
+                continue;
+            }
+            if (err.code != ZW_ABORTED)
                 break;
             struct timespec nap = {0, (long) (1 + rand() % 5) * 1000000L};
             nanosleep(&nap, NULL);
@@ -228,6 +235,7 @@ static void s_run_batch(s_lane_t *lane, s_job_t **jobs, size_t n)
     self->stats.batches++;
     self->stats.jobs += n;
     self->stats.fallbacks += fallback;
+    self->stats.stale += stale;
     self->stats.busy_us += s_mono_us() - t0;
     self->stats.read_us += b.read_us;
     self->stats.run_us += b.run_us;

@@ -29,6 +29,12 @@
 
 typedef struct zw_intake_batcher zw_intake_batcher_t;
 
+/* The SQLSTATE a batch's transaction fails with when its begin guessed
+ * what it would read and the guess was wrong (an item changed, a key was
+ * used before; intake_submit.c): the batch runs again at once, and a kind
+ * must then read (not guess) in its begin. */
+#define ZW_INTAKE_BATCH_STALE "ZWB01"
+
 /* What a kind of job does; only jobs of one kind share a batch. */
 typedef struct {
     /* Optional: the reads a whole batch needs, in one go, before any run
@@ -66,6 +72,7 @@ int zw_intake_batcher_run(zw_intake_batcher_t *self, const zw_intake_job_t *job,
  * batches that fell back to one transaction per job. */
 typedef struct {
     uint64_t batches, jobs, fallbacks;
+    uint64_t stale; /* transactions run again for a wrong guess (ZW_INTAKE_BATCH_STALE) */
     uint64_t busy_us; /* time spent running batches (reads, writes, commit) */
     uint64_t read_us, run_us, commit_us; /* of which: batch reads, jobs, writes + commit */
 } zw_intake_batch_stats_t;

@@ -123,6 +123,9 @@ static const s_stmt_t s_stmts[] = {
      "  WHERE q.caller = u.caller AND q.idempotency_key = u.key LIMIT 1) r"
      " UNION ALL SELECT 'i', i.impl_code, '', '', NULL, '', NULL, NULL, i.body FROM i",
      3, NULL},
+    {"intake_batch_check",
+     /* guessed reads checked at commit (012_intake_batch_check.sql) */
+     "SELECT intake.batch_check($1::text[], $2::text[], $3::text[], $4::integer[])", 4, NULL},
     {"intake_request_put",
      "INSERT INTO intake.requests (caller, idempotency_key, kind, digest, created_at_us,"
      " receipt_number, notice, result_us)"
@@ -588,6 +591,34 @@ int zw_intake_store_request(zw_db_t *db, const char *caller, const char *key,
     }
     int rc = s_request_read(res, 0, 0, out, err);
     PQclear(res);
+    return rc;
+}
+
+int zw_intake_store_batch_check(zw_db_t *db, const char *const *callers, const char *const *keys,
+                                size_t n, const char *const *codes, const int *versions,
+                                size_t n_codes, zw_err_t *err)
+{
+    const char **v = calloc(n_codes ? n_codes : 1, sizeof *v);
+    char *nums = calloc(n_codes ? n_codes : 1, 16);
+    for (size_t i = 0; v && nums && i < n_codes; i++) {
+        snprintf(nums + 16 * i, 16, "%d", versions[i]);
+        v[i] = nums + 16 * i;
+    }
+    char *c = s_array(callers, n), *k = s_array(keys, n), *ic = s_array(codes, n_codes);
+    char *iv = v && nums ? s_array(v, n_codes) : NULL;
+    int rc;
+    if (c && k && ic && iv) {
+        const char *p[] = {c, k, ic, iv};
+        rc = zw_db_write(db, "intake_batch_check", 4, p, err);
+    } else {
+        rc = zw_err_set(err, ZW_RESOURCE_EXHAUSTED, "out of memory");
+    }
+    free(c);
+    free(k);
+    free(ic);
+    free(iv);
+    free(v);
+    free(nums);
     return rc;
 }
 

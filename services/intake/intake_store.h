@@ -89,6 +89,13 @@ int zw_intake_store_batch_reads(zw_db_t *db, const char *const *callers, const c
                                 size_t n, zw_intake_request_t *out, bool *found,
                                 const char *const *codes, size_t n_codes, zw_intake_blob_t *items,
                                 zw_err_t *err);
+/* Queues (zw_db_write) the check of a batch built without those reads:
+ * the n_codes items are still at versions[i] (locked FOR SHARE) and none
+ * of the n keys has a record; else the statement fails with SQLSTATE
+ * ZW_INTAKE_BATCH_STALE (intake_batch.h) and the transaction is aborted. */
+int zw_intake_store_batch_check(zw_db_t *db, const char *const *callers, const char *const *keys,
+                                size_t n, const char *const *codes, const int *versions,
+                                size_t n_codes, zw_err_t *err);
 /* Records the answer (notice_hex may be NULL; result_us -1 for none). */
 int zw_intake_store_request_done(zw_db_t *db, const char *caller, const char *key,
                                  const char *receipt, const char *notice_hex, int64_t result_us,

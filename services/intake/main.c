@@ -15,6 +15,7 @@
 #include "intake_batch.h"
 #include "intake_follow.h"
 #include "intake_settings.h"
+#include "item_cache.h"
 #include "log.h"
 #include "mdp_worker.h"
 #include "paths.h"
@@ -517,7 +518,7 @@ done:
     if (shared.batcher) {
         zw_intake_batch_stats_t st;
         zw_intake_batcher_stats(shared.batcher, &st);
-        char b[24], j[24], f[24], u[24], r[24], x[24], c[24];
+        char b[24], j[24], f[24], g[24], u[24], r[24], x[24], c[24];
         snprintf(u, sizeof u, "%llu", (unsigned long long) st.busy_us);
         snprintf(r, sizeof r, "%llu", (unsigned long long) st.read_us);
         snprintf(x, sizeof x, "%llu", (unsigned long long) st.run_us);
@@ -525,10 +526,12 @@ done:
         snprintf(b, sizeof b, "%llu", (unsigned long long) st.batches);
         snprintf(j, sizeof j, "%llu", (unsigned long long) st.jobs);
         snprintf(f, sizeof f, "%llu", (unsigned long long) st.fallbacks);
+        snprintf(g, sizeof g, "%llu", (unsigned long long) st.stale);
         zw_logkv(ZW_LOG_INFO, "submission batches", "batches", b, "submissions", j, "fallbacks", f,
-                 "busy_us", u, "read_us", r, "run_us", x, "commit_us", c, NULL);
+                 "stale_guesses", g, "busy_us", u, "read_us", r, "run_us", x, "commit_us", c, NULL);
     }
     zw_intake_batcher_stop(&shared.batcher);
+    zw_intake_item_cache_clear();
     zw_intake_receipts_stop();
     for (int i = 0; i < 8; i++)
         s_ctx_destroy(batch_ctx[i], NULL);
