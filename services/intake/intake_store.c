@@ -264,7 +264,9 @@ static const s_stmt_t s_stmts[] = {
      " AND ($9::text IS NULL OR department_code = $9)"
      " AND ($10::text IS NULL OR submitter = $10)"
      " AND ($11::bigint IS NULL OR (received_at_us, receipt_number) > ($11::bigint, $12::text))"
-     " AND ($14::date IS NULL OR (supply_by < $14::date AND state NOT IN (2, 4, 5, 13, 14, 15)))"
+     /* a bundle's parent owes nothing itself: its children are listed */
+     " AND ($14::date IS NULL OR (supply_by < $14::date AND state NOT IN (2, 4, 5, 13, 14, 15)"
+     "  AND item_code <> ''))"
      " ORDER BY received_at_us, receipt_number LIMIT $13::int",
      14, NULL},
     {"intake_changes",
