@@ -121,6 +121,25 @@ void zwt_dump_file(const char *path)
     fclose(f);
 }
 
+bool zwt_file_has(const char *path, const char *needle)
+{
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return false;
+    fseek(f, 0, SEEK_END);
+    long size = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *buf = size >= 0 ? malloc((size_t) size + 1) : NULL;
+    size_t n = buf ? fread(buf, 1, (size_t) size, f) : 0;
+    fclose(f);
+    if (!buf)
+        return false;
+    buf[n] = '\0';
+    bool found = strstr(buf, needle) != NULL;
+    free(buf);
+    return found;
+}
+
 void zwt_nap(int ms)
 {
     struct timespec ts = {ms / 1000, (long) (ms % 1000) * 1000000L};

@@ -46,6 +46,10 @@ void zwt_proc_kill(pid_t *pid);
  * nothing if it cannot be read. */
 void zwt_dump_file(const char *path);
 
+/* True if the file at path (a log) holds needle; false if it cannot be
+ * read. */
+bool zwt_file_has(const char *path, const char *needle);
+
 /* ------------------------------------------------------------ time */
 
 /* Sleeps ms milliseconds (any value, seconds included). */

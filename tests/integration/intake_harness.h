@@ -1,11 +1,13 @@
-/* What the zwfw-intake integration tests share (test_intake.c,
- * test_intake_kill.c): processes (plain brokers with one identity each, the
- * intake daemon), clients per role, requests, SQL checks and test data.
- * Header-only with static functions: each test is one executable. */
+/* What the zwfw-intake integration tests share (test_intake*.c,
+ * test_hostile_input.c): processes (plain brokers with one identity each,
+ * the intake and workflow daemons, started through zwstack.h), clients per
+ * role, requests, SQL checks and test data. Header-only with static
+ * functions: each test is one executable. */
 #ifndef ZW_INTAKE_HARNESS_H
 #define ZW_INTAKE_HARNESS_H
 
 #include "zwproc.h"
+#include "zwstack.h"
 #include "zwtest.h"
 
 #include "clock.h"
@@ -31,14 +33,10 @@
 #include <unistd.h>
 #include <zmq.h>
 
-#define H_MAX_PROCS 16
-#define H_HB "500"
+#define H_HB 500 /* heartbeat of brokers and daemons, ms */
+#define H_STOP_MS 20000
 
-typedef struct {
-    pid_t pid;
-    char log[300];
-    char name[64];
-} h_proc_t;
+typedef zwt_daemon_t h_proc_t;
 
 typedef struct {
     const char *role, *key_id, *region, *department;
@@ -52,8 +50,7 @@ typedef struct {
     char dir[64];
     char *conninfo;
     char key_file[128];
-    h_proc_t procs[H_MAX_PROCS];
-    int nprocs, logs;
+    zwt_stack_t procs;
     PGconn *pg;
 } h_stack_t;
 
@@ -72,37 +69,9 @@ static inline void h_free_endpoint(char *out, size_t outsz)
     zwt_free_endpoint(out, outsz);
 }
 
-/* Starts bin/name with args (NULL-terminated), output to a log in dir. */
-static inline pid_t h_start(h_stack_t *s, const char *name, const char *const *args)
-{
-    assert_true(s->nprocs < H_MAX_PROCS);
-    char *argv[64];
-    int n = 0;
-    argv[n++] = strdup(zwt_bin_path(name));
-    for (; args[n - 1] && n < 63; n++)
-        argv[n] = (char *) args[n - 1];
-    argv[n] = NULL;
-    h_proc_t *p = &s->procs[s->nprocs++];
-    snprintf(p->name, sizeof p->name, "%s", name);
-    snprintf(p->log, sizeof p->log, "%s/%s.%d.log", s->dir, name, ++s->logs);
-    zwt_proc_io_t io = {.out = p->log};
-    pid_t pid = zwt_proc_spawn(argv[0], argv, &io);
-    free(argv[0]);
-    p->pid = pid;
-    return pid;
-}
-
 static inline h_proc_t *h_find(h_stack_t *s, pid_t pid)
 {
-    for (int i = 0; i < s->nprocs; i++)
-        if (s->procs[i].pid == pid)
-            return &s->procs[i];
-    return NULL;
-}
-
-static inline int h_reap(pid_t pid, int ms)
-{
-    return zwt_proc_wait(pid, ms);
+    return zwt_stack_find(&s->procs, pid);
 }
 
 static inline void h_dump_log(const char *path)
@@ -112,42 +81,18 @@ static inline void h_dump_log(const char *path)
 
 static inline void h_kill(h_stack_t *s, pid_t pid)
 {
-    kill(pid, SIGKILL);
-    h_reap(pid, 5000);
-    h_proc_t *p = h_find(s, pid);
-    if (p)
-        p->pid = 0;
+    zwt_stack_kill(&s->procs, pid);
 }
 
 /* SIGTERM and a clean exit (leaks under ASan fail it). */
 static inline void h_stop(h_stack_t *s, pid_t pid)
 {
-    h_proc_t *p = h_find(s, pid);
-    bool clean = zwt_proc_stop(&pid, 20000, p ? p->name : "process");
-    if (!clean && p)
-        h_dump_log(p->log);
-    if (p)
-        p->pid = 0;
-    assert_true(clean);
+    assert_true(zwt_stack_stop(&s->procs, pid, H_STOP_MS));
 }
 
 static inline bool h_file_has(const char *path, const char *needle)
 {
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return false;
-    fseek(f, 0, SEEK_END);
-    long size = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *buf = malloc((size_t) size + 1);
-    size_t n = buf ? fread(buf, 1, (size_t) size, f) : 0;
-    fclose(f);
-    if (!buf)
-        return false;
-    buf[n] = '\0';
-    bool found = strstr(buf, needle) != NULL;
-    free(buf);
-    return found;
+    return zwt_file_has(path, needle);
 }
 
 static inline zw_client_t *h_client(h_stack_t *s, const char *ep, int timeout, int retries)
@@ -163,35 +108,84 @@ static inline zw_client_t *h_client(h_stack_t *s, const char *ep, int timeout, i
 
 static inline void h_wait_service(h_stack_t *s, const char *ep, const char *service)
 {
-    zw_client_t *c = h_client(s, ep, 300, 0);
-    int64_t until = h_now_ms() + 30000;
-    bool exists = false;
-    zw_err_t err;
-    while (!exists && h_now_ms() < until)
-        if (zw_client_service_exists(c, service, &exists, &err) != 0 || !exists)
-            h_nap(30);
-    zw_client_destroy(&c);
-    assert_true(exists);
+    assert_true(zwt_stack_wait_service(&s->procs, s->ctx, ep, service, 30000));
 }
 
+/* Waits until each of n brokers lists service. */
+static inline void h_wait_all(h_stack_t *s, const h_broker_t *b, int n, const char *service)
+{
+    for (int i = 0; i < n; i++)
+        h_wait_service(s, b[i].ep, service);
+}
+
+/* A plain broker on a free port whose every caller is b's identity, and
+ * b's client of it. */
 static inline void h_start_broker(h_stack_t *s, h_broker_t *b)
 {
     h_free_endpoint(b->ep, sizeof b->ep);
-    const char *args[] = {"--endpoint",
-                          b->ep,
-                          "--heartbeat-ms",
-                          H_HB,
-                          "--plain-role",
-                          b->role,
-                          "--plain-key-id",
-                          b->key_id,
-                          "--plain-region",
-                          b->region,
-                          "--plain-department",
-                          b->department,
-                          NULL};
-    b->pid = h_start(s, "zwfw-broker", args);
+    b->pid = zwt_stack_broker(&s->procs, &(zwt_broker_opts_t){.endpoint = b->ep,
+                                                              .heartbeat_ms = H_HB,
+                                                              .plain_role = b->role,
+                                                              .plain_key_id = b->key_id,
+                                                              .plain_region = b->region,
+                                                              .plain_department = b->department});
     b->client = h_client(s, b->ep, 15000, 0);
+}
+
+/* h_start_broker for each of n brokers; their endpoints, comma-separated,
+ * into eps (what the daemons' --broker-endpoint takes). */
+static inline void h_start_brokers(h_stack_t *s, h_broker_t *b, int n, char *eps, size_t epssz)
+{
+    eps[0] = '\0';
+    for (int i = 0; i < n; i++) {
+        h_start_broker(s, &b[i]);
+        size_t used = strlen(eps);
+        snprintf(eps + used, epssz - used, "%s%s", i ? "," : "", b[i].ep);
+    }
+}
+
+/* zwfw-intake on s's database and data key, registered with brokers
+ * (comma-separated), heartbeat H_HB; o says the rest. */
+static inline pid_t h_start_intake(h_stack_t *s, const char *brokers, zwt_intake_opts_t o)
+{
+    o.conninfo = s->conninfo;
+    o.brokers = brokers;
+    o.pii_key_file = s->key_file;
+    o.heartbeat_ms = H_HB;
+    return zwt_stack_intake(&s->procs, &o);
+}
+
+/* zwfw-workflow on s's database, registered with brokers, heartbeat
+ * H_HB; o says the rest. */
+static inline pid_t h_start_workflow(h_stack_t *s, const char *brokers, zwt_workflow_opts_t o)
+{
+    o.conninfo = s->conninfo;
+    o.brokers = brokers;
+    o.heartbeat_ms = H_HB;
+    return zwt_stack_workflow(&s->procs, &o);
+}
+
+/* The intake of an intake and workflow pair on the simulated clock, each
+ * following the other's event PUB (pub: intake's, workflow_pub: the
+ * other's). */
+static inline zwt_intake_opts_t h_paired_intake(const char *pub, const char *workflow_pub)
+{
+    return (zwt_intake_opts_t){.clock_mode = "simulated",
+                               .threads = 2,
+                               .pub_endpoint = pub,
+                               .workflow_endpoints = workflow_pub,
+                               .workflow_quiet_ms = 200};
+}
+
+/* The workflow of that pair (pub: workflow's, intake_pub: intake's). */
+static inline zwt_workflow_opts_t h_paired_workflow(const char *pub, const char *intake_pub)
+{
+    return (zwt_workflow_opts_t){.clock_mode = "simulated",
+                                 .threads = 2,
+                                 .pub_endpoint = pub,
+                                 .intake_pub_endpoint = intake_pub,
+                                 .consumer_quiet_ms = 200,
+                                 .relay_idle_ms = 10};
 }
 
 /* ---- the database ---------------------------------------------------------------- */
@@ -202,6 +196,7 @@ static inline void h_stack_init(h_stack_t *s, const char *dbname)
     signal(SIGPIPE, SIG_IGN);
     snprintf(s->dir, sizeof s->dir, "/tmp/zwfw-intake-XXXXXX");
     assert_non_null(mkdtemp(s->dir));
+    zwt_stack_init(&s->procs, s->dir);
     s->conninfo = zwt_pg_fresh_db(dbname);
     assert_non_null(s->conninfo);
     s->pg = PQconnectdb(s->conninfo);
@@ -227,11 +222,7 @@ static inline void h_stack_init(h_stack_t *s, const char *dbname)
 
 static inline void h_stack_free(h_stack_t *s)
 {
-    for (int i = 0; i < s->nprocs; i++)
-        if (s->procs[i].pid > 0) {
-            kill(s->procs[i].pid, SIGKILL);
-            h_reap(s->procs[i].pid, 5000);
-        }
+    zwt_stack_kill_all(&s->procs);
     if (s->pg)
         PQfinish(s->pg);
     free(s->conninfo);

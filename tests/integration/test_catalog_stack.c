@@ -10,6 +10,7 @@
  * is stopped in teardown and must exit cleanly (so leaks under ASan fail
  * the test); each dies with the test process (PR_SET_PDEATHSIG). */
 #include "zwproc.h"
+#include "zwstack.h"
 #include "zwtest.h"
 
 #include "clock.h"
@@ -32,13 +33,7 @@
 #include <unistd.h>
 #include <zmq.h>
 
-#define S_HB "250"
-#define S_MAX_PROCS 8
-
-typedef struct {
-    pid_t pid;
-    char log[300];
-} s_proc_t;
+#define S_HB 250
 
 typedef struct {
     void *ctx;
@@ -46,26 +41,9 @@ typedef struct {
     char ep_operator[64]; /* broker whose plain callers are operators */
     char ep_window[64];   /* broker whose plain callers are windows */
     char *conninfo;
-    s_proc_t procs[S_MAX_PROCS];
-    int nprocs;
+    zwt_stack_t procs; /* stopped in teardown */
     int runs;
 } s_stack_t;
-
-/* Starts a daemon from the bin dir; teardown stops it. */
-static void s_start(s_stack_t *s, const char *name, const char *const *args)
-{
-    assert_true(s->nprocs < S_MAX_PROCS);
-    char *argv[40];
-    int n = 0;
-    argv[n++] = strdup(zwt_bin_path(name));
-    for (int i = 0; args[i] && n < 39; i++)
-        argv[n++] = (char *) args[i];
-    argv[n] = NULL;
-    s_proc_t *p = &s->procs[s->nprocs++];
-    snprintf(p->log, sizeof p->log, "%s/%s.%d.log", s->dir, name, s->nprocs);
-    p->pid = zwt_proc_spawn(argv[0], argv, &(zwt_proc_io_t){.out = p->log});
-    free(argv[0]);
-}
 
 /* The text of a file into buf (at most size - 1 bytes). */
 static void s_slurp(const char *path, char *buf, size_t size)
@@ -122,19 +100,7 @@ static zw_client_t *s_client(s_stack_t *s, const char *ep)
 
 static void s_wait_service(s_stack_t *s, const char *ep, const char *service)
 {
-    zw_client_t *c = s_client(s, ep);
-    zw_client_set_timeout(c, 300);
-    int64_t until = zw_mono_ms() + 30000;
-    bool exists = false;
-    zw_err_t err;
-    while (!exists && zw_mono_ms() < until)
-        if (zw_client_service_exists(c, service, &exists, &err) != 0 || !exists)
-            zwt_nap(20);
-    zw_client_destroy(&c);
-    if (!exists)
-        for (int i = 0; i < s->nprocs; i++)
-            zwt_dump_file(s->procs[i].log);
-    assert_true(exists);
+    assert_true(zwt_stack_wait_service(&s->procs, s->ctx, ep, service, 30000));
 }
 
 static int s_setup(void **state)
@@ -147,6 +113,7 @@ static int s_setup(void **state)
     if (!s->conninfo)
         return -1;
     s->ctx = zmq_ctx_new();
+    zwt_stack_init(&s->procs, s->dir);
     zwt_free_endpoint(s->ep_operator, sizeof s->ep_operator);
     zwt_free_endpoint(s->ep_window, sizeof s->ep_window);
 
@@ -157,29 +124,21 @@ static int s_setup(void **state)
     fclose(f);
     chmod(key_path, 0600);
 
-    const char *op[] = {"--endpoint", s->ep_operator, "--heartbeat-ms", S_HB, NULL};
-    s_start(s, "zwfw-broker", op);
-    const char *win[] = {"--endpoint", s->ep_window,     "--heartbeat-ms", S_HB, "--plain-role",
-                         "window",     "--plain-key-id", "window-1",       NULL};
-    s_start(s, "zwfw-broker", win);
+    zwt_stack_broker(&s->procs,
+                     &(zwt_broker_opts_t){.endpoint = s->ep_operator, .heartbeat_ms = S_HB});
+    zwt_stack_broker(&s->procs, &(zwt_broker_opts_t){.endpoint = s->ep_window,
+                                                     .heartbeat_ms = S_HB,
+                                                     .plain_role = "window",
+                                                     .plain_key_id = "window-1"});
     char brokers[160];
     snprintf(brokers, sizeof brokers, "%s,%s", s->ep_operator, s->ep_window);
-    const char *intake[] = {"--db-conninfo",
-                            s->conninfo,
-                            "--broker-endpoint",
-                            brokers,
-                            "--heartbeat-ms",
-                            S_HB,
-                            "--pii-key-file",
-                            key_path,
-                            "--migrate",
-                            "true",
-                            "--threads",
-                            "2",
-                            "--catalog-threads",
-                            "2",
-                            NULL};
-    s_start(s, "zwfw-intake", intake);
+    const char *const extra[] = {"--catalog-threads", "2", NULL};
+    zwt_stack_intake(&s->procs, &(zwt_intake_opts_t){.conninfo = s->conninfo,
+                                                     .brokers = brokers,
+                                                     .pii_key_file = key_path,
+                                                     .threads = 2,
+                                                     .heartbeat_ms = S_HB,
+                                                     .extra = extra});
     *state = s;
     s_wait_service(s, s->ep_operator, "zwfw.catalog");
     s_wait_service(s, s->ep_window, "zwfw.catalog");
@@ -189,16 +148,7 @@ static int s_setup(void **state)
 static int s_teardown(void **state)
 {
     s_stack_t *s = *state;
-    int failures = 0;
-    for (int i = s->nprocs - 1; i >= 0; i--) {
-        s_proc_t *p = &s->procs[i];
-        char what[64];
-        snprintf(what, sizeof what, "process %d", (int) p->pid);
-        if (!zwt_proc_stop(&p->pid, 15000, what)) {
-            zwt_dump_file(p->log);
-            failures++;
-        }
-    }
+    int failures = zwt_stack_stop_all(&s->procs, 15000);
     zmq_ctx_term(s->ctx);
     char cmd[128];
     snprintf(cmd, sizeof cmd, "rm -rf %s", s->dir);

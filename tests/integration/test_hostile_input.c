@@ -506,70 +506,24 @@ static void s_send_bytes(const s_service_t *sv, const ProtobufCMessageDescriptor
 
 static void s_start_intake(void)
 {
-    const char *args[] = {"--db-conninfo",
-                          S.conninfo,
-                          "--broker-endpoint",
-                          s_eps,
-                          "--pii-key-file",
-                          S.key_file,
-                          "--clock-mode",
-                          "simulated",
-                          "--migrate",
-                          "true",
-                          "--threads",
-                          "2",
-                          "--heartbeat-ms",
-                          H_HB,
-                          "--pub-endpoint",
-                          s_intake_pub,
-                          "--workflow-endpoints",
-                          s_workflow_pub,
-                          "--workflow-quiet-ms",
-                          "200",
-                          NULL};
-    s_intake = h_start(&S, "zwfw-intake", args);
-    for (int i = 0; i < B_COUNT; i++)
-        h_wait_service(&S, s_brokers[i].ep, "zwfw.intake");
+    s_intake = h_start_intake(&S, s_eps, h_paired_intake(s_intake_pub, s_workflow_pub));
+    h_wait_all(&S, s_brokers, B_COUNT, "zwfw.intake");
 }
 
 static void s_start_workflow(void)
 {
-    const char *args[] = {"--db-conninfo",
-                          S.conninfo,
-                          "--broker-endpoint",
-                          s_eps,
-                          "--clock-mode",
-                          "simulated",
-                          "--threads",
-                          "2",
-                          "--heartbeat-ms",
-                          H_HB,
-                          "--pub-endpoint",
-                          s_workflow_pub,
-                          "--intake-pub-endpoint",
-                          s_intake_pub,
-                          "--consumer-quiet-ms",
-                          "200",
-                          "--relay-idle-ms",
-                          "10",
-                          NULL};
-    s_workflow = h_start(&S, "zwfw-workflow", args);
-    for (int i = 0; i < B_COUNT; i++)
-        h_wait_service(&S, s_brokers[i].ep, "zwfw.workflow");
+    s_workflow = h_start_workflow(&S, s_eps, h_paired_workflow(s_workflow_pub, s_intake_pub));
+    h_wait_all(&S, s_brokers, B_COUNT, "zwfw.workflow");
 }
 
 static int s_setup(void **state)
 {
     (void) state;
     h_stack_init(&S, "zwfw_test_hostile_input");
-    s_eps[0] = '\0';
     memset(&T, 0, sizeof T);
-    for (int i = 0; i < B_COUNT; i++) {
-        h_start_broker(&S, &s_brokers[i]);
-        size_t used = strlen(s_eps);
-        snprintf(s_eps + used, sizeof s_eps - used, "%s%s", i ? "," : "", s_brokers[i].ep);
+    h_start_brokers(&S, s_brokers, B_COUNT, s_eps, sizeof s_eps);
+    for (int i = 0; i < B_COUNT; i++)
         s_raw[i] = h_client(&S, s_brokers[i].ep, REPLY_MS, 0);
-    }
     h_free_endpoint(s_intake_pub, sizeof s_intake_pub);
     h_free_endpoint(s_workflow_pub, sizeof s_workflow_pub);
     s_start_intake();
@@ -593,9 +547,7 @@ static int s_teardown(void **state)
         zw_client_destroy(&s_brokers[i].client);
     }
     /* whatever the test did not stop already (it failed): workers first */
-    for (int i = S.nprocs - 1; i >= 0; i--)
-        if (S.procs[i].pid > 0)
-            h_stop(&S, S.procs[i].pid);
+    assert_int_equal(zwt_stack_stop_all(&S.procs, H_STOP_MS), 0);
     h_stack_free(&S);
     free(s_huge);
     s_huge = NULL;
@@ -609,13 +561,15 @@ static int s_teardown(void **state)
 static void s_check_all_alive(void)
 {
     bool ok = true;
-    for (int i = 0; i < S.nprocs; i++)
-        if (S.procs[i].pid > 0 && !s_alive(S.procs[i].pid)) {
-            fprintf(stderr, "FINDING: %s (pid %d) died\n", S.procs[i].name, (int) S.procs[i].pid);
-            h_dump_log(S.procs[i].log);
-            S.procs[i].pid = 0;
+    for (int i = 0; i < S.procs.n; i++) {
+        h_proc_t *p = &S.procs.procs[i];
+        if (p->pid > 0 && !s_alive(p->pid)) {
+            fprintf(stderr, "FINDING: %s (pid %d) died\n", p->name, (int) p->pid);
+            h_dump_log(p->log);
+            p->pid = 0;
             ok = false;
         }
+    }
     assert_true(ok);
 }
 

@@ -258,39 +258,16 @@ static int s_setup(void **state)
 {
     (void) state;
     h_stack_init(&S, "zwfw_test_intake");
-    for (int i = 0; i < B_COUNT; i++)
-        h_start_broker(&S, &s_brokers[i]);
-    char eps[1024] = "";
-    for (int i = 0; i < B_COUNT; i++) {
-        size_t used = strlen(eps);
-        snprintf(eps + used, sizeof eps - used, "%s%s", i ? "," : "", s_brokers[i].ep);
-    }
+    char eps[1024];
+    h_start_brokers(&S, s_brokers, B_COUNT, eps, sizeof eps);
     /* receipt blocks of 4: every few submissions hand over to a new block */
-    const char *args[] = {"--db-conninfo",
-                          S.conninfo,
-                          "--broker-endpoint",
-                          eps,
-                          "--pii-key-file",
-                          S.key_file,
-                          "--clock-mode",
-                          "simulated",
-                          "--migrate",
-                          "true",
-                          "--threads",
-                          "4",
-                          "--heartbeat-ms",
-                          H_HB,
-                          "--sweep-ms",
-                          "200",
-                          "--receipt-block",
-                          "4",
-                          "--log-level",
-                          "debug",
-                          NULL};
-    s_intake = h_start(&S, "zwfw-intake", args);
+    const char *const extra[] = {"--sweep-ms", "200", "--receipt-block", "4", NULL};
+    s_intake = h_start_intake(
+        &S, eps,
+        (zwt_intake_opts_t){
+            .clock_mode = "simulated", .threads = 4, .log_level = "debug", .extra = extra});
     snprintf(s_intake_log, sizeof s_intake_log, "%s", h_find(&S, s_intake)->log);
-    for (int i = 0; i < B_COUNT; i++)
-        h_wait_service(&S, s_brokers[i].ep, "zwfw.clock");
+    h_wait_all(&S, s_brokers, B_COUNT, "zwfw.clock");
     h_wait_service(&S, s_brokers[B_OP].ep, "zwfw.catalog");
     h_wait_service(&S, s_brokers[B_WIN].ep, "zwfw.intake");
     h_set_clock(C(B_OP), "2020-09-28T10:00:00+08:00");
@@ -305,8 +282,7 @@ static int s_teardown(void **state)
     (void) state;
     for (int i = 0; i < B_COUNT; i++)
         zw_client_destroy(&s_brokers[i].client);
-    if (s_intake > 0 && h_find(&S, s_intake) && h_find(&S, s_intake)->pid > 0)
-        h_stop(&S, s_intake);
+    h_stop(&S, s_intake); /* unless a test stopped it */
     for (int i = 0; i < B_COUNT; i++)
         h_stop(&S, s_brokers[i].pid);
     h_stack_free(&S);

@@ -552,26 +552,11 @@ static int s_mode_setup(void **state)
     h_start_broker(&S, &s_op);
     char eps[256];
     snprintf(eps, sizeof eps, "%s,%s", s_win.ep, s_op.ep);
-    const char *args[] = {"--db-conninfo",
-                          S.conninfo,
-                          "--broker-endpoint",
-                          eps,
-                          "--pii-key-file",
-                          S.key_file,
-                          "--clock-mode",
-                          "simulated",
-                          "--migrate",
-                          "true",
-                          "--threads",
-                          "16",
-                          "--submit-batch",
-                          m->batch,
-                          "--heartbeat-ms",
-                          H_HB,
-                          "--log-level",
-                          "info",
-                          NULL};
-    s_intake = h_start(&S, "zwfw-intake", args);
+    const char *const extra[] = {"--submit-batch", m->batch, NULL};
+    s_intake = h_start_intake(
+        &S, eps,
+        (zwt_intake_opts_t){
+            .clock_mode = "simulated", .threads = 16, .log_level = "info", .extra = extra});
     h_wait_service(&S, s_op.ep, "zwfw.clock");
     h_wait_service(&S, s_op.ep, "zwfw.catalog");
     h_wait_service(&S, s_win.ep, "zwfw.intake");
@@ -592,12 +577,7 @@ static int s_mode_teardown(void **state)
     (void) state;
     zw_client_destroy(&s_win.client);
     zw_client_destroy(&s_op.client);
-    h_proc_t *p = h_find(&S, s_intake);
-    if (p && p->pid > 0) {
-        kill(p->pid, SIGKILL);
-        h_reap(p->pid, 5000);
-        p->pid = 0;
-    }
+    h_kill(&S, s_intake); /* unless the test stopped it */
     h_stop(&S, s_win.pid);
     h_stop(&S, s_op.pid);
     h_stack_free(&S);

@@ -43,26 +43,11 @@ static const char *s_catalog =
 
 static pid_t s_start_intake(const char *clock_mode)
 {
-    const char *args[] = {"--db-conninfo",
-                          S.conninfo,
-                          "--broker-endpoint",
-                          s_eps,
-                          "--pii-key-file",
-                          S.key_file,
-                          "--clock-mode",
-                          clock_mode,
-                          "--migrate",
-                          "true",
-                          "--threads",
-                          "4",
-                          "--heartbeat-ms",
-                          H_HB,
-                          "--receipt-block",
-                          "5",
-                          "--log-level",
-                          "warn",
-                          NULL};
-    return h_start(&S, "zwfw-intake", args);
+    const char *const extra[] = {"--receipt-block", "5", NULL};
+    return h_start_intake(
+        &S, s_eps,
+        (zwt_intake_opts_t){
+            .clock_mode = clock_mode, .threads = 4, .log_level = "warn", .extra = extra});
 }
 
 /* ---- clients --------------------------------------------------------------------------- */

@@ -71,55 +71,29 @@ static void s_free(void *m)
 
 static void s_start_intake(void)
 {
-    const char *args[] = {"--db-conninfo", S.conninfo, "--broker-endpoint", s_eps, "--pii-key-file",
-                          S.key_file, "--clock-mode", "simulated", "--migrate", "true", "--threads",
-                          "2", "--heartbeat-ms", H_HB, "--pub-endpoint", s_intake_pub,
-                          "--workflow-endpoints", s_workflow_pub, "--workflow-quiet-ms", "200",
-                          /* the 5-working-day rule only when a request
-                           * touches an application, never behind its back */
-                          "--sweep-ms", "3600000", "--log-level", "debug", NULL};
-    s_intake = h_start(&S, "zwfw-intake", args);
-    for (int i = 0; i < B_COUNT; i++)
-        h_wait_service(&S, s_brokers[i].ep, "zwfw.intake");
+    zwt_intake_opts_t o = h_paired_intake(s_intake_pub, s_workflow_pub);
+    o.log_level = "debug";
+    /* the 5-working-day rule only when a request touches an application,
+     * never behind its back */
+    static const char *const extra[] = {"--sweep-ms", "3600000", NULL};
+    o.extra = extra;
+    s_intake = h_start_intake(&S, s_eps, o);
+    h_wait_all(&S, s_brokers, B_COUNT, "zwfw.intake");
 }
 
 static void s_start_workflow(void)
 {
-    const char *args[] = {"--db-conninfo",
-                          S.conninfo,
-                          "--broker-endpoint",
-                          s_eps,
-                          "--clock-mode",
-                          "simulated",
-                          "--threads",
-                          "2",
-                          "--heartbeat-ms",
-                          H_HB,
-                          "--pub-endpoint",
-                          s_workflow_pub,
-                          "--intake-pub-endpoint",
-                          s_intake_pub,
-                          "--consumer-quiet-ms",
-                          "200",
-                          "--relay-idle-ms",
-                          "10",
-                          "--log-level",
-                          "debug",
-                          NULL};
-    s_workflow = h_start(&S, "zwfw-workflow", args);
-    for (int i = 0; i < B_COUNT; i++)
-        h_wait_service(&S, s_brokers[i].ep, "zwfw.workflow");
+    zwt_workflow_opts_t o = h_paired_workflow(s_workflow_pub, s_intake_pub);
+    o.log_level = "debug";
+    s_workflow = h_start_workflow(&S, s_eps, o);
+    h_wait_all(&S, s_brokers, B_COUNT, "zwfw.workflow");
 }
 
 static int s_setup(void **state)
 {
     (void) state;
     h_stack_init(&S, "zwfw_test_intake_workflow");
-    for (int i = 0; i < B_COUNT; i++) {
-        h_start_broker(&S, &s_brokers[i]);
-        size_t used = strlen(s_eps);
-        snprintf(s_eps + used, sizeof s_eps - used, "%s%s", i ? "," : "", s_brokers[i].ep);
-    }
+    h_start_brokers(&S, s_brokers, B_COUNT, s_eps, sizeof s_eps);
     h_free_endpoint(s_intake_pub, sizeof s_intake_pub);
     h_free_endpoint(s_workflow_pub, sizeof s_workflow_pub);
     s_start_intake(); /* migrates the database, workflow's schema too */
@@ -134,10 +108,8 @@ static int s_teardown(void **state)
     (void) state;
     for (int i = 0; i < B_COUNT; i++)
         zw_client_destroy(&s_brokers[i].client);
-    if (s_workflow > 0 && h_find(&S, s_workflow)->pid > 0)
-        h_stop(&S, s_workflow);
-    if (s_intake > 0 && h_find(&S, s_intake)->pid > 0)
-        h_stop(&S, s_intake);
+    h_stop(&S, s_workflow); /* unless a test stopped it */
+    h_stop(&S, s_intake);
     for (int i = 0; i < B_COUNT; i++)
         h_stop(&S, s_brokers[i].pid);
     h_stack_free(&S);

@@ -7,6 +7,7 @@
  * and a clean exit is required, so leaks under ASan fail the test), and
  * dies with the test process if that is killed (PR_SET_PDEATHSIG). */
 #include "zwproc.h"
+#include "zwstack.h"
 #include "zwtest.h"
 
 #include "clock.h"
@@ -30,68 +31,17 @@
 #include <unistd.h>
 #include <zmq.h>
 
-#define S_HB "250" /* heartbeat for broker and workers: failures show fast */
-#define S_MAX_PROCS 16
-
-typedef struct {
-    pid_t pid;
-    char log[300];
-} s_proc_t;
+#define S_HB 250 /* heartbeat for broker and workers: failures show fast */
+#define S_TEXT(x) S_TEXT_(x)
+#define S_TEXT_(x) #x
 
 typedef struct {
     void *ctx;
     zw_client_t *client;
     char dir[64];
     char ep[64];
-    s_proc_t procs[S_MAX_PROCS];
-    int nprocs;
-    int logs;
+    zwt_stack_t procs; /* every process, stopped in teardown */
 } s_stack_t;
-
-/* Starts a daemon (argv[0] a name in the bin dir) that teardown stops. */
-static pid_t s_start(s_stack_t *s, const char *name, const char *const *args)
-{
-    assert_true(s->nprocs < S_MAX_PROCS);
-    char *argv[32];
-    int n = 0;
-    argv[n++] = strdup(zwt_bin_path(name));
-    for (; args[n - 1] && n < 31; n++)
-        argv[n] = (char *) args[n - 1];
-    argv[n] = NULL;
-    s_proc_t *p = &s->procs[s->nprocs++];
-    snprintf(p->log, sizeof p->log, "%s/%s.%d.log", s->dir, name, ++s->logs);
-    p->pid = zwt_proc_spawn(argv[0], argv, &(zwt_proc_io_t){.out = p->log});
-    free(argv[0]);
-    return p->pid;
-}
-
-static s_proc_t *s_find(s_stack_t *s, pid_t pid)
-{
-    for (int i = 0; i < s->nprocs; i++)
-        if (s->procs[i].pid == pid)
-            return &s->procs[i];
-    return NULL;
-}
-
-/* SIGKILLs a daemon the test wants dead (no clean exit expected). */
-static void s_kill(s_stack_t *s, pid_t pid)
-{
-    kill(pid, SIGKILL);
-    zwt_proc_wait(pid, 5000);
-    s_find(s, pid)->pid = 0;
-}
-
-static bool s_file_has(const char *path, const char *needle)
-{
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return false;
-    static char buf[1 << 16];
-    size_t n = fread(buf, 1, sizeof buf - 1, f);
-    fclose(f);
-    buf[n] = '\0';
-    return strstr(buf, needle) != NULL;
-}
 
 static zw_client_t *s_client(s_stack_t *s, const char *const *eps, size_t n, int timeout,
                              int retries)
@@ -107,41 +57,26 @@ static zw_client_t *s_client(s_stack_t *s, const char *const *eps, size_t n, int
 /* Waits until the broker at ep answers mmi.service for `service` with 200. */
 static void s_wait_service(s_stack_t *s, const char *ep, const char *service)
 {
-    const char *eps[] = {ep};
-    zw_client_t *c = s_client(s, eps, 1, 300, 0);
-    int64_t until = zw_mono_ms() + 15000;
-    bool exists = false;
-    zw_err_t err;
-    while (!exists && zw_mono_ms() < until) {
-        if (zw_client_service_exists(c, service, &exists, &err) != 0 || !exists)
-            zwt_nap(20);
-    }
-    zw_client_destroy(&c);
-    assert_true(exists);
+    assert_true(zwt_stack_wait_service(&s->procs, s->ctx, ep, service, 15000));
 }
 
-static pid_t s_start_broker(s_stack_t *s, const char *ep, const char *extra)
+/* busy_timeout_ms: --busy-timeout-ms, unless NULL. */
+static pid_t s_start_broker(s_stack_t *s, const char *ep, const char *busy_timeout_ms)
 {
-    const char *args[] = {"--endpoint",
-                          ep,
-                          "--heartbeat-ms",
-                          S_HB,
-                          "--request-wait-ms",
-                          "1500",
-                          extra ? "--busy-timeout-ms" : NULL,
-                          extra,
-                          NULL};
-    return s_start(s, "zwfw-broker", args);
+    const char *extra[] = {"--request-wait-ms", "1500",
+                           busy_timeout_ms ? "--busy-timeout-ms" : NULL, busy_timeout_ms, NULL};
+    return zwt_stack_broker(
+        &s->procs, &(zwt_broker_opts_t){.endpoint = ep, .heartbeat_ms = S_HB, .extra = extra});
 }
 
 static pid_t s_start_echo(s_stack_t *s, const char *service, const char *workers,
                           const char *delay_ms)
 {
     const char *args[] = {"--endpoint", s->ep,    "--service",      service,
-                          "--workers",  workers,  "--heartbeat-ms", S_HB,
+                          "--workers",  workers,  "--heartbeat-ms", S_TEXT(S_HB),
                           "--delay-ms", delay_ms, "--log-level",    "debug",
                           NULL};
-    return s_start(s, "zwfw-echo", args);
+    return zwt_stack_start(&s->procs, "zwfw-echo", args);
 }
 
 static int s_setup(void **state)
@@ -151,6 +86,7 @@ static int s_setup(void **state)
     if (!mkdtemp(s->dir))
         return -1;
     s->ctx = zmq_ctx_new();
+    zwt_stack_init(&s->procs, s->dir);
     zwt_free_endpoint(s->ep, sizeof s->ep);
     *state = s;
     return 0;
@@ -160,19 +96,8 @@ static int s_setup(void **state)
 static int s_teardown(void **state)
 {
     s_stack_t *s = *state;
-    int failures = 0;
     zw_client_destroy(&s->client);
-    for (int i = s->nprocs - 1; i >= 0; i--) {
-        s_proc_t *p = &s->procs[i];
-        if (p->pid <= 0)
-            continue;
-        char what[64];
-        snprintf(what, sizeof what, "process %d", (int) p->pid);
-        if (!zwt_proc_stop(&p->pid, 10000, what)) {
-            zwt_dump_file(p->log);
-            failures++;
-        }
-    }
+    int failures = zwt_stack_stop_all(&s->procs, 10000);
     zmq_ctx_term(s->ctx);
     char cmd[128];
     snprintf(cmd, sizeof cmd, "rm -rf %s", s->dir);
@@ -381,12 +306,12 @@ static void test_worker_killed_mid_request(void **state)
     assert_int_equal(zw_client_send(c, "zwfw.echo", "zwfw.testing.Blob", "keep me", 7, id, &err),
                      0);
     /* Wait until the slow replica holds the request. */
-    const char *log = s_find(s, slow)->log;
+    const char *log = zwt_stack_log(&s->procs, slow);
     int64_t until = zw_mono_ms() + 10000;
-    while (!s_file_has(log, id) && zw_mono_ms() < until)
+    while (!zwt_file_has(log, id) && zw_mono_ms() < until)
         zwt_nap(10);
-    assert_true(s_file_has(log, id));
-    s_kill(s, slow);
+    assert_true(zwt_file_has(log, id));
+    zwt_stack_kill(&s->procs, slow);
     pid_t fast = s_start_echo(s, "zwfw.echo", "1", "0");
     zw_client_reply_t *r = zw_client_wait(c, id, &err);
     assert_non_null(r);
@@ -408,7 +333,7 @@ static void test_broker_restart(void **state)
     zw_client_t *c = s->client = s_client(s, eps, 1, 700, 8);
     assert_true(s_health_pid(c, "zwfw.echo") > 0);
 
-    s_kill(s, broker);
+    zwt_stack_kill(&s->procs, broker);
     char id[ZW_CLIENT_ID_LEN];
     zw_err_t err;
     assert_int_equal(zw_client_send(c, "zwfw.echo", "zwfw.testing.Blob", "after", 5, id, &err), 0);
@@ -435,9 +360,9 @@ static void test_failover_between_brokers(void **state)
     pid_t b1 = s_start_broker(s, s->ep, NULL);
     s_start_broker(s, ep2, NULL);
     /* One echo registered with both brokers. */
-    const char *args[] = {"--endpoint",     s->ep, "--endpoint", ep2, "--workers", "2",
-                          "--heartbeat-ms", S_HB,  NULL};
-    s_start(s, "zwfw-echo", args);
+    const char *args[] = {"--endpoint",     s->ep,        "--endpoint", ep2, "--workers", "2",
+                          "--heartbeat-ms", S_TEXT(S_HB), NULL};
+    zwt_stack_start(&s->procs, "zwfw-echo", args);
     s_wait_service(s, s->ep, "zwfw.echo");
     s_wait_service(s, ep2, "zwfw.echo");
 
@@ -453,7 +378,7 @@ static void test_failover_between_brokers(void **state)
     c = s->client = s_client(s, eps, 2, 400, 2);
     assert_true(s_health_pid(c, "zwfw.echo") > 0);
     assert_string_equal(zw_client_endpoint(c), s->ep);
-    s_kill(s, b1);
+    zwt_stack_kill(&s->procs, b1);
     assert_true(s_health_pid(c, "zwfw.echo") > 0);
     assert_string_equal(zw_client_endpoint(c), ep2);
 }

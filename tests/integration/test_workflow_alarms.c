@@ -292,7 +292,7 @@ static void test_poison_and_locked_instances_do_not_stop_others(void **state)
     /* the good one gets all its alarms while the others fail or wait */
     if (wfs_wait_num(s, 5, "SELECT count(*) FROM workflow.alarms WHERE receipt_number = $1", good,
                      NULL) != 5) {
-        wfs_dump(wfs_path(s, "workflow.log"));
+        wfs_dump_workflow(s);
         fail_msg("the good instance did not get its alarms");
     }
     assert_true(wfs_wait_num(s, 1,

@@ -68,7 +68,7 @@ static void test_kill_while_events_flow(void **state)
         long n;
         while ((n = s_instances(s)) < thresholds[k] && zw_mono_ms() < end)
             wfs_nap(2);
-        wfs_kill(&s->workflow);
+        wfs_kill(s, &s->workflow);
         kills++;
         n = s_instances(s);
         if (n < written)
@@ -86,7 +86,7 @@ static void test_kill_while_events_flow(void **state)
     assert_int_equal(kills, 3);
     assert_true(midway >= 1);
     if (wfs_wait_num(s, S_EVENTS, "SELECT count(*) FROM workflow.instances", NULL) != S_EVENTS) {
-        wfs_dump(wfs_path(s, "workflow.log"));
+        wfs_dump_workflow(s);
         fail_msg("not every acceptance started a process");
     }
     wfs_wait_relayed(s);
@@ -161,7 +161,7 @@ static void test_kill_with_actions_in_flight(void **state)
             }
         zw_client_reply_destroy(&r);
     }
-    wfs_kill(&s->workflow);
+    wfs_kill(s, &s->workflow);
     /* what was acknowledged is there; nothing is there twice */
     assert_true(ok >= 30);
     for (int i = 0; i < S_ACTS; i++) {

@@ -9,6 +9,7 @@
 #define ZWT_WORKFLOW_STACK_H
 
 #include "zwproc.h"
+#include "zwstack.h"
 #include "zwtest.h"
 
 #include "auth_keys.h"
@@ -95,8 +96,8 @@ typedef struct {
     void *zctx;
     char endpoint[300];
     zw_auth_keys_t broker_keys;
+    zwt_stack_t procs;
     pid_t broker, workflow;
-    int starts; /* workflow starts, for log names */
     zw_client_t *clients[WFS_NIDS];
     char extra[512]; /* more "workflow" settings for the daemon's config */
 } wfs_t;
@@ -143,19 +144,26 @@ static int wfs_reap(pid_t pid, int timeout_ms)
 }
 
 /* SIGTERM and a clean exit 0 (no leak report under the sanitizers). */
-static void wfs_stop_pid(pid_t *pid, const char *log)
+static void wfs_stop_pid(wfs_t *s, pid_t *pid)
 {
-    if (*pid <= 0)
-        return;
-    if (!zwt_proc_stop(pid, 30000, log)) {
-        wfs_dump(log);
+    char log[300];
+    snprintf(log, sizeof log, "%s", zwt_stack_log(&s->procs, *pid));
+    bool clean = zwt_stack_stop(&s->procs, *pid, 30000);
+    *pid = 0;
+    if (!clean)
         fail_msg("%s did not stop cleanly", log);
-    }
 }
 
-static void wfs_kill(pid_t *pid)
+static void wfs_kill(wfs_t *s, pid_t *pid)
 {
-    zwt_proc_kill(pid);
+    zwt_stack_kill(&s->procs, *pid);
+    *pid = 0;
+}
+
+/* The last 40 lines of the running zwfw-workflow's log. */
+static void wfs_dump_workflow(wfs_t *s)
+{
+    wfs_dump(zwt_stack_log(&s->procs, s->workflow));
 }
 
 static long wfs_num(wfs_t *s, const char *sql, ...)
@@ -276,11 +284,9 @@ static void wfs_start_broker(wfs_t *s)
              " \"key_registry_file\": \"%s/keys.json\" } }\n",
              s->dir, s->dir);
     wfs_write(wfs_path(s, "broker.json"), cfg);
-    char conf[300], ep[300];
-    snprintf(conf, sizeof conf, "%s", wfs_path(s, "broker.json"));
-    snprintf(ep, sizeof ep, "%s", s->endpoint);
-    char *argv[] = {"zwfw-broker", "--config", conf, "--endpoint", ep, NULL};
-    s->broker = wfs_spawn("zwfw-broker", argv, wfs_path(s, "broker.log"));
+    s->broker =
+        zwt_stack_broker(&s->procs, &(zwt_broker_opts_t){.config = wfs_path(s, "broker.json"),
+                                                         .endpoint = s->endpoint});
 }
 
 /* Starts zwfw-workflow and waits until the broker lists zwfw.workflow. */
@@ -297,30 +303,12 @@ static void wfs_start_workflow(wfs_t *s)
              s->conninfo, s->endpoint, s->dir, s->broker_keys.public_key, s->extra[0] ? ", " : "",
              s->extra);
     wfs_write(wfs_path(s, "workflow.json"), cfg);
-    char conf[300];
-    snprintf(conf, sizeof conf, "%s", wfs_path(s, "workflow.json"));
-    char *argv[] = {"zwfw-workflow", "--config", conf, NULL};
-    s->starts++;
-    s->workflow = wfs_spawn("zwfw-workflow", argv, wfs_path(s, "workflow.log"));
-    int64_t end = zw_mono_ms() + WFS_WAIT_MS;
-    for (;;) {
-        bool exists = false;
-        zw_err_t err;
-        if (zw_client_service_exists(s->clients[WFS_SUPERVISOR], "zwfw.workflow", &exists, &err) ==
-                0 &&
-            exists)
-            return;
-        int status;
-        if (waitpid(s->workflow, &status, WNOHANG) == s->workflow) {
-            s->workflow = 0;
-            wfs_dump(wfs_path(s, "workflow.log"));
-            fail_msg("zwfw-workflow exited at start (status %d)", status);
-        }
-        if (zw_mono_ms() >= end) {
-            wfs_dump(wfs_path(s, "workflow.log"));
-            fail_msg("zwfw.workflow never registered");
-        }
-        wfs_nap(50);
+    s->workflow = zwt_stack_workflow(
+        &s->procs, &(zwt_workflow_opts_t){.config = wfs_path(s, "workflow.json")});
+    if (!zwt_stack_wait_listed(&s->procs, s->clients[WFS_SUPERVISOR], "zwfw.workflow", s->workflow,
+                               WFS_WAIT_MS)) {
+        s->workflow = 0;
+        fail_msg("zwfw.workflow never registered");
     }
 }
 
@@ -351,6 +339,7 @@ static wfs_t *wfs_up(const char *name, const char *start, const char *extra)
     snprintf(s->dir, sizeof s->dir, "%s/zwt-wf-XXXXXX",
              getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
     assert_non_null(mkdtemp(s->dir));
+    zwt_stack_init(&s->procs, s->dir);
     snprintf(s->extra, sizeof s->extra, "%s", extra ? extra : "");
     snprintf(s->endpoint, sizeof s->endpoint, "ipc://%s/broker.sock", s->dir);
     s->conninfo = zwt_pg_fresh_db(name);
@@ -382,8 +371,8 @@ static void wfs_down(wfs_t *s)
 {
     for (int i = 0; i < WFS_NIDS; i++)
         zw_client_destroy(&s->clients[i]);
-    wfs_stop_pid(&s->workflow, wfs_path(s, "workflow.log"));
-    wfs_stop_pid(&s->broker, wfs_path(s, "broker.log"));
+    wfs_stop_pid(s, &s->workflow);
+    wfs_stop_pid(s, &s->broker);
     zmq_ctx_term(s->zctx);
     zw_relay_destroy(&s->relay);
     zw_clock_destroy(&s->clock);
@@ -474,7 +463,7 @@ static void wfs_wait_started(wfs_t *s, const char *receipt)
 {
     if (wfs_wait_num(s, 1, "SELECT count(*) FROM workflow.instances WHERE receipt_number = $1",
                      receipt, NULL) != 1) {
-        wfs_dump(wfs_path(s, "workflow.log"));
+        wfs_dump_workflow(s);
         fail_msg("no process for %s", receipt);
     }
 }
@@ -610,7 +599,7 @@ static void wfs_wait_swept(wfs_t *s)
                      " AND next_check_us <= (SELECT now_us FROM common.sim_clock)"
                      " AND sweep_failures = 0",
                      NULL) != 0) {
-        wfs_dump(wfs_path(s, "workflow.log"));
+        wfs_dump_workflow(s);
         fail_msg("the sweep did not catch up");
     }
     wfs_wait_relayed(s);

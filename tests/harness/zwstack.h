@@ -1,0 +1,123 @@
+/* The zwfw daemons of an integration test as child processes: zwfw-broker,
+ * zwfw-intake and zwfw-workflow started with the arguments every test
+ * gives them plus the options in which tests really differ, each with its
+ * output in a log of its own, waited on until a broker lists its service,
+ * and stopped (a clean exit required) or killed. Not part of libzwfw. */
+#ifndef ZWSTACK_H
+#define ZWSTACK_H
+
+#include "mdp_client.h"
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#define ZWT_STACK_MAX 16
+
+/* One process started through a stack. */
+typedef struct {
+    pid_t pid;     /* 0 once it was stopped, killed or reaped */
+    char name[64]; /* the program's name in the bin dir */
+    char log[300]; /* its stdout and stderr */
+} zwt_daemon_t;
+
+/* The processes of one test (entries are never reused: a restarted
+ * daemon gets a new entry and a new log). */
+typedef struct {
+    char dir[256]; /* where the logs go: the test's own folder */
+    zwt_daemon_t procs[ZWT_STACK_MAX];
+    int n; /* entries used */
+    int logs;
+} zwt_stack_t;
+
+/* Empties st; logs go to dir (which must exist). */
+void zwt_stack_init(zwt_stack_t *st, const char *dir);
+
+/* Starts prog (a name in the bin dir) with args (NULL-terminated; NULL is
+ * none), stdout and stderr to DIR/PROG.N.log, stdin /dev/null; it dies with
+ * the test process. Fails the test if the table is full. */
+pid_t zwt_stack_start(zwt_stack_t *st, const char *prog, const char *const *args);
+
+/* The entry of pid, NULL if st did not start it. */
+zwt_daemon_t *zwt_stack_find(zwt_stack_t *st, pid_t pid);
+
+/* The log of pid: "" if st did not start it. */
+const char *zwt_stack_log(zwt_stack_t *st, pid_t pid);
+
+/* SIGTERM and waits up to timeout_ms (zwt_proc_stop): true for a clean
+ * exit 0; otherwise says why and copies the log to stderr. The entry's pid
+ * becomes 0. A pid st does not hold running (already stopped, or <= 0)
+ * is a no-op that returns true. */
+bool zwt_stack_stop(zwt_stack_t *st, pid_t pid, int timeout_ms);
+
+/* SIGKILLs and reaps pid (no clean exit expected); the entry's pid
+ * becomes 0. A pid st does not hold running is a no-op. */
+void zwt_stack_kill(zwt_stack_t *st, pid_t pid);
+
+/* zwt_stack_stop on every process still running, the last started
+ * first: how many did not exit cleanly. */
+int zwt_stack_stop_all(zwt_stack_t *st, int timeout_ms);
+
+/* SIGKILLs every process still running. */
+void zwt_stack_kill_all(zwt_stack_t *st);
+
+/* Copies every log of st to stderr. */
+void zwt_stack_dump(const zwt_stack_t *st);
+
+/* Polls mmi.service through c until its broker lists service: false
+ * after timeout_ms, or as soon as pid (when > 0) has exited (its entry's
+ * pid becomes 0); every log of st is then copied to stderr. */
+bool zwt_stack_wait_listed(zwt_stack_t *st, zw_client_t *c, const char *service, pid_t pid,
+                           int timeout_ms);
+
+/* zwt_stack_wait_listed through a client of the plain broker at ep (zmq
+ * context ctx, 300 ms per query, no retries). */
+bool zwt_stack_wait_service(zwt_stack_t *st, void *ctx, const char *ep, const char *service,
+                            int timeout_ms);
+
+/* ---- the daemons' arguments --------------------------------------------------------------
+ * A NULL string or a 0 number leaves its option out (the daemon's default
+ * then applies); `extra` (NULL-terminated) is appended as is. */
+
+typedef struct {
+    const char *config;   /* --config FILE */
+    const char *endpoint; /* --endpoint */
+    int heartbeat_ms;
+    /* plain mode: the identity every caller of this broker gets */
+    const char *plain_role, *plain_key_id, *plain_region, *plain_department;
+    const char *const *extra;
+} zwt_broker_opts_t;
+
+pid_t zwt_stack_broker(zwt_stack_t *st, const zwt_broker_opts_t *o);
+
+/* zwfw-intake always migrates the database (--migrate true). */
+typedef struct {
+    const char *conninfo;     /* --db-conninfo */
+    const char *brokers;      /* --broker-endpoint: comma-separated */
+    const char *pii_key_file; /* the data key */
+    const char *clock_mode;   /* "simulated" or "real" */
+    int threads, heartbeat_ms;
+    const char *pub_endpoint;       /* intake's event PUB */
+    const char *workflow_endpoints; /* workflow's event PUB, followed */
+    int workflow_quiet_ms;
+    const char *log_level;
+    const char *const *extra;
+} zwt_intake_opts_t;
+
+pid_t zwt_stack_intake(zwt_stack_t *st, const zwt_intake_opts_t *o);
+
+typedef struct {
+    const char *config; /* --config FILE */
+    const char *conninfo;
+    const char *brokers;
+    const char *clock_mode;
+    int threads, heartbeat_ms;
+    const char *pub_endpoint;        /* workflow's event PUB */
+    const char *intake_pub_endpoint; /* intake's event PUB, followed */
+    int consumer_quiet_ms, relay_idle_ms;
+    const char *log_level;
+    const char *const *extra;
+} zwt_workflow_opts_t;
+
+pid_t zwt_stack_workflow(zwt_stack_t *st, const zwt_workflow_opts_t *o);
+
+#endif
