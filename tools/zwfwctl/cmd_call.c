@@ -44,7 +44,8 @@ static void s_status_usage(FILE *out)
                  "                      [--key FILE --server-key FILE|Z85 | --plain] "
                  "[SERVICE]...\n"
                  "Asks the broker which zwfw services have workers and prints each one's\n"
-                 "health. Exit 0 if the broker answered, 1 if it did not.\n" ZW_CTL_KEY_HELP);
+                 "health. Exit 0 if the broker answered, 1 if it did not, 2 usage.\n"
+                 "options:\n" ZW_CTL_CONN_HELP);
 }
 
 /* 0 ok, 1 --help shown, 2 usage error. */
@@ -66,12 +67,7 @@ static int s_parse(int argc, char **argv, s_opts_t *o, void (*usage)(FILE *))
             if (rc == 2)
                 return 2;
             if (rc == 0) {
-                if (i + 1 >= argc)
-                    fprintf(stderr, "zwfwctl: %s needs a value\n", a);
-                else {
-                    fprintf(stderr, "zwfwctl: unknown option '%s'\n", a);
-                    usage(stderr);
-                }
+                fprintf(stderr, "zwfwctl: unknown option '%s' (--help lists them)\n", a);
                 return 2;
             }
         } else {
@@ -259,6 +255,9 @@ int zw_cmd_call(int argc, char **argv)
     s_opts_t o = {0};
     int rc = s_parse(argc, argv, &o, s_call_usage);
     if (rc == 0 && (o.raw ? o.n_args < 2 : o.n_args != 3)) {
+        fprintf(stderr, "zwfwctl call: expected %s, got %zu argument%s\n",
+                o.raw ? "SERVICE FRAME..." : "SERVICE TYPE JSON|-", o.n_args,
+                o.n_args == 1 ? "" : "s");
         s_call_usage(stderr);
         rc = 2;
     }

@@ -6,6 +6,7 @@
 #include "wire_json.h"
 #include "zwfw/v1/catalog.pb-c.h"
 
+#include <errno.h>
 #include <sodium.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -136,7 +137,7 @@ static char *s_read_all(const char *path, size_t *len)
 {
     FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
     if (!f) {
-        fprintf(stderr, "zwfwctl catalog: cannot open %s\n", path);
+        fprintf(stderr, "zwfwctl catalog: cannot open %s: %s\n", path, strerror(errno));
         return NULL;
     }
     size_t cap = 1 << 16, n = 0;
@@ -380,8 +381,16 @@ int zw_cmd_catalog(int argc, char **argv)
         bool known = strcmp(verb, "load") == 0 || strcmp(verb, "get") == 0 ||
                      strcmp(verb, "list") == 0 || strcmp(verb, "cancel") == 0 ||
                      strcmp(verb, "restore") == 0;
-        if (!known || o.n_args != want) {
+        if (!known) {
+            if (*verb)
+                fprintf(stderr, "zwfwctl catalog: unknown command '%s'\n", verb);
             s_usage(stderr);
+            rc = 2;
+        } else if (o.n_args != want) {
+            fprintf(stderr, "zwfwctl catalog %s: %s (see zwfwctl catalog --help)\n", verb,
+                    o.n_args > want             ? "unexpected argument"
+                    : strcmp(verb, "load") == 0 ? "FILE.json (or - for stdin) is required"
+                                                : "CODE is required");
             rc = 2;
         } else if (strcmp(verb, "cancel") == 0 && (!o.reason || !*o.reason)) {
             fprintf(stderr, "zwfwctl catalog cancel: --reason is required\n");

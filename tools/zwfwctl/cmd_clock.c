@@ -83,6 +83,15 @@ static int s_parse(int argc, char **argv, s_opts_t *o)
             o->args[o->n_args++] = a;
             continue;
         }
+        static const char *const valued[] = {"--actor", "--idempotency-key", "--minutes", "--hours",
+                                             "--days",  "--workdays"};
+        bool known = false;
+        for (size_t k = 0; k < sizeof valued / sizeof valued[0]; k++)
+            known |= strcmp(a, valued[k]) == 0;
+        if (!known) {
+            fprintf(stderr, "zwfwctl clock: unknown option '%s' (--help lists them)\n", a);
+            return 2;
+        }
         if (i + 1 >= argc) {
             fprintf(stderr, "zwfwctl clock: %s needs a value\n", a);
             return 2;
@@ -111,11 +120,23 @@ static int s_parse(int argc, char **argv, s_opts_t *o)
         }
     }
     const char *verb = o->n_args ? o->args[0] : "";
-    bool ok = (strcmp(verb, "show") == 0 && o->n_args == 1 && moves == 0) ||
-              (strcmp(verb, "set") == 0 && o->n_args == 2 && moves == 0) ||
-              (strcmp(verb, "advance") == 0 && o->n_args == 1 && moves == 1);
-    if (!ok) {
-        s_usage(stderr);
+    const char *why = NULL;
+    if (!o->n_args)
+        why = "give show, set or advance";
+    else if (strcmp(verb, "show") != 0 && strcmp(verb, "set") != 0 && strcmp(verb, "advance") != 0)
+        why = "unknown command (show, set or advance)";
+    else if (strcmp(verb, "set") == 0 && o->n_args != 2)
+        why = o->n_args < 2 ? "TIME is required" : "takes one TIME; quote 'YYYY-MM-DD HH:MM'";
+    else if (strcmp(verb, "set") != 0 && o->n_args != 1)
+        why = "unexpected argument";
+    else if (strcmp(verb, "advance") == 0 && moves != 1)
+        why = moves ? "one of --minutes, --hours, --days, --workdays, not several"
+                    : "needs --minutes N, --hours N, --days N or --workdays N";
+    else if (strcmp(verb, "advance") != 0 && moves)
+        why = "--minutes, --hours, --days and --workdays go with advance only";
+    if (why) {
+        fprintf(stderr, "zwfwctl clock%s%s: %s\n", *verb ? " " : "", verb, why);
+        fprintf(stderr, "(see zwfwctl clock --help)\n");
         return 2;
     }
     return 0;
@@ -157,7 +178,8 @@ int zw_cmd_clock(int argc, char **argv)
     if (strcmp(verb, "set") == 0) {
         int64_t us;
         if (zw_time_parse(o.args[1], &us, &err) != 0) {
-            fprintf(stderr, "zwfwctl clock set: %s\n", err.message);
+            fprintf(stderr, "zwfwctl clock set: %s (or 'YYYY-MM-DD HH:MM', Beijing time)\n",
+                    err.message);
             zw_ctl_conn_free(&o.conn);
             return 2;
         }

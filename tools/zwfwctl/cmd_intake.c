@@ -23,14 +23,29 @@ typedef struct {
     size_t n_args;
     zw_ctl_change_t change;
     const char *name, *id, *id_type, *kind, *agent_name, *agent_id, *phone, *address, *channel,
-        *window, *bundle, *reason, *item, *state;
+        *window, *bundle, *reason, *item;
     const char *materials[S_MAX];
     size_t n_materials;
     const char *commits[S_MAX];
     size_t n_commits;
     bool notify, receive_only, json, supply_overdue;
-    int page_size;
+    int page_size, state; /* 0: not given */
 } s_opts_t;
+
+/* A whole number in min..max into *out; 0, or -1 with a message. */
+static int s_int(const char *name, const char *v, int min, int max, int *out)
+{
+    char *end;
+    errno = 0;
+    long n = strtol(v, &end, 10);
+    if (errno || end == v || *end || n < min || n > max) {
+        fprintf(stderr, "zwfwctl intake: %s: expected a whole number from %d to %d, got '%s'\n",
+                name, min, max, v);
+        return -1;
+    }
+    *out = (int) n;
+    return 0;
+}
 
 static void s_usage(FILE *out)
 {
@@ -87,7 +102,6 @@ static int s_parse(int argc, char **argv, s_opts_t *o)
         {"--bundle", offsetof(s_opts_t, bundle)},
         {"--reason", offsetof(s_opts_t, reason)},
         {"--item", offsetof(s_opts_t, item)},
-        {"--state", offsetof(s_opts_t, state)},
     };
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -117,12 +131,21 @@ static int s_parse(int argc, char **argv, s_opts_t *o)
             o->args[o->n_args++] = a;
             continue;
         }
+        size_t k = 0;
+        while (k < sizeof valued / sizeof valued[0] && strcmp(a, valued[k].opt) != 0)
+            k++;
+        bool list_opt = strcmp(a, "--material") == 0 || strcmp(a, "--commit") == 0;
+        bool int_opt = strcmp(a, "--page-size") == 0 || strcmp(a, "--state") == 0;
+        if (k == sizeof valued / sizeof valued[0] && !list_opt && !int_opt) {
+            fprintf(stderr, "zwfwctl intake: unknown option '%s' (--help lists them)\n", a);
+            return 2;
+        }
         if (i + 1 >= argc) {
             fprintf(stderr, "zwfwctl intake: %s needs a value\n", a);
             return 2;
         }
         const char *v = argv[++i];
-        if (strcmp(a, "--material") == 0 || strcmp(a, "--commit") == 0) {
+        if (list_opt) {
             bool mat = a[2] == 'm';
             size_t *n = mat ? &o->n_materials : &o->n_commits;
             if (*n == S_MAX) {
@@ -132,15 +155,16 @@ static int s_parse(int argc, char **argv, s_opts_t *o)
             (mat ? o->materials : o->commits)[(*n)++] = v;
             continue;
         }
-        if (strcmp(a, "--page-size") == 0) {
-            o->page_size = atoi(v);
+        if (int_opt) {
+            bool page = a[2] == 'p';
+            if (s_int(a, v, 1, page ? 500 : 15, page ? &o->page_size : &o->state) != 0)
+                return 2;
             continue;
         }
-        size_t k = 0;
-        while (k < sizeof valued / sizeof valued[0] && strcmp(a, valued[k].opt) != 0)
-            k++;
-        if (k == sizeof valued / sizeof valued[0]) {
-            fprintf(stderr, "zwfwctl intake: unknown option '%s'\n", a);
+        if (strcmp(a, "--kind") == 0 && strcmp(v, "person") != 0 &&
+            strcmp(v, "organization") != 0) {
+            fprintf(stderr, "zwfwctl intake: --kind: expected person or organization, got '%s'\n",
+                    v);
             return 2;
         }
         *(const char **) ((char *) o + valued[k].off) = v;
@@ -242,9 +266,16 @@ static int s_material(const char *spec, Zwfw__V1__MaterialRef *ref, char **owned
         fprintf(stderr, "zwfwctl intake: --material %s: expected CODE:SHA256:SIZE\n", spec);
         return -1;
     }
+    char *end;
+    errno = 0;
+    long long size = strtoll(c2 + 1, &end, 10);
+    if (errno || end == c2 + 1 || *end || size < 0) {
+        fprintf(stderr, "zwfwctl intake: --material %s: SIZE must be a byte count\n", spec);
+        return -1;
+    }
     owned[1] = strndup(sha, (size_t) (c2 - sha));
     ref->sha256 = owned[1];
-    ref->size = strtoll(c2 + 1, NULL, 10);
+    ref->size = size;
     ref->copies = 1;
     return 0;
 }
@@ -421,9 +452,14 @@ static int s_run(s_opts_t *o, const char *verb)
     }
     if (rc == 0 && !strcmp(verb, "submit")) {
         int channel = s_channel(o->channel);
-        if (channel < 0 || !o->name || !o->id || (o->n_args == 2) == (o->bundle != NULL)) {
-            fprintf(stderr, "zwfwctl intake submit: give ITEM_CODE or --bundle, --name, --id "
-                            "(and a known --channel)\n");
+        const char *why = channel < 0 ? "--channel: unknown channel"
+                          : (o->n_args == 2) == (o->bundle != NULL)
+                              ? "give ITEM_CODE or --bundle CODE, one of them"
+                          : !o->name ? "--name NAME is required"
+                          : !o->id   ? "--id NUMBER is required"
+                                     : NULL;
+        if (why) {
+            fprintf(stderr, "zwfwctl intake submit: %s (see zwfwctl intake --help)\n", why);
             rc = 2;
         } else {
             sub.idempotency_key = (char *) o->change.key;
@@ -496,7 +532,7 @@ static int s_run(s_opts_t *o, const char *verb)
     } else if (rc == 0 && !strcmp(verb, "list")) {
         list.applicant_id_number = (char *) (o->id ? o->id : "");
         list.item_code = (char *) (o->item ? o->item : "");
-        list.state = o->state ? atoi(o->state) : 0;
+        list.state = o->state;
         list.page_size = o->page_size;
         list.supply_overdue = o->supply_overdue;
         req = &list.base;
@@ -545,10 +581,18 @@ int zw_cmd_intake(int argc, char **argv)
     bool known = false;
     for (size_t i = 0; i < sizeof verbs / sizeof verbs[0]; i++)
         known |= strcmp(verb, verbs[i]) == 0;
-    if (rc == 0 && (!known || (strcmp(verb, "list") == 0     ? o.n_args != 1
-                               : strcmp(verb, "submit") == 0 ? o.n_args > 2
-                                                             : o.n_args != 2))) {
+    if (rc == 0 && !known) {
+        if (*verb)
+            fprintf(stderr, "zwfwctl intake: unknown command '%s'\n", verb);
         s_usage(stderr);
+        rc = 2;
+    } else if (rc == 0 && (strcmp(verb, "list") == 0     ? o.n_args != 1
+                           : strcmp(verb, "submit") == 0 ? o.n_args > 2
+                                                         : o.n_args != 2)) {
+        fprintf(stderr, "zwfwctl intake %s: %s (see zwfwctl intake --help)\n", verb,
+                o.n_args > 2 || !strcmp(verb, "list") ? "unexpected argument"
+                : !strcmp(verb, "credit")             ? "add, remove or show?"
+                                                      : "RECEIPT is required");
         rc = 2;
     }
     if (rc != 0) {

@@ -50,6 +50,7 @@ static void s_usage(FILE *out)
             "options: --endpoint EP (repeatable; default $ZWFW_ENDPOINT, else\n"
             "  tcp://127.0.0.1:5555), --timeout MS, --retries N, --key FILE,\n"
             "  --server-key FILE|Z85, --plain (as zwfwctl call), --json (print the reply)\n"
+            "--actor defaults to $ZWFW_ACTOR, else the caller's key name.\n"
             "exit: 0 done, 1 the service refused or did not answer, 2 usage\n");
 }
 
@@ -113,6 +114,18 @@ static int s_parse(int argc, char **argv, s_opts_t *o)
             }
             o->args[o->n_args++] = a;
             continue;
+        }
+        static const char *const others[] = {"--endpoint", "--key",     "--server-key",
+                                             "--timeout",  "--retries", "--page-size",
+                                             "--version"};
+        bool valued = false;
+        for (size_t k = 0; k < sizeof strs / sizeof strs[0] && !valued; k++)
+            valued = !strcmp(a, strs[k].name);
+        for (size_t k = 0; k < sizeof others / sizeof others[0] && !valued; k++)
+            valued = !strcmp(a, others[k]);
+        if (!valued) {
+            fprintf(stderr, "zwfwctl workflow: unknown option '%s' (--help lists them)\n", a);
+            return 2;
         }
         if (i + 1 >= argc) {
             fprintf(stderr, "zwfwctl workflow: %s needs a value\n", a);
@@ -397,6 +410,8 @@ static int s_limit(const char *text, Zwfw__V1__TimeLimit *l)
 static int s_need(const s_opts_t *o, size_t n)
 {
     if (o->n_args != n) {
+        fprintf(stderr, "zwfwctl workflow %s: expected %zu argument%s, got %zu\n", o->args[0],
+                n - 1, n == 2 ? "" : "s", o->n_args - 1);
         s_usage(stderr);
         return -1;
     }
@@ -475,7 +490,7 @@ static int s_run(const s_opts_t *o)
             return 2;
         char *text = s_read_file(o->args[1]);
         if (!text) {
-            fprintf(stderr, "zwfwctl workflow: cannot read %s\n", o->args[1]);
+            fprintf(stderr, "zwfwctl workflow: cannot read %s: %s\n", o->args[1], strerror(errno));
             return 1;
         }
         int rc;
@@ -544,6 +559,10 @@ int zw_cmd_workflow(int argc, char **argv)
         zw_ctl_conn_free(&o.conn);
         return rc == 1 ? 0 : rc;
     }
+    /* As the other commands do; with neither, the service records the
+     * caller's key name, which names a person better than zwfwctl:$USER. */
+    if (!o.actor || !*o.actor)
+        o.actor = getenv("ZWFW_ACTOR");
     rc = zw_ctl_conn_open(&o.conn) ? s_run(&o) : 1;
     zw_ctl_conn_free(&o.conn);
     return rc;

@@ -4,11 +4,14 @@
 #include "wire_json.h"
 
 #include <errno.h>
+#include <netdb.h>
+#include <poll.h>
 #include <pwd.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 #include <zmq.h>
 
@@ -208,13 +211,98 @@ zw_client_t *zw_ctl_conn_open(zw_ctl_conn_t *conn)
     return conn->client;
 }
 
+/* Whether anything accepts TCP connections at a "tcp://HOST:PORT"
+ * endpoint: 1 yes, 0 refused, -1 unknown (not TCP, a name that does not
+ * resolve, no answer in time). A ZeroMQ client retries a refused
+ * connection in silence, so this is how a timeout tells "no broker there"
+ * from "a broker that ignores us". */
+static int s_tcp_listening(const char *endpoint)
+{
+    if (strncmp(endpoint, "tcp://", 6) != 0)
+        return -1;
+    char host[256];
+    const char *h = endpoint + 6, *port;
+    size_t n;
+    if (*h == '[') { /* tcp://[::1]:5555 */
+        const char *close = strchr(h, ']');
+        if (!close || close[1] != ':')
+            return -1;
+        h++;
+        n = (size_t) (close - h);
+        port = close + 2;
+    } else {
+        const char *colon = strrchr(h, ':');
+        if (!colon)
+            return -1;
+        n = (size_t) (colon - h);
+        port = colon + 1;
+    }
+    if (n == 0 || n >= sizeof host || !*port)
+        return -1;
+    memcpy(host, h, n);
+    host[n] = '\0';
+    if (strcmp(host, "*") == 0)
+        return -1;
+    struct addrinfo hints = {.ai_socktype = SOCK_STREAM}, *res = NULL;
+    if (getaddrinfo(host, port, &hints, &res) != 0)
+        return -1;
+    int verdict = -1;
+    for (struct addrinfo *ai = res; ai && verdict != 1; ai = ai->ai_next) {
+        int fd =
+            socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, ai->ai_protocol);
+        if (fd < 0)
+            continue;
+        int rc = connect(fd, ai->ai_addr, ai->ai_addrlen);
+        if (rc != 0 && errno == EINPROGRESS) {
+            struct pollfd p = {.fd = fd, .events = POLLOUT};
+            int so = 0;
+            socklen_t len = sizeof so;
+            if (poll(&p, 1, 1000) == 1 && getsockopt(fd, SOL_SOCKET, SO_ERROR, &so, &len) == 0) {
+                errno = so;
+                rc = so == 0 ? 0 : -1;
+            } else {
+                errno = ETIMEDOUT;
+            }
+        }
+        if (rc == 0)
+            verdict = 1;
+        else if (errno == ECONNREFUSED)
+            verdict = 0;
+        close(fd);
+    }
+    freeaddrinfo(res);
+    return verdict;
+}
+
 void zw_ctl_conn_hint(const zw_ctl_conn_t *conn, zw_code_t code)
 {
-    if (code == ZW_DEADLINE_EXCEEDED && conn->key_used[0])
+    if (code != ZW_DEADLINE_EXCEEDED)
+        return;
+    /* Nothing listening is the likeliest cause and makes the key hints
+     * below beside the point. */
+    size_t refused = 0;
+    for (size_t i = 0; i < conn->n_endpoints; i++)
+        refused += s_tcp_listening(conn->endpoints[i]) == 0;
+    if (conn->n_endpoints && refused == conn->n_endpoints) {
+        fprintf(stderr, "  (nothing accepts connections at %s%s: is the broker running?\n",
+                conn->endpoints[0], conn->n_endpoints > 1 ? " or any other endpoint given" : "");
+        fprintf(stderr, "  `deploy/zwfw status` shows the local stack and `deploy/zwfw up` starts "
+                        "it;\n  `eval \"$(deploy/zwfw env)\"` sets its endpoint and keys)\n");
+    } else if (conn->key_used[0]) {
         fprintf(stderr,
                 "  (CURVE with key %s: a broker that has not registered this key, or whose\n"
                 "  public key is not the --server-key given, never answers)\n",
                 conn->key_used);
+    } else if (conn->plain) {
+        fprintf(stderr, "  (sent plain (--plain): a broker that runs CURVE never answers a plain "
+                        "client)\n");
+    } else {
+        fprintf(stderr,
+                "  (sent plain, without CURVE: no --key, no $ZWFW_KEY, and no\n"
+                "  %s/keys/operator.secret with broker.key; a broker that runs CURVE\n"
+                "  never answers a plain client: `eval \"$(deploy/zwfw env)\"` or --key)\n",
+                zw_ctl_home());
+    }
 }
 
 void zw_ctl_conn_report(const zw_ctl_conn_t *conn, const zw_err_t *err)

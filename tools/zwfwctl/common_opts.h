@@ -99,8 +99,11 @@ zw_client_t *zw_ctl_conn_open(zw_ctl_conn_t *conn);
  * that got no answer, why a broker may stay silent. */
 void zw_ctl_conn_report(const zw_ctl_conn_t *conn, const zw_err_t *err);
 
-/* Only that hint: prints it when code is DEADLINE_EXCEEDED and the request
- * went with a CURVE key (a broker says nothing to a key it does not admit). */
+/* Only that hint, for DEADLINE_EXCEEDED alone (a broker says nothing to a
+ * key it does not admit, and a ZeroMQ client waits in silence for a broker
+ * that is not there): that no endpoint accepts TCP connections (it tries
+ * each, up to a second), else which CURVE key went, else that the request
+ * went plain. */
 void zw_ctl_conn_hint(const zw_ctl_conn_t *conn, zw_code_t code);
 
 /* Frees what conn holds (not conn): the client and context of
