@@ -1,5 +1,6 @@
 #include "intake_rules.h"
 
+#include "material_ref.h"
 #include "validate.h"
 
 #include <stdio.h>
@@ -211,39 +212,10 @@ int zw_intake_check_applicant(const Zwfw__V1__Applicant *a, int today, zw_err_t 
     return 0;
 }
 
-static bool s_hex64(const char *s)
-{
-    if (!s || strlen(s) != 64)
-        return false;
-    return s_all(s, 0, 64, "0123456789abcdef");
-}
-
 int zw_intake_check_material(const Zwfw__V1__MaterialRef *m, const char *path, zw_err_t *err)
 {
-    char field[96];
-    if (!m)
-        return s_bad(err, path, "missing");
-#define S_FIELD(name) (snprintf(field, sizeof field, "%s." name, path), field)
-    if (!zw_intake_token_ok(m->material_code, ZW_INTAKE_MAX_CODE))
-        return s_bad(err, S_FIELD("material_code"),
-                     "1-128 characters of letters, digits, '_', '.', ':' or '-'");
-    if (!zw_intake_text_ok(m->name, false, ZW_INTAKE_MAX_NAME_CHARS * 2, ZW_INTAKE_MAX_NAME))
-        return s_bad(err, S_FIELD("name"), "at most 200 characters of text");
-    if (m->media_type && *m->media_type &&
-        (strlen(m->media_type) > ZW_INTAKE_MAX_MEDIA ||
-         !s_all(m->media_type, 0, strlen(m->media_type),
-                S_DIGITS S_UPPER "abcdefghijklmnopqrstuvwxyz!#$&^_.+-/=; ")))
-        return s_bad(err, S_FIELD("media_type"), "not a media type (e.g. application/pdf)");
-    if (!s_hex64(m->sha256))
-        return s_bad(err, S_FIELD("sha256"), "must be 64 lower-case hex digits");
-    if (m->size < 0 || m->size > ZW_INTAKE_MAX_MATERIAL_BYTES)
-        return s_bad(err, S_FIELD("size"), "must be 0 or more bytes (at most 1 TiB)");
-    if (!zw_intake_text_ok(m->uri, false, ZW_INTAKE_MAX_URI, ZW_INTAKE_MAX_URI))
-        return s_bad(err, S_FIELD("uri"), "at most 1000 bytes of text");
-    if (m->copies < 0 || m->copies > 1000)
-        return s_bad(err, S_FIELD("copies"), "must be 0-1000");
-#undef S_FIELD
-    return 0;
+    /* one rule for every service that stores references (workflow's Act too) */
+    return zw_material_ref_check(m, path, err);
 }
 
 int zw_intake_check_materials(Zwfw__V1__MaterialRef *const *refs, size_t n, const char *path,

@@ -3,7 +3,7 @@
  *
  * A definition is versioned data an operator loads (the files in deploy/workflow,
  * or PutDefinition); an instance stays on the (code, version) it started
- * with. Format (docs/decisions-workflow.md has the full reference):
+ * with. Format (docs/protocol.md, "Process definitions", is the reference):
  *
  *   {"code": "promised-default", "version": 1, "name": "承诺件审批",
  *    "default": true,                      // for 承诺件 without their own
@@ -53,6 +53,11 @@
  *   "extend"          an extend action for roles other than head, or
  *                     without an "extension"
  *   "value"           a bad enum value (outcome, pause, unit...) or limit
+ * and zw_wf_def_check_limits, for new definitions:
+ *   "promised_limit"  limits.promised longer than limits.statutory
+ *
+ * docs/protocol.md ("Approval workflow", "Process definitions") documents
+ * the format for integrators; keep the two in step.
  */
 #ifndef ZW_WF_DEFINITION_H
 #define ZW_WF_DEFINITION_H
@@ -166,6 +171,17 @@ zw_wf_def_t *zw_wf_def_parse(const char *json, size_t len, zw_err_t *err);
 /* The graph checks alone, on a parsed definition (zw_wf_def_parse runs
  * them): INVALID_ARGUMENT with a detail from the list above. */
 int zw_wf_def_check(const zw_wf_def_t *def, zw_err_t *err);
+
+/* DOMAIN.md: the promised limit is never longer than the statutory one.
+ * 0, or INVALID_ARGUMENT with detail "promised_limit" when the
+ * definition's limits.promised can end after its limits.statutory
+ * (zw_time_limits_longer, a working day counting minutes_per_day
+ * minutes: the daemon's working hours). Not part of zw_wf_def_parse,
+ * which also loads the definitions stored before this rule, whose
+ * instances must keep running (a new instance holds its promised limit to
+ * the statutory one anyway): ValidateDefinition, PutDefinition and the
+ * definitions directory apply it to every new definition. */
+int zw_wf_def_check_limits(const zw_wf_def_t *def, int minutes_per_day, zw_err_t *err);
 
 /* Reads a file and parses it (NOT_FOUND when unreadable). */
 zw_wf_def_t *zw_wf_def_load(const char *path, zw_err_t *err);

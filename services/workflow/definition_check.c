@@ -3,6 +3,7 @@
 #include "definition.h"
 
 #include "access.h"
+#include "time_limits.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -223,6 +224,21 @@ int zw_wf_def_check(const zw_wf_def_t *d, zw_err_t *err)
     if (fork && s_check_flow(&fork->fork->flow, "fork.flow", true, err) != 0)
         return -1;
     return 0;
+}
+
+int zw_wf_def_check_limits(const zw_wf_def_t *d, int minutes_per_day, zw_err_t *err)
+{
+    zw_time_limit_t p = {d->promised.amount, (int) d->promised.unit},
+                    st = {d->statutory.amount, (int) d->statutory.unit};
+    /* the rule StartProcess and the catalog apply (common/time_limits.h);
+     * -1 (not comparable) cannot arise from a parsed definition */
+    if (zw_time_limits_longer(p, st, minutes_per_day) != 1)
+        return 0;
+    return zw_err_setd(err, ZW_INVALID_ARGUMENT, "promised_limit",
+                       "definition: limits.promised (%d %s) is longer than limits.statutory (%d "
+                       "%s): a promised limit is never longer than the statutory one",
+                       p.amount, d->promised.unit == ZW_LIMIT_HOURS ? "hours" : "working days",
+                       st.amount, d->statutory.unit == ZW_LIMIT_HOURS ? "hours" : "working days");
 }
 
 const zw_wf_state_t *zw_wf_def_fork(const zw_wf_def_t *def)

@@ -14,7 +14,8 @@
 
 /* Which department a supervision read covers: supervisor and system any
  * (`want`, "" = all); approver and head their own only. */
-static int s_scope(const Zwfw__V1__Caller *c, const char *want, const char **dept, zw_err_t *err)
+static int s_scope(const Zwfw__V1__Caller *c, const char *want, const char **dept, const char *what,
+                   zw_err_t *err)
 {
     if (c->role == ZWFW__V1__ROLE__ROLE_SUPERVISOR || c->role == ZWFW__V1__ROLE__ROLE_SYSTEM) {
         *dept = want;
@@ -28,8 +29,10 @@ static int s_scope(const Zwfw__V1__Caller *c, const char *want, const char **dep
         *dept = own;
         return 0;
     }
-    return zw_access_require(c, ZW_ROLE_MASK_SUPERVISOR | ZW_ROLE_MASK_APPROVER | ZW_ROLE_MASK_HEAD,
-                             NULL, "read supervision scans", err);
+    return zw_access_require(c,
+                             ZW_ROLE_MASK_SUPERVISOR | ZW_ROLE_MASK_APPROVER | ZW_ROLE_MASK_HEAD |
+                                 ZW_ROLE_MASK_SYSTEM,
+                             NULL, what, err);
 }
 
 /* ------------------------------------------------------------------ DailyScan */
@@ -78,7 +81,7 @@ void zw_wf_svc_scan(zw_wf_ctx_t *ctx, const zw_request_t *req, zw_reply_t *reply
     int64_t now;
     PGresult *res = NULL;
     zw_wf_arena_t *a = NULL;
-    if (s_scope(req->caller, m->department_code, &dept, &err) != 0 ||
+    if (s_scope(req->caller, m->department_code, &dept, "read supervision scans", &err) != 0 ||
         zw_wf_svc_now(ctx, &now, &err) != 0 ||
         !(res = zw_wf_store_scan(ctx->db, now, dept, &err))) {
         zw_reply_err(reply, &err);
@@ -158,7 +161,7 @@ void zw_wf_svc_alarms(zw_wf_ctx_t *ctx, const zw_request_t *req, zw_reply_t *rep
             goto done;
         }
     }
-    if (s_scope(req->caller, m->department_code, &dept, &err) != 0 ||
+    if (s_scope(req->caller, m->department_code, &dept, "read alarms", &err) != 0 ||
         !(res = zw_wf_store_alarms(ctx->db, m->receipt_number, dept, after, limit, &err))) {
         zw_reply_err(reply, &err);
         goto done;
@@ -227,10 +230,17 @@ static Zwfw__V1__DefinitionReply *s_def_reply(zw_wf_arena_t *a, const zw_wf_def_
     return r;
 }
 
+/* What a new definition must satisfy beyond its graph: limits held as
+ * StartProcess holds them, with this daemon's working day. */
+static int s_check_limits(zw_wf_ctx_t *ctx, const zw_wf_def_t *def, zw_err_t *err)
+{
+    return zw_wf_def_check_limits(def, zw_workhours_minutes_per_day(&ctx->settings->clock.hours),
+                                  err);
+}
+
 /* ValidateDefinition: parses and checks, stores nothing. */
 void zw_wf_svc_validate_definition(zw_wf_ctx_t *ctx, const zw_request_t *req, zw_reply_t *reply)
 {
-    (void) ctx;
     zw_err_t err;
     Zwfw__V1__ValidateDefinition *v = (Zwfw__V1__ValidateDefinition *) zw_request_unpack(
         req, &zwfw__v1__validate_definition__descriptor, &err);
@@ -241,7 +251,7 @@ void zw_wf_svc_validate_definition(zw_wf_ctx_t *ctx, const zw_request_t *req, zw
     zw_wf_arena_t *a = NULL;
     zw_wf_def_t *def = zw_wf_def_parse(v->json, strlen(v->json), &err);
     Zwfw__V1__DefinitionReply *r = NULL;
-    if (!def)
+    if (!def || s_check_limits(ctx, def, &err) != 0)
         zw_reply_err(reply, &err);
     else if (!(a = zw_wf_arena_new()) || !(r = s_def_reply(a, def, NULL, false)))
         zw_reply_error(reply, ZW_RESOURCE_EXHAUSTED, "out of memory");
@@ -323,7 +333,7 @@ void zw_wf_svc_put_definition(zw_wf_ctx_t *ctx, const zw_request_t *req, zw_repl
     if (zw_wf_svc_check_key(m->idempotency_key, &err) != 0 ||
         (*m->actor && zw_validate_actor(m->actor, &err) != 0) ||
         !(def = zw_wf_def_parse(m->json, strlen(m->json), &err)) ||
-        zw_wf_svc_now(ctx, &x.now, &err) != 0) {
+        s_check_limits(ctx, def, &err) != 0 || zw_wf_svc_now(ctx, &x.now, &err) != 0) {
         zw_reply_err(reply, &err);
         goto done;
     }

@@ -70,9 +70,17 @@ const zw_wf_def_t *zw_wf_defs_get(zw_wf_ctx_t *ctx, const char *code, int versio
     }
     char *body = NULL;
     int found = 0;
-    if (zw_wf_store_def_get(ctx->db, code, version, &body, &found, err) != 0)
-        return NULL;
     zw_err_t perr;
+    if (zw_wf_store_def_get(ctx->db, code, version, &body, &found, &perr) != 0) {
+        /* not the request's code: the instance's (or the pick's) definition
+         * is gone from the store */
+        if (perr.code == ZW_NOT_FOUND)
+            zw_err_setd(err, ZW_FAILED_PRECONDITION, "definition",
+                        "definition %s v%d is not stored", code, version);
+        else if (err)
+            *err = perr;
+        return NULL;
+    }
     zw_wf_def_t *def = zw_wf_def_parse(body, strlen(body), &perr);
     free(body);
     if (!def) {
@@ -457,6 +465,9 @@ int zw_wf_load_definitions(zw_wf_ctx_t *ctx, const char *dir, int *loaded, zw_er
         char *body = names[i] ? s_read(path) : NULL;
         zw_err_t perr;
         zw_wf_def_t *def = body ? zw_wf_def_parse(body, strlen(body), &perr) : NULL;
+        if (def && zw_wf_def_check_limits(
+                       def, zw_workhours_minutes_per_day(&ctx->settings->clock.hours), &perr) != 0)
+            zw_wf_def_destroy(&def);
         if (!def) {
             zw_logkv(ZW_LOG_ERROR, "definition refused", "file", path, "reason",
                      body ? perr.message : "cannot read it", "detail", body ? perr.detail : "",
@@ -551,8 +562,8 @@ int zw_wf_begin(zw_wf_ctx_t *ctx, const zw_wf_begin_t *b, const zw_wf_step_t *st
                                p.amount, s_unit(p), st.amount, s_unit(st));
         /* an accepted application (intake's event) still gets its process:
          * the law's limit bounds the promise */
-        zw_logkv(ZW_LOG_WARN, "promised limit longer than the statutory one; held to it",
-                 "receipt", b->receipt, NULL);
+        zw_logkv(ZW_LOG_WARN, "promised limit longer than the statutory one; held to it", "receipt",
+                 b->receipt, NULL);
         inst->promised.limit = st;
     }
     if ((inst->promised.limit.amount > 0 &&

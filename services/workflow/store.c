@@ -201,12 +201,22 @@ int zw_wf_store_load(zw_db_t *db, int64_t id, const char *receipt, bool lock,
     if (PQntuples(res) == 0) {
         PQclear(res);
         if (id > 0)
-            return zw_err_setd(err, ZW_NOT_FOUND, "instance", "no process instance %" PRId64, id);
+            return zw_err_setd(err, ZW_NOT_FOUND, "instance_id", "no process instance %" PRId64,
+                               id);
         return zw_err_setd(err, ZW_NOT_FOUND, "receipt_number", "no process for application %s",
                            receipt ? receipt : "");
     }
     s_load_row(res, inst);
     PQclear(res);
+    if (id > 0 && receipt && *receipt && strcmp(receipt, inst->receipt) != 0) {
+        /* the id wins the lookup; a receipt that disagrees is the caller's
+         * mix-up, and acting on either case would be a guess */
+        zw_err_setd(err, ZW_INVALID_ARGUMENT, "instance_id",
+                    "instance_id %" PRId64 " is the process of application %s, not of %s", id,
+                    inst->receipt, receipt);
+        zw_wf_instance_clear(inst);
+        return -1;
+    }
     const char *q[] = {zw_wf_num(&nums, inst->id)};
     res = zw_db_exec(db, "wf_tracks", 1, q, err);
     if (!res)

@@ -25,14 +25,16 @@ int zw_wf_store_prepare(zw_db_t *db, zw_err_t *err);
 int zw_wf_store_def_put(zw_db_t *db, const zw_wf_def_t *def, const char *body, const char *actor,
                         int64_t now_us, bool *created, zw_err_t *err);
 
-/* The text of (code, version); version 0: the newest. NOT_FOUND when none.
- * *body is malloc'd (caller frees); *version_out the version found. */
+/* The text of (code, version); version 0: the newest. NOT_FOUND "code"
+ * (GetDefinition's field) when none. *body is malloc'd (caller frees);
+ * *version_out the version found. */
 int zw_wf_store_def_get(zw_db_t *db, const char *code, int version, char **body, int *version_out,
                         zw_err_t *err);
 
 /* The definition a new instance of item_code uses: `code` (newest
  * version) when not empty, else the newest definition listing the item,
- * else the newest default one. NOT_FOUND when none fits. Outputs malloc'd. */
+ * else the newest default one. NOT_FOUND "definition_code" (StartProcess's
+ * field) when none fits. Outputs malloc'd. */
 int zw_wf_store_def_pick(zw_db_t *db, const char *item_code, const char *code, char **code_out,
                          int *version_out, char **body, zw_err_t *err);
 
@@ -57,7 +59,12 @@ typedef struct {
 } zw_wf_derived_t;
 
 /* Loads by id (> 0) or receipt number, with tracks and pauses, FOR UPDATE
- * when lock. NOT_FOUND when absent. Clear inst with zw_wf_instance_clear. */
+ * when lock. NOT_FOUND when absent, detail the request field that named
+ * it ("instance_id" or "receipt_number"). Given both (an id > 0 and a
+ * non-empty receipt), they must name the same instance: otherwise
+ * INVALID_ARGUMENT "instance_id", so a request never acts on a case other
+ * than the one its receipt names. Clear inst with zw_wf_instance_clear
+ * (also after an error). */
 int zw_wf_store_load(zw_db_t *db, int64_t id, const char *receipt, bool lock,
                      zw_wf_instance_t *inst, zw_err_t *err);
 

@@ -153,9 +153,9 @@ int zw_wf_store_def_get(zw_db_t *db, const char *code, int version, char **body,
     if (PQntuples(res) == 0) {
         PQclear(res);
         if (version)
-            return zw_err_setd(err, ZW_NOT_FOUND, "definition", "no definition %s version %d", code,
+            return zw_err_setd(err, ZW_NOT_FOUND, "code", "no definition %s version %d", code,
                                version);
-        return zw_err_setd(err, ZW_NOT_FOUND, "definition", "no definition %s", code);
+        return zw_err_setd(err, ZW_NOT_FOUND, "code", "no definition %s", code);
     }
     *version_out = (int) zw_wf_col_i64(res, 0, 0);
     *body = strdup(PQgetvalue(res, 0, 1));
@@ -173,8 +173,8 @@ int zw_wf_store_def_pick(zw_db_t *db, const char *item_code, const char *code, c
     if (PQntuples(res) == 0) {
         PQclear(res);
         if (code && *code)
-            return zw_err_setd(err, ZW_NOT_FOUND, "definition", "no definition %s", code);
-        return zw_err_setd(err, ZW_NOT_FOUND, "definition",
+            return zw_err_setd(err, ZW_NOT_FOUND, "definition_code", "no definition %s", code);
+        return zw_err_setd(err, ZW_NOT_FOUND, "definition_code",
                            "no definition for item %s and no default definition",
                            item_code ? item_code : "");
     }
