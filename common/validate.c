@@ -71,29 +71,31 @@ static int s_today_beijing(void)
 
 #define S_ID_DETAIL "resident_id"
 
-int zw_validate_resident_id_on(const char *id, int today, zw_err_t *err)
+/* GB 11643-1999 (a resident ID; also the 2023 foreign permanent residence
+ * card, which "what" names in every message). */
+static int s_gb11643(const char *id, int today, const char *what, zw_err_t *err)
 {
     static const int weights[17] = {7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2};
     static const char checks[] = "10X98765432";
     char rep[8];
 
     if (!id)
-        return zw_err_setd(err, ZW_INVALID_ARGUMENT, S_ID_DETAIL, "resident ID is missing");
+        return zw_err_setd(err, ZW_INVALID_ARGUMENT, S_ID_DETAIL, "%s is missing", what);
     size_t n = strlen(id);
     if (n != 18)
         return zw_err_setd(err, ZW_INVALID_ARGUMENT, S_ID_DETAIL,
-                           "resident ID must be 18 characters (got %zu)", n);
+                           "%s must be 18 characters (got %zu)", what, n);
     for (int i = 0; i < 17; i++)
         if (!s_is_digit(id[i]))
             return zw_err_setd(err, ZW_INVALID_ARGUMENT, S_ID_DETAIL,
-                               "resident ID character %d must be a digit (got %s)", i + 1,
+                               "%s character %d must be a digit (got %s)", what, i + 1,
                                s_char_repr(id[i], rep));
     if (id[17] == 'x')
         return zw_err_setd(err, ZW_INVALID_ARGUMENT, S_ID_DETAIL,
-                           "resident ID check character must be upper-case X, not x");
+                           "%s check character must be upper-case X, not x", what);
     if (!s_is_digit(id[17]) && id[17] != 'X')
         return zw_err_setd(err, ZW_INVALID_ARGUMENT, S_ID_DETAIL,
-                           "resident ID check character must be a digit or X (got %s)",
+                           "%s check character must be a digit or X (got %s)", what,
                            s_char_repr(id[17], rep));
 
     /* the messages below name no digit of the number: an error reply must
@@ -102,16 +104,16 @@ int zw_validate_resident_id_on(const char *id, int today, zw_err_t *err)
     int y = s_num(birth, 4), m = s_num(birth + 4, 2), d = s_num(birth + 6, 2);
     if (!s_is_date(y, m, d))
         return zw_err_setd(err, ZW_INVALID_ARGUMENT, S_ID_DETAIL,
-                           "resident ID birth date (characters 7-14) is not a date");
+                           "%s birth date (characters 7-14) is not a date", what);
     int ymd = y * 10000 + m * 100 + d;
     /* GB 11643 sets no lower bound (its own example, 440524188001010014, was
      * born in 1880); this only catches digits that cannot be a birth year. */
     if (ymd < 18000101)
         return zw_err_setd(err, ZW_INVALID_ARGUMENT, S_ID_DETAIL,
-                           "resident ID birth date (characters 7-14) is before 1800-01-01");
+                           "%s birth date (characters 7-14) is before 1800-01-01", what);
     if (ymd > today)
         return zw_err_setd(err, ZW_INVALID_ARGUMENT, S_ID_DETAIL,
-                           "resident ID birth date (characters 7-14) is in the future");
+                           "%s birth date (characters 7-14) is in the future", what);
 
     int sum = 0;
     for (int i = 0; i < 17; i++)
@@ -119,8 +121,34 @@ int zw_validate_resident_id_on(const char *id, int today, zw_err_t *err)
     char want = checks[sum % 11];
     if (id[17] != want)
         return zw_err_setd(err, ZW_INVALID_ARGUMENT, S_ID_DETAIL,
-                           "resident ID check character is wrong (a digit was mistyped)");
+                           "%s check character is wrong (a digit was mistyped)", what);
     return 0;
+}
+
+int zw_validate_resident_id_on(const char *id, int today, zw_err_t *err)
+{
+    return s_gb11643(id, today, "resident ID", err);
+}
+
+int zw_validate_foreign_permanent_on(const char *id, int today, zw_err_t *err)
+{
+    const char *what = "foreign permanent residence card number";
+    if (id && strlen(id) == 15) { /* the 2004 and 2017 cards */
+        for (int i = 0; i < 15; i++)
+            if (i < 3 ? !(id[i] >= 'A' && id[i] <= 'Z') : !s_is_digit(id[i]))
+                return zw_err_setd(err, ZW_INVALID_ARGUMENT, S_ID_DETAIL,
+                                   "a 15-character %s is 3 upper-case letters and 12 digits", what);
+        return 0;
+    }
+    if (id && strlen(id) == 18 && id[0] != '9')
+        return zw_err_setd(err, ZW_INVALID_ARGUMENT, S_ID_DETAIL,
+                           "an 18-character %s starts with 9", what);
+    if (id && strlen(id) != 18)
+        return zw_err_setd(err, ZW_INVALID_ARGUMENT, S_ID_DETAIL,
+                           "a %s is 15 characters (3 letters, 12 digits) or 18 (since 2023) "
+                           "(got %zu)",
+                           what, strlen(id));
+    return s_gb11643(id, today, what, err);
 }
 
 int zw_validate_resident_id(const char *id, zw_err_t *err)

@@ -32,6 +32,15 @@ int zw_validate_resident_id(const char *id, zw_err_t *err);
  * the business clock and for tests. */
 int zw_validate_resident_id_on(const char *id, int today_yyyymmdd, zw_err_t *err);
 
+/* Foreign permanent residence card (外国人永久居留身份证) number, with
+ * "today" as YYYYMMDD: the 2004 and 2017 cards' 15 characters (3 upper-case
+ * letters, the holder's country, and 12 digits; no check character), or
+ * the 2023 card's 18, which follow GB 11643 as a resident ID does (17
+ * digits and a MOD 11-2 check character, the birth date in characters
+ * 7-14) and start with 9, a first digit no resident ID has (National
+ * Immigration Administration, 新版外国人永久居留身份证机读信息规则, 2023). */
+int zw_validate_foreign_permanent_on(const char *id, int today_yyyymmdd, zw_err_t *err);
+
 /* Unified social credit code, GB 32100-2015: 18 characters from
  * "0123456789ABCDEFGHJKLMNPQRTUWXY" (no I O Z S V); characters 3-8 (the
  * registering authority's division code) digits; characters 9-17 an

@@ -142,12 +142,8 @@ int zw_intake_check_identity(const Zwfw__V1__Identity *id, bool person, int toda
     case ZWFW__V1__ID_TYPE__ID_TYPE_FOREIGN_PERMANENT:
         if (!person)
             break;
-        if (!((len == 15 && s_all(n, 0, 3, S_UPPER) && s_all(n, 3, 15, S_DIGITS)) ||
-              (len == 18 && n[0] == '9' && s_all(n, 0, 17, S_DIGITS) &&
-               s_all(n, 17, 18, S_DIGITS "X"))))
-            return s_bad(err, field,
-                         "a foreign permanent residence card number is 3 letters and 12 digits, "
-                         "or 18 characters starting with 9");
+        if (zw_validate_foreign_permanent_on(n, today, &verr) != 0)
+            return zw_err_setd(err, ZW_INVALID_ARGUMENT, field, "%s: %s", field, verr.message);
         return 0;
     case ZWFW__V1__ID_TYPE__ID_TYPE_USCC:
         if (person)

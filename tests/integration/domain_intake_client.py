@@ -832,16 +832,12 @@ def scenario(args, pb, op, win, itg, head, checks):
                id_bad("org+passport", ident(O, pb.ID_TYPE_PASSPORT, "E12345678"),
                       "applicant.identity.id_type"))
 
-    def fp_checksum():
-        bad = wrong_last(fp_ok)
-        try:
-            r, _ = submit(d1, applicant=ident(P, pb.ID_TYPE_FOREIGN_PERMANENT, bad))
-            return ("%s (18-character card with a wrong GB 11643 check digit) was ACCEPTED "
-                    "(state %d); the 2023 外国人永久居留身份证 number carries a GB 11643 check "
-                    "digit, which DOMAIN.md does not spell out" % (bad, r.application.state))
-        except ZwfwError as e:
-            return "wrong check digit refused: %s" % e
-    checks.note("G21 foreign permanent card check digit", fp_checksum)
+    # The 2023 外国人永久居留身份证 number ends in a MOD 11-2 check
+    # character like a resident ID's (National Immigration Administration,
+    # 新版外国人永久居留身份证机读信息规则, 2023).
+    checks.run("G21 foreign permanent card (2023) with a wrong check digit",
+               id_bad("wrong check digit", ident(P, pb.ID_TYPE_FOREIGN_PERMANENT,
+                                                 wrong_last(fp_ok))))
 
     # ================================================================ H. agents
     def agent_recorded():

@@ -114,7 +114,9 @@ static void test_identity(void **state)
         {ZWFW__V1__ID_TYPE__ID_TYPE_TAIWAN_PERMIT, "12345678", true},
         {ZWFW__V1__ID_TYPE__ID_TYPE_TAIWAN_PERMIT, "1234567", false},
         {ZWFW__V1__ID_TYPE__ID_TYPE_FOREIGN_PERMANENT, "USA123456789012", true},
-        {ZWFW__V1__ID_TYPE__ID_TYPE_FOREIGN_PERMANENT, "93310019900101123X", true},
+        {ZWFW__V1__ID_TYPE__ID_TYPE_FOREIGN_PERMANENT, "933100199001011236", true},
+        /* the 2023 card's check character is a resident ID's (6 is right) */
+        {ZWFW__V1__ID_TYPE__ID_TYPE_FOREIGN_PERMANENT, "93310019900101123X", false},
         {ZWFW__V1__ID_TYPE__ID_TYPE_FOREIGN_PERMANENT, "US1234567890123", false},
         {ZWFW__V1__ID_TYPE__ID_TYPE_UNSPECIFIED, "12345678", false},
     };

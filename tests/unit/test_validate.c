@@ -217,6 +217,45 @@ static void test_id_invalid(void **state)
 
 /* ------------------------------------------------------------------- USCC */
 
+/* Foreign permanent residence cards: the 15-character cards (3 letters, 12
+ * digits) and the 2023 card, 18 characters starting with 9 whose check
+ * character is a resident ID's (MOD 11-2) and whose characters 7-14 are the
+ * birth date. Check characters worked out by hand (weights 7 9 10 5 8 4 2
+ * 1 6 3 7 9 10 5 8 4 2, "10X98765432"[sum % 11]). */
+static void test_foreign_permanent(void **state)
+{
+    (void) state;
+    zw_err_t err;
+    static const char *good[] = {"USA123456789012", "936156198501010010", "912840199003071237",
+                                 "931040200112310051"};
+    for (size_t i = 0; i < sizeof good / sizeof good[0]; i++)
+        if (zw_validate_foreign_permanent_on(good[i], TODAY, &err) != 0)
+            fail_msg("%s refused: %s", good[i], err.message);
+    static const struct {
+        const char *id;
+        const char *want;
+    } bad[] = {
+        {"936156198501010011", "check character is wrong"}, /* 0 is right */
+        {"936156198502300010", "birth date (characters 7-14) is not a date"},
+        {"936156209901010010", "birth date (characters 7-14) is in the future"},
+        {"436156198501010010", "starts with 9"}, /* a resident ID's shape */
+        {"93615619850101001x", "upper-case X, not x"},
+        {"US1234567890123", "3 upper-case letters and 12 digits"},
+        {"usa123456789012", "3 upper-case letters and 12 digits"},
+        {"USA12345678901", "15 characters (3 letters, 12 digits) or 18"},
+        {"", "15 characters (3 letters, 12 digits) or 18"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        assert_int_equal(zw_validate_foreign_permanent_on(bad[i].id, TODAY, &err), -1);
+        assert_int_equal(err.code, ZW_INVALID_ARGUMENT);
+        if (!strstr(err.message, bad[i].want))
+            fail_msg("%s: \"%s\" does not say \"%s\"", bad[i].id, err.message, bad[i].want);
+        assert_non_null(strstr(err.message, "foreign permanent residence card"));
+    }
+    assert_int_equal(zw_validate_foreign_permanent_on(NULL, TODAY, &err), -1);
+    assert_non_null(strstr(err.message, "missing"));
+}
+
 static void test_uscc_published(void **state)
 {
     (void) state;
@@ -611,6 +650,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_id_valid),
         cmocka_unit_test(test_id_invalid),
+        cmocka_unit_test(test_foreign_permanent),
         cmocka_unit_test(test_uscc_published),
         cmocka_unit_test(test_uscc_generated),
         cmocka_unit_test(test_uscc_invalid),
