@@ -124,8 +124,19 @@ static const s_stmt_t s_stmts[] = {
      " UNION ALL SELECT 'i', i.impl_code, '', '', NULL, '', NULL, NULL, i.body FROM i",
      3, NULL},
     {"intake_batch_check",
-     /* guessed reads checked at commit (012_intake_batch_check.sql) */
-     "SELECT intake.batch_check($1::text[], $2::text[], $3::text[], $4::integer[])", 4, NULL},
+     /* guessed reads checked at commit (012, 013_intake_batch_stale.sql):
+      * the items locked at the versions guessed, no key used before */
+     "SELECT CASE"
+     " WHEN (SELECT count(*) FROM (SELECT 1 FROM catalog.items i"
+     "   JOIN unnest($3::text[], $4::integer[]) AS u (code, version)"
+     "   ON i.impl_code = u.code AND i.version = u.version FOR SHARE OF i) AS x)"
+     "   <> cardinality($3::text[])"
+     " THEN intake.batch_stale('a catalog item changed since the batch was built')"
+     " WHEN EXISTS (SELECT 1 FROM unnest($1::text[], $2::text[]) AS u (caller, key)"
+     "   JOIN intake.requests q ON q.caller = u.caller AND q.idempotency_key = u.key)"
+     " THEN intake.batch_stale('an idempotency key of the batch was used before')"
+     " ELSE true END",
+     4, NULL},
     {"intake_request_put",
      "INSERT INTO intake.requests (caller, idempotency_key, kind, digest, created_at_us,"
      " receipt_number, notice, result_us)"
