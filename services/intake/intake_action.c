@@ -443,26 +443,14 @@ static int s_parent_refresh(s_action_t *a, zw_intake_row_t *parent, zw_err_t *er
 
 /* The request on a bundle parent: each child it applies to, then the
  * parent. FAILED_PRECONDITION only when it applies to none. */
-/* Materials handed in for a bundle name its items' codes as at submission
- * (zw_intake_bundle_refs_check); a row of its own takes only its item's. */
+/* Materials handed in name codes of the items as they were at submission
+ * (zw_intake_bundle_refs_check): a bundle's children's items, or (bundle
+ * NULL) the one row's item. */
 static int s_refs_check(s_action_t *a, const zw_intake_row_t *kids, size_t n, const char *bundle,
-                        const char *own_item, zw_err_t *err)
+                        zw_err_t *err)
 {
     if (a->n_mats == 0)
         return 0;
-    if (!kids) {
-        for (size_t i = 0; i < a->n_mats; i++) {
-            const char *f = a->mats[i].for_item;
-            if (f && f[0] && strcmp(f, own_item) != 0) {
-                char field[48];
-                snprintf(field, sizeof field, "materials[%zu].item_code", i);
-                return zw_err_setd(err, ZW_INVALID_ARGUMENT, field,
-                                   "material %s is for item %s; this application is of item %s",
-                                   a->mats[i].code, f, own_item);
-            }
-        }
-        return 0;
-    }
     Zwfw__V1__Item **items = calloc(n ? n : 1, sizeof *items);
     int rc = items ? 0 : zw_err_set(err, ZW_RESOURCE_EXHAUSTED, "out of memory");
     size_t got = 0;
@@ -484,7 +472,7 @@ static int s_on_parent(s_action_t *a, zw_intake_row_t *parent, zw_err_t *err)
     size_t n = 0, applied = 0;
     if (zw_intake_store_children(a->tx.ctx->db, parent->receipt, true, &kids, &n, err) != 0)
         return -1;
-    if (s_refs_check(a, kids, n, parent->bundle_code, "", err) != 0) {
+    if (s_refs_check(a, kids, n, parent->bundle_code, err) != 0) {
         zw_intake_rows_free(kids, n);
         return -1;
     }
@@ -581,7 +569,7 @@ static int s_action_tx(zw_db_t *db, void *arg, zw_err_t *err)
         ;
     else if (row.bundle_code[0] && !row.parent[0])
         rc = s_on_parent(a, &row, err);
-    else if ((rc = s_refs_check(a, NULL, 0, NULL, row.item_code, err)) != 0)
+    else if ((rc = s_refs_check(a, &row, 1, NULL, err)) != 0)
         ;
     else if ((rc = a->apply(a, &row, err)) == 0 && has_parent)
         rc = s_parent_refresh(a, &parent, err);

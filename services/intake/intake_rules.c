@@ -559,16 +559,25 @@ int zw_intake_bundle_refs_check(const char *const *codes, const char *const *for
 {
     for (size_t i = 0; i < n; i++) {
         const char *for_item = for_items[i] ? for_items[i] : "";
-        char field[48];
+        char field[48], code_field[48];
         snprintf(field, sizeof field, "materials[%zu].item_code", i);
+        snprintf(code_field, sizeof code_field, "materials[%zu].material_code", i);
         if (for_item[0]) {
-            bool known = false;
-            for (size_t k = 0; k < n_items && !known; k++)
-                known = strcmp(items[k]->impl_code, for_item) == 0;
-            if (!known)
+            const Zwfw__V1__Item *it = NULL;
+            for (size_t k = 0; k < n_items && !it; k++)
+                if (strcmp(items[k]->impl_code, for_item) == 0)
+                    it = items[k];
+            if (!it && bundle)
                 return zw_err_setd(err, ZW_INVALID_ARGUMENT, field,
                                    "material %s is for item %s, which is not in bundle %s",
-                                   codes[i], for_item, bundle ? bundle : "");
+                                   codes[i], for_item, bundle);
+            if (!it)
+                return zw_err_setd(err, ZW_INVALID_ARGUMENT, field,
+                                   "material %s is for item %s; this application is of item %s",
+                                   codes[i], for_item, n_items ? items[0]->impl_code : "");
+            if (!s_item_material(it, codes[i]))
+                return zw_err_setd(err, ZW_INVALID_ARGUMENT, code_field,
+                                   "item %s asks for no material %s", for_item, codes[i]);
             continue;
         }
         const Zwfw__V1__ItemMaterial *first = NULL;
@@ -587,6 +596,14 @@ int zw_intake_bundle_refs_check(const char *const *codes, const char *const *for
                                    codes[i], first->name, first_item, m->name, items[k]->impl_code);
             }
         }
+        /* a document nobody asked for would be stored nowhere: say so */
+        if (!first && bundle)
+            return zw_err_setd(err, ZW_INVALID_ARGUMENT, code_field,
+                               "no item of bundle %s asks for a material %s", bundle, codes[i]);
+        if (!first)
+            return zw_err_setd(err, ZW_INVALID_ARGUMENT, code_field,
+                               "item %s asks for no material %s",
+                               n_items ? items[0]->impl_code : "", codes[i]);
     }
     return 0;
 }

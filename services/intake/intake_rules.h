@@ -54,11 +54,14 @@ int zw_intake_check_applicant(const Zwfw__V1__Applicant *a, int today, zw_err_t 
 int zw_intake_check_material(const Zwfw__V1__MaterialRef *m, const char *path, zw_err_t *err);
 
 /* Material references handed in for a bundle (一件事) whose items are
- * items[0..n_items): codes[i] with for_items[i] (the item it is for, "" or
- * NULL for any). Material codes are each item's own, so a reference must
- * name an item of the bundle, or its code must mean the same document (the
- * same material name) in every item that asks for it. 0, or -1 with
- * INVALID_ARGUMENT and detail "materials[i].item_code". */
+ * items[0..n_items), or (bundle NULL) for an application of the one item
+ * items[0]: codes[i] with for_items[i] (the item it is for, "" or NULL for
+ * any). Material codes are each item's own, so a reference must name an
+ * item of the bundle, or its code must mean the same document (the same
+ * material name) in every item that asks for it; and some item (the one
+ * named) must ask for the code: a reference to a material no item asks for
+ * would be stored nowhere. 0, or -1 with INVALID_ARGUMENT and detail
+ * "materials[i].item_code" or "materials[i].material_code". */
 int zw_intake_bundle_refs_check(const char *const *codes, const char *const *for_items, size_t n,
                                 Zwfw__V1__Item *const *items, size_t n_items, const char *bundle,
                                 zw_err_t *err);

@@ -254,7 +254,13 @@ static int s_submit_item(s_submit_t *s, zw_err_t *err)
         return s_request_field(err, "impl_code", "item_code");
     zw_intake_row_t row;
     zw_intake_decision_t d;
-    int rc = s_row_new(s, &row, s->receipt, "", item, NULL, err);
+    int rc = zw_intake_mats_refs_check(s->mats, s->n_mats, &item, 1, NULL, err);
+    if (rc != 0) {
+        if (item != s->item)
+            protobuf_c_message_free_unpacked(&item->base, NULL);
+        return -1;
+    }
+    rc = s_row_new(s, &row, s->receipt, "", item, NULL, err);
     if (rc == 0) {
         s->tx.capture = &s->cap;
         rc = s_one(s, &row, item, &d, true, err);

@@ -839,6 +839,37 @@ def scenario(args, pb, op, win, itg, head, checks):
                id_bad("wrong check digit", ident(P, pb.ID_TYPE_FOREIGN_PERMANENT,
                                                  wrong_last(fp_ok))))
 
+    # A reference to a material the item does not ask for would be stored
+    # nowhere (a mistyped code, an integrator's mapping gone wrong): it is
+    # refused with the field named, and no application is made.
+    def unknown_material():
+        before = len(win.call("zwfw.intake", pb.ListApplications(
+            item_code=d1.impl_code, page_size=500)).applications)
+        e = expect_error(lambda: submit(d1, codes=["M01", "M99"]), "INVALID_ARGUMENT",
+                         detail="materials[1].material_code")
+        e2 = expect_error(lambda: submit("YJS-QYKB", codes=["M77"]),
+                          "INVALID_ARGUMENT", detail="materials[0].material_code")
+        after = len(win.call("zwfw.intake", pb.ListApplications(
+            item_code=d1.impl_code, page_size=500)).applications)
+        expect(after == before, "%d applications before, %d after" % (before, after))
+        # supplementing one: the same rule, and the application is untouched
+        r, _ = submit(d1, codes=[])
+        rec = r.application.receipt_number
+        e3 = expect_error(lambda: win.call("zwfw.intake", pb.SupplementMaterials(
+            idempotency_key="sup-unknown-" + rec, actor="窗口:李明", receipt_number=rec,
+            materials=[mat(pb, "M99")])), "INVALID_ARGUMENT", detail="materials[0].material_code")
+        g = win.call("zwfw.intake", pb.GetApplication(receipt_number=rec)).application
+        expect(g.state == S.Value("APPLICATION_STATE_RECEIVED") and len(g.materials) == 0,
+               "after the refused supplement: %s with %d materials" % (app_state(g),
+                                                                       len(g.materials)))
+        ok = win.call("zwfw.intake", pb.SupplementMaterials(
+            idempotency_key="sup-known-" + rec, actor="窗口:李明", receipt_number=rec,
+            materials=[mat(pb, "M01")]))
+        expect(ok.application.state == S.Value("APPLICATION_STATE_ACCEPTED"),
+               "with its own M01: %s" % app_state(ok.application))
+        return "%s; %s; supplement: %s" % (e.err.message, e2.err.message, e3.err.message)
+    checks.run("G22 a material the item does not ask for", unknown_material)
+
     # ================================================================ H. agents
     def agent_recorded():
         agent_id = new_person_id()

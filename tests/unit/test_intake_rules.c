@@ -585,9 +585,26 @@ static void test_bundle_refs(void **state)
     const char *f4[] = {"ITEM-X", ""};
     assert_int_equal(zw_intake_bundle_refs_check(c2, f4, 1, items, 2, "B", &err), -1);
     assert_string_equal(err.detail, "materials[0].item_code");
-    /* a code no item asks for is nobody's concern here */
+    /* a code no item asks for would be stored nowhere: refused */
     const char *c5[] = {"M09"}, *f5[] = {""};
-    assert_int_equal(zw_intake_bundle_refs_check(c5, f5, 1, items, 2, "B", &err), 0);
+    assert_int_equal(zw_intake_bundle_refs_check(c5, f5, 1, items, 2, "B", &err), -1);
+    assert_string_equal(err.detail, "materials[0].material_code");
+    assert_non_null(strstr(err.message, "no item of bundle B asks for a material M09"));
+    /* nor one the item named does not ask for */
+    const char *f6[] = {"ITEM-S"};
+    assert_int_equal(zw_intake_bundle_refs_check(c5, f6, 1, items, 2, "B", &err), -1);
+    assert_string_equal(err.detail, "materials[0].material_code");
+    /* one item (bundle NULL): its own codes only, and no other item named */
+    Zwfw__V1__Item *one[] = {&p};
+    const char *c7[] = {"M01", "M02"}, *f7[] = {"", "ITEM-P"};
+    assert_int_equal(zw_intake_bundle_refs_check(c7, f7, 2, one, 1, NULL, &err), 0);
+    assert_int_equal(zw_intake_bundle_refs_check(c5, f5, 1, one, 1, NULL, &err), -1);
+    assert_string_equal(err.detail, "materials[0].material_code");
+    assert_non_null(strstr(err.message, "item ITEM-P asks for no material M09"));
+    const char *f8[] = {"ITEM-S"};
+    assert_int_equal(zw_intake_bundle_refs_check(c1, f8, 1, one, 1, NULL, &err), -1);
+    assert_string_equal(err.detail, "materials[0].item_code");
+    assert_non_null(strstr(err.message, "this application is of item ITEM-P"));
 }
 
 int main(void)
