@@ -125,15 +125,18 @@ static const s_stmt_t s_stmts[] = {
      3, NULL},
     {"intake_batch_check",
      /* guessed reads checked at commit (012, 013_intake_batch_stale.sql):
-      * the items locked at the versions guessed, no key used before */
-     "SELECT CASE"
-     " WHEN (SELECT count(*) FROM (SELECT 1 FROM catalog.items i"
-     "   JOIN unnest($3::text[], $4::integer[]) AS u (code, version)"
-     "   ON i.impl_code = u.code AND i.version = u.version FOR SHARE OF i) AS x)"
-     "   <> cardinality($3::text[])"
+      * the items locked at the versions guessed, no key used before. Each
+      * lookup is by its index whatever the plan (the lanes plan once,
+      * generic: a join the planner may hash would read every request) */
+     "WITH i AS (SELECT impl_code, version FROM catalog.items"
+     "  WHERE impl_code = ANY ($3::text[]) FOR SHARE)"
+     " SELECT CASE"
+     " WHEN (SELECT count(*) FROM i JOIN unnest($3::text[], $4::integer[]) AS u (code, version)"
+     "   ON i.impl_code = u.code AND i.version = u.version) <> cardinality($3::text[])"
      " THEN intake.batch_stale('a catalog item changed since the batch was built')"
      " WHEN EXISTS (SELECT 1 FROM unnest($1::text[], $2::text[]) AS u (caller, key)"
-     "   JOIN intake.requests q ON q.caller = u.caller AND q.idempotency_key = u.key)"
+     "   CROSS JOIN LATERAL (SELECT 1 FROM intake.requests q"
+     "    WHERE q.caller = u.caller AND q.idempotency_key = u.key LIMIT 1) AS r)"
      " THEN intake.batch_stale('an idempotency key of the batch was used before')"
      " ELSE true END",
      4, NULL},
