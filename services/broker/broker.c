@@ -519,13 +519,15 @@ static void s_client_message(zw_broker_t *self, zmq_msg_t *f, size_t n)
 static void s_request_expire(zw_broker_t *self, s_request_t *req)
 {
     s_service_t *svc = req->service;
+    char shown[512]; /* the name as sent, NUL and control bytes escaped */
+    s_printable(svc->name, svc->namelen, shown, sizeof shown);
     if (svc->zwfw && svc->nworkers)
         s_reply_error(self, &req->frames[0], svc->name, svc->namelen, &req->frames[1],
                       ZW_UNAVAILABLE, NULL, "no worker of service %s became free within %d ms",
-                      svc->name, self->opts.request_wait_ms);
+                      shown, self->opts.request_wait_ms);
     else if (svc->zwfw)
         s_reply_error(self, &req->frames[0], svc->name, svc->namelen, &req->frames[1],
-                      ZW_UNAVAILABLE, NULL, "no worker for service %s", svc->name);
+                      ZW_UNAVAILABLE, NULL, "no worker for service %s", shown);
     else
         s_log_drop(self, &req->frames[0], svc->name, svc->namelen,
                    svc->nworkers ? "no worker became free within request_wait_ms"

@@ -888,6 +888,25 @@ static void test_zwfw_unavailable_and_queue_full(void **state)
     zwfw__v1__error__free_unpacked(e, NULL);
     assert_true(took >= 350);
 
+    /* A name with a NUL byte is shown whole in the message (escaped), not
+     * cut at the NUL, and answered under the name as sent. */
+    const void *odd[] = {"", ZW_MDP_CLIENT, "zwfw.no\0ne", "u2", "zwfw.v1.Ping", ""};
+    size_t odd_len[] = {0, 6, 10, 2, 12, 0};
+    zwt_sendv(client, 0, 6, odd, odd_len);
+    zwt_msg_t m;
+    assert_true(zwt_recv(client, S_TIMEOUT, &m));
+    assert_int_equal(m.n, 6);
+    assert_int_equal(m.len[2], 10);
+    assert_memory_equal(m.data[2], "zwfw.no\0ne", 10);
+    assert_true(zwt_is(&m, 4, ZW_ZWFW_ERROR_TYPE));
+    e = zwfw__v1__error__unpack(NULL, m.len[5], (const uint8_t *) m.data[5]);
+    zwt_msg_free(&m);
+    assert_non_null(e);
+    assert_int_equal(e->code, ZWFW__V1__CODE__UNAVAILABLE);
+    if (!strstr(e->message, "no worker for service zwfw.no?ne"))
+        fail_msg("message: %s", e->message);
+    zwfw__v1__error__free_unpacked(e, NULL);
+
     /* Four fit in the queue; the fifth is refused at once. */
     const char *ids[] = {"q1", "q2", "q3", "q4", "q5"};
     for (int i = 0; i < 5; i++)
