@@ -2,8 +2,9 @@
 # Intake benchmark: SubmitApplication end to end (client -> zwfw-broker ->
 # zwfw-intake -> PostgreSQL, synchronous_commit on, relay and audit chainer
 # running) on a private PostgreSQL. The clock is real time, as in service,
-# when deploy/calendar/cn.json holds this year and the next two months (the
-# bench item's due dates), else simulated (2020-10-09); CLOCK=simulated forces the latter. A simulated clock is
+# when deploy/calendar/cn.json holds this year and the bench item's
+# statutory due date (20 working days on), else simulated (2020-10-09);
+# CLOCK=simulated forces the latter. A simulated clock is
 # read from the database by every request, a real one is not.
 #
 #   tests/bench/intake.sh [BUILD_DIR]     (default: build-bench-release/)
@@ -71,11 +72,26 @@ ep="tcp://127.0.0.1:$port"
 (umask 077 && python3 -c 'import os; print(os.urandom(32).hex())' >"$work/data.key")
 clock=${CLOCK:-$(python3 - "$src/deploy/calendar/cn.json" <<'PY'
 import datetime, json, sys
-years = {y["year"] for y in json.load(open(sys.argv[1]))["years"]}
+D = datetime.date
+years = {y["year"]: y for y in json.load(open(sys.argv[1]))["years"]}
+def days(spec):
+    for part in spec:
+        a, _, b = part.partition("..")
+        d, end = D.fromisoformat(a), D.fromisoformat(b or a)
+        while d <= end:
+            yield d
+            d += datetime.timedelta(days=1)
+off = {d for y in years.values() for d in days(y.get("off", []))}
+work = {d for y in years.values() for d in days(y.get("work", []))}
 today = datetime.datetime.now(datetime.timezone(datetime.timedelta(hours=8))).date()
-# the bench item's due dates (20 working days) must fall in loaded years
-ahead = (today + datetime.timedelta(days=60)).year
-print("real" if all(y in years for y in range(today.year, ahead + 1)) else "simulated")
+# the bench item's statutory due date (20 working days, counted on the
+# calendar as intake counts them) must fall in a loaded year
+d, left = today, 21
+while left and d.year in years:
+    d += datetime.timedelta(days=1)
+    if d in work or (d.weekday() < 5 and d not in off):
+        left -= 1
+print("real" if today.year in years and d.year in years else "simulated")
 PY
 )}
 
