@@ -576,6 +576,21 @@ static size_t s_utf8_next(const unsigned char *p, unsigned *cp)
     return need;
 }
 
+long zw_validate_text_chars(const char *text)
+{
+    const unsigned char *p = (const unsigned char *) text;
+    long chars = 0;
+    unsigned cp = 0;
+    while (p && *p) {
+        size_t len = s_utf8_next(p, &cp);
+        if (len == 0 || cp < 0x20 || (cp >= 0x7F && cp <= 0x9F))
+            return -1;
+        p += len;
+        chars++;
+    }
+    return chars;
+}
+
 /* Unicode White_Space that is not a control or line break. */
 static bool s_is_space(unsigned cp)
 {

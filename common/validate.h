@@ -107,6 +107,12 @@ int zw_validate_division(const zw_regions_t *regions, const char *code, zw_err_t
  * narrow. */
 int zw_validate_impl_code(const zw_regions_t *regions, const char *code, zw_err_t *err);
 
+/* The length in Unicode code points of text when it is well-formed UTF-8
+ * (no overlong forms, surrogates or code points past U+10FFFF) without a
+ * control character (C0 U+0000-U+001F, DEL, C1 U+0080-U+009F); -1 when it
+ * is not. "" and NULL are 0. */
+long zw_validate_text_chars(const char *text);
+
 /* The actor a request names (the staff member or user who acted; shown in
  * history, audit rows and logs): 1..ZW_VALIDATE_ACTOR_MAX_CHARS Unicode
  * code points of valid UTF-8 (no overlong forms or surrogates), at most

@@ -23,55 +23,13 @@ bool zw_intake_token_ok(const char *text, size_t max)
     return true;
 }
 
-/* Length in code points of valid UTF-8 without control characters; -1 if
- * the text is not that. Overlong forms and surrogates are refused. */
-static long s_utf8_chars(const char *text)
-{
-    const unsigned char *p = (const unsigned char *) text;
-    long chars = 0;
-    while (*p) {
-        unsigned c = *p;
-        int extra;
-        unsigned cp;
-        if (c < 0x80) {
-            if (c < 0x20 || c == 0x7f)
-                return -1;
-            extra = 0;
-            cp = c;
-        } else if ((c & 0xe0) == 0xc0) {
-            extra = 1;
-            cp = c & 0x1f;
-        } else if ((c & 0xf0) == 0xe0) {
-            extra = 2;
-            cp = c & 0x0f;
-        } else if ((c & 0xf8) == 0xf0) {
-            extra = 3;
-            cp = c & 0x07;
-        } else {
-            return -1;
-        }
-        for (int i = 1; i <= extra; i++) {
-            if ((p[i] & 0xc0) != 0x80)
-                return -1;
-            cp = (cp << 6) | (p[i] & 0x3f);
-        }
-        if ((extra == 1 && cp < 0x80) || (extra == 2 && cp < 0x800) ||
-            (extra == 3 && (cp < 0x10000 || cp > 0x10ffff)) || (cp >= 0xd800 && cp <= 0xdfff) ||
-            (cp >= 0x80 && cp < 0xa0))
-            return -1;
-        p += extra + 1;
-        chars++;
-    }
-    return chars;
-}
-
 bool zw_intake_text_ok(const char *text, bool required, size_t max_chars, size_t max_bytes)
 {
     if (!text || !*text)
         return !required;
     if (strlen(text) > max_bytes)
         return false;
-    long n = s_utf8_chars(text);
+    long n = zw_validate_text_chars(text);
     return n >= 0 && (size_t) n <= max_chars;
 }
 

@@ -256,6 +256,32 @@ static void test_foreign_permanent(void **state)
     assert_non_null(strstr(err.message, "missing"));
 }
 
+/* Text checked by code point: Chinese counts one per character; bad
+ * UTF-8 and control characters are -1. */
+static void test_text_chars(void **state)
+{
+    (void) state;
+    assert_int_equal(zw_validate_text_chars(NULL), 0);
+    assert_int_equal(zw_validate_text_chars(""), 0);
+    assert_int_equal(zw_validate_text_chars("M01"), 3);
+    assert_int_equal(zw_validate_text_chars("营业执照 copy"), 9);
+    assert_int_equal(zw_validate_text_chars("\xf0\x9f\x93\x84"), 1); /* U+1F4C4 */
+    static const char *bad[] = {
+        "a\tb",             /* C0 */
+        "a\x7f",            /* DEL */
+        "\xc2\x85",         /* C1 (NEL) */
+        "\xc0\xaf",         /* overlong '/' */
+        "\xe0\x80\xaf",     /* overlong, 3 bytes */
+        "\xed\xa0\x80",     /* a surrogate */
+        "\xf4\x90\x80\x80", /* past U+10FFFF */
+        "\xe4\xb8",         /* cut short */
+        "\xff",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        if (zw_validate_text_chars(bad[i]) != -1)
+            fail_msg("bad[%zu] counted as text", i);
+}
+
 static void test_uscc_published(void **state)
 {
     (void) state;
@@ -651,6 +677,7 @@ int main(void)
         cmocka_unit_test(test_id_valid),
         cmocka_unit_test(test_id_invalid),
         cmocka_unit_test(test_foreign_permanent),
+        cmocka_unit_test(test_text_chars),
         cmocka_unit_test(test_uscc_published),
         cmocka_unit_test(test_uscc_generated),
         cmocka_unit_test(test_uscc_invalid),
