@@ -6,6 +6,7 @@
 
 #include <sodium.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -75,46 +76,62 @@ int zw_catalog_page_size(int32_t requested, int *size, zw_err_t *err)
 
 #define S_TOKEN_KEY_MAX 200
 
-char *zw_catalog_token_encode(char kind, const char *last_key)
+/* The query a token belongs to, as 8 hex digits (FNV-1a of its filters):
+ * a token continues only the listing that gave it. */
+static void s_query_mark(const char *query, char out[9])
 {
-    size_t klen = strlen(last_key);
-    char *raw = malloc(klen + 3);
+    uint32_t h = 2166136261u;
+    for (const unsigned char *p = (const unsigned char *) (query ? query : ""); *p; p++)
+        h = (h ^ *p) * 16777619u;
+    snprintf(out, 9, "%08x", (unsigned) h);
+}
+
+char *zw_catalog_token_encode(char kind, const char *query, const char *last_key)
+{
+    char mark[9];
+    s_query_mark(query, mark);
+    size_t klen = strlen(last_key), rlen = klen + 11;
+    char *raw = malloc(rlen + 1);
     if (!raw)
         return NULL;
-    raw[0] = kind;
-    raw[1] = ':';
-    memcpy(raw + 2, last_key, klen);
-    size_t b64 = sodium_base64_ENCODED_LEN(klen + 2, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+    snprintf(raw, rlen + 1, "%c:%s:%s", kind, mark, last_key);
+    size_t b64 = sodium_base64_ENCODED_LEN(rlen, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
     char *out = malloc(b64);
     if (out)
-        sodium_bin2base64(out, b64, (const unsigned char *) raw, klen + 2,
+        sodium_bin2base64(out, b64, (const unsigned char *) raw, rlen,
                           sodium_base64_VARIANT_URLSAFE_NO_PADDING);
     free(raw);
     return out;
 }
 
-int zw_catalog_token_decode(char kind, const char *token, char *out, size_t outsz, zw_err_t *err)
+int zw_catalog_token_decode(char kind, const char *query, const char *token, char *out,
+                            size_t outsz, zw_err_t *err)
 {
     if (outsz)
         out[0] = '\0';
     if (!token || !*token)
         return 0;
-    unsigned char raw[S_TOKEN_KEY_MAX + 3];
+    unsigned char raw[S_TOKEN_KEY_MAX + 12];
     size_t len = 0;
     const char *end = NULL;
     size_t tlen = strlen(token);
+    char mark[9];
+    s_query_mark(query, mark);
     bool ok =
         tlen <= sodium_base64_ENCODED_LEN(sizeof raw, sodium_base64_VARIANT_URLSAFE_NO_PADDING) &&
         sodium_base642bin(raw, sizeof raw, token, tlen, NULL, &len, &end,
                           sodium_base64_VARIANT_URLSAFE_NO_PADDING) == 0 &&
-        end == token + tlen && len > 2 && raw[0] == (unsigned char) kind && raw[1] == ':' &&
-        len - 2 < outsz;
-    for (size_t i = 2; ok && i < len; i++)
+        end == token + tlen && len > 11 && raw[0] == (unsigned char) kind && raw[1] == ':' &&
+        raw[10] == ':' && len - 11 < outsz;
+    for (size_t i = 11; ok && i < len; i++)
         ok = raw[i] > 0x20 && raw[i] < 0x7F;
     if (!ok)
         return s_invalid(err, "page_token", "not a token from this listing");
-    memcpy(out, raw + 2, len - 2);
-    out[len - 2] = '\0';
+    if (memcmp(raw + 2, mark, 8) != 0)
+        return s_invalid(err, "page_token",
+                         "belongs to a listing with other filters: ask again from the first page");
+    memcpy(out, raw + 11, len - 11);
+    out[len - 11] = '\0';
     return 0;
 }
 

@@ -85,6 +85,14 @@ int zw_catalog_check_string(const char *where, const char *value, long max, unsi
     long n = zw_catalog_utf8_len(value);
     if (n < 0)
         return s_bad(err, where, "is not valid UTF-8");
+    if (flags & ZW_CATALOG_TEXT_REQUIRED) { /* blanks alone say nothing */
+        const char *p = value;
+        while (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n' ||
+               strncmp(p, "\xe3\x80\x80", 3) == 0) /* U+3000 ideographic space */
+            p += (unsigned char) *p == 0xe3 ? 3 : 1;
+        if (!*p)
+            return s_bad(err, where, "is required: blanks alone are not a value");
+    }
     if (n > max)
         return s_bad(err, where, "is %ld characters; at most %ld", n, max);
     for (const unsigned char *p = (const unsigned char *) value; *p; p++) {
@@ -389,12 +397,23 @@ static int s_limits(const Zwfw__V1__Item *item, int minutes_per_day, const char 
     }
     /* never longer for any acceptance time (the rule workflow applies to
      * a new process too); both limits were checked above, so it compares */
-    if (st && pr && zw_time_limits_longer(s_time_limit(pr), s_time_limit(st), minutes_per_day) > 0)
+    if (st && pr &&
+        zw_time_limits_longer(s_time_limit(pr), s_time_limit(st), minutes_per_day) > 0) {
+        if (pr->unit != st->unit && pr->unit != ZW_LIMIT_HOURS_UNIT)
+            /* the puzzling case: equal minutes, and still longer */
+            return s_bad(err, where,
+                         "%d %s can end later than the statutory limit of %d %s: working days "
+                         "run from the working day after acceptance, hours from acceptance, so "
+                         "the days get the rest of the acceptance day on top (a working day "
+                         "counts %d minutes)",
+                         pr->amount, s_unit_name(pr->unit), st->amount, s_unit_name(st->unit),
+                         minutes_per_day);
         return s_bad(err, where,
                      "%d %s is longer than the statutory limit of %d %s (a working day "
                      "counts %d minutes)",
                      pr->amount, s_unit_name(pr->unit), st->amount, s_unit_name(st->unit),
                      minutes_per_day);
+    }
     return 0;
 }
 

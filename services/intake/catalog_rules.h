@@ -136,16 +136,20 @@ int zw_catalog_check_lookup_code(const char *code, const char *field, zw_err_t *
 int zw_catalog_page_size(int32_t requested, int *size, zw_err_t *err);
 
 /* The opaque page token after the row whose key is `last_key`: URL-safe
- * base64 (no padding) of a kind letter ('i' items, 'b' bundles), ':' and
- * the key, so a token of one listing is refused by the other. malloc'd;
- * NULL when out of memory. */
-char *zw_catalog_token_encode(char kind, const char *last_key);
+ * base64 (no padding) of a kind letter ('i' items, 'b' bundles), ':', a
+ * mark of `query` (the listing's filters, as the caller spells them; NULL
+ * is ""), ':' and the key, so a token is refused by the other listing and
+ * by the same listing with other filters. malloc'd; NULL when out of
+ * memory. */
+char *zw_catalog_token_encode(char kind, const char *query, const char *last_key);
 
-/* Decodes a token made by zw_catalog_token_encode with the same kind into
- * out (outsz bytes). "" or NULL decodes to "" (first page). Anything else
- * is INVALID_ARGUMENT "page_token: not a token from this listing" (detail
- * "page_token"). */
-int zw_catalog_token_decode(char kind, const char *token, char *out, size_t outsz, zw_err_t *err);
+/* Decodes a token made by zw_catalog_token_encode with the same kind and
+ * query into out (outsz bytes). "" or NULL decodes to "" (first page).
+ * Anything else is INVALID_ARGUMENT (detail "page_token"): "not a token
+ * from this listing", or, for a token of the same listing with other
+ * filters, "belongs to a listing with other filters". */
+int zw_catalog_token_decode(char kind, const char *query, const char *token, char *out,
+                            size_t outsz, zw_err_t *err);
 
 /* The ILIKE pattern matching `text` anywhere: '%' + text with '\', '%'
  * and '_' escaped by '\' (PostgreSQL's default LIKE escape) + '%'. ""

@@ -102,8 +102,13 @@ static void s_list_items(zw_intake_ctx_t *ctx, const zw_request_t *req, zw_reply
                                "list cancelled items", &err);
     if (rc == 0)
         rc = zw_catalog_page_size(m->page_size, &size, &err);
+    /* the filters a page token belongs to (normalised as they are used) */
+    char query[512];
+    snprintf(query, sizeof query, "%.64s|%d|%d|%d|%d|%.300s", m->department_code, (int) m->type,
+             (int) m->cross_scope, (int) m->handling, (int) m->include_cancelled,
+             m->text ? m->text : "");
     if (rc == 0)
-        rc = zw_catalog_token_decode('i', m->page_token, after, sizeof after, &err);
+        rc = zw_catalog_token_decode('i', query, m->page_token, after, sizeof after, &err);
     if (rc == 0)
         rc = zw_catalog_check_text(m->text, &err);
     if (rc == 0 && strlen(m->department_code) > 64)
@@ -142,7 +147,7 @@ static void s_list_items(zw_intake_ctx_t *ctx, const zw_request_t *req, zw_reply
     }
     char *token = NULL;
     if (rc == 0 && n > (size_t) size) {
-        token = zw_catalog_token_encode('i', items[size - 1]->impl_code);
+        token = zw_catalog_token_encode('i', query, items[size - 1]->impl_code);
         if (!token)
             rc = zw_err_set(&err, ZW_RESOURCE_EXHAUSTED, "out of memory");
     }
@@ -222,11 +227,11 @@ static void s_list_bundles(zw_intake_ctx_t *ctx, const zw_request_t *req, zw_rep
     char *token = NULL;
     int rc = zw_catalog_page_size(m->page_size, &size, &err);
     if (rc == 0)
-        rc = zw_catalog_token_decode('b', m->page_token, after, sizeof after, &err);
+        rc = zw_catalog_token_decode('b', NULL, m->page_token, after, sizeof after, &err);
     if (rc == 0)
         rc = zw_catalog_store_bundle_list(ctx->db, after, size + 1, &bundles, &n, &err);
     if (rc == 0 && n > (size_t) size &&
-        !(token = zw_catalog_token_encode('b', bundles[size - 1]->code)))
+        !(token = zw_catalog_token_encode('b', NULL, bundles[size - 1]->code)))
         rc = zw_err_set(&err, ZW_RESOURCE_EXHAUSTED, "out of memory");
     if (rc != 0) {
         zw_reply_err(reply, &err);

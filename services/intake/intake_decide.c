@@ -589,6 +589,12 @@ int zw_intake_parent_notice(zw_intake_tx_t *tx, zw_intake_row_t *parent,
     } else if (not_acc == n) {
         kind = ZWFW__V1__NOTICE_KIND__NOTICE_KIND_NOT_ACCEPTED;
         base = "该一件事的事项均未受理 (no item of the bundle was accepted)";
+        /* one reason for all (a cancelled bundle or item): say it */
+        bool same = n > 0 && notes[0] && notes[0]->reason && *notes[0]->reason;
+        for (size_t i = 1; same && i < n; i++)
+            same = notes[i] && notes[i]->reason && strcmp(notes[i]->reason, notes[0]->reason) == 0;
+        if (same)
+            base = notes[0]->reason;
     } else if (waiver) {
         kind = ZWFW__V1__NOTICE_KIND__NOTICE_KIND_WAIVER;
         base = "容缺受理：请在期限内补齐所列材料 (accepted with materials to supply by the date "

@@ -570,7 +570,7 @@ static void test_list_filters_and_pages(void **state)
     q.page_token = "garbage!";
     r = t_list(env, "window", &q);
     t_expect(&r, ZW_INVALID_ARGUMENT, "page_token");
-    char *bundle_token = zw_catalog_token_encode('b', "YJS-QYKB");
+    char *bundle_token = zw_catalog_token_encode('b', NULL, "YJS-QYKB");
     q.page_token = bundle_token;
     r = t_list(env, "window", &q);
     t_expect(&r, ZW_INVALID_ARGUMENT, "page_token");

@@ -516,30 +516,44 @@ static void test_page_tokens(void **state)
     (void) state;
     zw_err_t err;
     char out[256];
-    char *token = zw_catalog_token_encode('i', S_IMPL);
+    const char *q = "11500152MB17035173|1|0|0|0|许可";
+    char *token = zw_catalog_token_encode('i', q, S_IMPL);
     assert_non_null(token);
     assert_null(strstr(token, S_IMPL)); /* opaque */
     assert_null(strchr(token, '='));
-    assert_int_equal(zw_catalog_token_decode('i', token, out, sizeof out, &err), 0);
+    assert_int_equal(zw_catalog_token_decode('i', q, token, out, sizeof out, &err), 0);
     assert_string_equal(out, S_IMPL);
-    /* a token of the other listing, garbage, a truncated token */
-    assert_int_equal(zw_catalog_token_decode('b', token, out, sizeof out, &err), -1);
+    /* the same listing with other filters: refused, and says why */
+    assert_int_equal(zw_catalog_token_decode('i', "11500152MB17035173|2|0|0|0|许可", token, out,
+                                             sizeof out, &err),
+                     -1);
     assert_string_equal(err.detail, "page_token");
-    assert_int_equal(zw_catalog_token_decode('i', "not a token!", out, sizeof out, &err), -1);
-    assert_int_equal(zw_catalog_token_decode('i', "aQ", out, sizeof out, &err), -1);
+    assert_non_null(strstr(err.message, "other filters"));
+    assert_int_equal(zw_catalog_token_decode('i', NULL, token, out, sizeof out, &err), -1);
+    /* a token of the other listing, garbage, a truncated token */
+    assert_int_equal(zw_catalog_token_decode('b', q, token, out, sizeof out, &err), -1);
+    assert_string_equal(err.detail, "page_token");
+    assert_int_equal(zw_catalog_token_decode('i', q, "not a token!", out, sizeof out, &err), -1);
+    assert_int_equal(zw_catalog_token_decode('i', q, "aQ", out, sizeof out, &err), -1);
     /* well-formed base64 of a key no listing makes (a control character) */
     char forged[64];
-    const unsigned char raw[] = {'i', ':', 'a', 0x01, 'b'};
+    const unsigned char raw[] = {'i', ':', '0', '0', '0', '0',  '0',
+                                 '0', '0', '0', ':', 'a', 0x01, 'b'};
     sodium_bin2base64(forged, sizeof forged, raw, sizeof raw,
                       sodium_base64_VARIANT_URLSAFE_NO_PADDING);
-    assert_int_equal(zw_catalog_token_decode('i', forged, out, sizeof out, &err), -1);
+    assert_int_equal(zw_catalog_token_decode('i', q, forged, out, sizeof out, &err), -1);
     /* a key too long for the caller's buffer */
-    assert_int_equal(zw_catalog_token_decode('i', token, out, 8, &err), -1);
+    assert_int_equal(zw_catalog_token_decode('i', q, token, out, 8, &err), -1);
     free(token);
-    /* empty: the first page */
-    assert_int_equal(zw_catalog_token_decode('i', "", out, sizeof out, &err), 0);
+    /* empty: the first page, whatever the filters */
+    assert_int_equal(zw_catalog_token_decode('i', q, "", out, sizeof out, &err), 0);
     assert_string_equal(out, "");
-    assert_int_equal(zw_catalog_token_decode('i', NULL, out, sizeof out, &err), 0);
+    assert_int_equal(zw_catalog_token_decode('i', q, NULL, out, sizeof out, &err), 0);
+    /* bundles have no filters: NULL both ways */
+    token = zw_catalog_token_encode('b', NULL, "YJS-QYKB");
+    assert_int_equal(zw_catalog_token_decode('b', NULL, token, out, sizeof out, &err), 0);
+    assert_string_equal(out, "YJS-QYKB");
+    free(token);
 }
 
 static void test_like_pattern_escapes(void **state)
