@@ -28,228 +28,15 @@ import sys
 import time
 import uuid
 
-MDPC = b"MDPC01"
+import functools
 
+import zwfw_py
+from zwfw_py import (MdpClient, Zwfw, ZwfwError, expect, expect_error_any, json_format,
+                     load_pb, short, zmq)
 
-def die(msg):
-    print("workflow_client: " + msg, file=sys.stderr)
-    print("0 passed, 1 failed")
-    sys.exit(2)
+# Every Error this client expects must also say why (protocol.md 3).
+expect_error = functools.partial(zwfw_py.expect_error, need_message=True)
 
-
-try:
-    import zmq
-except ImportError:
-    die("/usr/bin/python3 has no zmq module: install Debian's python3-zmq")
-try:
-    from google.protobuf import json_format
-except ImportError:
-    die("/usr/bin/python3 has no google.protobuf: install Debian's python3-protobuf")
-
-
-class Timeout(Exception):
-    pass
-
-
-class ZwfwError(Exception):
-    """A reply of type zwfw.v1.Error."""
-
-    def __init__(self, err, code_name):
-        self.err = err
-        self.code = code_name
-        self.details = dict(err.details)
-        super().__init__("%s: %r %s" % (code_name, err.message, self.details))
-
-
-# ---------------------------------------------------------------- RFC 7 client
-
-class MdpClient:
-    """MDP/0.1 client on a DEALER, one request at a time, Lazy Pirate
-    retries (protocol.md section 6)."""
-
-    def __init__(self, ctx, endpoint, timeout_ms=7000, retries=3):
-        self.ctx = ctx
-        self.endpoint = endpoint
-        self.timeout_ms = timeout_ms
-        self.retries = retries
-        self.sock = None
-        self._connect()
-
-    def _connect(self):
-        if self.sock is not None:
-            self.sock.close(0)
-        self.sock = self.ctx.socket(zmq.DEALER)
-        self.sock.setsockopt(zmq.LINGER, 0)
-        self.sock.connect(self.endpoint)
-
-    def close(self):
-        if self.sock is not None:
-            self.sock.close(0)
-            self.sock = None
-
-    def request(self, service, body, match=None):
-        svc = service.encode()
-        msg = [b"", MDPC, svc] + list(body)
-        for _ in range(self.retries):
-            self.sock.send_multipart(msg)
-            while True:
-                if not self.sock.poll(self.timeout_ms):
-                    break
-                frames = self.sock.recv_multipart()
-                if len(frames) < 3 or frames[0] != b"" or frames[1] != MDPC:
-                    raise AssertionError("malformed MDP reply: %r" % frames[:3])
-                if frames[2] != svc:
-                    raise AssertionError("reply names service %r, asked %r" % (frames[2], svc))
-                rbody = frames[3:]
-                if match is None or match(rbody):
-                    return rbody
-            self._connect()
-        raise Timeout("no reply from %s for %s after %d tries" % (self.endpoint, service,
-                                                                   self.retries))
-
-
-class Zwfw:
-    """The three-frame zwfw body (protocol.md section 3) for one identity."""
-
-    def __init__(self, name, role, dept, mdp, pb):
-        self.name = name
-        self.role = role
-        self.dept = dept
-        self.mdp = mdp
-        self.pb = pb
-
-    def raw(self, service, body):
-        rid = body[0]
-        return self.mdp.request(service, body, match=lambda b: len(b) > 0 and b[0] == rid)
-
-    def mmi_service(self, name):
-        body = self.mdp.request("mmi.service", [name.encode()])
-        return body[-1]
-
-    def call(self, service, msg, rid=None):
-        rid = rid or uuid.uuid4().hex.encode()
-        tname = msg.DESCRIPTOR.full_name.encode()
-        body = self.raw(service, [rid, tname, msg.SerializeToString()])
-        return self.decode(body, rid)
-
-    def wf(self, msg):
-        return self.call("zwfw.workflow", msg)
-
-    def decode(self, body, rid):
-        if len(body) != 3:
-            raise AssertionError("reply body has %d frames, protocol.md says 3" % len(body))
-        if body[0] != rid:
-            raise AssertionError("reply request id %r != sent %r" % (body[0], rid))
-        tname = body[1].decode()
-        cls = self.pb.by_name.get(tname)
-        if cls is None:
-            raise AssertionError("reply type %r is not in the schemas" % tname)
-        out = cls.FromString(body[2])
-        if tname == "zwfw.v1.Error":
-            raise ZwfwError(out, self.pb.Code.Name(out.code))
-        return out
-
-
-# ---------------------------------------------------------------- checks
-
-class Checks:
-    def __init__(self):
-        self.passed = 0
-        self.failed = 0
-        self.failures = []
-
-    def run(self, name, fn):
-        try:
-            reason = fn()
-        except AssertionError as e:
-            self.failed += 1
-            self.failures.append(name)
-            print("FAIL %s: %s" % (name, e))
-            return False
-        except (ZwfwError, Timeout) as e:
-            self.failed += 1
-            self.failures.append(name)
-            print("FAIL %s: unexpected %s" % (name, e))
-            return False
-        except Exception as e:  # a bug here, or a reply the schemas cannot read
-            import traceback
-            traceback.print_exc()
-            self.failed += 1
-            self.failures.append(name)
-            print("FAIL %s: %s: %s" % (name, type(e).__name__, e))
-            return False
-        self.passed += 1
-        print("PASS %s: %s" % (name, reason or "ok"))
-        return True
-
-
-def expect(cond, why):
-    if not cond:
-        raise AssertionError(why)
-
-
-def expect_error(fn, code, detail=None):
-    """fn must fail with zwfw.v1.Error `code` (and details["detail"] ==
-    detail when given); returns the ZwfwError."""
-    try:
-        got = fn()
-    except ZwfwError as e:
-        expect(e.code == code, "expected %s, got %s" % (code, e))
-        if detail is not None:
-            expect(e.details.get("detail") == detail,
-                   'expected details["detail"]=%r, got %s' % (detail, e))
-        expect(e.err.message, "Error without a message")
-        return e
-    raise AssertionError("expected %s, got a %s reply: %s" % (
-        code, type(got).__name__, short(got)))
-
-
-def expect_error_any(fn, codes, detail=None):
-    try:
-        got = fn()
-    except ZwfwError as e:
-        expect(e.code in codes, "expected one of %s, got %s" % (codes, e))
-        if detail is not None:
-            expect(e.details.get("detail") == detail,
-                   'expected details["detail"]=%r, got %s' % (detail, e))
-        return e
-    raise AssertionError("expected one of %s, got a %s reply: %s" % (
-        codes, type(got).__name__, short(got)))
-
-
-def short(msg, n=400):
-    try:
-        t = json_format.MessageToJson(msg, indent=None, ensure_ascii=False)
-    except Exception:
-        t = str(msg)
-    return t if len(t) <= n else t[:n] + "..."
-
-
-def load_pb(gen_dir):
-    sys.path.insert(0, gen_dir)
-    try:
-        from zwfw.v1 import common_pb2, catalog_pb2, intake_pb2, workflow_pb2, events_pb2
-    except ImportError as e:
-        die("cannot import the code protoc generated in %s: %s" % (gen_dir, e))
-
-    class PB:
-        pass
-
-    pb = PB()
-    pb.by_name = {}
-    for mod in (common_pb2, catalog_pb2, intake_pb2, workflow_pb2, events_pb2):
-        for name, desc in mod.DESCRIPTOR.message_types_by_name.items():
-            cls = getattr(mod, name)
-            setattr(pb, name, cls)
-            pb.by_name[desc.full_name] = cls
-        for name, edesc in mod.DESCRIPTOR.enum_types_by_name.items():
-            setattr(pb, name, getattr(mod, name))
-            for v in edesc.values:
-                setattr(pb, v.name, v.number)
-    return pb
-
-
-# ---------------------------------------------------------------- domain helpers
 
 CST = datetime.timezone(datetime.timedelta(hours=8))
 GB11643_WEIGHTS = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
@@ -1547,37 +1334,18 @@ def main():
     ap.add_argument("--wait", type=float, default=0)
     ap.add_argument("--explore", action="store_true")
     args = ap.parse_args()
-    pb = load_pb(args.gen)
+    pb = load_pb(args.gen, ("common", "catalog", "intake", "workflow", "events"))
     ctx = zmq.Context()
     ids = {}
     for spec in args.ep:
         name, ep, role, dept = spec.split("=", 3)
-        ids[name] = Zwfw(name, role, dept, MdpClient(ctx, ep, args.timeout_ms), pb)
+        ids[name] = Zwfw(MdpClient(ctx, ep, args.timeout_ms), pb, name, role, dept)
     if args.wait > 0:
-        deadline = time.monotonic() + args.wait
-        for name, z in ids.items():
-            for svc in ("zwfw.catalog", "zwfw.intake", "zwfw.clock", "zwfw.workflow"):
-                while z.mmi_service(svc) != b"200":
-                    if time.monotonic() > deadline:
-                        die("%s not served on the %s broker after %.0f s" % (svc, name, args.wait))
-                    time.sleep(0.1)
-    checks = Checks()
-    try:
-        if args.explore:
-            explore(pb, ids)
-        else:
-            scenario(args, pb, ids, checks)
-    except Exception:
-        import traceback
-        traceback.print_exc()
-        checks.failed += 1
-        print("FAIL scenario stopped early (traceback above)")
-    finally:
-        for z in ids.values():
-            z.mdp.close()
-        ctx.term()
-    print("%d passed, %d failed" % (checks.passed, checks.failed))
-    return 0 if checks.failed == 0 else 1
+        zwfw_py.wait_served(ids, ("zwfw.catalog", "zwfw.intake", "zwfw.clock", "zwfw.workflow"),
+                            args.wait)
+    if args.explore:
+        return zwfw_py.run_scenario(ctx, ids, lambda checks: explore(pb, ids))
+    return zwfw_py.run_scenario(ctx, ids, lambda checks: scenario(args, pb, ids, checks))
 
 
 if __name__ == "__main__":
