@@ -185,7 +185,13 @@ head -n 25 "$work/statements.txt"
 # and their rows), which would otherwise land in the next phase's figures.
 # Autovacuum that starts during a phase stays in it, as in service.
 settle() {
-  local waited=0 quiet=0
+  local waited=0 quiet=0 dirty
+  # The phase before left data pages dirty in the page cache; the kernel
+  # writes them ~30 s later (vm.dirty_expire_centisecs), in one burst that
+  # would land in the next phase and stall its commits (docs/performance.md
+  # "Intake"). Write them now, so a phase pays only for its own.
+  dirty=$(awk '/^Dirty:/ {print int($2 / 1024)}' /proc/meminfo)
+  sync
   while [ "$waited" -lt 60 ] && [ "$quiet" -lt 2 ]; do
     if [ "$(psql "$conninfo" -tAc "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'autovacuum worker'")" = 0 ]; then
       quiet=$((quiet + 1))
@@ -195,7 +201,7 @@ settle() {
     sleep 1
     waited=$((waited + 1))
   done
-  echo "  (settled: waited ${waited} s for autovacuum; load $(cut -d' ' -f1 /proc/loadavg))"
+  echo "  (settled: ${dirty} MB of dirty pages written; waited ${waited} s for autovacuum; load $(cut -d' ' -f1 /proc/loadavg))"
 }
 
 settle
