@@ -468,7 +468,7 @@ static void s_batch_end(zw_intake_ctx_t *ctx, void *const *args, size_t n)
  * round trip of their own before the writes: a fifth of the batch's time
  * and two wake-ups on each side. Nearly always the key is new and the item
  * is the one the last batch read, so the batch is built on that guess and
- * intake.batch_check (012_intake_batch_check.sql), sent with the writes
+ * one statement (intake_batch_check, intake_store.c), sent with the writes
  * and COMMIT in one pipeline, locks the items and proves the guess; when
  * it was wrong the transaction fails with ZW_INTAKE_BATCH_STALE and the
  * batcher runs the batch again at once, reading this time. 1 when the
