@@ -31,32 +31,11 @@ import time
 import uuid
 
 import zwfw_py
-from zwfw_py import ZwfwError, expect, expect_error, json_format, load_pb, zmq
+from zwfw_py import (CST, USCC_CS, ZwfwError, expect, expect_error, gb11643, json_format, load_pb,
+                     uscc, zmq)
 
 
 # ---------------------------------------------------------------- identities
-
-CST = datetime.timezone(datetime.timedelta(hours=8))  # Asia/Shanghai, no DST
-GB11643_W = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
-USCC_CS = "0123456789ABCDEFGHJKLMNPQRTUWXY"
-USCC_W = [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28]
-
-
-def gb11643(body17):
-    """GB 11643: the check character of a resident ID number."""
-    return body17 + "10X98765432"[sum(int(c) * w for c, w in zip(body17, GB11643_W)) % 11]
-
-
-def uscc(prefix8, org8):
-    """GB 32100: a unified social credit code from the authority/type/division
-    prefix (8) and an organization code body (8, GB 11714), with both checks."""
-    val = lambda ch: int(ch) if ch.isdigit() else ord(ch) - 55  # A=10 ... Z=35
-    s = sum(val(c) * w for c, w in zip(org8, [3, 7, 9, 10, 5, 8, 4, 2]))
-    c9 = 11 - s % 11
-    body = prefix8 + org8 + ("X" if c9 == 10 else "0" if c9 == 11 else str(c9))
-    s = sum(USCC_CS.index(c) * w for c, w in zip(body, USCC_W))
-    return body + USCC_CS[(31 - s % 31) % 31]
-
 
 def wrong_last(code, alphabet="0123456789"):
     for c in alphabet:
