@@ -42,32 +42,9 @@ def bad_check_char(idn):
     return idn[:17] + ("0" if idn[17] != "0" else "1")
 
 
-class Calendar:
+class Calendar(zwfw_py.Calendar):
     """Working days as DOMAIN.md defines them (Mon-Fri, minus statutory
     holidays, plus 调休 working weekends), read from the shipped data."""
-
-    def __init__(self, path):
-        doc = json.load(open(path, encoding="utf-8"))
-        self.years = set()
-        self.off = set()
-        self.work = set()
-        for y in doc["years"]:
-            self.years.add(y["year"])
-            for key, into in (("off", self.off), ("work", self.work)):
-                for spec in y.get(key, []):
-                    a, _, b = spec.partition("..")
-                    d = datetime.date.fromisoformat(a)
-                    end = datetime.date.fromisoformat(b) if b else d
-                    while d <= end:
-                        into.add(d)
-                        d += datetime.timedelta(days=1)
-
-    def workday(self, d):
-        if d.year not in self.years:
-            raise ValueError("%s is outside the calendar" % d)
-        if d in self.work:
-            return True
-        return d not in self.off and d.weekday() < 5
 
     def close_of_nth_workday(self, accepted, n, close=datetime.time(17, 30)):
         """DESIGN.md "Time": N full working days starting the working day

@@ -49,30 +49,9 @@ def resident_id(body17):
     return body17 + "10X98765432"[s]
 
 
-class Calendar:
+class Calendar(zwfw_py.Calendar):
     """Working days per DOMAIN.md, from the shipped data, and the working
     minutes of DESIGN.md "Time"."""
-
-    def __init__(self, path):
-        doc = json.load(open(path, encoding="utf-8"))
-        self.years, self.off, self.work = set(), set(), set()
-        for y in doc["years"]:
-            self.years.add(y["year"])
-            for key, into in (("off", self.off), ("work", self.work)):
-                for spec in y.get(key, []):
-                    a, _, b = spec.partition("..")
-                    d = datetime.date.fromisoformat(a)
-                    end = datetime.date.fromisoformat(b) if b else d
-                    while d <= end:
-                        into.add(d)
-                        d += datetime.timedelta(days=1)
-
-    def workday(self, d):
-        if d.year not in self.years:
-            raise ValueError("%s is outside the calendar" % d)
-        if d in self.work:
-            return True
-        return d not in self.off and d.weekday() < 5
 
     def close_of_nth_workday(self, accepted, n):
         d = accepted.astimezone(CST).date()

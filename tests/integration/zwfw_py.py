@@ -9,6 +9,7 @@ Not a test itself (ctest only picks up test_*), and imported from the
 folder of the client that runs: `from zwfw_py import ...`.
 """
 import datetime
+import json
 import os
 import sys
 import time
@@ -330,3 +331,30 @@ def uscc(prefix8, org8):
     body = prefix8 + org8 + ("X" if c9 == 10 else "0" if c9 == 11 else str(c9))
     s = sum(USCC_CS.index(c) * w for c, w in zip(body, USCC_W))
     return body + USCC_CS[(31 - s % 31) % 31]
+
+
+class Calendar:
+    """Working days as DOMAIN.md defines them (Mon-Fri, minus statutory
+    holidays, plus 调休 working weekends), read from the shipped data
+    (deploy/calendar/cn.json). Clients add the arithmetic they need."""
+
+    def __init__(self, path):
+        doc = json.load(open(path, encoding="utf-8"))
+        self.years, self.off, self.work = set(), set(), set()
+        for y in doc["years"]:
+            self.years.add(y["year"])
+            for key, into in (("off", self.off), ("work", self.work)):
+                for spec in y.get(key, []):
+                    a, _, b = spec.partition("..")
+                    d = datetime.date.fromisoformat(a)
+                    end = datetime.date.fromisoformat(b) if b else d
+                    while d <= end:
+                        into.add(d)
+                        d += datetime.timedelta(days=1)
+
+    def workday(self, d):
+        if d.year not in self.years:
+            raise ValueError("%s is outside the calendar" % d)
+        if d in self.work:
+            return True
+        return d not in self.off and d.weekday() < 5
