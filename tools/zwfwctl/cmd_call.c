@@ -308,6 +308,15 @@ int zw_cmd_status(int argc, char **argv)
         zw_ctl_conn_free(&o.conn);
         return rc == 1 ? 0 : rc;
     }
+    /* "Is it up?" deserves an answer now, not after every retry's timeout,
+     * when nothing listens where the broker should be. */
+    if (zw_ctl_nothing_listens(&o.conn)) {
+        fprintf(stderr, "UNAVAILABLE: no broker at %s%s\n", o.conn.endpoints[0],
+                o.conn.n_endpoints > 1 ? " or any other endpoint given" : "");
+        zw_ctl_conn_hint(&o.conn, ZW_DEADLINE_EXCEEDED);
+        zw_ctl_conn_free(&o.conn);
+        return 1;
+    }
     zw_client_t *client = zw_ctl_conn_open(&o.conn);
     rc = client ? 0 : 1;
     size_t n_default = sizeof s_services / sizeof s_services[0];

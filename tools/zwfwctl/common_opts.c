@@ -274,16 +274,21 @@ static int s_tcp_listening(const char *endpoint)
     return verdict;
 }
 
+bool zw_ctl_nothing_listens(const zw_ctl_conn_t *conn)
+{
+    size_t refused = 0;
+    for (size_t i = 0; i < conn->n_endpoints; i++)
+        refused += s_tcp_listening(conn->endpoints[i]) == 0;
+    return conn->n_endpoints && refused == conn->n_endpoints;
+}
+
 void zw_ctl_conn_hint(const zw_ctl_conn_t *conn, zw_code_t code)
 {
     if (code != ZW_DEADLINE_EXCEEDED)
         return;
     /* Nothing listening is the likeliest cause and makes the key hints
      * below beside the point. */
-    size_t refused = 0;
-    for (size_t i = 0; i < conn->n_endpoints; i++)
-        refused += s_tcp_listening(conn->endpoints[i]) == 0;
-    if (conn->n_endpoints && refused == conn->n_endpoints) {
+    if (zw_ctl_nothing_listens(conn)) {
         fprintf(stderr, "  (nothing accepts connections at %s%s: is the broker running?\n",
                 conn->endpoints[0], conn->n_endpoints > 1 ? " or any other endpoint given" : "");
         fprintf(stderr, "  `deploy/zwfw status` shows the local stack and `deploy/zwfw up` starts "

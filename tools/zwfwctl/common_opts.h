@@ -106,6 +106,13 @@ void zw_ctl_conn_report(const zw_ctl_conn_t *conn, const zw_err_t *err);
  * went plain. */
 void zw_ctl_conn_hint(const zw_ctl_conn_t *conn, zw_code_t code);
 
+/* True when every endpoint is TCP and refuses connections right now (each
+ * tried once, up to a second): nothing is there to answer, so a command
+ * that asks "is it up?" can say so at once instead of waiting out its
+ * timeouts. False when any endpoint accepts, is not TCP, or gives no
+ * clear answer. */
+bool zw_ctl_nothing_listens(const zw_ctl_conn_t *conn);
+
 /* Frees what conn holds (not conn): the client and context of
  * zw_ctl_conn_open, and the endpoint copy. */
 void zw_ctl_conn_free(zw_ctl_conn_t *conn);
