@@ -13,20 +13,8 @@ trap 'rm -rf "$TMP"' EXIT
 # The shipped calendar unless a case says otherwise.
 unset ZWFW_CALENDAR
 
-passed=0
-failed=0
-
-fail() {
-    echo "FAIL: $*" >&2
-    failed=$((failed + 1))
-}
-
-# run CMD... : sets OUT, ERR, RC without letting set -e stop the script.
-run() {
-    RC=0
-    OUT=$("$@" 2>"$TMP/stderr") || RC=$?
-    ERR=$(cat "$TMP/stderr")
-}
+work=$TMP
+. "$(cd "$(dirname "$0")" && pwd)/../harness/cliexpect.sh"
 
 # expect NAME WANT_RC WANT_STDOUT CMD... : exact stdout and exit code; a
 # non-zero exit must explain itself on stderr.
@@ -40,22 +28,6 @@ expect() {
         fail "$name: stdout '$OUT', want '$want_out'"
     elif [[ $want_rc -ne 0 && -z "$ERR" ]]; then
         fail "$name: exit $RC with nothing on stderr"
-    else
-        passed=$((passed + 1))
-    fi
-}
-
-# expect_err NAME WANT_RC TEXT CMD... : fails with TEXT on stderr, nothing on stdout.
-expect_err() {
-    local name=$1 want_rc=$2 text=$3
-    shift 3
-    run "$@"
-    if [[ $RC -ne $want_rc ]]; then
-        fail "$name: exit $RC, want $want_rc (stderr '$ERR')"
-    elif [[ "$ERR" != *"$text"* ]]; then
-        fail "$name: stderr '$ERR' does not mention '$text'"
-    elif [[ -n "$OUT" ]]; then
-        fail "$name: unexpected stdout '$OUT'"
     else
         passed=$((passed + 1))
     fi

@@ -19,50 +19,7 @@ export ZWFW_HOME="$work/no-home"
 unset ZWFW_KEY ZWFW_SERVER_KEY ZWFW_ENDPOINT ZWFW_DB
 FAST=(--timeout 400 --retries 0)
 
-fail() {
-    echo "not ok - $*"
-    failed=$((failed + 1))
-}
-
-# run CMD... : sets OUT, ERR, RC; at most 30 s, so a hang fails as 124.
-run() {
-    RC=0
-    OUT=$(timeout 30 "$@" 2>"$work/stderr") || RC=$?
-    ERR=$(cat "$work/stderr")
-}
-
-# expect_err NAME WANT_RC TEXT CMD... : exit WANT_RC, TEXT on stderr,
-# nothing on stdout.
-expect_err() {
-    local name=$1 want_rc=$2 text=$3
-    shift 3
-    run "$@"
-    if [[ $RC -ne $want_rc ]]; then
-        fail "$name: exit $RC, want $want_rc (stderr '$ERR')"
-    elif [[ "$ERR" != *"$text"* ]]; then
-        fail "$name: stderr '$ERR' does not mention '$text'"
-    elif [[ -n "$OUT" ]]; then
-        fail "$name: unexpected stdout '$OUT'"
-    else
-        passed=$((passed + 1))
-        echo "ok - $name"
-    fi
-}
-
-# expect_out NAME TEXT CMD... : exit 0, TEXT on stdout.
-expect_out() {
-    local name=$1 text=$2
-    shift 2
-    run "$@"
-    if [[ $RC -ne 0 ]]; then
-        fail "$name: exit $RC, want 0 (stderr '$ERR')"
-    elif [[ "$OUT" != *"$text"* ]]; then
-        fail "$name: stdout '$OUT' does not mention '$text'"
-    else
-        passed=$((passed + 1))
-        echo "ok - $name"
-    fi
-}
+. "$here/../harness/cliexpect.sh"
 
 free_port() {
     /usr/bin/python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
