@@ -32,6 +32,7 @@ typedef struct {
 static s_opts_t s_o = {.clients = 16, .seconds = 10, .warmup_ms = 1000, .prefix = "bench"};
 static atomic_long s_counter;
 static void *s_ctx;
+static FILE *s_log; /* --log FILE: one line per answered request of an open loop */
 
 static void s_make_id(long n, char out[19])
 {
@@ -220,6 +221,9 @@ static void s_run_open(void)
     s_lat_t lat = {0};
     int64_t start = zw_mono_us(), next = 0;
     size_t done = 0;
+    if (s_log)
+        fprintf(s_log, "# start %lld us (CLOCK_MONOTONIC); scheduled-from-start_us latency_us code\n",
+                (long long) start);
     while (done < (size_t) total) {
         int64_t now = zw_mono_us();
         while (next < total && start + next * 1000000 / s_o.rate <= now) {
@@ -252,6 +256,9 @@ static void s_run_open(void)
                         s_lat_add(&lat, t - sent[i].scheduled);
                     else
                         lat.errors++;
+                    if (s_log)
+                        fprintf(s_log, "%lld %lld %d\n", (long long) (sent[i].scheduled - start),
+                                (long long) (t - sent[i].scheduled), (int) r->err.code);
                 }
                 break;
             }
@@ -284,6 +291,12 @@ int main(int argc, char **argv)
             s_o.rate = atoi(v);
         else if (!strcmp(a, "--warmup-ms"))
             s_o.warmup_ms = atoi(v);
+        else if (!strcmp(a, "--log")) {
+            if (!(s_log = fopen(v, "w"))) {
+                fprintf(stderr, "zwfw-bench-intake: cannot write %s\n", v);
+                return 2;
+            }
+        }
         else {
             fprintf(stderr, "zwfw-bench-intake: unknown option %s\n", a);
             return 2;
@@ -291,7 +304,8 @@ int main(int argc, char **argv)
     }
     if (!s_o.endpoint || !s_o.item || s_o.clients < 1 || s_o.seconds < 1 || s_o.rate < 0) {
         fprintf(stderr, "usage: zwfw-bench-intake --endpoint EP --item CODE [--clients N]\n"
-                        "       [--seconds S] [--rate R] [--warmup-ms MS] [--key-prefix P]\n");
+                        "       [--seconds S] [--rate R] [--warmup-ms MS] [--key-prefix P]\n"
+                        "       [--log FILE]\n");
         return 2;
     }
     zw_log_init("zwfw-bench-intake", ZW_LOG_WARN);
@@ -301,5 +315,7 @@ int main(int argc, char **argv)
     else
         s_run_closed();
     zmq_ctx_term(s_ctx);
+    if (s_log)
+        fclose(s_log);
     return 0;
 }
