@@ -1,0 +1,495 @@
+/* zwfw.rating reads: ratings and cases one by one and in pages, and the
+ * published figures (protocol.md "好差评 ratings"). Who sees what: the
+ * supervisor and zwfw's daemons everything; a department's approvers and
+ * head their department's; a window its region's ratings; a channel
+ * system the ratings it sent. */
+#include "rating.h"
+
+#include "access.h"
+#include "rules.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void zw_rating_svc_get(zw_rating_ctx_t *ctx, const zw_request_t *req, zw_reply_t *reply);
+void zw_rating_svc_list(zw_rating_ctx_t *ctx, const zw_request_t *req, zw_reply_t *reply);
+void zw_rating_svc_get_case(zw_rating_ctx_t *ctx, const zw_request_t *req, zw_reply_t *reply);
+void zw_rating_svc_list_cases(zw_rating_ctx_t *ctx, const zw_request_t *req, zw_reply_t *reply);
+void zw_rating_svc_stats(zw_rating_ctx_t *ctx, const zw_request_t *req, zw_reply_t *reply);
+
+#define S_READERS                                                                                  \
+    (ZW_ROLE_MASK_SUPERVISOR | ZW_ROLE_MASK_SYSTEM | ZW_ROLE_MASK_APPROVER | ZW_ROLE_MASK_HEAD |   \
+     ZW_ROLE_MASK_WINDOW | ZW_ROLE_MASK_INTEGRATOR)
+#define S_CASE_READERS                                                                             \
+    (ZW_ROLE_MASK_SUPERVISOR | ZW_ROLE_MASK_SYSTEM | ZW_ROLE_MASK_APPROVER | ZW_ROLE_MASK_HEAD)
+
+static bool s_dept_bound(const Zwfw__V1__Caller *c)
+{
+    return c->role == ZWFW__V1__ROLE__ROLE_APPROVER || c->role == ZWFW__V1__ROLE__ROLE_HEAD;
+}
+
+static const char *s_or_none(const char *s)
+{
+    return s && *s ? s : "(none)";
+}
+
+static bool s_in_region(const char *caller_region, const char *region)
+{
+    size_t n = strlen(caller_region ? caller_region : "");
+    return n > 0 && strncmp(region, caller_region, n) == 0;
+}
+
+/* Whether the caller may see this rating (its role already allowed). */
+static int s_may_see(const Zwfw__V1__Caller *c, const Zwfw__V1__Rating *r, zw_err_t *err)
+{
+    if (s_dept_bound(c) && strcmp(c->department ? c->department : "", r->department_code) != 0)
+        return zw_err_setd(err, ZW_PERMISSION_DENIED, "department",
+                           "department %s may not read department %s's ratings",
+                           s_or_none(c->department), s_or_none(r->department_code));
+    if (c->role == ZWFW__V1__ROLE__ROLE_WINDOW && !s_in_region(c->region, r->region_code))
+        return zw_err_setd(err, ZW_PERMISSION_DENIED, "region",
+                           "region %s may not read region %s's ratings", s_or_none(c->region),
+                           s_or_none(r->region_code));
+    if (c->role == ZWFW__V1__ROLE__ROLE_INTEGRATOR && strcmp(r->submitted_by, c->key_id) != 0)
+        return zw_err_setd(err, ZW_PERMISSION_DENIED, "submitted_by",
+                           "rating %" PRId64 " was sent by another channel system", r->rating_id);
+    return 0;
+}
+
+static bool s_sees_cases(const Zwfw__V1__Caller *c)
+{
+    return (ZW_ROLE_MASK((unsigned) c->role) & S_CASE_READERS) != 0;
+}
+
+static zw_date_t s_date(const Zwfw__V1__Date *d)
+{
+    return d ? (zw_date_t){d->year, d->month, d->day} : (zw_date_t){0, 0, 0};
+}
+
+/* A page token: the last id given and a hash of the query it belongs to. */
+static uint32_t s_fnv(uint32_t h, const char *s)
+{
+    for (; s && *s; s++)
+        h = (h ^ (uint8_t) *s) * 16777619u;
+    return (h ^ 0xffu) * 16777619u;
+}
+
+static int s_token_read(const char *token, uint32_t mark, int64_t *after, zw_err_t *err)
+{
+    *after = 0;
+    if (!token || !*token)
+        return 0;
+    char *end;
+    long long id = strtoll(token, &end, 10);
+    if (id > 0 && *end == '.' && strtoul(end + 1, &end, 16) == mark && !*end) {
+        *after = id;
+        return 0;
+    }
+    return zw_err_setd(err, ZW_INVALID_ARGUMENT, "page_token",
+                       "page_token is not one this query gave (ask again without it)");
+}
+
+static int s_page_size(int32_t n)
+{
+    return n <= 0 ? 50 : n > 500 ? 500 : n;
+}
+
+/* ------------------------------------------------------------------ GetRating */
+
+void zw_rating_svc_get(zw_rating_ctx_t *ctx, const zw_request_t *req, zw_reply_t *reply)
+{
+    zw_err_t err;
+    const Zwfw__V1__Caller *c = req->caller;
+    if (zw_access_require(c, S_READERS, NULL, "read ratings", &err) != 0) {
+        zw_reply_err(reply, &err);
+        return;
+    }
+    Zwfw__V1__GetRating *m =
+        (Zwfw__V1__GetRating *) zw_request_unpack(req, &zwfw__v1__get_rating__descriptor, &err);
+    if (!m) {
+        zw_reply_err(reply, &err);
+        return;
+    }
+    zw_rating_arena_t *a = zw_rating_arena_new();
+    Zwfw__V1__GetRatingReply r = ZWFW__V1__GET_RATING_REPLY__INIT;
+    int64_t now;
+    zw_date_t today;
+    if (m->rating_id <= 0 && !*m->receipt_number) {
+        zw_err_setd(&err, ZW_INVALID_ARGUMENT, "rating_id",
+                    "name the rating by rating_id or receipt_number");
+        goto fail;
+    }
+    if (!a) {
+        zw_err_set(&err, ZW_RESOURCE_EXHAUSTED, "out of memory");
+        goto fail;
+    }
+    if (zw_rating_now(ctx, &now, &today, &err) != 0 ||
+        zw_rating_store_rating(ctx->db, a, m->rating_id, m->receipt_number, false, &r.rating,
+                               &err) != 0)
+        goto fail;
+    if (r.rating && m->rating_id > 0 && *m->receipt_number &&
+        strcmp(r.rating->receipt_number, m->receipt_number) != 0) {
+        zw_err_setd(&err, ZW_INVALID_ARGUMENT, "receipt_number",
+                    "rating %" PRId64 " is not of application %s", m->rating_id, m->receipt_number);
+        goto fail;
+    }
+    if (!r.rating) {
+        if (m->rating_id > 0)
+            zw_err_setd(&err, ZW_NOT_FOUND, "rating_id", "no rating %" PRId64, m->rating_id);
+        else
+            zw_err_setd(&err, ZW_NOT_FOUND, "receipt_number", "application %s has no rating",
+                        m->receipt_number);
+        goto fail;
+    }
+    if (s_may_see(c, r.rating, &err) != 0)
+        goto fail;
+    if (r.rating->case_id > 0 && s_sees_cases(c) &&
+        zw_rating_store_case(ctx->db, a, r.rating->case_id, 0, today, false, &r.rectification_case,
+                             &err) != 0)
+        goto fail;
+    zw_reply_message(reply, &r.base);
+    goto done;
+fail:
+    zw_reply_err(reply, &err);
+done:
+    zw_rating_arena_destroy(&a);
+    protobuf_c_message_free_unpacked(&m->base, NULL);
+}
+
+/* ------------------------------------------------------------------ ListRatings */
+
+void zw_rating_svc_list(zw_rating_ctx_t *ctx, const zw_request_t *req, zw_reply_t *reply)
+{
+    zw_err_t err;
+    const Zwfw__V1__Caller *c = req->caller;
+    if (zw_access_require(c, S_READERS, NULL, "read ratings", &err) != 0) {
+        zw_reply_err(reply, &err);
+        return;
+    }
+    Zwfw__V1__ListRatings *m =
+        (Zwfw__V1__ListRatings *) zw_request_unpack(req, &zwfw__v1__list_ratings__descriptor, &err);
+    if (!m) {
+        zw_reply_err(reply, &err);
+        return;
+    }
+    zw_rating_arena_t *a = zw_rating_arena_new();
+    PGresult *res = NULL;
+    const char *dept = m->department_code, *submitter = "", *region = "";
+    zw_date_t from = s_date(m->from), to = s_date(m->to);
+    if (s_dept_bound(c)) {
+        if (*dept && strcmp(dept, c->department ? c->department : "") != 0) {
+            zw_err_setd(&err, ZW_PERMISSION_DENIED, "department",
+                        "department %s may not read department %s's ratings",
+                        s_or_none(c->department), dept);
+            goto fail;
+        }
+        dept = *c->department ? c->department : "(none)";
+    } else if (c->role == ZWFW__V1__ROLE__ROLE_WINDOW) {
+        region = *c->region ? c->region : "(none)";
+    } else if (c->role == ZWFW__V1__ROLE__ROLE_INTEGRATOR) {
+        submitter = c->key_id;
+    }
+    if ((m->from && !zw_date_valid(from)) || (m->to && !zw_date_valid(to))) {
+        zw_err_setd(&err, ZW_INVALID_ARGUMENT, m->from && !zw_date_valid(from) ? "from" : "to",
+                    "%s is not a date", m->from && !zw_date_valid(from) ? "from" : "to");
+        goto fail;
+    }
+    if (m->from && m->to && zw_date_cmp(from, to) > 0) {
+        zw_err_setd(&err, ZW_INVALID_ARGUMENT, "from", "from is after to");
+        goto fail;
+    }
+    if (m->channel < 0 || m->channel > 8) {
+        zw_err_setd(&err, ZW_INVALID_ARGUMENT, "channel", "channel %d is not a rating channel",
+                    (int) m->channel);
+        goto fail;
+    }
+    char fd[ZW_DATE_STRLEN], td[ZW_DATE_STRLEN], b[4][32];
+    snprintf(b[0], 32, "%d", (int) m->channel);
+    uint32_t mark = s_fnv(s_fnv(s_fnv(s_fnv(s_fnv(s_fnv(2166136261u, dept), m->item_code), b[0]),
+                                      m->bad_only ? "b" : ""),
+                                m->from ? zw_rating_date_text(from, fd) : ""),
+                          m->to ? zw_rating_date_text(to, td) : "");
+    mark = s_fnv(s_fnv(mark, submitter), region);
+    int64_t after;
+    if (s_token_read(m->page_token, mark, &after, &err) != 0)
+        goto fail;
+    int limit = s_page_size(m->page_size);
+    snprintf(b[1], 32, "%" PRId64, after);
+    snprintf(b[2], 32, "%d", limit);
+    const char *p[] = {dept,
+                       m->item_code,
+                       b[0],
+                       m->bad_only ? "true" : "false",
+                       m->from ? zw_rating_date_text(from, fd) : NULL,
+                       m->to ? zw_rating_date_text(to, td) : NULL,
+                       submitter,
+                       region,
+                       b[1],
+                       b[2]};
+    if (!a) {
+        zw_err_set(&err, ZW_RESOURCE_EXHAUSTED, "out of memory");
+        goto fail;
+    }
+    if (!(res = zw_db_exec(ctx->db, "rt_list_ratings", 10, p, &err)))
+        goto fail;
+    int n = PQntuples(res);
+    Zwfw__V1__ListRatingsReply r = ZWFW__V1__LIST_RATINGS_REPLY__INIT;
+    r.ratings = zw_rating_arena_alloc(a, (size_t) (n + 1) * sizeof *r.ratings);
+    if (!r.ratings) {
+        zw_err_set(&err, ZW_RESOURCE_EXHAUSTED, "out of memory");
+        goto fail;
+    }
+    int64_t last = 0;
+    for (int i = 0; i < n; i++) {
+        Zwfw__V1__Rating *one = NULL;
+        last = strtoll(PQgetvalue(res, i, 0), NULL, 10);
+        if (zw_rating_store_rating(ctx->db, a, last, NULL, false, &one, &err) != 0)
+            goto fail;
+        if (one)
+            r.ratings[r.n_ratings++] = one;
+    }
+    char token[48] = "";
+    if (n == limit && n > 0)
+        snprintf(token, sizeof token, "%" PRId64 ".%x", last, mark);
+    r.next_page_token = token;
+    zw_reply_message(reply, &r.base);
+    goto done;
+fail:
+    zw_reply_err(reply, &err);
+done:
+    PQclear(res);
+    zw_rating_arena_destroy(&a);
+    protobuf_c_message_free_unpacked(&m->base, NULL);
+}
+
+/* ------------------------------------------------------------------ GetCase */
+
+void zw_rating_svc_get_case(zw_rating_ctx_t *ctx, const zw_request_t *req, zw_reply_t *reply)
+{
+    zw_err_t err;
+    const Zwfw__V1__Caller *c = req->caller;
+    if (zw_access_require(c, S_CASE_READERS, NULL, "read rectification cases", &err) != 0) {
+        zw_reply_err(reply, &err);
+        return;
+    }
+    Zwfw__V1__GetCase *m =
+        (Zwfw__V1__GetCase *) zw_request_unpack(req, &zwfw__v1__get_case__descriptor, &err);
+    if (!m) {
+        zw_reply_err(reply, &err);
+        return;
+    }
+    zw_rating_arena_t *a = zw_rating_arena_new();
+    Zwfw__V1__GetCaseReply r = ZWFW__V1__GET_CASE_REPLY__INIT;
+    int64_t now;
+    zw_date_t today;
+    if (m->case_id <= 0) {
+        zw_err_setd(&err, ZW_INVALID_ARGUMENT, "case_id", "case_id is required");
+        goto fail;
+    }
+    if (!a) {
+        zw_err_set(&err, ZW_RESOURCE_EXHAUSTED, "out of memory");
+        goto fail;
+    }
+    if (zw_rating_now(ctx, &now, &today, &err) != 0 ||
+        zw_rating_store_case(ctx->db, a, m->case_id, 0, today, false, &r.rectification_case,
+                             &err) != 0)
+        goto fail;
+    if (!r.rectification_case) {
+        zw_err_setd(&err, ZW_NOT_FOUND, "case_id", "no case %" PRId64, m->case_id);
+        goto fail;
+    }
+    if (s_dept_bound(c) &&
+        strcmp(c->department ? c->department : "", r.rectification_case->department_code) != 0) {
+        zw_err_setd(&err, ZW_PERMISSION_DENIED, "department",
+                    "department %s may not read department %s's cases", s_or_none(c->department),
+                    r.rectification_case->department_code);
+        goto fail;
+    }
+    if (zw_rating_store_rating(ctx->db, a, r.rectification_case->rating_id, NULL, false, &r.rating,
+                               &err) != 0)
+        goto fail;
+    zw_reply_message(reply, &r.base);
+    goto done;
+fail:
+    zw_reply_err(reply, &err);
+done:
+    zw_rating_arena_destroy(&a);
+    protobuf_c_message_free_unpacked(&m->base, NULL);
+}
+
+/* ------------------------------------------------------------------ ListCases */
+
+void zw_rating_svc_list_cases(zw_rating_ctx_t *ctx, const zw_request_t *req, zw_reply_t *reply)
+{
+    zw_err_t err;
+    const Zwfw__V1__Caller *c = req->caller;
+    if (zw_access_require(c, S_CASE_READERS, NULL, "read rectification cases", &err) != 0) {
+        zw_reply_err(reply, &err);
+        return;
+    }
+    Zwfw__V1__ListCases *m =
+        (Zwfw__V1__ListCases *) zw_request_unpack(req, &zwfw__v1__list_cases__descriptor, &err);
+    if (!m) {
+        zw_reply_err(reply, &err);
+        return;
+    }
+    zw_rating_arena_t *a = zw_rating_arena_new();
+    PGresult *res = NULL;
+    const char *dept = m->department_code;
+    int64_t now;
+    zw_date_t today;
+    if (s_dept_bound(c)) {
+        if (*dept && strcmp(dept, c->department ? c->department : "") != 0) {
+            zw_err_setd(&err, ZW_PERMISSION_DENIED, "department",
+                        "department %s may not read department %s's cases",
+                        s_or_none(c->department), dept);
+            goto fail;
+        }
+        dept = *c->department ? c->department : "(none)";
+    }
+    if (m->status < 0 || m->status > 3) {
+        zw_err_setd(&err, ZW_INVALID_ARGUMENT, "status", "status %d is not a case status",
+                    (int) m->status);
+        goto fail;
+    }
+    char b[4][32], day[ZW_DATE_STRLEN];
+    snprintf(b[0], 32, "%d", (int) m->status);
+    uint32_t mark = s_fnv(s_fnv(s_fnv(2166136261u, dept), b[0]), m->overdue_only ? "o" : "");
+    int64_t after;
+    if (!a) {
+        zw_err_set(&err, ZW_RESOURCE_EXHAUSTED, "out of memory");
+        goto fail;
+    }
+    if (s_token_read(m->page_token, mark, &after, &err) != 0 ||
+        zw_rating_now(ctx, &now, &today, &err) != 0)
+        goto fail;
+    int limit = s_page_size(m->page_size);
+    snprintf(b[1], 32, "%" PRId64, after);
+    snprintf(b[2], 32, "%d", limit);
+    const char *p[] = {
+        dept, b[0], m->overdue_only ? "true" : "false", zw_rating_date_text(today, day),
+        b[1], b[2]};
+    if (!(res = zw_db_exec(ctx->db, "rt_list_cases", 6, p, &err)))
+        goto fail;
+    int n = PQntuples(res);
+    Zwfw__V1__ListCasesReply r = ZWFW__V1__LIST_CASES_REPLY__INIT;
+    r.cases = zw_rating_arena_alloc(a, (size_t) (n + 1) * sizeof *r.cases);
+    if (!r.cases) {
+        zw_err_set(&err, ZW_RESOURCE_EXHAUSTED, "out of memory");
+        goto fail;
+    }
+    int64_t last = 0;
+    for (int i = 0; i < n; i++) {
+        Zwfw__V1__RectificationCase *one = NULL;
+        last = strtoll(PQgetvalue(res, i, 0), NULL, 10);
+        if (zw_rating_store_case(ctx->db, a, last, 0, today, false, &one, &err) != 0)
+            goto fail;
+        if (one)
+            r.cases[r.n_cases++] = one;
+    }
+    char token[48] = "";
+    if (n == limit && n > 0)
+        snprintf(token, sizeof token, "%" PRId64 ".%x", last, mark);
+    r.next_page_token = token;
+    zw_reply_message(reply, &r.base);
+    goto done;
+fail:
+    zw_reply_err(reply, &err);
+done:
+    PQclear(res);
+    zw_rating_arena_destroy(&a);
+    protobuf_c_message_free_unpacked(&m->base, NULL);
+}
+
+/* ------------------------------------------------------------------ RatingStats */
+
+void zw_rating_svc_stats(zw_rating_ctx_t *ctx, const zw_request_t *req, zw_reply_t *reply)
+{
+    zw_err_t err;
+    const Zwfw__V1__Caller *c = req->caller;
+    if (zw_access_require(c, S_CASE_READERS, NULL, "read rating figures", &err) != 0) {
+        zw_reply_err(reply, &err);
+        return;
+    }
+    Zwfw__V1__RatingStats *m =
+        (Zwfw__V1__RatingStats *) zw_request_unpack(req, &zwfw__v1__rating_stats__descriptor, &err);
+    if (!m) {
+        zw_reply_err(reply, &err);
+        return;
+    }
+    PGresult *res = NULL, *apps = NULL;
+    const char *dept = m->department_code;
+    zw_date_t from = s_date(m->from), to = s_date(m->to), today;
+    int64_t now;
+    if (s_dept_bound(c)) {
+        if (*dept && strcmp(dept, c->department ? c->department : "") != 0) {
+            zw_err_setd(&err, ZW_PERMISSION_DENIED, "department",
+                        "department %s may not read department %s's figures",
+                        s_or_none(c->department), dept);
+            goto fail;
+        }
+        dept = *c->department ? c->department : "(none)";
+    }
+    if (!m->from || !zw_date_valid(from)) {
+        zw_err_setd(&err, ZW_INVALID_ARGUMENT, "from", "from must be a date");
+        goto fail;
+    }
+    if (!m->to || !zw_date_valid(to)) {
+        zw_err_setd(&err, ZW_INVALID_ARGUMENT, "to", "to must be a date");
+        goto fail;
+    }
+    int64_t days = zw_date_to_days(to) - zw_date_to_days(from) + 1;
+    if (days < 1) {
+        zw_err_setd(&err, ZW_INVALID_ARGUMENT, "to", "to is before from");
+        goto fail;
+    }
+    if (days > ZW_RATING_STATS_MAX_DAYS) {
+        zw_err_setd(&err, ZW_INVALID_ARGUMENT, "to",
+                    "a range of %" PRId64 " days: at most %d (a year)", days,
+                    ZW_RATING_STATS_MAX_DAYS);
+        goto fail;
+    }
+    if (zw_rating_now(ctx, &now, &today, &err) != 0)
+        goto fail;
+    char fd[ZW_DATE_STRLEN], td[ZW_DATE_STRLEN], nd[ZW_DATE_STRLEN], b[2][32];
+    const char *p[] = {zw_rating_date_text(from, fd), zw_rating_date_text(to, td), dept,
+                       zw_rating_date_text(today, nd)};
+    if (!(res = zw_db_exec(ctx->db, "rt_stats", 4, p, &err)))
+        goto fail;
+    snprintf(b[0], 32, "%" PRId64, zw_moment_make(from, 0) * ZW_US_PER_SEC);
+    snprintf(b[1], 32, "%" PRId64,
+             zw_moment_make(zw_date_from_days(zw_date_to_days(to) + 1), 0) * ZW_US_PER_SEC);
+    const char *q[] = {b[0], b[1], dept};
+    if (!(apps = zw_db_exec(ctx->db, "rt_apps_count", 3, q, &err)))
+        goto fail;
+    int64_t v[12];
+    for (int i = 0; i < 12; i++)
+        v[i] = strtoll(PQgetvalue(res, 0, i), NULL, 10);
+    int64_t by_level[5] = {v[1], v[2], v[3], v[4], v[5]};
+    Zwfw__V1__RatingStatsReply r = ZWFW__V1__RATING_STATS_REPLY__INIT;
+    r.ratings = v[0];
+    r.by_level = by_level;
+    r.n_by_level = 5;
+    r.bad = v[1] + v[2];
+    r.good = v[3] + v[4] + v[5];
+    r.satisfaction = r.ratings ? (double) r.good / (double) r.ratings : 0.0;
+    r.excluded = v[6];
+    r.bad_closed_in_time = v[7];
+    r.rectification_rate = r.bad ? (double) r.bad_closed_in_time / (double) r.bad : 1.0;
+    r.cases_open = v[8];
+    r.cases_overdue = v[9];
+    r.real_name_bad = v[10];
+    r.real_name_bad_called_back = v[11];
+    r.applications = strtoll(PQgetvalue(apps, 0, 0), NULL, 10);
+    r.rating_rate = r.applications ? (double) r.ratings / (double) r.applications : 0.0;
+    zw_reply_message(reply, &r.base);
+    goto done;
+fail:
+    zw_reply_err(reply, &err);
+done:
+    PQclear(res);
+    PQclear(apps);
+    protobuf_c_message_free_unpacked(&m->base, NULL);
+}
