@@ -1,0 +1,222 @@
+/* zwfw-report: the zwfw.report service. main() only wires: arguments,
+ * config, calendar and the worker threads, then waits for SIGTERM (which
+ * drains the requests in hand) and SIGHUP (log level). It only reads, so
+ * it never applies migrations and may point at a read replica. */
+#include "config.h"
+#include "daemon.h"
+#include "log.h"
+#include "mdp_worker.h"
+#include "report.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zmq.h>
+
+#define S_MAX_ENDPOINTS 8
+
+static const char s_intro[] =
+    "usage: zwfw-report [--config FILE] [--SETTING VALUE]...\n"
+    "\n"
+    "Serves zwfw.report through the broker: supervision figures of a day, week,\n"
+    "month, quarter or year, computed from the store (read-only; it never\n"
+    "migrates, and may point at a read replica).\n"
+    "  --config FILE    JSON config; settings from \"common\" and \"report\"\n"
+    "  --version        print the version\n"
+    "Any setting may be given as --name VALUE (dashes or underscores):\n";
+
+static const zw_cfg_spec_t s_own[] = {
+    {"threads", ZW_CFG_INT, "2", false, "zwfw.report worker threads (each its own connection)"},
+};
+
+typedef struct {
+    const char *conninfo, *endpoints, *calendar_file, *secret, *broker_key;
+    bool simulated;
+    int threads, heartbeat_ms;
+    zw_log_level_t level;
+} s_opts_t;
+
+static int s_read(const zw_config_t *cfg, s_opts_t *o, zw_err_t *err)
+{
+    memset(o, 0, sizeof *o);
+    o->conninfo = zw_config_str(cfg, "db_conninfo");
+    if (!*o->conninfo)
+        return zw_err_setd(err, ZW_INVALID_ARGUMENT, "db_conninfo",
+                           "db_conninfo: not set (in \"common\" or \"report\")");
+    o->endpoints = zw_config_str(cfg, "broker_endpoint");
+    const char *mode = zw_config_str(cfg, "clock_mode");
+    if (strcmp(mode, "real") != 0 && strcmp(mode, "simulated") != 0)
+        return zw_err_setd(err, ZW_INVALID_ARGUMENT, "clock_mode",
+                           "clock_mode: '%s' is not real or simulated", mode);
+    o->simulated = strcmp(mode, "simulated") == 0;
+    o->calendar_file = zw_config_str(cfg, "calendar_file");
+    o->secret = zw_config_str(cfg, "curve_secret_key_file");
+    o->broker_key = zw_config_str(cfg, "broker_public_key");
+    if (!*o->secret != !*o->broker_key)
+        return zw_err_setd(err, ZW_INVALID_ARGUMENT, "curve_secret_key_file",
+                           "CURVE needs both curve_secret_key_file and broker_public_key");
+    int level = zw_log_level_from_name(zw_config_str(cfg, "log_level"));
+    if (level < 0)
+        return zw_err_setd(err, ZW_INVALID_ARGUMENT, "log_level",
+                           "log_level: '%s' is not debug, info, warn or error",
+                           zw_config_str(cfg, "log_level"));
+    o->level = (zw_log_level_t) level;
+    int64_t t = 0, hb = 0;
+    if (zw_config_int_range(cfg, "report", "threads", 1, 64, &t, err) ||
+        zw_config_int_range(cfg, "report", "heartbeat_ms", 0, 3600000, &hb, err))
+        return -1;
+    o->threads = (int) t;
+    o->heartbeat_ms = (int) hb;
+    return 0;
+}
+
+typedef struct {
+    const s_opts_t *o;
+    const zw_calendar_t *cal;
+} s_shared_t;
+
+static void *s_ctx_new(void *arg, int thread_index)
+{
+    (void) thread_index;
+    const s_shared_t *sh = arg;
+    return zw_report_ctx_new(sh->o->conninfo, sh->o->simulated, sh->cal);
+}
+
+static void s_ctx_destroy(void *ctx, void *arg)
+{
+    (void) arg;
+    zw_report_ctx_t *c = ctx;
+    zw_report_ctx_destroy(&c);
+}
+
+static bool s_db_reachable(void *vctx)
+{
+    return zw_db_ping(((zw_report_ctx_t *) vctx)->db);
+}
+
+int main(int argc, char **argv)
+{
+    zw_daemon_signals(true);
+    zw_log_init(ZW_REPORT_PRODUCER, ZW_LOG_INFO);
+    setenv("PGAPPNAME", ZW_REPORT_PRODUCER, 0);
+    zw_daemon_spec_t spec = {
+        .name = ZW_REPORT_PRODUCER, .section = "report", .intro = s_intro, .help_width = 22};
+    size_t n_common;
+    const zw_cfg_spec_t *common_specs = zw_daemon_common_specs(&n_common);
+    zw_cfg_spec_t *specs = zw_daemon_specs_join(common_specs, n_common, s_own,
+                                                sizeof s_own / sizeof s_own[0], &spec.n_specs);
+    if (!specs) {
+        fprintf(stderr, "%s: out of memory\n", ZW_REPORT_PRODUCER);
+        return 1;
+    }
+    spec.specs = specs;
+    zw_daemon_args_t args = {0};
+    int rc;
+    if (!zw_daemon_parse(&spec, argc, argv, &args, &rc)) {
+        free(specs);
+        return rc;
+    }
+    zw_config_t *cfg = zw_config_new(spec.specs, spec.n_specs);
+    s_opts_t o;
+    zw_err_t err = {0};
+    zw_calendar_t *cal = NULL;
+    void *zctx = NULL;
+    zw_worker_t *worker = NULL;
+    zw_db_t *probe = NULL;
+    char *ep_list = NULL;
+    if (!cfg || zw_daemon_configure(&spec, &args, cfg, &err) != 0 || s_read(cfg, &o, &err) != 0) {
+        const char *why = cfg ? err.message : "bad settings table";
+        zw_logkv(ZW_LOG_ERROR, "bad configuration", "reason", why, NULL);
+        fprintf(stderr, "zwfw-report: %s\n", why);
+        rc = 1;
+        goto done;
+    }
+    zw_log_init(ZW_REPORT_PRODUCER, o.level);
+    const char *path = *o.calendar_file ? o.calendar_file : zw_calendar_default_path();
+    if (!(cal = zw_calendar_load(path, &err))) {
+        zw_logkv(ZW_LOG_ERROR, "cannot load the calendar", "path", path, "reason", err.message,
+                 NULL);
+        fprintf(stderr, "zwfw-report: calendar %s: %s\n", path, err.message);
+        rc = 1;
+        goto done;
+    }
+    const char *eps[S_MAX_ENDPOINTS];
+    ep_list = strdup(o.endpoints);
+    int n_eps = ep_list ? zw_daemon_split(ep_list, eps, S_MAX_ENDPOINTS) : -1;
+    if (n_eps <= 0) {
+        fprintf(stderr, "zwfw-report: broker_endpoint needs 1 to %d endpoints\n", S_MAX_ENDPOINTS);
+        rc = 1;
+        goto done;
+    }
+    if (!(probe = zw_db_new(o.conninfo)) || zw_db_wait(probe, 30000, &err) != 0) {
+        zw_logkv(ZW_LOG_ERROR, "cannot reach the database", "reason",
+                 probe ? err.message : "out of memory", NULL);
+        fprintf(stderr, "zwfw-report: %s\n", probe ? err.message : "out of memory");
+        rc = 1;
+        goto done;
+    }
+    zw_db_destroy(&probe);
+    zw_auth_client_t curve;
+    bool use_curve = *o.secret;
+    if (use_curve && zw_auth_client_load(&curve, o.secret, o.broker_key, &err) != 0) {
+        zw_logkv(ZW_LOG_ERROR, "cannot load keys", "reason", err.message, NULL);
+        fprintf(stderr, "zwfw-report: %s\n", err.message);
+        rc = 1;
+        goto done;
+    }
+    zctx = zmq_ctx_new();
+    s_shared_t shared = {.o = &o, .cal = cal};
+    zw_worker_config_t wc = {
+        .service = "zwfw.report",
+        .endpoints = eps,
+        .n_endpoints = (size_t) n_eps,
+        .threads = o.threads,
+        .heartbeat_ms = o.heartbeat_ms,
+        .handler = zw_report_handle,
+        .ctx_new = s_ctx_new,
+        .ctx_destroy = s_ctx_destroy,
+        .arg = &shared,
+        .health = {.db_reachable = s_db_reachable},
+        .curve = use_curve ? &curve : NULL,
+    };
+    worker = zctx ? zw_worker_new(zctx, &wc, &err) : NULL;
+    if (!worker || zw_worker_start(worker, &err) != 0) {
+        zw_logkv(ZW_LOG_ERROR, "cannot start the workers", "reason", err.message, NULL);
+        fprintf(stderr, "zwfw-report: %s\n", err.message);
+        rc = 1;
+        goto done;
+    }
+    memset(&curve, 0, sizeof curve);
+    if (zw_config_bool(cfg, "migrate"))
+        zw_logkv(ZW_LOG_INFO, "migrate ignored: zwfw-report only reads", NULL);
+    zw_logkv(ZW_LOG_INFO, "report started", "version", ZWFW_VERSION, "mode",
+             use_curve ? "curve" : "plain", "clock", o.simulated ? "simulated" : "real", NULL);
+    while (!zw_daemon_stopping()) {
+        if (zw_daemon_take_reload()) {
+            zw_config_t *fresh = zw_config_new(spec.specs, spec.n_specs);
+            s_opts_t n;
+            if (fresh && zw_daemon_configure(&spec, &args, fresh, &err) == 0 &&
+                s_read(fresh, &n, &err) == 0)
+                zw_log_init(ZW_REPORT_PRODUCER, n.level);
+            else
+                zw_logkv(ZW_LOG_WARN, "config not reloaded", "reason", fresh ? err.message : "oom",
+                         NULL);
+            zw_config_destroy(&fresh);
+        }
+        zmq_poll(NULL, 0, 200);
+    }
+    zw_logkv(ZW_LOG_INFO, "report stopping: finishing requests in hand", NULL);
+    rc = 0;
+done:
+    zw_worker_stop(worker);
+    zw_worker_destroy(&worker);
+    zw_db_destroy(&probe);
+    if (zctx)
+        zmq_ctx_term(zctx);
+    zw_calendar_destroy(&cal);
+    free(ep_list);
+    zw_config_destroy(&cfg);
+    zw_daemon_args_free(&args);
+    free(specs);
+    return rc;
+}
