@@ -117,7 +117,7 @@ static const s_stmt_t s_stmts[] = {
      " AND ($2 = '' OR r.item_code = $2) AND ($3::smallint = 0 OR r.channel = $3::smallint)"
      " AND (NOT $4::boolean OR r.level <= 2) AND ($5::date IS NULL OR r.rated_day >= $5::date)"
      " AND ($6::date IS NULL OR r.rated_day <= $6::date) AND ($7 = '' OR r.submitted_by = $7)"
-     " AND ($8 = '' OR r.region = $8) AND ($9::bigint = 0 OR r.id < $9::bigint)"
+     " AND ($8 = '' OR left(r.region, length($8)) = $8) AND ($9::bigint = 0 OR r.id < $9::bigint)"
      " ORDER BY r.id DESC LIMIT $10::integer",
      10},
     {"rt_list_cases",
