@@ -95,6 +95,29 @@ int zw_auth_bind_check(const zw_auth_t *self, const char *endpoint, zw_err_t *er
     return zw_auth_endpoint_check(zw_auth_is_curve(self), endpoint, err);
 }
 
+void *zw_auth_bind_pub(zw_auth_t *self, void *zmq_ctx, const char *endpoint, zw_err_t *err)
+{
+    if (zw_auth_bind_check(self, endpoint, err) != 0)
+        return NULL;
+    void *pub = zmq_socket(zmq_ctx, ZMQ_PUB);
+    if (!pub) {
+        zw_err_set(err, ZW_INTERNAL, "cannot make a PUB socket");
+        return NULL;
+    }
+    int linger = 0;
+    zmq_setsockopt(pub, ZMQ_LINGER, &linger, sizeof linger);
+    if (zw_auth_server_socket(self, pub, err) != 0) {
+        zmq_close(pub);
+        return NULL;
+    }
+    if (zmq_bind(pub, endpoint) != 0) {
+        zw_err_set(err, ZW_UNAVAILABLE, "cannot bind %s: %s", endpoint, zmq_strerror(zmq_errno()));
+        zmq_close(pub);
+        return NULL;
+    }
+    return pub;
+}
+
 int zw_auth_reload(zw_auth_t *self, size_t *keys, zw_err_t *err)
 {
     if (!zw_auth_is_curve(self)) {

@@ -58,6 +58,12 @@ int zw_auth_server_socket(zw_auth_t *self, void *socket, zw_err_t *err);
 /* Whether endpoint may be bound in this mode (see zw_auth_endpoint_check). */
 int zw_auth_bind_check(const zw_auth_t *self, const char *endpoint, zw_err_t *err);
 
+/* An event PUB socket bound to endpoint: linger 0, a CURVE server with
+ * the daemon's pair in curve mode, the endpoint checked against the
+ * mode's rule first. NULL with *err when it cannot be made or bound (the
+ * caller closes the socket otherwise). */
+void *zw_auth_bind_pub(zw_auth_t *self, void *zmq_ctx, const char *endpoint, zw_err_t *err);
+
 /* The mode's rule for bind endpoints, on the text alone.
  * plain: tcp:// on a literal 127.0.0.0/8 address or [::1] with a numeric
  * port or '*', or any ipc:// or inproc:// name. A wildcard host ('*'),

@@ -267,30 +267,6 @@ static int s_load(const zw_intake_daemon_opts_t *o, zw_calendar_t **cal, zw_regi
     return 0;
 }
 
-/* The PUB socket of the relay: CURVE server when keys are configured. */
-static void *s_pub(void *zctx, zw_auth_t *auth, const char *endpoint, zw_err_t *err)
-{
-    if (!*endpoint)
-        return NULL;
-    if (zw_auth_bind_check(auth, endpoint, err) != 0)
-        return NULL;
-    void *pub = zmq_socket(zctx, ZMQ_PUB);
-    int linger = 0;
-    if (pub)
-        zmq_setsockopt(pub, ZMQ_LINGER, &linger, sizeof linger);
-    if (!pub || zw_auth_server_socket(auth, pub, err) != 0 || zmq_bind(pub, endpoint) != 0) {
-        if (pub && err && err->code == ZW_OK)
-            zw_err_set(err, ZW_UNAVAILABLE, "cannot bind %s: %s", endpoint,
-                       zmq_strerror(zmq_errno()));
-        else if (!pub)
-            zw_err_set(err, ZW_INTERNAL, "cannot make a PUB socket");
-        if (pub)
-            zmq_close(pub);
-        return NULL;
-    }
-    return pub;
-}
-
 /* The SUB socket for workflow's doorbell: a CURVE client of workflow's
  * PUB when its key is configured (with intake's own pair). */
 static void *s_sub(void *zctx, const char *server_key, const char *secret_file, zw_err_t *err)
@@ -407,7 +383,8 @@ int main(int argc, char **argv)
     auth = zctx ? zw_auth_new(zctx, *opts.key_registry_file ? opts.curve_secret_key_file : "",
                               opts.key_registry_file, &err)
                 : NULL;
-    if (!auth || (*opts.pub_endpoint && !(pub = s_pub(zctx, auth, opts.pub_endpoint, &err))) ||
+    if (!auth ||
+        (*opts.pub_endpoint && !(pub = zw_auth_bind_pub(auth, zctx, opts.pub_endpoint, &err))) ||
         (n_weps > 0 && !(sub = s_sub(zctx, wf_key, opts.curve_secret_key_file, &err)))) {
         zw_logkv(ZW_LOG_ERROR, "cannot start", "reason", zctx ? err.message : "zmq_ctx_new", NULL);
         fprintf(stderr, "zwfw-intake: %s\n", zctx ? err.message : "zmq_ctx_new failed");

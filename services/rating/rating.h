@@ -21,6 +21,8 @@
 
 #define ZW_RATING_STREAM "rating"
 #define ZW_RATING_PRODUCER "zwfw-rating"
+/* The idempotency records (idem.h). */
+#define ZW_RATING_REQUESTS "rating.requests"
 
 /* Read-only after start, shared by every thread. */
 typedef struct {
@@ -81,14 +83,6 @@ int zw_rating_store_rating(zw_db_t *db, zw_rating_arena_t *a, int64_t id, const 
 int zw_rating_store_case(zw_db_t *db, zw_rating_arena_t *a, int64_t case_id, int64_t rating_id,
                          zw_date_t today, bool lock, Zwfw__V1__RectificationCase **out,
                          zw_err_t *err);
-
-/* Idempotency (as workflow's): the first reply to (caller, key). */
-int zw_rating_store_request_get(zw_db_t *db, const char *caller, const char *key, bool *found,
-                                char **type, char **digest, uint8_t **reply, size_t *len,
-                                zw_err_t *err);
-int zw_rating_store_request_put(zw_db_t *db, const char *caller, const char *key, const char *type,
-                                const char *digest, const uint8_t *reply, size_t len,
-                                int64_t now_us, zw_err_t *err);
 
 /* ---- shared by service.c, read.c and sweeper.c ------------------------------------ */
 

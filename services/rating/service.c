@@ -6,6 +6,7 @@
 
 #include "access.h"
 #include "audit.h"
+#include "idem.h"
 #include "log.h"
 #include "mdp_worker.h"
 #include "outbox.h"
@@ -57,21 +58,10 @@ static int s_tx(zw_db_t *db, void *arg, zw_err_t *err)
     zw_rating_arena_destroy(&x->a);
     if (!(x->a = zw_rating_arena_new()))
         return zw_err_set(err, ZW_RESOURCE_EXHAUSTED, "out of memory");
-    bool found = false;
-    char *type = NULL, *dg = NULL;
-    if (zw_rating_store_request_get(db, x->req->caller->key_id, x->key, &found, &type, &dg, &x->out,
-                                    &x->out_len, err) != 0)
+    if (zw_idem_replay(db, ZW_RATING_REQUESTS, x->req->caller->key_id, x->key, x->req->type,
+                       x->digest, &x->out, &x->out_len, err) != 0)
         return -1;
-    if (found) {
-        bool same = strcmp(type, x->req->type) == 0 && strcmp(dg, x->digest) == 0;
-        free(type);
-        free(dg);
-        if (!same) {
-            free(x->out);
-            x->out = NULL;
-            return zw_err_setd(err, ZW_ALREADY_EXISTS, "idempotency_key",
-                               "idempotency key %s was used for another request", x->key);
-        }
+    if (x->out) {
         x->replayed = true;
         return 0;
     }
@@ -79,8 +69,8 @@ static int s_tx(zw_db_t *db, void *arg, zw_err_t *err)
         return -1;
     if (x->replayed) /* the body found this key's first reply after all */
         return 0;
-    return zw_rating_store_request_put(db, x->req->caller->key_id, x->key, x->req->type, x->digest,
-                                       x->out, x->out_len, x->now, err);
+    return zw_idem_put(db, ZW_RATING_REQUESTS, x->req->caller->key_id, x->key, x->req->type,
+                       x->digest, x->out, x->out_len, x->now, err);
 }
 
 /* Runs body in a transaction and answers: the reply it packed (or the
@@ -215,21 +205,14 @@ static int s_submit_body(s_mut_t *x, zw_db_t *db, zw_err_t *err)
         /* Another request rated it and committed while this one waited
          * on the receipt number: a copy of this request under the same
          * key is answered with that one's reply. */
-        bool found = false;
-        char *type = NULL, *dg = NULL;
-        if (zw_rating_store_request_get(db, x->req->caller->key_id, x->key, &found, &type, &dg,
-                                        &x->out, &x->out_len, err) != 0)
+        if (zw_idem_replay(db, ZW_RATING_REQUESTS, x->req->caller->key_id, x->key, x->req->type,
+                           x->digest, &x->out, &x->out_len, err) != 0)
             goto done;
-        bool same = found && strcmp(type, x->req->type) == 0 && strcmp(dg, x->digest) == 0;
-        free(type);
-        free(dg);
-        if (same) {
+        if (x->out) {
             x->replayed = true;
             rc = 0;
             goto done;
         }
-        free(x->out);
-        x->out = NULL;
         zw_err_setd(err, ZW_ALREADY_EXISTS, "receipt_number",
                     "application %s was rated by another request just now", m->receipt_number);
         goto done;

@@ -4,6 +4,7 @@
  * never writes it (DESIGN.md "Processes"). */
 #include "rating.h"
 
+#include "idem.h"
 #include "rules.h"
 
 #include <cjson/cJSON.h>
@@ -58,14 +59,6 @@ static const s_stmt_t s_stmts[] = {
      "SELECT " S_CASE_COLS " FROM rating.cases c WHERE c.id = $1::bigint FOR UPDATE", 1},
     {"rt_case_rating", "SELECT " S_CASE_COLS " FROM rating.cases c WHERE c.rating_id = $1::bigint",
      1},
-    {"rt_req_get",
-     "SELECT type, digest, reply FROM rating.requests WHERE caller = $1 AND idempotency_key = $2",
-     2},
-    {"rt_req_put",
-     "INSERT INTO rating.requests (caller, idempotency_key, type, digest, reply, created_at_us)"
-     " VALUES ($1, $2, $3, $4, decode($5, 'hex'), $6::bigint)"
-     " ON CONFLICT (caller, idempotency_key) DO NOTHING RETURNING 1",
-     6},
     {"rt_rating_insert",
      "INSERT INTO rating.ratings (receipt_number, channel, level, reason, dimensions, real_name,"
      " staff_id, rated_at_us, rated_day, submitted_by, item_code, item_version, item_name,"
@@ -166,7 +159,7 @@ int zw_rating_store_prepare(zw_db_t *db, zw_err_t *err)
     for (size_t i = 0; i < sizeof s_stmts / sizeof s_stmts[0]; i++)
         if (zw_db_prepare(db, s_stmts[i].name, s_stmts[i].sql, s_stmts[i].nparams, err) != 0)
             return -1;
-    return 0;
+    return zw_idem_prepare(db, ZW_RATING_REQUESTS, err);
 }
 
 /* ------------------------------------------------------------------ context */
@@ -556,73 +549,6 @@ int zw_rating_store_case(zw_db_t *db, zw_rating_arena_t *a, int64_t case_id, int
         !ap->decided_by)
         return zw_err_set(err, ZW_RESOURCE_EXHAUSTED, "out of memory");
     *out = c;
-    return 0;
-}
-
-/* ------------------------------------------------------------------ idempotency */
-
-int zw_rating_store_request_get(zw_db_t *db, const char *caller, const char *key, bool *found,
-                                char **type, char **digest, uint8_t **reply, size_t *len,
-                                zw_err_t *err)
-{
-    const char *p[] = {caller, key};
-    *found = false;
-    *type = *digest = NULL;
-    *reply = NULL;
-    *len = 0;
-    PGresult *res = zw_db_exec(db, "rt_req_get", 2, p, err);
-    if (!res)
-        return -1;
-    if (PQntuples(res) == 1) {
-        *found = true;
-        *type = strdup(PQgetvalue(res, 0, 0));
-        *digest = strdup(PQgetvalue(res, 0, 1));
-        unsigned char *raw = PQunescapeBytea((const unsigned char *) PQgetvalue(res, 0, 2), len);
-        if (raw) {
-            *reply = malloc(*len ? *len : 1);
-            if (*reply)
-                memcpy(*reply, raw, *len);
-            PQfreemem(raw);
-        }
-        if (!*type || !*digest || !*reply) {
-            free(*type);
-            free(*digest);
-            free(*reply);
-            *type = *digest = NULL;
-            *reply = NULL;
-            PQclear(res);
-            return zw_err_set(err, ZW_RESOURCE_EXHAUSTED, "out of memory");
-        }
-    }
-    PQclear(res);
-    return 0;
-}
-
-int zw_rating_store_request_put(zw_db_t *db, const char *caller, const char *key, const char *type,
-                                const char *digest, const uint8_t *reply, size_t len,
-                                int64_t now_us, zw_err_t *err)
-{
-    char *hex = malloc(len * 2 + 1);
-    if (!hex)
-        return zw_err_set(err, ZW_RESOURCE_EXHAUSTED, "out of memory");
-    static const char digits[] = "0123456789abcdef";
-    for (size_t i = 0; i < len; i++) {
-        hex[2 * i] = digits[reply[i] >> 4];
-        hex[2 * i + 1] = digits[reply[i] & 15];
-    }
-    hex[2 * len] = '\0';
-    char now[32];
-    snprintf(now, sizeof now, "%" PRId64, now_us);
-    const char *p[] = {caller, key, type, digest, hex, now};
-    PGresult *res = zw_db_exec(db, "rt_req_put", 6, p, err);
-    free(hex);
-    if (!res)
-        return -1;
-    bool inserted = PQntuples(res) == 1;
-    PQclear(res);
-    if (!inserted)
-        return zw_err_setd(err, ZW_ALREADY_EXISTS, "idempotency_key",
-                           "idempotency key %s was used for another request", key);
     return 0;
 }
 

@@ -207,30 +207,6 @@ static void s_run(s_loop_t *l, const s_cmdline_t *cmd)
 
 /* ---- start-up ------------------------------------------------------------------------ */
 
-/* The PUB socket of the relay: a CURVE server when keys are configured. */
-static void *s_pub(void *zctx, zw_auth_t *auth, const char *endpoint, zw_err_t *err)
-{
-    if (zw_auth_bind_check(auth, endpoint, err) != 0)
-        return NULL;
-    void *pub = zmq_socket(zctx, ZMQ_PUB);
-    int linger = 0;
-    if (!pub) {
-        zw_err_set(err, ZW_INTERNAL, "cannot make a PUB socket");
-        return NULL;
-    }
-    zmq_setsockopt(pub, ZMQ_LINGER, &linger, sizeof linger);
-    if (zw_auth_server_socket(auth, pub, err) != 0) {
-        zmq_close(pub);
-        return NULL;
-    }
-    if (zmq_bind(pub, endpoint) != 0) {
-        zw_err_set(err, ZW_UNAVAILABLE, "cannot bind %s: %s", endpoint, zmq_strerror(zmq_errno()));
-        zmq_close(pub);
-        return NULL;
-    }
-    return pub;
-}
-
 /* The SUB socket for intake's doorbell: a CURVE client of intake's PUB
  * when its key is configured. */
 static void *s_sub(void *zctx, const zw_wf_opts_t *o, zw_err_t *err)
@@ -378,7 +354,8 @@ int main(int argc, char **argv)
     auth = zctx ? zw_auth_new(zctx, *opts.key_registry_file ? opts.curve_secret_key_file : "",
                               opts.key_registry_file, &err)
                 : NULL;
-    if (!auth || (*opts.pub_endpoint && !(pub = s_pub(zctx, auth, opts.pub_endpoint, &err))) ||
+    if (!auth ||
+        (*opts.pub_endpoint && !(pub = zw_auth_bind_pub(auth, zctx, opts.pub_endpoint, &err))) ||
         (n_ieps > 0 && !(sub = s_sub(zctx, &opts, &err)))) {
         zw_logkv(ZW_LOG_ERROR, "cannot start", "reason", zctx ? err.message : "zmq_ctx_new", NULL);
         fprintf(stderr, "zwfw-workflow: %s\n", zctx ? err.message : "zmq_ctx_new failed");

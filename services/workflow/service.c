@@ -5,6 +5,7 @@
 
 #include "access.h"
 #include "audit.h"
+#include "idem.h"
 #include "log.h"
 #include "material_ref.h"
 #include "mdp_worker.h"
@@ -96,22 +97,8 @@ uint8_t *zw_wf_svc_pack(const ProtobufCMessage *msg, size_t *len)
 int zw_wf_svc_replay(zw_db_t *db, const zw_request_t *req, const char *key, const char *digest,
                      uint8_t **replay, size_t *len, zw_err_t *err)
 {
-    bool found = false;
-    char *type = NULL, *dg = NULL;
-    *replay = NULL;
-    if (zw_wf_store_request_get(db, req->caller->key_id, key, &found, &type, &dg, replay, len,
-                                err) != 0)
-        return -1;
-    int rc = 0;
-    if (found && (strcmp(type, req->type) != 0 || strcmp(dg, digest) != 0)) {
-        free(*replay);
-        *replay = NULL;
-        rc = zw_err_setd(err, ZW_ALREADY_EXISTS, "idempotency_key",
-                         "idempotency key %s was used for another request", key);
-    }
-    free(type);
-    free(dg);
-    return rc;
+    return zw_idem_replay(db, "workflow.requests", req->caller->key_id, key, req->type, digest,
+                          replay, len, err);
 }
 
 int zw_wf_svc_check_key(const char *key, zw_err_t *err)

@@ -2,6 +2,8 @@
  * the sweeper's, idempotency (definitions and queries: store_query.c). */
 #include "store_internal.h"
 
+#include "idem.h"
+
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +14,8 @@
     " waiver, status, outcome, app_state, accepted_us, started_us, closed_us, promised_amount,"    \
     " promised_unit, promised_start_us, statutory_amount, statutory_unit, statutory_start_us,"     \
     " extension_min, extensions, next_seq"
+
+#define S_REQUESTS "workflow.requests"
 
 static const zw_wf_stmt_t s_stmts[] = {
     {"wf_load_id", "SELECT " S_INST_COLS " FROM workflow.instances WHERE id = $1::bigint", 1},
@@ -93,13 +97,6 @@ static const zw_wf_stmt_t s_stmts[] = {
      "UPDATE workflow.instances SET sweep_failures = sweep_failures + 1, sweep_error = $2,"
      " next_check_us = $3::bigint WHERE id = $1::bigint",
      3},
-    {"wf_req_get",
-     "SELECT type, digest, reply FROM workflow.requests WHERE caller = $1 AND idempotency_key = $2",
-     2},
-    {"wf_req_put",
-     "INSERT INTO workflow.requests (caller, idempotency_key, type, digest, reply, created_at_us)"
-     " VALUES ($1, $2, $3, $4, $5::bytea, $6::bigint) ON CONFLICT DO NOTHING RETURNING true",
-     6},
     /* the reply is filled in by wf_req_finish in the same transaction, so
      * no other transaction ever sees the empty one */
     {"wf_req_claim",
@@ -116,6 +113,8 @@ int zw_wf_store_prepare(zw_db_t *db, zw_err_t *err)
     for (size_t i = 0; i < sizeof s_stmts / sizeof s_stmts[0]; i++)
         if (zw_db_prepare(db, s_stmts[i].name, s_stmts[i].sql, s_stmts[i].nparams, err) != 0)
             return -1;
+    if (zw_idem_prepare(db, S_REQUESTS, err) != 0)
+        return -1;
     return zw_wf_store_query_prepare(db, err);
 }
 
@@ -479,59 +478,14 @@ int zw_wf_store_sweep_failed(zw_db_t *db, int64_t id, const char *message, int64
 int zw_wf_store_request_get(zw_db_t *db, const char *caller, const char *key, bool *found,
                             char **type, char **digest, uint8_t **reply, size_t *len, zw_err_t *err)
 {
-    const char *p[] = {caller, key};
-    PGresult *res = zw_db_exec(db, "wf_req_get", 2, p, err);
-    if (!res)
-        return -1;
-    *found = PQntuples(res) == 1;
-    *type = *digest = NULL;
-    *reply = NULL;
-    *len = 0;
-    if (*found) {
-        *type = strdup(PQgetvalue(res, 0, 0));
-        *digest = strdup(PQgetvalue(res, 0, 1));
-        unsigned char *raw = PQunescapeBytea((const unsigned char *) PQgetvalue(res, 0, 2), len);
-        if (raw) {
-            *reply = malloc(*len ? *len : 1);
-            if (*reply)
-                memcpy(*reply, raw, *len);
-            PQfreemem(raw);
-        }
-        if (!*type || !*digest || !*reply) {
-            free(*type);
-            free(*digest);
-            free(*reply);
-            *type = *digest = NULL;
-            *reply = NULL;
-            PQclear(res);
-            return zw_err_set(err, ZW_RESOURCE_EXHAUSTED, "out of memory");
-        }
-    }
-    PQclear(res);
-    return 0;
+    return zw_idem_get(db, S_REQUESTS, caller, key, found, type, digest, reply, len, err);
 }
 
 int zw_wf_store_request_put(zw_db_t *db, const char *caller, const char *key, const char *type,
                             const char *digest, const uint8_t *reply, size_t len, int64_t now_us,
                             zw_err_t *err)
 {
-    char *hex = s_hex(reply, len);
-    if (!hex)
-        return zw_err_set(err, ZW_RESOURCE_EXHAUSTED, "out of memory");
-    zw_wf_nums_t nums = {.n = 0};
-    const char *p[] = {caller, key, type, digest, hex, zw_wf_num(&nums, now_us)};
-    PGresult *res = zw_db_exec(db, "wf_req_put", 6, p, err);
-    free(hex);
-    if (!res)
-        return -1;
-    /* another request under this key committed after our look-up (a
-     * concurrent one of another receipt, or another type) */
-    bool inserted = PQntuples(res) == 1;
-    PQclear(res);
-    if (!inserted)
-        return zw_err_setd(err, ZW_ALREADY_EXISTS, "idempotency_key",
-                           "idempotency key %s was used for another request", key);
-    return 0;
+    return zw_idem_put(db, S_REQUESTS, caller, key, type, digest, reply, len, now_us, err);
 }
 
 int zw_wf_store_request_claim(zw_db_t *db, const char *caller, const char *key, const char *type,
