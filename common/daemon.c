@@ -232,3 +232,44 @@ int zw_daemon_migrate(const char *conninfo)
     zw_db_destroy(&db);
     return rc;
 }
+
+int zw_daemon_common_read(const zw_config_t *cfg, const char *section, zw_daemon_common_t *o,
+                          zw_err_t *err)
+{
+    memset(o, 0, sizeof *o);
+    o->conninfo = zw_config_str(cfg, "db_conninfo");
+    if (!*o->conninfo)
+        return zw_err_setd(err, ZW_INVALID_ARGUMENT, "db_conninfo",
+                           "db_conninfo: not set (in \"common\" or \"%s\")", section);
+    o->broker_endpoints = zw_config_str(cfg, "broker_endpoint");
+    const char *mode = zw_config_str(cfg, "clock_mode");
+    if (strcmp(mode, "real") != 0 && strcmp(mode, "simulated") != 0)
+        return zw_err_setd(err, ZW_INVALID_ARGUMENT, "clock_mode",
+                           "clock_mode: '%s' is not real or simulated", mode);
+    o->simulated = strcmp(mode, "simulated") == 0;
+    o->calendar_file = zw_config_str(cfg, "calendar_file");
+    o->curve_secret_key_file = zw_config_str(cfg, "curve_secret_key_file");
+    o->broker_public_key = zw_config_str(cfg, "broker_public_key");
+    if (!*o->curve_secret_key_file != !*o->broker_public_key)
+        return zw_err_setd(err, ZW_INVALID_ARGUMENT, "curve_secret_key_file",
+                           "CURVE needs both curve_secret_key_file and broker_public_key");
+    o->key_registry_file = zw_config_str(cfg, "key_registry_file");
+    o->pub_endpoint = zw_config_str(cfg, "pub_endpoint");
+    o->migrate = zw_config_bool(cfg, "migrate");
+    o->log_level = zw_log_level_from_name(zw_config_str(cfg, "log_level"));
+    if (o->log_level < 0)
+        return zw_err_setd(err, ZW_INVALID_ARGUMENT, "log_level",
+                           "log_level: '%s' is not debug, info, warn or error",
+                           zw_config_str(cfg, "log_level"));
+    int64_t v[4] = {0};
+    if (zw_config_int_range(cfg, section, "heartbeat_ms", 0, 3600000, &v[0], err) ||
+        zw_config_int_range(cfg, section, "relay_batch", 1, 100000, &v[1], err) ||
+        zw_config_int_range(cfg, section, "relay_idle_ms", 1, 60000, &v[2], err) ||
+        zw_config_int_range(cfg, section, "relay_busy_ms", 0, 60000, &v[3], err))
+        return -1;
+    o->heartbeat_ms = (int) v[0];
+    o->relay_batch = (int) v[1];
+    o->relay_idle_ms = (int) v[2];
+    o->relay_busy_ms = (int) v[3];
+    return 0;
+}

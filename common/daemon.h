@@ -97,6 +97,25 @@ int zw_daemon_split(char *list, const char **out, size_t max);
  * migrate, log_level. A daemon's table is these joined with its own. */
 const zw_cfg_spec_t *zw_daemon_common_specs(size_t *count);
 
+/* The common settings, read and checked. Strings point into the config
+ * table. */
+typedef struct {
+    const char *conninfo;         /* required */
+    const char *broker_endpoints; /* comma list */
+    bool simulated;               /* clock_mode "simulated" (else "real") */
+    const char *calendar_file;
+    const char *curve_secret_key_file, *broker_public_key; /* both or neither */
+    const char *key_registry_file, *pub_endpoint;
+    int heartbeat_ms, relay_batch, relay_idle_ms, relay_busy_ms;
+    bool migrate;
+    int log_level; /* zw_log_level_t */
+} zw_daemon_common_t;
+
+/* Reads the common settings of a daemon whose own section is `section`
+ * (named in messages): INVALID_ARGUMENT naming the first bad one. */
+int zw_daemon_common_read(const zw_config_t *cfg, const char *section, zw_daemon_common_t *o,
+                          zw_err_t *err);
+
 /* a's specs, then b's, in one new table (the caller free()s it; the
  * strings stay a's and b's); NULL when out of memory. */
 zw_cfg_spec_t *zw_daemon_specs_join(const zw_cfg_spec_t *a, size_t na, const zw_cfg_spec_t *b,

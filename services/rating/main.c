@@ -45,7 +45,7 @@ static void *s_ctx_new(void *arg, int thread_index)
 {
     (void) thread_index;
     const s_shared_t *sh = arg;
-    return zw_rating_ctx_new(sh->opts->conninfo, sh->opts->simulated, sh->settings);
+    return zw_rating_ctx_new(sh->opts->c.conninfo, sh->opts->c.simulated, sh->settings);
 }
 
 static void s_ctx_destroy(void *ctx, void *arg)
@@ -87,7 +87,7 @@ static void s_reload(const s_cmdline_t *cmd, s_loop_t *l)
         zw_rating_settings_read(fresh, &o, &err) != 0)
         zw_logkv(ZW_LOG_WARN, "config not reloaded", "reason", fresh ? err.message : "oom", NULL);
     else {
-        zw_log_init(ZW_RATING_PRODUCER, o.log_level);
+        zw_log_init(ZW_RATING_PRODUCER, (zw_log_level_t) o.c.log_level);
         l->sweep_ms = o.sweep_ms;
         l->clock_poll_ms = o.clock_poll_ms;
         zw_logkv(ZW_LOG_INFO, "config reloaded", "log_level", zw_config_str(fresh, "log_level"),
@@ -173,7 +173,7 @@ static void s_run(s_loop_t *l, const s_cmdline_t *cmd)
 static zw_calendar_t *s_calendar(const zw_rating_opts_t *o)
 {
     zw_err_t err;
-    const char *path = *o->calendar_file ? o->calendar_file : zw_calendar_default_path();
+    const char *path = *o->c.calendar_file ? o->c.calendar_file : zw_calendar_default_path();
     zw_calendar_t *cal = zw_calendar_load(path, &err);
     if (!cal) {
         zw_logkv(ZW_LOG_ERROR, "cannot load the calendar", "path", path, "reason", err.message,
@@ -226,20 +226,20 @@ int main(int argc, char **argv)
         rc = 1;
         goto done;
     }
-    zw_log_init(ZW_RATING_PRODUCER, opts.log_level);
-    if (!(cal = s_calendar(&opts)) || (opts.migrate && zw_daemon_migrate(opts.conninfo) != 0)) {
+    zw_log_init(ZW_RATING_PRODUCER, (zw_log_level_t) opts.c.log_level);
+    if (!(cal = s_calendar(&opts)) || (opts.c.migrate && zw_daemon_migrate(opts.c.conninfo) != 0)) {
         rc = 1;
         goto done;
     }
     settings.cal = cal;
     settings.case_workdays = opts.case_workdays;
-    loop.relay_idle_ms = opts.relay_idle_ms;
-    loop.relay_busy_ms = opts.relay_busy_ms;
+    loop.relay_idle_ms = opts.c.relay_idle_ms;
+    loop.relay_busy_ms = opts.c.relay_busy_ms;
     loop.sweep_ms = opts.sweep_ms;
     loop.clock_poll_ms = opts.clock_poll_ms;
 
     const char *eps[S_MAX_ENDPOINTS];
-    ep_list = strdup(opts.broker_endpoints);
+    ep_list = strdup(opts.c.broker_endpoints);
     int n_eps = ep_list ? zw_daemon_split(ep_list, eps, S_MAX_ENDPOINTS) : -1;
     if (n_eps <= 0) {
         fprintf(stderr, "zwfw-rating: broker_endpoint needs 1 to %d endpoints\n", S_MAX_ENDPOINTS);
@@ -247,15 +247,15 @@ int main(int argc, char **argv)
         goto done;
     }
     zw_auth_client_t curve;
-    bool use_curve = *opts.curve_secret_key_file;
-    if (use_curve && zw_auth_client_load(&curve, opts.curve_secret_key_file, opts.broker_public_key,
-                                         &err) != 0) {
+    bool use_curve = *opts.c.curve_secret_key_file;
+    if (use_curve && zw_auth_client_load(&curve, opts.c.curve_secret_key_file,
+                                         opts.c.broker_public_key, &err) != 0) {
         zw_logkv(ZW_LOG_ERROR, "cannot load keys", "reason", err.message, NULL);
         fprintf(stderr, "zwfw-rating: %s\n", err.message);
         rc = 1;
         goto done;
     }
-    loop.ctx = zw_rating_ctx_new(opts.conninfo, opts.simulated, &settings);
+    loop.ctx = zw_rating_ctx_new(opts.c.conninfo, opts.c.simulated, &settings);
     if (!loop.ctx || zw_db_wait(loop.ctx->db, 30000, &err) != 0) {
         zw_logkv(ZW_LOG_ERROR, "cannot reach the database", "reason",
                  loop.ctx ? err.message : "out of memory", NULL);
@@ -266,24 +266,24 @@ int main(int argc, char **argv)
     zctx = zmq_ctx_new();
     /* The ZAP handler binds before the PUB socket: without it libzmq would
      * admit every CURVE key. */
-    auth = zctx ? zw_auth_new(zctx, *opts.key_registry_file ? opts.curve_secret_key_file : "",
-                              opts.key_registry_file, &err)
+    auth = zctx ? zw_auth_new(zctx, *opts.c.key_registry_file ? opts.c.curve_secret_key_file : "",
+                              opts.c.key_registry_file, &err)
                 : NULL;
-    if (!auth ||
-        (*opts.pub_endpoint && !(pub = zw_auth_bind_pub(auth, zctx, opts.pub_endpoint, &err)))) {
+    if (!auth || (*opts.c.pub_endpoint &&
+                  !(pub = zw_auth_bind_pub(auth, zctx, opts.c.pub_endpoint, &err)))) {
         zw_logkv(ZW_LOG_ERROR, "cannot start", "reason", zctx ? err.message : "zmq_ctx_new", NULL);
         fprintf(stderr, "zwfw-rating: %s\n", zctx ? err.message : "zmq_ctx_new failed");
         rc = 1;
         goto done;
     }
     loop.auth = auth;
-    relay_db = zw_db_new(opts.conninfo);
+    relay_db = zw_db_new(opts.c.conninfo);
     const char *streams[] = {ZW_RATING_STREAM};
     zw_relay_config_t rcfg = {.producer = ZW_RATING_PRODUCER,
                               .streams = streams,
                               .n_streams = 1,
                               .pub = pub,
-                              .batch = opts.relay_batch};
+                              .batch = opts.c.relay_batch};
     if (!relay_db || !(loop.relay = zw_relay_new(relay_db, &rcfg, &err))) {
         zw_logkv(ZW_LOG_ERROR, "cannot start the relay", "reason",
                  relay_db ? err.message : "out of memory", NULL);
@@ -297,7 +297,7 @@ int main(int argc, char **argv)
         .endpoints = eps,
         .n_endpoints = (size_t) n_eps,
         .threads = opts.threads,
-        .heartbeat_ms = opts.heartbeat_ms,
+        .heartbeat_ms = opts.c.heartbeat_ms,
         .handler = zw_rating_handle,
         .ctx_new = s_ctx_new,
         .ctx_destroy = s_ctx_destroy,
@@ -315,8 +315,9 @@ int main(int argc, char **argv)
     memset(&curve, 0, sizeof curve);
     char *dump = zw_config_dump_json(cfg);
     zw_logkv(ZW_LOG_INFO, "rating started", "version", ZWFW_VERSION, "mode",
-             use_curve ? "curve" : "plain", "clock", opts.simulated ? "simulated" : "real", "pub",
-             *opts.pub_endpoint ? opts.pub_endpoint : "(none)", "config", dump ? dump : "", NULL);
+             use_curve ? "curve" : "plain", "clock", opts.c.simulated ? "simulated" : "real", "pub",
+             *opts.c.pub_endpoint ? opts.c.pub_endpoint : "(none)", "config", dump ? dump : "",
+             NULL);
     free(dump);
     s_run(&loop, &cmd);
     zw_logkv(ZW_LOG_INFO, "rating stopping: finishing requests in hand", NULL);

@@ -6,6 +6,7 @@
 #define ZW_RATING_SETTINGS_H
 
 #include "config.h"
+#include "daemon.h"
 #include "error.h"
 #include "log.h"
 
@@ -15,20 +16,12 @@
 /* rating's own settings (static storage) and their count. */
 const zw_cfg_spec_t *zw_rating_settings_table(size_t *count);
 
-/* Strings point into the config table. */
+/* The common settings and rating's own. */
 typedef struct {
-    const char *conninfo;
-    const char *broker_endpoints; /* comma list */
-    int threads, heartbeat_ms;
-    bool simulated;
-    const char *calendar_file;
+    zw_daemon_common_t c;
+    int threads;
     int case_workdays;
-    const char *curve_secret_key_file, *broker_public_key, *key_registry_file;
-    const char *pub_endpoint;
-    int relay_batch, relay_idle_ms, relay_busy_ms;
     int sweep_ms, clock_poll_ms;
-    bool migrate;
-    zw_log_level_t log_level;
 } zw_rating_opts_t;
 
 /* Reads and checks every setting: INVALID_ARGUMENT naming the first bad

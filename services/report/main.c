@@ -30,43 +30,18 @@ static const zw_cfg_spec_t s_own[] = {
 };
 
 typedef struct {
-    const char *conninfo, *endpoints, *calendar_file, *secret, *broker_key;
-    bool simulated;
-    int threads, heartbeat_ms;
-    zw_log_level_t level;
+    zw_daemon_common_t c;
+    int threads;
 } s_opts_t;
 
 static int s_read(const zw_config_t *cfg, s_opts_t *o, zw_err_t *err)
 {
     memset(o, 0, sizeof *o);
-    o->conninfo = zw_config_str(cfg, "db_conninfo");
-    if (!*o->conninfo)
-        return zw_err_setd(err, ZW_INVALID_ARGUMENT, "db_conninfo",
-                           "db_conninfo: not set (in \"common\" or \"report\")");
-    o->endpoints = zw_config_str(cfg, "broker_endpoint");
-    const char *mode = zw_config_str(cfg, "clock_mode");
-    if (strcmp(mode, "real") != 0 && strcmp(mode, "simulated") != 0)
-        return zw_err_setd(err, ZW_INVALID_ARGUMENT, "clock_mode",
-                           "clock_mode: '%s' is not real or simulated", mode);
-    o->simulated = strcmp(mode, "simulated") == 0;
-    o->calendar_file = zw_config_str(cfg, "calendar_file");
-    o->secret = zw_config_str(cfg, "curve_secret_key_file");
-    o->broker_key = zw_config_str(cfg, "broker_public_key");
-    if (!*o->secret != !*o->broker_key)
-        return zw_err_setd(err, ZW_INVALID_ARGUMENT, "curve_secret_key_file",
-                           "CURVE needs both curve_secret_key_file and broker_public_key");
-    int level = zw_log_level_from_name(zw_config_str(cfg, "log_level"));
-    if (level < 0)
-        return zw_err_setd(err, ZW_INVALID_ARGUMENT, "log_level",
-                           "log_level: '%s' is not debug, info, warn or error",
-                           zw_config_str(cfg, "log_level"));
-    o->level = (zw_log_level_t) level;
-    int64_t t = 0, hb = 0;
-    if (zw_config_int_range(cfg, "report", "threads", 1, 64, &t, err) ||
-        zw_config_int_range(cfg, "report", "heartbeat_ms", 0, 3600000, &hb, err))
+    int64_t t = 0;
+    if (zw_daemon_common_read(cfg, "report", &o->c, err) != 0 ||
+        zw_config_int_range(cfg, "report", "threads", 1, 64, &t, err) != 0)
         return -1;
     o->threads = (int) t;
-    o->heartbeat_ms = (int) hb;
     return 0;
 }
 
@@ -79,7 +54,7 @@ static void *s_ctx_new(void *arg, int thread_index)
 {
     (void) thread_index;
     const s_shared_t *sh = arg;
-    return zw_report_ctx_new(sh->o->conninfo, sh->o->simulated, sh->cal);
+    return zw_report_ctx_new(sh->o->c.conninfo, sh->o->c.simulated, sh->cal);
 }
 
 static void s_ctx_destroy(void *ctx, void *arg)
@@ -131,8 +106,8 @@ int main(int argc, char **argv)
         rc = 1;
         goto done;
     }
-    zw_log_init(ZW_REPORT_PRODUCER, o.level);
-    const char *path = *o.calendar_file ? o.calendar_file : zw_calendar_default_path();
+    zw_log_init(ZW_REPORT_PRODUCER, (zw_log_level_t) o.c.log_level);
+    const char *path = *o.c.calendar_file ? o.c.calendar_file : zw_calendar_default_path();
     if (!(cal = zw_calendar_load(path, &err))) {
         zw_logkv(ZW_LOG_ERROR, "cannot load the calendar", "path", path, "reason", err.message,
                  NULL);
@@ -141,14 +116,14 @@ int main(int argc, char **argv)
         goto done;
     }
     const char *eps[S_MAX_ENDPOINTS];
-    ep_list = strdup(o.endpoints);
+    ep_list = strdup(o.c.broker_endpoints);
     int n_eps = ep_list ? zw_daemon_split(ep_list, eps, S_MAX_ENDPOINTS) : -1;
     if (n_eps <= 0) {
         fprintf(stderr, "zwfw-report: broker_endpoint needs 1 to %d endpoints\n", S_MAX_ENDPOINTS);
         rc = 1;
         goto done;
     }
-    if (!(probe = zw_db_new(o.conninfo)) || zw_db_wait(probe, 30000, &err) != 0) {
+    if (!(probe = zw_db_new(o.c.conninfo)) || zw_db_wait(probe, 30000, &err) != 0) {
         zw_logkv(ZW_LOG_ERROR, "cannot reach the database", "reason",
                  probe ? err.message : "out of memory", NULL);
         fprintf(stderr, "zwfw-report: %s\n", probe ? err.message : "out of memory");
@@ -157,8 +132,9 @@ int main(int argc, char **argv)
     }
     zw_db_destroy(&probe);
     zw_auth_client_t curve;
-    bool use_curve = *o.secret;
-    if (use_curve && zw_auth_client_load(&curve, o.secret, o.broker_key, &err) != 0) {
+    bool use_curve = *o.c.curve_secret_key_file;
+    if (use_curve &&
+        zw_auth_client_load(&curve, o.c.curve_secret_key_file, o.c.broker_public_key, &err) != 0) {
         zw_logkv(ZW_LOG_ERROR, "cannot load keys", "reason", err.message, NULL);
         fprintf(stderr, "zwfw-report: %s\n", err.message);
         rc = 1;
@@ -171,7 +147,7 @@ int main(int argc, char **argv)
         .endpoints = eps,
         .n_endpoints = (size_t) n_eps,
         .threads = o.threads,
-        .heartbeat_ms = o.heartbeat_ms,
+        .heartbeat_ms = o.c.heartbeat_ms,
         .handler = zw_report_handle,
         .ctx_new = s_ctx_new,
         .ctx_destroy = s_ctx_destroy,
@@ -187,17 +163,17 @@ int main(int argc, char **argv)
         goto done;
     }
     memset(&curve, 0, sizeof curve);
-    if (zw_config_bool(cfg, "migrate"))
+    if (o.c.migrate)
         zw_logkv(ZW_LOG_INFO, "migrate ignored: zwfw-report only reads", NULL);
     zw_logkv(ZW_LOG_INFO, "report started", "version", ZWFW_VERSION, "mode",
-             use_curve ? "curve" : "plain", "clock", o.simulated ? "simulated" : "real", NULL);
+             use_curve ? "curve" : "plain", "clock", o.c.simulated ? "simulated" : "real", NULL);
     while (!zw_daemon_stopping()) {
         if (zw_daemon_take_reload()) {
             zw_config_t *fresh = zw_config_new(spec.specs, spec.n_specs);
             s_opts_t n;
             if (fresh && zw_daemon_configure(&spec, &args, fresh, &err) == 0 &&
                 s_read(fresh, &n, &err) == 0)
-                zw_log_init(ZW_REPORT_PRODUCER, n.level);
+                zw_log_init(ZW_REPORT_PRODUCER, (zw_log_level_t) n.c.log_level);
             else
                 zw_logkv(ZW_LOG_WARN, "config not reloaded", "reason", fresh ? err.message : "oom",
                          NULL);
