@@ -9,6 +9,7 @@
 #ifndef ZW_RATING_H
 #define ZW_RATING_H
 
+#include "arena.h"
 #include "calendar.h"
 #include "clock.h"
 #include "db.h"
@@ -47,12 +48,11 @@ void zw_rating_handle(void *ctx, const zw_request_t *req, zw_reply_t *reply);
 
 /* ---- arena: a reply's messages, freed at once ------------------------------- */
 
-typedef struct zw_rating_arena zw_rating_arena_t;
-zw_rating_arena_t *zw_rating_arena_new(void);
-void zw_rating_arena_destroy(zw_rating_arena_t **self_p);
-/* Zeroed memory owned by the arena; NULL when out of memory. */
-void *zw_rating_arena_alloc(zw_rating_arena_t *a, size_t size);
-char *zw_rating_arena_strdup(zw_rating_arena_t *a, const char *s);
+typedef zw_arena_t zw_rating_arena_t; /* common/arena.h */
+#define zw_rating_arena_new zw_arena_new
+#define zw_rating_arena_destroy zw_arena_destroy
+#define zw_rating_arena_alloc zw_arena_alloc
+#define zw_rating_arena_strdup zw_arena_strdup
 /* NULL for us < 0 (unset). */
 Zwfw__V1__Timestamp *zw_rating_arena_ts(zw_rating_arena_t *a, int64_t us);
 Zwfw__V1__Date *zw_rating_arena_date(zw_rating_arena_t *a, zw_date_t d);

@@ -193,65 +193,9 @@ void zw_rating_ctx_destroy(zw_rating_ctx_t **self_p)
 
 /* ------------------------------------------------------------------ arena */
 
-struct zw_rating_arena {
-    void **blocks;
-    size_t n, cap;
-};
-
-zw_rating_arena_t *zw_rating_arena_new(void)
-{
-    return calloc(1, sizeof(zw_rating_arena_t));
-}
-
-void zw_rating_arena_destroy(zw_rating_arena_t **self_p)
-{
-    if (!self_p || !*self_p)
-        return;
-    for (size_t i = 0; i < (*self_p)->n; i++)
-        free((*self_p)->blocks[i]);
-    free((*self_p)->blocks);
-    free(*self_p);
-    *self_p = NULL;
-}
-
-void *zw_rating_arena_alloc(zw_rating_arena_t *a, size_t size)
-{
-    if (!a)
-        return NULL;
-    if (a->n == a->cap) {
-        size_t cap = a->cap ? a->cap * 2 : 64;
-        void **bigger = realloc(a->blocks, cap * sizeof *bigger);
-        if (!bigger)
-            return NULL;
-        a->blocks = bigger;
-        a->cap = cap;
-    }
-    void *p = calloc(1, size ? size : 1);
-    if (p)
-        a->blocks[a->n++] = p;
-    return p;
-}
-
-char *zw_rating_arena_strdup(zw_rating_arena_t *a, const char *s)
-{
-    size_t n = strlen(s ? s : "");
-    char *p = zw_rating_arena_alloc(a, n + 1);
-    if (p)
-        memcpy(p, s ? s : "", n);
-    return p;
-}
-
 Zwfw__V1__Timestamp *zw_rating_arena_ts(zw_rating_arena_t *a, int64_t us)
 {
-    if (us < 0)
-        return NULL;
-    Zwfw__V1__Timestamp *ts = zw_rating_arena_alloc(a, sizeof *ts);
-    if (!ts)
-        return NULL;
-    zwfw__v1__timestamp__init(ts);
-    ts->seconds = us / 1000000;
-    ts->nanos = (int32_t) ((us % 1000000) * 1000);
-    return ts;
+    return us < 0 ? NULL : zw_arena_ts(a, us);
 }
 
 Zwfw__V1__Date *zw_rating_arena_date(zw_rating_arena_t *a, zw_date_t d)

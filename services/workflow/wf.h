@@ -14,6 +14,7 @@
 #ifndef ZW_WF_H
 #define ZW_WF_H
 
+#include "arena.h"
 #include "clock.h"
 #include "clocks.h"
 #include "db.h"
@@ -106,14 +107,17 @@ void zw_wf_derive(const zw_wf_clocks_t *c, const zw_wf_instance_t *inst, zw_wf_d
 
 /* ---- messages (view.c) ------------------------------------------------------ */
 
-typedef struct zw_wf_arena zw_wf_arena_t;
-
-zw_wf_arena_t *zw_wf_arena_new(void);
-void zw_wf_arena_destroy(zw_wf_arena_t **self_p);
-/* Zeroed memory owned by the arena; NULL when out of memory. */
-void *zw_wf_arena_alloc(zw_wf_arena_t *a, size_t size);
-char *zw_wf_arena_strdup(zw_wf_arena_t *a, const char *s);
-Zwfw__V1__Timestamp *zw_wf_arena_ts(zw_wf_arena_t *a, int64_t us); /* NULL for ZW_WF_NONE */
+/* Replies are built in an arena (common/arena.h). */
+typedef zw_arena_t zw_wf_arena_t;
+#define zw_wf_arena_new zw_arena_new
+#define zw_wf_arena_destroy zw_arena_destroy
+#define zw_wf_arena_alloc zw_arena_alloc
+#define zw_wf_arena_strdup zw_arena_strdup
+/* NULL for ZW_WF_NONE */
+static inline Zwfw__V1__Timestamp *zw_wf_arena_ts(zw_wf_arena_t *a, int64_t us)
+{
+    return us == ZW_WF_NONE ? NULL : zw_arena_ts(a, us);
+}
 
 /* The instance as a message, in the arena: clocks computed at now_us,
  * branches with their available actions, pauses (with_pauses), history
