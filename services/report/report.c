@@ -18,6 +18,10 @@
 /* A bundle's parent is not one more application: its children count. */
 #define S_NOT_PARENT " NOT (a.bundle_code <> '' AND a.parent_receipt IS NULL)"
 #define S_DEPT(col) " ($3 = '' OR " col " = $3)"
+/* Workflow keeps department codes only: the name is the catalog's. */
+#define S_DEPT_NAME(col)                                                                           \
+    "COALESCE((SELECT max(i.department_name) FROM catalog.items i"                                 \
+    " WHERE i.department_code = " col "), '')"
 
 static const struct {
     const char *name, *sql;
@@ -51,10 +55,13 @@ static const struct {
      3},
     /* Workflow keeps each open case's due time (none while paused). */
     {"rp_overdue",
-     "SELECT w.department, '', count(*) FROM workflow.instances w WHERE w.status = 1"
-     " AND w.due_us IS NOT NULL AND w.due_us < $1::bigint AND ($2 = '' OR w.department = $2)"
-     " GROUP BY w.department",
-     2},
+     "SELECT w.department, " S_DEPT_NAME(
+         "w.department") ", count(*) FROM workflow.instances w"
+                         " JOIN intake.applications a ON a.receipt_number = w.receipt_number"
+                         " WHERE w.status = 1 AND w.due_us IS NOT NULL AND w.due_us < $4::bigint"
+                         " AND a.received_at_us >= $1::bigint AND a.received_at_us < $2::bigint "
+                         "AND" S_DEPT("w.department") " GROUP BY w.department",
+     4},
     {"rp_ratings",
      "SELECT r.department_code, max(r.department_name),"
      " count(*) FILTER (WHERE NOT r.excluded),"
@@ -68,10 +75,12 @@ static const struct {
          "r.department_code") " GROUP BY r.department_code",
      3},
     {"rp_alarms",
-     "SELECT w.department, '', count(*) FILTER (WHERE w.kind = 1),"
-     " count(*) FILTER (WHERE w.kind = 2), count(*) FILTER (WHERE w.kind = 3)"
-     " FROM workflow.alarms w WHERE w.raised_at_us >= $1::bigint"
-     " AND w.raised_at_us < $2::bigint AND" S_DEPT("w.department") " GROUP BY w.department",
+     "SELECT w.department, " S_DEPT_NAME(
+         "w.department") ", count(*) FILTER (WHERE w.kind = 1),"
+                         " count(*) FILTER (WHERE w.kind = 2), count(*) FILTER (WHERE w.kind = 3)"
+                         " FROM workflow.alarms w WHERE w.raised_at_us >= $1::bigint"
+                         " AND w.raised_at_us < $2::bigint AND" S_DEPT(
+                             "w.department") " GROUP BY w.department",
      3},
     {"rp_catalog",
      "SELECT count(*) FILTER (WHERE status = 1),"
@@ -259,10 +268,10 @@ static void s_report(zw_report_ctx_t *ctx, const zw_request_t *req, zw_reply_t *
     snprintf(b[2], 32, "%" PRId64, now);
     const char *span[] = {b[0], b[1], dept};
     const char *days[] = {zw_date_format(per.from, fd), zw_date_format(per.to, td), dept};
-    const char *at[] = {b[2], dept};
+    const char *at[] = {b[0], b[1], dept, b[2]};
     if (s_query(ctx, "rp_apps", span, 3, &res[0], &err) != 0 ||
         s_query(ctx, "rp_done", span, 3, &res[1], &err) != 0 ||
-        s_query(ctx, "rp_overdue", at, 2, &res[2], &err) != 0 ||
+        s_query(ctx, "rp_overdue", at, 4, &res[2], &err) != 0 ||
         s_query(ctx, "rp_ratings", days, 3, &res[3], &err) != 0 ||
         s_query(ctx, "rp_alarms", span, 3, &res[4], &err) != 0 ||
         (!*dept && s_query(ctx, "rp_catalog", NULL, 0, &res[5], &err) != 0))
@@ -295,7 +304,7 @@ static void s_report(zw_report_ctx_t *ctx, const zw_request_t *req, zw_reply_t *
         }
     }
     for (int i = 0; i < PQntuples(res[2]); i++) {
-        s_dept_t *d = s_dept(&ds, PQgetvalue(res[2], i, 0), NULL);
+        s_dept_t *d = s_dept(&ds, PQgetvalue(res[2], i, 0), PQgetvalue(res[2], i, 1));
         if (d)
             d->apps.overdue_open = s_col(res[2], i, 2);
     }
@@ -310,7 +319,7 @@ static void s_report(zw_report_ctx_t *ctx, const zw_request_t *req, zw_reply_t *
         }
     }
     for (int i = 0; i < PQntuples(res[4]); i++) {
-        s_dept_t *d = s_dept(&ds, PQgetvalue(res[4], i, 0), NULL);
+        s_dept_t *d = s_dept(&ds, PQgetvalue(res[4], i, 0), PQgetvalue(res[4], i, 1));
         if (d) {
             d->alarms.warnings = s_col(res[4], i, 2);
             d->alarms.overdue = s_col(res[4], i, 3);
