@@ -187,6 +187,68 @@ static int s_check_utf8(const ProtobufCMessage *m, const char *prefix, int depth
     return 0;
 }
 
+static bool s_varint(const uint8_t *data, size_t len, size_t *pos, uint64_t *v)
+{
+    *v = 0;
+    for (int shift = 0; shift < 64 && *pos < len; shift += 7) {
+        uint8_t b = data[(*pos)++];
+        *v |= (uint64_t) (b & 0x7f) << shift;
+        if (!(b & 0x80))
+            return true;
+    }
+    return false;
+}
+
+/* protobuf-c hands a string field over as a C string, so a NUL inside it
+ * would silently cut it short (the rest never checked, never stored):
+ * the bytes on the wire are walked for one, by the descriptor, into
+ * nested messages. The message already decoded, so the walk stops quietly
+ * at anything it does not follow. 0, or -1 naming the field. */
+static int s_check_nul(const uint8_t *data, size_t len, const ProtobufCMessageDescriptor *d,
+                       const char *prefix, int depth, zw_err_t *err)
+{
+    size_t *seen = calloc(d->n_fields ? d->n_fields : 1, sizeof *seen);
+    if (!seen)
+        return zw_err_set(err, ZW_RESOURCE_EXHAUSTED, "out of memory");
+    int rc = 0;
+    size_t pos = 0;
+    uint64_t key, n;
+    while (rc == 0 && pos < len && s_varint(data, len, &pos, &key)) {
+        unsigned wt = (unsigned) (key & 7);
+        if (wt == 0 && !s_varint(data, len, &pos, &n))
+            break;
+        if (wt == 1 || wt == 5) {
+            pos += wt == 1 ? 8 : 4;
+            continue;
+        }
+        if (wt != 0 && wt != 2)
+            break; /* groups: not in proto3 */
+        if (wt == 0)
+            continue;
+        if (!s_varint(data, len, &pos, &n) || n > len - pos)
+            break;
+        const ProtobufCFieldDescriptor *f =
+            protobuf_c_message_descriptor_get_field(d, (unsigned) (key >> 3));
+        if (f && (f->type == PROTOBUF_C_TYPE_STRING || f->type == PROTOBUF_C_TYPE_MESSAGE)) {
+            size_t i = (size_t) (f - d->fields);
+            bool repeated = f->label == PROTOBUF_C_LABEL_REPEATED;
+            char path[sizeof err->detail];
+            s_field_path(path, sizeof path, prefix, f->name, repeated ? (long) seen[i] : -1);
+            seen[i]++;
+            if (f->type == PROTOBUF_C_TYPE_STRING) {
+                if (memchr(data + pos, 0, (size_t) n))
+                    rc = zw_err_setd(err, ZW_INVALID_ARGUMENT, path,
+                                     "%s: holds a NUL character (U+0000)", path);
+            } else if (depth < 16) {
+                rc = s_check_nul(data + pos, (size_t) n, f->descriptor, path, depth + 1, err);
+            }
+        }
+        pos += (size_t) n;
+    }
+    free(seen);
+    return rc;
+}
+
 ProtobufCMessage *zw_request_unpack(const zw_request_t *req, const ProtobufCMessageDescriptor *desc,
                                     zw_err_t *err)
 {
@@ -198,7 +260,8 @@ ProtobufCMessage *zw_request_unpack(const zw_request_t *req, const ProtobufCMess
     ProtobufCMessage *msg = protobuf_c_message_unpack(desc, NULL, req->len, req->data);
     if (!msg)
         zw_err_setd(err, ZW_INVALID_ARGUMENT, "body", "%s does not decode", desc->name);
-    else if (s_check_utf8(msg, "", 0, err) != 0) {
+    else if (s_check_nul(req->data, req->len, desc, "", 0, err) != 0 ||
+             s_check_utf8(msg, "", 0, err) != 0) {
         protobuf_c_message_free_unpacked(msg, NULL);
         return NULL;
     }
