@@ -479,7 +479,7 @@ int zw_rating_store_case(zw_db_t *db, zw_rating_arena_t *a, int64_t case_id, int
     ap->decision_note = s_str(a, res, 0, 19);
     ap->decided_by = s_str(a, res, 0, 20);
     ap->decided_at = zw_rating_arena_ts(a, s_i64(res, 0, 21, -1));
-    c->appeal = ap;
+    c->appeal = ap->status ? ap : NULL; /* no appeal filed: none shown */
     int rc = s_callbacks(a, PQgetvalue(res, 0, 22), c);
     PQclear(res);
     if (c->status == ZWFW__V1__CASE_STATUS__CASE_STATUS_CLOSED && zw_date_valid(closed)) {

@@ -226,3 +226,22 @@ pid_t zwt_stack_workflow(zwt_stack_t *st, const zwt_workflow_opts_t *o)
     s_add(&a, "--log-level", o->log_level);
     return s_run(st, "zwfw-workflow", &a, o->extra);
 }
+
+pid_t zwt_stack_rating(zwt_stack_t *st, const zwt_rating_opts_t *o)
+{
+    s_args_t a = {.n = 0};
+    s_add(&a, "--config", o->config);
+    s_add(&a, "--db-conninfo", o->conninfo);
+    s_add(&a, "--broker-endpoint", o->brokers);
+    s_add(&a, "--clock-mode", o->clock_mode);
+    s_add(&a, "--migrate", "true");
+    s_add_int(&a, "--case-workdays", o->case_workdays);
+    s_add_int(&a, "--sweep-ms", o->sweep_ms);
+    s_add_int(&a, "--clock-poll-ms", o->clock_poll_ms);
+    s_add_int(&a, "--threads", o->threads);
+    s_add_int(&a, "--heartbeat-ms", o->heartbeat_ms);
+    s_add(&a, "--pub-endpoint", o->pub_endpoint);
+    s_add_int(&a, "--relay-idle-ms", o->relay_idle_ms);
+    s_add(&a, "--log-level", o->log_level);
+    return s_run(st, "zwfw-rating", &a, o->extra);
+}

@@ -1,8 +1,9 @@
 /* The zwfw daemons of an integration test as child processes: zwfw-broker,
- * zwfw-intake and zwfw-workflow started with the arguments every test
- * gives them plus the options in which tests really differ, each with its
- * output in a log of its own, waited on until a broker lists its service,
- * and stopped (a clean exit required) or killed. Not part of libzwfw. */
+ * zwfw-intake, zwfw-workflow and zwfw-rating started with the arguments
+ * every test gives them plus the options in which tests really differ,
+ * each with its output in a log of its own, waited on until a broker lists
+ * its service, and stopped (a clean exit required) or killed. Not part of
+ * libzwfw. */
 #ifndef ZWSTACK_H
 #define ZWSTACK_H
 
@@ -119,5 +120,23 @@ typedef struct {
 } zwt_workflow_opts_t;
 
 pid_t zwt_stack_workflow(zwt_stack_t *st, const zwt_workflow_opts_t *o);
+
+/* zwfw-rating always migrates the database (--migrate true): start it
+ * once intake serves, as intake's tables are what it reads. */
+typedef struct {
+    const char *config; /* --config FILE */
+    const char *conninfo;
+    const char *brokers;
+    const char *clock_mode;
+    int case_workdays; /* a 差评's rectification case: 5-15 working days */
+    int sweep_ms, clock_poll_ms;
+    int threads, heartbeat_ms;
+    const char *pub_endpoint; /* rating's event PUB */
+    int relay_idle_ms;
+    const char *log_level;
+    const char *const *extra;
+} zwt_rating_opts_t;
+
+pid_t zwt_stack_rating(zwt_stack_t *st, const zwt_rating_opts_t *o);
 
 #endif

@@ -1,7 +1,11 @@
 /* Hostile input against the zwfw daemons (STYLE: "bad input gets a clear
  * error, never a crash"): zwfw-broker (plain mode, one broker per caller
- * identity), zwfw-intake (zwfw.catalog, zwfw.intake, zwfw.clock) and
- * zwfw-workflow (zwfw.workflow) on a fresh database.
+ * identity), zwfw-intake (zwfw.catalog, zwfw.intake, zwfw.clock),
+ * zwfw-workflow (zwfw.workflow) and zwfw-rating (zwfw.rating) on a fresh
+ * database. Each request type goes through the broker of the identity
+ * that may do the most with it (for zwfw.rating: an integrator rates and
+ * follows up, a head takes the case steps, a supervisor decides appeals
+ * and reads).
  *
  * To every service: an unknown type name, an empty one, an over-long one
  * and request types of other services. For every request type of
@@ -12,6 +16,16 @@
  * with huge strings (100 KB), negative numbers, extreme numbers, invalid
  * UTF-8 and unknown enum values (99), first in every field at once, then
  * one field at a time while the time budget lasts.
+ *
+ * zwfw.rating first gets real rows: a 即办件 finished at the counter and
+ * rated 差评 by the integrator, which opens a rectification case. Every
+ * rating request type is then sent as a valid request about that rating
+ * and case with one field at a time made hostile (a huge or invalid UTF-8
+ * string, a negative or extreme number, an unknown enum value, a junk
+ * sub-message), so that e.g. a 100 KB note of a RecordCallback or
+ * resolution of a CloseCase meets an existing, open case and its checks
+ * past decoding. The case moves on as the requests that are valid take
+ * their effect (a callback, the appeal filed and rejected, the close).
  *
  * Each request must be answered within a timeout (no retries: a lost
  * reply is a hang), and an Error must carry a non-empty message and a code
@@ -30,6 +44,7 @@
 #include "intake_harness.h"
 
 #include "zwfw/v1/common.pb-c.h"
+#include "zwfw/v1/rating.pb-c.h"
 #include "zwfw/v1/workflow.pb-c.h"
 
 #include "wire_text.h"
@@ -38,11 +53,12 @@
 
 #define DEPT1 "11500152MB17035173"
 #define ITEM_P "500T0100100001-500152000000-000-" DEPT1 "-1-00"
+#define ITEM_I "500T0100100002-500152000000-000-" DEPT1 "-1-00" /* 即办件 */
 #define REPLY_MS 15000        /* per request; sanitizer builds are slow */
 #define FIELD_BUDGET_MS 25000 /* the one-field-at-a-time phase */
 #define HUGE_LEN (100 * 1024)
 
-enum { B_OP, B_WIN, B_HEAD, B_SUP, B_COUNT };
+enum { B_OP, B_WIN, B_HEAD, B_SUP, B_INT, B_COUNT };
 
 static h_stack_t S;
 static h_broker_t s_brokers[B_COUNT] = {
@@ -50,9 +66,10 @@ static h_broker_t s_brokers[B_COUNT] = {
     {.role = "window", .key_id = "win1", .region = "500152", .department = ""},
     {.role = "head", .key_id = "head1", .region = "500152", .department = DEPT1},
     {.role = "supervisor", .key_id = "sup1", .region = "500152", .department = ""},
+    {.role = "integrator", .key_id = "portal1", .region = "500152", .department = ""},
 };
-static pid_t s_intake, s_workflow;
-static char s_eps[1024], s_intake_pub[64], s_workflow_pub[64];
+static pid_t s_intake, s_workflow, s_rating;
+static char s_eps[1024], s_intake_pub[64], s_workflow_pub[64], s_rating_pub[64];
 static zw_client_t *s_raw[B_COUNT]; /* no retries: a lost reply is a finding */
 
 static const char *s_catalog_json =
@@ -63,7 +80,14 @@ static const char *s_catalog_json =
     "\"handling\":\"HANDLING_TYPE_PROMISED\","
     "\"statutoryLimit\":{\"amount\":20,\"unit\":\"LIMIT_UNIT_WORKDAYS\"},"
     "\"promisedLimit\":{\"amount\":5,\"unit\":\"LIMIT_UNIT_WORKDAYS\"},\"materials\":["
-    "{\"code\":\"P1\",\"name\":\"申请表\",\"required\":true,\"copies\":1}]}]}";
+    "{\"code\":\"P1\",\"name\":\"申请表\",\"required\":true,\"copies\":1}]},"
+    "{\"basicCode\":\"500T0100100002\",\"implCode\":\"" ITEM_I "\",\"name\":\"测试即办件\","
+    "\"type\":\"ITEM_TYPE_CONFIRMATION\",\"departmentCode\":\"" DEPT1 "\","
+    "\"departmentName\":\"潼南区市场监督管理局\",\"regionCode\":\"500152000000\","
+    "\"handling\":\"HANDLING_TYPE_IMMEDIATE\","
+    "\"statutoryLimit\":{\"amount\":1,\"unit\":\"LIMIT_UNIT_WORKDAYS\"},"
+    "\"promisedLimit\":{\"amount\":2,\"unit\":\"LIMIT_UNIT_HOURS\"},\"materials\":["
+    "{\"code\":\"I1\",\"name\":\"申请表\",\"required\":true,\"copies\":1}]}]}";
 
 /* ---- the services and their request types ------------------------------------------- */
 
@@ -72,6 +96,7 @@ typedef struct {
     int broker; /* the identity that may do the most there */
     const ProtobufCMessageDescriptor *const *types;
     size_t n_types;
+    const int *type_brokers; /* per type, when the types need different ones */
 } s_service_t;
 
 static const ProtobufCMessageDescriptor *const s_catalog_types[] = {
@@ -107,13 +132,48 @@ static const ProtobufCMessageDescriptor *const s_workflow_types[] = {
     &zwfw__v1__list_definitions__descriptor,
 };
 
-#define N(a) (sizeof(a) / sizeof((a)[0]))
-static const s_service_t s_services[] = {
-    {"zwfw.catalog", B_OP, s_catalog_types, N(s_catalog_types)},
-    {"zwfw.intake", B_WIN, s_intake_types, N(s_intake_types)},
-    {"zwfw.clock", B_OP, s_clock_types, N(s_clock_types)},
-    {"zwfw.workflow", B_HEAD, s_workflow_types, N(s_workflow_types)},
+/* Staff must not rate: only the integrator gets past SubmitRating's and
+ * AddFollowUp's role check. A head takes the case steps of its
+ * department; the supervisor decides appeals and reads everything. */
+static const ProtobufCMessageDescriptor *const s_rating_types[] = {
+    &zwfw__v1__submit_rating__descriptor, &zwfw__v1__add_follow_up__descriptor,
+    &zwfw__v1__get_rating__descriptor,    &zwfw__v1__list_ratings__descriptor,
+    &zwfw__v1__get_case__descriptor,      &zwfw__v1__list_cases__descriptor,
+    &zwfw__v1__rating_stats__descriptor,  &zwfw__v1__record_callback__descriptor,
+    &zwfw__v1__close_case__descriptor,    &zwfw__v1__file_appeal__descriptor,
+    &zwfw__v1__decide_appeal__descriptor,
 };
+static const int s_rating_brokers[] = {
+    B_INT, B_INT, B_SUP, B_SUP, B_SUP, B_SUP, B_SUP, B_HEAD, B_HEAD, B_HEAD, B_SUP,
+};
+
+#define N(a) (sizeof(a) / sizeof((a)[0]))
+_Static_assert(N(s_rating_types) == N(s_rating_brokers), "a broker per rating type");
+static const s_service_t s_services[] = {
+    {"zwfw.catalog", B_OP, s_catalog_types, N(s_catalog_types), NULL},
+    {"zwfw.intake", B_WIN, s_intake_types, N(s_intake_types), NULL},
+    {"zwfw.clock", B_OP, s_clock_types, N(s_clock_types), NULL},
+    {"zwfw.workflow", B_HEAD, s_workflow_types, N(s_workflow_types), NULL},
+    {"zwfw.rating", B_SUP, s_rating_types, N(s_rating_types), s_rating_brokers},
+};
+
+static const s_service_t *s_service_named(const char *service)
+{
+    for (size_t i = 0; i < N(s_services); i++)
+        if (strcmp(s_services[i].service, service) == 0)
+            return &s_services[i];
+    fail_msg("no service %s in the table", service);
+    return NULL;
+}
+
+/* The broker a request of type d goes through. */
+static int s_broker_for(const s_service_t *sv, const ProtobufCMessageDescriptor *d)
+{
+    for (size_t t = 0; sv->type_brokers && t < sv->n_types; t++)
+        if (sv->types[t] == d)
+            return sv->type_brokers[t];
+    return sv->broker;
+}
 
 /* ---- a deterministic PRNG (xorshift64*) -------------------------------------------------- */
 
@@ -287,7 +347,15 @@ typedef struct {
     int sent, errors, accepted;
     int codes[17];
     int bad; /* findings that fail the test */
+    /* the last request's answer: its Error's code and detail, or
+     * S_ACCEPTED / S_NO_REPLY */
+    int last_code;
+    char last_detail[128];
 } s_tally_t;
+
+#define S_ACCEPTED (-1)
+#define S_NO_REPLY (-2)
+#define S_ANY 0 /* an expectation: any answer that is not a finding */
 
 static s_tally_t T;
 
@@ -349,6 +417,8 @@ static bool s_alive(pid_t pid)
 }
 
 static void s_check_all_alive(void);
+static void s_wait_quiet_ms(int gap_ms);
+static void s_wait_quiet(void);
 
 static bool s_sensible(int code)
 {
@@ -409,6 +479,8 @@ static void s_send(int broker, const char *service, const char *type, size_t typ
     int rc = zw_client_call_raw(s_raw[broker], service, body, &reply, &err);
     zw_frames_destroy(&body);
     T.sent++;
+    T.last_code = S_NO_REPLY;
+    T.last_detail[0] = '\0';
     char tname[64];
     snprintf(tname, sizeof tname, "%.*s", (int) (type_len > 60 ? 60 : type_len), type);
     if (rc != 0) {
@@ -435,6 +507,8 @@ static void s_send(int broker, const char *service, const char *type, size_t typ
             T.bad++;
         } else {
             int code = (int) e->code;
+            T.last_code = code;
+            snprintf(T.last_detail, sizeof T.last_detail, "%s", s_detail_of(e));
             T.codes[code >= 0 && code < 17 ? code : 2]++;
             if (!s_sensible(code) || !e->message || !e->message[0]) {
                 fprintf(stderr, "FINDING: %s %s (%s): %s \"%s\"\n", service, tname, what,
@@ -462,6 +536,7 @@ static void s_send(int broker, const char *service, const char *type, size_t typ
         free(after);
     } else {
         T.accepted++;
+        T.last_code = S_ACCEPTED;
         if (!may_succeed) {
             fprintf(stderr, "FINDING: %s %s (%s): accepted (%s) bytes that do not decode\n",
                     service, tname, what, rtype);
@@ -473,6 +548,9 @@ static void s_send(int broker, const char *service, const char *type, size_t typ
                 s_diff(before, after, table, sizeof table);
                 fprintf(stderr, "note: %s %s (%s) was accepted and changed %s\n", service, tname,
                         what, table);
+                /* its relay and audit chain finish before the next
+                 * request's snapshots */
+                s_wait_quiet_ms(150);
             }
             free(after);
         }
@@ -499,7 +577,8 @@ static bool s_decodes(const ProtobufCMessageDescriptor *d, const void *data, siz
 static void s_send_bytes(const s_service_t *sv, const ProtobufCMessageDescriptor *d,
                          const void *data, size_t len, const char *what)
 {
-    s_send_type(sv->broker, sv->service, d->name, data, len, s_decodes(d, data, len), what);
+    s_send_type(s_broker_for(sv, d), sv->service, d->name, data, len, s_decodes(d, data, len),
+                what);
 }
 
 /* ---- processes ------------------------------------------------------------------------ */
@@ -516,6 +595,19 @@ static void s_start_workflow(void)
     h_wait_all(&S, s_brokers, B_COUNT, "zwfw.workflow");
 }
 
+/* After intake: it migrates its own tables first, which zwfw-rating reads. */
+static void s_start_rating(void)
+{
+    s_rating = zwt_stack_rating(&S.procs, &(zwt_rating_opts_t){.conninfo = S.conninfo,
+                                                               .brokers = s_eps,
+                                                               .clock_mode = "simulated",
+                                                               .threads = 2,
+                                                               .heartbeat_ms = H_HB,
+                                                               .pub_endpoint = s_rating_pub,
+                                                               .relay_idle_ms = 10});
+    h_wait_all(&S, s_brokers, B_COUNT, "zwfw.rating");
+}
+
 static int s_setup(void **state)
 {
     (void) state;
@@ -526,9 +618,11 @@ static int s_setup(void **state)
         s_raw[i] = h_client(&S, s_brokers[i].ep, REPLY_MS, 0);
     h_free_endpoint(s_intake_pub, sizeof s_intake_pub);
     h_free_endpoint(s_workflow_pub, sizeof s_workflow_pub);
+    h_free_endpoint(s_rating_pub, sizeof s_rating_pub);
     s_start_intake();
     h_set_clock(s_brokers[B_OP].client, "2020-09-21T10:00:00+08:00");
     s_start_workflow();
+    s_start_rating();
     ProtobufCMessage *r =
         h_json_call(s_brokers[B_OP].client, "zwfw.catalog", "zwfw.v1.LoadCatalog", s_catalog_json);
     protobuf_c_message_free_unpacked(r, NULL);
@@ -654,11 +748,260 @@ static void s_health(const s_service_t *sv)
     protobuf_c_message_free_unpacked(r, NULL);
 }
 
+/* ---- zwfw.rating against real rows ---------------------------------------------------- */
+
+static char s_receipt[64]; /* the 即办件 rated 差评 */
+static int64_t s_rating_id, s_case_id;
+
+/* A 即办件 with every material, finished at the counter (办结), rated
+ * 差评 with the rater's real name by the integrator: the rating and its
+ * open rectification case. */
+static void s_seed_rating(void)
+{
+    char id[19], mats[1024], json[4096];
+    h_resident_id("50015219880512345", id);
+    h_material_refs(mats, sizeof mats, "I1", 0);
+    snprintf(json, sizeof json,
+             "{\"idempotencyKey\":\"seed-app\",\"actor\":\"clerk-01\",\"itemCode\":\"" ITEM_I
+             "\",\"channel\":\"CHANNEL_WINDOW\",\"windowId\":\"W01\",\"applicant\":{\"kind\":"
+             "\"APPLICANT_KIND_PERSON\",\"identity\":{\"name\":\"王五\",\"idType\":"
+             "\"ID_TYPE_RESIDENT_ID\",\"idNumber\":\"%s\"},\"phone\":\"13912340001\","
+             "\"address\":\"重庆市潼南区梓潼街道\"},\"materials\":[%s]}",
+             id, mats);
+    Zwfw__V1__SubmitApplicationReply *a = (Zwfw__V1__SubmitApplicationReply *) h_json_call(
+        s_brokers[B_WIN].client, "zwfw.intake", "zwfw.v1.SubmitApplication", json);
+    assert_int_equal(a->application->state,
+                     ZWFW__V1__APPLICATION_STATE__APPLICATION_STATE_APPROVED);
+    snprintf(s_receipt, sizeof s_receipt, "%s", a->application->receipt_number);
+    protobuf_c_message_free_unpacked(&a->base, NULL);
+    snprintf(json, sizeof json,
+             "{\"idempotencyKey\":\"seed-rating\",\"receiptNumber\":\"%s\",\"channel\":"
+             "\"RATING_CHANNEL_RATING_PAD\",\"level\":\"RATING_LEVEL_VERY_DISSATISFIED\","
+             "\"reason\":\"窗口等候时间过长\",\"dimensions\":[{\"dimension\":"
+             "\"RATING_DIMENSION_ATTITUDE\",\"level\":\"RATING_LEVEL_DISSATISFIED\"}],"
+             "\"realName\":true}",
+             s_receipt);
+    Zwfw__V1__SubmitRatingReply *r = (Zwfw__V1__SubmitRatingReply *) h_json_call(
+        s_brokers[B_INT].client, "zwfw.rating", "zwfw.v1.SubmitRating", json);
+    assert_true(r->rating->bad);
+    assert_string_equal(r->rating->receipt_number, s_receipt);
+    assert_string_equal(r->rating->department_code, DEPT1);
+    assert_string_equal(r->rating->submitted_by, "portal1");
+    assert_non_null(r->rectification_case);
+    assert_int_equal(r->rectification_case->status, ZWFW__V1__CASE_STATUS__CASE_STATUS_OPEN);
+    assert_true(r->rectification_case->callback_required);
+    assert_int_equal(r->rectification_case->case_id, r->rating->case_id);
+    s_rating_id = r->rating->rating_id;
+    s_case_id = r->rectification_case->case_id;
+    assert_true(s_rating_id > 0 && s_case_id > 0);
+    protobuf_c_message_free_unpacked(&r->base, NULL);
+}
+
+/* A valid request about the seeded rating or case, as JSON with $KEY (a
+ * fresh idempotency key), $RCPT, $RID and $CID in it, and what it gets
+ * when sent as it is, in this order (code S_ACCEPTED or an Error's with
+ * its detail). */
+typedef struct {
+    const ProtobufCMessageDescriptor *d;
+    const char *json;
+    int code;
+    const char *detail;
+} s_base_t;
+
+#define S_MONTH "\"from\":\"2020-09-01\",\"to\":\"2020-09-30\""
+static const s_base_t s_rating_bases[] = {
+    /* one rating per application: refused at the end, after every check */
+    {&zwfw__v1__submit_rating__descriptor,
+     "{\"idempotencyKey\":\"$KEY\",\"receiptNumber\":\"$RCPT\",\"channel\":"
+     "\"RATING_CHANNEL_PORTAL\",\"level\":\"RATING_LEVEL_BASIC\",\"reason\":\"还行\","
+     "\"dimensions\":[{\"dimension\":\"RATING_DIMENSION_SKILL\",\"level\":"
+     "\"RATING_LEVEL_SATISFIED\"}],\"realName\":true,\"staffId\":\"W01\"}",
+     ZW_ALREADY_EXISTS, "receipt_number"},
+    {&zwfw__v1__add_follow_up__descriptor,
+     "{\"idempotencyKey\":\"$KEY\",\"ratingId\":\"$RID\",\"text\":\"补充：窗口人员态度差\","
+     "\"channel\":\"RATING_CHANNEL_RATING_PAD\"}",
+     S_ACCEPTED, NULL},
+    {&zwfw__v1__get_rating__descriptor, "{\"ratingId\":\"$RID\",\"receiptNumber\":\"$RCPT\"}",
+     S_ACCEPTED, NULL},
+    {&zwfw__v1__list_ratings__descriptor,
+     "{\"departmentCode\":\"" DEPT1 "\",\"itemCode\":\"" ITEM_I
+     "\",\"channel\":\"RATING_CHANNEL_RATING_PAD\",\"badOnly\":true," S_MONTH ",\"pageSize\":10}",
+     S_ACCEPTED, NULL},
+    {&zwfw__v1__get_case__descriptor, "{\"caseId\":\"$CID\"}", S_ACCEPTED, NULL},
+    {&zwfw__v1__list_cases__descriptor,
+     "{\"departmentCode\":\"" DEPT1 "\",\"status\":\"CASE_STATUS_OPEN\",\"pageSize\":10}",
+     S_ACCEPTED, NULL},
+    {&zwfw__v1__rating_stats__descriptor, "{" S_MONTH ",\"departmentCode\":\"" DEPT1 "\"}",
+     S_ACCEPTED, NULL},
+    /* the case steps, in an order that keeps the case open the longest:
+     * a callback, the appeal filed and rejected, then the close (which
+     * waits for the rater to be told until a hostile bool says so) */
+    {&zwfw__v1__record_callback__descriptor,
+     "{\"idempotencyKey\":\"$KEY\",\"caseId\":\"$CID\",\"reached\":true,"
+     "\"note\":\"已电话回访\",\"actor\":\"科长张三\"}",
+     S_ACCEPTED, NULL},
+    {&zwfw__v1__file_appeal__descriptor,
+     "{\"idempotencyKey\":\"$KEY\",\"caseId\":\"$CID\",\"reason\":\"评价人误评\","
+     "\"actor\":\"科长张三\"}",
+     S_ACCEPTED, NULL},
+    {&zwfw__v1__decide_appeal__descriptor,
+     "{\"idempotencyKey\":\"$KEY\",\"caseId\":\"$CID\",\"upheld\":false,"
+     "\"note\":\"维持差评\",\"actor\":\"督查李四\"}",
+     S_ACCEPTED, NULL},
+    {&zwfw__v1__close_case__descriptor,
+     "{\"idempotencyKey\":\"$KEY\",\"caseId\":\"$CID\",\"outcome\":"
+     "\"CASE_OUTCOME_RECTIFIED\",\"resolution\":\"已整改并向评价人反馈\","
+     "\"raterInformed\":false,\"actor\":\"科长张三\"}",
+     ZW_FAILED_PRECONDITION, "rater_informed"},
+};
+
+/* tmpl with its $ names replaced. */
+static void s_expand(char *out, size_t outsz, const char *tmpl, const char *key)
+{
+    char rid[24], cid[24];
+    snprintf(rid, sizeof rid, "%" PRId64, s_rating_id);
+    snprintf(cid, sizeof cid, "%" PRId64, s_case_id);
+    static const char *const names[] = {"$KEY", "$RCPT", "$RID", "$CID"};
+    const char *values[] = {key, s_receipt, rid, cid};
+    size_t o = 0;
+    while (*tmpl) {
+        size_t i = 0;
+        while (i < N(names) && strncmp(tmpl, names[i], strlen(names[i])) != 0)
+            i++;
+        const char *piece = i < N(names) ? values[i] : tmpl;
+        size_t len = i < N(names) ? strlen(piece) : 1;
+        assert_true(o + len < outsz);
+        memcpy(out + o, piece, len);
+        o += len;
+        tmpl += i < N(names) ? strlen(names[i]) : 1;
+    }
+    out[o] = '\0';
+}
+
+/* Whether kind k makes field f hostile: s_field gives the other kinds a
+ * harmless value ("x", 1). */
+static bool s_kind_hits(const ProtobufCFieldDescriptor *f, s_kind_t k)
+{
+    switch (f->type) {
+    case PROTOBUF_C_TYPE_STRING:
+    case PROTOBUF_C_TYPE_BYTES:
+        return k == K_HUGE || k == K_UTF8;
+    case PROTOBUF_C_TYPE_ENUM:
+        return k == K_NEG || k == K_EXTREME || k == K_ENUM;
+    case PROTOBUF_C_TYPE_BOOL:
+        return k == K_NEG; /* K_EXTREME sends the same 0xffffffff */
+    case PROTOBUF_C_TYPE_MESSAGE:
+        return true;
+    default:
+        return k == K_NEG || k == K_EXTREME;
+    }
+}
+
+/* The detail of the INVALID_ARGUMENT a hostile value in field f of d
+ * must get, when it is sure: a string that is not UTF-8 or an unknown
+ * enum value, anywhere, is refused naming the field; a request that
+ * changes something also refuses any huge string (its texts are all
+ * bounded) or hostile id naming the field. NULL: any answer that is not a
+ * finding. */
+static const char *s_must_refuse(const ProtobufCMessageDescriptor *d,
+                                 const ProtobufCFieldDescriptor *f, s_kind_t k)
+{
+    bool mutation = protobuf_c_message_descriptor_get_field_by_name(d, "idempotency_key") != NULL;
+    switch (f->type) {
+    case PROTOBUF_C_TYPE_STRING:
+        return k == K_UTF8 || mutation ? f->name : NULL;
+    case PROTOBUF_C_TYPE_ENUM:
+        return f->name;
+    case PROTOBUF_C_TYPE_BOOL:
+    case PROTOBUF_C_TYPE_MESSAGE:
+        return NULL;
+    default:
+        return mutation ? f->name : NULL;
+    }
+}
+
+/* Sends b's request with a fresh idempotency key, as it is (only_field
+ * < 0) or with field only_field made hostile by k; counts a finding when
+ * it does not get what it must. */
+static void s_based(const s_service_t *sv, const s_base_t *b, int only_field, s_kind_t k)
+{
+    static unsigned n;
+    char key[32], json[2048];
+    snprintf(key, sizeof key, "hr-%u", ++n);
+    s_expand(json, sizeof json, b->json, key);
+    ProtobufCMessage *m = h_json(b->d->name, json);
+    s_buf_t buf = {0};
+    size_t len = protobuf_c_message_get_packed_size(m);
+    uint8_t *packed = malloc(len ? len : 1);
+    assert_non_null(packed);
+    protobuf_c_message_pack(m, packed);
+    s_put(&buf, packed, len);
+    free(packed);
+    protobuf_c_message_free_unpacked(m, NULL);
+    char what[200];
+    int want = b->code;
+    const char *want_detail = b->detail;
+    if (only_field >= 0) {
+        /* a field's last occurrence wins (a repeated one gets one more) */
+        const ProtobufCFieldDescriptor *f = &b->d->fields[only_field];
+        s_field(&buf, f, k, 1);
+        snprintf(what, sizeof what,
+                 "a valid request about rating %" PRId64 " / case %" PRId64 " with %s in field %s",
+                 s_rating_id, s_case_id, s_kind_names[k], f->name);
+        want_detail = s_must_refuse(b->d, f, k);
+        want = want_detail ? ZW_INVALID_ARGUMENT : S_ANY;
+    } else {
+        snprintf(what, sizeof what, "the valid request about rating %" PRId64 " / case %" PRId64,
+                 s_rating_id, s_case_id);
+    }
+    s_send_bytes(sv, b->d, buf.data, buf.len, what);
+    free(buf.data);
+    bool as_wanted =
+        want == S_ANY || (T.last_code == want && (want == S_ACCEPTED || !want_detail ||
+                                                  strcmp(T.last_detail, want_detail) == 0));
+    if (T.last_code != S_NO_REPLY && !as_wanted) {
+        char got[160];
+        if (T.last_code == S_ACCEPTED)
+            snprintf(got, sizeof got, "a reply");
+        else
+            snprintf(got, sizeof got, "%s (%s)", zw_code_name((zw_code_t) T.last_code),
+                     T.last_detail);
+        fprintf(stderr, "FINDING: zwfw.rating %s (%s): got %s, not %s (%s)\n", b->d->name, what,
+                got, want == S_ACCEPTED ? "a reply" : zw_code_name((zw_code_t) want),
+                want_detail ? want_detail : "-");
+        T.bad++;
+    }
+}
+
+/* Every rating request type about the seeded rating and case: as it is,
+ * then with each field made hostile in every way that hits it. */
+static void s_rating_rows(void)
+{
+    const s_service_t *sv = s_service_named("zwfw.rating");
+    int64_t start = h_now_ms();
+    int sent = T.sent;
+    for (size_t i = 0; i < N(s_rating_bases); i++) {
+        const s_base_t *b = &s_rating_bases[i];
+        s_based(sv, b, -1, K_COUNT);
+        for (unsigned f = 0; f < b->d->n_fields; f++)
+            for (int k = 0; k < K_COUNT; k++)
+                if (s_kind_hits(&b->d->fields[f], (s_kind_t) k))
+                    s_based(sv, b, (int) f, (s_kind_t) k);
+    }
+    s_check_all_alive();
+    fprintf(stderr,
+            "zwfw.rating about rating %" PRId64 " / case %" PRId64 ": %d requests in %" PRId64
+            " ms\n",
+            s_rating_id, s_case_id, T.sent - sent, h_now_ms() - start);
+}
+
 static void test_hostile_input(void **state)
 {
     (void) state;
     int64_t start = h_now_ms();
     s_make_snapshot_sql();
+    s_seed_rating();
+    s_wait_quiet();
     /* the same snapshot twice while nothing is asked: the daemons are quiet */
     h_nap(300);
     char *a = s_snapshot();
@@ -668,6 +1011,9 @@ static void test_hostile_input(void **state)
     free(a);
     free(b);
 
+    s_rating_rows();
+    int64_t every = h_now_ms();
+    int before_every = T.sent;
     for (size_t i = 0; i < N(s_services); i++) {
         const s_service_t *sv = &s_services[i];
         s_service_level(sv);
@@ -679,7 +1025,8 @@ static void test_hostile_input(void **state)
         }
         s_check_all_alive();
     }
-    fprintf(stderr, "every type: %d requests in %" PRId64 " ms\n", T.sent, h_now_ms() - start);
+    fprintf(stderr, "every type: %d requests in %" PRId64 " ms\n", T.sent - before_every,
+            h_now_ms() - every);
     /* one field at a time, round robin over the types, while time lasts */
     int64_t until = h_now_ms() + FIELD_BUDGET_MS;
     int fields_done = 0, fields_total = 0;
@@ -712,12 +1059,27 @@ static void test_hostile_input(void **state)
         s_health(&s_services[i]);
     Zwfw__V1__ListItemsReply *items = (Zwfw__V1__ListItemsReply *) h_json_call(
         s_brokers[B_WIN].client, "zwfw.catalog", "zwfw.v1.ListItems", "{}");
-    assert_int_equal(items->n_items, 1);
-    assert_string_equal(items->items[0]->impl_code, ITEM_P);
+    assert_int_equal(items->n_items, 2);
+    bool has_p = false, has_i = false;
+    for (size_t i = 0; i < items->n_items; i++) {
+        has_p = has_p || strcmp(items->items[i]->impl_code, ITEM_P) == 0;
+        has_i = has_i || strcmp(items->items[i]->impl_code, ITEM_I) == 0;
+    }
+    assert_true(has_p && has_i);
     protobuf_c_message_free_unpacked(&items->base, NULL);
+    /* and the seeded case is still there, of its rating */
+    char json[64];
+    snprintf(json, sizeof json, "{\"caseId\":\"%" PRId64 "\"}", s_case_id);
+    Zwfw__V1__GetCaseReply *gc = (Zwfw__V1__GetCaseReply *) h_json_call(
+        s_brokers[B_SUP].client, "zwfw.rating", "zwfw.v1.GetCase", json);
+    assert_int_equal(gc->rectification_case->case_id, s_case_id);
+    assert_int_equal(gc->rating->rating_id, s_rating_id);
+    assert_string_equal(gc->rating->receipt_number, s_receipt);
+    protobuf_c_message_free_unpacked(&gc->base, NULL);
     s_check_all_alive();
     assert_int_equal(T.bad, 0);
     /* SIGTERM and exit 0 for each (teardown checks it too; here it is the test) */
+    h_stop(&S, s_rating);
     h_stop(&S, s_workflow);
     h_stop(&S, s_intake);
     for (int i = 0; i < B_COUNT; i++)
@@ -759,13 +1121,13 @@ static void s_error_free(Zwfw__V1__Error **e)
     *e = NULL;
 }
 
-/* Waits until what setup set off (relays, the audit chain) is done: two
- * snapshots 300 ms apart agree. */
-static void s_wait_quiet(void)
+/* Waits until what a request set off (relays, the audit chain, event
+ * consumers) is done: two snapshots gap_ms apart agree. */
+static void s_wait_quiet_ms(int gap_ms)
 {
     char *a = s_snapshot();
     for (int i = 0; i < 100; i++) {
-        h_nap(300);
+        h_nap(gap_ms);
         char *b = s_snapshot();
         bool same = strcmp(a, b) == 0;
         free(a);
@@ -774,6 +1136,11 @@ static void s_wait_quiet(void)
             break;
     }
     free(a);
+}
+
+static void s_wait_quiet(void)
+{
+    s_wait_quiet_ms(300);
 }
 
 /* The store as in *before (which is freed), else the first table that
