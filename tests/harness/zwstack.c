@@ -245,3 +245,16 @@ pid_t zwt_stack_rating(zwt_stack_t *st, const zwt_rating_opts_t *o)
     s_add(&a, "--log-level", o->log_level);
     return s_run(st, "zwfw-rating", &a, o->extra);
 }
+
+pid_t zwt_stack_report(zwt_stack_t *st, const zwt_report_opts_t *o)
+{
+    s_args_t a = {.n = 0};
+    s_add(&a, "--config", o->config);
+    s_add(&a, "--db-conninfo", o->conninfo);
+    s_add(&a, "--broker-endpoint", o->brokers);
+    s_add(&a, "--clock-mode", o->clock_mode);
+    s_add_int(&a, "--threads", o->threads);
+    s_add_int(&a, "--heartbeat-ms", o->heartbeat_ms);
+    s_add(&a, "--log-level", o->log_level);
+    return s_run(st, "zwfw-report", &a, o->extra);
+}

@@ -1,5 +1,5 @@
 /* The zwfw daemons of an integration test as child processes: zwfw-broker,
- * zwfw-intake, zwfw-workflow and zwfw-rating started with the arguments
+ * zwfw-intake, zwfw-workflow, zwfw-rating and zwfw-report started with the arguments
  * every test gives them plus the options in which tests really differ,
  * each with its output in a log of its own, waited on until a broker lists
  * its service, and stopped (a clean exit required) or killed. Not part of
@@ -138,5 +138,20 @@ typedef struct {
 } zwt_rating_opts_t;
 
 pid_t zwt_stack_rating(zwt_stack_t *st, const zwt_rating_opts_t *o);
+
+/* zwfw-report never migrates (it only reads, and may point at a read
+ * replica): start it once intake, workflow and rating have migrated the
+ * tables it reads. */
+typedef struct {
+    const char *config; /* --config FILE */
+    const char *conninfo;
+    const char *brokers;
+    const char *clock_mode;
+    int threads, heartbeat_ms;
+    const char *log_level;
+    const char *const *extra;
+} zwt_report_opts_t;
+
+pid_t zwt_stack_report(zwt_stack_t *st, const zwt_report_opts_t *o);
 
 #endif

@@ -1,11 +1,12 @@
 /* Hostile input against the zwfw daemons (STYLE: "bad input gets a clear
  * error, never a crash"): zwfw-broker (plain mode, one broker per caller
  * identity), zwfw-intake (zwfw.catalog, zwfw.intake, zwfw.clock),
- * zwfw-workflow (zwfw.workflow) and zwfw-rating (zwfw.rating) on a fresh
- * database. Each request type goes through the broker of the identity
- * that may do the most with it (for zwfw.rating: an integrator rates and
- * follows up, a head takes the case steps, a supervisor decides appeals
- * and reads).
+ * zwfw-workflow (zwfw.workflow), zwfw-rating (zwfw.rating) and zwfw-report
+ * (zwfw.report, started last: it never migrates) on a fresh database.
+ * Each request type goes through the broker of the identity that may do
+ * the most with it (for zwfw.rating: an integrator rates and follows up, a
+ * head takes the case steps, a supervisor decides appeals and reads; for
+ * zwfw.report: the supervisor, who may read every department).
  *
  * To every service: an unknown type name, an empty one, an over-long one
  * and request types of other services. For every request type of
@@ -27,6 +28,15 @@
  * past decoding. The case moves on as the requests that are valid take
  * their effect (a callback, the appeal filed and rejected, the close).
  *
+ * zwfw.report first answers a PeriodReport of each kind (day to year) on
+ * the seeded day with the figures of that rated 即办件 and changes
+ * nothing; then dates it cannot hold (0001-01-01, 9999-12-31, a month 13,
+ * a year or day of INT32_MIN / INT32_MAX, an empty Date) are refused
+ * INVALID_ARGUMENT "date" for every kind, kinds outside 1-5 "kind", an
+ * over-long or non-UTF-8 department_code "department_code", and the last
+ * periods the calendar of years 1-9999 can hold (9999-12-24, 0001-01-07)
+ * get a reply or a refusal of the input, never a crash.
+ *
  * Each request must be answered within a timeout (no retries: a lost
  * reply is a hang), and an Error must carry a non-empty message and a code
  * that blames the input (never INTERNAL). A request answered with an Error
@@ -45,6 +55,7 @@
 
 #include "zwfw/v1/common.pb-c.h"
 #include "zwfw/v1/rating.pb-c.h"
+#include "zwfw/v1/report.pb-c.h"
 #include "zwfw/v1/workflow.pb-c.h"
 
 #include "wire_text.h"
@@ -68,7 +79,7 @@ static h_broker_t s_brokers[B_COUNT] = {
     {.role = "supervisor", .key_id = "sup1", .region = "500152", .department = ""},
     {.role = "integrator", .key_id = "portal1", .region = "500152", .department = ""},
 };
-static pid_t s_intake, s_workflow, s_rating;
+static pid_t s_intake, s_workflow, s_rating, s_report;
 static char s_eps[1024], s_intake_pub[64], s_workflow_pub[64], s_rating_pub[64];
 static zw_client_t *s_raw[B_COUNT]; /* no retries: a lost reply is a finding */
 
@@ -143,6 +154,10 @@ static const ProtobufCMessageDescriptor *const s_rating_types[] = {
     &zwfw__v1__close_case__descriptor,    &zwfw__v1__file_appeal__descriptor,
     &zwfw__v1__decide_appeal__descriptor,
 };
+/* Read-only, one type: the supervisor may ask for any department. */
+static const ProtobufCMessageDescriptor *const s_report_types[] = {
+    &zwfw__v1__period_report__descriptor,
+};
 static const int s_rating_brokers[] = {
     B_INT, B_INT, B_SUP, B_SUP, B_SUP, B_SUP, B_SUP, B_HEAD, B_HEAD, B_HEAD, B_SUP,
 };
@@ -155,6 +170,7 @@ static const s_service_t s_services[] = {
     {"zwfw.clock", B_OP, s_clock_types, N(s_clock_types), NULL},
     {"zwfw.workflow", B_HEAD, s_workflow_types, N(s_workflow_types), NULL},
     {"zwfw.rating", B_SUP, s_rating_types, N(s_rating_types), s_rating_brokers},
+    {"zwfw.report", B_SUP, s_report_types, N(s_report_types), NULL},
 };
 
 static const s_service_t *s_service_named(const char *service)
@@ -608,6 +624,17 @@ static void s_start_rating(void)
     h_wait_all(&S, s_brokers, B_COUNT, "zwfw.rating");
 }
 
+/* Last: zwfw-report never migrates; it reads what the others migrated. */
+static void s_start_report(void)
+{
+    s_report = zwt_stack_report(&S.procs, &(zwt_report_opts_t){.conninfo = S.conninfo,
+                                                               .brokers = s_eps,
+                                                               .clock_mode = "simulated",
+                                                               .threads = 2,
+                                                               .heartbeat_ms = H_HB});
+    h_wait_all(&S, s_brokers, B_COUNT, "zwfw.report");
+}
+
 static int s_setup(void **state)
 {
     (void) state;
@@ -623,6 +650,7 @@ static int s_setup(void **state)
     h_set_clock(s_brokers[B_OP].client, "2020-09-21T10:00:00+08:00");
     s_start_workflow();
     s_start_rating();
+    s_start_report();
     ProtobufCMessage *r =
         h_json_call(s_brokers[B_OP].client, "zwfw.catalog", "zwfw.v1.LoadCatalog", s_catalog_json);
     protobuf_c_message_free_unpacked(r, NULL);
@@ -920,6 +948,29 @@ static const char *s_must_refuse(const ProtobufCMessageDescriptor *d,
     }
 }
 
+/* The last request's answer was `want` (S_ANY: whatever is not a
+ * finding; S_ACCEPTED: a reply; else an Error's code, with details
+ * "detail" = want_detail unless it is NULL), else a finding. */
+static void s_expect_last(const char *service, const char *type, const char *what, int want,
+                          const char *want_detail)
+{
+    bool as_wanted =
+        want == S_ANY || (T.last_code == want && (want == S_ACCEPTED || !want_detail ||
+                                                  strcmp(T.last_detail, want_detail) == 0));
+    if (T.last_code != S_NO_REPLY && !as_wanted) {
+        char got[160];
+        if (T.last_code == S_ACCEPTED)
+            snprintf(got, sizeof got, "a reply");
+        else
+            snprintf(got, sizeof got, "%s (%s)", zw_code_name((zw_code_t) T.last_code),
+                     T.last_detail);
+        fprintf(stderr, "FINDING: %s %s (%s): got %s, not %s (%s)\n", service, type, what, got,
+                want == S_ACCEPTED ? "a reply" : zw_code_name((zw_code_t) want),
+                want_detail ? want_detail : "-");
+        T.bad++;
+    }
+}
+
 /* Sends b's request with a fresh idempotency key, as it is (only_field
  * < 0) or with field only_field made hostile by k; counts a finding when
  * it does not get what it must. */
@@ -956,21 +1007,7 @@ static void s_based(const s_service_t *sv, const s_base_t *b, int only_field, s_
     }
     s_send_bytes(sv, b->d, buf.data, buf.len, what);
     free(buf.data);
-    bool as_wanted =
-        want == S_ANY || (T.last_code == want && (want == S_ACCEPTED || !want_detail ||
-                                                  strcmp(T.last_detail, want_detail) == 0));
-    if (T.last_code != S_NO_REPLY && !as_wanted) {
-        char got[160];
-        if (T.last_code == S_ACCEPTED)
-            snprintf(got, sizeof got, "a reply");
-        else
-            snprintf(got, sizeof got, "%s (%s)", zw_code_name((zw_code_t) T.last_code),
-                     T.last_detail);
-        fprintf(stderr, "FINDING: zwfw.rating %s (%s): got %s, not %s (%s)\n", b->d->name, what,
-                got, want == S_ACCEPTED ? "a reply" : zw_code_name((zw_code_t) want),
-                want_detail ? want_detail : "-");
-        T.bad++;
-    }
+    s_expect_last(sv->service, b->d->name, what, want, want_detail);
 }
 
 /* Every rating request type about the seeded rating and case: as it is,
@@ -995,6 +1032,284 @@ static void s_rating_rows(void)
             s_rating_id, s_case_id, T.sent - sent, h_now_ms() - start);
 }
 
+/* ---- zwfw.report: the seeded day's figures, and dates it cannot hold --------------------- */
+
+#define S_REPORT "zwfw.v1.PeriodReport"
+
+static void s_unchanged(char **before);
+
+/* A PeriodReport field by field, so that the values protobuf-c would
+ * leave out (0) and those no encoder makes still reach the daemon: kind
+ * as a raw varint, Date {y, m, d} (each written) when has_date, and
+ * department_code when dept is not NULL. */
+static void s_period_report(s_buf_t *b, int64_t kind, bool has_date, int64_t y, int64_t m,
+                            int64_t d, const char *dept, size_t dept_len)
+{
+    s_tag(b, 1, 0);
+    s_varint(b, (uint64_t) kind);
+    if (has_date) {
+        s_buf_t date = {0};
+        const int64_t ymd[3] = {y, m, d};
+        for (uint32_t i = 0; i < 3; i++) {
+            s_tag(&date, i + 1, 0);
+            s_varint(&date, (uint64_t) ymd[i]);
+        }
+        s_ld(b, 2, date.data, date.len);
+        free(date.data);
+    }
+    if (dept)
+        s_ld(b, 3, dept, dept_len);
+}
+
+/* s_period_report's field numbers are report.proto's. */
+static void s_check_report_fields(void)
+{
+    const ProtobufCMessageDescriptor *pr = &zwfw__v1__period_report__descriptor;
+    const ProtobufCMessageDescriptor *dt = &zwfw__v1__date__descriptor;
+    assert_int_equal(protobuf_c_message_descriptor_get_field_by_name(pr, "kind")->id, 1);
+    assert_int_equal(protobuf_c_message_descriptor_get_field_by_name(pr, "date")->id, 2);
+    assert_int_equal(protobuf_c_message_descriptor_get_field_by_name(pr, "department_code")->id, 3);
+    assert_int_equal(protobuf_c_message_descriptor_get_field_by_name(dt, "year")->id, 1);
+    assert_int_equal(protobuf_c_message_descriptor_get_field_by_name(dt, "month")->id, 2);
+    assert_int_equal(protobuf_c_message_descriptor_get_field_by_name(dt, "day")->id, 3);
+}
+
+/* Sends b as a PeriodReport through broker; its answer must be want
+ * (s_expect_last). */
+static void s_report_expect(int broker, const s_buf_t *b, const char *what, int want,
+                            const char *detail)
+{
+    s_send_type(broker, "zwfw.report", S_REPORT, b->data ? b->data : (uint8_t *) "", b->len, true,
+                what);
+    s_expect_last("zwfw.report", S_REPORT, what, want, detail);
+}
+
+static void s_assert_date(const Zwfw__V1__Date *d, const char *want)
+{
+    assert_non_null(d);
+    char text[32];
+    snprintf(text, sizeof text, "%04d-%02d-%02d", d->year, d->month, d->day);
+    assert_string_equal(text, want);
+}
+
+/* The supervisor's whole-center report of each kind on the seeded day
+ * (2020-09-21, a Monday, the simulated today): one 即办件 received and
+ * finished at the counter and one 差评, in DEPT1; the catalog's two items. */
+static void s_report_valid(void)
+{
+    static const struct {
+        int kind;
+        const char *label, *from, *to;
+        int working_days; /* deploy/calendar/cn.json: 2020-09-27 (Sunday) was worked */
+    } periods[] = {
+        {ZWFW__V1__PERIOD_KIND__PERIOD_KIND_DAY, "2020-09-21", "2020-09-21", "2020-09-21", 1},
+        {ZWFW__V1__PERIOD_KIND__PERIOD_KIND_WEEK, "2020-W39", "2020-09-21", "2020-09-27", 6},
+        {ZWFW__V1__PERIOD_KIND__PERIOD_KIND_MONTH, "2020-09", "2020-09-01", "2020-09-30", 23},
+        {ZWFW__V1__PERIOD_KIND__PERIOD_KIND_QUARTER, "2020-Q3", "2020-07-01", "2020-09-30", 67},
+        {ZWFW__V1__PERIOD_KIND__PERIOD_KIND_YEAR, "2020", "2020-01-01", "2020-12-31", 249},
+    };
+    int64_t now_us = h_parse_us("2020-09-21T10:00:00+08:00");
+    Zwfw__V1__Date date = ZWFW__V1__DATE__INIT;
+    date.year = 2020;
+    date.month = 9;
+    date.day = 21;
+    for (size_t i = 0; i < N(periods); i++) {
+        Zwfw__V1__PeriodReport req = ZWFW__V1__PERIOD_REPORT__INIT;
+        req.kind = (Zwfw__V1__PeriodKind) periods[i].kind;
+        req.date = &date;
+        ProtobufCMessage *m = h_ok(s_brokers[B_SUP].client, "zwfw.report", &req.base);
+        assert_string_equal(m->descriptor->name, "zwfw.v1.PeriodReportReply");
+        Zwfw__V1__PeriodReportReply *r = (Zwfw__V1__PeriodReportReply *) m;
+        assert_non_null(r->period);
+        assert_int_equal(r->period->kind, periods[i].kind);
+        assert_string_equal(r->period->label, periods[i].label);
+        s_assert_date(r->period->from, periods[i].from);
+        s_assert_date(r->period->to, periods[i].to);
+        assert_false(r->period->complete); /* each holds today */
+        assert_int_equal(r->period->working_days, periods[i].working_days);
+        assert_int_equal(h_ts_us(r->generated_at), now_us);
+        assert_string_equal(r->department_code, "");
+        assert_non_null(r->applications);
+        assert_int_equal(r->applications->received, 1);
+        assert_int_equal(r->applications->immediate_finished, 1);
+        assert_int_equal(r->applications->completed, 1);
+        assert_int_equal(r->applications->refused, 0);
+        assert_non_null(r->ratings);
+        assert_int_equal(r->ratings->ratings, 1);
+        assert_int_equal(r->ratings->bad, 1);
+        assert_int_equal(r->ratings->good, 0);
+        assert_non_null(r->catalog);
+        assert_int_equal(r->catalog->items_active, 2);
+        assert_int_equal(r->catalog->immediate_items, 1);
+        assert_int_equal(r->catalog->promised_items, 1);
+        assert_int_equal(r->n_departments, 1);
+        assert_string_equal(r->departments[0]->department_code, DEPT1);
+        assert_string_equal(r->departments[0]->department_name, "潼南区市场监督管理局");
+        assert_int_equal(r->departments[0]->applications->received, 1);
+        assert_int_equal(r->departments[0]->ratings->bad, 1);
+        protobuf_c_message_free_unpacked(m, NULL);
+    }
+    /* the month before: over, and empty but for the catalog */
+    Zwfw__V1__PeriodReport req = ZWFW__V1__PERIOD_REPORT__INIT;
+    req.kind = ZWFW__V1__PERIOD_KIND__PERIOD_KIND_MONTH;
+    date.month = 8;
+    req.date = &date;
+    Zwfw__V1__PeriodReportReply *r =
+        (Zwfw__V1__PeriodReportReply *) h_ok(s_brokers[B_SUP].client, "zwfw.report", &req.base);
+    assert_string_equal(r->period->label, "2020-08");
+    assert_true(r->period->complete);
+    assert_int_equal(r->period->working_days, 21);
+    assert_int_equal(r->applications->received, 0);
+    assert_int_equal(r->ratings->ratings, 0);
+    assert_int_equal(r->n_departments, 0);
+    assert_non_null(r->catalog);
+    assert_int_equal(r->catalog->items_active, 2);
+    protobuf_c_message_free_unpacked(&r->base, NULL);
+    /* a head: its own department whatever it leaves empty, no catalog */
+    date.month = 9;
+    req.kind = ZWFW__V1__PERIOD_KIND__PERIOD_KIND_DAY;
+    r = (Zwfw__V1__PeriodReportReply *) h_ok(s_brokers[B_HEAD].client, "zwfw.report", &req.base);
+    assert_string_equal(r->department_code, DEPT1);
+    assert_null(r->catalog);
+    assert_int_equal(r->applications->received, 1);
+    protobuf_c_message_free_unpacked(&r->base, NULL);
+}
+
+/* Every kind, with the date as given. */
+static void s_report_dates(int64_t y, int64_t m, int64_t d, int want, const char *detail)
+{
+    for (int kind = 1; kind <= 5; kind++) {
+        s_buf_t b = {0};
+        s_period_report(&b, kind, true, y, m, d, NULL, 0);
+        char what[128];
+        snprintf(what, sizeof what, "kind %d, date %" PRId64 "-%" PRId64 "-%" PRId64, kind, y, m,
+                 d);
+        s_report_expect(B_SUP, &b, what, want, detail);
+        free(b.data);
+        if (want == S_ANY && T.last_code != S_NO_REPLY)
+            fprintf(stderr, "zwfw.report %s: %s %s\n", what,
+                    T.last_code == S_ACCEPTED ? "a reply" : zw_code_name((zw_code_t) T.last_code),
+                    T.last_detail);
+    }
+}
+
+static void s_report_rows(void)
+{
+    int64_t start = h_now_ms();
+    int sent = T.sent, bad = T.bad;
+    s_check_report_fields();
+    char *before = s_snapshot();
+    s_report_valid();
+
+    /* dates it cannot hold, for every kind */
+    static const int64_t refused[][3] = {
+        {9999, 12, 31},
+        {1, 1, 1},
+        {0, 0, 0},
+        {9999, 12, 25},
+        {1, 1, 6},
+        {10000, 1, 1},
+        {-1, 9, 21},
+        {INT32_MIN, 9, 21},
+        {INT32_MAX, 9, 21},
+        {2020, 0, 21},
+        {2020, 13, 1},
+        {2020, -1, 21},
+        {2020, INT32_MIN, 21},
+        {2020, INT32_MAX, 21},
+        {2020, 9, 0},
+        {2020, 9, 31},
+        {2020, 9, INT32_MIN},
+        {2020, 9, INT32_MAX},
+        {2021, 2, 29},
+    };
+    for (size_t i = 0; i < N(refused); i++)
+        s_report_dates(refused[i][0], refused[i][1], refused[i][2], ZW_INVALID_ARGUMENT, "date");
+    /* no date at all */
+    for (int kind = 1; kind <= 5; kind++) {
+        s_buf_t b = {0};
+        s_period_report(&b, kind, false, 0, 0, 0, NULL, 0);
+        s_report_expect(B_SUP, &b, "no date", ZW_INVALID_ARGUMENT, "date");
+        free(b.data);
+    }
+    /* the periods nearest the ends of years 1-9999: a reply or a refusal
+     * of the input, never a crash */
+    s_report_dates(9999, 12, 24, S_ANY, NULL);
+    s_report_dates(1, 1, 7, S_ANY, NULL);
+    s_report_dates(2020, 2, 29, S_ACCEPTED, NULL);
+
+    /* kinds outside 1-5 with a good date; none and no date: either */
+    static const int64_t kinds[] = {0, 6, 99, -1, INT32_MIN, INT32_MAX, INT64_MIN};
+    for (size_t i = 0; i < N(kinds); i++) {
+        s_buf_t b = {0};
+        s_period_report(&b, kinds[i], true, 2020, 9, 21, NULL, 0);
+        char what[64];
+        snprintf(what, sizeof what, "kind %" PRId64, kinds[i]);
+        s_report_expect(B_SUP, &b, what, ZW_INVALID_ARGUMENT, "kind");
+        free(b.data);
+    }
+    s_buf_t none = {0};
+    s_period_report(&none, 0, false, 0, 0, 0, NULL, 0);
+    s_report_expect(B_SUP, &none, "no kind, no date", ZW_INVALID_ARGUMENT, NULL);
+    free(none.data);
+
+    /* department codes */
+    static const struct {
+        const char *what;
+        size_t len; /* of s_huge, or of text */
+        const char *text;
+        int want;
+    } depts[] = {
+        {"a 100 KB department_code", HUGE_LEN, NULL, ZW_INVALID_ARGUMENT},
+        {"a 65-byte department_code", 65, NULL, ZW_INVALID_ARGUMENT},
+        {"a 64-byte department_code", 64, NULL, S_ACCEPTED},
+        {"a department_code of 21 Chinese characters", 63,
+         "测测测测测测测测测测测测测测测测测测测测测", S_ACCEPTED},
+        {"a department_code that is not UTF-8", sizeof s_bad_utf8 - 1, s_bad_utf8,
+         ZW_INVALID_ARGUMENT},
+    };
+    for (size_t i = 0; i < N(depts); i++) {
+        s_buf_t b = {0};
+        s_period_report(&b, ZWFW__V1__PERIOD_KIND__PERIOD_KIND_MONTH, true, 2020, 9, 21,
+                        depts[i].text ? depts[i].text : s_huge, depts[i].len);
+        s_report_expect(B_SUP, &b, depts[i].what, depts[i].want,
+                        depts[i].want == S_ACCEPTED ? NULL : "department_code");
+        free(b.data);
+    }
+
+    /* the roles: another department for a head, a window at all */
+    s_buf_t other = {0};
+    s_period_report(&other, ZWFW__V1__PERIOD_KIND__PERIOD_KIND_DAY, true, 2020, 9, 21,
+                    "11500152MB17028483", 18);
+    s_report_expect(B_HEAD, &other, "a head asking for another department", ZW_PERMISSION_DENIED,
+                    "department");
+    s_report_expect(B_WIN, &other, "a window", ZW_PERMISSION_DENIED, "role");
+    free(other.data);
+
+    /* a valid report of one department with one field made hostile in
+     * every way that hits it */
+    for (unsigned f = 0; f < zwfw__v1__period_report__descriptor.n_fields; f++) {
+        const ProtobufCFieldDescriptor *fd = &zwfw__v1__period_report__descriptor.fields[f];
+        for (int k = 0; k < K_COUNT; k++) {
+            if (!s_kind_hits(fd, (s_kind_t) k))
+                continue;
+            s_buf_t b = {0};
+            s_period_report(&b, ZWFW__V1__PERIOD_KIND__PERIOD_KIND_MONTH, true, 2020, 9, 21, DEPT1,
+                            strlen(DEPT1));
+            s_field(&b, fd, (s_kind_t) k, 1); /* the last one wins; a Date merges */
+            char what[128];
+            snprintf(what, sizeof what, "a valid report with %s in field %s", s_kind_names[k],
+                     fd->name);
+            s_report_expect(B_SUP, &b, what, ZW_INVALID_ARGUMENT, fd->name);
+            free(b.data);
+        }
+    }
+    s_check_all_alive();
+    s_unchanged(&before); /* it only reads */
+    fprintf(stderr, "zwfw.report periods and dates: %d requests, %d findings in %" PRId64 " ms\n",
+            T.sent - sent, T.bad - bad, h_now_ms() - start);
+}
+
 static void test_hostile_input(void **state)
 {
     (void) state;
@@ -1011,11 +1326,14 @@ static void test_hostile_input(void **state)
     free(a);
     free(b);
 
+    s_report_rows(); /* first: its figures are of the seeded rows alone */
     s_rating_rows();
     int64_t every = h_now_ms();
     int before_every = T.sent;
     for (size_t i = 0; i < N(s_services); i++) {
         const s_service_t *sv = &s_services[i];
+        int64_t sv_start = h_now_ms();
+        int sv_sent = T.sent;
         s_service_level(sv);
         for (size_t t = 0; t < sv->n_types; t++) {
             const ProtobufCMessageDescriptor *d = sv->types[t];
@@ -1024,6 +1342,8 @@ static void test_hostile_input(void **state)
             s_crafted(sv, d, -1);
         }
         s_check_all_alive();
+        fprintf(stderr, "every type of %s: %d requests in %" PRId64 " ms\n", sv->service,
+                T.sent - sv_sent, h_now_ms() - sv_start);
     }
     fprintf(stderr, "every type: %d requests in %" PRId64 " ms\n", T.sent - before_every,
             h_now_ms() - every);
@@ -1079,6 +1399,7 @@ static void test_hostile_input(void **state)
     s_check_all_alive();
     assert_int_equal(T.bad, 0);
     /* SIGTERM and exit 0 for each (teardown checks it too; here it is the test) */
+    h_stop(&S, s_report);
     h_stop(&S, s_rating);
     h_stop(&S, s_workflow);
     h_stop(&S, s_intake);
@@ -1215,6 +1536,7 @@ static void test_strings_not_utf8_name_the_field(void **state)
         {B_SUP, "zwfw.workflow", &zwfw__v1__get_definition__descriptor, "code"},
         {B_OP, "zwfw.workflow", &zwfw__v1__put_definition__descriptor, "json"},
         {B_HEAD, "zwfw.workflow", &zwfw__v1__act__descriptor, "idempotency_key"},
+        {B_SUP, "zwfw.report", &zwfw__v1__period_report__descriptor, "department_code"},
     };
     for (size_t i = 0; i < N(one); i++) {
         s_buf_t m = {0};
