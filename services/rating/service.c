@@ -46,6 +46,8 @@ struct s_mut {
     bool replayed;
     int64_t existing_id; /* ALREADY_EXISTS receipt_number: the rating there */
     s_body_fn body;
+    const char *lock_stmt; /* the row the request changes, locked first; NULL: none */
+    int64_t lock_id;
 };
 
 static int s_tx(zw_db_t *db, void *arg, zw_err_t *err)
@@ -58,6 +60,15 @@ static int s_tx(zw_db_t *db, void *arg, zw_err_t *err)
     zw_rating_arena_destroy(&x->a);
     if (!(x->a = zw_rating_arena_new()))
         return zw_err_set(err, ZW_RESOURCE_EXHAUSTED, "out of memory");
+    if (x->lock_stmt) {
+        char id[32];
+        snprintf(id, sizeof id, "%" PRId64, x->lock_id);
+        const char *p[] = {id};
+        PGresult *res = zw_db_exec(db, x->lock_stmt, 1, p, err);
+        if (!res)
+            return -1;
+        PQclear(res);
+    }
     if (zw_idem_replay(db, ZW_RATING_REQUESTS, x->req->caller->key_id, x->key, x->req->type,
                        x->digest, &x->out, &x->out_len, err) != 0)
         return -1;
@@ -161,6 +172,16 @@ static int s_submit_body(s_mut_t *x, zw_db_t *db, zw_err_t *err)
         zw_rating_store_rating(db, x->a, 0, m->receipt_number, false, &existing, err) != 0)
         goto done;
     if (existing) {
+        /* A copy of this very request (same key) may have rated it and
+         * committed since this one looked its key up: its reply. */
+        if (zw_idem_replay(db, ZW_RATING_REQUESTS, x->req->caller->key_id, x->key, x->req->type,
+                           x->digest, &x->out, &x->out_len, err) != 0)
+            goto done;
+        if (x->out) {
+            x->replayed = true;
+            rc = 0;
+            goto done;
+        }
         x->existing_id = existing->rating_id;
         zw_err_setd(err, ZW_ALREADY_EXISTS, "receipt_number",
                     "application %s is already rated (rating %" PRId64
@@ -362,8 +383,13 @@ static void s_follow(zw_rating_ctx_t *ctx, const zw_request_t *req, zw_reply_t *
                      (int) m->channel) != 0)) {
         zw_reply_err(reply, &err);
     } else {
-        s_mut_t x = {
-            .ctx = ctx, .req = req, .key = m->idempotency_key, .m = m, .body = s_follow_body};
+        s_mut_t x = {.ctx = ctx,
+                     .req = req,
+                     .key = m->idempotency_key,
+                     .m = m,
+                     .body = s_follow_body,
+                     .lock_stmt = "rt_lock_rating",
+                     .lock_id = m->rating_id};
         s_run(&x, reply, "zwfw.v1.AddFollowUpReply");
     }
     protobuf_c_message_free_unpacked(&m->base, NULL);
@@ -623,8 +649,14 @@ static void s_case_step(zw_rating_ctx_t *ctx, const zw_request_t *req, zw_reply_
     if (rc) {
         zw_reply_err(reply, &err);
     } else {
-        s_mut_t x = {
-            .ctx = ctx, .req = req, .key = key, .m = &st, .actor = actor, .body = s_step_body};
+        s_mut_t x = {.ctx = ctx,
+                     .req = req,
+                     .key = key,
+                     .m = &st,
+                     .actor = actor,
+                     .body = s_step_body,
+                     .lock_stmt = "rt_lock_case",
+                     .lock_id = st.case_id};
         s_run(&x, reply, "zwfw.v1.CaseReply");
     }
     if (msg)

@@ -83,6 +83,10 @@ static const s_stmt_t s_stmts[] = {
      " SELECT $1::bigint, COALESCE(max(seq), 0) + 1, $2::bigint, $3, $4::boolean, $5"
      " FROM rating.callbacks WHERE case_id = $1::bigint",
      5},
+    /* Copies of one request serialize on the row they change, before
+     * they look their key up: the later one then finds the first's reply. */
+    {"rt_lock_case", "SELECT 1 FROM rating.cases WHERE id = $1::bigint FOR UPDATE", 1},
+    {"rt_lock_rating", "SELECT 1 FROM rating.ratings WHERE id = $1::bigint FOR UPDATE", 1},
     {"rt_case_touch", "UPDATE rating.cases SET updated_at_us = $2::bigint WHERE id = $1::bigint",
      2},
     {"rt_case_close",
