@@ -91,7 +91,7 @@ bool zw_daemon_take_reload(void);
  * are more than max. */
 int zw_daemon_split(char *list, const char **out, size_t max);
 
-/* The settings zwfw-intake and zwfw-workflow read the same way: database,
+/* The settings every zwfw daemon reads the same way: database,
  * brokers and heartbeat, business clock and working hours, CURVE keys, the
  * event relay (pub_endpoint, relay_batch, relay_idle_ms, relay_busy_ms),
  * migrate, log_level. A daemon's table is these joined with its own. */

@@ -1,5 +1,7 @@
 #include "intake_settings.h"
 
+#include "daemon.h"
+
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
@@ -64,46 +66,34 @@ int zw_intake_settings_read(const zw_config_t *cfg, zw_intake_daemon_opts_t *o,
 {
     memset(o, 0, sizeof *o);
     memset(s, 0, sizeof *s);
-    o->conninfo = zw_config_str(cfg, "db_conninfo");
-    if (!*o->conninfo)
-        return zw_err_setd(err, ZW_INVALID_ARGUMENT, "db_conninfo",
-                           "db_conninfo: not set (in \"common\" or \"intake\")");
-    o->broker_endpoints = zw_config_str(cfg, "broker_endpoint");
-    const char *mode = zw_config_str(cfg, "clock_mode");
-    if (strcmp(mode, "real") && strcmp(mode, "simulated"))
-        return zw_err_setd(err, ZW_INVALID_ARGUMENT, "clock_mode",
-                           "clock_mode: '%s' is not real or simulated", mode);
-    o->simulated = strcmp(mode, "simulated") == 0;
-    o->calendar_file = zw_config_str(cfg, "calendar_file");
+    zw_daemon_common_t c;
+    if (zw_daemon_common_read(cfg, "intake", &c, err) != 0)
+        return -1;
+    o->conninfo = c.conninfo;
+    o->broker_endpoints = c.broker_endpoints;
+    o->simulated = c.simulated;
+    o->calendar_file = c.calendar_file;
     o->regions_file = zw_config_str(cfg, "regions_file");
     o->pii_key_file = zw_config_str(cfg, "pii_key_file");
     if (!*o->pii_key_file)
         return zw_err_setd(err, ZW_INVALID_ARGUMENT, "pii_key_file",
                            "pii_key_file: not set; personal data is never stored in clear "
                            "(deploy/zwfw up makes the key)");
-    o->curve_secret_key_file = zw_config_str(cfg, "curve_secret_key_file");
-    o->broker_public_key = zw_config_str(cfg, "broker_public_key");
-    if (!*o->curve_secret_key_file != !*o->broker_public_key)
-        return zw_err_setd(err, ZW_INVALID_ARGUMENT, "curve_secret_key_file",
-                           "CURVE needs both curve_secret_key_file and broker_public_key");
-    o->key_registry_file = zw_config_str(cfg, "key_registry_file");
-    o->pub_endpoint = zw_config_str(cfg, "pub_endpoint");
-    o->migrate = zw_config_bool(cfg, "migrate");
-    int level = zw_log_level_from_name(zw_config_str(cfg, "log_level"));
-    if (level < 0)
-        return zw_err_setd(err, ZW_INVALID_ARGUMENT, "log_level",
-                           "log_level: '%s' is not debug, info, warn or error",
-                           zw_config_str(cfg, "log_level"));
-    o->log_level = (zw_log_level_t) level;
+    o->curve_secret_key_file = c.curve_secret_key_file;
+    o->broker_public_key = c.broker_public_key;
+    o->key_registry_file = c.key_registry_file;
+    o->pub_endpoint = c.pub_endpoint;
+    o->migrate = c.migrate;
+    o->log_level = (zw_log_level_t) c.log_level;
+    o->heartbeat_ms = c.heartbeat_ms;
+    o->relay_batch = c.relay_batch;
+    o->relay_idle_ms = c.relay_idle_ms;
+    o->relay_busy_ms = c.relay_busy_ms;
     if (s_int(cfg, "threads", 1, 256, &o->threads, err) ||
         s_int(cfg, "submit_batch", 1, 1024, &o->submit_batch, err) ||
         s_int(cfg, "submit_lanes", 1, 8, &o->submit_lanes, err) ||
         s_int(cfg, "catalog_threads", 1, 64, &o->catalog_threads, err) ||
         s_int(cfg, "clock_threads", 1, 16, &o->clock_threads, err) ||
-        s_int(cfg, "heartbeat_ms", 0, 3600000, &o->heartbeat_ms, err) ||
-        s_int(cfg, "relay_batch", 1, 100000, &o->relay_batch, err) ||
-        s_int(cfg, "relay_idle_ms", 1, 60000, &o->relay_idle_ms, err) ||
-        s_int(cfg, "relay_busy_ms", 0, 60000, &o->relay_busy_ms, err) ||
         s_int(cfg, "sweep_ms", 10, 3600000, &o->sweep_ms, err) ||
         s_int(cfg, "notice_workdays", 1, 60, &s->notice_workdays, err) ||
         s_int(cfg, "waiver_workdays", 1, 60, &s->waiver_workdays, err) ||
