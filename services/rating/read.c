@@ -96,22 +96,60 @@ static int s_page_size(int32_t n)
     return n <= 0 ? 50 : n > 500 ? 500 : n;
 }
 
+/* The caller's role among `roles`, then the request decoded as `desc`;
+ * NULL once the error is the reply. */
+static ProtobufCMessage *s_open(const zw_request_t *req, unsigned roles, const char *what,
+                                const ProtobufCMessageDescriptor *desc, zw_reply_t *reply)
+{
+    zw_err_t err;
+    ProtobufCMessage *m = NULL;
+    if (zw_access_require(req->caller, roles, NULL, what, &err) != 0 ||
+        !(m = zw_request_unpack(req, desc, &err)))
+        zw_reply_err(reply, &err);
+    return m;
+}
+
+/* One page: each id of res (column 0) loaded as a message into the arena
+ * (*items, *n), and the token of the next page ("" after the last). */
+typedef enum { S_RATINGS, S_CASES } s_kind_t;
+
+static int s_page(zw_rating_ctx_t *ctx, zw_rating_arena_t *a, const PGresult *res, s_kind_t kind,
+                  int limit, uint32_t mark, zw_date_t today, void ***items, size_t *n_items,
+                  char token[48], zw_err_t *err)
+{
+    int n = PQntuples(res);
+    *n_items = 0;
+    token[0] = '\0';
+    if (!(*items = zw_rating_arena_alloc(a, (size_t) (n + 1) * sizeof **items)))
+        return zw_err_set(err, ZW_RESOURCE_EXHAUSTED, "out of memory");
+    int64_t last = 0;
+    for (int i = 0; i < n; i++) {
+        void *one = NULL;
+        last = strtoll(PQgetvalue(res, i, 0), NULL, 10);
+        if ((kind == S_RATINGS
+                 ? zw_rating_store_rating(ctx->db, a, last, NULL, false, (Zwfw__V1__Rating **) &one,
+                                          err)
+                 : zw_rating_store_case(ctx->db, a, last, 0, today, false,
+                                        (Zwfw__V1__RectificationCase **) &one, err)) != 0)
+            return -1;
+        if (one)
+            (*items)[(*n_items)++] = one;
+    }
+    if (n == limit && n > 0)
+        snprintf(token, 48, "%" PRId64 ".%x", last, mark);
+    return 0;
+}
+
 /* ------------------------------------------------------------------ GetRating */
 
 void zw_rating_svc_get(zw_rating_ctx_t *ctx, const zw_request_t *req, zw_reply_t *reply)
 {
-    zw_err_t err;
     const Zwfw__V1__Caller *c = req->caller;
-    if (zw_access_require(c, S_READERS, NULL, "read ratings", &err) != 0) {
-        zw_reply_err(reply, &err);
+    Zwfw__V1__GetRating *m = (Zwfw__V1__GetRating *) s_open(
+        req, S_READERS, "read ratings", &zwfw__v1__get_rating__descriptor, reply);
+    if (!m)
         return;
-    }
-    Zwfw__V1__GetRating *m =
-        (Zwfw__V1__GetRating *) zw_request_unpack(req, &zwfw__v1__get_rating__descriptor, &err);
-    if (!m) {
-        zw_reply_err(reply, &err);
-        return;
-    }
+    zw_err_t err;
     zw_rating_arena_t *a = zw_rating_arena_new();
     Zwfw__V1__GetRatingReply r = ZWFW__V1__GET_RATING_REPLY__INIT;
     int64_t now;
@@ -162,18 +200,12 @@ done:
 
 void zw_rating_svc_list(zw_rating_ctx_t *ctx, const zw_request_t *req, zw_reply_t *reply)
 {
-    zw_err_t err;
     const Zwfw__V1__Caller *c = req->caller;
-    if (zw_access_require(c, S_READERS, NULL, "read ratings", &err) != 0) {
-        zw_reply_err(reply, &err);
+    Zwfw__V1__ListRatings *m = (Zwfw__V1__ListRatings *) s_open(
+        req, S_READERS, "read ratings", &zwfw__v1__list_ratings__descriptor, reply);
+    if (!m)
         return;
-    }
-    Zwfw__V1__ListRatings *m =
-        (Zwfw__V1__ListRatings *) zw_request_unpack(req, &zwfw__v1__list_ratings__descriptor, &err);
-    if (!m) {
-        zw_reply_err(reply, &err);
-        return;
-    }
+    zw_err_t err;
     zw_rating_arena_t *a = zw_rating_arena_new();
     PGresult *res = NULL;
     const char *dept = m->department_code, *submitter = "", *region = "";
@@ -234,25 +266,12 @@ void zw_rating_svc_list(zw_rating_ctx_t *ctx, const zw_request_t *req, zw_reply_
     }
     if (!(res = zw_db_exec(ctx->db, "rt_list_ratings", 10, p, &err)))
         goto fail;
-    int n = PQntuples(res);
     Zwfw__V1__ListRatingsReply r = ZWFW__V1__LIST_RATINGS_REPLY__INIT;
-    r.ratings = zw_rating_arena_alloc(a, (size_t) (n + 1) * sizeof *r.ratings);
-    if (!r.ratings) {
-        zw_err_set(&err, ZW_RESOURCE_EXHAUSTED, "out of memory");
+    char token[48];
+    zw_date_t none = {0, 0, 0};
+    if (s_page(ctx, a, res, S_RATINGS, limit, mark, none, (void ***) &r.ratings, &r.n_ratings,
+               token, &err) != 0)
         goto fail;
-    }
-    int64_t last = 0;
-    for (int i = 0; i < n; i++) {
-        Zwfw__V1__Rating *one = NULL;
-        last = strtoll(PQgetvalue(res, i, 0), NULL, 10);
-        if (zw_rating_store_rating(ctx->db, a, last, NULL, false, &one, &err) != 0)
-            goto fail;
-        if (one)
-            r.ratings[r.n_ratings++] = one;
-    }
-    char token[48] = "";
-    if (n == limit && n > 0)
-        snprintf(token, sizeof token, "%" PRId64 ".%x", last, mark);
     r.next_page_token = token;
     zw_reply_message(reply, &r.base);
     goto done;
@@ -268,18 +287,12 @@ done:
 
 void zw_rating_svc_get_case(zw_rating_ctx_t *ctx, const zw_request_t *req, zw_reply_t *reply)
 {
-    zw_err_t err;
     const Zwfw__V1__Caller *c = req->caller;
-    if (zw_access_require(c, S_CASE_READERS, NULL, "read rectification cases", &err) != 0) {
-        zw_reply_err(reply, &err);
+    Zwfw__V1__GetCase *m = (Zwfw__V1__GetCase *) s_open(
+        req, S_CASE_READERS, "read rectification cases", &zwfw__v1__get_case__descriptor, reply);
+    if (!m)
         return;
-    }
-    Zwfw__V1__GetCase *m =
-        (Zwfw__V1__GetCase *) zw_request_unpack(req, &zwfw__v1__get_case__descriptor, &err);
-    if (!m) {
-        zw_reply_err(reply, &err);
-        return;
-    }
+    zw_err_t err;
     zw_rating_arena_t *a = zw_rating_arena_new();
     Zwfw__V1__GetCaseReply r = ZWFW__V1__GET_CASE_REPLY__INIT;
     int64_t now;
@@ -323,18 +336,12 @@ done:
 
 void zw_rating_svc_list_cases(zw_rating_ctx_t *ctx, const zw_request_t *req, zw_reply_t *reply)
 {
-    zw_err_t err;
     const Zwfw__V1__Caller *c = req->caller;
-    if (zw_access_require(c, S_CASE_READERS, NULL, "read rectification cases", &err) != 0) {
-        zw_reply_err(reply, &err);
+    Zwfw__V1__ListCases *m = (Zwfw__V1__ListCases *) s_open(
+        req, S_CASE_READERS, "read rectification cases", &zwfw__v1__list_cases__descriptor, reply);
+    if (!m)
         return;
-    }
-    Zwfw__V1__ListCases *m =
-        (Zwfw__V1__ListCases *) zw_request_unpack(req, &zwfw__v1__list_cases__descriptor, &err);
-    if (!m) {
-        zw_reply_err(reply, &err);
-        return;
-    }
+    zw_err_t err;
     zw_rating_arena_t *a = zw_rating_arena_new();
     PGresult *res = NULL;
     const char *dept = m->department_code;
@@ -373,25 +380,11 @@ void zw_rating_svc_list_cases(zw_rating_ctx_t *ctx, const zw_request_t *req, zw_
         b[1], b[2]};
     if (!(res = zw_db_exec(ctx->db, "rt_list_cases", 6, p, &err)))
         goto fail;
-    int n = PQntuples(res);
     Zwfw__V1__ListCasesReply r = ZWFW__V1__LIST_CASES_REPLY__INIT;
-    r.cases = zw_rating_arena_alloc(a, (size_t) (n + 1) * sizeof *r.cases);
-    if (!r.cases) {
-        zw_err_set(&err, ZW_RESOURCE_EXHAUSTED, "out of memory");
+    char token[48];
+    if (s_page(ctx, a, res, S_CASES, limit, mark, today, (void ***) &r.cases, &r.n_cases, token,
+               &err) != 0)
         goto fail;
-    }
-    int64_t last = 0;
-    for (int i = 0; i < n; i++) {
-        Zwfw__V1__RectificationCase *one = NULL;
-        last = strtoll(PQgetvalue(res, i, 0), NULL, 10);
-        if (zw_rating_store_case(ctx->db, a, last, 0, today, false, &one, &err) != 0)
-            goto fail;
-        if (one)
-            r.cases[r.n_cases++] = one;
-    }
-    char token[48] = "";
-    if (n == limit && n > 0)
-        snprintf(token, sizeof token, "%" PRId64 ".%x", last, mark);
     r.next_page_token = token;
     zw_reply_message(reply, &r.base);
     goto done;
@@ -407,18 +400,12 @@ done:
 
 void zw_rating_svc_stats(zw_rating_ctx_t *ctx, const zw_request_t *req, zw_reply_t *reply)
 {
-    zw_err_t err;
     const Zwfw__V1__Caller *c = req->caller;
-    if (zw_access_require(c, S_CASE_READERS, NULL, "read rating figures", &err) != 0) {
-        zw_reply_err(reply, &err);
+    Zwfw__V1__RatingStats *m = (Zwfw__V1__RatingStats *) s_open(
+        req, S_CASE_READERS, "read rating figures", &zwfw__v1__rating_stats__descriptor, reply);
+    if (!m)
         return;
-    }
-    Zwfw__V1__RatingStats *m =
-        (Zwfw__V1__RatingStats *) zw_request_unpack(req, &zwfw__v1__rating_stats__descriptor, &err);
-    if (!m) {
-        zw_reply_err(reply, &err);
-        return;
-    }
+    zw_err_t err;
     PGresult *res = NULL, *apps = NULL;
     const char *dept = m->department_code;
     zw_date_t from = s_date(m->from), to = s_date(m->to), today;
