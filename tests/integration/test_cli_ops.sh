@@ -30,11 +30,18 @@ NOWHERE=tcp://127.0.0.1:$(free_port)
 expect_err "no command" 2 "usage: zwfwctl COMMAND" "$CTL"
 expect_err "unknown command" 2 "unknown command 'bogus'" "$CTL" bogus
 expect_out "--help on stdout" "usage: zwfwctl COMMAND" "$CTL" --help
-for c in calendar validate db call status audit keygen catalog clock intake workflow; do
+for c in calendar validate db call status audit keygen catalog clock intake workflow report; do
     expect_out "$c --help on stdout" "usage: zwfwctl $c" "$CTL" "$c" --help
 done
 expect_out "status --help lists --endpoint" "--endpoint EP" "$CTL" status --help
 
+expect_err "report without arguments" 2 "give a period and a date" "$CTL" report
+expect_err "report unknown period" 2 "day, week, month, quarter or year" \
+    "$CTL" report fortnight 2020-10-09
+expect_err "report without a date" 2 "DATE (YYYY-MM-DD) is required" "$CTL" report month
+expect_err "report impossible date" 2 "not a valid date" "$CTL" report day 2021-02-29
+expect_err "report unknown option" 2 "unknown option '--bogus'" \
+    "$CTL" report day 2020-10-09 --bogus
 expect_err "intake unknown verb" 2 "unknown command 'bogus'" "$CTL" intake bogus
 expect_err "intake get without receipt" 2 "RECEIPT is required" "$CTL" intake get
 expect_err "intake credit without verb" 2 "add, remove or show" "$CTL" intake credit

@@ -105,6 +105,16 @@ check "zwfwctl status: zwfw.report up; a supervisor's month report answers" bash
     ZWFW_KEY=$ZWFW_HOME/keys/supervisor.secret zwfwctl call zwfw.report zwfw.v1.PeriodReport \
         "{\"kind\":\"PERIOD_KIND_MONTH\",\"date\":\"2020-10-09\"}" | grep -q "\"label\":\s*\"2020-10\""'
 
+# zwfwctl report: the same report as a supervisor reads it on a terminal
+# (October 2020: 22 weekdays, 6 of them in the National Day holiday, and
+# the 调休 Saturday 10-10: 17 working days).
+check "zwfwctl report month as the supervisor: period line and sections" bash -c '
+    out=$(ZWFW_KEY=$ZWFW_HOME/keys/supervisor.secret zwfwctl report month 2020-10-09) ||
+        { echo "$out"; exit 1; }
+    grep -q "^2020-10 (month 2020-10-01..2020-10-31, 17 working days, complete)" <<<"$out" &&
+        grep -q "^applications" <<<"$out" && grep -q "^catalog" <<<"$out" ||
+        { echo "$out"; exit 1; }'
+
 # An application to rate: a 即办件 with every material, done at the counter.
 # Its receipt number goes to $work/receipt.
 submit() {

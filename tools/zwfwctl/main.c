@@ -23,6 +23,7 @@ static const s_command_t s_commands[] = {
     {"clock", zw_cmd_clock, "business time: show; set, advance (simulated deployments)"},
     {"intake", zw_cmd_intake, "applications: submit, get, list, supplement, withdraw, credit"},
     {"workflow", zw_cmd_workflow, "approval processes: get, act, list, scan, alarms, definitions"},
+    {"report", zw_cmd_report, "supervision reports: a day, week, month, quarter or year"},
 };
 
 #define S_NCOMMANDS (sizeof s_commands / sizeof s_commands[0])
