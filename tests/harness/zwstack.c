@@ -6,8 +6,14 @@
 
 #include "clock.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #define S_MAX_ARGS 64
 
@@ -178,6 +184,42 @@ static pid_t s_run(zwt_stack_t *st, const char *prog, s_args_t *a, const char *c
     }
     a->argv[a->n] = NULL;
     return zwt_stack_start(st, prog, a->argv);
+}
+
+static bool s_exited(zwt_stack_t *st, pid_t pid)
+{
+    int status;
+    if (waitpid(pid, &status, WNOHANG) != pid)
+        return false;
+    zwt_daemon_t *d = zwt_stack_find(st, pid);
+    if (d)
+        d->pid = 0;
+    return true;
+}
+
+bool zwt_stack_listens(zwt_stack_t *st, pid_t pid, const char *endpoint, int timeout_ms)
+{
+    const char *colon = strrchr(endpoint, ':');
+    int port = colon ? atoi(colon + 1) : 0;
+    if (port <= 0 || port > 65535)
+        fail_msg("zwt_stack_listens: no port in %s", endpoint);
+    for (int waited = 0; waited <= timeout_ms; waited += 20) {
+        if (s_exited(st, pid))
+            return false;
+        int fd = socket(AF_INET, SOCK_STREAM, 0);
+        struct sockaddr_in a = {.sin_family = AF_INET,
+                                .sin_port = htons((uint16_t) port),
+                                .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+        bool up = fd >= 0 && connect(fd, (struct sockaddr *) &a, sizeof a) == 0;
+        if (fd >= 0)
+            close(fd);
+        /* a refused bind ends the process at once: still running a moment
+         * after a connection was accepted, the listener is this one */
+        usleep(20000);
+        if (up)
+            return !s_exited(st, pid);
+    }
+    return false;
 }
 
 pid_t zwt_stack_broker(zwt_stack_t *st, const zwt_broker_opts_t *o)

@@ -70,6 +70,13 @@ void zwt_stack_dump(const zwt_stack_t *st);
 bool zwt_stack_wait_listed(zwt_stack_t *st, zw_client_t *c, const char *service, pid_t pid,
                            int timeout_ms);
 
+/* Waits up to timeout_ms until the process pid listens on the TCP port
+ * of endpoint ("tcp://HOST:PORT"): true once a connection is accepted
+ * there while pid still runs; false as soon as pid has exited (its entry's
+ * pid becomes 0; e.g. a broker whose port another test took between
+ * zwt_free_port and its bind) or at the timeout. */
+bool zwt_stack_listens(zwt_stack_t *st, pid_t pid, const char *endpoint, int timeout_ms);
+
 /* zwt_stack_wait_listed through a client of the plain broker at ep (zmq
  * context ctx, 300 ms per query, no retries). */
 bool zwt_stack_wait_service(zwt_stack_t *st, void *ctx, const char *ep, const char *service,
