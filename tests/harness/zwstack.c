@@ -235,6 +235,19 @@ pid_t zwt_stack_broker(zwt_stack_t *st, const zwt_broker_opts_t *o)
     return s_run(st, "zwfw-broker", &a, o->extra);
 }
 
+pid_t zwt_stack_broker_free(zwt_stack_t *st, zwt_broker_opts_t o, char *ep, size_t epsz)
+{
+    for (int attempt = 0; attempt < 5; attempt++) {
+        zwt_free_endpoint(ep, epsz);
+        o.endpoint = ep;
+        pid_t pid = zwt_stack_broker(st, &o);
+        if (zwt_stack_listens(st, pid, ep, 10000))
+            return pid;
+    }
+    fail_msg("zwfw-broker did not come up on 5 free ports");
+    return -1;
+}
+
 pid_t zwt_stack_intake(zwt_stack_t *st, const zwt_intake_opts_t *o)
 {
     s_args_t a = {.n = 0};

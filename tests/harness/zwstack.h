@@ -97,6 +97,11 @@ typedef struct {
 
 pid_t zwt_stack_broker(zwt_stack_t *st, const zwt_broker_opts_t *o);
 
+/* zwt_stack_broker on a free loopback TCP port, written into ep (epsz
+ * bytes; o.endpoint is ignored): chosen again when another test took the
+ * port before the broker bound it, up to 5 ports; fails the test after. */
+pid_t zwt_stack_broker_free(zwt_stack_t *st, zwt_broker_opts_t o, char *ep, size_t epsz);
+
 /* zwfw-intake always migrates the database (--migrate true). */
 typedef struct {
     const char *conninfo;     /* --db-conninfo */

@@ -122,23 +122,13 @@ static inline void h_wait_all(h_stack_t *s, const h_broker_t *b, int n, const ch
  * b's client of it. */
 static inline void h_start_broker(h_stack_t *s, h_broker_t *b)
 {
-    /* Another test may take the free port chosen before the broker binds
-     * it (the broker then exits): choose again, so that this test's
-     * requests never reach a broker of another test's identity. */
-    for (int attempt = 0;; attempt++) {
-        h_free_endpoint(b->ep, sizeof b->ep);
-        b->pid =
-            zwt_stack_broker(&s->procs, &(zwt_broker_opts_t){.endpoint = b->ep,
-                                                             .heartbeat_ms = H_HB,
-                                                             .plain_role = b->role,
-                                                             .plain_key_id = b->key_id,
-                                                             .plain_region = b->region,
-                                                             .plain_department = b->department});
-        if (zwt_stack_listens(&s->procs, b->pid, b->ep, 10000))
-            break;
-        if (attempt == 4)
-            fail_msg("zwfw-broker did not come up on 5 free ports");
-    }
+    b->pid = zwt_stack_broker_free(&s->procs,
+                                   (zwt_broker_opts_t){.heartbeat_ms = H_HB,
+                                                       .plain_role = b->role,
+                                                       .plain_key_id = b->key_id,
+                                                       .plain_region = b->region,
+                                                       .plain_department = b->department},
+                                   b->ep, sizeof b->ep);
     b->client = h_client(s, b->ep, 15000, 0);
 }
 

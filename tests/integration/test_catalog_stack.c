@@ -114,8 +114,6 @@ static int s_setup(void **state)
         return -1;
     s->ctx = zmq_ctx_new();
     zwt_stack_init(&s->procs, s->dir);
-    zwt_free_endpoint(s->ep_operator, sizeof s->ep_operator);
-    zwt_free_endpoint(s->ep_window, sizeof s->ep_window);
 
     char key_path[128];
     snprintf(key_path, sizeof key_path, "%s/pii.key", s->dir);
@@ -124,12 +122,13 @@ static int s_setup(void **state)
     fclose(f);
     chmod(key_path, 0600);
 
-    zwt_stack_broker(&s->procs,
-                     &(zwt_broker_opts_t){.endpoint = s->ep_operator, .heartbeat_ms = S_HB});
-    zwt_stack_broker(&s->procs, &(zwt_broker_opts_t){.endpoint = s->ep_window,
-                                                     .heartbeat_ms = S_HB,
-                                                     .plain_role = "window",
-                                                     .plain_key_id = "window-1"});
+    zwt_stack_broker_free(&s->procs, (zwt_broker_opts_t){.heartbeat_ms = S_HB}, s->ep_operator,
+                          sizeof s->ep_operator);
+    zwt_stack_broker_free(&s->procs,
+                          (zwt_broker_opts_t){.heartbeat_ms = S_HB,
+                                              .plain_role = "window",
+                                              .plain_key_id = "window-1"},
+                          s->ep_window, sizeof s->ep_window);
     char brokers[160];
     snprintf(brokers, sizeof brokers, "%s,%s", s->ep_operator, s->ep_window);
     const char *const extra[] = {"--catalog-threads", "2", NULL};
