@@ -746,58 +746,6 @@ def scenario(args, pb, ids, checks):
         return "keys are per caller key: the same string is a new rating for sms-platform"
     checks.run("5d idempotency keys are per caller key (protocol.md 5)", per_caller_keys)
 
-    def concurrent_round(receipt):
-        k = key("c8")
-        m = rate(None, receipt, 5, k=k, channel=pb.RATING_CHANNEL_KIOSK).SerializeToString()
-        ep = args.endpoints["portal"]
-        results = [None] * 8
-        barrier = threading.Barrier(8)
-
-        def one(i):
-            c = Zwfw(MdpClient(args.ctx, ep, 10000, 1), pb, "portal")
-            try:
-                rid = ("c8-%d" % i).encode()
-                c.mmi_service("zwfw.rating")  # connected before the race starts
-                barrier.wait()
-                body = c.raw("zwfw.rating", [rid, b"zwfw.v1.SubmitRating", m])
-                results[i] = (body[1], body[2])
-            except Exception as e:  # reported below
-                results[i] = ("exc", repr(e))
-            finally:
-                c.mdp.close()
-        th = [threading.Thread(target=one, args=(i,)) for i in range(8)]
-        for t in th:
-            t.start()
-        for t in th:
-            t.join()
-        for r in results:  # the books first, whatever the replies say
-            if r[0] == b"zwfw.v1.SubmitRatingReply":
-                note_unexpected(pb.SubmitRatingReply.FromString(r[1]), itg, None)
-        errs = []
-        for r in results:
-            if r[0] == b"zwfw.v1.Error":
-                e = pb.Error.FromString(r[1])
-                errs.append("%s %s %r" % (pb.Code.Name(e.code), dict(e.details), e.message))
-            elif r[0] != b"zwfw.v1.SubmitRatingReply":
-                errs.append("%r %r" % r)
-        expect(not errs, "%d of 8 copies of one request (same key) were answered with an Error "
-               "instead of the first reply: %s" % (len(errs), "; ".join(errs)))
-        rids = {pb.SubmitRatingReply.FromString(r[1]).rating.rating_id for r in results}
-        expect(len(rids) == 1, "8 copies gave ratings %s" % rids)
-        expect(len({r[1] for r in results}) == 1, "8 copies gave different reply bytes")
-        n = [x for x in list_all(sup, pb.ListRatings(page_size=500), "ratings")
-             if x.receipt_number == receipt]
-        expect(len(n) == 1, "%d ratings of %s" % (len(n), receipt))
-        return rids.pop()
-
-    def concurrent():
-        got = [concurrent_round(st["C8"])]
-        for _ in range(3):
-            got.append(concurrent_round(fresh()))
-        return "4 rounds of 8 concurrent copies: one rating each %s, 8 identical replies" % got
-    checks.run("5e 8 concurrent copies of one key (4 rounds) -> one rating, the same reply",
-               concurrent)
-
     def race(name, m):
         """8 copies of one request (same key, same bytes) at once through
         the identity `name`: the replies, as (type, bytes)."""
@@ -835,6 +783,29 @@ def scenario(args, pb, ids, checks):
         expect(not bad, "%d of 8 copies answered otherwise than the first: %s" %
                (len(bad), "; ".join(bad)))
         expect(len({r[1] for r in results}) == 1, "8 copies gave different reply bytes")
+
+    def concurrent_round(receipt):
+        m = rate(None, receipt, 5, k=key("c8"), channel=pb.RATING_CHANNEL_KIOSK)
+        results = race("portal", m)
+        for r in results:  # the books first, whatever the replies say
+            if r[0] == b"zwfw.v1.SubmitRatingReply":
+                note_unexpected(pb.SubmitRatingReply.FromString(r[1]), itg, None)
+        same_replies(results, "zwfw.v1.SubmitRatingReply")
+        rids = {pb.SubmitRatingReply.FromString(r[1]).rating.rating_id for r in results
+                if r[0] == b"zwfw.v1.SubmitRatingReply"}
+        expect(len(rids) == 1, "8 copies gave ratings %s" % rids)
+        n = [x for x in list_all(sup, pb.ListRatings(page_size=500), "ratings")
+             if x.receipt_number == receipt]
+        expect(len(n) == 1, "%d ratings of %s" % (len(n), receipt))
+        return rids.pop()
+
+    def concurrent():
+        got = [concurrent_round(st["C8"])]
+        for _ in range(3):
+            got.append(concurrent_round(fresh()))
+        return "4 rounds of 8 concurrent copies: one rating each %s, 8 identical replies" % got
+    checks.run("5e 8 concurrent copies of one key (4 rounds) -> one rating, the same reply",
+               concurrent)
 
     def concurrent_steps():
         receipt = fresh()
