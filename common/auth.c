@@ -118,6 +118,28 @@ void *zw_auth_bind_pub(zw_auth_t *self, void *zmq_ctx, const char *endpoint, zw_
     return pub;
 }
 
+void *zw_auth_sub(void *zmq_ctx, const char *server_key, const char *secret_file, zw_err_t *err)
+{
+    void *sub = zmq_socket(zmq_ctx, ZMQ_SUB);
+    if (!sub) {
+        zw_err_set(err, ZW_INTERNAL, "cannot make a SUB socket");
+        return NULL;
+    }
+    int linger = 0;
+    zmq_setsockopt(sub, ZMQ_LINGER, &linger, sizeof linger);
+    zw_auth_client_t c;
+    memset(&c, 0, sizeof c);
+    if (server_key && *server_key &&
+        (zw_auth_client_load(&c, secret_file, server_key, err) != 0 ||
+         zw_auth_client_apply(&c, sub, err) != 0)) {
+        memset(&c, 0, sizeof c);
+        zmq_close(sub);
+        return NULL;
+    }
+    memset(&c, 0, sizeof c);
+    return sub;
+}
+
 int zw_auth_reload(zw_auth_t *self, size_t *keys, zw_err_t *err)
 {
     if (!zw_auth_is_curve(self)) {

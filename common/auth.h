@@ -64,6 +64,14 @@ int zw_auth_bind_check(const zw_auth_t *self, const char *endpoint, zw_err_t *er
  * caller closes the socket otherwise). */
 void *zw_auth_bind_pub(zw_auth_t *self, void *zmq_ctx, const char *endpoint, zw_err_t *err);
 
+/* A SUB socket for another daemon's event PUB (linger 0, not yet
+ * connected or subscribed): a CURVE client of the publisher whose public
+ * key is server_key (file or Z85) with this daemon's pair in secret_file
+ * when server_key is not empty, else plain. NULL with *err when the keys
+ * cannot be read or the socket cannot be made. Needs no zw_auth_t: a
+ * subscriber binds nothing. */
+void *zw_auth_sub(void *zmq_ctx, const char *server_key, const char *secret_file, zw_err_t *err);
+
 /* The mode's rule for bind endpoints, on the text alone.
  * plain: tcp:// on a literal 127.0.0.0/8 address or [::1] with a numeric
  * port or '*', or any ipc:// or inproc:// name. A wildcard host ('*'),

@@ -267,28 +267,6 @@ static int s_load(const zw_intake_daemon_opts_t *o, zw_calendar_t **cal, zw_regi
     return 0;
 }
 
-/* The SUB socket for workflow's doorbell: a CURVE client of workflow's
- * PUB when its key is configured (with intake's own pair). */
-static void *s_sub(void *zctx, const char *server_key, const char *secret_file, zw_err_t *err)
-{
-    void *sub = zmq_socket(zctx, ZMQ_SUB);
-    if (!sub) {
-        zw_err_set(err, ZW_INTERNAL, "cannot make a SUB socket");
-        return NULL;
-    }
-    int linger = 0;
-    zmq_setsockopt(sub, ZMQ_LINGER, &linger, sizeof linger);
-    zw_auth_client_t c;
-    if (*server_key && (zw_auth_client_load(&c, secret_file, server_key, err) != 0 ||
-                        zw_auth_client_apply(&c, sub, err) != 0)) {
-        memset(&c, 0, sizeof c);
-        zmq_close(sub);
-        return NULL;
-    }
-    memset(&c, 0, sizeof c);
-    return sub;
-}
-
 int main(int argc, char **argv)
 {
     zw_daemon_signals(true);
@@ -385,7 +363,7 @@ int main(int argc, char **argv)
                 : NULL;
     if (!auth ||
         (*opts.pub_endpoint && !(pub = zw_auth_bind_pub(auth, zctx, opts.pub_endpoint, &err))) ||
-        (n_weps > 0 && !(sub = s_sub(zctx, wf_key, opts.curve_secret_key_file, &err)))) {
+        (n_weps > 0 && !(sub = zw_auth_sub(zctx, wf_key, opts.curve_secret_key_file, &err)))) {
         zw_logkv(ZW_LOG_ERROR, "cannot start", "reason", zctx ? err.message : "zmq_ctx_new", NULL);
         fprintf(stderr, "zwfw-intake: %s\n", zctx ? err.message : "zmq_ctx_new failed");
         rc = 1;

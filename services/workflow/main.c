@@ -207,29 +207,6 @@ static void s_run(s_loop_t *l, const s_cmdline_t *cmd)
 
 /* ---- start-up ------------------------------------------------------------------------ */
 
-/* The SUB socket for intake's doorbell: a CURVE client of intake's PUB
- * when its key is configured. */
-static void *s_sub(void *zctx, const zw_wf_opts_t *o, zw_err_t *err)
-{
-    void *sub = zmq_socket(zctx, ZMQ_SUB);
-    if (!sub) {
-        zw_err_set(err, ZW_INTERNAL, "cannot make a SUB socket");
-        return NULL;
-    }
-    int linger = 0;
-    zmq_setsockopt(sub, ZMQ_LINGER, &linger, sizeof linger);
-    zw_auth_client_t c;
-    if (*o->intake_public_key &&
-        (zw_auth_client_load(&c, o->curve_secret_key_file, o->intake_public_key, err) != 0 ||
-         zw_auth_client_apply(&c, sub, err) != 0)) {
-        memset(&c, 0, sizeof c);
-        zmq_close(sub);
-        return NULL;
-    }
-    memset(&c, 0, sizeof c);
-    return sub;
-}
-
 static zw_calendar_t *s_calendar(const zw_wf_opts_t *o)
 {
     zw_err_t err;
@@ -356,7 +333,7 @@ int main(int argc, char **argv)
                 : NULL;
     if (!auth ||
         (*opts.pub_endpoint && !(pub = zw_auth_bind_pub(auth, zctx, opts.pub_endpoint, &err))) ||
-        (n_ieps > 0 && !(sub = s_sub(zctx, &opts, &err)))) {
+        (n_ieps > 0 && !(sub = zw_auth_sub(zctx, opts.intake_public_key, opts.curve_secret_key_file, &err)))) {
         zw_logkv(ZW_LOG_ERROR, "cannot start", "reason", zctx ? err.message : "zmq_ctx_new", NULL);
         fprintf(stderr, "zwfw-workflow: %s\n", zctx ? err.message : "zmq_ctx_new failed");
         rc = 1;

@@ -1,11 +1,14 @@
-/* zw_pii (services/intake/pii.c): the data key file, sealing and opening,
- * the keyed hash. Compiled in here: it lives with the daemon. */
+/* zw_pii (common/pii.c): the data key file, sealing and opening,
+ * the keyed hash. */
 #include "zwtest.h"
 
-#include "../../services/intake/pii.c"
+#include "pii.h"
 
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 static char s_dir[64];
 
