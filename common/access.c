@@ -21,7 +21,9 @@ static const struct {
 
 /* DESIGN.md "Security", row by row. Indexed by zw_access_action_t. */
 static const zw_access_rule_t s_rules[ZW_ACT_COUNT] = {
-    {ZW_ACT_SUBMIT, "submit", "submit applications", ZW_ROLE_MASK_WINDOW | ZW_ROLE_MASK_INTEGRATOR},
+    /* system: zwfw-xregion submits a partner's exchange to this intake */
+    {ZW_ACT_SUBMIT, "submit", "submit applications",
+     ZW_ROLE_MASK_WINDOW | ZW_ROLE_MASK_INTEGRATOR | ZW_ROLE_MASK_SYSTEM},
     {ZW_ACT_SUPPLEMENT, "supplement", "supplement applications", ZW_ROLE_MASK_WINDOW},
     {ZW_ACT_WITHDRAW, "withdraw", "withdraw applications", ZW_ROLE_MASK_WINDOW},
     {ZW_ACT_READ_CASE, "read_case", "read cases",

@@ -192,11 +192,16 @@ int zw_intake_check_channel(int role, int channel, const char *window_id, zw_err
     if (channel < ZWFW__V1__CHANNEL__CHANNEL_WINDOW ||
         channel > ZWFW__V1__CHANNEL__CHANNEL_OTHER_SYSTEM)
         return s_bad(err, "channel", "must be one of CHANNEL_WINDOW ... CHANNEL_OTHER_SYSTEM");
+    /* Systems submit as systems: an integrator (another government
+     * system) and zwfw's own daemons (zwfw-xregion, for a partner's
+     * exchange) only on CHANNEL_OTHER_SYSTEM, staff never on it. */
     bool integrator = role == ZWFW__V1__ROLE__ROLE_INTEGRATOR;
+    bool machine = integrator || role == ZWFW__V1__ROLE__ROLE_SYSTEM;
     bool other = channel == ZWFW__V1__CHANNEL__CHANNEL_OTHER_SYSTEM;
-    if (integrator != other)
+    if (machine != other)
         return zw_err_setd(err, ZW_PERMISSION_DENIED, "channel",
                            integrator ? "an integrator submits only on CHANNEL_OTHER_SYSTEM"
+                           : machine  ? "a zwfw daemon submits only on CHANNEL_OTHER_SYSTEM"
                                       : "CHANNEL_OTHER_SYSTEM is for integrator keys only");
     if (window_id && *window_id && !zw_intake_token_ok(window_id, ZW_INTAKE_MAX_WINDOW))
         return s_bad(err, "window_id", "1-64 characters of letters, digits, '_', '.', ':' or '-'");

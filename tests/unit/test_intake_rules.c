@@ -264,6 +264,17 @@ static void test_channel_and_submit(void **state)
                      -1);
     assert_int_equal(err.code, ZW_PERMISSION_DENIED);
     assert_string_equal(err.detail, "channel");
+    /* zwfw-xregion (a system key) submits a partner's part as a system:
+     * on CHANNEL_OTHER_SYSTEM only */
+    int sys = ZWFW__V1__ROLE__ROLE_SYSTEM;
+    assert_int_equal(
+        zw_intake_check_channel(sys, ZWFW__V1__CHANNEL__CHANNEL_OTHER_SYSTEM, "xregion-511400",
+                                &err),
+        0);
+    assert_int_equal(zw_intake_check_channel(sys, ZWFW__V1__CHANNEL__CHANNEL_WINDOW, "W1", &err),
+                     -1);
+    assert_int_equal(err.code, ZW_PERMISSION_DENIED);
+    assert_string_equal(err.message, "a zwfw daemon submits only on CHANNEL_OTHER_SYSTEM");
 
     t_applicant();
     Zwfw__V1__SubmitApplication req = ZWFW__V1__SUBMIT_APPLICATION__INIT;
