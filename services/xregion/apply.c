@@ -1,0 +1,399 @@
+/* What a partner's message does here (XrForward opens an inbound
+ * exchange; XrStatus moves a part of an outbound one), what a partner's
+ * ACK or NAK of our message does, and the XrStatus this side owes its
+ * partners. Each in the caller's transaction or its own, with its history
+ * row, its event and its message-log entry (docs/protocol.md section 10). */
+#include "xregion.h"
+
+#include "intake_rules.h"
+#include "rules.h"
+#include "log.h"
+
+#include <cjson/cJSON.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static char *s_num(char buf[24], int64_t v)
+{
+    snprintf(buf, 24, "%" PRId64, v);
+    return buf;
+}
+
+static int64_t s_us(const Zwfw__V1__Timestamp *t)
+{
+    return t ? t->seconds * 1000000 + t->nanos / 1000 : -1;
+}
+
+/* NULL for a NULL timestamp (an SQL NULL). */
+static const char *s_us_text(char buf[24], const Zwfw__V1__Timestamp *t)
+{
+    return t ? s_num(buf, s_us(t)) : NULL;
+}
+
+/* ------------------------------------------------------------------ XrForward */
+
+static int s_forward(zw_xregion_ctx_t *ctx, zw_db_t *db, const char *region, const uint8_t *data,
+                     size_t len, int64_t now, bool *duplicate, zw_err_t *err)
+{
+    Zwfw__V1__XrForward *f = zwfw__v1__xr_forward__unpack(NULL, len, data);
+    if (!f)
+        return zw_err_setd(err, ZW_INVALID_ARGUMENT, "body", "not a zwfw.v1.XrForward");
+    int rc = -1;
+    char *body = NULL;
+    if (!zw_xregion_exchange_id_ok(f->exchange_id, region)) {
+        zw_err_setd(err, ZW_INVALID_ARGUMENT, "exchange_id",
+                    "exchange_id %.80s is not XR%s + yyyymmdd-nnnnnn", f->exchange_id, region);
+        goto done;
+    }
+    if (f->part_no < 1 || f->part_no > ZW_XREGION_MAX_PARTS) {
+        zw_err_setd(err, ZW_INVALID_ARGUMENT, "part_no", "part_no must be 1-%d",
+                    ZW_XREGION_MAX_PARTS);
+        goto done;
+    }
+    if (!zw_intake_token_ok(f->item_code, 128)) {
+        zw_err_setd(err, ZW_INVALID_ARGUMENT, "item_code", "item_code is not an item code");
+        goto done;
+    }
+    if (f->mode < ZWFW__V1__CROSS_MODE__CROSS_MODE_FULLY_ONLINE ||
+        f->mode > ZWFW__V1__CROSS_MODE__CROSS_MODE_JOINT || f->channel < 1 || f->channel > 6 ||
+        !f->applicant) {
+        zw_err_setd(err, ZW_INVALID_ARGUMENT, "mode",
+                    "an XrForward needs a mode (1-3), a channel (1-6) and an applicant");
+        goto done;
+    }
+    if (zw_xregion_seal(ctx, ZW_XREGION_SEAL_BODY, &f->base, &body, err) != 0)
+        goto done;
+    char b[4][24];
+    const char *p[] = {f->exchange_id, "2", s_num(b[0], f->mode), region,
+                       s_num(b[1], f->channel), f->window_id, f->actor, region, body,
+                       f->identity_checked ? "true" : "false", s_num(b[2], now)};
+    PGresult *res = zw_db_exec(db, "xr_exchange_insert", 11, p, err);
+    if (!res)
+        goto done;
+    bool fresh = PQntuples(res) == 1;
+    PQclear(res);
+    if (!fresh) { /* the same part under another message id */
+        *duplicate = true;
+        rc = 0;
+        goto done;
+    }
+    const char *q[] = {f->exchange_id, s_num(b[0], f->part_no), region, f->item_code, "2",
+                       s_num(b[1], now)};
+    if (!(res = zw_db_exec(db, "xr_part_insert", 6, q, err)))
+        goto done;
+    PQclear(res);
+    rc = zw_xregion_store_changed(db, f->exchange_id, f->part_no, now,
+                                  "received from the partner", err);
+done:
+    free(body);
+    zwfw__v1__xr_forward__free_unpacked(f, NULL);
+    return rc;
+}
+
+/* ------------------------------------------------------------------ XrStatus */
+
+static const char *s_detail(const Zwfw__V1__Error *e)
+{
+    for (size_t i = 0; e && i < e->n_details; i++)
+        if (strcmp(e->details[i]->key, "detail") == 0)
+            return e->details[i]->value;
+    return "";
+}
+
+static int s_status(zw_db_t *db, const char *region, const uint8_t *data, size_t len, int64_t now,
+                    const char **outcome, zw_err_t *err)
+{
+    Zwfw__V1__XrStatus *s = zwfw__v1__xr_status__unpack(NULL, len, data);
+    if (!s)
+        return zw_err_setd(err, ZW_INVALID_ARGUMENT, "body", "not a zwfw.v1.XrStatus");
+    int rc = -1;
+    char *missing = NULL;
+    char b[8][24];
+    const char *k[] = {s->exchange_id, s_num(b[0], s->part_no), region};
+    PGresult *res = zw_db_exec(db, "xr_part_lock_out", 3, k, err);
+    if (!res)
+        goto done;
+    if (PQntuples(res) != 1) {
+        PQclear(res);
+        zw_err_setd(err, ZW_NOT_FOUND, "exchange_id",
+                    "no exchange %.80s part %d was forwarded to %s", s->exchange_id,
+                    (int) s->part_no, region);
+        goto done;
+    }
+    int64_t seen = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+    PQclear(res);
+    if (s->seq <= seen) {
+        *outcome = "stale";
+        rc = 0;
+        goto done;
+    }
+    if (s->stage < ZWFW__V1__PART_STAGE__PART_STAGE_DELIVERED ||
+        s->stage > ZWFW__V1__PART_STAGE__PART_STAGE_CLOSED) {
+        zw_err_setd(err, ZW_INVALID_ARGUMENT, "stage", "an XrStatus stage must be 2-5");
+        goto done;
+    }
+    cJSON *arr = cJSON_CreateArray();
+    for (size_t i = 0; arr && i < s->n_missing; i++)
+        cJSON_AddItemToArray(arr, cJSON_CreateString(s->missing[i]));
+    missing = arr ? cJSON_PrintUnformatted(arr) : NULL;
+    cJSON_Delete(arr);
+    if (!missing) {
+        zw_err_set(err, ZW_RESOURCE_EXHAUSTED, "out of memory");
+        goto done;
+    }
+    const char *p[] = {s->exchange_id,
+                       s_num(b[0], s->part_no),
+                       s_num(b[1], s->seq),
+                       s_num(b[2], s->stage),
+                       s->receipt_number,
+                       s_num(b[3], s->state),
+                       s_us_text(b[4], s->state_at),
+                       s_us_text(b[5], s->due_at),
+                       s->item_name,
+                       s->department_name,
+                       s->reason,
+                       missing,
+                       s_num(b[6], s->error ? s->error->code : 0),
+                       s->error ? s->error->message : "",
+                       s_detail(s->error),
+                       s_num(b[7], now)};
+    if (!(res = zw_db_exec(db, "xr_status_apply", 16, p, err)))
+        goto done;
+    PQclear(res);
+    rc = zw_xregion_store_changed(db, s->exchange_id, s->part_no, now, "status from the partner",
+                                  err);
+done:
+    free(missing);
+    zwfw__v1__xr_status__free_unpacked(s, NULL);
+    return rc;
+}
+
+/* ------------------------------------------------------------------ apply */
+
+typedef struct {
+    zw_xregion_ctx_t *ctx;
+    const char *region, *key_id, *message_id, *type;
+    const uint8_t *data;
+    size_t len;
+    int64_t now;
+    bool duplicate;
+    const char *outcome;
+} s_apply_t;
+
+static int s_apply_tx(zw_db_t *db, void *arg, zw_err_t *err)
+{
+    s_apply_t *x = arg;
+    x->duplicate = false;
+    x->outcome = "committed";
+    char now[24];
+    const char *p[] = {x->region, x->message_id, x->type, s_num(now, x->now)};
+    PGresult *res = zw_db_exec(db, "xr_inbound_insert", 4, p, err);
+    if (!res)
+        return -1;
+    bool fresh = PQntuples(res) == 1;
+    PQclear(res);
+    int rc = 0;
+    if (!fresh)
+        x->duplicate = true;
+    else if (strcmp(x->type, "zwfw.v1.XrForward") == 0)
+        rc = s_forward(x->ctx, db, x->region, x->data, x->len, x->now, &x->duplicate, err);
+    else if (strcmp(x->type, "zwfw.v1.XrStatus") == 0)
+        rc = s_status(db, x->region, x->data, x->len, x->now, &x->outcome, err);
+    else
+        rc = zw_err_setd(err, ZW_INVALID_ARGUMENT, "type",
+                         "%.100s is not a link message (zwfw.v1.XrForward or zwfw.v1.XrStatus)",
+                         x->type);
+    if (rc != 0)
+        return -1;
+    if (x->duplicate)
+        x->outcome = "duplicate";
+    return zw_xregion_store_log(db, true, x->region, x->key_id, x->message_id, x->type, x->data,
+                                x->len, x->now, x->outcome, err);
+}
+
+int zw_xregion_apply(zw_xregion_ctx_t *ctx, const char *region, const char *key_id,
+                     const char *message_id, const char *type, const uint8_t *data, size_t len,
+                     bool *duplicate, zw_err_t *err)
+{
+    s_apply_t x = {.ctx = ctx,
+                   .region = region,
+                   .key_id = key_id,
+                   .message_id = message_id,
+                   .type = type,
+                   .data = data,
+                   .len = len};
+    *duplicate = false;
+    if (zw_xregion_now(ctx, &x.now, err) != 0)
+        return -1;
+    if (zw_db_tx(ctx->db, false, s_apply_tx, &x, err) != 0) {
+        if (err->code != ZW_UNAVAILABLE && err->code != ZW_INTERNAL) {
+            char outcome[300];
+            snprintf(outcome, sizeof outcome, "refused: %s", err->message);
+            zw_err_t lerr;
+            if (zw_xregion_store_log(ctx->db, true, region, key_id, message_id, type, data, len,
+                                     x.now, outcome, &lerr) != 0)
+                zw_logkv(ZW_LOG_WARN, "message log not written", "reason", lerr.message, NULL);
+        }
+        return -1;
+    }
+    *duplicate = x.duplicate;
+    return 0;
+}
+
+/* ------------------------------------------------------------------ ACK / NAK */
+
+typedef struct {
+    zw_xregion_ctx_t *ctx;
+    const char *region, *key_id, *message_id, *text;
+    bool nak;
+    int code;
+    int64_t now;
+} s_acked_t;
+
+static int s_acked_tx(zw_db_t *db, void *arg, zw_err_t *err)
+{
+    s_acked_t *x = arg;
+    char b[3][24];
+    const char *p[] = {x->region, x->message_id, x->nak ? "2" : "1", s_num(b[0], x->now),
+                       x->nak ? x->text : ""};
+    PGresult *res = zw_db_exec(db, "xr_outbound_done", 5, p, err);
+    if (!res)
+        return -1;
+    if (PQntuples(res) != 1) { /* acknowledged before (a resend's second ACK) */
+        PQclear(res);
+        return 0;
+    }
+    char *type = strdup(PQgetvalue(res, 0, 0)), *exchange = strdup(PQgetvalue(res, 0, 1));
+    int part_no = atoi(PQgetvalue(res, 0, 2));
+    size_t len = 0;
+    uint8_t *raw = zw_xregion_unseal(x->ctx, ZW_XREGION_SEAL_MSG, PQgetvalue(res, 0, 3), &len, err);
+    PQclear(res);
+    int rc = -1;
+    if (!type || !exchange || !raw)
+        goto done;
+    char outcome[300];
+    if (x->nak)
+        snprintf(outcome, sizeof outcome, "refused: %s", x->text);
+    else
+        snprintf(outcome, sizeof outcome, "acknowledged");
+    if (zw_xregion_store_log(db, false, x->region, x->key_id, x->message_id, type, raw, len,
+                             x->now, outcome, err) != 0)
+        goto done;
+    if (strcmp(type, "zwfw.v1.XrForward") == 0) {
+        const char *q[] = {exchange,
+                           s_num(b[0], part_no),
+                           x->nak ? "4" : "2",
+                           s_num(b[1], x->nak ? x->code : 0),
+                           x->nak ? x->text : "",
+                           "",
+                           s_num(b[2], x->now)};
+        if (!(res = zw_db_exec(db, "xr_part_delivered", 7, q, err)))
+            goto done;
+        bool moved = PQntuples(res) == 1;
+        PQclear(res);
+        if (moved &&
+            zw_xregion_store_changed(db, exchange, part_no, x->now,
+                                     x->nak ? "refused by the partner's link"
+                                            : "committed by the partner",
+                                     err) != 0)
+            goto done;
+    }
+    rc = 0;
+done:
+    if (rc && !raw && type && exchange && err->code == ZW_OK)
+        zw_err_set(err, ZW_RESOURCE_EXHAUSTED, "out of memory");
+    free(type);
+    free(exchange);
+    free(raw);
+    return rc;
+}
+
+int zw_xregion_acked(zw_xregion_ctx_t *ctx, const char *region, const char *key_id,
+                     const char *message_id, bool nak, int code, const char *text, zw_err_t *err)
+{
+    s_acked_t x = {.ctx = ctx,
+                   .region = region,
+                   .key_id = key_id,
+                   .message_id = message_id,
+                   .nak = nak,
+                   .code = code,
+                   .text = text ? text : ""};
+    if (zw_xregion_now(ctx, &x.now, err) != 0)
+        return -1;
+    return zw_db_tx(ctx->db, false, s_acked_tx, &x, err);
+}
+
+/* ------------------------------------------------------------------ XrStatus out */
+
+int zw_xregion_status_out(zw_xregion_ctx_t *ctx, zw_db_t *db, const char *exchange_id,
+                          int part_no, int64_t now_us, const char *note, zw_err_t *err)
+{
+    char pn[24];
+    const char *p[] = {exchange_id, s_num(pn, part_no)};
+    PGresult *res = zw_db_exec(db, "xr_part_status_next", 2, p, err);
+    if (!res)
+        return -1;
+    if (PQntuples(res) != 1) {
+        PQclear(res);
+        return zw_err_set(err, ZW_NOT_FOUND, "no inbound part %d of exchange %s", part_no,
+                          exchange_id);
+    }
+    Zwfw__V1__XrStatus s = ZWFW__V1__XR_STATUS__INIT;
+    Zwfw__V1__Timestamp state_at = ZWFW__V1__TIMESTAMP__INIT, due_at = ZWFW__V1__TIMESTAMP__INIT;
+    Zwfw__V1__Error e = ZWFW__V1__ERROR__INIT;
+    Zwfw__V1__Error__DetailsEntry d = ZWFW__V1__ERROR__DETAILS_ENTRY__INIT, *dv[1] = {&d};
+    s.exchange_id = (char *) exchange_id;
+    s.part_no = part_no;
+    s.seq = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+    char *region = PQgetvalue(res, 0, 1);
+    s.stage = (Zwfw__V1__PartStage) atoi(PQgetvalue(res, 0, 2));
+    s.receipt_number = PQgetvalue(res, 0, 3);
+    s.state = (Zwfw__V1__ApplicationState) atoi(PQgetvalue(res, 0, 4));
+    if (!PQgetisnull(res, 0, 5)) {
+        int64_t us = strtoll(PQgetvalue(res, 0, 5), NULL, 10);
+        state_at.seconds = us / 1000000;
+        state_at.nanos = (int32_t) (us % 1000000) * 1000;
+        s.state_at = &state_at;
+    }
+    if (!PQgetisnull(res, 0, 6)) {
+        int64_t us = strtoll(PQgetvalue(res, 0, 6), NULL, 10);
+        due_at.seconds = us / 1000000;
+        due_at.nanos = (int32_t) (us % 1000000) * 1000;
+        s.due_at = &due_at;
+    }
+    s.item_name = PQgetvalue(res, 0, 7);
+    s.department_name = PQgetvalue(res, 0, 8);
+    s.reason = PQgetvalue(res, 0, 9);
+    cJSON *missing = cJSON_Parse(PQgetvalue(res, 0, 10));
+    int nm = cJSON_IsArray(missing) ? cJSON_GetArraySize(missing) : 0;
+    char **mv = nm > 0 ? calloc((size_t) nm, sizeof *mv) : NULL;
+    for (int i = 0; mv && i < nm; i++) {
+        const char *m = cJSON_GetStringValue(cJSON_GetArrayItem(missing, i));
+        mv[s.n_missing++] = (char *) (m ? m : "");
+    }
+    s.missing = mv;
+    int code = atoi(PQgetvalue(res, 0, 11));
+    if (code) {
+        e.code = (Zwfw__V1__Code) code;
+        e.message = PQgetvalue(res, 0, 12);
+        if (*PQgetvalue(res, 0, 13)) {
+            d.key = "detail";
+            d.value = PQgetvalue(res, 0, 13);
+            e.details = dv;
+            e.n_details = 1;
+        }
+        s.error = &e;
+    }
+    char mid[160];
+    zw_xregion_status_id(exchange_id, part_no, s.seq, mid, sizeof mid);
+    int rc = zw_xregion_store_enqueue(ctx, db, region, mid, exchange_id, part_no, &s.base, now_us,
+                                      err);
+    free(mv);
+    cJSON_Delete(missing);
+    PQclear(res);
+    if (rc != 0)
+        return -1;
+    return zw_xregion_store_changed(db, exchange_id, part_no, now_us, note, err);
+}

@@ -1,0 +1,486 @@
+/* The home side (home.h): a partner's part, committed by the link, is
+ * submitted to this deployment's zwfw.intake through the broker, as the
+ * system submits (CHANNEL_OTHER_SYSTEM, window "xregion-<origin>"), with
+ * an idempotency key made from the exchange, so a retry after a crash is
+ * answered with the first outcome. Its item must be a cross-region item of
+ * a scope that covers the origin. Then every Application* event intake
+ * publishes about it goes back to the origin as an XrStatus. */
+#include "home.h"
+
+#include "consumer.h"
+#include "link.h"
+#include "rules.h"
+#include "log.h"
+#include "mdp_client.h"
+#include "zwfw/v1/catalog.pb-c.h"
+#include "zwfw/v1/intake.pb-c.h"
+
+#include <cjson/cJSON.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/time.h>
+#include <zmq.h>
+
+#define S_CONSUMER "xregion.on-intake"
+#define S_BATCH 20
+
+struct zw_xregion_home {
+    zw_xregion_home_config_t cfg;
+    zw_xregion_ctx_t *ctx;
+    zw_client_t *client;
+    zw_consumer_t *consumer;
+    void *sub;
+    pthread_t thread;
+    bool started;
+};
+
+static char *s_num(char buf[24], int64_t v)
+{
+    snprintf(buf, 24, "%" PRId64, v);
+    return buf;
+}
+
+static int64_t s_wall_us(void)
+{
+    struct timeval tv;
+    gettimeofday(&tv, NULL);
+    return (int64_t) tv.tv_sec * 1000000 + tv.tv_usec;
+}
+
+static int64_t s_ts_us(const Zwfw__V1__Timestamp *t)
+{
+    return t ? t->seconds * 1000000 + t->nanos / 1000 : -1;
+}
+
+/* ------------------------------------------------------------------ events back */
+
+static int s_on_event(zw_db_t *db, const zw_event_t *ev, void *arg, zw_err_t *err)
+{
+    zw_xregion_ctx_t *ctx = arg;
+    if (strncmp(ev->type, "zwfw.v1.Application", 19) != 0)
+        return 0;
+    Zwfw__V1__ApplicationEventHead *h =
+        zwfw__v1__application_event_head__unpack(NULL, ev->len, ev->payload);
+    if (!h)
+        return 0; /* not ours to judge: intake's own consumers see it */
+    int rc = 0;
+    const char *p[] = {h->receipt_number};
+    PGresult *res = *h->receipt_number ? zw_db_exec(db, "xr_part_by_receipt", 1, p, err) : NULL;
+    if (*h->receipt_number && !res) {
+        rc = -1;
+        goto done;
+    }
+    if (!res || PQntuples(res) != 1 || strtoll(PQgetvalue(res, 0, 2), NULL, 10) >= ev->seq ||
+        zw_xregion_event_is_old(strtoll(PQgetvalue(res, 0, 2), NULL, 10), atoi(PQgetvalue(res, 0, 3)),
+                       (int) h->state)) {
+        if (res)
+            PQclear(res);
+        goto done;
+    }
+    char *exchange = strdup(PQgetvalue(res, 0, 0));
+    int part_no = atoi(PQgetvalue(res, 0, 1));
+    PQclear(res);
+    if (!exchange) {
+        rc = zw_err_set(err, ZW_RESOURCE_EXHAUSTED, "out of memory");
+        goto done;
+    }
+    /* what the event adds to the head */
+    int64_t due = -1;
+    const char *reason = NULL;
+    char *missing = NULL;
+    void *extra = NULL;
+    if (strcmp(ev->type, "zwfw.v1.ApplicationAccepted") == 0) {
+        Zwfw__V1__ApplicationAccepted *a =
+            zwfw__v1__application_accepted__unpack(NULL, ev->len, ev->payload);
+        if (a)
+            due = s_ts_us(a->due_at);
+        extra = a;
+    } else if (strcmp(ev->type, "zwfw.v1.ApplicationRefused") == 0) {
+        Zwfw__V1__ApplicationRefused *a =
+            zwfw__v1__application_refused__unpack(NULL, ev->len, ev->payload);
+        if (a)
+            reason = a->reason;
+        extra = a;
+    } else if (strcmp(ev->type, "zwfw.v1.ApplicationNotAccepted") == 0) {
+        Zwfw__V1__ApplicationNotAccepted *a =
+            zwfw__v1__application_not_accepted__unpack(NULL, ev->len, ev->payload);
+        if (a)
+            reason = a->reason;
+        extra = a;
+    } else if (strcmp(ev->type, "zwfw.v1.ApplicationMaterialsMissing") == 0) {
+        Zwfw__V1__ApplicationMaterialsMissing *a =
+            zwfw__v1__application_materials_missing__unpack(NULL, ev->len, ev->payload);
+        if (a) {
+            reason = a->reason;
+            cJSON *arr = cJSON_CreateArray();
+            for (size_t i = 0; arr && i < a->n_missing; i++)
+                cJSON_AddItemToArray(arr, cJSON_CreateString(a->missing[i]));
+            missing = arr ? cJSON_PrintUnformatted(arr) : NULL;
+            cJSON_Delete(arr);
+        }
+        extra = a;
+    }
+    char b[6][24];
+    int stage = zw_xregion_state_final((int) h->state) ? ZWFW__V1__PART_STAGE__PART_STAGE_CLOSED
+                                                       : ZWFW__V1__PART_STAGE__PART_STAGE_SUBMITTED;
+    const char *u[] = {exchange,
+                       s_num(b[0], part_no),
+                       s_num(b[1], ev->seq),
+                       s_num(b[2], stage),
+                       s_num(b[3], h->state),
+                       h->at ? s_num(b[4], s_ts_us(h->at)) : NULL,
+                       due >= 0 ? s_num(b[5], due) : NULL,
+                       reason,
+                       missing};
+    if (!(res = zw_db_exec(db, "xr_part_event", 9, u, err)))
+        rc = -1;
+    else {
+        PQclear(res);
+        const char *short_type = ev->type + 8; /* after "zwfw.v1." */
+        rc = zw_xregion_status_out(ctx, db, exchange, part_no, ev->occurred_at_us, short_type,
+                                   err);
+    }
+    if (extra)
+        protobuf_c_message_free_unpacked((ProtobufCMessage *) extra, NULL);
+    free(missing);
+    free(exchange);
+done:
+    zwfw__v1__application_event_head__free_unpacked(h, NULL);
+    return rc;
+}
+
+/* ------------------------------------------------------------------ submitting */
+
+static bool s_transient(zw_code_t c)
+{
+    return c == ZW_UNAVAILABLE || c == ZW_DEADLINE_EXCEEDED || c == ZW_INTERNAL ||
+           c == ZW_RESOURCE_EXHAUSTED;
+}
+
+typedef struct {
+    zw_xregion_home_t *self;
+    const char *exchange;
+    int part_no;
+    /* the outcome */
+    const Zwfw__V1__SubmitApplicationReply *reply;
+    const zw_err_t *refusal;
+} s_outcome_t;
+
+static int s_outcome_tx(zw_db_t *db, void *arg, zw_err_t *err)
+{
+    s_outcome_t *o = arg;
+    zw_xregion_ctx_t *ctx = o->self->ctx;
+    int64_t now;
+    if (zw_xregion_now(ctx, &now, err) != 0)
+        return -1;
+    char b[8][24];
+    PGresult *res;
+    if (o->reply) {
+        const Zwfw__V1__Application *a = o->reply->application;
+        const Zwfw__V1__Notice *n = o->reply->notice;
+        cJSON *arr = cJSON_CreateArray();
+        for (size_t i = 0; arr && i < a->n_missing; i++)
+            cJSON_AddItemToArray(arr, cJSON_CreateString(a->missing[i]->code));
+        char *missing = arr ? cJSON_PrintUnformatted(arr) : NULL;
+        cJSON_Delete(arr);
+        if (!missing)
+            return zw_err_set(err, ZW_RESOURCE_EXHAUSTED, "out of memory");
+        int64_t at = a->n_history ? s_ts_us(a->history[a->n_history - 1]->at)
+                                  : s_ts_us(a->received_at);
+        int stage = zw_xregion_state_final((int) a->state)
+                        ? ZWFW__V1__PART_STAGE__PART_STAGE_CLOSED
+                        : ZWFW__V1__PART_STAGE__PART_STAGE_SUBMITTED;
+        const char *p[] = {o->exchange,
+                           s_num(b[0], o->part_no),
+                           s_num(b[1], stage),
+                           a->receipt_number,
+                           s_num(b[2], a->state),
+                           at >= 0 ? s_num(b[3], at) : NULL,
+                           a->due_at ? s_num(b[4], s_ts_us(a->due_at)) : NULL,
+                           a->item_name,
+                           a->department_name,
+                           n && n->reason ? n->reason : "",
+                           missing,
+                           s_num(b[5], now)};
+        res = zw_db_exec(db, "xr_part_submitted", 12, p, err);
+        free(missing);
+    } else {
+        const zw_err_t *e = o->refusal;
+        const char *p[] = {o->exchange, s_num(b[0], o->part_no), s_num(b[1], e->code), e->message,
+                           e->detail, s_num(b[2], now)};
+        res = zw_db_exec(db, "xr_part_rejected", 6, p, err);
+    }
+    if (!res)
+        return -1;
+    bool moved = PQntuples(res) == 1;
+    PQclear(res);
+    if (!moved) /* answered before (another replica) */
+        return 0;
+    return zw_xregion_status_out(ctx, db, o->exchange, o->part_no, now,
+                                 o->reply ? "submitted to intake" : "refused by intake", err);
+}
+
+/* Asks the catalog about the item; 0 with *item (free it) or -1. */
+static int s_get_item(zw_xregion_home_t *self, const char *code, Zwfw__V1__Item **item,
+                      zw_err_t *err)
+{
+    Zwfw__V1__GetItem q = ZWFW__V1__GET_ITEM__INIT;
+    q.impl_code = (char *) code;
+    ProtobufCMessage *r = NULL;
+    if (zw_client_call_as(self->client, "zwfw.catalog", &q.base, &zwfw__v1__get_item_reply__descriptor,
+                          &r, err) != 0)
+        return -1;
+    Zwfw__V1__GetItemReply *g = (Zwfw__V1__GetItemReply *) r;
+    *item = g->item;
+    g->item = NULL;
+    protobuf_c_message_free_unpacked(r, NULL);
+    return *item ? 0 : zw_err_setd(err, ZW_NOT_FOUND, "item_code", "no item %s", code);
+}
+
+/* One part: 0 when it was answered (or is to be retried later), -1 when
+ * the store failed. */
+static int s_submit_one(zw_xregion_home_t *self, const char *exchange_id, int part_no,
+                        int attempts)
+{
+    zw_xregion_ctx_t *ctx = self->ctx;
+    zw_err_t err;
+    zw_arena_t *a = zw_arena_new();
+    Zwfw__V1__Exchange *x = NULL;
+    if (!a || zw_xregion_store_exchange(ctx, ctx->db, a, exchange_id, false, true, &x, &err) != 0 ||
+        !x || x->n_parts < 1) {
+        zw_arena_destroy(&a);
+        return -1;
+    }
+    const Zwfw__V1__ExchangePart *part = x->parts[0];
+    Zwfw__V1__Item *item = NULL;
+    ProtobufCMessage *r = NULL;
+    int rc = s_get_item(self, part->item_code, &item, &err);
+    if (rc == 0)
+        rc = zw_xregion_item_allows(item, x->origin_region, ctx->settings->region, (int) x->mode,
+                                    &err);
+    if (rc == 0) {
+        char key[128], actor[200], window[32];
+        snprintf(key, sizeof key, "xr-%s-%d", exchange_id, part_no);
+        snprintf(actor, sizeof actor, "xregion:%s:%s", x->origin_region, x->actor);
+        zw_err_t aerr;
+        if (zw_validate_actor(actor, &aerr) != 0)
+            snprintf(actor, sizeof actor, "xregion:%s", x->origin_region);
+        snprintf(window, sizeof window, "xregion-%s", x->origin_region);
+        Zwfw__V1__SubmitApplication s = ZWFW__V1__SUBMIT_APPLICATION__INIT;
+        s.idempotency_key = key;
+        s.actor = actor;
+        s.item_code = part->item_code;
+        s.channel = ZWFW__V1__CHANNEL__CHANNEL_OTHER_SYSTEM;
+        s.window_id = window;
+        s.applicant = x->applicant;
+        /* this part's materials: those for its item or for every part, as
+         * copies whose item_code is cleared (they are not a bundle's) */
+        Zwfw__V1__MaterialRef *copies = calloc(x->n_materials + 1, sizeof *copies);
+        Zwfw__V1__MaterialRef **refs = calloc(x->n_materials + 1, sizeof *refs);
+        for (size_t i = 0; copies && refs && i < x->n_materials; i++) {
+            const char *for_item = x->materials[i]->item_code;
+            if (*for_item && strcasecmp(for_item, part->item_code) != 0)
+                continue;
+            copies[s.n_materials] = *x->materials[i];
+            copies[s.n_materials].item_code = "";
+            refs[s.n_materials] = &copies[s.n_materials];
+            s.n_materials++;
+        }
+        s.materials = refs;
+        rc = copies && refs ? 0 : zw_err_set(&err, ZW_RESOURCE_EXHAUSTED, "out of memory");
+        if (rc == 0)
+            rc = zw_client_call_as(self->client, "zwfw.intake", &s.base,
+                               &zwfw__v1__submit_application_reply__descriptor, &r, &err);
+        free(refs);
+        free(copies);
+    }
+    if (item)
+        protobuf_c_message_free_unpacked(&item->base, NULL);
+    int out = 0;
+    if (rc != 0 && s_transient(err.code)) {
+        char b[2][24];
+        int64_t wait = 1000000LL << (attempts < 6 ? attempts : 6); /* 1 s ... 64 s */
+        const char *p[] = {exchange_id, s_num(b[0], part_no), s_num(b[1], s_wall_us() + wait)};
+        zw_err_t serr;
+        PGresult *res = zw_db_exec(ctx->db, "xr_part_retry", 3, p, &serr);
+        if (res)
+            PQclear(res);
+        zw_logkv(ZW_LOG_WARN, "a partner's part waits: intake did not answer", "exchange_id",
+                 exchange_id, "reason", err.message, NULL);
+    } else {
+        s_outcome_t o = {.self = self,
+                         .exchange = exchange_id,
+                         .part_no = part_no,
+                         .reply = rc == 0 ? (const Zwfw__V1__SubmitApplicationReply *) r : NULL,
+                         .refusal = rc == 0 ? NULL : &err};
+        if (rc == 0 && !o.reply->application) {
+            zw_err_set(&err, ZW_INTERNAL, "intake answered without an application");
+            o.reply = NULL;
+            o.refusal = &err;
+        }
+        zw_err_t terr;
+        if (zw_db_tx(ctx->db, false, s_outcome_tx, &o, &terr) != 0) {
+            zw_logkv(ZW_LOG_WARN, "a partner's part's outcome not stored", "exchange_id",
+                     exchange_id, "reason", terr.message, NULL);
+            out = -1;
+        } else {
+            zw_xregion_link_poke();
+        }
+    }
+    if (r)
+        protobuf_c_message_free_unpacked(r, NULL);
+    zw_arena_destroy(&a);
+    return out;
+}
+
+static void s_submit_due(zw_xregion_home_t *self)
+{
+    zw_err_t err;
+    char now[24], lim[24];
+    const char *p[] = {s_num(now, s_wall_us()), s_num(lim, S_BATCH)};
+    PGresult *res = zw_db_exec(self->ctx->db, "xr_to_submit", 2, p, &err);
+    if (!res)
+        return;
+    int n = PQntuples(res);
+    for (int i = 0; i < n && !*self->cfg.stop; i++)
+        if (s_submit_one(self, PQgetvalue(res, i, 0), atoi(PQgetvalue(res, i, 1)),
+                         atoi(PQgetvalue(res, i, 2))) != 0)
+            break;
+    PQclear(res);
+}
+
+/* ------------------------------------------------------------------ the thread */
+
+static void *s_main(void *arg)
+{
+    zw_xregion_home_t *self = arg;
+    int64_t next_cons = 0, next_submit = 0;
+    zw_err_t err;
+    while (!*self->cfg.stop) {
+        int64_t mono = zw_mono_ms();
+        /* the consumer first: its cursor exists before the first submission,
+         * so no event about it is missed (it starts at the stream's head) */
+        if (mono >= next_cons &&
+            zw_consumer_tick(self->consumer, mono, &next_cons, &err) != 0)
+            zw_logkv(ZW_LOG_WARN, "consumer tick failed", "reason", err.message, NULL);
+        if (mono >= next_submit && zw_consumer_cursor(self->consumer, "intake") >= 0) {
+            s_submit_due(self);
+            next_submit = mono + self->cfg.submit_poll_ms;
+        }
+        int64_t next = next_cons < next_submit ? next_cons : next_submit;
+        long timeout = (long) (next - zw_mono_ms());
+        if (timeout < 0)
+            timeout = 0;
+        if (timeout > 200)
+            timeout = 200;
+        zmq_pollitem_t it = {zw_consumer_socket(self->consumer), 0, ZMQ_POLLIN, 0};
+        if (zmq_poll(it.socket ? &it : NULL, it.socket ? 1 : 0, timeout) > 0 &&
+            (it.revents & ZMQ_POLLIN) && zw_consumer_on_readable(self->consumer, &err) != 0)
+            zw_logkv(ZW_LOG_WARN, "consumer apply failed", "reason", err.message, NULL);
+    }
+    return NULL;
+}
+
+zw_xregion_home_t *zw_xregion_home_new(const zw_xregion_home_config_t *cfg, zw_err_t *err)
+{
+    zw_xregion_home_t *self = calloc(1, sizeof *self);
+    if (!self) {
+        zw_err_set(err, ZW_RESOURCE_EXHAUSTED, "out of memory");
+        return NULL;
+    }
+    self->cfg = *cfg;
+    if (!(self->ctx = zw_xregion_ctx_new(cfg->conninfo, cfg->simulated, cfg->settings))) {
+        zw_err_set(err, ZW_RESOURCE_EXHAUSTED, "cannot make the home side's context");
+        goto fail;
+    }
+    if (zw_db_prepare(self->ctx->db, "xr_part_by_receipt",
+                      "SELECT p.exchange_id, p.part_no, p.event_seq, p.state FROM xregion.parts p"
+                      " JOIN xregion.exchanges e USING (exchange_id) WHERE p.receipt_number = $1"
+                      " AND e.direction = 2 FOR UPDATE OF p",
+                      1, err) != 0 ||
+        zw_db_prepare(self->ctx->db, "xr_part_event",
+                      "UPDATE xregion.parts SET event_seq = $3::bigint, stage = $4::smallint,"
+                      " state = $5::smallint, state_at_us = COALESCE($6::bigint, state_at_us),"
+                      " due_at_us = COALESCE($7::bigint, due_at_us),"
+                      " reason = COALESCE($8, reason), missing = CASE WHEN $9::json IS NULL"
+                      " THEN missing ELSE ARRAY(SELECT json_array_elements_text($9::json)) END"
+                      " WHERE exchange_id = $1 AND part_no = $2::integer",
+                      9, err) != 0 ||
+        zw_db_prepare(self->ctx->db, "xr_to_submit",
+                      "SELECT p.exchange_id, p.part_no, p.submit_attempts FROM xregion.parts p JOIN"
+                      " xregion.exchanges e USING (exchange_id) WHERE p.stage = 2"
+                      " AND e.direction = 2 AND p.next_submit_us <= $1::bigint"
+                      " ORDER BY p.updated_at_us LIMIT $2::integer",
+                      2, err) != 0 ||
+        zw_db_prepare(self->ctx->db, "xr_part_submitted",
+                      "UPDATE xregion.parts SET stage = $3::smallint, receipt_number = $4,"
+                      " state = $5::smallint, state_at_us = $6::bigint, due_at_us = $7::bigint,"
+                      " item_name = $8, department_name = $9, reason = $10,"
+                      " missing = ARRAY(SELECT json_array_elements_text($11::json)),"
+                      " submit_attempts = submit_attempts + 1, updated_at_us = $12::bigint"
+                      " WHERE exchange_id = $1 AND part_no = $2::integer AND stage = 2"
+                      " RETURNING 1",
+                      12, err) != 0 ||
+        zw_db_prepare(self->ctx->db, "xr_part_rejected",
+                      "UPDATE xregion.parts SET stage = 4, error_code = $3::integer,"
+                      " error_message = $4, error_detail = $5,"
+                      " submit_attempts = submit_attempts + 1, updated_at_us = $6::bigint"
+                      " WHERE exchange_id = $1 AND part_no = $2::integer AND stage = 2"
+                      " RETURNING 1",
+                      6, err) != 0 ||
+        zw_db_prepare(self->ctx->db, "xr_part_retry",
+                      "UPDATE xregion.parts SET next_submit_us = $3::bigint,"
+                      " submit_attempts = submit_attempts + 1"
+                      " WHERE exchange_id = $1 AND part_no = $2::integer AND stage = 2",
+                      3, err) != 0)
+        goto fail;
+    self->client = zw_client_new(cfg->zmq_ctx, cfg->broker_endpoints, cfg->n_broker_endpoints, err);
+    if (!self->client || (cfg->curve && zw_client_set_curve(self->client, cfg->curve, err) != 0))
+        goto fail;
+    zw_client_set_timeout(self->client, cfg->submit_timeout_ms);
+    zw_client_set_retries(self->client, 1);
+    const char *streams[] = {"intake"};
+    zw_consumer_config_t cc = {.name = S_CONSUMER,
+                               .streams = streams,
+                               .n_streams = 1,
+                               .endpoints = cfg->intake_pub_endpoints,
+                               .n_endpoints = cfg->n_intake_pub_endpoints,
+                               .sub = cfg->sub,
+                               .zmq_ctx = cfg->zmq_ctx,
+                               .handler = s_on_event,
+                               .handler_arg = self->ctx,
+                               .quiet_ms = cfg->consumer_quiet_ms,
+                               .start_at_head = true};
+    if (!(self->consumer = zw_consumer_new(self->ctx->db, &cc, err)))
+        goto fail;
+    return self;
+fail:
+    zw_xregion_home_destroy(&self);
+    return NULL;
+}
+
+int zw_xregion_home_start(zw_xregion_home_t *self, zw_err_t *err)
+{
+    if (pthread_create(&self->thread, NULL, s_main, self) != 0)
+        return zw_err_set(err, ZW_INTERNAL, "cannot start the home thread");
+    self->started = true;
+    return 0;
+}
+
+void zw_xregion_home_destroy(zw_xregion_home_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    zw_xregion_home_t *self = *self_p;
+    if (self->started)
+        pthread_join(self->thread, NULL);
+    zw_consumer_destroy(&self->consumer);
+    zw_client_destroy(&self->client);
+    zw_xregion_ctx_destroy(&self->ctx);
+    free(self);
+    *self_p = NULL;
+}

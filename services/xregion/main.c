@@ -1,0 +1,349 @@
+/* zwfw-xregion: the zwfw.xregion service and the partner links. main()
+ * only wires: arguments, config, the data key and division codes, the ZAP
+ * handler before the event PUB socket binds, the worker threads, the home
+ * side's thread, then one loop that runs the partner links, the event
+ * relay and the audit chainer. SIGTERM drains (requests in hand are
+ * finished); SIGHUP reloads the log level and the PUB socket's key
+ * registry. */
+#include "audit.h"
+#include "auth.h"
+#include "daemon.h"
+#include "events.h"
+#include "home.h"
+#include "link.h"
+#include "log.h"
+#include "mdp_worker.h"
+#include "relay.h"
+#include "settings.h"
+#include "xregion.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zmq.h>
+
+#define S_MAX_ENDPOINTS 8
+
+static const char s_intro[] =
+    "usage: zwfw-xregion [--config FILE] [--SETTING VALUE]...\n"
+    "\n"
+    "Serves zwfw.xregion through the broker: the partner registry, applications\n"
+    "forwarded to partner cities' authorities (跨省 / 川渝 / 跨区县通办) and those\n"
+    "partners forward here, over CURVE links with store-and-forward.\n"
+    "  --config FILE    JSON config; settings from \"common\" and \"xregion\"\n"
+    "  --version        print the version\n"
+    "Any setting may be given as --name VALUE (dashes or underscores):\n";
+
+typedef struct {
+    const zw_xregion_opts_t *opts;
+    const zw_xregion_settings_t *settings;
+} s_shared_t;
+
+static void *s_ctx_new(void *arg, int thread_index)
+{
+    (void) thread_index;
+    const s_shared_t *sh = arg;
+    return zw_xregion_ctx_new(sh->opts->c.conninfo, sh->opts->c.simulated, sh->settings);
+}
+
+static void s_ctx_destroy(void *ctx, void *arg)
+{
+    (void) arg;
+    zw_xregion_ctx_t *c = ctx;
+    zw_xregion_ctx_destroy(&c);
+}
+
+static bool s_db_reachable(void *vctx)
+{
+    zw_xregion_ctx_t *ctx = vctx;
+    return zw_db_ping(ctx->db);
+}
+
+static int64_t s_event_lag(void *vctx)
+{
+    zw_xregion_ctx_t *ctx = vctx;
+    int64_t pending = 0;
+    if (zw_events_outbox_pending(ctx->db, ZW_XREGION_STREAM, &pending, NULL) != 0)
+        return -1;
+    return pending;
+}
+
+typedef struct {
+    const zw_daemon_spec_t *spec;
+    zw_daemon_args_t args;
+} s_cmdline_t;
+
+static void s_reload(const s_cmdline_t *cmd, zw_auth_t *auth)
+{
+    zw_config_t *fresh = zw_config_new(cmd->spec->specs, cmd->spec->n_specs);
+    zw_err_t err;
+    zw_xregion_opts_t o;
+    if (!fresh || zw_daemon_configure(cmd->spec, &cmd->args, fresh, &err) != 0 ||
+        zw_xregion_settings_read(fresh, &o, &err) != 0)
+        zw_logkv(ZW_LOG_WARN, "config not reloaded", "reason", fresh ? err.message : "oom", NULL);
+    else {
+        zw_log_init(ZW_XREGION_PRODUCER, (zw_log_level_t) o.c.log_level);
+        zw_logkv(ZW_LOG_INFO, "config reloaded", "log_level", zw_config_str(fresh, "log_level"),
+                 NULL);
+    }
+    zw_config_destroy(&fresh);
+    if (zw_auth_is_curve(auth) && zw_auth_reload(auth, NULL, &err) != 0)
+        zw_logkv(ZW_LOG_WARN, "key registry not reloaded; the old one stays", "reason", err.message,
+                 NULL);
+    zw_xregion_link_poke();
+}
+
+typedef struct {
+    zw_auth_t *auth;
+    zw_relay_t *relay;
+    zw_xregion_ctx_t *ctx;
+    zw_xregion_link_t *link;
+    int relay_idle_ms, relay_busy_ms;
+} s_loop_t;
+
+static void s_run(s_loop_t *l, const s_cmdline_t *cmd)
+{
+    int64_t next_relay = 0;
+    zw_err_t err;
+    while (!zw_daemon_stopping()) {
+        if (zw_daemon_take_reload())
+            s_reload(cmd, l->auth);
+        int64_t mono = zw_mono_ms();
+        if (mono >= next_relay) {
+            size_t moved = 0, chained = 0;
+            bool failed = false;
+            if (zw_relay_run_once(l->relay, &moved, &err) != 0) {
+                zw_logkv(ZW_LOG_WARN, "relay failed", "reason", err.message, NULL);
+                failed = true;
+            }
+            if (zw_audit_chain(l->ctx->db, 0, &chained, &err) != 0) {
+                zw_logkv(ZW_LOG_WARN, "audit chain failed", "reason", err.message, NULL);
+                failed = true;
+            }
+            next_relay = zw_relay_next_ms(l->relay, mono, failed, moved, chained,
+                                          chained >= ZW_AUDIT_CHAIN_BATCH, l->relay_busy_ms,
+                                          l->relay_idle_ms);
+        }
+        zw_auth_zap_t *zap = zw_auth_zap(l->auth);
+        if (zap) {
+            zmq_pollitem_t it = {zw_auth_zap_socket(zap), 0, ZMQ_POLLIN, 0};
+            if (zmq_poll(&it, 1, 0) > 0)
+                zw_auth_zap_handle(zap);
+        }
+        long timeout = (long) (next_relay - zw_mono_ms());
+        if (timeout < 0)
+            timeout = 0;
+        if (timeout > 50)
+            timeout = 50;
+        zw_xregion_link_run(l->link, (int) timeout);
+    }
+}
+
+static int s_fail(const char *what, const char *why)
+{
+    zw_logkv(ZW_LOG_ERROR, what, "reason", why, NULL);
+    fprintf(stderr, "zwfw-xregion: %s: %s\n", what, why);
+    return 1;
+}
+
+int main(int argc, char **argv)
+{
+    zw_daemon_signals(true);
+    zw_log_init(ZW_XREGION_PRODUCER, ZW_LOG_INFO);
+    setenv("PGAPPNAME", ZW_XREGION_PRODUCER, 0);
+
+    zw_daemon_spec_t spec = {
+        .name = ZW_XREGION_PRODUCER, .section = "xregion", .intro = s_intro, .help_width = 24};
+    size_t n_common, n_own;
+    const zw_cfg_spec_t *common_specs = zw_daemon_common_specs(&n_common);
+    const zw_cfg_spec_t *own_specs = zw_xregion_settings_table(&n_own);
+    zw_cfg_spec_t *specs =
+        zw_daemon_specs_join(common_specs, n_common, own_specs, n_own, &spec.n_specs);
+    if (!specs) {
+        fprintf(stderr, "%s: out of memory\n", ZW_XREGION_PRODUCER);
+        return 1;
+    }
+    spec.specs = specs;
+    s_cmdline_t cmd = {.spec = &spec};
+    int rc;
+    if (!zw_daemon_parse(&spec, argc, argv, &cmd.args, &rc)) {
+        free(specs);
+        return rc;
+    }
+    zw_config_t *cfg = zw_config_new(spec.specs, spec.n_specs);
+    zw_xregion_opts_t opts;
+    zw_xregion_settings_t settings = {0};
+    zw_err_t err = {0};
+    zw_pii_t *pii = NULL;
+    zw_regions_t *regions = NULL;
+    void *zctx = NULL, *pub = NULL, *sub = NULL;
+    zw_auth_t *auth = NULL;
+    zw_worker_t *worker = NULL;
+    zw_db_t *relay_db = NULL;
+    zw_xregion_home_t *home = NULL;
+    s_loop_t loop = {0};
+    char *ep_list = NULL, *iep_list = NULL, *cep_list = NULL;
+    char link_pk[ZW_AUTH_Z85_LEN + 1] = "";
+    rc = 1;
+    if (!cfg || zw_daemon_configure(&spec, &cmd.args, cfg, &err) != 0 ||
+        zw_xregion_settings_read(cfg, &opts, &err) != 0) {
+        s_fail("bad configuration", cfg ? err.message : "bad settings table");
+        goto done;
+    }
+    zw_log_init(ZW_XREGION_PRODUCER, (zw_log_level_t) opts.c.log_level);
+    if (!(pii = zw_pii_load(opts.pii_key_file, &err))) {
+        s_fail("cannot load the data key", err.message);
+        goto done;
+    }
+    const char *reg_path = *opts.regions_file ? opts.regions_file : zw_regions_default_path();
+    if (!(regions = zw_regions_load(reg_path, &err))) {
+        s_fail("cannot load the division codes", err.message);
+        goto done;
+    }
+    if (opts.c.migrate && zw_daemon_migrate(opts.c.conninfo) != 0)
+        goto done;
+    settings.region = opts.region;
+    settings.pii = pii;
+    settings.regions = regions;
+    settings.link_endpoint = opts.link_endpoint;
+    settings.link_public_key = link_pk;
+    loop.relay_idle_ms = opts.c.relay_idle_ms;
+    loop.relay_busy_ms = opts.c.relay_busy_ms;
+
+    const char *eps[S_MAX_ENDPOINTS], *ieps[S_MAX_ENDPOINTS], *ceps[S_MAX_ENDPOINTS];
+    ep_list = strdup(opts.c.broker_endpoints);
+    iep_list = strdup(opts.intake_pub_endpoints);
+    cep_list = strdup(opts.intake_broker_endpoints);
+    int n_eps = ep_list ? zw_daemon_split(ep_list, eps, S_MAX_ENDPOINTS) : -1;
+    int n_ieps = iep_list ? zw_daemon_split(iep_list, ieps, S_MAX_ENDPOINTS) : -1;
+    int n_ceps = cep_list ? zw_daemon_split(cep_list, ceps, S_MAX_ENDPOINTS) : -1;
+    if (n_eps <= 0 || n_ieps < 0 || n_ceps <= 0) {
+        s_fail("bad endpoints", "broker_endpoint and intake_broker_endpoint need 1 to 8 "
+                                "endpoints, intake_pub_endpoint 0 to 8");
+        goto done;
+    }
+    zw_auth_client_t curve;
+    bool use_curve = *opts.c.curve_secret_key_file;
+    if (use_curve && zw_auth_client_load(&curve, opts.c.curve_secret_key_file,
+                                         opts.c.broker_public_key, &err) != 0) {
+        s_fail("cannot load keys", err.message);
+        goto done;
+    }
+    loop.ctx = zw_xregion_ctx_new(opts.c.conninfo, opts.c.simulated, &settings);
+    if (!loop.ctx || zw_db_wait(loop.ctx->db, 30000, &err) != 0) {
+        s_fail("cannot reach the database", loop.ctx ? err.message : "out of memory");
+        goto done;
+    }
+    zw_xregion_link_config_t lc = {.endpoint = opts.link_endpoint,
+                                   .secret_key_file = opts.link_secret_key_file,
+                                   .heartbeat_ms = opts.link_heartbeat_ms,
+                                   .ack_timeout_ms = opts.link_ack_timeout_ms,
+                                   .retry_max_ms = opts.link_retry_max_ms,
+                                   .window = opts.link_window,
+                                   .partners_poll_ms = opts.partners_poll_ms};
+    if (!(loop.link = zw_xregion_link_new(loop.ctx, &lc, link_pk, &err))) {
+        s_fail("cannot start the partner link", err.message);
+        goto done;
+    }
+    zctx = zmq_ctx_new();
+    auth = zctx ? zw_auth_new(zctx, *opts.c.key_registry_file ? opts.c.curve_secret_key_file : "",
+                              opts.c.key_registry_file, &err)
+                : NULL;
+    if (!auth || (*opts.c.pub_endpoint &&
+                  !(pub = zw_auth_bind_pub(auth, zctx, opts.c.pub_endpoint, &err)))) {
+        s_fail("cannot start", zctx ? err.message : "zmq_ctx_new failed");
+        goto done;
+    }
+    loop.auth = auth;
+    relay_db = zw_db_new(opts.c.conninfo);
+    const char *streams[] = {ZW_XREGION_STREAM};
+    zw_relay_config_t rcfg = {.producer = ZW_XREGION_PRODUCER,
+                              .streams = streams,
+                              .n_streams = 1,
+                              .pub = pub,
+                              .batch = opts.c.relay_batch};
+    if (!relay_db || !(loop.relay = zw_relay_new(relay_db, &rcfg, &err))) {
+        s_fail("cannot start the relay", relay_db ? err.message : "out of memory");
+        goto done;
+    }
+    if (n_ieps > 0 && !(sub = zw_auth_sub(zctx, opts.intake_public_key, opts.c.curve_secret_key_file, &err))) {
+        s_fail("cannot follow intake's events", err.message);
+        goto done;
+    }
+    zw_xregion_home_config_t hc = {.conninfo = opts.c.conninfo,
+                                   .simulated = opts.c.simulated,
+                                   .settings = &settings,
+                                   .zmq_ctx = zctx,
+                                   .broker_endpoints = ceps,
+                                   .n_broker_endpoints = (size_t) n_ceps,
+                                   .curve = use_curve ? &curve : NULL,
+                                   .intake_pub_endpoints = ieps,
+                                   .n_intake_pub_endpoints = (size_t) n_ieps,
+                                   .sub = sub,
+                                   .consumer_quiet_ms = opts.consumer_quiet_ms,
+                                   .submit_timeout_ms = opts.submit_timeout_ms,
+                                   .submit_poll_ms = 200,
+                                   .stop = zw_daemon_stop_flag()};
+    if (!(home = zw_xregion_home_new(&hc, &err)) || zw_xregion_home_start(home, &err) != 0) {
+        s_fail("cannot start the home side", err.message);
+        goto done;
+    }
+    s_shared_t shared = {.opts = &opts, .settings = &settings};
+    zw_worker_config_t wc = {
+        .service = "zwfw.xregion",
+        .endpoints = eps,
+        .n_endpoints = (size_t) n_eps,
+        .threads = opts.threads,
+        .heartbeat_ms = opts.c.heartbeat_ms,
+        .handler = zw_xregion_handle,
+        .ctx_new = s_ctx_new,
+        .ctx_destroy = s_ctx_destroy,
+        .arg = &shared,
+        .health = {.db_reachable = s_db_reachable, .event_lag = s_event_lag},
+        .curve = use_curve ? &curve : NULL,
+    };
+    worker = zw_worker_new(zctx, &wc, &err);
+    if (!worker || zw_worker_start(worker, &err) != 0) {
+        s_fail("cannot start the workers", err.message);
+        goto done;
+    }
+    memset(&curve, 0, sizeof curve);
+    char *dump = zw_config_dump_json(cfg);
+    zw_logkv(ZW_LOG_INFO, "xregion started", "version", ZWFW_VERSION, "region", opts.region,
+             "mode", use_curve ? "curve" : "plain", "link",
+             *opts.link_endpoint ? opts.link_endpoint : "(off)", "link_public_key",
+             *link_pk ? link_pk : "", "config", dump ? dump : "", NULL);
+    free(dump);
+    rc = 0;
+    s_run(&loop, &cmd);
+    zw_logkv(ZW_LOG_INFO, "xregion stopping: finishing requests in hand", NULL);
+
+done:
+    zw_worker_stop(worker);
+    if (home && !zw_daemon_stopping())
+        raise(SIGTERM); /* start-up failed after the thread started: stop it */
+    zw_xregion_home_destroy(&home);
+    if (loop.relay)
+        zw_relay_run_once(loop.relay, NULL, NULL);
+    zw_worker_destroy(&worker);
+    zw_relay_destroy(&loop.relay);
+    zw_xregion_link_destroy(&loop.link);
+    if (sub)
+        zmq_close(sub);
+    if (pub)
+        zmq_close(pub);
+    zw_auth_destroy(&auth);
+    zw_db_destroy(&relay_db);
+    zw_xregion_ctx_destroy(&loop.ctx);
+    if (zctx)
+        zmq_ctx_term(zctx);
+    zw_regions_destroy(&regions);
+    zw_pii_destroy(&pii);
+    free(ep_list);
+    free(iep_list);
+    free(cep_list);
+    zw_config_destroy(&cfg);
+    zw_daemon_args_free(&cmd.args);
+    free(specs);
+    return rc;
+}

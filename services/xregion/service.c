@@ -1,0 +1,726 @@
+/* zwfw.xregion requests: the partner registry, forwarding an application
+ * to partners, and the reads (exchanges, the message log). A change runs
+ * in one transaction with its history, events, queued link messages,
+ * audit entry and idempotency record (docs/protocol.md section 10). */
+#include "xregion.h"
+
+#include "access.h"
+#include "audit.h"
+#include "auth_keys.h"
+#include "date.h"
+#include "idem.h"
+#include "intake_rules.h"
+#include "link.h"
+#include "log.h"
+#include "mdp_worker.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define S_MODE(x) ZWFW__V1__CROSS_MODE__CROSS_MODE_##x
+#define S_CHANNEL(x) ZWFW__V1__CHANNEL__CHANNEL_##x
+
+static char *s_num(char buf[24], int64_t v)
+{
+    snprintf(buf, 24, "%" PRId64, v);
+    return buf;
+}
+
+/* ------------------------------------------------------------------ a mutation */
+
+typedef struct s_mut s_mut_t;
+typedef int (*s_body_fn)(s_mut_t *x, zw_db_t *db, zw_err_t *err);
+
+struct s_mut {
+    zw_xregion_ctx_t *ctx;
+    const zw_request_t *req;
+    const char *key, *actor;
+    const void *m;
+    int64_t now;
+    char digest[ZW_AUDIT_HASH_LEN + 1];
+    zw_arena_t *a;
+    uint8_t *out;
+    size_t out_len;
+    s_body_fn body;
+};
+
+static int s_tx(zw_db_t *db, void *arg, zw_err_t *err)
+{
+    s_mut_t *x = arg;
+    free(x->out);
+    x->out = NULL;
+    zw_arena_destroy(&x->a);
+    if (!(x->a = zw_arena_new()))
+        return zw_err_set(err, ZW_RESOURCE_EXHAUSTED, "out of memory");
+    if (zw_idem_replay(db, ZW_XREGION_REQUESTS, x->req->caller->key_id, x->key, x->req->type,
+                       x->digest, &x->out, &x->out_len, err) != 0)
+        return -1;
+    if (x->out)
+        return 0;
+    if (x->body(x, db, err) != 0)
+        return -1;
+    return zw_idem_put(db, ZW_XREGION_REQUESTS, x->req->caller->key_id, x->key, x->req->type,
+                       x->digest, x->out, x->out_len, x->now, err);
+}
+
+static void s_run(s_mut_t *x, zw_reply_t *reply, const char *reply_type)
+{
+    zw_err_t err;
+    zw_audit_digest(x->req->data, x->req->len, x->digest);
+    if (zw_xregion_now(x->ctx, &x->now, &err) != 0 ||
+        zw_db_tx(x->ctx->db, false, s_tx, x, &err) != 0)
+        zw_reply_err(reply, &err);
+    else
+        zw_reply_bytes(reply, reply_type, x->out, x->out_len);
+    free(x->out);
+    x->out = NULL;
+    zw_arena_destroy(&x->a);
+}
+
+static int s_pack_into(s_mut_t *x, const ProtobufCMessage *msg, zw_err_t *err)
+{
+    x->out = zw_xregion_pack(msg, &x->out_len);
+    return x->out ? 0 : zw_err_set(err, ZW_RESOURCE_EXHAUSTED, "out of memory");
+}
+
+static int s_audit(s_mut_t *x, zw_db_t *db, const char *action, const char *type, const char *id,
+                   const ProtobufCMessage *after, zw_err_t *err)
+{
+    size_t len = 0;
+    uint8_t *buf = after ? zw_xregion_pack(after, &len) : NULL;
+    const Zwfw__V1__Caller *c = x->req->caller;
+    const char *role = zw_access_role_name((int) c->role);
+    zw_audit_entry_t e = {
+        .at_us = x->now,
+        .actor = x->actor && *x->actor ? x->actor : c->key_id,
+        .caller_key_id = c->key_id,
+        .caller_role = role ? role : "",
+        .action = action,
+        .object_type = type,
+        .object_id = id,
+        .after = buf,
+        .after_len = len,
+    };
+    int rc = zw_audit_append(db, &e, err);
+    free(buf);
+    return rc;
+}
+
+static int s_check_key_actor(const char *key, const char *actor, zw_err_t *err)
+{
+    if (!key || !*key)
+        return zw_err_setd(err, ZW_INVALID_ARGUMENT, "idempotency_key", "idempotency_key: missing");
+    if (!zw_intake_token_ok(key, 128))
+        return zw_err_setd(err, ZW_INVALID_ARGUMENT, "idempotency_key",
+                           "idempotency_key: 1-128 characters of letters, digits, '_', '.', ':' "
+                           "or '-'");
+    return zw_validate_actor(actor, err);
+}
+
+static bool s_digits6(const char *s)
+{
+    if (!s || strlen(s) != 6)
+        return false;
+    for (int i = 0; i < 6; i++)
+        if (s[i] < '0' || s[i] > '9')
+            return false;
+    return true;
+}
+
+/* tcp://HOST:PORT with a numeric port 1-65535. */
+static bool s_endpoint_ok(const char *e)
+{
+    if (strncmp(e, "tcp://", 6) != 0 || strlen(e) > 200)
+        return false;
+    const char *colon = strrchr(e + 6, ':');
+    if (!colon || colon == e + 6 || !colon[1])
+        return false;
+    for (const char *p = e + 6; p < colon; p++)
+        if (*p <= ' ' || *p == '/' || (unsigned char) *p >= 0x7f)
+            return false;
+    long port = 0;
+    for (const char *p = colon + 1; *p; p++) {
+        if (*p < '0' || *p > '9')
+            return false;
+        port = port * 10 + (*p - '0');
+        if (port > 65535)
+            return false;
+    }
+    return port >= 1;
+}
+
+/* The role check and the decoded request, or NULL with the error
+ * answered. */
+static ProtobufCMessage *s_open(const zw_request_t *req, unsigned roles, const char *what,
+                                const ProtobufCMessageDescriptor *desc, zw_reply_t *reply)
+{
+    zw_err_t err;
+    ProtobufCMessage *m = NULL;
+    if (zw_access_require(req->caller, roles, NULL, what, &err) != 0 ||
+        !(m = zw_request_unpack(req, desc, &err)))
+        zw_reply_err(reply, &err);
+    return m;
+}
+
+/* ------------------------------------------------------------------ partners */
+
+static void s_partner_link(zw_xregion_ctx_t *ctx, Zwfw__V1__Partner *p)
+{
+    zw_xregion_link_view_t v;
+    zw_xregion_link_status(p->region, &v);
+    p->link = !*ctx->settings->link_public_key ? ZWFW__V1__LINK_STATE__LINK_STATE_NO_LINK
+              : !p->enabled                    ? ZWFW__V1__LINK_STATE__LINK_STATE_DISABLED
+              : v.up                           ? ZWFW__V1__LINK_STATE__LINK_STATE_UP
+                                               : ZWFW__V1__LINK_STATE__LINK_STATE_DOWN;
+    p->last_heard_ms_ago = v.last_heard_ms_ago;
+    p->queued = v.queued;
+    p->refused = v.refused;
+}
+
+/* The link's counts from the store, for a partner message. */
+static int s_partner_counts(zw_db_t *db, Zwfw__V1__Partner *p, zw_err_t *err)
+{
+    const char *q[] = {p->region};
+    PGresult *res = zw_db_exec(db, "xr_outbound_counts", 1, q, err);
+    if (!res)
+        return -1;
+    p->queued = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+    p->refused = strtoll(PQgetvalue(res, 0, 1), NULL, 10);
+    PQclear(res);
+    return 0;
+}
+
+static int s_put_partner_body(s_mut_t *x, zw_db_t *db, zw_err_t *err)
+{
+    const Zwfw__V1__PutPartner *m = x->m;
+    const char *k[] = {m->public_key};
+    PGresult *res = zw_db_exec(db, "xr_partner_key_holder", 1, k, err);
+    if (!res)
+        return -1;
+    if (PQntuples(res) == 1 && strcmp(PQgetvalue(res, 0, 0), m->region) != 0) {
+        zw_err_setd(err, ZW_ALREADY_EXISTS, "public_key", "partner %s holds this public key",
+                    PQgetvalue(res, 0, 0));
+        PQclear(res);
+        return -1;
+    }
+    PQclear(res);
+    char now[24];
+    const char *p[] = {m->region,     m->name, m->endpoint, m->public_key,
+                       m->disabled ? "false" : "true", s_num(now, x->now), x->actor};
+    if (!(res = zw_db_exec(db, "xr_partner_put", 7, p, err)))
+        return -1;
+    PQclear(res);
+    Zwfw__V1__PartnerReply r = ZWFW__V1__PARTNER_REPLY__INIT;
+    if (zw_xregion_store_partner(db, x->a, m->region, &r.partner, err) != 0)
+        return -1;
+    if (!r.partner)
+        return zw_err_set(err, ZW_INTERNAL, "partner %s vanished", m->region);
+    if (s_partner_counts(db, r.partner, err) != 0 ||
+        s_audit(x, db, "xregion.partner.put", "xregion.partner", m->region, &r.partner->base,
+                err) != 0)
+        return -1;
+    return s_pack_into(x, &r.base, err);
+}
+
+static void s_put_partner(zw_xregion_ctx_t *ctx, const zw_request_t *req, zw_reply_t *reply)
+{
+    Zwfw__V1__PutPartner *m = (Zwfw__V1__PutPartner *) s_open(req, ZW_ROLE_MASK_OPERATOR, "change partners", &zwfw__v1__put_partner__descriptor, reply);
+    if (!m)
+        return;
+    zw_err_t err;
+    int rc = s_check_key_actor(m->idempotency_key, m->actor, &err);
+    if (!rc && !s_digits6(m->region))
+        rc = zw_err_setd(&err, ZW_INVALID_ARGUMENT, "region",
+                         "region: the partner's 6-digit division code, e.g. 511400");
+    if (!rc && strcmp(m->region, ctx->settings->region) == 0)
+        rc = zw_err_setd(&err, ZW_INVALID_ARGUMENT, "region",
+                         "region %s is this deployment's own: a partner is another region",
+                         m->region);
+    long chars = zw_validate_text_chars(m->name);
+    if (!rc && (chars < 1 || chars > 64))
+        rc = zw_err_setd(&err, ZW_INVALID_ARGUMENT, "name", "name: 1-64 characters of text");
+    if (!rc && *m->endpoint && !s_endpoint_ok(m->endpoint))
+        rc = zw_err_setd(&err, ZW_INVALID_ARGUMENT, "endpoint",
+                         "endpoint: tcp://HOST:PORT of the partner's link socket, or \"\"");
+    if (!rc && !zw_auth_z85_ok(m->public_key))
+        rc = zw_err_setd(&err, ZW_INVALID_ARGUMENT, "public_key",
+                         "public_key: the partner's link public key, 40 Z85 characters");
+    if (!rc && *ctx->settings->link_public_key &&
+        strcmp(m->public_key, ctx->settings->link_public_key) == 0)
+        rc = zw_err_setd(&err, ZW_INVALID_ARGUMENT, "public_key",
+                         "public_key: that is this deployment's own link key");
+    if (rc) {
+        zw_reply_err(reply, &err);
+    } else {
+        s_mut_t x = {.ctx = ctx,
+                     .req = req,
+                     .key = m->idempotency_key,
+                     .actor = m->actor,
+                     .m = m,
+                     .body = s_put_partner_body};
+        s_run(&x, reply, "zwfw.v1.PartnerReply");
+        zw_xregion_link_poke();
+    }
+    protobuf_c_message_free_unpacked(&m->base, NULL);
+}
+
+#define S_PARTNER_READERS (ZW_ROLE_MASK_OPERATOR | ZW_ROLE_MASK_SUPERVISOR)
+
+static void s_get_partner(zw_xregion_ctx_t *ctx, const zw_request_t *req, zw_reply_t *reply)
+{
+    Zwfw__V1__GetPartner *m = (Zwfw__V1__GetPartner *) s_open(req, S_PARTNER_READERS, "read partners", &zwfw__v1__get_partner__descriptor, reply);
+    if (!m)
+        return;
+    zw_err_t err;
+    zw_arena_t *a = zw_arena_new();
+    Zwfw__V1__PartnerReply r = ZWFW__V1__PARTNER_REPLY__INIT;
+    if (!a)
+        zw_err_set(&err, ZW_RESOURCE_EXHAUSTED, "out of memory");
+    if (!a || (!s_digits6(m->region) &&
+               zw_err_setd(&err, ZW_INVALID_ARGUMENT, "region", "region: 6 digits")) ||
+        zw_xregion_store_partner(ctx->db, a, m->region, &r.partner, &err) != 0 ||
+        (!r.partner && zw_err_setd(&err, ZW_NOT_FOUND, "region", "no partner %s", m->region)) ||
+        s_partner_counts(ctx->db, r.partner, &err) != 0) {
+        zw_reply_err(reply, &err);
+    } else {
+        int64_t queued = r.partner->queued, refused = r.partner->refused;
+        s_partner_link(ctx, r.partner);
+        r.partner->queued = queued;
+        r.partner->refused = refused;
+        zw_reply_message(reply, &r.base);
+    }
+    zw_arena_destroy(&a);
+    protobuf_c_message_free_unpacked(&m->base, NULL);
+}
+
+static void s_list_partners(zw_xregion_ctx_t *ctx, const zw_request_t *req, zw_reply_t *reply)
+{
+    ProtobufCMessage *m =
+        s_open(req, S_PARTNER_READERS, "read partners", &zwfw__v1__list_partners__descriptor, reply);
+    if (!m)
+        return;
+    zw_err_t err;
+    zw_arena_t *a = zw_arena_new();
+    Zwfw__V1__ListPartnersReply r = ZWFW__V1__LIST_PARTNERS_REPLY__INIT;
+    int rc = a ? zw_xregion_store_partners(ctx->db, a, &r.partners, &r.n_partners, &err)
+               : zw_err_set(&err, ZW_RESOURCE_EXHAUSTED, "out of memory");
+    for (size_t i = 0; rc == 0 && i < r.n_partners; i++) {
+        rc = s_partner_counts(ctx->db, r.partners[i], &err);
+        int64_t queued = r.partners[i]->queued, refused = r.partners[i]->refused;
+        s_partner_link(ctx, r.partners[i]);
+        r.partners[i]->queued = queued;
+        r.partners[i]->refused = refused;
+    }
+    if (rc) {
+        zw_reply_err(reply, &err);
+    } else {
+        r.own_region = (char *) ctx->settings->region;
+        r.own_public_key = (char *) ctx->settings->link_public_key;
+        r.own_endpoint = (char *) ctx->settings->link_endpoint;
+        zw_reply_message(reply, &r.base);
+    }
+    zw_arena_destroy(&a);
+    protobuf_c_message_free_unpacked(m, NULL);
+}
+
+/* ------------------------------------------------------------------ ForwardApplication */
+
+static int s_forward_check(zw_xregion_ctx_t *ctx, const Zwfw__V1__ForwardApplication *m,
+                           int role, zw_err_t *err)
+{
+    if (s_check_key_actor(m->idempotency_key, m->actor, err) != 0)
+        return -1;
+    if (m->mode < S_MODE(FULLY_ONLINE) || m->mode > S_MODE(JOINT))
+        return zw_err_setd(err, ZW_INVALID_ARGUMENT, "mode",
+                           "mode: CROSS_MODE_FULLY_ONLINE, CROSS_MODE_PROXY or CROSS_MODE_JOINT");
+    bool integrator = role == ZWFW__V1__ROLE__ROLE_INTEGRATOR;
+    if (integrator && m->mode == S_MODE(PROXY))
+        return zw_err_setd(err, ZW_PERMISSION_DENIED, "mode",
+                           "异地代收代办 (CROSS_MODE_PROXY) is received at a window: materials and "
+                           "identity are checked there");
+    if (zw_intake_check_channel(role, m->channel, m->window_id, err) != 0)
+        return -1;
+    if (m->mode == S_MODE(PROXY) && m->channel != S_CHANNEL(WINDOW) &&
+        m->channel != S_CHANNEL(KIOSK))
+        return zw_err_setd(err, ZW_INVALID_ARGUMENT, "channel",
+                           "异地代收代办 is received on CHANNEL_WINDOW or CHANNEL_KIOSK");
+    if (m->mode == S_MODE(PROXY) && !m->identity_checked)
+        return zw_err_setd(err, ZW_FAILED_PRECONDITION, "identity_checked",
+                           "异地代收代办: the window checks form and identity before forwarding "
+                           "(identity_checked)");
+    size_t min = m->mode == S_MODE(JOINT) ? 2 : 1;
+    size_t max = m->mode == S_MODE(JOINT) ? ZW_XREGION_MAX_PARTS : 1;
+    if (m->n_parts < min || m->n_parts > max)
+        return zw_err_setd(err, ZW_INVALID_ARGUMENT, "parts",
+                           m->mode == S_MODE(JOINT)
+                               ? "parts: 多地联办 names 2-8 parts, one per partner"
+                               : "parts: one part (多地联办 is CROSS_MODE_JOINT)");
+    for (size_t i = 0; i < m->n_parts; i++) {
+        char path[48];
+        const Zwfw__V1__ForwardPart *p = m->parts[i];
+        snprintf(path, sizeof path, "parts[%zu].region", i);
+        if (!s_digits6(p->region))
+            return zw_err_setd(err, ZW_INVALID_ARGUMENT, path, "%s: a 6-digit division code",
+                               path);
+        if (strcmp(p->region, ctx->settings->region) == 0)
+            return zw_err_setd(err, ZW_INVALID_ARGUMENT, path,
+                               "%s: %s is this deployment: submit to zwfw.intake", path,
+                               p->region);
+        for (size_t j = 0; j < i; j++)
+            if (strcmp(m->parts[j]->region, p->region) == 0)
+                return zw_err_setd(err, ZW_INVALID_ARGUMENT, path,
+                                   "%s: each partner at most once", path);
+        snprintf(path, sizeof path, "parts[%zu].item_code", i);
+        if (!zw_intake_token_ok(p->item_code, 128))
+            return zw_err_setd(err, ZW_INVALID_ARGUMENT, path,
+                               "%s: the item's implementation code in the partner's catalog",
+                               path);
+    }
+    int64_t now;
+    zw_date_t d;
+    if (zw_xregion_now(ctx, &now, err) != 0 || zw_moment_local(now / 1000000, &d, NULL, err) != 0)
+        return -1;
+    int today = d.year * 10000 + d.month * 100 + d.day;
+    if (zw_intake_check_applicant(m->applicant, today, err) != 0 ||
+        zw_intake_check_materials(m->materials, m->n_materials, "materials", err) != 0)
+        return -1;
+    long chars = zw_validate_text_chars(m->note);
+    if (chars < 0 || chars > 500)
+        return zw_err_setd(err, ZW_INVALID_ARGUMENT, "note", "note: at most 500 characters");
+    return 0;
+}
+
+static int s_forward_body(s_mut_t *x, zw_db_t *db, zw_err_t *err)
+{
+    const Zwfw__V1__ForwardApplication *m = x->m;
+    char b[4][24];
+    /* every partner registered and enabled */
+    for (size_t i = 0; i < m->n_parts; i++) {
+        Zwfw__V1__Partner *p = NULL;
+        char path[48];
+        snprintf(path, sizeof path, "parts[%zu].region", i);
+        if (zw_xregion_store_partner(db, x->a, m->parts[i]->region, &p, err) != 0)
+            return -1;
+        if (!p)
+            return zw_err_setd(err, ZW_NOT_FOUND, path, "%s: %s is not a registered partner",
+                               path, m->parts[i]->region);
+        if (!p->enabled)
+            return zw_err_setd(err, ZW_FAILED_PRECONDITION, path,
+                               "%s: partner %s is disabled", path, m->parts[i]->region);
+    }
+    /* the business date of now for the number */
+    zw_date_t d;
+    if (zw_moment_local(x->now / 1000000, &d, NULL, err) != 0)
+        return -1;
+    char day[ZW_DATE_STRLEN], ymd[16];
+    zw_date_format(d, day);
+    snprintf(ymd, sizeof ymd, "%.4s%.2s%.2s", day, day + 5, day + 8);
+    const char *dp[] = {day};
+    PGresult *res = zw_db_exec(db, "xr_day_next", 1, dp, err);
+    if (!res)
+        return -1;
+    int n = atoi(PQgetvalue(res, 0, 0));
+    PQclear(res);
+    if (n > 999999)
+        return zw_err_set(err, ZW_RESOURCE_EXHAUSTED, "more than 999999 exchanges today");
+    char id[64];
+    snprintf(id, sizeof id, "XR%s%s-%06d", x->ctx->settings->region, ymd, n);
+
+    Zwfw__V1__Timestamp at = ZWFW__V1__TIMESTAMP__INIT;
+    at.seconds = x->now / 1000000;
+    at.nanos = (int32_t) (x->now % 1000000) * 1000;
+    Zwfw__V1__XrForward f = ZWFW__V1__XR_FORWARD__INIT;
+    f.exchange_id = id;
+    f.mode = m->mode;
+    f.item_code = "";
+    f.channel = m->channel;
+    f.window_id = m->window_id;
+    f.actor = m->actor;
+    f.applicant = m->applicant;
+    f.materials = m->materials;
+    f.n_materials = m->n_materials;
+    f.identity_checked = m->identity_checked;
+    f.note = m->note;
+    f.received_at = &at;
+    char *body = NULL;
+    if (zw_xregion_seal(x->ctx, ZW_XREGION_SEAL_BODY, &f.base, &body, err) != 0)
+        return -1;
+    const char *p[] = {id,
+                       "1",
+                       s_num(b[0], m->mode),
+                       x->ctx->settings->region,
+                       s_num(b[1], m->channel),
+                       m->window_id,
+                       m->actor,
+                       x->req->caller->key_id,
+                       body,
+                       m->identity_checked ? "true" : "false",
+                       s_num(b[2], x->now)};
+    res = zw_db_exec(db, "xr_exchange_insert", 11, p, err);
+    free(body);
+    if (!res)
+        return -1;
+    PQclear(res);
+    for (size_t i = 0; i < m->n_parts; i++) {
+        int part_no = (int) i + 1;
+        const char *q[] = {id, s_num(b[0], part_no), m->parts[i]->region, m->parts[i]->item_code,
+                           "1", s_num(b[1], x->now)};
+        if (!(res = zw_db_exec(db, "xr_part_insert", 6, q, err)))
+            return -1;
+        PQclear(res);
+        f.part_no = part_no;
+        f.item_code = m->parts[i]->item_code;
+        char mid[128];
+        zw_xregion_forward_id(id, part_no, mid, sizeof mid);
+        if (zw_xregion_store_enqueue(x->ctx, db, m->parts[i]->region, mid, id, part_no, &f.base,
+                                     x->now, err) != 0 ||
+            zw_xregion_store_changed(db, id, part_no, x->now, "forwarded", err) != 0)
+            return -1;
+    }
+    Zwfw__V1__ExchangeReply r = ZWFW__V1__EXCHANGE_REPLY__INIT;
+    bool clear = x->req->caller->role == ZWFW__V1__ROLE__ROLE_WINDOW;
+    if (zw_xregion_store_exchange(x->ctx, db, x->a, id, true, clear, &r.exchange, err) != 0)
+        return -1;
+    if (!r.exchange)
+        return zw_err_set(err, ZW_INTERNAL, "exchange %s vanished", id);
+    /* the audit keeps the exchange without personal data in clear */
+    Zwfw__V1__Exchange *masked = NULL;
+    if (zw_xregion_store_exchange(x->ctx, db, x->a, id, false, false, &masked, err) != 0 ||
+        s_audit(x, db, "xregion.forward", "xregion.exchange", id, masked ? &masked->base : NULL,
+                err) != 0)
+        return -1;
+    return s_pack_into(x, &r.base, err);
+}
+
+static void s_forward(zw_xregion_ctx_t *ctx, const zw_request_t *req, zw_reply_t *reply)
+{
+    Zwfw__V1__ForwardApplication *m = (Zwfw__V1__ForwardApplication *) s_open(req, ZW_ROLE_MASK_WINDOW | ZW_ROLE_MASK_INTEGRATOR, "forward applications to partners", &zwfw__v1__forward_application__descriptor, reply);
+    if (!m)
+        return;
+    zw_err_t err;
+    for (size_t i = 0; i < m->n_parts; i++) /* codes as catalogs keep them */
+        for (char *c = m->parts[i]->item_code; *c; c++)
+            if (*c >= 'a' && *c <= 'z')
+                *c = (char) (*c - 'a' + 'A');
+    if (s_forward_check(ctx, m, (int) req->caller->role, &err) != 0) {
+        zw_reply_err(reply, &err);
+    } else {
+        s_mut_t x = {.ctx = ctx,
+                     .req = req,
+                     .key = m->idempotency_key,
+                     .actor = m->actor,
+                     .m = m,
+                     .body = s_forward_body};
+        s_run(&x, reply, "zwfw.v1.ExchangeReply");
+        zw_xregion_link_poke();
+    }
+    protobuf_c_message_free_unpacked(&m->base, NULL);
+}
+
+/* ------------------------------------------------------------------ reads */
+
+#define S_EXCHANGE_READERS                                                                         \
+    (ZW_ROLE_MASK_WINDOW | ZW_ROLE_MASK_SUPERVISOR | ZW_ROLE_MASK_OPERATOR |                       \
+     ZW_ROLE_MASK_INTEGRATOR)
+
+/* An integrator sees only what it forwarded itself. */
+static int s_may_see(zw_db_t *db, const Zwfw__V1__Caller *c, const char *id, zw_err_t *err)
+{
+    if (c->role != ZWFW__V1__ROLE__ROLE_INTEGRATOR)
+        return 0;
+    const char *p[] = {id};
+    PGresult *res = zw_db_exec(db, "xr_exchange_submitter", 1, p, err);
+    if (!res)
+        return -1;
+    bool own = PQntuples(res) == 1 && strcmp(PQgetvalue(res, 0, 0), c->key_id) == 0;
+    PQclear(res);
+    return own ? 0
+               : zw_err_setd(err, ZW_PERMISSION_DENIED, "exchange_id",
+                             "an integrator reads only the exchanges it forwarded");
+}
+
+static void s_get_exchange(zw_xregion_ctx_t *ctx, const zw_request_t *req, zw_reply_t *reply)
+{
+    Zwfw__V1__GetExchange *m = (Zwfw__V1__GetExchange *) s_open(req, S_EXCHANGE_READERS, "read exchanges", &zwfw__v1__get_exchange__descriptor, reply);
+    if (!m)
+        return;
+    zw_err_t err;
+    zw_arena_t *a = zw_arena_new();
+    Zwfw__V1__ExchangeReply r = ZWFW__V1__EXCHANGE_REPLY__INIT;
+    bool clear = req->caller->role == ZWFW__V1__ROLE__ROLE_WINDOW;
+    int rc = a ? 0 : zw_err_set(&err, ZW_RESOURCE_EXHAUSTED, "out of memory");
+    if (!rc && !zw_intake_token_ok(m->exchange_id, 64))
+        rc = zw_err_setd(&err, ZW_INVALID_ARGUMENT, "exchange_id", "exchange_id: not an id");
+    if (!rc)
+        rc = zw_xregion_store_exchange(ctx, ctx->db, a, m->exchange_id, true, clear, &r.exchange,
+                                       &err);
+    if (!rc && !r.exchange)
+        rc = zw_err_setd(&err, ZW_NOT_FOUND, "exchange_id", "no exchange %s", m->exchange_id);
+    if (!rc)
+        rc = s_may_see(ctx->db, req->caller, m->exchange_id, &err);
+    if (rc)
+        zw_reply_err(reply, &err);
+    else
+        zw_reply_message(reply, &r.base);
+    zw_arena_destroy(&a);
+    protobuf_c_message_free_unpacked(&m->base, NULL);
+}
+
+/* page tokens: "<created_at_us>/<exchange_id>" or "<id>" for the log */
+static void s_list_exchanges(zw_xregion_ctx_t *ctx, const zw_request_t *req, zw_reply_t *reply)
+{
+    Zwfw__V1__ListExchanges *m = (Zwfw__V1__ListExchanges *) s_open(req, S_EXCHANGE_READERS, "read exchanges", &zwfw__v1__list_exchanges__descriptor, reply);
+    if (!m)
+        return;
+    zw_err_t err;
+    zw_arena_t *a = zw_arena_new();
+    Zwfw__V1__ListExchangesReply r = ZWFW__V1__LIST_EXCHANGES_REPLY__INIT;
+    int rc = a ? 0 : zw_err_set(&err, ZW_RESOURCE_EXHAUSTED, "out of memory");
+    int size = m->page_size ? m->page_size : 50;
+    char after_us[24] = "9223372036854775807", after_id[72] = "~";
+    if (!rc && (size < 1 || size > 200))
+        rc = zw_err_setd(&err, ZW_INVALID_ARGUMENT, "page_size", "page_size: 1-200");
+    if (!rc && (m->direction < 0 || m->direction > 2))
+        rc = zw_err_setd(&err, ZW_INVALID_ARGUMENT, "direction", "direction: 0-2");
+    if (!rc && *m->region && !s_digits6(m->region))
+        rc = zw_err_setd(&err, ZW_INVALID_ARGUMENT, "region", "region: 6 digits");
+    if (!rc && *m->page_token) {
+        long long us = 0;
+        int used = 0;
+        if (sscanf(m->page_token, "%lld/%n", &us, &used) != 1 || used == 0 ||
+            !zw_intake_token_ok(m->page_token + used, 64))
+            rc = zw_err_setd(&err, ZW_INVALID_ARGUMENT, "page_token",
+                             "page_token: not one this service gave");
+        else {
+            snprintf(after_us, sizeof after_us, "%lld", us);
+            snprintf(after_id, sizeof after_id, "%s", m->page_token + used);
+        }
+    }
+    PGresult *res = NULL;
+    if (!rc) {
+        char b[3][24];
+        const Zwfw__V1__Caller *c = req->caller;
+        const char *p[] = {s_num(b[0], m->direction), m->region, m->open_only ? "true" : "false",
+                           after_us, after_id,
+                           c->role == ZWFW__V1__ROLE__ROLE_INTEGRATOR ? c->key_id : "",
+                           s_num(b[1], size + 1)};
+        if (!(res = zw_db_exec(ctx->db, "xr_exchange_page", 7, p, &err)))
+            rc = -1;
+    }
+    bool clear = req->caller->role == ZWFW__V1__ROLE__ROLE_WINDOW;
+    if (!rc) {
+        int n = PQntuples(res), take = n > size ? size : n;
+        r.exchanges = zw_arena_alloc(a, sizeof *r.exchanges * (size_t) (take ? take : 1));
+        for (int i = 0; !rc && r.exchanges && i < take; i++) {
+            Zwfw__V1__Exchange *x = NULL;
+            rc = zw_xregion_store_exchange(ctx, ctx->db, a, PQgetvalue(res, i, 0), false, clear, &x,
+                                           &err);
+            if (!rc && x)
+                r.exchanges[r.n_exchanges++] = x;
+        }
+        if (!r.exchanges && !rc)
+            rc = zw_err_set(&err, ZW_RESOURCE_EXHAUSTED, "out of memory");
+        if (!rc && n > size) {
+            char tok[128];
+            snprintf(tok, sizeof tok, "%s/%s", PQgetvalue(res, size - 1, 1),
+                     PQgetvalue(res, size - 1, 0));
+            r.next_page_token = zw_arena_strdup(a, tok);
+        }
+    }
+    if (res)
+        PQclear(res);
+    if (rc)
+        zw_reply_err(reply, &err);
+    else
+        zw_reply_message(reply, &r.base);
+    zw_arena_destroy(&a);
+    protobuf_c_message_free_unpacked(&m->base, NULL);
+}
+
+static void s_list_messages(zw_xregion_ctx_t *ctx, const zw_request_t *req, zw_reply_t *reply)
+{
+    Zwfw__V1__ListLinkMessages *m = (Zwfw__V1__ListLinkMessages *) s_open(req, S_PARTNER_READERS, "read the message log", &zwfw__v1__list_link_messages__descriptor, reply);
+    if (!m)
+        return;
+    zw_err_t err;
+    zw_arena_t *a = zw_arena_new();
+    Zwfw__V1__ListLinkMessagesReply r = ZWFW__V1__LIST_LINK_MESSAGES_REPLY__INIT;
+    int rc = a ? 0 : zw_err_set(&err, ZW_RESOURCE_EXHAUSTED, "out of memory");
+    int size = m->page_size ? m->page_size : 50;
+    long long after = INT64_MAX;
+    if (!rc && (size < 1 || size > 200))
+        rc = zw_err_setd(&err, ZW_INVALID_ARGUMENT, "page_size", "page_size: 1-200");
+    if (!rc && *m->region && !s_digits6(m->region))
+        rc = zw_err_setd(&err, ZW_INVALID_ARGUMENT, "region", "region: 6 digits");
+    if (!rc && *m->page_token) {
+        char *end;
+        after = strtoll(m->page_token, &end, 10);
+        if (*end || after <= 0)
+            rc = zw_err_setd(&err, ZW_INVALID_ARGUMENT, "page_token",
+                             "page_token: not one this service gave");
+    }
+    PGresult *res = NULL;
+    if (!rc) {
+        char b[2][24];
+        const char *p[] = {m->region, s_num(b[0], after), s_num(b[1], size + 1)};
+        if (!(res = zw_db_exec(ctx->db, "xr_log_page", 3, p, &err)))
+            rc = -1;
+    }
+    if (!rc) {
+        int n = PQntuples(res), take = n > size ? size : n;
+        r.messages = zw_arena_alloc(a, sizeof *r.messages * (size_t) (take ? take : 1));
+        for (int i = 0; r.messages && i < take; i++) {
+            Zwfw__V1__LinkMessage *l = zw_arena_alloc(a, sizeof *l);
+            if (!l)
+                break;
+            zwfw__v1__link_message__init(l);
+            l->id = strtoll(PQgetvalue(res, i, 0), NULL, 10);
+            l->inbound = PQgetvalue(res, i, 1)[0] == 't';
+            l->region = zw_arena_strdup(a, PQgetvalue(res, i, 2));
+            l->key_id = zw_arena_strdup(a, PQgetvalue(res, i, 3));
+            l->message_id = zw_arena_strdup(a, PQgetvalue(res, i, 4));
+            l->type = zw_arena_strdup(a, PQgetvalue(res, i, 5));
+            l->sha256 = zw_arena_strdup(a, PQgetvalue(res, i, 6));
+            l->size = strtoll(PQgetvalue(res, i, 7), NULL, 10);
+            l->at = zw_arena_ts(a, strtoll(PQgetvalue(res, i, 8), NULL, 10));
+            l->outcome = zw_arena_strdup(a, PQgetvalue(res, i, 9));
+            r.messages[r.n_messages++] = l;
+        }
+        if (n > size)
+            r.next_page_token = zw_arena_strdup(a, PQgetvalue(res, size - 1, 0));
+        PQclear(res);
+    }
+    if (rc)
+        zw_reply_err(reply, &err);
+    else
+        zw_reply_message(reply, &r.base);
+    zw_arena_destroy(&a);
+    protobuf_c_message_free_unpacked(&m->base, NULL);
+}
+
+/* ------------------------------------------------------------------ dispatch */
+
+void zw_xregion_handle(void *vctx, const zw_request_t *req, zw_reply_t *reply)
+{
+    zw_xregion_ctx_t *ctx = vctx;
+    static const struct {
+        const char *type;
+        void (*fn)(zw_xregion_ctx_t *, const zw_request_t *, zw_reply_t *);
+    } table[] = {
+        {"zwfw.v1.PutPartner", s_put_partner},
+        {"zwfw.v1.GetPartner", s_get_partner},
+        {"zwfw.v1.ListPartners", s_list_partners},
+        {"zwfw.v1.ForwardApplication", s_forward},
+        {"zwfw.v1.GetExchange", s_get_exchange},
+        {"zwfw.v1.ListExchanges", s_list_exchanges},
+        {"zwfw.v1.ListLinkMessages", s_list_messages},
+    };
+    for (size_t i = 0; i < sizeof table / sizeof table[0]; i++)
+        if (strcmp(req->type, table[i].type) == 0) {
+            table[i].fn(ctx, req, reply);
+            return;
+        }
+    zw_worker_reply_unimplemented(req, reply);
+}

@@ -1,0 +1,116 @@
+# shellcheck shell=bash disable=SC2034,SC2154 # globals shared with the tests
+# Partner deployments on one machine, for the tests of zwfw-xregion: each
+# deployment is a database of its own (in the one PostgreSQL that
+# py_stack.sh's zs_database gives), plain-mode brokers (one per identity:
+# protocol.md section 7, "Plain mode"), zwfw-intake and zwfw-xregion with a
+# CURVE link key of its own. Sourced after shtest.sh and py_stack.sh:
+#   . "$here/../harness/shtest.sh" NAME
+#   . "$here/py_stack.sh" test_NAME
+#   . "$here/xr_stack.sh"
+#   zs_database "zwt_NAME_$$"    # the server; each deployment adds its own DB
+#   xr_deployment ts 500152       # Tongnan
+#   xr_deployment ms 511400       # Meishan
+#   xr_link ts ms                 # PutPartner on both sides
+# Not a test itself (ctest runs only test_*.sh).
+#
+# For deployment D it sets:
+#   xr_region[D], xr_db[D]       division code, conninfo of its database
+#   xr_ep[D.ROLE]                its broker for ROLE (operator, window,
+#                                supervisor, integrator, system, approver)
+#   xr_eps[D]                    every broker of D, comma-separated
+#   xr_link_ep[D], xr_link_pk[D] its link endpoint and public key
+#   xr_intake_pub[D]             intake's event PUB endpoint
+#   xr_pid[D.intake], xr_pid[D.xregion]
+# Logs: $work/D-intake.log, $work/D-xregion.log, $work/D-broker-ROLE.log.
+# XR_XREGION_ARGS adds options to every zwfw-xregion started.
+
+declare -A xr_region xr_db xr_ep xr_eps xr_link_ep xr_link_pk xr_intake_pub xr_pid
+xr_roles=(operator window supervisor integrator system approver)
+
+# xr_deployment D REGION: starts D's brokers, intake (sample catalog NOT
+# loaded: xr_catalog) and xregion; waits until both serve.
+xr_deployment() {
+  local d=$1 region=$2 role eps=() db
+  xr_region[$d]=$region
+  db="${zs_db}_$d"
+  psql "$conninfo" -qX -v ON_ERROR_STOP=1 -c "DROP DATABASE IF EXISTS $db" \
+    -c "CREATE DATABASE $db" >"$work/psql-$d.log" 2>&1 ||
+    { cat "$work/psql-$d.log" >&2; fail_setup "cannot create database $db"; }
+  xr_db[$d]=$(sed -E "s/dbname=[^ ]+/dbname=$db/" <<<"$conninfo")
+  # each deployment seals personal data with its own data key
+  head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$work/pii-$d.key"
+  chmod 600 "$work/pii-$d.key"
+  for role in "${xr_roles[@]}"; do
+    local ep=tcp://127.0.0.1:$(zs_free_port)
+    "$bin/zwfw-broker" --endpoint "$ep" --plain-role "$role" --plain-key-id "$d-$role" \
+      --plain-region "$region" --plain-department "" --heartbeat-ms 250 \
+      2>"$work/$d-broker-$role.log" &
+    pids+=($!)
+    xr_ep[$d.$role]=$ep
+    eps+=("$ep")
+  done
+  xr_eps[$d]=$(IFS=,; echo "${eps[*]}")
+  xr_intake_pub[$d]=tcp://127.0.0.1:$(zs_free_port)
+  "$bin/zwfw-intake" --db-conninfo "${xr_db[$d]}" --migrate true \
+    --pii-key-file "$work/pii-$d.key" --heartbeat-ms 250 --threads 4 \
+    --pub-endpoint "${xr_intake_pub[$d]}" --broker-endpoint "${xr_eps[$d]}" \
+    2>"$work/$d-intake.log" &
+  pids+=($!)
+  xr_pid[$d.intake]=$!
+  zs_wait_service "${xr_ep[$d.operator]}" zwfw.intake || fail_setup "$d: zwfw.intake did not come up"
+  "$bin/zwfwctl" keygen "link-$d" --dir "$work/keys" >/dev/null 2>&1 ||
+    fail_setup "$d: zwfwctl keygen failed"
+  xr_link_pk[$d]=$(sed -n 's/^public-key = "\(.*\)"$/\1/p' "$work/keys/link-$d.key")
+  xr_link_ep[$d]=tcp://127.0.0.1:$(zs_free_port)
+  xr_start_xregion "$d"
+  zs_wait_service "${xr_ep[$d.operator]}" zwfw.xregion ||
+    { tail -n 20 "$work/$d-xregion.log" >&2; fail_setup "$d: zwfw.xregion did not come up"; }
+}
+
+# xr_start_xregion D: (again) starts D's zwfw-xregion; log appended.
+xr_start_xregion() {
+  local d=$1
+  # shellcheck disable=SC2086 # XR_XREGION_ARGS: extra options, split on purpose
+  "$bin/zwfw-xregion" --db-conninfo "${xr_db[$d]}" --migrate true --region "${xr_region[$d]}" \
+    --pii-key-file "$work/pii-$d.key" --heartbeat-ms 250 --broker-endpoint "${xr_eps[$d]}" \
+    --intake-broker-endpoint "${xr_ep[$d.system]}" \
+    --intake-pub-endpoint "${xr_intake_pub[$d]}" \
+    --link-endpoint "${xr_link_ep[$d]}" --link-secret-key-file "$work/keys/link-$d.secret" \
+    --link-heartbeat-ms 300 --link-ack-timeout-ms 500 --link-retry-max-ms 2000 \
+    --partners-poll-ms 200 ${XR_XREGION_ARGS:-} 2>>"$work/$d-xregion.log" &
+  pids+=($!)
+  xr_pid[$d.xregion]=$!
+}
+
+# xr_catalog D FILE: loads a catalog file into D (as its operator).
+xr_catalog() {
+  "$bin/zwfwctl" catalog load "$2" --plain --endpoint "${xr_ep[$1.operator]}" \
+    >"$work/$1-catalog.log" 2>&1 ||
+    { cat "$work/$1-catalog.log" >&2; fail_setup "$1: catalog load $2 failed"; }
+}
+
+# xr_call D ROLE SERVICE TYPE JSON: zwfwctl call as D's ROLE; the reply
+# JSON on stdout.
+xr_call() {
+  "$bin/zwfwctl" call --plain --endpoint "${xr_ep[$1.$2]}" "$3" "$4" "$5"
+}
+
+# xr_link A B: registers each with the other (PutPartner by each operator).
+xr_link() {
+  local a=$1 b=$2 x y
+  for pair in "$a $b" "$b $a"; do
+    read -r x y <<<"$pair"
+    xr_call "$x" operator zwfw.xregion zwfw.v1.PutPartner \
+      "{\"idempotencyKey\":\"link-$y\",\"actor\":\"ops\",\"region\":\"${xr_region[$y]}\",\"name\":\"$y\",\"endpoint\":\"${xr_link_ep[$y]}\",\"publicKey\":\"${xr_link_pk[$y]}\"}" \
+      >"$work/link-$x-$y.json" 2>&1 ||
+      { cat "$work/link-$x-$y.json" >&2; fail_setup "PutPartner $y on $x failed"; }
+  done
+}
+
+# xr_drop_dbs: drops every deployment's database (the test's last step).
+xr_drop_dbs() {
+  local d
+  for d in "${!xr_db[@]}"; do
+    psql "$conninfo" -qX -c "DROP DATABASE IF EXISTS ${zs_db}_$d" >/dev/null 2>&1
+  done
+}
