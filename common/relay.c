@@ -1,5 +1,7 @@
 #include "relay.h"
 
+#include "audit.h"
+
 #include "log.h"
 
 #include <stdbool.h>
@@ -322,4 +324,22 @@ int zw_relay_run_once(zw_relay_t *self, size_t *moved, zw_err_t *err)
     if (moved)
         *moved = total;
     return rc;
+}
+
+int64_t zw_relay_turn(zw_relay_t *relay, zw_db_t *audit_db, int64_t now_ms, int busy_ms,
+                      int idle_ms)
+{
+    size_t moved = 0, chained = 0;
+    bool failed = false;
+    zw_err_t err;
+    if (relay && zw_relay_run_once(relay, &moved, &err) != 0) {
+        zw_logkv(ZW_LOG_WARN, "relay failed", "reason", err.message, NULL);
+        failed = true;
+    }
+    if (zw_audit_chain(audit_db, 0, &chained, &err) != 0) {
+        zw_logkv(ZW_LOG_WARN, "audit chain failed", "reason", err.message, NULL);
+        failed = true;
+    }
+    return zw_relay_next_ms(relay, now_ms, failed, moved, chained,
+                            chained >= ZW_AUDIT_CHAIN_BATCH, busy_ms, idle_ms);
 }

@@ -85,6 +85,14 @@ int zw_relay_run_once(zw_relay_t *self, size_t *moved, zw_err_t *err);
 int64_t zw_relay_next_ms(const zw_relay_t *self, int64_t now_ms, bool failed, size_t moved,
                          size_t other, bool full, int busy_ms, int idle_ms);
 
+/* One turn of a producing daemon's loop: the relay (when there is one)
+ * moves and publishes, then the audit chainer chains on audit_db; a
+ * failure of either is logged (WARN) and makes the next turn come after
+ * the failure back-off. Returns the monotonic time of the next turn
+ * (zw_relay_next_ms). */
+int64_t zw_relay_turn(zw_relay_t *relay, zw_db_t *audit_db, int64_t now_ms, int busy_ms,
+                      int idle_ms);
+
 /* The PUB socket in use (borrowed or own), NULL without one. */
 void *zw_relay_socket(zw_relay_t *self);
 

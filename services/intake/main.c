@@ -5,7 +5,6 @@
  * consumer of workflow's events (intake_follow.h).
  * SIGTERM drains (requests in hand are finished); SIGHUP reloads the
  * reloadable settings and the PUB socket's key registry. */
-#include "audit.h"
 #include "auth.h"
 #include "catalog.h"
 #include "consumer.h"
@@ -165,21 +164,8 @@ static void s_run(s_loop_t *l, zw_config_t *live, const char *config_path)
             s_reload_settings(live, config_path, l);
         }
         int64_t now = zw_mono_ms();
-        if (now >= next_relay) {
-            size_t moved = 0, chained = 0;
-            bool failed = false;
-            if (l->relay && zw_relay_run_once(l->relay, &moved, &err) != 0) {
-                zw_logkv(ZW_LOG_WARN, "relay failed", "reason", err.message, NULL);
-                failed = true;
-            }
-            if (zw_audit_chain(l->relay_db, 0, &chained, &err) != 0) {
-                zw_logkv(ZW_LOG_WARN, "audit chain failed", "reason", err.message, NULL);
-                failed = true;
-            }
-            next_relay = zw_relay_next_ms(l->relay, now, failed, moved, chained,
-                                          chained >= ZW_AUDIT_CHAIN_BATCH, l->relay_busy_ms,
-                                          l->relay_idle_ms);
-        }
+        if (now >= next_relay)
+            next_relay = zw_relay_turn(l->relay, l->relay_db, now, l->relay_busy_ms, l->relay_idle_ms);
         if (now >= next_sweep) {
             size_t accepted = 0;
             int64_t wait = l->sweep_ms;

@@ -5,7 +5,6 @@
  * sweep (woken at once when a simulated clock moves). SIGTERM drains
  * (requests in hand are finished); SIGHUP reloads the reloadable settings
  * and the PUB socket's key registry. */
-#include "audit.h"
 #include "auth.h"
 #include "consumer.h"
 #include "daemon.h"
@@ -136,21 +135,8 @@ static void s_run(s_loop_t *l, const s_cmdline_t *cmd)
             s_reload_settings(cmd, l);
         }
         int64_t mono = zw_mono_ms();
-        if (mono >= next_relay) {
-            size_t moved = 0, chained = 0;
-            bool failed = false;
-            if (zw_relay_run_once(l->relay, &moved, &err) != 0) {
-                zw_logkv(ZW_LOG_WARN, "relay failed", "reason", err.message, NULL);
-                failed = true;
-            }
-            if (zw_audit_chain(l->ctx->db, 0, &chained, &err) != 0) {
-                zw_logkv(ZW_LOG_WARN, "audit chain failed", "reason", err.message, NULL);
-                failed = true;
-            }
-            next_relay = zw_relay_next_ms(l->relay, mono, failed, moved, chained,
-                                          chained >= ZW_AUDIT_CHAIN_BATCH, l->relay_busy_ms,
-                                          l->relay_idle_ms);
-        }
+        if (mono >= next_relay)
+            next_relay = zw_relay_turn(l->relay, l->ctx->db, mono, l->relay_busy_ms, l->relay_idle_ms);
         if (mono >= next_cons && zw_consumer_tick(l->consumer, mono, &next_cons, &err) != 0)
             zw_logkv(ZW_LOG_WARN, "consumer tick failed", "reason", err.message, NULL);
         /* The sweep runs every sweep_ms, and at once when business time

@@ -5,7 +5,6 @@
  * relay and the audit chainer. SIGTERM drains (requests in hand are
  * finished); SIGHUP reloads the log level and the PUB socket's key
  * registry. */
-#include "audit.h"
 #include "auth.h"
 #include "daemon.h"
 #include "events.h"
@@ -104,26 +103,12 @@ typedef struct {
 static void s_run(s_loop_t *l, const s_cmdline_t *cmd)
 {
     int64_t next_relay = 0;
-    zw_err_t err;
     while (!zw_daemon_stopping()) {
         if (zw_daemon_take_reload())
             s_reload(cmd, l->auth);
         int64_t mono = zw_mono_ms();
-        if (mono >= next_relay) {
-            size_t moved = 0, chained = 0;
-            bool failed = false;
-            if (zw_relay_run_once(l->relay, &moved, &err) != 0) {
-                zw_logkv(ZW_LOG_WARN, "relay failed", "reason", err.message, NULL);
-                failed = true;
-            }
-            if (zw_audit_chain(l->ctx->db, 0, &chained, &err) != 0) {
-                zw_logkv(ZW_LOG_WARN, "audit chain failed", "reason", err.message, NULL);
-                failed = true;
-            }
-            next_relay = zw_relay_next_ms(l->relay, mono, failed, moved, chained,
-                                          chained >= ZW_AUDIT_CHAIN_BATCH, l->relay_busy_ms,
-                                          l->relay_idle_ms);
-        }
+        if (mono >= next_relay)
+            next_relay = zw_relay_turn(l->relay, l->ctx->db, mono, l->relay_busy_ms, l->relay_idle_ms);
         zw_auth_zap_t *zap = zw_auth_zap(l->auth);
         if (zap) {
             zmq_pollitem_t it = {zw_auth_zap_socket(zap), 0, ZMQ_POLLIN, 0};
