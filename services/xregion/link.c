@@ -68,6 +68,7 @@ typedef struct {
     int64_t heard_ms;      /* monotonic, 0 never: anything from the partner */
     int64_t dealer_ms;     /* the DEALER was made or last heard from */
     int64_t ping_ms;       /* last PING sent */
+    bool was_up;           /* as last published (for the up/down log) */
     s_flight_t *flights;   /* what is sent and not answered */
     size_t n_flights;
 } s_peer_t;
@@ -82,7 +83,7 @@ struct zw_xregion_link {
     void *router;
     s_peer_t peers[S_MAX_PEERS];
     size_t n_peers;
-    int64_t next_partners_ms, next_send_ms;
+    int64_t next_partners_ms, next_send_ms, next_prune_ms;
 };
 
 static void s_peer_close(s_peer_t *p)
@@ -95,16 +96,24 @@ static void s_peer_close(s_peer_t *p)
     p->n_flights = 0;
 }
 
+/* Publishes the peers' state for other threads, and logs each link going
+ * up or down (an operator's first question when exchanges wait). */
 static void s_publish_view(zw_xregion_link_t *self)
 {
     int64_t now = zw_mono_ms(), dead = 3 * (int64_t) self->cfg.heartbeat_ms;
     pthread_mutex_lock(&s_view_mu);
     s_n_views = 0;
     for (size_t i = 0; i < self->n_peers; i++) {
+        s_peer_t *p = &self->peers[i];
         s_view_t *v = &s_views[s_n_views++];
-        snprintf(v->region, sizeof v->region, "%s", self->peers[i].region);
-        v->heard_ms = self->peers[i].heard_ms;
-        v->up = self->peers[i].enabled && v->heard_ms > 0 && now - v->heard_ms <= dead;
+        snprintf(v->region, sizeof v->region, "%s", p->region);
+        v->heard_ms = p->heard_ms;
+        v->up = p->enabled && v->heard_ms > 0 && now - v->heard_ms <= dead;
+        if (v->up != p->was_up && (v->up || p->heard_ms > 0))
+            zw_logkv(v->up ? ZW_LOG_INFO : ZW_LOG_WARN,
+                     v->up ? "partner link up" : "partner link down: messages wait", "region",
+                     p->region, NULL);
+        p->was_up = v->up;
     }
     pthread_mutex_unlock(&s_view_mu);
 }
@@ -537,9 +546,35 @@ static void s_on_dealer(zw_xregion_link_t *self, s_peer_t *p)
     }
 }
 
+/* Answered messages past keep_days: their sealed bodies go. */
+static void s_prune(zw_xregion_link_t *self)
+{
+    int64_t now_us;
+    zw_err_t err;
+    if (zw_xregion_now(self->ctx, &now_us, &err) != 0)
+        return;
+    char before[24];
+    int64_t keep_us = (int64_t) self->cfg.keep_days * 86400 * 1000000;
+    snprintf(before, sizeof before, "%" PRId64, now_us - keep_us);
+    const char *p[] = {before};
+    PGresult *res = zw_db_exec(self->ctx->db, "xr_outbound_prune", 1, p, &err);
+    if (!res) {
+        zw_logkv(ZW_LOG_WARN, "answered messages not pruned", "reason", err.message, NULL);
+        return;
+    }
+    const char *n = PQcmdTuples(res);
+    if (n && strcmp(n, "0") != 0)
+        zw_logkv(ZW_LOG_INFO, "answered messages pruned", "rows", n, NULL);
+    PQclear(res);
+}
+
 void zw_xregion_link_run(zw_xregion_link_t *self, int timeout_ms)
 {
     int64_t now = zw_mono_ms();
+    if (now >= self->next_prune_ms && self->cfg.keep_days > 0) {
+        s_prune(self);
+        self->next_prune_ms = now + 3600 * 1000;
+    }
     if (atomic_exchange(&s_poked, false)) {
         self->next_partners_ms = 0;
         self->next_send_ms = 0;

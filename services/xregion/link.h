@@ -12,6 +12,9 @@
  * - PING every link_heartbeat_ms; a partner heard from (PONG, ACK, NAK or
  *   its own messages) within 3 beats is up.
  *
+ * Once an hour, answered messages older than keep_days are deleted (the
+ * message log keeps their hash and outcome).
+ *
  * The partner registry is read again every partners_poll_ms and at once
  * after zw_xregion_link_poke. */
 #ifndef ZW_XREGION_LINK_H
@@ -28,6 +31,7 @@ typedef struct {
     const char *endpoint;        /* "" : links off */
     const char *secret_key_file; /* the link key pair */
     int heartbeat_ms, ack_timeout_ms, retry_max_ms, window, partners_poll_ms;
+    int keep_days; /* answered messages are deleted after this long (business days) */
 } zw_xregion_link_config_t;
 
 /* Borrows ctx (the main thread's connection). With links off it only

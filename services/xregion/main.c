@@ -225,7 +225,8 @@ int main(int argc, char **argv)
                                    .ack_timeout_ms = opts.link_ack_timeout_ms,
                                    .retry_max_ms = opts.link_retry_max_ms,
                                    .window = opts.link_window,
-                                   .partners_poll_ms = opts.partners_poll_ms};
+                                   .partners_poll_ms = opts.partners_poll_ms,
+                                   .keep_days = opts.outbound_keep_days};
     if (!(loop.link = zw_xregion_link_new(loop.ctx, &lc, link_pk, &err))) {
         s_fail("cannot start the partner link", err.message);
         goto done;

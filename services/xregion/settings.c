@@ -31,6 +31,9 @@ static const zw_cfg_spec_t s_specs[] = {
      "read intake's events from the log after this long without a doorbell"},
     {"submit_timeout_ms", ZW_CFG_INT, "5000", false,
      "a partner's part submitted to this intake waits this long for its reply"},
+    {"outbound_keep_days", ZW_CFG_INT, "30", false,
+     "answered messages (their sealed bodies) are deleted after this many days; the message "
+     "log keeps their hash"},
     {"partners_poll_ms", ZW_CFG_INT, "1000", false,
      "the link reads the partner registry this often (a PutPartner shows within it)"},
 };
@@ -79,7 +82,7 @@ int zw_xregion_settings_read(const zw_config_t *cfg, zw_xregion_opts_t *o, zw_er
     if (*o->intake_public_key && !*o->c.curve_secret_key_file)
         return zw_err_setd(err, ZW_INVALID_ARGUMENT, "intake_public_key",
                            "intake_public_key needs curve_secret_key_file (this daemon's pair)");
-    int64_t v[9] = {0};
+    int64_t v[9] = {0}, keep = 0;
     if (zw_config_int_range(cfg, "xregion", "threads", 1, 64, &v[0], err) ||
         zw_config_int_range(cfg, "xregion", "link_heartbeat_ms", 100, 600000, &v[1], err) ||
         zw_config_int_range(cfg, "xregion", "link_ack_timeout_ms", 100, 600000, &v[2], err) ||
@@ -87,7 +90,8 @@ int zw_xregion_settings_read(const zw_config_t *cfg, zw_xregion_opts_t *o, zw_er
         zw_config_int_range(cfg, "xregion", "link_window", 1, 10000, &v[4], err) ||
         zw_config_int_range(cfg, "xregion", "consumer_quiet_ms", 10, 3600000, &v[5], err) ||
         zw_config_int_range(cfg, "xregion", "submit_timeout_ms", 100, 600000, &v[6], err) ||
-        zw_config_int_range(cfg, "xregion", "partners_poll_ms", 10, 600000, &v[7], err))
+        zw_config_int_range(cfg, "xregion", "partners_poll_ms", 10, 600000, &v[7], err) ||
+        zw_config_int_range(cfg, "xregion", "outbound_keep_days", 1, 3650, &keep, err))
         return -1;
     o->threads = (int) v[0];
     o->link_heartbeat_ms = (int) v[1];
@@ -97,5 +101,6 @@ int zw_xregion_settings_read(const zw_config_t *cfg, zw_xregion_opts_t *o, zw_er
     o->consumer_quiet_ms = (int) v[5];
     o->submit_timeout_ms = (int) v[6];
     o->partners_poll_ms = (int) v[7];
+    o->outbound_keep_days = (int) keep;
     return 0;
 }

@@ -21,7 +21,7 @@ typedef struct {
     const char *link_endpoint, *link_secret_key_file;
     int link_heartbeat_ms, link_ack_timeout_ms, link_retry_max_ms, link_window;
     const char *intake_pub_endpoints, *intake_public_key, *intake_broker_endpoints;
-    int consumer_quiet_ms, submit_timeout_ms, partners_poll_ms;
+    int consumer_quiet_ms, submit_timeout_ms, partners_poll_ms, outbound_keep_days;
 } zw_xregion_opts_t;
 
 /* INVALID_ARGUMENT naming the first bad setting. */

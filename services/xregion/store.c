@@ -120,6 +120,8 @@ static const s_stmt_t s_stmts[] = {
      " p.receipt_number, p.state, p.state_at_us, p.due_at_us, p.item_name, p.department_name,"
      " p.reason, array_to_json(p.missing), p.error_code, p.error_message, p.error_detail",
      2},
+    {"xr_outbound_prune",
+     "DELETE FROM xregion.outbound WHERE state <> 0 AND done_at_us < $1::bigint", 1},
     {"xr_outbound_counts",
      "SELECT count(*) FILTER (WHERE state = 0), count(*) FILTER (WHERE state = 2)"
      " FROM xregion.outbound WHERE region = $1",
