@@ -1,7 +1,7 @@
 /* zwfw.report: supervision figures of a period, computed from the store
  * with read-only statements (so the daemon can point at a read replica):
  * intake's applications, the catalog, workflow's instances and alarms,
- * and the ratings. One statement per source, grouped by department; the
+ * the ratings, and xregion's exchanges. One statement per source, grouped by department; the
  * center's figures are the sum of its departments'. */
 #include "report.h"
 
@@ -92,6 +92,18 @@ static const struct {
      " (SELECT count(*) FROM catalog.bundles b WHERE b.status = 1),"
      " count(*) FILTER (WHERE status = 2) FROM catalog.items",
      0},
+    {"rp_exchanges",
+     "SELECT count(DISTINCT e.exchange_id) FILTER (WHERE e.direction = 1),"
+     " count(*) FILTER (WHERE e.direction = 1),"
+     " count(*) FILTER (WHERE e.direction = 1 AND p.stage = 1),"
+     " count(*) FILTER (WHERE e.direction = 1 AND p.stage = 4),"
+     " count(*) FILTER (WHERE e.direction = 1 AND p.stage = 5),"
+     " count(DISTINCT e.exchange_id) FILTER (WHERE e.direction = 2),"
+     " count(*) FILTER (WHERE e.direction = 2 AND p.stage IN (3, 5)),"
+     " count(*) FILTER (WHERE e.direction = 2 AND p.stage = 4)"
+     " FROM xregion.exchanges e JOIN xregion.parts p USING (exchange_id)"
+     " WHERE e.created_at_us >= $1::bigint AND e.created_at_us < $2::bigint",
+     2},
 };
 
 zw_report_ctx_t *zw_report_ctx_new(const char *conninfo, bool simulated, const zw_calendar_t *cal)
@@ -223,7 +235,7 @@ static void s_report(zw_report_ctx_t *ctx, const zw_request_t *req, zw_reply_t *
         zw_reply_err(reply, &err);
         return;
     }
-    PGresult *res[6] = {NULL};
+    PGresult *res[7] = {NULL};
     s_depts_t ds = {.d = calloc(S_MAX_DEPTS, sizeof(s_dept_t))};
     Zwfw__V1__DepartmentFigures **dp = NULL;
     const char *dept = m->department_code;
@@ -274,7 +286,8 @@ static void s_report(zw_report_ctx_t *ctx, const zw_request_t *req, zw_reply_t *
         s_query(ctx, "rp_overdue", at, 4, &res[2], &err) != 0 ||
         s_query(ctx, "rp_ratings", days, 3, &res[3], &err) != 0 ||
         s_query(ctx, "rp_alarms", span, 3, &res[4], &err) != 0 ||
-        (!*dept && s_query(ctx, "rp_catalog", NULL, 0, &res[5], &err) != 0))
+        (!*dept && s_query(ctx, "rp_catalog", NULL, 0, &res[5], &err) != 0) ||
+        (!*dept && s_query(ctx, "rp_exchanges", span, 2, &res[6], &err) != 0))
         goto fail;
     for (int i = 0; i < PQntuples(res[0]); i++) {
         s_dept_t *d = s_dept(&ds, PQgetvalue(res[0], i, 0), PQgetvalue(res[0], i, 1));
@@ -426,6 +439,18 @@ static void s_report(zw_report_ctx_t *ctx, const zw_request_t *req, zw_reply_t *
         cat.items_cancelled = s_col(res[5], 0, 7);
         r.catalog = &cat;
     }
+    Zwfw__V1__ExchangeFigures xf = ZWFW__V1__EXCHANGE_FIGURES__INIT;
+    if (res[6] && PQntuples(res[6]) == 1) {
+        xf.forwarded = s_col(res[6], 0, 0);
+        xf.forwarded_parts = s_col(res[6], 0, 1);
+        xf.forwarded_waiting = s_col(res[6], 0, 2);
+        xf.forwarded_rejected = s_col(res[6], 0, 3);
+        xf.forwarded_closed = s_col(res[6], 0, 4);
+        xf.received = s_col(res[6], 0, 5);
+        xf.received_submitted = s_col(res[6], 0, 6);
+        xf.received_rejected = s_col(res[6], 0, 7);
+        r.exchanges = &xf;
+    }
     r.departments = dp;
     r.n_departments = ds.n;
     zw_reply_message(reply, &r.base);
@@ -433,7 +458,7 @@ static void s_report(zw_report_ctx_t *ctx, const zw_request_t *req, zw_reply_t *
 fail:
     zw_reply_err(reply, &err);
 done:
-    for (int i = 0; i < 6; i++)
+    for (int i = 0; i < 7; i++)
         PQclear(res[i]);
     free(dp);
     free(ds.d);
