@@ -31,7 +31,23 @@ int zw_idem_prepare(zw_db_t *db, const char *table, zw_err_t *err)
         "INSERT INTO %s (caller, idempotency_key, type, digest, reply, created_at_us)"
         " VALUES ($1, $2, $3, $4, $5::bytea, $6::bigint) ON CONFLICT DO NOTHING RETURNING true",
         table);
-    return zw_db_prepare(db, put, sql, 6, err);
+    if (zw_db_prepare(db, put, sql, 6, err) != 0)
+        return -1;
+    /* the one-bigint advisory lock space, apart from the events' two-int
+     * locks */
+    return zw_db_prepare(db, "idem_lock",
+                         "SELECT pg_advisory_xact_lock(hashtextextended($1 || chr(31) || $2, 0))",
+                         2, err);
+}
+
+int zw_idem_lock(zw_db_t *db, const char *caller, const char *key, zw_err_t *err)
+{
+    const char *p[] = {caller, key};
+    PGresult *res = zw_db_exec(db, "idem_lock", 2, p, err);
+    if (!res)
+        return -1;
+    PQclear(res);
+    return 0;
 }
 
 int zw_idem_get(zw_db_t *db, const char *table, const char *caller, const char *key, bool *found,

@@ -30,6 +30,12 @@ int zw_idem_put(zw_db_t *db, const char *table, const char *caller, const char *
                 const char *type, const char *digest, const uint8_t *reply, size_t len,
                 int64_t now_us, zw_err_t *err);
 
+/* Serialises the requests under one (caller, key) until the transaction
+ * ends (a transaction-scoped advisory lock): taken before zw_idem_replay,
+ * concurrent copies of one request wait for the first and are answered
+ * with its reply instead of colliding on the record. */
+int zw_idem_lock(zw_db_t *db, const char *caller, const char *key, zw_err_t *err);
+
 /* The look-up a request makes first: *reply (malloc'd) is the first reply
  * when the key answered this very request before (same type and digest
  * of its bytes), NULL when the key is new; ALREADY_EXISTS
