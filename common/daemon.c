@@ -4,6 +4,7 @@
 #include "log.h"
 #include "paths.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -272,4 +273,63 @@ int zw_daemon_common_read(const zw_config_t *cfg, const char *section, zw_daemon
     o->relay_idle_ms = (int) v[2];
     o->relay_busy_ms = (int) v[3];
     return 0;
+}
+
+bool zw_daemon_load(zw_daemon_t *d, const zw_daemon_spec_t *own, int argc, char **argv,
+                    int *exit_code)
+{
+    memset(d, 0, sizeof *d);
+    zw_daemon_signals(true);
+    zw_log_init(own->name, ZW_LOG_INFO);
+    setenv("PGAPPNAME", own->name, 0);
+    d->spec = *own;
+    size_t n_common;
+    const zw_cfg_spec_t *common = zw_daemon_common_specs(&n_common);
+    zw_cfg_spec_t *specs =
+        zw_daemon_specs_join(common, n_common, own->specs, own->n_specs, &d->spec.n_specs);
+    if (!specs) {
+        fprintf(stderr, "%s: out of memory\n", own->name);
+        *exit_code = 1;
+        return false;
+    }
+    d->spec.specs = specs;
+    if (!zw_daemon_parse(&d->spec, argc, argv, &d->args, exit_code)) {
+        free(specs);
+        memset(d, 0, sizeof *d);
+        return false;
+    }
+    zw_err_t err;
+    if (!(d->cfg = zw_daemon_reconfig(d, &err))) {
+        *exit_code = zw_daemon_fail(own->name, "bad configuration", err.message);
+        zw_daemon_free(d);
+        return false;
+    }
+    return true;
+}
+
+zw_config_t *zw_daemon_reconfig(const zw_daemon_t *d, zw_err_t *err)
+{
+    zw_config_t *cfg = zw_config_new(d->spec.specs, d->spec.n_specs);
+    if (!cfg) {
+        zw_err_set(err, ZW_INVALID_ARGUMENT, "bad settings table");
+        return NULL;
+    }
+    if (zw_daemon_configure(&d->spec, &d->args, cfg, err) != 0)
+        zw_config_destroy(&cfg);
+    return cfg;
+}
+
+void zw_daemon_free(zw_daemon_t *d)
+{
+    zw_config_destroy(&d->cfg);
+    zw_daemon_args_free(&d->args);
+    free((void *) d->spec.specs);
+    memset(d, 0, sizeof *d);
+}
+
+int zw_daemon_fail(const char *name, const char *what, const char *why)
+{
+    zw_logkv(ZW_LOG_ERROR, what, "reason", why, NULL);
+    fprintf(stderr, "%s: %s: %s\n", name, what, why);
+    return 1;
 }

@@ -121,6 +121,39 @@ int zw_daemon_common_read(const zw_config_t *cfg, const char *section, zw_daemon
 zw_cfg_spec_t *zw_daemon_specs_join(const zw_cfg_spec_t *a, size_t na, const zw_cfg_spec_t *b,
                                     size_t nb, size_t *count);
 
+/* ---- a worker daemon's start, in one call ---------------------------------- */
+
+/* What zw_daemon_load keeps for the daemon's life: its command line, the
+ * settings table (the common settings joined with its own; owned) and the
+ * loaded config. */
+typedef struct {
+    zw_daemon_spec_t spec;
+    zw_daemon_args_t args;
+    zw_config_t *cfg;
+} zw_daemon_t;
+
+/* The start every zwfw worker daemon shares: signal handlers (with
+ * SIGHUP), logging under own->name, PGAPPNAME, the settings table (the
+ * common settings, then own->specs), the command line and the config file
+ * with its overrides. own gives name, section, intro, help_width and the
+ * daemon's own specs; every pointer in it must outlive d. Returns true
+ * when the daemon is to run (free d with zw_daemon_free); false when it
+ * is to exit with *exit_code: 0 after --help or --version, 2 after a usage
+ * error, 1 for a bad config (said on stderr and logged) or no memory. */
+bool zw_daemon_load(zw_daemon_t *d, const zw_daemon_spec_t *own, int argc, char **argv,
+                    int *exit_code);
+
+/* The config read again from the same file and command line (SIGHUP);
+ * NULL with *err. The caller destroys it. */
+zw_config_t *zw_daemon_reconfig(const zw_daemon_t *d, zw_err_t *err);
+
+/* Accepts a d never loaded (all zero). */
+void zw_daemon_free(zw_daemon_t *d);
+
+/* Says why the daemon cannot start: logs `what` with the reason (ERROR)
+ * and prints "NAME: what: why" on stderr. Returns 1, an exit status. */
+int zw_daemon_fail(const char *name, const char *what, const char *why);
+
 /* Applies every pending migration (the daemon's `migrate` setting),
  * waiting up to 30 s for the database; logs the outcome. 0, or 1 (an exit
  * status) when it failed. */

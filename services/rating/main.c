@@ -31,11 +31,6 @@ static const char s_intro[] =
     "Any setting may be given as --name VALUE (dashes or underscores):\n";
 
 typedef struct {
-    const zw_daemon_spec_t *spec;
-    zw_daemon_args_t args;
-} s_cmdline_t;
-
-typedef struct {
     const zw_rating_opts_t *opts;
     const zw_rating_settings_t *settings;
 } s_shared_t;
@@ -77,14 +72,13 @@ typedef struct {
     int relay_idle_ms, relay_busy_ms, sweep_ms, clock_poll_ms;
 } s_loop_t;
 
-static void s_reload(const s_cmdline_t *cmd, s_loop_t *l)
+static void s_reload(const zw_daemon_t *d, s_loop_t *l)
 {
-    zw_config_t *fresh = zw_config_new(cmd->spec->specs, cmd->spec->n_specs);
     zw_err_t err;
+    zw_config_t *fresh = zw_daemon_reconfig(d, &err);
     zw_rating_opts_t o;
-    if (!fresh || zw_daemon_configure(cmd->spec, &cmd->args, fresh, &err) != 0 ||
-        zw_rating_settings_read(fresh, &o, &err) != 0)
-        zw_logkv(ZW_LOG_WARN, "config not reloaded", "reason", fresh ? err.message : "oom", NULL);
+    if (!fresh || zw_rating_settings_read(fresh, &o, &err) != 0)
+        zw_logkv(ZW_LOG_WARN, "config not reloaded", "reason", err.message, NULL);
     else {
         zw_log_init(ZW_RATING_PRODUCER, (zw_log_level_t) o.c.log_level);
         l->sweep_ms = o.sweep_ms;
@@ -111,17 +105,18 @@ static void s_sweep(s_loop_t *l, int64_t now_us)
     }
 }
 
-static void s_run(s_loop_t *l, const s_cmdline_t *cmd)
+static void s_run(s_loop_t *l, const zw_daemon_t *d)
 {
     int64_t next_relay = 0, next_sweep = 0, next_poll = 0, last_now = INT64_MIN;
     zw_err_t err;
     bool sim = zw_clock_is_sim(l->ctx->clock);
     while (!zw_daemon_stopping()) {
         if (zw_daemon_take_reload())
-            s_reload(cmd, l);
+            s_reload(d, l);
         int64_t mono = zw_mono_ms();
         if (mono >= next_relay)
-            next_relay = zw_relay_turn(l->relay, l->ctx->db, mono, l->relay_busy_ms, l->relay_idle_ms);
+            next_relay =
+                zw_relay_turn(l->relay, l->ctx->db, mono, l->relay_busy_ms, l->relay_idle_ms);
         /* The sweep runs every sweep_ms, and at once when business time
          * moved (a simulated clock advanced). */
         if (mono >= next_poll || mono >= next_sweep) {
@@ -171,29 +166,18 @@ static zw_calendar_t *s_calendar(const zw_rating_opts_t *o)
 
 int main(int argc, char **argv)
 {
-    zw_daemon_signals(true);
-    zw_log_init(ZW_RATING_PRODUCER, ZW_LOG_INFO);
-    setenv("PGAPPNAME", ZW_RATING_PRODUCER, 0);
-
-    zw_daemon_spec_t spec = {
-        .name = ZW_RATING_PRODUCER, .section = "rating", .intro = s_intro, .help_width = 22};
-    size_t n_common, n_own;
-    const zw_cfg_spec_t *common_specs = zw_daemon_common_specs(&n_common);
-    const zw_cfg_spec_t *own_specs = zw_rating_settings_table(&n_own);
-    zw_cfg_spec_t *specs =
-        zw_daemon_specs_join(common_specs, n_common, own_specs, n_own, &spec.n_specs);
-    if (!specs) {
-        fprintf(stderr, "%s: out of memory\n", ZW_RATING_PRODUCER);
-        return 1;
-    }
-    spec.specs = specs;
-    s_cmdline_t cmd = {.spec = &spec};
+    size_t n_own;
+    const zw_cfg_spec_t *own = zw_rating_settings_table(&n_own);
+    zw_daemon_spec_t spec = {.name = ZW_RATING_PRODUCER,
+                             .section = "rating",
+                             .intro = s_intro,
+                             .specs = own,
+                             .n_specs = n_own,
+                             .help_width = 22};
+    zw_daemon_t d;
     int rc;
-    if (!zw_daemon_parse(&spec, argc, argv, &cmd.args, &rc)) {
-        free(specs);
+    if (!zw_daemon_load(&d, &spec, argc, argv, &rc))
         return rc;
-    }
-    zw_config_t *cfg = zw_config_new(spec.specs, spec.n_specs);
     zw_rating_opts_t opts;
     zw_rating_settings_t settings = {0};
     zw_err_t err = {0};
@@ -204,12 +188,8 @@ int main(int argc, char **argv)
     zw_db_t *relay_db = NULL;
     s_loop_t loop = {0};
     char *ep_list = NULL;
-    if (!cfg || zw_daemon_configure(&spec, &cmd.args, cfg, &err) != 0 ||
-        zw_rating_settings_read(cfg, &opts, &err) != 0) {
-        const char *why = cfg ? err.message : "bad settings table";
-        zw_logkv(ZW_LOG_ERROR, "bad configuration", "reason", why, NULL);
-        fprintf(stderr, "zwfw-rating: %s\n", why);
-        rc = 1;
+    if (zw_rating_settings_read(d.cfg, &opts, &err) != 0) {
+        rc = zw_daemon_fail(ZW_RATING_PRODUCER, "bad configuration", err.message);
         goto done;
     }
     zw_log_init(ZW_RATING_PRODUCER, (zw_log_level_t) opts.c.log_level);
@@ -299,13 +279,13 @@ int main(int argc, char **argv)
         goto done;
     }
     memset(&curve, 0, sizeof curve);
-    char *dump = zw_config_dump_json(cfg);
+    char *dump = zw_config_dump_json(d.cfg);
     zw_logkv(ZW_LOG_INFO, "rating started", "version", ZWFW_VERSION, "mode",
              use_curve ? "curve" : "plain", "clock", opts.c.simulated ? "simulated" : "real", "pub",
              *opts.c.pub_endpoint ? opts.c.pub_endpoint : "(none)", "config", dump ? dump : "",
              NULL);
     free(dump);
-    s_run(&loop, &cmd);
+    s_run(&loop, &d);
     zw_logkv(ZW_LOG_INFO, "rating stopping: finishing requests in hand", NULL);
 
 done:
@@ -323,8 +303,6 @@ done:
         zmq_ctx_term(zctx);
     zw_calendar_destroy(&cal);
     free(ep_list);
-    zw_config_destroy(&cfg);
-    zw_daemon_args_free(&cmd.args);
-    free(specs);
+    zw_daemon_free(&d);
     return rc;
 }

@@ -71,27 +71,16 @@ static bool s_db_reachable(void *vctx)
 
 int main(int argc, char **argv)
 {
-    zw_daemon_signals(true);
-    zw_log_init(ZW_REPORT_PRODUCER, ZW_LOG_INFO);
-    setenv("PGAPPNAME", ZW_REPORT_PRODUCER, 0);
-    zw_daemon_spec_t spec = {
-        .name = ZW_REPORT_PRODUCER, .section = "report", .intro = s_intro, .help_width = 22};
-    size_t n_common;
-    const zw_cfg_spec_t *common_specs = zw_daemon_common_specs(&n_common);
-    zw_cfg_spec_t *specs = zw_daemon_specs_join(common_specs, n_common, s_own,
-                                                sizeof s_own / sizeof s_own[0], &spec.n_specs);
-    if (!specs) {
-        fprintf(stderr, "%s: out of memory\n", ZW_REPORT_PRODUCER);
-        return 1;
-    }
-    spec.specs = specs;
-    zw_daemon_args_t args = {0};
+    zw_daemon_spec_t spec = {.name = ZW_REPORT_PRODUCER,
+                             .section = "report",
+                             .intro = s_intro,
+                             .specs = s_own,
+                             .n_specs = sizeof s_own / sizeof s_own[0],
+                             .help_width = 22};
+    zw_daemon_t d;
     int rc;
-    if (!zw_daemon_parse(&spec, argc, argv, &args, &rc)) {
-        free(specs);
+    if (!zw_daemon_load(&d, &spec, argc, argv, &rc))
         return rc;
-    }
-    zw_config_t *cfg = zw_config_new(spec.specs, spec.n_specs);
     s_opts_t o;
     zw_err_t err = {0};
     zw_calendar_t *cal = NULL;
@@ -99,11 +88,8 @@ int main(int argc, char **argv)
     zw_worker_t *worker = NULL;
     zw_db_t *probe = NULL;
     char *ep_list = NULL;
-    if (!cfg || zw_daemon_configure(&spec, &args, cfg, &err) != 0 || s_read(cfg, &o, &err) != 0) {
-        const char *why = cfg ? err.message : "bad settings table";
-        zw_logkv(ZW_LOG_ERROR, "bad configuration", "reason", why, NULL);
-        fprintf(stderr, "zwfw-report: %s\n", why);
-        rc = 1;
+    if (s_read(d.cfg, &o, &err) != 0) {
+        rc = zw_daemon_fail(ZW_REPORT_PRODUCER, "bad configuration", err.message);
         goto done;
     }
     zw_log_init(ZW_REPORT_PRODUCER, (zw_log_level_t) o.c.log_level);
@@ -169,14 +155,12 @@ int main(int argc, char **argv)
              use_curve ? "curve" : "plain", "clock", o.c.simulated ? "simulated" : "real", NULL);
     while (!zw_daemon_stopping()) {
         if (zw_daemon_take_reload()) {
-            zw_config_t *fresh = zw_config_new(spec.specs, spec.n_specs);
+            zw_config_t *fresh = zw_daemon_reconfig(&d, &err);
             s_opts_t n;
-            if (fresh && zw_daemon_configure(&spec, &args, fresh, &err) == 0 &&
-                s_read(fresh, &n, &err) == 0)
+            if (fresh && s_read(fresh, &n, &err) == 0)
                 zw_log_init(ZW_REPORT_PRODUCER, (zw_log_level_t) n.c.log_level);
             else
-                zw_logkv(ZW_LOG_WARN, "config not reloaded", "reason", fresh ? err.message : "oom",
-                         NULL);
+                zw_logkv(ZW_LOG_WARN, "config not reloaded", "reason", err.message, NULL);
             zw_config_destroy(&fresh);
         }
         zmq_poll(NULL, 0, 200);
@@ -191,8 +175,6 @@ done:
         zmq_ctx_term(zctx);
     zw_calendar_destroy(&cal);
     free(ep_list);
-    zw_config_destroy(&cfg);
-    zw_daemon_args_free(&args);
-    free(specs);
+    zw_daemon_free(&d);
     return rc;
 }

@@ -34,11 +34,6 @@ static const char s_intro[] =
 
 /* The command line as parsed, with what it was parsed against: SIGHUP
  * builds a fresh table from both. */
-typedef struct {
-    const zw_daemon_spec_t *spec;
-    zw_daemon_args_t args;
-} s_cmdline_t;
-
 /* ---- per-thread contexts ------------------------------------------------------------- */
 
 typedef struct {
@@ -88,15 +83,14 @@ typedef struct {
     int relay_idle_ms, relay_busy_ms, sweep_ms, clock_poll_ms;
 } s_loop_t;
 
-static void s_reload_settings(const s_cmdline_t *cmd, s_loop_t *l)
+/* A fresh table: the workers' one is never touched while they run. */
+static void s_reload_settings(const zw_daemon_t *d, s_loop_t *l)
 {
-    zw_config_t *fresh = zw_config_new(cmd->spec->specs, cmd->spec->n_specs);
     zw_err_t err;
+    zw_config_t *fresh = zw_daemon_reconfig(d, &err);
     zw_wf_opts_t o;
-    /* A fresh table: the workers' one is never touched while they run. */
-    if (!fresh || zw_daemon_configure(cmd->spec, &cmd->args, fresh, &err) != 0 ||
-        zw_wf_settings_read(fresh, &o, &err) != 0)
-        zw_logkv(ZW_LOG_WARN, "config not reloaded", "reason", fresh ? err.message : "oom", NULL);
+    if (!fresh || zw_wf_settings_read(fresh, &o, &err) != 0)
+        zw_logkv(ZW_LOG_WARN, "config not reloaded", "reason", err.message, NULL);
     else {
         zw_log_init(ZW_WF_PRODUCER, o.log_level);
         l->sweep_ms = o.sweep_ms;
@@ -124,7 +118,7 @@ static void s_sweep(s_loop_t *l, int64_t now_us)
     }
 }
 
-static void s_run(s_loop_t *l, const s_cmdline_t *cmd)
+static void s_run(s_loop_t *l, const zw_daemon_t *d)
 {
     int64_t next_relay = 0, next_cons = 0, next_sweep = 0, next_poll = 0;
     int64_t last_now = INT64_MIN;
@@ -132,11 +126,12 @@ static void s_run(s_loop_t *l, const s_cmdline_t *cmd)
     bool sim = zw_clock_is_sim(l->ctx->clock);
     while (!zw_daemon_stopping()) {
         if (zw_daemon_take_reload()) {
-            s_reload_settings(cmd, l);
+            s_reload_settings(d, l);
         }
         int64_t mono = zw_mono_ms();
         if (mono >= next_relay)
-            next_relay = zw_relay_turn(l->relay, l->ctx->db, mono, l->relay_busy_ms, l->relay_idle_ms);
+            next_relay =
+                zw_relay_turn(l->relay, l->ctx->db, mono, l->relay_busy_ms, l->relay_idle_ms);
         if (mono >= next_cons && zw_consumer_tick(l->consumer, mono, &next_cons, &err) != 0)
             zw_logkv(ZW_LOG_WARN, "consumer tick failed", "reason", err.message, NULL);
         /* The sweep runs every sweep_ms, and at once when business time
@@ -213,29 +208,18 @@ static zw_calendar_t *s_calendar(const zw_wf_opts_t *o)
 
 int main(int argc, char **argv)
 {
-    zw_daemon_signals(true);
-    zw_log_init(ZW_WF_PRODUCER, ZW_LOG_INFO);
-    setenv("PGAPPNAME", ZW_WF_PRODUCER, 0);
-
-    zw_daemon_spec_t spec = {
-        .name = ZW_WF_PRODUCER, .section = "workflow", .intro = s_intro, .help_width = 22};
-    size_t n_common, n_own;
-    const zw_cfg_spec_t *common_specs = zw_daemon_common_specs(&n_common);
-    const zw_cfg_spec_t *own_specs = zw_wf_settings_table(&n_own);
-    zw_cfg_spec_t *specs =
-        zw_daemon_specs_join(common_specs, n_common, own_specs, n_own, &spec.n_specs);
-    if (!specs) {
-        fprintf(stderr, "%s: out of memory\n", ZW_WF_PRODUCER);
-        return 1;
-    }
-    spec.specs = specs;
-    s_cmdline_t cmd = {.spec = &spec};
+    size_t n_own;
+    const zw_cfg_spec_t *own = zw_wf_settings_table(&n_own);
+    zw_daemon_spec_t spec = {.name = ZW_WF_PRODUCER,
+                             .section = "workflow",
+                             .intro = s_intro,
+                             .specs = own,
+                             .n_specs = n_own,
+                             .help_width = 22};
+    zw_daemon_t d;
     int rc;
-    if (!zw_daemon_parse(&spec, argc, argv, &cmd.args, &rc)) {
-        free(specs);
+    if (!zw_daemon_load(&d, &spec, argc, argv, &rc))
         return rc;
-    }
-    zw_config_t *cfg = zw_config_new(spec.specs, spec.n_specs);
     zw_wf_opts_t opts;
     zw_wf_settings_t settings = {0};
     zw_err_t err = {0};
@@ -246,12 +230,8 @@ int main(int argc, char **argv)
     zw_db_t *relay_db = NULL;
     s_loop_t loop = {0};
     char *ep_list = NULL, *intake_list = NULL;
-    if (!cfg || zw_daemon_configure(&spec, &cmd.args, cfg, &err) != 0 ||
-        zw_wf_settings_read(cfg, &opts, &err) != 0) {
-        const char *why = cfg ? err.message : "bad settings table";
-        zw_logkv(ZW_LOG_ERROR, "bad configuration", "reason", why, NULL);
-        fprintf(stderr, "zwfw-workflow: %s\n", why);
-        rc = 1;
+    if (zw_wf_settings_read(d.cfg, &opts, &err) != 0) {
+        rc = zw_daemon_fail(ZW_WF_PRODUCER, "bad configuration", err.message);
         goto done;
     }
     zw_log_init(ZW_WF_PRODUCER, opts.log_level);
@@ -319,7 +299,8 @@ int main(int argc, char **argv)
                 : NULL;
     if (!auth ||
         (*opts.pub_endpoint && !(pub = zw_auth_bind_pub(auth, zctx, opts.pub_endpoint, &err))) ||
-        (n_ieps > 0 && !(sub = zw_auth_sub(zctx, opts.intake_public_key, opts.curve_secret_key_file, &err)))) {
+        (n_ieps > 0 &&
+         !(sub = zw_auth_sub(zctx, opts.intake_public_key, opts.curve_secret_key_file, &err)))) {
         zw_logkv(ZW_LOG_ERROR, "cannot start", "reason", zctx ? err.message : "zmq_ctx_new", NULL);
         fprintf(stderr, "zwfw-workflow: %s\n", zctx ? err.message : "zmq_ctx_new failed");
         rc = 1;
@@ -376,7 +357,7 @@ int main(int argc, char **argv)
         goto done;
     }
     memset(&curve, 0, sizeof curve);
-    char *dump = zw_config_dump_json(cfg);
+    char *dump = zw_config_dump_json(d.cfg);
     char ndefs[16];
     snprintf(ndefs, sizeof ndefs, "%d", loaded);
     zw_logkv(ZW_LOG_INFO, "workflow started", "version", ZWFW_VERSION, "mode",
@@ -384,7 +365,7 @@ int main(int argc, char **argv)
              "definitions", ndefs, "pub", *opts.pub_endpoint ? opts.pub_endpoint : "(none)",
              "config", dump ? dump : "", NULL);
     free(dump);
-    s_run(&loop, &cmd);
+    s_run(&loop, &d);
     zw_logkv(ZW_LOG_INFO, "workflow stopping: finishing requests in hand", NULL);
 
 done:
@@ -408,8 +389,6 @@ done:
     zw_calendar_destroy(&cal);
     free(ep_list);
     free(intake_list);
-    zw_config_destroy(&cfg);
-    zw_daemon_args_free(&cmd.args);
-    free(specs);
+    zw_daemon_free(&d);
     return rc;
 }
