@@ -6,8 +6,8 @@
 #include "xregion.h"
 
 #include "intake_rules.h"
-#include "rules.h"
 #include "log.h"
+#include "rules.h"
 
 #include <cjson/cJSON.h>
 #include <inttypes.h>
@@ -66,9 +66,17 @@ static int s_forward(zw_xregion_ctx_t *ctx, zw_db_t *db, const char *region, con
     if (zw_xregion_seal(ctx, ZW_XREGION_SEAL_BODY, &f->base, &body, err) != 0)
         goto done;
     char b[4][24];
-    const char *p[] = {f->exchange_id, "2", s_num(b[0], f->mode), region,
-                       s_num(b[1], f->channel), f->window_id, f->actor, region, body,
-                       f->identity_checked ? "true" : "false", s_num(b[2], now)};
+    const char *p[] = {f->exchange_id,
+                       "2",
+                       s_num(b[0], f->mode),
+                       region,
+                       s_num(b[1], f->channel),
+                       f->window_id,
+                       f->actor,
+                       region,
+                       body,
+                       f->identity_checked ? "true" : "false",
+                       s_num(b[2], now)};
     PGresult *res = zw_db_exec(db, "xr_exchange_insert", 11, p, err);
     if (!res)
         goto done;
@@ -79,13 +87,13 @@ static int s_forward(zw_xregion_ctx_t *ctx, zw_db_t *db, const char *region, con
         rc = 0;
         goto done;
     }
-    const char *q[] = {f->exchange_id, s_num(b[0], f->part_no), region, f->item_code, "2",
+    const char *q[] = {f->exchange_id,  s_num(b[0], f->part_no), region, f->item_code, "2",
                        s_num(b[1], now)};
     if (!(res = zw_db_exec(db, "xr_part_insert", 6, q, err)))
         goto done;
     PQclear(res);
-    rc = zw_xregion_store_changed(db, f->exchange_id, f->part_no, now,
-                                  "received from the partner", err);
+    rc = zw_xregion_store_changed(db, f->exchange_id, f->part_no, now, "received from the partner",
+                                  err);
 done:
     free(body);
     zwfw__v1__xr_forward__free_unpacked(f, NULL);
@@ -278,8 +286,8 @@ static int s_acked_tx(zw_db_t *db, void *arg, zw_err_t *err)
         snprintf(outcome, sizeof outcome, "refused: %s", x->text);
     else
         snprintf(outcome, sizeof outcome, "acknowledged");
-    if (zw_xregion_store_log(db, false, x->region, x->key_id, x->message_id, type, raw, len,
-                             x->now, outcome, err) != 0)
+    if (zw_xregion_store_log(db, false, x->region, x->key_id, x->message_id, type, raw, len, x->now,
+                             outcome, err) != 0)
         goto done;
     if (strcmp(type, "zwfw.v1.XrForward") == 0) {
         const char *q[] = {exchange,
@@ -293,11 +301,10 @@ static int s_acked_tx(zw_db_t *db, void *arg, zw_err_t *err)
             goto done;
         bool moved = PQntuples(res) == 1;
         PQclear(res);
-        if (moved &&
-            zw_xregion_store_changed(db, exchange, part_no, x->now,
-                                     x->nak ? "refused by the partner's link"
-                                            : "committed by the partner",
-                                     err) != 0)
+        if (moved && zw_xregion_store_changed(db, exchange, part_no, x->now,
+                                              x->nak ? "refused by the partner's link"
+                                                     : "committed by the partner",
+                                              err) != 0)
             goto done;
     }
     rc = 0;
@@ -327,8 +334,8 @@ int zw_xregion_acked(zw_xregion_ctx_t *ctx, const char *region, const char *key_
 
 /* ------------------------------------------------------------------ XrStatus out */
 
-int zw_xregion_status_out(zw_xregion_ctx_t *ctx, zw_db_t *db, const char *exchange_id,
-                          int part_no, int64_t now_us, const char *note, zw_err_t *err)
+int zw_xregion_status_out(zw_xregion_ctx_t *ctx, zw_db_t *db, const char *exchange_id, int part_no,
+                          int64_t now_us, const char *note, zw_err_t *err)
 {
     char pn[24];
     const char *p[] = {exchange_id, s_num(pn, part_no)};
@@ -388,8 +395,8 @@ int zw_xregion_status_out(zw_xregion_ctx_t *ctx, zw_db_t *db, const char *exchan
     }
     char mid[160];
     zw_xregion_status_id(exchange_id, part_no, s.seq, mid, sizeof mid);
-    int rc = zw_xregion_store_enqueue(ctx, db, region, mid, exchange_id, part_no, &s.base, now_us,
-                                      err);
+    int rc =
+        zw_xregion_store_enqueue(ctx, db, region, mid, exchange_id, part_no, &s.base, now_us, err);
     free(mv);
     cJSON_Delete(missing);
     PQclear(res);

@@ -9,9 +9,9 @@
 
 #include "consumer.h"
 #include "link.h"
-#include "rules.h"
 #include "log.h"
 #include "mdp_client.h"
+#include "rules.h"
 #include "zwfw/v1/catalog.pb-c.h"
 #include "zwfw/v1/intake.pb-c.h"
 
@@ -75,8 +75,8 @@ static int s_on_event(zw_db_t *db, const zw_event_t *ev, void *arg, zw_err_t *er
         goto done;
     }
     if (!res || PQntuples(res) != 1 || strtoll(PQgetvalue(res, 0, 2), NULL, 10) >= ev->seq ||
-        zw_xregion_event_is_old(strtoll(PQgetvalue(res, 0, 2), NULL, 10), atoi(PQgetvalue(res, 0, 3)),
-                       (int) h->state)) {
+        zw_xregion_event_is_old(strtoll(PQgetvalue(res, 0, 2), NULL, 10),
+                                atoi(PQgetvalue(res, 0, 3)), (int) h->state)) {
         if (res)
             PQclear(res);
         goto done;
@@ -124,6 +124,9 @@ static int s_on_event(zw_db_t *db, const zw_event_t *ev, void *arg, zw_err_t *er
         }
         extra = a;
     }
+    /* a notice's missing list and a reason belong to the state that gave
+     * them: a later state without them clears them */
+    const char *none = "[]";
     char b[6][24];
     int stage = zw_xregion_state_final((int) h->state) ? ZWFW__V1__PART_STAGE__PART_STAGE_CLOSED
                                                        : ZWFW__V1__PART_STAGE__PART_STAGE_SUBMITTED;
@@ -134,15 +137,14 @@ static int s_on_event(zw_db_t *db, const zw_event_t *ev, void *arg, zw_err_t *er
                        s_num(b[3], h->state),
                        h->at ? s_num(b[4], s_ts_us(h->at)) : NULL,
                        due >= 0 ? s_num(b[5], due) : NULL,
-                       reason,
-                       missing};
+                       reason ? reason : "",
+                       missing ? missing : none};
     if (!(res = zw_db_exec(db, "xr_part_event", 9, u, err)))
         rc = -1;
     else {
         PQclear(res);
         const char *short_type = ev->type + 8; /* after "zwfw.v1." */
-        rc = zw_xregion_status_out(ctx, db, exchange, part_no, ev->occurred_at_us, short_type,
-                                   err);
+        rc = zw_xregion_status_out(ctx, db, exchange, part_no, ev->occurred_at_us, short_type, err);
     }
     if (extra)
         protobuf_c_message_free_unpacked((ProtobufCMessage *) extra, NULL);
@@ -189,8 +191,8 @@ static int s_outcome_tx(zw_db_t *db, void *arg, zw_err_t *err)
         cJSON_Delete(arr);
         if (!missing)
             return zw_err_set(err, ZW_RESOURCE_EXHAUSTED, "out of memory");
-        int64_t at = a->n_history ? s_ts_us(a->history[a->n_history - 1]->at)
-                                  : s_ts_us(a->received_at);
+        int64_t at =
+            a->n_history ? s_ts_us(a->history[a->n_history - 1]->at) : s_ts_us(a->received_at);
         int stage = zw_xregion_state_final((int) a->state)
                         ? ZWFW__V1__PART_STAGE__PART_STAGE_CLOSED
                         : ZWFW__V1__PART_STAGE__PART_STAGE_SUBMITTED;
@@ -211,7 +213,7 @@ static int s_outcome_tx(zw_db_t *db, void *arg, zw_err_t *err)
     } else {
         const zw_err_t *e = o->refusal;
         const char *p[] = {o->exchange, s_num(b[0], o->part_no), s_num(b[1], e->code), e->message,
-                           e->detail, s_num(b[2], now)};
+                           e->detail,   s_num(b[2], now)};
         res = zw_db_exec(db, "xr_part_rejected", 6, p, err);
     }
     if (!res)
@@ -231,9 +233,13 @@ static int s_get_item(zw_xregion_home_t *self, const char *code, Zwfw__V1__Item 
     Zwfw__V1__GetItem q = ZWFW__V1__GET_ITEM__INIT;
     q.impl_code = (char *) code;
     ProtobufCMessage *r = NULL;
-    if (zw_client_call_as(self->client, "zwfw.catalog", &q.base, &zwfw__v1__get_item_reply__descriptor,
-                          &r, err) != 0)
+    if (zw_client_call_as(self->client, "zwfw.catalog", &q.base,
+                          &zwfw__v1__get_item_reply__descriptor, &r, err) != 0) {
+        /* the catalog names its own field; the partner asked with item_code */
+        if (strcmp(err->detail, "impl_code") == 0)
+            snprintf(err->detail, sizeof err->detail, "item_code");
         return -1;
+    }
     Zwfw__V1__GetItemReply *g = (Zwfw__V1__GetItemReply *) r;
     *item = g->item;
     g->item = NULL;
@@ -243,8 +249,7 @@ static int s_get_item(zw_xregion_home_t *self, const char *code, Zwfw__V1__Item 
 
 /* One part: 0 when it was answered (or is to be retried later), -1 when
  * the store failed. */
-static int s_submit_one(zw_xregion_home_t *self, const char *exchange_id, int part_no,
-                        int attempts)
+static int s_submit_one(zw_xregion_home_t *self, const char *exchange_id, int part_no, int attempts)
 {
     zw_xregion_ctx_t *ctx = self->ctx;
     zw_err_t err;
@@ -294,7 +299,7 @@ static int s_submit_one(zw_xregion_home_t *self, const char *exchange_id, int pa
         rc = copies && refs ? 0 : zw_err_set(&err, ZW_RESOURCE_EXHAUSTED, "out of memory");
         if (rc == 0)
             rc = zw_client_call_as(self->client, "zwfw.intake", &s.base,
-                               &zwfw__v1__submit_application_reply__descriptor, &r, &err);
+                                   &zwfw__v1__submit_application_reply__descriptor, &r, &err);
         free(refs);
         free(copies);
     }
@@ -364,8 +369,7 @@ static void *s_main(void *arg)
         int64_t mono = zw_mono_ms();
         /* the consumer first: its cursor exists before the first submission,
          * so no event about it is missed (it starts at the stream's head) */
-        if (mono >= next_cons &&
-            zw_consumer_tick(self->consumer, mono, &next_cons, &err) != 0)
+        if (mono >= next_cons && zw_consumer_tick(self->consumer, mono, &next_cons, &err) != 0)
             zw_logkv(ZW_LOG_WARN, "consumer tick failed", "reason", err.message, NULL);
         if (mono >= next_submit && zw_consumer_cursor(self->consumer, "intake") >= 0) {
             s_submit_due(self);
@@ -406,8 +410,7 @@ zw_xregion_home_t *zw_xregion_home_new(const zw_xregion_home_config_t *cfg, zw_e
                       "UPDATE xregion.parts SET event_seq = $3::bigint, stage = $4::smallint,"
                       " state = $5::smallint, state_at_us = COALESCE($6::bigint, state_at_us),"
                       " due_at_us = COALESCE($7::bigint, due_at_us),"
-                      " reason = COALESCE($8, reason), missing = CASE WHEN $9::json IS NULL"
-                      " THEN missing ELSE ARRAY(SELECT json_array_elements_text($9::json)) END"
+                      " reason = $8, missing = ARRAY(SELECT json_array_elements_text($9::json))"
                       " WHERE exchange_id = $1 AND part_no = $2::integer",
                       9, err) != 0 ||
         zw_db_prepare(self->ctx->db, "xr_to_submit",

@@ -64,12 +64,12 @@ typedef struct {
     char public_key[ZW_AUTH_Z85_LEN + 1];
     int version;
     bool enabled;
-    void *dealer;          /* NULL without an endpoint or when disabled */
-    int64_t heard_ms;      /* monotonic, 0 never: anything from the partner */
-    int64_t dealer_ms;     /* the DEALER was made or last heard from */
-    int64_t ping_ms;       /* last PING sent */
-    bool was_up;           /* as last published (for the up/down log) */
-    s_flight_t *flights;   /* what is sent and not answered */
+    void *dealer;        /* NULL without an endpoint or when disabled */
+    int64_t heard_ms;    /* monotonic, 0 never: anything from the partner */
+    int64_t dealer_ms;   /* the DEALER was made or last heard from */
+    int64_t ping_ms;     /* last PING sent */
+    bool was_up;         /* as last published (for the up/down log) */
+    s_flight_t *flights; /* what is sent and not answered */
     size_t n_flights;
 } s_peer_t;
 
@@ -469,8 +469,7 @@ static void s_on_router(zw_xregion_link_t *self)
     while (s_recv(self->router, &m) == 0) {
         /* routing id, proto, command, ... */
         const char *user = m.n >= 2 ? zmq_msg_gets(&m.parts[1], "User-Id") : NULL;
-        const zw_auth_entry_t *who =
-            user ? zw_auth_registry_find_name(self->registry, user) : NULL;
+        const zw_auth_entry_t *who = user ? zw_auth_registry_find_name(self->registry, user) : NULL;
         s_peer_t *peer = who ? s_peer(self, who->region) : NULL;
         if (!peer || !peer->enabled || m.more_than_8 || !s_is(&m, 1, ZW_XREGION_LINK_PROTO)) {
             s_msg_close(&m);
@@ -490,8 +489,8 @@ static void s_on_router(zw_xregion_link_t *self)
                 const char *f[] = {"NAK", mid, "3", "message_id: 1-160 bytes"};
                 s_answer(self, &m.parts[0], f, 4);
             } else if (zw_xregion_apply(self->ctx, peer->region, peer->public_key, mid, type,
-                                        zmq_msg_data(&m.parts[5]), zmq_msg_size(&m.parts[5]),
-                                        &dup, &err) == 0) {
+                                        zmq_msg_data(&m.parts[5]), zmq_msg_size(&m.parts[5]), &dup,
+                                        &err) == 0) {
                 const char *f[] = {"ACK", mid};
                 s_answer(self, &m.parts[0], f, 2);
                 zw_xregion_link_poke(); /* it may owe a status now */
@@ -503,8 +502,8 @@ static void s_on_router(zw_xregion_link_t *self)
                 zw_logkv(ZW_LOG_WARN, "partner message refused", "region", peer->region,
                          "message_id", mid, "reason", err.message, NULL);
             } else {
-                zw_logkv(ZW_LOG_WARN, "partner message not committed; it will come again",
-                         "region", peer->region, "reason", err.message, NULL);
+                zw_logkv(ZW_LOG_WARN, "partner message not committed; it will come again", "region",
+                         peer->region, "reason", err.message, NULL);
             }
         }
         s_msg_close(&m);
@@ -530,10 +529,9 @@ static void s_on_dealer(zw_xregion_link_t *self, s_peer_t *p)
             int c = atoi(code);
             if (nak && (c <= 0 || c > 16))
                 c = ZW_INTERNAL;
-            if (zw_xregion_acked(self->ctx, p->region, p->public_key, mid, nak, c, text, &err) !=
-                0)
-                zw_logkv(ZW_LOG_WARN, "acknowledgement not recorded", "region", p->region,
-                         "reason", err.message, NULL);
+            if (zw_xregion_acked(self->ctx, p->region, p->public_key, mid, nak, c, text, &err) != 0)
+                zw_logkv(ZW_LOG_WARN, "acknowledgement not recorded", "region", p->region, "reason",
+                         err.message, NULL);
             else if (nak)
                 zw_logkv(ZW_LOG_WARN, "partner refused a message", "region", p->region,
                          "message_id", mid, "reason", text, NULL);

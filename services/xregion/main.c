@@ -67,19 +67,13 @@ static int64_t s_event_lag(void *vctx)
     return pending;
 }
 
-typedef struct {
-    const zw_daemon_spec_t *spec;
-    zw_daemon_args_t args;
-} s_cmdline_t;
-
-static void s_reload(const s_cmdline_t *cmd, zw_auth_t *auth)
+static void s_reload(const zw_daemon_t *d, zw_auth_t *auth)
 {
-    zw_config_t *fresh = zw_config_new(cmd->spec->specs, cmd->spec->n_specs);
     zw_err_t err;
+    zw_config_t *fresh = zw_daemon_reconfig(d, &err);
     zw_xregion_opts_t o;
-    if (!fresh || zw_daemon_configure(cmd->spec, &cmd->args, fresh, &err) != 0 ||
-        zw_xregion_settings_read(fresh, &o, &err) != 0)
-        zw_logkv(ZW_LOG_WARN, "config not reloaded", "reason", fresh ? err.message : "oom", NULL);
+    if (!fresh || zw_xregion_settings_read(fresh, &o, &err) != 0)
+        zw_logkv(ZW_LOG_WARN, "config not reloaded", "reason", err.message, NULL);
     else {
         zw_log_init(ZW_XREGION_PRODUCER, (zw_log_level_t) o.c.log_level);
         zw_logkv(ZW_LOG_INFO, "config reloaded", "log_level", zw_config_str(fresh, "log_level"),
@@ -100,15 +94,16 @@ typedef struct {
     int relay_idle_ms, relay_busy_ms;
 } s_loop_t;
 
-static void s_run(s_loop_t *l, const s_cmdline_t *cmd)
+static void s_run(s_loop_t *l, const zw_daemon_t *d)
 {
     int64_t next_relay = 0;
     while (!zw_daemon_stopping()) {
         if (zw_daemon_take_reload())
-            s_reload(cmd, l->auth);
+            s_reload(d, l->auth);
         int64_t mono = zw_mono_ms();
         if (mono >= next_relay)
-            next_relay = zw_relay_turn(l->relay, l->ctx->db, mono, l->relay_busy_ms, l->relay_idle_ms);
+            next_relay =
+                zw_relay_turn(l->relay, l->ctx->db, mono, l->relay_busy_ms, l->relay_idle_ms);
         zw_auth_zap_t *zap = zw_auth_zap(l->auth);
         if (zap) {
             zmq_pollitem_t it = {zw_auth_zap_socket(zap), 0, ZMQ_POLLIN, 0};
@@ -126,36 +121,23 @@ static void s_run(s_loop_t *l, const s_cmdline_t *cmd)
 
 static int s_fail(const char *what, const char *why)
 {
-    zw_logkv(ZW_LOG_ERROR, what, "reason", why, NULL);
-    fprintf(stderr, "zwfw-xregion: %s: %s\n", what, why);
-    return 1;
+    return zw_daemon_fail(ZW_XREGION_PRODUCER, what, why);
 }
 
 int main(int argc, char **argv)
 {
-    zw_daemon_signals(true);
-    zw_log_init(ZW_XREGION_PRODUCER, ZW_LOG_INFO);
-    setenv("PGAPPNAME", ZW_XREGION_PRODUCER, 0);
-
-    zw_daemon_spec_t spec = {
-        .name = ZW_XREGION_PRODUCER, .section = "xregion", .intro = s_intro, .help_width = 24};
-    size_t n_common, n_own;
-    const zw_cfg_spec_t *common_specs = zw_daemon_common_specs(&n_common);
-    const zw_cfg_spec_t *own_specs = zw_xregion_settings_table(&n_own);
-    zw_cfg_spec_t *specs =
-        zw_daemon_specs_join(common_specs, n_common, own_specs, n_own, &spec.n_specs);
-    if (!specs) {
-        fprintf(stderr, "%s: out of memory\n", ZW_XREGION_PRODUCER);
-        return 1;
-    }
-    spec.specs = specs;
-    s_cmdline_t cmd = {.spec = &spec};
+    size_t n_own;
+    const zw_cfg_spec_t *own = zw_xregion_settings_table(&n_own);
+    zw_daemon_spec_t spec = {.name = ZW_XREGION_PRODUCER,
+                             .section = "xregion",
+                             .intro = s_intro,
+                             .specs = own,
+                             .n_specs = n_own,
+                             .help_width = 24};
+    zw_daemon_t d;
     int rc;
-    if (!zw_daemon_parse(&spec, argc, argv, &cmd.args, &rc)) {
-        free(specs);
+    if (!zw_daemon_load(&d, &spec, argc, argv, &rc))
         return rc;
-    }
-    zw_config_t *cfg = zw_config_new(spec.specs, spec.n_specs);
     zw_xregion_opts_t opts;
     zw_xregion_settings_t settings = {0};
     zw_err_t err = {0};
@@ -170,9 +152,8 @@ int main(int argc, char **argv)
     char *ep_list = NULL, *iep_list = NULL, *cep_list = NULL;
     char link_pk[ZW_AUTH_Z85_LEN + 1] = "";
     rc = 1;
-    if (!cfg || zw_daemon_configure(&spec, &cmd.args, cfg, &err) != 0 ||
-        zw_xregion_settings_read(cfg, &opts, &err) != 0) {
-        s_fail("bad configuration", cfg ? err.message : "bad settings table");
+    if (zw_xregion_settings_read(d.cfg, &opts, &err) != 0) {
+        s_fail("bad configuration", err.message);
         goto done;
     }
     zw_log_init(ZW_XREGION_PRODUCER, (zw_log_level_t) opts.c.log_level);
@@ -252,7 +233,8 @@ int main(int argc, char **argv)
         s_fail("cannot start the relay", relay_db ? err.message : "out of memory");
         goto done;
     }
-    if (n_ieps > 0 && !(sub = zw_auth_sub(zctx, opts.intake_public_key, opts.c.curve_secret_key_file, &err))) {
+    if (n_ieps > 0 &&
+        !(sub = zw_auth_sub(zctx, opts.intake_public_key, opts.c.curve_secret_key_file, &err))) {
         s_fail("cannot follow intake's events", err.message);
         goto done;
     }
@@ -294,14 +276,14 @@ int main(int argc, char **argv)
         goto done;
     }
     memset(&curve, 0, sizeof curve);
-    char *dump = zw_config_dump_json(cfg);
-    zw_logkv(ZW_LOG_INFO, "xregion started", "version", ZWFW_VERSION, "region", opts.region,
-             "mode", use_curve ? "curve" : "plain", "link",
+    char *dump = zw_config_dump_json(d.cfg);
+    zw_logkv(ZW_LOG_INFO, "xregion started", "version", ZWFW_VERSION, "region", opts.region, "mode",
+             use_curve ? "curve" : "plain", "link",
              *opts.link_endpoint ? opts.link_endpoint : "(off)", "link_public_key",
              *link_pk ? link_pk : "", "config", dump ? dump : "", NULL);
     free(dump);
     rc = 0;
-    s_run(&loop, &cmd);
+    s_run(&loop, &d);
     zw_logkv(ZW_LOG_INFO, "xregion stopping: finishing requests in hand", NULL);
 
 done:
@@ -328,8 +310,6 @@ done:
     free(ep_list);
     free(iep_list);
     free(cep_list);
-    zw_config_destroy(&cfg);
-    zw_daemon_args_free(&cmd.args);
-    free(specs);
+    zw_daemon_free(&d);
     return rc;
 }

@@ -56,8 +56,8 @@ int zw_xregion_item_allows(const Zwfw__V1__Item *item, const char *origin, const
         why = "is not a cross-region item here (no 跨省 / 川渝 / 跨区县 scope)";
     }
     if (why)
-        return zw_err_setd(err, ZW_FAILED_PRECONDITION, "item_code", "item %s %s",
-                           item->impl_code, why);
+        return zw_err_setd(err, ZW_FAILED_PRECONDITION, "item_code", "item %s %s", item->impl_code,
+                           why);
     bool listed = item->n_partner_regions == 0;
     for (size_t i = 0; !listed && i < item->n_partner_regions; i++)
         listed = s_covers(item->partner_regions[i], origin);
@@ -69,8 +69,8 @@ int zw_xregion_item_allows(const Zwfw__V1__Item *item, const char *origin, const
     if (item->cross_mode != ZWFW__V1__CROSS_MODE__CROSS_MODE_UNSPECIFIED &&
         (int) item->cross_mode != mode && mode != ZWFW__V1__CROSS_MODE__CROSS_MODE_JOINT)
         return zw_err_setd(err, ZW_FAILED_PRECONDITION, "mode",
-                           "item %s is handled across regions in mode %d, not %d",
-                           item->impl_code, (int) item->cross_mode, mode);
+                           "item %s is handled across regions in mode %d, not %d", item->impl_code,
+                           (int) item->cross_mode, mode);
     return 0;
 }
 
@@ -86,9 +86,8 @@ int zw_xregion_state_rank(int state)
 
 bool zw_xregion_event_is_old(int64_t event_seq, int shown_state, int event_state)
 {
-    return event_seq == 0 && (event_state == shown_state ||
-                              zw_xregion_state_rank(event_state) <
-                                  zw_xregion_state_rank(shown_state));
+    return event_seq == 0 && (event_state == shown_state || zw_xregion_state_rank(event_state) <
+                                                                zw_xregion_state_rank(shown_state));
 }
 
 void zw_xregion_forward_id(const char *exchange_id, int part_no, char *buf, size_t size)
@@ -96,8 +95,7 @@ void zw_xregion_forward_id(const char *exchange_id, int part_no, char *buf, size
     snprintf(buf, size, "%s/%d/forward", exchange_id, part_no);
 }
 
-void zw_xregion_status_id(const char *exchange_id, int part_no, int64_t seq, char *buf,
-                          size_t size)
+void zw_xregion_status_id(const char *exchange_id, int part_no, int64_t seq, char *buf, size_t size)
 {
     snprintf(buf, size, "%s/%d/status/%" PRId64, exchange_id, part_no, seq);
 }

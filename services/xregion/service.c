@@ -43,6 +43,7 @@ struct s_mut {
     zw_arena_t *a;
     uint8_t *out;
     size_t out_len;
+    bool replayed;
     s_body_fn body;
 };
 
@@ -51,29 +52,54 @@ static int s_tx(zw_db_t *db, void *arg, zw_err_t *err)
     s_mut_t *x = arg;
     free(x->out);
     x->out = NULL;
+    x->replayed = false;
     zw_arena_destroy(&x->a);
     if (!(x->a = zw_arena_new()))
         return zw_err_set(err, ZW_RESOURCE_EXHAUSTED, "out of memory");
-    if (zw_idem_replay(db, ZW_XREGION_REQUESTS, x->req->caller->key_id, x->key, x->req->type,
+    /* copies of one request wait here for the first, then replay it */
+    if (zw_idem_lock(db, x->req->caller->key_id, x->key, err) != 0 ||
+        zw_idem_replay(db, ZW_XREGION_REQUESTS, x->req->caller->key_id, x->key, x->req->type,
                        x->digest, &x->out, &x->out_len, err) != 0)
         return -1;
-    if (x->out)
+    if (x->out) {
+        x->replayed = true;
         return 0;
+    }
     if (x->body(x, db, err) != 0)
         return -1;
     return zw_idem_put(db, ZW_XREGION_REQUESTS, x->req->caller->key_id, x->key, x->req->type,
                        x->digest, x->out, x->out_len, x->now, err);
 }
 
-static void s_run(s_mut_t *x, zw_reply_t *reply, const char *reply_type)
+/* The first reply to a key, now answering a retry: its `replayed` set
+ * (protocol.md section 5). */
+static int s_mark_replayed(s_mut_t *x, const ProtobufCMessageDescriptor *desc, zw_err_t *err)
+{
+    ProtobufCMessage *m = protobuf_c_message_unpack(desc, NULL, x->out_len, x->out);
+    const ProtobufCFieldDescriptor *f =
+        m ? protobuf_c_message_descriptor_get_field_by_name(desc, "replayed") : NULL;
+    if (!f || f->type != PROTOBUF_C_TYPE_BOOL) {
+        if (m)
+            protobuf_c_message_free_unpacked(m, NULL);
+        return zw_err_set(err, ZW_INTERNAL, "a stored %s does not decode", desc->name);
+    }
+    *(protobuf_c_boolean *) ((char *) m + f->offset) = 1;
+    free(x->out);
+    x->out = zw_xregion_pack(m, &x->out_len);
+    protobuf_c_message_free_unpacked(m, NULL);
+    return x->out ? 0 : zw_err_set(err, ZW_RESOURCE_EXHAUSTED, "out of memory");
+}
+
+static void s_run(s_mut_t *x, zw_reply_t *reply, const ProtobufCMessageDescriptor *reply_type)
 {
     zw_err_t err;
     zw_audit_digest(x->req->data, x->req->len, x->digest);
     if (zw_xregion_now(x->ctx, &x->now, &err) != 0 ||
-        zw_db_tx(x->ctx->db, false, s_tx, x, &err) != 0)
+        zw_db_tx(x->ctx->db, false, s_tx, x, &err) != 0 ||
+        (x->replayed && s_mark_replayed(x, reply_type, &err) != 0))
         zw_reply_err(reply, &err);
     else
-        zw_reply_bytes(reply, reply_type, x->out, x->out_len);
+        zw_reply_bytes(reply, reply_type->name, x->out, x->out_len);
     free(x->out);
     x->out = NULL;
     zw_arena_destroy(&x->a);
@@ -207,8 +233,9 @@ static int s_put_partner_body(s_mut_t *x, zw_db_t *db, zw_err_t *err)
     }
     PQclear(res);
     char now[24];
-    const char *p[] = {m->region,     m->name, m->endpoint, m->public_key,
-                       m->disabled ? "false" : "true", s_num(now, x->now), x->actor};
+    const char *p[] = {
+        m->region,          m->name, m->endpoint, m->public_key, m->disabled ? "false" : "true",
+        s_num(now, x->now), x->actor};
     if (!(res = zw_db_exec(db, "xr_partner_put", 7, p, err)))
         return -1;
     PQclear(res);
@@ -226,7 +253,8 @@ static int s_put_partner_body(s_mut_t *x, zw_db_t *db, zw_err_t *err)
 
 static void s_put_partner(zw_xregion_ctx_t *ctx, const zw_request_t *req, zw_reply_t *reply)
 {
-    Zwfw__V1__PutPartner *m = (Zwfw__V1__PutPartner *) s_open(req, ZW_ROLE_MASK_OPERATOR, "change partners", &zwfw__v1__put_partner__descriptor, reply);
+    Zwfw__V1__PutPartner *m = (Zwfw__V1__PutPartner *) s_open(
+        req, ZW_ROLE_MASK_OPERATOR, "change partners", &zwfw__v1__put_partner__descriptor, reply);
     if (!m)
         return;
     zw_err_t err;
@@ -260,7 +288,7 @@ static void s_put_partner(zw_xregion_ctx_t *ctx, const zw_request_t *req, zw_rep
                      .actor = m->actor,
                      .m = m,
                      .body = s_put_partner_body};
-        s_run(&x, reply, "zwfw.v1.PartnerReply");
+        s_run(&x, reply, &zwfw__v1__partner_reply__descriptor);
         zw_xregion_link_poke();
     }
     protobuf_c_message_free_unpacked(&m->base, NULL);
@@ -270,7 +298,8 @@ static void s_put_partner(zw_xregion_ctx_t *ctx, const zw_request_t *req, zw_rep
 
 static void s_get_partner(zw_xregion_ctx_t *ctx, const zw_request_t *req, zw_reply_t *reply)
 {
-    Zwfw__V1__GetPartner *m = (Zwfw__V1__GetPartner *) s_open(req, S_PARTNER_READERS, "read partners", &zwfw__v1__get_partner__descriptor, reply);
+    Zwfw__V1__GetPartner *m = (Zwfw__V1__GetPartner *) s_open(
+        req, S_PARTNER_READERS, "read partners", &zwfw__v1__get_partner__descriptor, reply);
     if (!m)
         return;
     zw_err_t err;
@@ -278,8 +307,9 @@ static void s_get_partner(zw_xregion_ctx_t *ctx, const zw_request_t *req, zw_rep
     Zwfw__V1__PartnerReply r = ZWFW__V1__PARTNER_REPLY__INIT;
     if (!a)
         zw_err_set(&err, ZW_RESOURCE_EXHAUSTED, "out of memory");
-    if (!a || (!s_digits6(m->region) &&
-               zw_err_setd(&err, ZW_INVALID_ARGUMENT, "region", "region: 6 digits")) ||
+    if (!a ||
+        (!s_digits6(m->region) &&
+         zw_err_setd(&err, ZW_INVALID_ARGUMENT, "region", "region: 6 digits")) ||
         zw_xregion_store_partner(ctx->db, a, m->region, &r.partner, &err) != 0 ||
         (!r.partner && zw_err_setd(&err, ZW_NOT_FOUND, "region", "no partner %s", m->region)) ||
         s_partner_counts(ctx->db, r.partner, &err) != 0) {
@@ -297,8 +327,8 @@ static void s_get_partner(zw_xregion_ctx_t *ctx, const zw_request_t *req, zw_rep
 
 static void s_list_partners(zw_xregion_ctx_t *ctx, const zw_request_t *req, zw_reply_t *reply)
 {
-    ProtobufCMessage *m =
-        s_open(req, S_PARTNER_READERS, "read partners", &zwfw__v1__list_partners__descriptor, reply);
+    ProtobufCMessage *m = s_open(req, S_PARTNER_READERS, "read partners",
+                                 &zwfw__v1__list_partners__descriptor, reply);
     if (!m)
         return;
     zw_err_t err;
@@ -327,8 +357,8 @@ static void s_list_partners(zw_xregion_ctx_t *ctx, const zw_request_t *req, zw_r
 
 /* ------------------------------------------------------------------ ForwardApplication */
 
-static int s_forward_check(zw_xregion_ctx_t *ctx, const Zwfw__V1__ForwardApplication *m,
-                           int role, zw_err_t *err)
+static int s_forward_check(zw_xregion_ctx_t *ctx, const Zwfw__V1__ForwardApplication *m, int role,
+                           zw_err_t *err)
 {
     if (s_check_key_actor(m->idempotency_key, m->actor, err) != 0)
         return -1;
@@ -362,21 +392,18 @@ static int s_forward_check(zw_xregion_ctx_t *ctx, const Zwfw__V1__ForwardApplica
         const Zwfw__V1__ForwardPart *p = m->parts[i];
         snprintf(path, sizeof path, "parts[%zu].region", i);
         if (!s_digits6(p->region))
-            return zw_err_setd(err, ZW_INVALID_ARGUMENT, path, "%s: a 6-digit division code",
-                               path);
+            return zw_err_setd(err, ZW_INVALID_ARGUMENT, path, "%s: a 6-digit division code", path);
         if (strcmp(p->region, ctx->settings->region) == 0)
             return zw_err_setd(err, ZW_INVALID_ARGUMENT, path,
-                               "%s: %s is this deployment: submit to zwfw.intake", path,
-                               p->region);
+                               "%s: %s is this deployment: submit to zwfw.intake", path, p->region);
         for (size_t j = 0; j < i; j++)
             if (strcmp(m->parts[j]->region, p->region) == 0)
-                return zw_err_setd(err, ZW_INVALID_ARGUMENT, path,
-                                   "%s: each partner at most once", path);
+                return zw_err_setd(err, ZW_INVALID_ARGUMENT, path, "%s: each partner at most once",
+                                   path);
         snprintf(path, sizeof path, "parts[%zu].item_code", i);
         if (!zw_intake_token_ok(p->item_code, 128))
             return zw_err_setd(err, ZW_INVALID_ARGUMENT, path,
-                               "%s: the item's implementation code in the partner's catalog",
-                               path);
+                               "%s: the item's implementation code in the partner's catalog", path);
     }
     int64_t now;
     zw_date_t d;
@@ -404,11 +431,11 @@ static int s_forward_body(s_mut_t *x, zw_db_t *db, zw_err_t *err)
         if (zw_xregion_store_partner(db, x->a, m->parts[i]->region, &p, err) != 0)
             return -1;
         if (!p)
-            return zw_err_setd(err, ZW_NOT_FOUND, path, "%s: %s is not a registered partner",
-                               path, m->parts[i]->region);
+            return zw_err_setd(err, ZW_NOT_FOUND, path, "%s: %s is not a registered partner", path,
+                               m->parts[i]->region);
         if (!p->enabled)
-            return zw_err_setd(err, ZW_FAILED_PRECONDITION, path,
-                               "%s: partner %s is disabled", path, m->parts[i]->region);
+            return zw_err_setd(err, ZW_FAILED_PRECONDITION, path, "%s: partner %s is disabled",
+                               path, m->parts[i]->region);
     }
     /* the business date of now for the number */
     zw_date_t d;
@@ -465,7 +492,7 @@ static int s_forward_body(s_mut_t *x, zw_db_t *db, zw_err_t *err)
     PQclear(res);
     for (size_t i = 0; i < m->n_parts; i++) {
         int part_no = (int) i + 1;
-        const char *q[] = {id, s_num(b[0], part_no), m->parts[i]->region, m->parts[i]->item_code,
+        const char *q[] = {id,  s_num(b[0], part_no), m->parts[i]->region, m->parts[i]->item_code,
                            "1", s_num(b[1], x->now)};
         if (!(res = zw_db_exec(db, "xr_part_insert", 6, q, err)))
             return -1;
@@ -496,7 +523,9 @@ static int s_forward_body(s_mut_t *x, zw_db_t *db, zw_err_t *err)
 
 static void s_forward(zw_xregion_ctx_t *ctx, const zw_request_t *req, zw_reply_t *reply)
 {
-    Zwfw__V1__ForwardApplication *m = (Zwfw__V1__ForwardApplication *) s_open(req, ZW_ROLE_MASK_WINDOW | ZW_ROLE_MASK_INTEGRATOR, "forward applications to partners", &zwfw__v1__forward_application__descriptor, reply);
+    Zwfw__V1__ForwardApplication *m = (Zwfw__V1__ForwardApplication *) s_open(
+        req, ZW_ROLE_MASK_WINDOW | ZW_ROLE_MASK_INTEGRATOR, "forward applications to partners",
+        &zwfw__v1__forward_application__descriptor, reply);
     if (!m)
         return;
     zw_err_t err;
@@ -513,7 +542,7 @@ static void s_forward(zw_xregion_ctx_t *ctx, const zw_request_t *req, zw_reply_t
                      .actor = m->actor,
                      .m = m,
                      .body = s_forward_body};
-        s_run(&x, reply, "zwfw.v1.ExchangeReply");
+        s_run(&x, reply, &zwfw__v1__exchange_reply__descriptor);
         zw_xregion_link_poke();
     }
     protobuf_c_message_free_unpacked(&m->base, NULL);
@@ -543,7 +572,8 @@ static int s_may_see(zw_db_t *db, const Zwfw__V1__Caller *c, const char *id, zw_
 
 static void s_get_exchange(zw_xregion_ctx_t *ctx, const zw_request_t *req, zw_reply_t *reply)
 {
-    Zwfw__V1__GetExchange *m = (Zwfw__V1__GetExchange *) s_open(req, S_EXCHANGE_READERS, "read exchanges", &zwfw__v1__get_exchange__descriptor, reply);
+    Zwfw__V1__GetExchange *m = (Zwfw__V1__GetExchange *) s_open(
+        req, S_EXCHANGE_READERS, "read exchanges", &zwfw__v1__get_exchange__descriptor, reply);
     if (!m)
         return;
     zw_err_t err;
@@ -568,10 +598,24 @@ static void s_get_exchange(zw_xregion_ctx_t *ctx, const zw_request_t *req, zw_re
     protobuf_c_message_free_unpacked(&m->base, NULL);
 }
 
-/* page tokens: "<created_at_us>/<exchange_id>" or "<id>" for the log */
+/* A page token binds the filters of the listing it continues
+ * (FNV-1a of them): one given with other filters is refused. */
+static unsigned s_filters_hash(const Zwfw__V1__ListExchanges *m)
+{
+    char text[64];
+    snprintf(text, sizeof text, "%d|%.6s|%d", (int) m->direction, m->region, m->open_only ? 1 : 0);
+    uint32_t h = 2166136261u;
+    for (const char *p = text; *p; p++)
+        h = (h ^ (uint8_t) *p) * 16777619u;
+    return h;
+}
+
+/* page tokens: "<created_at_us>/<exchange_id>/<filters>", or "<id>" for
+ * the message log */
 static void s_list_exchanges(zw_xregion_ctx_t *ctx, const zw_request_t *req, zw_reply_t *reply)
 {
-    Zwfw__V1__ListExchanges *m = (Zwfw__V1__ListExchanges *) s_open(req, S_EXCHANGE_READERS, "read exchanges", &zwfw__v1__list_exchanges__descriptor, reply);
+    Zwfw__V1__ListExchanges *m = (Zwfw__V1__ListExchanges *) s_open(
+        req, S_EXCHANGE_READERS, "read exchanges", &zwfw__v1__list_exchanges__descriptor, reply);
     if (!m)
         return;
     zw_err_t err;
@@ -586,24 +630,34 @@ static void s_list_exchanges(zw_xregion_ctx_t *ctx, const zw_request_t *req, zw_
         rc = zw_err_setd(&err, ZW_INVALID_ARGUMENT, "direction", "direction: 0-2");
     if (!rc && *m->region && !s_digits6(m->region))
         rc = zw_err_setd(&err, ZW_INVALID_ARGUMENT, "region", "region: 6 digits");
+    unsigned filters = s_filters_hash(m);
     if (!rc && *m->page_token) {
         long long us = 0;
+        unsigned h = 0;
         int used = 0;
-        if (sscanf(m->page_token, "%lld/%n", &us, &used) != 1 || used == 0 ||
-            !zw_intake_token_ok(m->page_token + used, 64))
+        char id[65];
+        if (sscanf(m->page_token, "%lld/%64[A-Za-z0-9_.:-]/%8x%n", &us, id, &h, &used) != 3 ||
+            m->page_token[used] != '\0')
             rc = zw_err_setd(&err, ZW_INVALID_ARGUMENT, "page_token",
                              "page_token: not one this service gave");
+        else if (h != filters)
+            rc = zw_err_setd(&err, ZW_INVALID_ARGUMENT, "page_token",
+                             "page_token: given with other filters (direction, region, "
+                             "open_only) than the page it continues");
         else {
             snprintf(after_us, sizeof after_us, "%lld", us);
-            snprintf(after_id, sizeof after_id, "%s", m->page_token + used);
+            snprintf(after_id, sizeof after_id, "%s", id);
         }
     }
     PGresult *res = NULL;
     if (!rc) {
         char b[3][24];
         const Zwfw__V1__Caller *c = req->caller;
-        const char *p[] = {s_num(b[0], m->direction), m->region, m->open_only ? "true" : "false",
-                           after_us, after_id,
+        const char *p[] = {s_num(b[0], m->direction),
+                           m->region,
+                           m->open_only ? "true" : "false",
+                           after_us,
+                           after_id,
                            c->role == ZWFW__V1__ROLE__ROLE_INTEGRATOR ? c->key_id : "",
                            s_num(b[1], size + 1)};
         if (!(res = zw_db_exec(ctx->db, "xr_exchange_page", 7, p, &err)))
@@ -624,8 +678,8 @@ static void s_list_exchanges(zw_xregion_ctx_t *ctx, const zw_request_t *req, zw_
             rc = zw_err_set(&err, ZW_RESOURCE_EXHAUSTED, "out of memory");
         if (!rc && n > size) {
             char tok[128];
-            snprintf(tok, sizeof tok, "%s/%s", PQgetvalue(res, size - 1, 1),
-                     PQgetvalue(res, size - 1, 0));
+            snprintf(tok, sizeof tok, "%s/%s/%08x", PQgetvalue(res, size - 1, 1),
+                     PQgetvalue(res, size - 1, 0), filters);
             r.next_page_token = zw_arena_strdup(a, tok);
         }
     }
@@ -641,7 +695,9 @@ static void s_list_exchanges(zw_xregion_ctx_t *ctx, const zw_request_t *req, zw_
 
 static void s_list_messages(zw_xregion_ctx_t *ctx, const zw_request_t *req, zw_reply_t *reply)
 {
-    Zwfw__V1__ListLinkMessages *m = (Zwfw__V1__ListLinkMessages *) s_open(req, S_PARTNER_READERS, "read the message log", &zwfw__v1__list_link_messages__descriptor, reply);
+    Zwfw__V1__ListLinkMessages *m =
+        (Zwfw__V1__ListLinkMessages *) s_open(req, S_PARTNER_READERS, "read the message log",
+                                              &zwfw__v1__list_link_messages__descriptor, reply);
     if (!m)
         return;
     zw_err_t err;
@@ -709,12 +765,9 @@ void zw_xregion_handle(void *vctx, const zw_request_t *req, zw_reply_t *reply)
         const char *type;
         void (*fn)(zw_xregion_ctx_t *, const zw_request_t *, zw_reply_t *);
     } table[] = {
-        {"zwfw.v1.PutPartner", s_put_partner},
-        {"zwfw.v1.GetPartner", s_get_partner},
-        {"zwfw.v1.ListPartners", s_list_partners},
-        {"zwfw.v1.ForwardApplication", s_forward},
-        {"zwfw.v1.GetExchange", s_get_exchange},
-        {"zwfw.v1.ListExchanges", s_list_exchanges},
+        {"zwfw.v1.PutPartner", s_put_partner},         {"zwfw.v1.GetPartner", s_get_partner},
+        {"zwfw.v1.ListPartners", s_list_partners},     {"zwfw.v1.ForwardApplication", s_forward},
+        {"zwfw.v1.GetExchange", s_get_exchange},       {"zwfw.v1.ListExchanges", s_list_exchanges},
         {"zwfw.v1.ListLinkMessages", s_list_messages},
     };
     for (size_t i = 0; i < sizeof table / sizeof table[0]; i++)

@@ -19,13 +19,14 @@ typedef struct {
     int nparams;
 } s_stmt_t;
 
-#define S_PARTNER_COLS "region, name, endpoint, public_key, enabled, version, updated_at_us, updated_by"
+#define S_PARTNER_COLS                                                                             \
+    "region, name, endpoint, public_key, enabled, version, updated_at_us, updated_by"
 #define S_EXCHANGE_COLS                                                                            \
     "exchange_id, direction, mode, origin_region, channel, window_id, actor, submitted_by,"        \
     " body, identity_checked, created_at_us, done"
 #define S_PART_COLS                                                                                \
-    "part_no, region, item_code, stage, receipt_number, state, state_at_us, due_at_us,"           \
-    " item_name, department_name, reason, array_to_json(missing), error_code, error_message,"     \
+    "part_no, region, item_code, stage, receipt_number, state, state_at_us, due_at_us,"            \
+    " item_name, department_name, reason, array_to_json(missing), error_code, error_message,"      \
     " error_detail, updated_at_us"
 
 static const s_stmt_t s_stmts[] = {
@@ -299,7 +300,8 @@ static Zwfw__V1__Identity *s_identity(zw_arena_t *a, const Zwfw__V1__Identity *s
     d->name = zw_arena_strdup(a, src->name);
     d->id_type = src->id_type;
     char m[96];
-    d->id_number = zw_arena_strdup(a, clear ? src->id_number : zw_mask_id(src->id_number, m, sizeof m));
+    d->id_number =
+        zw_arena_strdup(a, clear ? src->id_number : zw_mask_id(src->id_number, m, sizeof m));
     return d->name && d->id_number ? d : NULL;
 }
 
@@ -385,8 +387,8 @@ int zw_xregion_seal(zw_xregion_ctx_t *ctx, const char *label, const ProtobufCMes
     return 0;
 }
 
-uint8_t *zw_xregion_unseal(zw_xregion_ctx_t *ctx, const char *label, const char *bytea,
-                           size_t *len, zw_err_t *err)
+uint8_t *zw_xregion_unseal(zw_xregion_ctx_t *ctx, const char *label, const char *bytea, size_t *len,
+                           zw_err_t *err)
 {
     size_t n = 0;
     uint8_t *sealed = zw_pii_unhex(bytea, &n);
@@ -419,7 +421,8 @@ static Zwfw__V1__ExchangePart *s_part_row(zw_xregion_ctx_t *ctx, zw_arena_t *a, 
     zwfw__v1__exchange_part__init(p);
     p->part_no = (int32_t) s_i64(res, r, 0, 0);
     p->region = s_str(a, res, r, 1);
-    p->region_name = zw_arena_strdup(a, zw_xregion_region_name(ctx->settings, PQgetvalue(res, r, 1)));
+    p->region_name =
+        zw_arena_strdup(a, zw_xregion_region_name(ctx->settings, PQgetvalue(res, r, 1)));
     p->item_code = s_str(a, res, r, 2);
     p->stage = (Zwfw__V1__PartStage) s_i64(res, r, 3, 0);
     p->receipt_number = s_str(a, res, r, 4);
@@ -631,8 +634,8 @@ int zw_xregion_store_log(zw_db_t *db, bool inbound, const char *region, const ch
     zw_pii_hex(h, sizeof h, hex);
     snprintf(size, sizeof size, "%zu", len);
     snprintf(now, sizeof now, "%" PRId64, now_us);
-    const char *p[] = {inbound ? "true" : "false", region, key_id, message_id, type, hex, size,
-                       now, outcome};
+    const char *p[] = {
+        inbound ? "true" : "false", region, key_id, message_id, type, hex, size, now, outcome};
     PGresult *res = zw_db_exec(db, "xr_log", 9, p, err);
     if (!res)
         return -1;

@@ -40,7 +40,7 @@
 
 /* Read-only after start, shared by every thread. */
 typedef struct {
-    const char *region;          /* this deployment's division code */
+    const char *region; /* this deployment's division code */
     const zw_pii_t *pii;
     const zw_regions_t *regions; /* names of division codes */
     const char *link_public_key; /* "" when links are off */
@@ -93,8 +93,8 @@ int zw_xregion_seal(zw_xregion_ctx_t *ctx, const char *label, const ProtobufCMes
                     char **bytea_hex, zw_err_t *err);
 /* The bytes zw_xregion_seal sealed, from a bytea column's text (malloc'd);
  * NULL with DATA_LOSS when they do not open. */
-uint8_t *zw_xregion_unseal(zw_xregion_ctx_t *ctx, const char *label, const char *bytea,
-                           size_t *len, zw_err_t *err);
+uint8_t *zw_xregion_unseal(zw_xregion_ctx_t *ctx, const char *label, const char *bytea, size_t *len,
+                           zw_err_t *err);
 
 /* Appends to the message log. */
 int zw_xregion_store_log(zw_db_t *db, bool inbound, const char *region, const char *key_id,
@@ -122,8 +122,8 @@ int zw_xregion_acked(zw_xregion_ctx_t *ctx, const char *region, const char *key_
 /* Queues the XrStatus of inbound part (exchange_id, part_no) as the row
  * now stands (its status_seq incremented), with an event and history row.
  * Inside the caller's transaction. */
-int zw_xregion_status_out(zw_xregion_ctx_t *ctx, zw_db_t *db, const char *exchange_id,
-                          int part_no, int64_t now_us, const char *note, zw_err_t *err);
+int zw_xregion_status_out(zw_xregion_ctx_t *ctx, zw_db_t *db, const char *exchange_id, int part_no,
+                          int64_t now_us, const char *note, zw_err_t *err);
 
 /* ---- shared helpers ------------------------------------------------------------ */
 

@@ -53,6 +53,7 @@ xr_deployment() {
   xr_intake_pub[$d]=tcp://127.0.0.1:$(zs_free_port)
   "$bin/zwfw-intake" --db-conninfo "${xr_db[$d]}" --migrate true \
     --pii-key-file "$work/pii-$d.key" --heartbeat-ms 250 --threads 4 \
+    --division-code "$region" --center-name "$d 政务服务中心" \
     --pub-endpoint "${xr_intake_pub[$d]}" --broker-endpoint "${xr_eps[$d]}" \
     2>"$work/$d-intake.log" &
   pids+=($!)

@@ -16,17 +16,17 @@ static void test_exchange_id(void **state)
     assert_true(zw_xregion_exchange_id_ok("XR50015220261128-999999", "500152"));
     /* another region's number: a partner may only number its own */
     assert_false(zw_xregion_exchange_id_ok("XR50015220201009-000001", "511400"));
-    assert_false(zw_xregion_exchange_id_ok("XR5114002020100-000001", "511400"));   /* 7-digit date */
-    assert_false(zw_xregion_exchange_id_ok("XR51140020201009-00001", "511400"));   /* 5 digits */
-    assert_false(zw_xregion_exchange_id_ok("XR51140020201009_000001", "511400"));  /* no dash */
+    assert_false(zw_xregion_exchange_id_ok("XR5114002020100-000001", "511400"));  /* 7-digit date */
+    assert_false(zw_xregion_exchange_id_ok("XR51140020201009-00001", "511400"));  /* 5 digits */
+    assert_false(zw_xregion_exchange_id_ok("XR51140020201009_000001", "511400")); /* no dash */
     assert_false(zw_xregion_exchange_id_ok("XR51140020201009-00000a", "511400"));
     assert_false(zw_xregion_exchange_id_ok("xr51140020201009-000001", "511400"));
     assert_false(zw_xregion_exchange_id_ok("XR51140020201009-0000011", "511400"));
     assert_false(zw_xregion_exchange_id_ok("", "511400"));
 }
 
-static Zwfw__V1__Item s_item(Zwfw__V1__CrossScope scope, Zwfw__V1__CrossMode mode,
-                             char **partners, size_t n)
+static Zwfw__V1__Item s_item(Zwfw__V1__CrossScope scope, Zwfw__V1__CrossMode mode, char **partners,
+                             size_t n)
 {
     Zwfw__V1__Item it = ZWFW__V1__ITEM__INIT;
     it.impl_code = "500A0100100000-500152000000-000-11500152MB17035173-1-00";
