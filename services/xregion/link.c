@@ -16,6 +16,7 @@
 #include <zmq.h>
 
 #define S_MAX_PEERS 64
+#define S_MAX_FRAME (4 * 1024 * 1024)
 #define S_NAME_PREFIX "partner-"
 
 /* ---- the view other threads read ------------------------------------------------- */
@@ -135,6 +136,8 @@ static void *s_dealer(zw_xregion_link_t *self, const s_peer_t *p)
     zmq_setsockopt(d, ZMQ_LINGER, &zero, sizeof zero);
     zmq_setsockopt(d, ZMQ_IMMEDIATE, &one, sizeof one);
     zmq_setsockopt(d, ZMQ_SNDHWM, &hwm, sizeof hwm);
+    int64_t max = S_MAX_FRAME;
+    zmq_setsockopt(d, ZMQ_MAXMSGSIZE, &max, sizeof max);
     zw_auth_client_t c;
     memset(&c, 0, sizeof c);
     c.keys = self->keys;
@@ -258,6 +261,10 @@ zw_xregion_link_t *zw_xregion_link_new(zw_xregion_ctx_t *ctx, const zw_xregion_l
         goto fail;
     }
     zmq_setsockopt(self->router, ZMQ_LINGER, &zero, sizeof zero);
+    /* a partner's frame larger than this drops its connection, not our
+     * memory: materials travel as references, a message is small */
+    int64_t max = S_MAX_FRAME;
+    zmq_setsockopt(self->router, ZMQ_MAXMSGSIZE, &max, sizeof max);
     if (zw_auth_server_apply(&self->keys, self->router, "zwfw-link", err) != 0)
         goto fail;
     if (zmq_bind(self->router, cfg->endpoint) != 0) {
