@@ -7,6 +7,7 @@
 
 #include "intake_rules.h"
 #include "log.h"
+#include "validate.h"
 #include "rules.h"
 
 #include <cjson/cJSON.h>
@@ -14,6 +15,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* 9999-12-31T23:59:59Z: times past it are not a partner's business */
+#define S_MAX_SECONDS 253402300799LL
 
 static char *s_num(char buf[24], int64_t v)
 {
@@ -54,6 +58,12 @@ static int s_forward(zw_xregion_ctx_t *ctx, zw_db_t *db, const char *region, con
     }
     if (!zw_intake_token_ok(f->item_code, 128)) {
         zw_err_setd(err, ZW_INVALID_ARGUMENT, "item_code", "item_code is not an item code");
+        goto done;
+    }
+    if (zw_validate_actor(f->actor, err) != 0)
+        goto done;
+    if (*f->window_id && !zw_intake_token_ok(f->window_id, 64)) {
+        zw_err_setd(err, ZW_INVALID_ARGUMENT, "window_id", "window_id: 1-64 of [A-Za-z0-9_.:-]");
         goto done;
     }
     if (f->mode < ZWFW__V1__CROSS_MODE__CROSS_MODE_FULLY_ONLINE ||
@@ -110,6 +120,51 @@ static const char *s_detail(const Zwfw__V1__Error *e)
     return "";
 }
 
+/* What a status may carry: each text well-formed and of a size a notice
+ * needs, so a partner cannot fill our store or refuse our inserts. */
+static int s_status_check(const Zwfw__V1__XrStatus *s, zw_err_t *err)
+{
+    if (*s->receipt_number && !zw_intake_token_ok(s->receipt_number, 64))
+        return zw_err_setd(err, ZW_INVALID_ARGUMENT, "receipt_number",
+                           "receipt_number: 1-64 of [A-Za-z0-9_.:-]");
+    const struct {
+        const char *name, *text;
+        long max;
+    } texts[] = {{"item_name", s->item_name, 200},
+                 {"department_name", s->department_name, 200},
+                 {"reason", s->reason, 1000},
+                 {"error.message", s->error ? s->error->message : "", 1000}};
+    for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++) {
+        long n = zw_validate_text_chars(texts[i].text);
+        if (n < 0 || n > texts[i].max)
+            return zw_err_setd(err, ZW_INVALID_ARGUMENT, texts[i].name,
+                               "%s: at most %ld characters of text", texts[i].name, texts[i].max);
+    }
+    if (s->n_missing > 100)
+        return zw_err_setd(err, ZW_INVALID_ARGUMENT, "missing", "missing: at most 100 codes");
+    for (size_t i = 0; i < s->n_missing; i++)
+        if (!zw_intake_token_ok(s->missing[i], 128))
+            return zw_err_setd(err, ZW_INVALID_ARGUMENT, "missing",
+                               "missing: material codes of [A-Za-z0-9_.:-]");
+    if (s->state < 0 || s->state > 15)
+        return zw_err_setd(err, ZW_INVALID_ARGUMENT, "state", "state: 0-15 (DOMAIN.md codes)");
+    const Zwfw__V1__Timestamp *times[] = {s->state_at, s->due_at};
+    for (size_t i = 0; i < 2; i++)
+        if (times[i] && (times[i]->seconds < 0 || times[i]->seconds > S_MAX_SECONDS ||
+                         times[i]->nanos < 0 || times[i]->nanos > 999999999))
+            return zw_err_setd(err, ZW_INVALID_ARGUMENT, i ? "due_at" : "state_at",
+                               "%s: a time between 1970 and 9999", i ? "due_at" : "state_at");
+    if (s->error && (s->error->code < 0 || s->error->code > 16))
+        return zw_err_setd(err, ZW_INVALID_ARGUMENT, "error.code", "error.code: 0-16");
+    for (size_t i = 0; s->error && i < s->error->n_details; i++)
+        if (zw_validate_text_chars(s->error->details[i]->key) < 0 ||
+            zw_validate_text_chars(s->error->details[i]->value) < 0 ||
+            strlen(s->error->details[i]->value) > 120)
+            return zw_err_setd(err, ZW_INVALID_ARGUMENT, "error.details",
+                               "error.details: short text");
+    return 0;
+}
+
 static int s_status(zw_db_t *db, const char *region, const uint8_t *data, size_t len, int64_t now,
                     const char **outcome, zw_err_t *err)
 {
@@ -142,6 +197,8 @@ static int s_status(zw_db_t *db, const char *region, const uint8_t *data, size_t
         zw_err_setd(err, ZW_INVALID_ARGUMENT, "stage", "an XrStatus stage must be 2-5");
         goto done;
     }
+    if (s_status_check(s, err) != 0)
+        goto done;
     cJSON *arr = cJSON_CreateArray();
     for (size_t i = 0; arr && i < s->n_missing; i++)
         cJSON_AddItemToArray(arr, cJSON_CreateString(s->missing[i]));

@@ -5,6 +5,7 @@
 #include "auth_registry.h"
 #include "auth_zap.h"
 #include "log.h"
+#include "validate.h"
 
 #include <cjson/cJSON.h>
 #include <inttypes.h>
@@ -448,6 +449,67 @@ static const char *s_text(s_msg_t *m, size_t i, char *buf, size_t size)
     return buf;
 }
 
+/* Whether a frame is 1..max bytes of [A-Za-z0-9_.:-] or `also`: message
+ * ids and type names travel as such, never with NUL or non-ASCII bytes,
+ * so the id acknowledged is byte for byte the id sent. */
+static bool s_token_ok(zmq_msg_t *f, size_t max, const char *also)
+{
+    size_t n = zmq_msg_size(f);
+    const unsigned char *d = zmq_msg_data(f);
+    if (n == 0 || n > max)
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = d[i];
+        bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                  c == '_' || c == '.' || c == ':' || c == '-' || (c && strchr(also, c));
+        if (!ok)
+            return false;
+    }
+    return true;
+}
+
+/* A frame as printable ASCII for logs and NAKs: its token characters as
+ * they are, every other byte as \xHH, cut to size. */
+static void s_printable(zmq_msg_t *f, char *out, size_t size)
+{
+    size_t n = zmq_msg_size(f), o = 0;
+    const unsigned char *d = zmq_msg_data(f);
+    for (size_t i = 0; i < n && o + 5 <= size; i++) {
+        unsigned char c = d[i];
+        bool plain = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                     (c >= '0' && c <= '9') || (c && strchr("_.:-/", c));
+        if (plain)
+            out[o++] = (char) c;
+        else
+            o += (size_t) snprintf(out + o, size - o, "\\x%02x", c);
+    }
+    out[o] = '\0';
+}
+
+/* Frame i as text cut to size, with every byte that is not part of
+ * well-formed UTF-8, and every control character, made '?': a partner's
+ * words are stored and logged, and PostgreSQL takes UTF-8 only. */
+static const char *s_clean_text(s_msg_t *m, size_t i, char *buf, size_t size)
+{
+    s_text(m, i, buf, size);
+    size_t n = strlen(buf);
+    for (size_t k = 0; k < n;) {
+        unsigned char c = (unsigned char) buf[k];
+        size_t len = c < 0x80 ? 1 : (c & 0xe0) == 0xc0 ? 2 : (c & 0xf0) == 0xe0 ? 3
+                                : (c & 0xf8) == 0xf0 ? 4 : 0;
+        char one[5] = {0};
+        if (len && k + len <= n) {
+            memcpy(one, buf + k, len);
+            if (zw_validate_text_chars(one) == 1) {
+                k += len;
+                continue;
+            }
+        }
+        buf[k++] = '?';
+    }
+    return buf;
+}
+
 static bool s_is(s_msg_t *m, size_t i, const char *text)
 {
     return i < m->n && zmq_msg_size(&m->parts[i]) == strlen(text) &&
@@ -468,6 +530,23 @@ static void s_answer(zw_xregion_link_t *self, zmq_msg_t *rid, const char *const 
         lens[2 + i] = strlen(frames[i]);
     }
     s_send(self->router, data, lens, 2 + (n < 6 ? n : 6));
+}
+
+/* The message log keeps a message refused before it could be applied. */
+static void s_refuse_logged(zw_xregion_link_t *self, const s_peer_t *peer, const char *shown_id,
+                            zmq_msg_t *type, zmq_msg_t *body, const char *why)
+{
+    char t[330], outcome[300];
+    s_printable(type, t, sizeof t);
+    snprintf(outcome, sizeof outcome, "refused: %s", why);
+    int64_t now;
+    zw_err_t err;
+    if (zw_xregion_now(self->ctx, &now, &err) != 0 ||
+        zw_xregion_store_log(self->ctx->db, true, peer->region, peer->public_key, shown_id, t,
+                             zmq_msg_data(body), zmq_msg_size(body), now, outcome, &err) != 0)
+        zw_logkv(ZW_LOG_WARN, "message log not written", "reason", err.message, NULL);
+    zw_logkv(ZW_LOG_WARN, "partner message refused", "region", peer->region, "message_id",
+             shown_id, "reason", why, NULL);
 }
 
 static void s_on_router(zw_xregion_link_t *self)
@@ -492,8 +571,16 @@ static void s_on_router(zw_xregion_link_t *self)
             s_text(&m, 4, type, sizeof type);
             bool dup = false;
             zw_err_t err;
-            if (!*mid || zmq_msg_size(&m.parts[3]) > 160) {
-                const char *f[] = {"NAK", mid, "3", "message_id: 1-160 bytes"};
+            const char *bad = s_token_ok(&m.parts[3], 160, "/") ? NULL
+                              : "message_id: 1-160 of A-Z a-z 0-9 _ . : - /";
+            if (!bad && !s_token_ok(&m.parts[4], 128, ""))
+                bad = "type: a message type name, e.g. zwfw.v1.XrForward";
+            if (bad) {
+                /* refused and logged under a printable form of what came */
+                char shown[330];
+                s_printable(&m.parts[3], shown, sizeof shown);
+                s_refuse_logged(self, peer, shown, &m.parts[4], &m.parts[5], bad);
+                const char *f[] = {"NAK", shown, "3", bad};
                 s_answer(self, &m.parts[0], f, 4);
             } else if (zw_xregion_apply(self->ctx, peer->region, peer->public_key, mid, type,
                                         zmq_msg_data(&m.parts[5]), zmq_msg_size(&m.parts[5]), &dup,
@@ -531,7 +618,7 @@ static void s_on_dealer(zw_xregion_link_t *self, s_peer_t *p)
             char mid[161], code[16], text[512];
             s_text(&m, 2, mid, sizeof mid);
             s_text(&m, 3, code, sizeof code);
-            s_text(&m, 4, text, sizeof text);
+            s_clean_text(&m, 4, text, sizeof text);
             zw_err_t err;
             int c = atoi(code);
             if (nak && (c <= 0 || c > 16))

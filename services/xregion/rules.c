@@ -15,7 +15,9 @@ bool zw_xregion_exchange_id_ok(const char *id, const char *region)
     for (int i = 0; i < 15; i++)
         if (i == 8 ? p[i] != '-' : (p[i] < '0' || p[i] > '9'))
             return false;
-    return true;
+    /* the date of the receiving side's business day */
+    int month = (p[4] - '0') * 10 + (p[5] - '0'), day = (p[6] - '0') * 10 + (p[7] - '0');
+    return p[0] != '0' && month >= 1 && month <= 12 && day >= 1 && day <= 31;
 }
 
 /* A partner_regions entry covers origin: the same code, or a province

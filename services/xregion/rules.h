@@ -11,7 +11,8 @@
 #include <stdint.h>
 
 /* Whether id has the shape of an exchange number given by `region`:
- * "XR" + region + 8 digits (yyyymmdd) + "-" + 6 digits. */
+ * "XR" + region + a date (yyyymmdd: a year from 1000, month 1-12, day
+ * 1-31) + "-" + 6 digits. */
 bool zw_xregion_exchange_id_ok(const char *id, const char *region);
 
 /* Whether an item of this (home) deployment `own` may be handled for an

@@ -1,12 +1,16 @@
 /* Hostile input against the zwfw daemons (STYLE: "bad input gets a clear
  * error, never a crash"): zwfw-broker (plain mode, one broker per caller
  * identity), zwfw-intake (zwfw.catalog, zwfw.intake, zwfw.clock),
- * zwfw-workflow (zwfw.workflow), zwfw-rating (zwfw.rating) and zwfw-report
- * (zwfw.report, started last: it never migrates) on a fresh database.
- * Each request type goes through the broker of the identity that may do
- * the most with it (for zwfw.rating: an integrator rates and follows up, a
- * head takes the case steps, a supervisor decides appeals and reads; for
- * zwfw.report: the supervisor, who may read every department).
+ * zwfw-workflow (zwfw.workflow), zwfw-rating (zwfw.rating), zwfw-xregion
+ * (zwfw.xregion, with a CURVE partner link of its own key pair) and
+ * zwfw-report (zwfw.report, started last: it never migrates) on a fresh
+ * database. Each request type goes through the broker of the identity that
+ * may do the most with it (for zwfw.rating: an integrator rates and
+ * follows up, a head takes the case steps, a supervisor decides appeals
+ * and reads; for zwfw.report: the supervisor, who may read every
+ * department; for zwfw.xregion: the operator changes partners, the window
+ * forwards and reads exchanges, operator and supervisor read partners and
+ * the message log).
  *
  * To every service: an unknown type name, an empty one, an over-long one
  * and request types of other services. For every request type of
@@ -27,6 +31,19 @@
  * resolution of a CloseCase meets an existing, open case and its checks
  * past decoding. The case moves on as the requests that are valid take
  * their effect (a callback, the appeal filed and rejected, the close).
+ *
+ * zwfw.xregion first gets real rows: partner 511400 (眉山市) registered by
+ * the operator, its link endpoint a port where nothing listens, and one
+ * application (a resident with a GB 11643 ID number, one material)
+ * forwarded to it by the window, which stays PART_STAGE_QUEUED. Every
+ * xregion request type is then sent as a valid request about that partner
+ * and exchange with one field at a time made hostile, as for zwfw.rating,
+ * and the refusals that need those rows (an unregistered, own or disabled
+ * partner, a public key another partner holds, a wrong ID check
+ * character, page tokens it never gave, roles that may not) must name the
+ * field. Junk bytes and a plain (not CURVE) peer at the link socket must
+ * not stop the daemon. At the end xregion.exchanges holds exactly the
+ * forwards that were answered with a new exchange, each still QUEUED.
  *
  * zwfw.report first answers a PeriodReport of each kind (day to year) on
  * the seeded day with the figures of that rated 即办件 and changes
@@ -57,7 +74,9 @@
 #include "zwfw/v1/rating.pb-c.h"
 #include "zwfw/v1/report.pb-c.h"
 #include "zwfw/v1/workflow.pb-c.h"
+#include "zwfw/v1/xregion.pb-c.h"
 
+#include "auth_keys.h"
 #include "wire_text.h"
 
 #include <inttypes.h>
@@ -79,7 +98,7 @@ static h_broker_t s_brokers[B_COUNT] = {
     {.role = "supervisor", .key_id = "sup1", .region = "500152", .department = ""},
     {.role = "integrator", .key_id = "portal1", .region = "500152", .department = ""},
 };
-static pid_t s_intake, s_workflow, s_rating, s_report;
+static pid_t s_intake, s_workflow, s_rating, s_report, s_xregion;
 static char s_eps[1024], s_intake_pub[64], s_workflow_pub[64], s_rating_pub[64];
 static zw_client_t *s_raw[B_COUNT]; /* no retries: a lost reply is a finding */
 
@@ -161,9 +180,21 @@ static const ProtobufCMessageDescriptor *const s_report_types[] = {
 static const int s_rating_brokers[] = {
     B_INT, B_INT, B_SUP, B_SUP, B_SUP, B_SUP, B_SUP, B_HEAD, B_HEAD, B_HEAD, B_SUP,
 };
+/* The operator changes partners; the window forwards (and sees the
+ * applicant in clear); operator and supervisor read partners and the log. */
+static const ProtobufCMessageDescriptor *const s_xregion_types[] = {
+    &zwfw__v1__put_partner__descriptor,        &zwfw__v1__get_partner__descriptor,
+    &zwfw__v1__list_partners__descriptor,      &zwfw__v1__forward_application__descriptor,
+    &zwfw__v1__get_exchange__descriptor,       &zwfw__v1__list_exchanges__descriptor,
+    &zwfw__v1__list_link_messages__descriptor,
+};
+static const int s_xregion_brokers[] = {
+    B_OP, B_SUP, B_OP, B_WIN, B_WIN, B_WIN, B_SUP,
+};
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 _Static_assert(N(s_rating_types) == N(s_rating_brokers), "a broker per rating type");
+_Static_assert(N(s_xregion_types) == N(s_xregion_brokers), "a broker per xregion type");
 static const s_service_t s_services[] = {
     {"zwfw.catalog", B_OP, s_catalog_types, N(s_catalog_types), NULL},
     {"zwfw.intake", B_WIN, s_intake_types, N(s_intake_types), NULL},
@@ -171,6 +202,7 @@ static const s_service_t s_services[] = {
     {"zwfw.workflow", B_HEAD, s_workflow_types, N(s_workflow_types), NULL},
     {"zwfw.rating", B_SUP, s_rating_types, N(s_rating_types), s_rating_brokers},
     {"zwfw.report", B_SUP, s_report_types, N(s_report_types), NULL},
+    {"zwfw.xregion", B_OP, s_xregion_types, N(s_xregion_types), s_xregion_brokers},
 };
 
 static const s_service_t *s_service_named(const char *service)
@@ -362,7 +394,8 @@ static void s_fill(s_buf_t *b, const ProtobufCMessageDescriptor *d, s_kind_t k, 
 typedef struct {
     int sent, errors, accepted;
     int codes[17];
-    int bad; /* findings that fail the test */
+    int bad;      /* findings that fail the test */
+    int forwards; /* ForwardApplications answered with an exchange not seen before */
     /* the last request's answer: its Error's code and detail, or
      * S_ACCEPTED / S_NO_REPLY */
     int last_code;
@@ -476,6 +509,43 @@ static bool s_error_from_db(const Zwfw__V1__Error *e)
            strstr(e->message, "ERROR:") != NULL;
 }
 
+#define S_FORWARD "zwfw.v1.ForwardApplication"
+
+/* The exchanges ForwardApplications were answered with (the seeded one
+ * first). */
+static char s_xr_seen[128][64];
+static int s_n_xr_seen;
+
+/* A ForwardApplication's ExchangeReply with an exchange not seen before
+ * is one more row of xregion.exchanges (a replay names the first one). */
+static void s_count_forward(const char *type, size_t type_len, const char *rtype,
+                            const zw_frames_t *reply)
+{
+    if (type_len != strlen(S_FORWARD) || memcmp(type, S_FORWARD, type_len) != 0 ||
+        strcmp(rtype, "zwfw.v1.ExchangeReply") != 0)
+        return;
+    Zwfw__V1__ExchangeReply *x =
+        zwfw__v1__exchange_reply__unpack(NULL, zw_frames_size(reply, 2), zw_frames_data(reply, 2));
+    if (!x || !x->exchange || !*x->exchange->exchange_id ||
+        strlen(x->exchange->exchange_id) >= sizeof s_xr_seen[0]) {
+        fprintf(stderr, "FINDING: zwfw.xregion %s: an ExchangeReply without an exchange id\n",
+                S_FORWARD);
+        T.bad++;
+    } else {
+        const char *id = x->exchange->exchange_id;
+        int i = 0;
+        while (i < s_n_xr_seen && strcmp(s_xr_seen[i], id) != 0)
+            i++;
+        if (i == s_n_xr_seen) {
+            assert_true(s_n_xr_seen < (int) N(s_xr_seen));
+            snprintf(s_xr_seen[s_n_xr_seen++], sizeof s_xr_seen[0], "%s", id);
+            T.forwards++;
+        }
+    }
+    if (x)
+        zwfw__v1__exchange_reply__free_unpacked(x, NULL);
+}
+
 /* Sends [id][type][data] to service; judges the answer. may_succeed: the
  * input is a message that decodes, so a real reply is allowed too. */
 static void s_send(int broker, const char *service, const char *type, size_t type_len,
@@ -553,6 +623,7 @@ static void s_send(int broker, const char *service, const char *type, size_t typ
     } else {
         T.accepted++;
         T.last_code = S_ACCEPTED;
+        s_count_forward(type, type_len, rtype, reply);
         if (!may_succeed) {
             fprintf(stderr, "FINDING: %s %s (%s): accepted (%s) bytes that do not decode\n",
                     service, tname, what, rtype);
@@ -624,6 +695,72 @@ static void s_start_rating(void)
     h_wait_all(&S, s_brokers, B_COUNT, "zwfw.rating");
 }
 
+/* zwfw-xregion's link: its key pair (zw_auth_keys_save, as `zwfwctl
+ * keygen` writes it) and socket; the partner's endpoint, where nothing
+ * listens, and key (random). */
+static zw_auth_keys_t s_link_keys;
+static char s_link_ep[64], s_link_secret[300], s_partner_ep[64], s_partner_pk[41];
+
+static void s_xregion_keys(void)
+{
+    zw_err_t err;
+    assert_int_equal(zw_auth_keys_generate(&s_link_keys, &err), 0);
+    assert_int_equal(zw_auth_keys_save(&s_link_keys, S.dir, "link", false, &err), 0);
+    snprintf(s_link_secret, sizeof s_link_secret, "%s/link.secret", S.dir);
+    h_free_endpoint(s_link_ep, sizeof s_link_ep);
+    h_free_endpoint(s_partner_ep, sizeof s_partner_ep);
+    uint8_t raw[32];
+    FILE *r = fopen("/dev/urandom", "rb");
+    assert_non_null(r);
+    assert_int_equal(fread(raw, 1, sizeof raw, r), sizeof raw);
+    fclose(r);
+    assert_non_null(zmq_z85_encode(s_partner_pk, raw, sizeof raw));
+}
+
+/* zwfw-xregion on the same database and data key as intake, following
+ * intake's events (the home side), its own requests to intake through
+ * the operator's broker (the test has no system broker; no partner ever
+ * sends it a part to submit). */
+static void s_start_xregion(void)
+{
+    s_xregion_keys();
+    char hb[16];
+    snprintf(hb, sizeof hb, "%d", H_HB);
+    const char *const args[] = {"--db-conninfo",
+                                S.conninfo,
+                                "--migrate",
+                                "true",
+                                "--region",
+                                "500152",
+                                "--pii-key-file",
+                                S.key_file,
+                                "--clock-mode",
+                                "simulated",
+                                "--threads",
+                                "2",
+                                "--heartbeat-ms",
+                                hb,
+                                "--broker-endpoint",
+                                s_eps,
+                                "--intake-broker-endpoint",
+                                s_brokers[B_OP].ep,
+                                "--intake-pub-endpoint",
+                                s_intake_pub,
+                                "--consumer-quiet-ms",
+                                "200",
+                                "--link-endpoint",
+                                s_link_ep,
+                                "--link-secret-key-file",
+                                s_link_secret,
+                                "--partners-poll-ms",
+                                "200",
+                                "--relay-idle-ms",
+                                "10",
+                                NULL};
+    s_xregion = zwt_stack_start(&S.procs, "zwfw-xregion", args);
+    h_wait_all(&S, s_brokers, B_COUNT, "zwfw.xregion");
+}
+
 /* Last: zwfw-report never migrates; it reads what the others migrated. */
 static void s_start_report(void)
 {
@@ -650,6 +787,7 @@ static int s_setup(void **state)
     h_set_clock(s_brokers[B_OP].client, "2020-09-21T10:00:00+08:00");
     s_start_workflow();
     s_start_rating();
+    s_start_xregion();
     s_start_report();
     ProtobufCMessage *r =
         h_json_call(s_brokers[B_OP].client, "zwfw.catalog", "zwfw.v1.LoadCatalog", s_catalog_json);
@@ -883,14 +1021,23 @@ static const s_base_t s_rating_bases[] = {
      ZW_FAILED_PRECONDITION, "rater_informed"},
 };
 
+/* zwfw.xregion's rows (s_seed_xregion): the exchange forwarded to the
+ * partner, the applicant's ID number and material references. */
+static char s_xid[64], s_xr_idn[19], s_xr_bad_idn[19], s_xr_future_idn[19], s_xr_mats[1024];
+
 /* tmpl with its $ names replaced. */
 static void s_expand(char *out, size_t outsz, const char *tmpl, const char *key)
 {
     char rid[24], cid[24];
     snprintf(rid, sizeof rid, "%" PRId64, s_rating_id);
     snprintf(cid, sizeof cid, "%" PRId64, s_case_id);
-    static const char *const names[] = {"$KEY", "$RCPT", "$RID", "$CID"};
-    const char *values[] = {key, s_receipt, rid, cid};
+    static const char *const names[] = {"$KEY", "$RCPT", "$RID",  "$CID",   "$XID",    "$PEP",
+                                        "$PK",  "$IDN",  "$MATS", "$OWNPK", "$BADIDN", "$FUTIDN"};
+    const char *values[] = {
+        key,          s_receipt,      rid,      cid,       s_xid,
+        s_partner_ep, s_partner_pk,   s_xr_idn, s_xr_mats, s_link_keys.public_key,
+        s_xr_bad_idn, s_xr_future_idn};
+    _Static_assert(N(names) == N(values), "a value per name");
     size_t o = 0;
     while (*tmpl) {
         size_t i = 0;
@@ -974,10 +1121,11 @@ static void s_expect_last(const char *service, const char *type, const char *wha
 /* Sends b's request with a fresh idempotency key, as it is (only_field
  * < 0) or with field only_field made hostile by k; counts a finding when
  * it does not get what it must. */
-static void s_based(const s_service_t *sv, const s_base_t *b, int only_field, s_kind_t k)
+static void s_based(const s_service_t *sv, const s_base_t *b, int only_field, s_kind_t k,
+                    const char *about)
 {
     static unsigned n;
-    char key[32], json[2048];
+    char key[32], json[4096];
     snprintf(key, sizeof key, "hr-%u", ++n);
     s_expand(json, sizeof json, b->json, key);
     ProtobufCMessage *m = h_json(b->d->name, json);
@@ -996,18 +1144,30 @@ static void s_based(const s_service_t *sv, const s_base_t *b, int only_field, s_
         /* a field's last occurrence wins (a repeated one gets one more) */
         const ProtobufCFieldDescriptor *f = &b->d->fields[only_field];
         s_field(&buf, f, k, 1);
-        snprintf(what, sizeof what,
-                 "a valid request about rating %" PRId64 " / case %" PRId64 " with %s in field %s",
-                 s_rating_id, s_case_id, s_kind_names[k], f->name);
+        snprintf(what, sizeof what, "a valid request about %s with %s in field %s", about,
+                 s_kind_names[k], f->name);
         want_detail = s_must_refuse(b->d, f, k);
         want = want_detail ? ZW_INVALID_ARGUMENT : S_ANY;
     } else {
-        snprintf(what, sizeof what, "the valid request about rating %" PRId64 " / case %" PRId64,
-                 s_rating_id, s_case_id);
+        snprintf(what, sizeof what, "the valid request about %s", about);
     }
     s_send_bytes(sv, b->d, buf.data, buf.len, what);
     free(buf.data);
     s_expect_last(sv->service, b->d->name, what, want, want_detail);
+}
+
+/* Each of n bases as it is, then with each field made hostile in every
+ * way that hits it. */
+static void s_based_all(const s_service_t *sv, const s_base_t *bases, size_t n, const char *about)
+{
+    for (size_t i = 0; i < n; i++) {
+        const s_base_t *b = &bases[i];
+        s_based(sv, b, -1, K_COUNT, about);
+        for (unsigned f = 0; f < b->d->n_fields; f++)
+            for (int k = 0; k < K_COUNT; k++)
+                if (s_kind_hits(&b->d->fields[f], (s_kind_t) k))
+                    s_based(sv, b, (int) f, (s_kind_t) k, about);
+    }
 }
 
 /* Every rating request type about the seeded rating and case: as it is,
@@ -1017,14 +1177,9 @@ static void s_rating_rows(void)
     const s_service_t *sv = s_service_named("zwfw.rating");
     int64_t start = h_now_ms();
     int sent = T.sent;
-    for (size_t i = 0; i < N(s_rating_bases); i++) {
-        const s_base_t *b = &s_rating_bases[i];
-        s_based(sv, b, -1, K_COUNT);
-        for (unsigned f = 0; f < b->d->n_fields; f++)
-            for (int k = 0; k < K_COUNT; k++)
-                if (s_kind_hits(&b->d->fields[f], (s_kind_t) k))
-                    s_based(sv, b, (int) f, (s_kind_t) k);
-    }
+    char about[64];
+    snprintf(about, sizeof about, "rating %" PRId64 " / case %" PRId64, s_rating_id, s_case_id);
+    s_based_all(sv, s_rating_bases, N(s_rating_bases), about);
     s_check_all_alive();
     fprintf(stderr,
             "zwfw.rating about rating %" PRId64 " / case %" PRId64 ": %d requests in %" PRId64
@@ -1310,12 +1465,386 @@ static void s_report_rows(void)
             T.sent - sent, T.bad - bad, h_now_ms() - start);
 }
 
+/* ---- zwfw.xregion against real rows -------------------------------------------------- */
+
+#define S_XR "zwfw.xregion"
+#define XR_PARTNER "511400" /* 眉山市 */
+#define XR_ITEM "510T0100100001-511400000000-000-11511400MB0000000X-1-00"
+#define XR_PUT(region, endpoint, key)                                                              \
+    "{\"idempotencyKey\":\"$KEY\",\"actor\":\"运维王工\",\"region\":\"" region                     \
+    "\",\"name\":\"眉山市\",\"endpoint\":\"" endpoint "\",\"publicKey\":\"" key "\"}"
+#define XR_PART(region, item) "{\"region\":\"" region "\",\"itemCode\":\"" item "\"}"
+#define XR_FWD(mode, parts, idn, checked)                                                          \
+    "{\"idempotencyKey\":\"$KEY\",\"actor\":\"窗口李丽\",\"mode\":\"CROSS_MODE_" mode              \
+    "\",\"parts\":[" parts "],\"channel\":\"CHANNEL_WINDOW\",\"windowId\":\"W01\","                \
+    "\"applicant\":{\"kind\":\"APPLICANT_KIND_PERSON\",\"identity\":{\"name\":\"赵六\","         \
+    "\"idType\":\"ID_TYPE_RESIDENT_ID\",\"idNumber\":\"" idn "\"},\"phone\":\"13912340002\","      \
+    "\"address\":\"重庆市潼南区桂林街道\"},\"materials\":[$MATS],\"identityChecked\":" checked     \
+    ",\"note\":\"申请人在潼南办理，请眉山市办理\"}"
+#define XR_FORWARD XR_FWD("PROXY", XR_PART(XR_PARTNER, XR_ITEM), "$IDN", "true")
+
+/* The request of type d from tmpl (s_expand, $KEY = key) through broker:
+ * its answer must be want / detail (s_expect_last). */
+static void s_xr_json(int broker, const ProtobufCMessageDescriptor *d, const char *tmpl,
+                      const char *key, const char *what, int want, const char *detail)
+{
+    char json[4096];
+    s_expand(json, sizeof json, tmpl, key);
+    ProtobufCMessage *m = h_json(d->name, json);
+    size_t len = protobuf_c_message_get_packed_size(m);
+    uint8_t *packed = malloc(len ? len : 1);
+    assert_non_null(packed);
+    protobuf_c_message_pack(m, packed);
+    protobuf_c_message_free_unpacked(m, NULL);
+    s_send_type(broker, S_XR, d->name, packed, len, true, what);
+    free(packed);
+    s_expect_last(S_XR, d->name, what, want, detail);
+}
+
+/* Partner 511400 registered by the operator (its link endpoint a port
+ * where nothing listens), and one application forwarded to it by the
+ * window: it stays QUEUED. */
+static void s_seed_xregion(void)
+{
+    h_resident_id("51140319900101123", s_xr_idn);
+    memcpy(s_xr_bad_idn, s_xr_idn, sizeof s_xr_idn);
+    s_xr_bad_idn[17] = s_xr_idn[17] == '0' ? '1' : '0';  /* the check character wrong */
+    h_resident_id("51140320300101123", s_xr_future_idn); /* born in 2030 */
+    h_material_refs(s_xr_mats, sizeof s_xr_mats, "M01", 7);
+    char json[4096];
+    s_expand(json, sizeof json, XR_PUT(XR_PARTNER, "$PEP", "$PK"), "seed-partner");
+    Zwfw__V1__PartnerReply *p = (Zwfw__V1__PartnerReply *) h_json_call(s_brokers[B_OP].client, S_XR,
+                                                                       "zwfw.v1.PutPartner", json);
+    assert_non_null(p->partner);
+    assert_string_equal(p->partner->region, XR_PARTNER);
+    assert_string_equal(p->partner->endpoint, s_partner_ep);
+    assert_string_equal(p->partner->public_key, s_partner_pk);
+    assert_true(p->partner->enabled);
+    assert_int_equal(p->partner->version, 1);
+    assert_false(p->replayed);
+    protobuf_c_message_free_unpacked(&p->base, NULL);
+
+    Zwfw__V1__ListPartnersReply *l = (Zwfw__V1__ListPartnersReply *) h_json_call(
+        s_brokers[B_SUP].client, S_XR, "zwfw.v1.ListPartners", "{}");
+    assert_int_equal(l->n_partners, 1);
+    assert_string_equal(l->partners[0]->region, XR_PARTNER);
+    assert_int_equal(l->partners[0]->link, ZWFW__V1__LINK_STATE__LINK_STATE_DOWN);
+    assert_string_equal(l->own_region, "500152");
+    assert_string_equal(l->own_public_key, s_link_keys.public_key);
+    assert_string_equal(l->own_endpoint, s_link_ep);
+    protobuf_c_message_free_unpacked(&l->base, NULL);
+
+    s_expand(json, sizeof json, XR_FORWARD, "seed-forward");
+    Zwfw__V1__ExchangeReply *x =
+        (Zwfw__V1__ExchangeReply *) h_json_call(s_brokers[B_WIN].client, S_XR, S_FORWARD, json);
+    Zwfw__V1__Exchange *e = x->exchange;
+    assert_non_null(e);
+    /* XR + this region + the simulated business day + 6 digits */
+    assert_int_equal(strncmp(e->exchange_id, "XR50015220200921-", 17), 0);
+    assert_int_equal(strlen(e->exchange_id), 23);
+    assert_int_equal(e->direction, ZWFW__V1__EXCHANGE_DIRECTION__EXCHANGE_DIRECTION_OUTBOUND);
+    assert_int_equal(e->mode, ZWFW__V1__CROSS_MODE__CROSS_MODE_PROXY);
+    assert_string_equal(e->origin_region, "500152");
+    assert_non_null(e->applicant);
+    assert_string_equal(e->applicant->identity->id_number, s_xr_idn); /* a window: in clear */
+    assert_int_equal(e->n_materials, 1);
+    assert_int_equal(e->n_parts, 1);
+    assert_string_equal(e->parts[0]->region, XR_PARTNER);
+    assert_string_equal(e->parts[0]->item_code, XR_ITEM);
+    assert_int_equal(e->parts[0]->stage, ZWFW__V1__PART_STAGE__PART_STAGE_QUEUED);
+    assert_false(e->done);
+    snprintf(s_xid, sizeof s_xid, "%s", e->exchange_id);
+    s_n_xr_seen = 0; /* the seeded exchange is not counted in T.forwards */
+    snprintf(s_xr_seen[s_n_xr_seen++], sizeof s_xr_seen[0], "%s", s_xid);
+    protobuf_c_message_free_unpacked(&x->base, NULL);
+    assert_int_equal(h_sql_long(&S, "SELECT count(*) FROM xregion.exchanges"), 1);
+    assert_int_equal(h_sql_long(&S, "SELECT count(*) FROM xregion.outbound WHERE state = 0"), 1);
+}
+
+/* A valid request of each type about partner 511400 and the seeded
+ * exchange (reads first, the partner's own change last: a hostile
+ * `disabled` may disable it). */
+static const s_base_t s_xregion_bases[] = {
+    {&zwfw__v1__get_partner__descriptor, "{\"region\":\"" XR_PARTNER "\"}", S_ACCEPTED, NULL},
+    {&zwfw__v1__list_partners__descriptor, "{}", S_ACCEPTED, NULL},
+    {&zwfw__v1__list_link_messages__descriptor, "{\"region\":\"" XR_PARTNER "\",\"pageSize\":10}",
+     S_ACCEPTED, NULL},
+    {&zwfw__v1__get_exchange__descriptor, "{\"exchangeId\":\"$XID\"}", S_ACCEPTED, NULL},
+    {&zwfw__v1__list_exchanges__descriptor,
+     "{\"direction\":\"EXCHANGE_DIRECTION_OUTBOUND\",\"region\":\"" XR_PARTNER
+     "\",\"openOnly\":true,\"pageSize\":10}",
+     S_ACCEPTED, NULL},
+    {&zwfw__v1__forward_application__descriptor, XR_FORWARD, S_ACCEPTED, NULL},
+    {&zwfw__v1__put_partner__descriptor, XR_PUT(XR_PARTNER, "$PEP", "$PK"), S_ACCEPTED, NULL},
+};
+
+/* Refusals that need the rows, each naming its field. */
+typedef struct {
+    int broker;
+    const ProtobufCMessageDescriptor *d;
+    const char *json, *what;
+    int code;
+    const char *detail;
+} s_xr_case_t;
+
+#define D_PUT &zwfw__v1__put_partner__descriptor
+#define D_GETP &zwfw__v1__get_partner__descriptor
+#define D_LISTP &zwfw__v1__list_partners__descriptor
+#define D_FWD &zwfw__v1__forward_application__descriptor
+#define D_GETX &zwfw__v1__get_exchange__descriptor
+#define D_LISTX &zwfw__v1__list_exchanges__descriptor
+#define D_LOG &zwfw__v1__list_link_messages__descriptor
+#define XR_PERM ZW_PERMISSION_DENIED
+#define XR_INV ZW_INVALID_ARGUMENT
+
+static const s_xr_case_t s_xr_cases[] = {
+    /* the partner registry */
+    {B_OP, D_PUT, XR_PUT("500152", "$PEP", "$PK"), "its own region", XR_INV, "region"},
+    {B_OP, D_PUT, XR_PUT("51200", "$PEP", "$PK"), "a 5-digit region", XR_INV, "region"},
+    {B_OP, D_PUT, XR_PUT("512000", "", "$PK"), "a key partner 511400 holds", ZW_ALREADY_EXISTS,
+     "public_key"},
+    {B_OP, D_PUT, XR_PUT("512000", "", "$OWNPK"), "this deployment's own link key", XR_INV,
+     "public_key"},
+    {B_OP, D_PUT, XR_PUT("512000", "", "abcdefghijklmnopqrstuvwxyz0123456789ABC"),
+     "a 39-character key", XR_INV, "public_key"},
+    {B_OP, D_PUT, XR_PUT("512000", "tcp://127.0.0.1:65536", "$PK"), "port 65536", XR_INV,
+     "endpoint"},
+    {B_OP, D_PUT, XR_PUT("512000", "tcp://127.0.0.1:0", "$PK"), "port 0", XR_INV, "endpoint"},
+    {B_OP, D_PUT, XR_PUT("512000", "tcp://:5570", "$PK"), "no host", XR_INV, "endpoint"},
+    {B_OP, D_PUT, XR_PUT("512000", "ipc:///tmp/zwfw-xr", "$PK"), "an ipc endpoint", XR_INV,
+     "endpoint"},
+    {B_OP, D_PUT,
+     "{\"idempotencyKey\":\"$KEY\",\"actor\":\"运维王工\",\"region\":\"512000\",\"name\":\"\","
+     "\"publicKey\":\"$PK\"}",
+     "no name", XR_INV, "name"},
+    {B_WIN, D_PUT, XR_PUT(XR_PARTNER, "$PEP", "$PK"), "a window changing partners", XR_PERM,
+     "role"},
+    {B_OP, D_GETP, "{\"region\":\"512000\"}", "an unregistered partner", ZW_NOT_FOUND, "region"},
+    {B_SUP, D_GETP, "{\"region\":\"5114000\"}", "a 7-digit region", XR_INV, "region"},
+    {B_SUP, D_GETP, "{}", "no region", XR_INV, "region"},
+    {B_HEAD, D_GETP, "{\"region\":\"" XR_PARTNER "\"}", "a head reading partners", XR_PERM, "role"},
+    {B_WIN, D_LISTP, "{}", "a window listing partners", XR_PERM, "role"},
+    /* forwarding */
+    {B_WIN, D_FWD, XR_FWD("PROXY", XR_PART("512000", XR_ITEM), "$IDN", "true"),
+     "an unregistered partner", ZW_NOT_FOUND, "parts[0].region"},
+    {B_WIN, D_FWD, XR_FWD("PROXY", XR_PART("500152", XR_ITEM), "$IDN", "true"),
+     "this deployment as the partner", XR_INV, "parts[0].region"},
+    {B_WIN, D_FWD, XR_FWD("PROXY", XR_PART(XR_PARTNER, "510T 01"), "$IDN", "true"),
+     "an item code with a space", XR_INV, "parts[0].item_code"},
+    {B_WIN, D_FWD, XR_FWD("PROXY", XR_PART(XR_PARTNER, ""), "$IDN", "true"), "no item code", XR_INV,
+     "parts[0].item_code"},
+    {B_WIN, D_FWD,
+     XR_FWD("JOINT", XR_PART(XR_PARTNER, XR_ITEM) "," XR_PART(XR_PARTNER, XR_ITEM), "$IDN", "true"),
+     "a joint exchange naming one partner twice", XR_INV, "parts[1].region"},
+    {B_WIN, D_FWD, XR_FWD("JOINT", XR_PART(XR_PARTNER, XR_ITEM), "$IDN", "true"),
+     "a joint exchange of one part", XR_INV, "parts"},
+    {B_WIN, D_FWD,
+     XR_FWD("PROXY", XR_PART(XR_PARTNER, XR_ITEM) "," XR_PART("512000", XR_ITEM), "$IDN", "true"),
+     "a proxy exchange of two parts", XR_INV, "parts"},
+    {B_WIN, D_FWD, XR_FWD("PROXY", "", "$IDN", "true"), "no part", XR_INV, "parts"},
+    {B_WIN, D_FWD, XR_FWD("PROXY", XR_PART(XR_PARTNER, XR_ITEM), "$IDN", "false"),
+     "identity not checked", ZW_FAILED_PRECONDITION, "identity_checked"},
+    {B_WIN, D_FWD, XR_FWD("PROXY", XR_PART(XR_PARTNER, XR_ITEM), "$BADIDN", "true"),
+     "a wrong ID check character", XR_INV, "applicant.identity.id_number"},
+    {B_WIN, D_FWD, XR_FWD("PROXY", XR_PART(XR_PARTNER, XR_ITEM), "$FUTIDN", "true"),
+     "an applicant born in 2030", XR_INV, "applicant.identity.id_number"},
+    {B_INT, D_FWD, XR_FWD("PROXY", XR_PART(XR_PARTNER, XR_ITEM), "$IDN", "true"),
+     "an integrator as a window", XR_PERM, "mode"},
+    {B_INT, D_FWD, XR_FWD("FULLY_ONLINE", XR_PART(XR_PARTNER, XR_ITEM), "$IDN", "true"),
+     "an integrator on CHANNEL_WINDOW", XR_PERM, "channel"},
+    {B_HEAD, D_FWD, XR_FWD("PROXY", XR_PART(XR_PARTNER, XR_ITEM), "$IDN", "true"),
+     "a head forwarding", XR_PERM, "role"},
+    /* reading exchanges */
+    {B_WIN, D_GETX, "{\"exchangeId\":\"XR50015220200921-999999\"}", "no such exchange",
+     ZW_NOT_FOUND, "exchange_id"},
+    {B_WIN, D_GETX, "{\"exchangeId\":\"XR 1\"}", "an id with a space", XR_INV, "exchange_id"},
+    {B_WIN, D_GETX, "{}", "no id", XR_INV, "exchange_id"},
+    {B_INT, D_GETX, "{\"exchangeId\":\"$XID\"}", "an integrator, of a window's exchange", XR_PERM,
+     "exchange_id"},
+    {B_HEAD, D_GETX, "{\"exchangeId\":\"$XID\"}", "a head", XR_PERM, "role"},
+    {B_WIN, D_LISTX, "{\"pageToken\":\"abc\"}", "a token it never gave", XR_INV, "page_token"},
+    {B_WIN, D_LISTX, "{\"pageToken\":\"12/\"}", "a token without an id", XR_INV, "page_token"},
+    {B_WIN, D_LISTX, "{\"pageToken\":\"12/a b\"}", "a token with a space", XR_INV, "page_token"},
+    {B_WIN, D_LISTX, "{\"pageToken\":\"-1/x\"}", "a negative time in a token", S_ANY, NULL},
+    {B_WIN, D_LISTX, "{\"pageToken\":\"99999999999999999999999/x\"}", "a time past int64", S_ANY,
+     NULL},
+    {B_WIN, D_LISTX, "{\"pageSize\":201}", "page_size 201", XR_INV, "page_size"},
+    {B_WIN, D_LISTX, "{\"region\":\"5114\"}", "a 4-digit region", XR_INV, "region"},
+    {B_INT, D_LISTX, "{}", "an integrator (only its own)", S_ACCEPTED, NULL},
+    {B_OP, D_LOG, "{\"pageToken\":\"0\"}", "token 0", XR_INV, "page_token"},
+    {B_OP, D_LOG, "{\"pageToken\":\"-1\"}", "token -1", XR_INV, "page_token"},
+    {B_OP, D_LOG, "{\"pageToken\":\"1x\"}", "token 1x", XR_INV, "page_token"},
+    {B_OP, D_LOG, "{\"pageToken\":\"99999999999999999999\"}", "a token past int64", S_ANY, NULL},
+    {B_SUP, D_LOG, "{\"pageSize\":201}", "page_size 201", XR_INV, "page_size"},
+    {B_SUP, D_LOG, "{\"region\":\"51140x\"}", "a region with a letter", XR_INV, "region"},
+    {B_WIN, D_LOG, "{}", "a window reading the log", XR_PERM, "role"},
+};
+
+/* The seeded forward and partner again: their keys and bytes replay the
+ * first answers (replayed, the first exchange, version 1) and change
+ * nothing; the forward's key with other bytes is ALREADY_EXISTS. To a
+ * disabled partner FAILED_PRECONDITION, and the partner enabled again. */
+static void s_xr_idempotency_and_disabled(void)
+{
+    char json[4096], *before = s_snapshot();
+    s_expand(json, sizeof json, XR_FORWARD, "seed-forward");
+    Zwfw__V1__ExchangeReply *x =
+        (Zwfw__V1__ExchangeReply *) h_json_call(s_brokers[B_WIN].client, S_XR, S_FORWARD, json);
+    assert_true(x->replayed);
+    assert_string_equal(x->exchange->exchange_id, s_xid);
+    protobuf_c_message_free_unpacked(&x->base, NULL);
+    s_expand(json, sizeof json, XR_PUT(XR_PARTNER, "$PEP", "$PK"), "seed-partner");
+    Zwfw__V1__PartnerReply *p = (Zwfw__V1__PartnerReply *) h_json_call(s_brokers[B_OP].client, S_XR,
+                                                                       "zwfw.v1.PutPartner", json);
+    assert_true(p->replayed);
+    assert_int_equal(p->partner->version, 1);
+    protobuf_c_message_free_unpacked(&p->base, NULL);
+    s_unchanged(&before);
+    s_xr_json(B_WIN, D_FWD, XR_FWD("PROXY", XR_PART("512000", XR_ITEM), "$IDN", "true"),
+              "seed-forward", "the seeded forward's key, another partner", ZW_ALREADY_EXISTS,
+              "idempotency_key");
+    static unsigned n;
+    char key[32];
+    snprintf(key, sizeof key, "xr-dis-%u", ++n);
+    s_xr_json(B_OP, D_PUT,
+              "{\"idempotencyKey\":\"$KEY\",\"actor\":\"运维王工\",\"region\":\"" XR_PARTNER
+              "\",\"name\":\"眉山市\",\"endpoint\":\"$PEP\",\"publicKey\":\"$PK\","
+              "\"disabled\":true}",
+              key, "the partner disabled", S_ACCEPTED, NULL);
+    Zwfw__V1__PartnerReply *g = (Zwfw__V1__PartnerReply *) h_json_call(
+        s_brokers[B_SUP].client, S_XR, "zwfw.v1.GetPartner", "{\"region\":\"" XR_PARTNER "\"}");
+    assert_false(g->partner->enabled);
+    assert_int_equal(g->partner->link, ZWFW__V1__LINK_STATE__LINK_STATE_DISABLED);
+    assert_int_equal(g->partner->queued, 1 + T.forwards); /* every forward still waits */
+    protobuf_c_message_free_unpacked(&g->base, NULL);
+    snprintf(key, sizeof key, "xr-dis-%u", ++n);
+    s_xr_json(B_WIN, D_FWD, XR_FORWARD, key, "to a disabled partner", ZW_FAILED_PRECONDITION,
+              "parts[0].region");
+    snprintf(key, sizeof key, "xr-dis-%u", ++n);
+    s_xr_json(B_OP, D_PUT, XR_PUT(XR_PARTNER, "$PEP", "$PK"), key, "the partner enabled again",
+              S_ACCEPTED, NULL);
+    s_wait_quiet_ms(150);
+}
+
+/* The link socket meets bytes that are not ZMTP, a peer without CURVE and
+ * a CURVE peer of a key no partner holds: nothing is stored, and the
+ * daemon serves on. */
+static void s_xr_link_junk(void)
+{
+    char *before = s_snapshot();
+    int port = atoi(strrchr(s_link_ep, ':') + 1);
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t) port)};
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    static const uint8_t greeting[] = {0xff, 0, 0, 0,   0,   0,   0,  0, 1,
+                                       0x7f, 3, 0, 'N', 'U', 'L', 'L'}; /* ZMTP 3.0, then junk */
+    for (int round = 0; round < 3; round++) {
+        int fd = socket(AF_INET, SOCK_STREAM, 0);
+        assert_true(fd >= 0);
+        assert_int_equal(connect(fd, (struct sockaddr *) &sa, sizeof sa), 0);
+        uint8_t junk[4096];
+        for (size_t i = 0; i < sizeof junk; i++)
+            junk[i] = (uint8_t) s_rand();
+        if (round == 1 && write(fd, greeting, sizeof greeting) != (ssize_t) sizeof greeting)
+            fail_msg("could not write to the link socket");
+        size_t len = round == 2 ? 3 : sizeof junk; /* the last: 3 bytes, then silence */
+        if (write(fd, junk, len) < 0 && errno != EPIPE && errno != ECONNRESET)
+            fail_msg("could not write to the link socket: %s", strerror(errno));
+        h_nap(50);
+        close(fd);
+    }
+    /* a ZeroMQ peer without CURVE, and one with a key the link does not know */
+    for (int curve = 0; curve < 2; curve++) {
+        void *d = zmq_socket(S.ctx, ZMQ_DEALER);
+        assert_non_null(d);
+        int linger = 0;
+        zmq_setsockopt(d, ZMQ_LINGER, &linger, sizeof linger);
+        if (curve) {
+            zw_auth_keys_t stranger;
+            zw_err_t err;
+            assert_int_equal(zw_auth_keys_generate(&stranger, &err), 0);
+            assert_int_equal(zmq_setsockopt(d, ZMQ_CURVE_SERVERKEY, s_link_keys.public_key, 40), 0);
+            assert_int_equal(zmq_setsockopt(d, ZMQ_CURVE_PUBLICKEY, stranger.public_key, 40), 0);
+            assert_int_equal(zmq_setsockopt(d, ZMQ_CURVE_SECRETKEY, stranger.secret_key, 40), 0);
+        }
+        assert_int_equal(zmq_connect(d, s_link_ep), 0);
+        /* [proto]["MSG"][message id][type][bytes], as partners send */
+        zmq_send(d, "ZWXR01", 6, ZMQ_SNDMORE | ZMQ_DONTWAIT);
+        zmq_send(d, "MSG", 3, ZMQ_SNDMORE | ZMQ_DONTWAIT);
+        zmq_send(d, "m-1", 3, ZMQ_SNDMORE | ZMQ_DONTWAIT);
+        zmq_send(d, "zwfw.v1.XrForward", 17, ZMQ_SNDMORE | ZMQ_DONTWAIT);
+        zmq_send(d, "\x0a\x01x", 3, ZMQ_DONTWAIT);
+        h_nap(150);
+        zmq_close(d);
+    }
+    s_check_all_alive();
+    Zwfw__V1__HealthRequest hr = ZWFW__V1__HEALTH_REQUEST__INIT;
+    ProtobufCMessage *r = h_ok(s_brokers[B_OP].client, S_XR, &hr.base);
+    protobuf_c_message_free_unpacked(r, NULL);
+    s_unchanged(&before);
+}
+
+static void s_xregion_rows(void)
+{
+    const s_service_t *sv = s_service_named(S_XR);
+    int64_t start = h_now_ms();
+    int sent = T.sent, bad = T.bad;
+    char about[96];
+    snprintf(about, sizeof about, "partner " XR_PARTNER " / exchange %s", s_xid);
+    s_based_all(sv, s_xregion_bases, N(s_xregion_bases), about);
+    /* a hostile `disabled` may have disabled it */
+    s_xr_json(B_OP, D_PUT, XR_PUT(XR_PARTNER, "$PEP", "$PK"), "xr-enable-1",
+              "the partner enabled again", S_ACCEPTED, NULL);
+    s_wait_quiet_ms(150);
+    for (size_t i = 0; i < N(s_xr_cases); i++) {
+        char key[32], what[160];
+        snprintf(key, sizeof key, "xr-case-%zu", i);
+        snprintf(what, sizeof what, "%s", s_xr_cases[i].what);
+        s_xr_json(s_xr_cases[i].broker, s_xr_cases[i].d, s_xr_cases[i].json, key, what,
+                  s_xr_cases[i].code, s_xr_cases[i].detail);
+    }
+    s_xr_idempotency_and_disabled();
+    s_xr_link_junk();
+    s_check_all_alive();
+    fprintf(stderr,
+            "zwfw.xregion about partner " XR_PARTNER " / exchange %s: %d requests, %d findings, "
+            "%d new exchanges in %" PRId64 " ms\n",
+            s_xid, T.sent - sent, T.bad - bad, T.forwards, h_now_ms() - start);
+}
+
+/* xregion.exchanges holds the seeded exchange and one per forward
+ * answered with a new exchange, each part still QUEUED with its message
+ * waiting for the partner; ListExchanges shows them all. */
+static void s_xregion_exchanges_check(void)
+{
+    long rows = h_sql_long(&S, "SELECT count(*) FROM xregion.exchanges");
+    fprintf(stderr, "xregion.exchanges: %ld rows; 1 seeded + %d forwarded\n", rows, T.forwards);
+    assert_int_equal(rows, 1 + T.forwards);
+    assert_int_equal(h_sql_long(&S, "SELECT count(*) FROM xregion.parts"), rows);
+    assert_int_equal(h_sql_long(&S, "SELECT count(*) FROM xregion.parts WHERE stage <> 1"), 0);
+    assert_int_equal(h_sql_long(&S, "SELECT count(*) FROM xregion.outbound WHERE state = 0"), rows);
+    assert_int_equal(h_sql_long(&S, "SELECT count(*) FROM xregion.exchanges WHERE direction <> 1"
+                                    " OR submitted_by <> 'win1' OR done"),
+                     0);
+    Zwfw__V1__ListExchangesReply *l = (Zwfw__V1__ListExchangesReply *) h_json_call(
+        s_brokers[B_WIN].client, S_XR, "zwfw.v1.ListExchanges", "{\"pageSize\":200}");
+    assert_int_equal((long) l->n_exchanges, rows);
+    bool seeded = false;
+    for (size_t i = 0; i < l->n_exchanges; i++) {
+        seeded = seeded || strcmp(l->exchanges[i]->exchange_id, s_xid) == 0;
+        assert_int_equal(l->exchanges[i]->n_parts, 1);
+        assert_int_equal(l->exchanges[i]->parts[0]->stage, ZWFW__V1__PART_STAGE__PART_STAGE_QUEUED);
+    }
+    assert_true(seeded);
+    protobuf_c_message_free_unpacked(&l->base, NULL);
+}
+
 static void test_hostile_input(void **state)
 {
     (void) state;
     int64_t start = h_now_ms();
     s_make_snapshot_sql();
     s_seed_rating();
+    s_seed_xregion();
     s_wait_quiet();
     /* the same snapshot twice while nothing is asked: the daemons are quiet */
     h_nap(300);
@@ -1328,6 +1857,7 @@ static void test_hostile_input(void **state)
 
     s_report_rows(); /* first: its figures are of the seeded rows alone */
     s_rating_rows();
+    s_xregion_rows();
     int64_t every = h_now_ms();
     int before_every = T.sent;
     for (size_t i = 0; i < N(s_services); i++) {
@@ -1396,10 +1926,18 @@ static void test_hostile_input(void **state)
     assert_int_equal(gc->rating->rating_id, s_rating_id);
     assert_string_equal(gc->rating->receipt_number, s_receipt);
     protobuf_c_message_free_unpacked(&gc->base, NULL);
+    /* bad requests stored no exchange */
+    s_xregion_exchanges_check();
     s_check_all_alive();
     assert_int_equal(T.bad, 0);
-    /* SIGTERM and exit 0 for each (teardown checks it too; here it is the test) */
+    /* SIGTERM and exit 0 for each (teardown checks it too; here it is the test);
+     * zwfw-xregion's log without a sanitizer's report besides */
+    char xr_log[sizeof S.procs.procs[0].log];
+    snprintf(xr_log, sizeof xr_log, "%s", zwt_stack_log(&S.procs, s_xregion));
     h_stop(&S, s_report);
+    h_stop(&S, s_xregion);
+    assert_false(h_file_has(xr_log, "Sanitizer"));
+    assert_false(h_file_has(xr_log, "runtime error"));
     h_stop(&S, s_rating);
     h_stop(&S, s_workflow);
     h_stop(&S, s_intake);

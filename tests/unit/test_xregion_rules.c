@@ -23,6 +23,11 @@ static void test_exchange_id(void **state)
     assert_false(zw_xregion_exchange_id_ok("xr51140020201009-000001", "511400"));
     assert_false(zw_xregion_exchange_id_ok("XR51140020201009-0000011", "511400"));
     assert_false(zw_xregion_exchange_id_ok("", "511400"));
+    /* the date part is a date */
+    assert_false(zw_xregion_exchange_id_ok("XR51200020209999-000009", "512000"));
+    assert_false(zw_xregion_exchange_id_ok("XR51200020201300-000009", "512000"));
+    assert_false(zw_xregion_exchange_id_ok("XR51200002021009-000009", "512000"));
+    assert_true(zw_xregion_exchange_id_ok("XR51200020201231-000009", "512000"));
 }
 
 static Zwfw__V1__Item s_item(Zwfw__V1__CrossScope scope, Zwfw__V1__CrossMode mode, char **partners,
