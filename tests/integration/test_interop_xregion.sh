@@ -47,7 +47,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/py_stack.sh" test_interop_xregion
 . "$here/xr_stack.sh"
 
-zs_require zwfw-broker zwfw-intake zwfw-xregion zwfwctl
+zs_require zwfw-broker zwfw-intake zwfw-xregion zwfw-report zwfwctl
 command -v pg_dump >/dev/null || fail_setup "no pg_dump: install postgresql-client (deploy/setup.sh)"
 zs_gen_proto
 zs_database "zwt_interop_xregion_$$"
@@ -79,6 +79,12 @@ xr_catalog ms "$work/catalog-ms.json"
 xr_catalog zy "$work/catalog-zy.json"
 xr_link ts ms
 xr_link ts zy
+# zwfw-report of the two sides the client compares with ListExchanges (8e)
+for d in ts ms; do
+  "$bin/zwfw-report" --db-conninfo "${xr_db[$d]}" --broker-endpoint "${xr_eps[$d]}" \
+    --heartbeat-ms 250 2>"$work/$d-report.log" &
+  pids+=($!)
+done
 
 args=(--gen "$work/gen" --work "$work"
   --catalog "ts=$src/deploy/catalog/tongnan-sample.json"
@@ -95,7 +101,7 @@ done
 zs_client xregion_client.py scenario "${args[@]}" --wait 60 ${XRCLIENT_ARGS:-}
 
 zs_check_alive
-zs_check_stop "brokers, intake and xregion of three deployments exited 0"
+zs_check_stop "brokers, intake, xregion and report of the deployments exited 0"
 if [ -n "${XRKEEP_LOGS:-}" ]; then cp "$work"/*.log "$XRKEEP_LOGS"/ 2>/dev/null; fi
 xr_drop_dbs
 zs_drop_db

@@ -1411,6 +1411,45 @@ def scenario(args, pb, Z, checks):
     checks.run("8d events.log stream 'xregion': ExchangeChanged per stage change, both sides, "
                "no personal data", events)
 
+    # ---------------------------------------------------------------- 8e reports
+
+    def report():
+        """protocol.md "Supervision reports": `exchanges`, the period's
+        cross-region exchanges, counted from what ListExchanges shows."""
+        today = datetime.datetime.now(datetime.timezone(datetime.timedelta(hours=8))).date()
+        day = pb.Date(year=today.year, month=today.month, day=today.day)
+        got = {}
+        for d in ("ts", "ms"):
+            r = Z[d + ".supervisor"].call("zwfw.report",
+                                          pb.PeriodReport(kind=pb.PERIOD_KIND_DAY, date=day))
+            xs = list_all(Z[d + ".supervisor"], page_size=200)
+            out = [x for x in xs if x.direction == pb.EXCHANGE_DIRECTION_OUTBOUND]
+            inb = [x for x in xs if x.direction == pb.EXCHANGE_DIRECTION_INBOUND]
+            parts = [p for x in out for p in x.parts]
+            want = dict(
+                forwarded=len(out), forwarded_parts=len(parts),
+                forwarded_waiting=sum(p.stage == pb.PART_STAGE_QUEUED for p in parts),
+                forwarded_rejected=sum(p.stage == pb.PART_STAGE_REJECTED for p in parts),
+                forwarded_closed=sum(p.stage == pb.PART_STAGE_CLOSED for p in parts),
+                received=len(inb),
+                received_submitted=sum(p.stage in (pb.PART_STAGE_SUBMITTED, pb.PART_STAGE_CLOSED)
+                                       for x in inb for p in x.parts),
+                received_rejected=sum(p.stage == pb.PART_STAGE_REJECTED
+                                      for x in inb for p in x.parts))
+            e = r.exchanges
+            have = {k: getattr(e, k) for k in want}
+            expect(have == want, "%s PeriodReport exchanges %s, ListExchanges says %s" % (
+                d, have, want))
+            got[d] = have
+        expect(got["ts"]["forwarded"] > 0 and got["ms"]["received"] > 0,
+               "nothing counted: %s" % got)
+        return "today's report: ts forwarded %d (%d parts, %d rejected), ms received %d" % (
+            got["ts"]["forwarded"], got["ts"]["forwarded_parts"],
+            got["ts"]["forwarded_rejected"], got["ms"]["received"])
+
+    checks.run("8e PeriodReport's exchanges match what ListExchanges shows, on both sides",
+               report)
+
     # ---------------------------------------------------------------- 9 at rest
 
     def at_rest():
@@ -1467,7 +1506,7 @@ def main():
     ap.add_argument("--timeout-ms", type=int, default=7000)
     ap.add_argument("--wait", type=float, default=0)
     args = ap.parse_args(sys.argv[2:])
-    pb = load_pb(args.gen, ("common", "catalog", "intake", "xregion"))
+    pb = load_pb(args.gen, ("common", "catalog", "intake", "xregion", "report"))
     args.deployments = {}
     for spec in args.deployment:
         d, region, link, pk = spec.split("=", 3)
