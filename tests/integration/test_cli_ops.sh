@@ -30,7 +30,7 @@ NOWHERE=tcp://127.0.0.1:$(free_port)
 expect_err "no command" 2 "usage: zwfwctl COMMAND" "$CTL"
 expect_err "unknown command" 2 "unknown command 'bogus'" "$CTL" bogus
 expect_out "--help on stdout" "usage: zwfwctl COMMAND" "$CTL" --help
-for c in calendar validate db call status audit keygen catalog clock intake workflow report; do
+for c in calendar validate db call status audit keygen catalog clock intake workflow report xregion; do
     expect_out "$c --help on stdout" "usage: zwfwctl $c" "$CTL" "$c" --help
 done
 expect_out "status --help lists --endpoint" "--endpoint EP" "$CTL" status --help

@@ -16,5 +16,6 @@ int zw_cmd_clock(int argc, char **argv);
 int zw_cmd_intake(int argc, char **argv);
 int zw_cmd_workflow(int argc, char **argv);
 int zw_cmd_report(int argc, char **argv);
+int zw_cmd_xregion(int argc, char **argv);
 
 #endif

@@ -24,6 +24,7 @@ static const s_command_t s_commands[] = {
     {"intake", zw_cmd_intake, "applications: submit, get, list, supplement, withdraw, credit"},
     {"workflow", zw_cmd_workflow, "approval processes: get, act, list, scan, alarms, definitions"},
     {"report", zw_cmd_report, "supervision reports: a day, week, month, quarter or year"},
+    {"xregion", zw_cmd_xregion, "cross-region: partners, link key, exchanges, message log"},
 };
 
 #define S_NCOMMANDS (sizeof s_commands / sizeof s_commands[0])
