@@ -13,9 +13,9 @@
 # receiving side, with the shipped sample catalog), Meishan 511400 (ms) and
 # Ziyang 512000 (zy), whose small catalogs the client writes into $work
 # (`xregion_client.py catalogs`). ts is linked with ms and with zy; ms and
-# zy are not linked with each other. Business time is real (intake's
-# default), so the limits in those catalogs are short enough to end inside
-# the loaded calendar year.
+# zy are not linked with each other. Business time is simulated, every
+# deployment's clock set to the same moment (xr_stack.sh), so due dates do
+# not depend on the day the test runs.
 #
 # Found by this test on the first build of zwfw-xregion (2026-11-28) and
 # fixed since; the checks stay:
@@ -82,7 +82,7 @@ xr_link ts zy
 # zwfw-report of the two sides the client compares with ListExchanges (8e)
 for d in ts ms; do
   "$bin/zwfw-report" --db-conninfo "${xr_db[$d]}" --broker-endpoint "${xr_eps[$d]}" \
-    --heartbeat-ms 250 2>"$work/$d-report.log" &
+    --heartbeat-ms 250 "${xr_clock_args[@]}" 2>"$work/$d-report.log" &
   pids+=($!)
 done
 

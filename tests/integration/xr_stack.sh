@@ -23,6 +23,16 @@
 #   xr_pid[D.intake], xr_pid[D.xregion]
 # Logs: $work/D-intake.log, $work/D-xregion.log, $work/D-broker-ROLE.log.
 # XR_XREGION_ARGS adds options to every zwfw-xregion started.
+#
+# Business time is simulated (intake and xregion run --clock-mode
+# simulated) and every deployment's clock is set to $xr_start (Beijing
+# time, a Monday well inside the loaded calendar), so due dates do not
+# depend on the day the test runs: a real clock late in a year whose
+# successor is not in deploy/calendar/cn.json yet would refuse every item
+# due next year. Other daemons a test starts on a deployment take
+# --clock-mode simulated too (xr_clock_args).
+xr_start="2026-03-02 09:30"
+xr_clock_args=(--clock-mode simulated)
 
 declare -A xr_region xr_db xr_ep xr_eps xr_link_ep xr_link_pk xr_intake_pub xr_pid
 xr_roles=(operator window supervisor integrator system approver)
@@ -53,12 +63,15 @@ xr_deployment() {
   xr_intake_pub[$d]=tcp://127.0.0.1:$(zs_free_port)
   "$bin/zwfw-intake" --db-conninfo "${xr_db[$d]}" --migrate true \
     --pii-key-file "$work/pii-$d.key" --heartbeat-ms 250 --threads 4 \
-    --division-code "$region" --center-name "$d 政务服务中心" \
+    --division-code "$region" --center-name "$d 政务服务中心" "${xr_clock_args[@]}" \
     --pub-endpoint "${xr_intake_pub[$d]}" --broker-endpoint "${xr_eps[$d]}" \
     2>"$work/$d-intake.log" &
   pids+=($!)
   xr_pid[$d.intake]=$!
   zs_wait_service "${xr_ep[$d.operator]}" zwfw.intake || fail_setup "$d: zwfw.intake did not come up"
+  "$bin/zwfwctl" clock set "$xr_start" --plain --endpoint "${xr_ep[$d.operator]}" \
+    >"$work/$d-clock.log" 2>&1 ||
+    { cat "$work/$d-clock.log" >&2; fail_setup "$d: zwfwctl clock set failed"; }
   "$bin/zwfwctl" keygen "link-$d" --dir "$work/keys" >/dev/null 2>&1 ||
     fail_setup "$d: zwfwctl keygen failed"
   xr_link_pk[$d]=$(sed -n 's/^public-key = "\(.*\)"$/\1/p' "$work/keys/link-$d.key")
@@ -74,6 +87,7 @@ xr_start_xregion() {
   # shellcheck disable=SC2086 # XR_XREGION_ARGS: extra options, split on purpose
   "$bin/zwfw-xregion" --db-conninfo "${xr_db[$d]}" --migrate true --region "${xr_region[$d]}" \
     --pii-key-file "$work/pii-$d.key" --heartbeat-ms 250 --broker-endpoint "${xr_eps[$d]}" \
+    "${xr_clock_args[@]}" \
     --intake-broker-endpoint "${xr_ep[$d.system]}" \
     --intake-pub-endpoint "${xr_intake_pub[$d]}" \
     --link-endpoint "${xr_link_ep[$d]}" --link-secret-key-file "$work/keys/link-$d.secret" \

@@ -185,6 +185,12 @@ def scenario(args, pb, Z, checks):
     def xr(z, msg):
         return z.call("zwfw.xregion", msg)
 
+    def business_today(d):
+        """The deployment's business date (zwfw.clock GetClock): exchange
+        numbers and report periods follow it, not the machine's clock."""
+        t = Z[d + ".operator"].call("zwfw.clock", pb.GetClock()).today
+        return datetime.date(t.year, t.month, t.day)
+
     def code(region_, tag):
         return cat[region_][tag]["implCode"]
 
@@ -505,8 +511,8 @@ def scenario(args, pb, Z, checks):
         ex = r.exchange
         m = XID_RE.match(ex.exchange_id)
         expect(m, "exchange id %r is not XR + division + yyyymmdd + - + 6 digits" % ex.exchange_id)
-        today = datetime.datetime.now(CST).date()
-        days = {(today - datetime.timedelta(days=1)).strftime("%Y%m%d"), today.strftime("%Y%m%d")}
+        today = business_today("ts")
+        days = {today.strftime("%Y%m%d")}
         expect(m.group(1) == TS_REGION and m.group(2) in days,
                "exchange id %s: region %s date %s (today %s)" % (ex.exchange_id, m.group(1),
                                                                   m.group(2), today))
@@ -1416,7 +1422,7 @@ def scenario(args, pb, Z, checks):
     def report():
         """protocol.md "Supervision reports": `exchanges`, the period's
         cross-region exchanges, counted from what ListExchanges shows."""
-        today = datetime.datetime.now(datetime.timezone(datetime.timedelta(hours=8))).date()
+        today = business_today("ts")
         day = pb.Date(year=today.year, month=today.month, day=today.day)
         got = {}
         for d in ("ts", "ms"):
