@@ -24,8 +24,12 @@ static const zw_access_rule_t s_rules[ZW_ACT_COUNT] = {
     /* system: zwfw-xregion submits a partner's exchange to this intake */
     {ZW_ACT_SUBMIT, "submit", "submit applications",
      ZW_ROLE_MASK_WINDOW | ZW_ROLE_MASK_INTEGRATOR | ZW_ROLE_MASK_SYSTEM},
-    {ZW_ACT_SUPPLEMENT, "supplement", "supplement applications", ZW_ROLE_MASK_WINDOW},
-    {ZW_ACT_WITHDRAW, "withdraw", "withdraw applications", ZW_ROLE_MASK_WINDOW},
+    /* system: zwfw-xregion carries a partner window's supplement or
+     * withdrawal to the application it submitted here */
+    {ZW_ACT_SUPPLEMENT, "supplement", "supplement applications",
+     ZW_ROLE_MASK_WINDOW | ZW_ROLE_MASK_SYSTEM},
+    {ZW_ACT_WITHDRAW, "withdraw", "withdraw applications",
+     ZW_ROLE_MASK_WINDOW | ZW_ROLE_MASK_SYSTEM},
     {ZW_ACT_READ_CASE, "read_case", "read cases",
      ZW_ROLE_MASK_WINDOW | ZW_ROLE_MASK_APPROVER | ZW_ROLE_MASK_HEAD | ZW_ROLE_MASK_SUPERVISOR |
          ZW_ROLE_MASK_INTEGRATOR},

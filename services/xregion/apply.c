@@ -7,8 +7,8 @@
 
 #include "intake_rules.h"
 #include "log.h"
-#include "validate.h"
 #include "rules.h"
+#include "validate.h"
 
 #include <cjson/cJSON.h>
 #include <inttypes.h>
@@ -154,6 +154,12 @@ static int s_status_check(const Zwfw__V1__XrStatus *s, zw_err_t *err)
                          times[i]->nanos < 0 || times[i]->nanos > 999999999))
             return zw_err_setd(err, ZW_INVALID_ARGUMENT, i ? "due_at" : "state_at",
                                "%s: a time between 1970 and 9999", i ? "due_at" : "state_at");
+    if (s->action_seq < 0 ||
+        (s->action_error && (s->action_error->code < 0 || s->action_error->code > 16 ||
+                             zw_validate_text_chars(s->action_error->message) < 0 ||
+                             zw_validate_text_chars(s->action_error->message) > 1000)))
+        return zw_err_setd(err, ZW_INVALID_ARGUMENT, "action_error",
+                           "action_seq >= 0; action_error: code 0-16, up to 1000 characters");
     if (s->error && (s->error->code < 0 || s->error->code > 16))
         return zw_err_setd(err, ZW_INVALID_ARGUMENT, "error.code", "error.code: 0-16");
     for (size_t i = 0; s->error && i < s->error->n_details; i++)
@@ -173,7 +179,7 @@ static int s_status(zw_db_t *db, const char *region, const uint8_t *data, size_t
         return zw_err_setd(err, ZW_INVALID_ARGUMENT, "body", "not a zwfw.v1.XrStatus");
     int rc = -1;
     char *missing = NULL;
-    char b[8][24];
+    char b[10][24];
     const char *k[] = {s->exchange_id, s_num(b[0], s->part_no), region};
     PGresult *res = zw_db_exec(db, "xr_part_lock_out", 3, k, err);
     if (!res)
@@ -223,8 +229,11 @@ static int s_status(zw_db_t *db, const char *region, const uint8_t *data, size_t
                        s_num(b[6], s->error ? s->error->code : 0),
                        s->error ? s->error->message : "",
                        s_detail(s->error),
-                       s_num(b[7], now)};
-    if (!(res = zw_db_exec(db, "xr_status_apply", 16, p, err)))
+                       s_num(b[7], now),
+                       s_num(b[8], s->action_seq),
+                       s_num(b[9], s->action_error ? s->action_error->code : 0),
+                       s->action_error ? s->action_error->message : ""};
+    if (!(res = zw_db_exec(db, "xr_status_apply", 19, p, err)))
         goto done;
     PQclear(res);
     rc = zw_xregion_store_changed(db, s->exchange_id, s->part_no, now, "status from the partner",
@@ -232,6 +241,75 @@ static int s_status(zw_db_t *db, const char *region, const uint8_t *data, size_t
 done:
     free(missing);
     zwfw__v1__xr_status__free_unpacked(s, NULL);
+    return rc;
+}
+
+/* ------------------------------------------------------------------ XrAction */
+
+/* A supplement or withdrawal of a part a partner forwarded here: queued
+ * for the home thread (home.c), which hands it to this intake. */
+static int s_action(zw_xregion_ctx_t *ctx, zw_db_t *db, const char *region, const uint8_t *data,
+                    size_t len, int64_t now, bool *duplicate, zw_err_t *err)
+{
+    Zwfw__V1__XrAction *a = zwfw__v1__xr_action__unpack(NULL, len, data);
+    if (!a)
+        return zw_err_setd(err, ZW_INVALID_ARGUMENT, "body", "not a zwfw.v1.XrAction");
+    int rc = -1;
+    char *body = NULL, b[4][24];
+    if (!zw_xregion_exchange_id_ok(a->exchange_id, region) || a->part_no < 1 ||
+        a->part_no > ZW_XREGION_MAX_PARTS || a->seq < 1) {
+        zw_err_setd(err, ZW_INVALID_ARGUMENT, "exchange_id",
+                    "an XrAction names an exchange of the sender, a part 1-%d and a seq from 1",
+                    ZW_XREGION_MAX_PARTS);
+        goto done;
+    }
+    if (a->kind != ZWFW__V1__ACTION_KIND__ACTION_KIND_SUPPLEMENT &&
+        a->kind != ZWFW__V1__ACTION_KIND__ACTION_KIND_WITHDRAW) {
+        zw_err_setd(err, ZW_INVALID_ARGUMENT, "kind", "kind: SUPPLEMENT or WITHDRAW");
+        goto done;
+    }
+    if (zw_validate_actor(a->actor, err) != 0 ||
+        zw_intake_check_materials(a->materials, a->n_materials, "materials", err) != 0)
+        goto done;
+    long reason = zw_validate_text_chars(a->reason);
+    if (reason < 0 || reason > 1000) {
+        zw_err_setd(err, ZW_INVALID_ARGUMENT, "reason", "reason: at most 1000 characters");
+        goto done;
+    }
+    const char *k[] = {a->exchange_id, s_num(b[0], a->part_no), region};
+    PGresult *res = zw_db_exec(db, "xr_part_lock_in", 3, k, err);
+    if (!res)
+        goto done;
+    bool found = PQntuples(res) == 1;
+    PQclear(res);
+    if (!found) {
+        zw_err_setd(err, ZW_NOT_FOUND, "exchange_id",
+                    "no exchange %.80s part %d was forwarded here by %s", a->exchange_id,
+                    (int) a->part_no, region);
+        goto done;
+    }
+    if (zw_xregion_seal(ctx, ZW_XREGION_SEAL_MSG, &a->base, &body, err) != 0)
+        goto done;
+    const char *q[] = {
+        a->exchange_id, s_num(b[0], a->part_no), s_num(b[1], a->seq), s_num(b[2], a->kind),
+        body,           s_num(b[3], now)};
+    if (!(res = zw_db_exec(db, "xr_action_insert", 6, q, err)))
+        goto done;
+    bool fresh = PQntuples(res) == 1;
+    PQclear(res);
+    if (!fresh) { /* this action, under another message id */
+        *duplicate = true;
+        rc = 0;
+        goto done;
+    }
+    rc = zw_xregion_store_changed(db, a->exchange_id, a->part_no, now,
+                                  a->kind == ZWFW__V1__ACTION_KIND__ACTION_KIND_SUPPLEMENT
+                                      ? "supplement received from the partner"
+                                      : "withdrawal received from the partner",
+                                  err);
+done:
+    free(body);
+    zwfw__v1__xr_action__free_unpacked(a, NULL);
     return rc;
 }
 
@@ -266,9 +344,11 @@ static int s_apply_tx(zw_db_t *db, void *arg, zw_err_t *err)
         rc = s_forward(x->ctx, db, x->region, x->data, x->len, x->now, &x->duplicate, err);
     else if (strcmp(x->type, "zwfw.v1.XrStatus") == 0)
         rc = s_status(db, x->region, x->data, x->len, x->now, &x->outcome, err);
+    else if (strcmp(x->type, "zwfw.v1.XrAction") == 0)
+        rc = s_action(x->ctx, db, x->region, x->data, x->len, x->now, &x->duplicate, err);
     else
         rc = zw_err_setd(err, ZW_INVALID_ARGUMENT, "type",
-                         "%.100s is not a link message (zwfw.v1.XrForward or zwfw.v1.XrStatus)",
+                         "%.100s is not a link message (zwfw.v1.XrForward, XrStatus or XrAction)",
                          x->type);
     if (rc != 0)
         return -1;
@@ -449,6 +529,13 @@ int zw_xregion_status_out(zw_xregion_ctx_t *ctx, zw_db_t *db, const char *exchan
             e.n_details = 1;
         }
         s.error = &e;
+    }
+    Zwfw__V1__Error ae = ZWFW__V1__ERROR__INIT;
+    s.action_seq = atoi(PQgetvalue(res, 0, 14));
+    if (atoi(PQgetvalue(res, 0, 15)) != 0) {
+        ae.code = (Zwfw__V1__Code) atoi(PQgetvalue(res, 0, 15));
+        ae.message = PQgetvalue(res, 0, 16);
+        s.action_error = &ae;
     }
     char mid[160];
     zw_xregion_status_id(exchange_id, part_no, s.seq, mid, sizeof mid);

@@ -342,6 +342,144 @@ static int s_submit_one(zw_xregion_home_t *self, const char *exchange_id, int pa
     return out;
 }
 
+/* ------------------------------------------------------------------ actions */
+
+typedef struct {
+    zw_xregion_home_t *self;
+    const char *exchange;
+    int part_no, seq;
+    const zw_err_t *refusal; /* NULL: done */
+} s_answer_t;
+
+static int s_answer_tx(zw_db_t *db, void *arg, zw_err_t *err)
+{
+    s_answer_t *o = arg;
+    int64_t now;
+    if (zw_xregion_now(o->self->ctx, &now, err) != 0)
+        return -1;
+    char b[4][24];
+    const char *p[] = {o->exchange, s_num(b[0], o->part_no), s_num(b[1], o->seq),
+                       o->refusal ? "2" : "1"};
+    PGresult *res = zw_db_exec(db, "xr_action_done", 4, p, err);
+    if (!res)
+        return -1;
+    bool moved = PQntuples(res) == 1;
+    PQclear(res);
+    if (!moved)
+        return 0;
+    const char *q[] = {o->exchange, s_num(b[0], o->part_no), s_num(b[1], o->seq),
+                       s_num(b[2], o->refusal ? o->refusal->code : 0),
+                       o->refusal ? o->refusal->message : ""};
+    if (!(res = zw_db_exec(db, "xr_part_action_answered", 5, q, err)))
+        return -1;
+    PQclear(res);
+    return zw_xregion_status_out(o->self->ctx, db, o->exchange, o->part_no, now,
+                                 o->refusal ? "the partner's action refused by intake"
+                                            : "the partner's action done by intake",
+                                 err);
+}
+
+/* One action: its request to this intake, then the answer stored and sent
+ * back. 0 when it was answered or is to be tried again; -1 when the store
+ * failed. */
+static int s_action_one(zw_xregion_home_t *self, PGresult *rows, int i)
+{
+    zw_xregion_ctx_t *ctx = self->ctx;
+    const char *exchange = PQgetvalue(rows, i, 0), *receipt = PQgetvalue(rows, i, 6),
+               *origin = PQgetvalue(rows, i, 7);
+    int part_no = atoi(PQgetvalue(rows, i, 1)), seq = atoi(PQgetvalue(rows, i, 2));
+    int attempts = atoi(PQgetvalue(rows, i, 5));
+    zw_err_t err;
+    size_t len = 0;
+    uint8_t *raw = zw_xregion_unseal(ctx, ZW_XREGION_SEAL_MSG, PQgetvalue(rows, i, 4), &len, &err);
+    Zwfw__V1__XrAction *a = raw ? zwfw__v1__xr_action__unpack(NULL, len, raw) : NULL;
+    free(raw);
+    if (!a) {
+        zw_logkv(ZW_LOG_ERROR, "a partner's action does not open", "exchange_id", exchange, NULL);
+        return -1;
+    }
+    char key[128], actor[200];
+    snprintf(key, sizeof key, "xr-%s-%d-a%d", exchange, part_no, seq);
+    snprintf(actor, sizeof actor, "xregion:%s:%s", origin, a->actor);
+    zw_err_t aerr;
+    if (zw_validate_actor(actor, &aerr) != 0)
+        snprintf(actor, sizeof actor, "xregion:%s", origin);
+    ProtobufCMessage *r = NULL;
+    int rc;
+    Zwfw__V1__MaterialRef *copies = calloc(a->n_materials + 1, sizeof *copies);
+    Zwfw__V1__MaterialRef **refs = calloc(a->n_materials + 1, sizeof *refs);
+    if (!copies || !refs) {
+        rc = zw_err_set(&err, ZW_RESOURCE_EXHAUSTED, "out of memory");
+    } else if (a->kind == ZWFW__V1__ACTION_KIND__ACTION_KIND_SUPPLEMENT) {
+        Zwfw__V1__SupplementMaterials q = ZWFW__V1__SUPPLEMENT_MATERIALS__INIT;
+        q.idempotency_key = key;
+        q.actor = actor;
+        q.receipt_number = (char *) receipt;
+        for (size_t k = 0; k < a->n_materials; k++) {
+            copies[k] = *a->materials[k];
+            copies[k].item_code = ""; /* not a bundle's */
+            refs[k] = &copies[k];
+        }
+        q.materials = refs;
+        q.n_materials = a->n_materials;
+        rc = zw_client_call_as(self->client, "zwfw.intake", &q.base,
+                               &zwfw__v1__application_reply__descriptor, &r, &err);
+    } else {
+        Zwfw__V1__WithdrawApplication q = ZWFW__V1__WITHDRAW_APPLICATION__INIT;
+        q.idempotency_key = key;
+        q.actor = actor;
+        q.receipt_number = (char *) receipt;
+        q.reason = a->reason;
+        rc = zw_client_call_as(self->client, "zwfw.intake", &q.base,
+                               &zwfw__v1__application_reply__descriptor, &r, &err);
+    }
+    free(refs);
+    free(copies);
+    zwfw__v1__xr_action__free_unpacked(a, NULL);
+    if (r)
+        protobuf_c_message_free_unpacked(r, NULL);
+    char b[4][24];
+    if (rc != 0 && s_transient(err.code)) {
+        int64_t wait = 1000000LL << (attempts < 6 ? attempts : 6);
+        const char *p[] = {exchange, s_num(b[0], part_no), s_num(b[1], seq),
+                           s_num(b[2], s_wall_us() + wait)};
+        zw_err_t serr;
+        PGresult *res = zw_db_exec(ctx->db, "xr_action_retry", 4, p, &serr);
+        if (res)
+            PQclear(res);
+        zw_logkv(ZW_LOG_WARN, "a partner's action waits: intake did not answer", "exchange_id",
+                 exchange, "reason", err.message, NULL);
+        return 0;
+    }
+    s_answer_t o = {.self = self,
+                    .exchange = exchange,
+                    .part_no = part_no,
+                    .seq = seq,
+                    .refusal = rc == 0 ? NULL : &err};
+    zw_err_t terr;
+    if (zw_db_tx(ctx->db, false, s_answer_tx, &o, &terr) != 0) {
+        zw_logkv(ZW_LOG_WARN, "a partner's action's answer not stored", "exchange_id", exchange,
+                 "reason", terr.message, NULL);
+        return -1;
+    }
+    zw_xregion_link_poke();
+    return 0;
+}
+
+static void s_actions_due(zw_xregion_home_t *self)
+{
+    zw_err_t err;
+    char now[24], lim[24];
+    const char *p[] = {s_num(now, s_wall_us()), s_num(lim, S_BATCH)};
+    PGresult *res = zw_db_exec(self->ctx->db, "xr_actions_due", 2, p, &err);
+    if (!res)
+        return;
+    for (int i = 0; i < PQntuples(res) && !*self->cfg.stop; i++)
+        if (s_action_one(self, res, i) != 0)
+            break;
+    PQclear(res);
+}
+
 static void s_submit_due(zw_xregion_home_t *self)
 {
     zw_err_t err;
@@ -373,6 +511,7 @@ static void *s_main(void *arg)
             zw_logkv(ZW_LOG_WARN, "consumer tick failed", "reason", err.message, NULL);
         if (mono >= next_submit && zw_consumer_cursor(self->consumer, "intake") >= 0) {
             s_submit_due(self);
+            s_actions_due(self);
             next_submit = mono + self->cfg.submit_poll_ms;
         }
         int64_t next = next_cons < next_submit ? next_cons : next_submit;
@@ -435,6 +574,30 @@ zw_xregion_home_t *zw_xregion_home_new(const zw_xregion_home_config_t *cfg, zw_e
                       " WHERE exchange_id = $1 AND part_no = $2::integer AND stage = 2"
                       " RETURNING 1",
                       6, err) != 0 ||
+        zw_db_prepare(self->ctx->db, "xr_actions_due",
+                      "SELECT a.exchange_id, a.part_no, a.seq, a.kind, a.body, a.attempts,"
+                      " p.receipt_number, e.origin_region FROM xregion.actions a"
+                      " JOIN xregion.parts p USING (exchange_id, part_no)"
+                      " JOIN xregion.exchanges e USING (exchange_id)"
+                      " WHERE a.state = 0 AND a.next_try_us <= $1::bigint"
+                      " AND p.receipt_number <> '' ORDER BY a.received_at_us, a.seq"
+                      " LIMIT $2::integer",
+                      2, err) != 0 ||
+        zw_db_prepare(self->ctx->db, "xr_action_retry",
+                      "UPDATE xregion.actions SET attempts = attempts + 1,"
+                      " next_try_us = $4::bigint WHERE exchange_id = $1"
+                      " AND part_no = $2::integer AND seq = $3::integer",
+                      4, err) != 0 ||
+        zw_db_prepare(self->ctx->db, "xr_action_done",
+                      "UPDATE xregion.actions SET state = $4::smallint, attempts = attempts + 1"
+                      " WHERE exchange_id = $1 AND part_no = $2::integer AND seq = $3::integer"
+                      " AND state = 0 RETURNING 1",
+                      4, err) != 0 ||
+        zw_db_prepare(self->ctx->db, "xr_part_action_answered",
+                      "UPDATE xregion.parts SET actions_answered = GREATEST(actions_answered,"
+                      " $3::integer), action_error_code = $4::integer, action_error_message = $5"
+                      " WHERE exchange_id = $1 AND part_no = $2::integer",
+                      5, err) != 0 ||
         zw_db_prepare(self->ctx->db, "xr_part_retry",
                       "UPDATE xregion.parts SET next_submit_us = $3::bigint,"
                       " submit_attempts = submit_attempts + 1"

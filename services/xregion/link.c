@@ -476,8 +476,8 @@ static void s_printable(zmq_msg_t *f, char *out, size_t size)
     const unsigned char *d = zmq_msg_data(f);
     for (size_t i = 0; i < n && o + 5 <= size; i++) {
         unsigned char c = d[i];
-        bool plain = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-                     (c >= '0' && c <= '9') || (c && strchr("_.:-/", c));
+        bool plain = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                     (c && strchr("_.:-/", c));
         if (plain)
             out[o++] = (char) c;
         else
@@ -495,8 +495,11 @@ static const char *s_clean_text(s_msg_t *m, size_t i, char *buf, size_t size)
     size_t n = strlen(buf);
     for (size_t k = 0; k < n;) {
         unsigned char c = (unsigned char) buf[k];
-        size_t len = c < 0x80 ? 1 : (c & 0xe0) == 0xc0 ? 2 : (c & 0xf0) == 0xe0 ? 3
-                                : (c & 0xf8) == 0xf0 ? 4 : 0;
+        size_t len = c < 0x80             ? 1
+                     : (c & 0xe0) == 0xc0 ? 2
+                     : (c & 0xf0) == 0xe0 ? 3
+                     : (c & 0xf8) == 0xf0 ? 4
+                                          : 0;
         char one[5] = {0};
         if (len && k + len <= n) {
             memcpy(one, buf + k, len);
@@ -545,8 +548,8 @@ static void s_refuse_logged(zw_xregion_link_t *self, const s_peer_t *peer, const
         zw_xregion_store_log(self->ctx->db, true, peer->region, peer->public_key, shown_id, t,
                              zmq_msg_data(body), zmq_msg_size(body), now, outcome, &err) != 0)
         zw_logkv(ZW_LOG_WARN, "message log not written", "reason", err.message, NULL);
-    zw_logkv(ZW_LOG_WARN, "partner message refused", "region", peer->region, "message_id",
-             shown_id, "reason", why, NULL);
+    zw_logkv(ZW_LOG_WARN, "partner message refused", "region", peer->region, "message_id", shown_id,
+             "reason", why, NULL);
 }
 
 static void s_on_router(zw_xregion_link_t *self)
@@ -571,8 +574,9 @@ static void s_on_router(zw_xregion_link_t *self)
             s_text(&m, 4, type, sizeof type);
             bool dup = false;
             zw_err_t err;
-            const char *bad = s_token_ok(&m.parts[3], 160, "/") ? NULL
-                              : "message_id: 1-160 of A-Z a-z 0-9 _ . : - /";
+            const char *bad = s_token_ok(&m.parts[3], 160, "/")
+                                  ? NULL
+                                  : "message_id: 1-160 of A-Z a-z 0-9 _ . : - /";
             if (!bad && !s_token_ok(&m.parts[4], 128, ""))
                 bad = "type: a message type name, e.g. zwfw.v1.XrForward";
             if (bad) {

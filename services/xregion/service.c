@@ -548,12 +548,6 @@ static void s_forward(zw_xregion_ctx_t *ctx, const zw_request_t *req, zw_reply_t
     protobuf_c_message_free_unpacked(&m->base, NULL);
 }
 
-/* ------------------------------------------------------------------ reads */
-
-#define S_EXCHANGE_READERS                                                                         \
-    (ZW_ROLE_MASK_WINDOW | ZW_ROLE_MASK_SUPERVISOR | ZW_ROLE_MASK_OPERATOR |                       \
-     ZW_ROLE_MASK_INTEGRATOR)
-
 /* An integrator sees only what it forwarded itself. */
 static int s_may_see(zw_db_t *db, const Zwfw__V1__Caller *c, const char *id, zw_err_t *err)
 {
@@ -569,6 +563,179 @@ static int s_may_see(zw_db_t *db, const Zwfw__V1__Caller *c, const char *id, zw_
                : zw_err_setd(err, ZW_PERMISSION_DENIED, "exchange_id",
                              "an integrator reads only the exchanges it forwarded");
 }
+
+/* ------------------------------------------------------------------ supplement, withdraw */
+
+typedef struct {
+    Zwfw__V1__ActionKind kind;
+    const char *exchange_id;
+    int part_no; /* 0: every part still open (withdraw) */
+    Zwfw__V1__MaterialRef **materials;
+    size_t n_materials;
+    const char *reason;
+} s_action_req_t;
+
+static const char *s_stage_word(int stage)
+{
+    static const char *const words[] = {"unknown",   "queued",   "delivered",
+                                        "submitted", "rejected", "closed"};
+    return stage >= 0 && stage <= 5 ? words[stage] : "unknown";
+}
+
+/* One XrAction for one part, its history row and event. */
+static int s_action_part(s_mut_t *x, zw_db_t *db, const s_action_req_t *ar, int part_no,
+                         zw_err_t *err)
+{
+    char b[24];
+    const char *p[] = {ar->exchange_id, s_num(b, part_no)};
+    PGresult *res = zw_db_exec(db, "xr_part_action_next", 2, p, err);
+    if (!res)
+        return -1;
+    int seq = atoi(PQgetvalue(res, 0, 0));
+    char region[8];
+    snprintf(region, sizeof region, "%s", PQgetvalue(res, 0, 1));
+    PQclear(res);
+    Zwfw__V1__XrAction a = ZWFW__V1__XR_ACTION__INIT;
+    a.exchange_id = (char *) ar->exchange_id;
+    a.part_no = part_no;
+    a.seq = seq;
+    a.kind = ar->kind;
+    a.actor = (char *) x->actor;
+    a.materials = ar->materials;
+    a.n_materials = ar->n_materials;
+    a.reason = (char *) ar->reason;
+    char mid[160];
+    snprintf(mid, sizeof mid, "%s/%d/action/%d", ar->exchange_id, part_no, seq);
+    return zw_xregion_store_enqueue(x->ctx, db, region, mid, ar->exchange_id, part_no, &a.base,
+                                    x->now, err) != 0 ||
+                   zw_xregion_store_changed(db, ar->exchange_id, part_no, x->now,
+                                            ar->kind ==
+                                                    ZWFW__V1__ACTION_KIND__ACTION_KIND_SUPPLEMENT
+                                                ? "supplement sent"
+                                                : "withdrawal sent",
+                                            err) != 0
+               ? -1
+               : 0;
+}
+
+static int s_action_body(s_mut_t *x, zw_db_t *db, zw_err_t *err)
+{
+    const s_action_req_t *ar = x->m;
+    if (s_may_see(db, x->req->caller, ar->exchange_id, err) != 0)
+        return -1;
+    Zwfw__V1__Exchange *ex = NULL;
+    if (zw_xregion_store_exchange(x->ctx, db, x->a, ar->exchange_id, false, false, &ex, err) != 0)
+        return -1;
+    if (!ex || ex->direction != ZWFW__V1__EXCHANGE_DIRECTION__EXCHANGE_DIRECTION_OUTBOUND)
+        return zw_err_setd(err, ZW_NOT_FOUND, "exchange_id",
+                           "no exchange %s was forwarded from here", ar->exchange_id);
+    size_t sent = 0;
+    for (size_t i = 0; i < ex->n_parts; i++) {
+        const Zwfw__V1__ExchangePart *p = ex->parts[i];
+        if (ar->part_no && p->part_no != ar->part_no)
+            continue;
+        if (p->stage != ZWFW__V1__PART_STAGE__PART_STAGE_SUBMITTED) {
+            if (!ar->part_no)
+                continue; /* withdrawing every part: those still open */
+            return zw_err_setd(
+                err, ZW_FAILED_PRECONDITION, "part_no", "part %d is %s: %s", (int) p->part_no,
+                s_stage_word(p->stage),
+                p->stage < ZWFW__V1__PART_STAGE__PART_STAGE_SUBMITTED
+                    ? "the home intake does not hold it yet; try again when it is submitted"
+                    : "it is over at home");
+        }
+        if (s_action_part(x, db, ar, p->part_no, err) != 0)
+            return -1;
+        sent++;
+    }
+    if (!sent)
+        return ar->part_no ? zw_err_setd(err, ZW_NOT_FOUND, "part_no", "exchange %s has no part %d",
+                                         ar->exchange_id, ar->part_no)
+                           : zw_err_setd(err, ZW_FAILED_PRECONDITION, "part_no",
+                                         "no part of exchange %s is open at home", ar->exchange_id);
+    Zwfw__V1__ExchangeReply r = ZWFW__V1__EXCHANGE_REPLY__INIT;
+    bool clear = x->req->caller->role == ZWFW__V1__ROLE__ROLE_WINDOW;
+    if (zw_xregion_store_exchange(x->ctx, db, x->a, ar->exchange_id, true, clear, &r.exchange,
+                                  err) != 0 ||
+        s_audit(x, db,
+                ar->kind == ZWFW__V1__ACTION_KIND__ACTION_KIND_SUPPLEMENT ? "xregion.supplement"
+                                                                          : "xregion.withdraw",
+                "xregion.exchange", ar->exchange_id, NULL, err) != 0)
+        return -1;
+    return s_pack_into(x, &r.base, err);
+}
+
+static void s_action(zw_xregion_ctx_t *ctx, const zw_request_t *req, zw_reply_t *reply)
+{
+    bool supplement = strcmp(req->type, "zwfw.v1.SupplementExchange") == 0;
+    ProtobufCMessage *msg =
+        s_open(req, ZW_ROLE_MASK_WINDOW | ZW_ROLE_MASK_INTEGRATOR,
+               supplement ? "supplement forwarded applications" : "withdraw forwarded applications",
+               supplement ? &zwfw__v1__supplement_exchange__descriptor
+                          : &zwfw__v1__withdraw_exchange__descriptor,
+               reply);
+    if (!msg)
+        return;
+    zw_err_t err;
+    s_action_req_t ar = {0};
+    const char *key, *actor;
+    int rc = 0;
+    if (supplement) {
+        Zwfw__V1__SupplementExchange *m = (Zwfw__V1__SupplementExchange *) msg;
+        ar = (s_action_req_t){ZWFW__V1__ACTION_KIND__ACTION_KIND_SUPPLEMENT,
+                              m->exchange_id,
+                              m->part_no,
+                              m->materials,
+                              m->n_materials,
+                              ""};
+        key = m->idempotency_key;
+        actor = m->actor;
+        if (m->part_no < 1 || m->part_no > ZW_XREGION_MAX_PARTS)
+            rc = zw_err_setd(&err, ZW_INVALID_ARGUMENT, "part_no", "part_no: 1-%d",
+                             ZW_XREGION_MAX_PARTS);
+        else if (m->n_materials == 0)
+            rc = zw_err_setd(&err, ZW_INVALID_ARGUMENT, "materials",
+                             "materials: at least one reference");
+        else
+            rc = zw_intake_check_materials(m->materials, m->n_materials, "materials", &err);
+    } else {
+        Zwfw__V1__WithdrawExchange *m = (Zwfw__V1__WithdrawExchange *) msg;
+        ar = (s_action_req_t){ZWFW__V1__ACTION_KIND__ACTION_KIND_WITHDRAW,
+                              m->exchange_id,
+                              m->part_no,
+                              NULL,
+                              0,
+                              m->reason};
+        key = m->idempotency_key;
+        actor = m->actor;
+        long chars = zw_validate_text_chars(m->reason);
+        if (m->part_no < 0 || m->part_no > ZW_XREGION_MAX_PARTS)
+            rc = zw_err_setd(&err, ZW_INVALID_ARGUMENT, "part_no",
+                             "part_no: 0 (every open part) or 1-%d", ZW_XREGION_MAX_PARTS);
+        else if (chars < 0 || chars > 1000)
+            rc = zw_err_setd(&err, ZW_INVALID_ARGUMENT, "reason",
+                             "reason: at most 1000 characters of text");
+    }
+    if (!rc)
+        rc = s_check_key_actor(key, actor, &err);
+    if (!rc && !zw_intake_token_ok(ar.exchange_id, 64))
+        rc = zw_err_setd(&err, ZW_INVALID_ARGUMENT, "exchange_id", "exchange_id: not an id");
+    if (rc) {
+        zw_reply_err(reply, &err);
+    } else {
+        s_mut_t x = {
+            .ctx = ctx, .req = req, .key = key, .actor = actor, .m = &ar, .body = s_action_body};
+        s_run(&x, reply, &zwfw__v1__exchange_reply__descriptor);
+        zw_xregion_link_poke();
+    }
+    protobuf_c_message_free_unpacked(msg, NULL);
+}
+
+/* ------------------------------------------------------------------ reads */
+
+#define S_EXCHANGE_READERS                                                                         \
+    (ZW_ROLE_MASK_WINDOW | ZW_ROLE_MASK_SUPERVISOR | ZW_ROLE_MASK_OPERATOR |                       \
+     ZW_ROLE_MASK_INTEGRATOR)
 
 static void s_get_exchange(zw_xregion_ctx_t *ctx, const zw_request_t *req, zw_reply_t *reply)
 {
@@ -768,7 +935,8 @@ void zw_xregion_handle(void *vctx, const zw_request_t *req, zw_reply_t *reply)
         {"zwfw.v1.PutPartner", s_put_partner},         {"zwfw.v1.GetPartner", s_get_partner},
         {"zwfw.v1.ListPartners", s_list_partners},     {"zwfw.v1.ForwardApplication", s_forward},
         {"zwfw.v1.GetExchange", s_get_exchange},       {"zwfw.v1.ListExchanges", s_list_exchanges},
-        {"zwfw.v1.ListLinkMessages", s_list_messages},
+        {"zwfw.v1.ListLinkMessages", s_list_messages}, {"zwfw.v1.SupplementExchange", s_action},
+        {"zwfw.v1.WithdrawExchange", s_action},
     };
     for (size_t i = 0; i < sizeof table / sizeof table[0]; i++)
         if (strcmp(req->type, table[i].type) == 0) {

@@ -27,7 +27,8 @@ typedef struct {
 #define S_PART_COLS                                                                                \
     "part_no, region, item_code, stage, receipt_number, state, state_at_us, due_at_us,"            \
     " item_name, department_name, reason, array_to_json(missing), error_code, error_message,"      \
-    " error_detail, updated_at_us"
+    " error_detail, updated_at_us, action_seq, actions_answered, action_error_code,"               \
+    " action_error_message"
 
 static const s_stmt_t s_stmts[] = {
     {"xr_partner", "SELECT " S_PARTNER_COLS " FROM xregion.partners WHERE region = $1", 1},
@@ -101,9 +102,11 @@ static const s_stmt_t s_stmts[] = {
      " receipt_number = $5, state = $6::smallint, state_at_us = $7::bigint,"
      " due_at_us = $8::bigint, item_name = $9, department_name = $10, reason = $11,"
      " missing = ARRAY(SELECT json_array_elements_text($12::json)), error_code = $13::integer,"
-     " error_message = $14, error_detail = $15, updated_at_us = $16::bigint"
+     " error_message = $14, error_detail = $15, updated_at_us = $16::bigint,"
+     " actions_answered = $17::integer, action_error_code = $18::integer,"
+     " action_error_message = $19"
      " WHERE exchange_id = $1 AND part_no = $2::integer",
-     16},
+     19},
     {"xr_outbound_done",
      "UPDATE xregion.outbound SET state = $3::smallint, done_at_us = $4::bigint, error = $5"
      " WHERE region = $1 AND message_id = $2 AND state = 0"
@@ -119,8 +122,23 @@ static const s_stmt_t s_stmts[] = {
      " WHERE e.exchange_id = p.exchange_id AND e.direction = 2 AND p.exchange_id = $1"
      " AND p.part_no = $2::integer RETURNING p.status_seq, p.region, p.stage,"
      " p.receipt_number, p.state, p.state_at_us, p.due_at_us, p.item_name, p.department_name,"
-     " p.reason, array_to_json(p.missing), p.error_code, p.error_message, p.error_detail",
+     " p.reason, array_to_json(p.missing), p.error_code, p.error_message, p.error_detail,"
+     " p.actions_answered, p.action_error_code, p.action_error_message",
      2},
+    {"xr_part_action_next",
+     "UPDATE xregion.parts SET action_seq = action_seq + 1 WHERE exchange_id = $1"
+     " AND part_no = $2::integer RETURNING action_seq, region",
+     2},
+    {"xr_part_lock_in",
+     "SELECT p.receipt_number FROM xregion.parts p JOIN xregion.exchanges e USING (exchange_id)"
+     " WHERE p.exchange_id = $1 AND p.part_no = $2::integer AND e.direction = 2"
+     " AND p.region = $3 FOR UPDATE OF p",
+     3},
+    {"xr_action_insert",
+     "INSERT INTO xregion.actions (exchange_id, part_no, seq, kind, body, received_at_us)"
+     " VALUES ($1, $2::integer, $3::integer, $4::smallint, $5::bytea, $6::bigint)"
+     " ON CONFLICT DO NOTHING RETURNING 1",
+     6},
     {"xr_outbound_prune",
      "DELETE FROM xregion.outbound WHERE state <> 0 AND done_at_us < $1::bigint", 1},
     {"xr_outbound_counts",
@@ -461,6 +479,14 @@ static Zwfw__V1__ExchangePart *s_part_row(zw_xregion_ctx_t *ctx, zw_arena_t *a, 
         }
     }
     p->updated_at = s_ts(a, s_i64(res, r, 15, -1));
+    p->actions_sent = (int32_t) s_i64(res, r, 16, 0);
+    p->actions_answered = (int32_t) s_i64(res, r, 17, 0);
+    int acode = (int) s_i64(res, r, 18, 0);
+    if (acode != 0 && (p->last_action_error = zw_arena_alloc(a, sizeof *p->last_action_error))) {
+        zwfw__v1__error__init(p->last_action_error);
+        p->last_action_error->code = (Zwfw__V1__Code) acode;
+        p->last_action_error->message = s_str(a, res, r, 19);
+    }
     return p->region && p->item_code && p->receipt_number ? p : NULL;
 }
 

@@ -186,10 +186,11 @@ static const ProtobufCMessageDescriptor *const s_xregion_types[] = {
     &zwfw__v1__put_partner__descriptor,        &zwfw__v1__get_partner__descriptor,
     &zwfw__v1__list_partners__descriptor,      &zwfw__v1__forward_application__descriptor,
     &zwfw__v1__get_exchange__descriptor,       &zwfw__v1__list_exchanges__descriptor,
-    &zwfw__v1__list_link_messages__descriptor,
+    &zwfw__v1__list_link_messages__descriptor, &zwfw__v1__supplement_exchange__descriptor,
+    &zwfw__v1__withdraw_exchange__descriptor,
 };
 static const int s_xregion_brokers[] = {
-    B_OP, B_SUP, B_OP, B_WIN, B_WIN, B_WIN, B_SUP,
+    B_OP, B_SUP, B_OP, B_WIN, B_WIN, B_WIN, B_SUP, B_WIN, B_WIN,
 };
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))

@@ -645,6 +645,8 @@ def scenario(args, pb, Z, checks):
                 ("immediate", "immediate", {}),
                 ("lowercase", "proxy", dict(item_code=code(MS_REGION, "proxy").lower())),
                 ("badmaterial", "proxy", {}),
+                ("linksupp", "proxy", dict(skip=("M02",))),
+                ("linkwd", "proxy", dict(skip=("M02",))),
         ):
             try:
                 if tag == "badmaterial":
@@ -713,6 +715,85 @@ def scenario(args, pb, Z, checks):
 
     ok3 and checks.run("3b the home window supplements (SupplementMaterials) -> origin sees "
                        "state 3 later", supplement)
+
+    # protocol.md "Cross-region exchange": SupplementExchange / WithdrawExchange,
+    # from the receiving window, carried to the home intake
+    def link_supplement():
+        o = out3["linksupp"]
+        ex = wait_ex(Z["ts.window"], o["xid"],
+                     part_at(pb.PART_STAGE_SUBMITTED, pb.APPLICATION_STATE_RECEIVED),
+                     "home one-time notice (state 1)")
+        expect(list(part(ex).missing) == ["M02"], "missing %s" % list(part(ex).missing))
+        r = xr(Z["ts.window"], pb.SupplementExchange(
+            idempotency_key=key("lsupp"), actor="潼南窗口:周九", exchange_id=o["xid"], part_no=1,
+            materials=[material(pb, "M02", "经营者身份证明", "linksupp")]))
+        expect(part(r.exchange).actions_sent == 1, "actions_sent %d" % part(r.exchange).actions_sent)
+        ex = wait_ex(Z["ts.window"], o["xid"],
+                     lambda e: part(e).state == pb.APPLICATION_STATE_ACCEPTED
+                     and part(e).actions_answered == 1, "accepted at home after the supplement")
+        p = part(ex)
+        expect(not p.HasField("last_action_error") and not p.missing,
+               "after the supplement: %s" % short(p))
+        home = Z["ms.window"].call("zwfw.intake", pb.GetApplication(
+            receipt_number=p.receipt_number)).application
+        expect(home.state == pb.APPLICATION_STATE_ACCEPTED and
+               any(m.material_code == "M02" for m in home.materials),
+               "home application %s: %s" % (AN(home.state), [m.material_code for m in
+                                                           home.materials]))
+        o["receipt"] = p.receipt_number
+        return "supplement sent from Tongnan's window; Meishan accepted %s; part state 3, " \
+               "actions 1/1" % p.receipt_number
+
+    ok3 and checks.run("3k SupplementExchange at the receiving window: the home intake gets the "
+                       "material and accepts; the part shows it", link_supplement)
+
+    def link_supplement_refused():
+        o = out3["linksupp"]
+        xr(Z["ts.window"], pb.SupplementExchange(
+            idempotency_key=key("lsupp2"), actor="潼南窗口:周九", exchange_id=o["xid"], part_no=1,
+            materials=[material(pb, "Z99", "不在清单的材料", "linksupp2")]))
+        ex = wait_ex(Z["ts.window"], o["xid"], lambda e: part(e).actions_answered == 2,
+                     "the second action answered")
+        p = part(ex)
+        expect(p.HasField("last_action_error") and
+               p.last_action_error.code == pb.INVALID_ARGUMENT and
+               p.state == pb.APPLICATION_STATE_ACCEPTED,
+               "a material the home item does not list: %s" % short(p))
+        return "home intake refused it: %s; state still 3" % p.last_action_error.message
+
+    ok3 and checks.run("3l a supplement the home intake refuses shows as last_action_error, "
+                       "nothing else changes", link_supplement_refused)
+
+    def link_withdraw():
+        o = out3["linkwd"]
+        wait_ex(Z["ts.window"], o["xid"],
+                part_at(pb.PART_STAGE_SUBMITTED, pb.APPLICATION_STATE_RECEIVED), "state 1")
+        xr(Z["ts.window"], pb.WithdrawExchange(
+            idempotency_key=key("lwd"), actor="潼南窗口:周九", exchange_id=o["xid"], part_no=0,
+            reason="申请人不再办理"))
+        ex = wait_ex(Z["ts.window"], o["xid"],
+                     part_at(pb.PART_STAGE_CLOSED, pb.APPLICATION_STATE_WITHDRAWN_UNACCEPTED),
+                     "withdrawn at home (state 2)")
+        expect(ex.done, "done false: %s" % short(ex))
+        expect_error(lambda: xr(Z["ts.window"], pb.WithdrawExchange(
+            idempotency_key=key("lwd2"), actor="潼南窗口:周九", exchange_id=o["xid"], part_no=1,
+            reason="再撤一次")), "FAILED_PRECONDITION", "part_no")
+        expect_error(lambda: xr(Z["ts.window"], pb.SupplementExchange(
+            idempotency_key=key("lsupp3"), actor="潼南窗口:周九", exchange_id=o["xid"],
+            part_no=0, materials=[material(pb, "M02", "x", "lsupp3")])),
+            "INVALID_ARGUMENT", "part_no")
+        expect_error(lambda: xr(Z["ts.window"], pb.SupplementExchange(
+            idempotency_key=key("lsupp4"), actor="潼南窗口:周九",
+            exchange_id="XR50015220200101-999999", part_no=1,
+            materials=[material(pb, "M02", "x", "lsupp4")])), "NOT_FOUND", "exchange_id")
+        expect_error(lambda: xr(Z["ts.approver"], pb.WithdrawExchange(
+            idempotency_key=key("lwd3"), actor="x", exchange_id=o["xid"])),
+            "PERMISSION_DENIED")
+        return "withdrawn before acceptance: part CLOSED state 2, done; a second withdrawal " \
+               "FAILED_PRECONDITION; bad part, unknown exchange, wrong role refused"
+
+    ok3 and checks.run("3m WithdrawExchange: the home application is withdrawn (state 2) and the "
+                       "part closed; refusals named", link_withdraw)
 
     def cancelled(ex, p, o):
         expect(p.state == pb.APPLICATION_STATE_NOT_ACCEPTED and p.reason and p.receipt_number,
