@@ -105,6 +105,21 @@ static void s_run(s_mut_t *x, zw_reply_t *reply, const ProtobufCMessageDescripto
     zw_arena_destroy(&x->a);
 }
 
+/* Answers a change: the checks' error (rc != 0), or the change run in its
+ * transaction; then the link looks at its queue at once. */
+static void s_change(zw_xregion_ctx_t *ctx, const zw_request_t *req, zw_reply_t *reply, int rc,
+                     const zw_err_t *err, const char *key, const char *actor, const void *m,
+                     s_body_fn body, const ProtobufCMessageDescriptor *reply_type)
+{
+    if (rc != 0) {
+        zw_reply_err(reply, err);
+        return;
+    }
+    s_mut_t x = {.ctx = ctx, .req = req, .key = key, .actor = actor, .m = m, .body = body};
+    s_run(&x, reply, reply_type);
+    zw_xregion_link_poke();
+}
+
 static int s_pack_into(s_mut_t *x, const ProtobufCMessage *msg, zw_err_t *err)
 {
     x->out = zw_xregion_pack(msg, &x->out_len);
@@ -279,18 +294,8 @@ static void s_put_partner(zw_xregion_ctx_t *ctx, const zw_request_t *req, zw_rep
         strcmp(m->public_key, ctx->settings->link_public_key) == 0)
         rc = zw_err_setd(&err, ZW_INVALID_ARGUMENT, "public_key",
                          "public_key: that is this deployment's own link key");
-    if (rc) {
-        zw_reply_err(reply, &err);
-    } else {
-        s_mut_t x = {.ctx = ctx,
-                     .req = req,
-                     .key = m->idempotency_key,
-                     .actor = m->actor,
-                     .m = m,
-                     .body = s_put_partner_body};
-        s_run(&x, reply, &zwfw__v1__partner_reply__descriptor);
-        zw_xregion_link_poke();
-    }
+    s_change(ctx, req, reply, rc, &err, m->idempotency_key, m->actor, m, s_put_partner_body,
+             &zwfw__v1__partner_reply__descriptor);
     protobuf_c_message_free_unpacked(&m->base, NULL);
 }
 
@@ -533,18 +538,9 @@ static void s_forward(zw_xregion_ctx_t *ctx, const zw_request_t *req, zw_reply_t
         for (char *c = m->parts[i]->item_code; *c; c++)
             if (*c >= 'a' && *c <= 'z')
                 *c = (char) (*c - 'a' + 'A');
-    if (s_forward_check(ctx, m, (int) req->caller->role, &err) != 0) {
-        zw_reply_err(reply, &err);
-    } else {
-        s_mut_t x = {.ctx = ctx,
-                     .req = req,
-                     .key = m->idempotency_key,
-                     .actor = m->actor,
-                     .m = m,
-                     .body = s_forward_body};
-        s_run(&x, reply, &zwfw__v1__exchange_reply__descriptor);
-        zw_xregion_link_poke();
-    }
+    int rc = s_forward_check(ctx, m, (int) req->caller->role, &err);
+    s_change(ctx, req, reply, rc, &err, m->idempotency_key, m->actor, m, s_forward_body,
+             &zwfw__v1__exchange_reply__descriptor);
     protobuf_c_message_free_unpacked(&m->base, NULL);
 }
 
@@ -720,14 +716,8 @@ static void s_action(zw_xregion_ctx_t *ctx, const zw_request_t *req, zw_reply_t 
         rc = s_check_key_actor(key, actor, &err);
     if (!rc && !zw_intake_token_ok(ar.exchange_id, 64))
         rc = zw_err_setd(&err, ZW_INVALID_ARGUMENT, "exchange_id", "exchange_id: not an id");
-    if (rc) {
-        zw_reply_err(reply, &err);
-    } else {
-        s_mut_t x = {
-            .ctx = ctx, .req = req, .key = key, .actor = actor, .m = &ar, .body = s_action_body};
-        s_run(&x, reply, &zwfw__v1__exchange_reply__descriptor);
-        zw_xregion_link_poke();
-    }
+    s_change(ctx, req, reply, rc, &err, key, actor, &ar, s_action_body,
+             &zwfw__v1__exchange_reply__descriptor);
     protobuf_c_message_free_unpacked(msg, NULL);
 }
 
