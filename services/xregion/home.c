@@ -23,6 +23,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/time.h>
+#include <sys/types.h>
 #include <zmq.h>
 
 #define S_CONSUMER "xregion.on-intake"
@@ -226,6 +227,31 @@ static int s_outcome_tx(zw_db_t *db, void *arg, zw_err_t *err)
                                  o->reply ? "submitted to intake" : "refused by intake", err);
 }
 
+/* The materials a request to this intake carries: those of src for
+ * `item` (or for every item: "" in the reference; all of them when item
+ * is NULL), as shallow copies whose item_code is cleared (a part is not a
+ * bundle). *copies and *refs are malloc'd (the caller frees both, not
+ * what they point into); returns how many, or -1 when out of memory. */
+static ssize_t s_materials_for(Zwfw__V1__MaterialRef *const *src, size_t n, const char *item,
+                               Zwfw__V1__MaterialRef **copies, Zwfw__V1__MaterialRef ***refs)
+{
+    *copies = calloc(n + 1, sizeof **copies);
+    *refs = calloc(n + 1, sizeof **refs);
+    if (!*copies || !*refs)
+        return -1;
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        const char *for_item = src[i]->item_code;
+        if (item && *for_item && strcasecmp(for_item, item) != 0)
+            continue;
+        (*copies)[k] = *src[i];
+        (*copies)[k].item_code = "";
+        (*refs)[k] = &(*copies)[k];
+        k++;
+    }
+    return (ssize_t) k;
+}
+
 /* Asks the catalog about the item; 0 with *item (free it) or -1. */
 static int s_get_item(zw_xregion_home_t *self, const char *code, Zwfw__V1__Item **item,
                       zw_err_t *err)
@@ -282,21 +308,11 @@ static int s_submit_one(zw_xregion_home_t *self, const char *exchange_id, int pa
         s.channel = ZWFW__V1__CHANNEL__CHANNEL_OTHER_SYSTEM;
         s.window_id = window;
         s.applicant = x->applicant;
-        /* this part's materials: those for its item or for every part, as
-         * copies whose item_code is cleared (they are not a bundle's) */
-        Zwfw__V1__MaterialRef *copies = calloc(x->n_materials + 1, sizeof *copies);
-        Zwfw__V1__MaterialRef **refs = calloc(x->n_materials + 1, sizeof *refs);
-        for (size_t i = 0; copies && refs && i < x->n_materials; i++) {
-            const char *for_item = x->materials[i]->item_code;
-            if (*for_item && strcasecmp(for_item, part->item_code) != 0)
-                continue;
-            copies[s.n_materials] = *x->materials[i];
-            copies[s.n_materials].item_code = "";
-            refs[s.n_materials] = &copies[s.n_materials];
-            s.n_materials++;
-        }
+        Zwfw__V1__MaterialRef *copies, **refs;
+        ssize_t n = s_materials_for(x->materials, x->n_materials, part->item_code, &copies, &refs);
         s.materials = refs;
-        rc = copies && refs ? 0 : zw_err_set(&err, ZW_RESOURCE_EXHAUSTED, "out of memory");
+        s.n_materials = n > 0 ? (size_t) n : 0;
+        rc = n >= 0 ? 0 : zw_err_set(&err, ZW_RESOURCE_EXHAUSTED, "out of memory");
         if (rc == 0)
             rc = zw_client_call_as(self->client, "zwfw.intake", &s.base,
                                    &zwfw__v1__submit_application_reply__descriptor, &r, &err);
@@ -406,22 +422,17 @@ static int s_action_one(zw_xregion_home_t *self, PGresult *rows, int i)
         snprintf(actor, sizeof actor, "xregion:%s", origin);
     ProtobufCMessage *r = NULL;
     int rc;
-    Zwfw__V1__MaterialRef *copies = calloc(a->n_materials + 1, sizeof *copies);
-    Zwfw__V1__MaterialRef **refs = calloc(a->n_materials + 1, sizeof *refs);
-    if (!copies || !refs) {
+    Zwfw__V1__MaterialRef *copies, **refs;
+    ssize_t n = s_materials_for(a->materials, a->n_materials, NULL, &copies, &refs);
+    if (n < 0) {
         rc = zw_err_set(&err, ZW_RESOURCE_EXHAUSTED, "out of memory");
     } else if (a->kind == ZWFW__V1__ACTION_KIND__ACTION_KIND_SUPPLEMENT) {
         Zwfw__V1__SupplementMaterials q = ZWFW__V1__SUPPLEMENT_MATERIALS__INIT;
         q.idempotency_key = key;
         q.actor = actor;
         q.receipt_number = (char *) receipt;
-        for (size_t k = 0; k < a->n_materials; k++) {
-            copies[k] = *a->materials[k];
-            copies[k].item_code = ""; /* not a bundle's */
-            refs[k] = &copies[k];
-        }
         q.materials = refs;
-        q.n_materials = a->n_materials;
+        q.n_materials = (size_t) n;
         rc = zw_client_call_as(self->client, "zwfw.intake", &q.base,
                                &zwfw__v1__application_reply__descriptor, &r, &err);
     } else {
