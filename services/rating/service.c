@@ -43,7 +43,6 @@ struct s_mut {
     zw_rating_arena_t *a; /* a fresh one per try */
     uint8_t *out;
     size_t out_len;
-    bool replayed;
     int64_t existing_id; /* ALREADY_EXISTS receipt_number: the rating there */
     s_body_fn body;
     const char *lock_stmt; /* the row the request changes, locked first; NULL: none */
@@ -55,7 +54,6 @@ static int s_tx(zw_db_t *db, void *arg, zw_err_t *err)
     s_mut_t *x = arg;
     free(x->out);
     x->out = NULL;
-    x->replayed = false;
     x->existing_id = 0;
     zw_rating_arena_destroy(&x->a);
     if (!(x->a = zw_rating_arena_new()))
@@ -69,17 +67,15 @@ static int s_tx(zw_db_t *db, void *arg, zw_err_t *err)
             return -1;
         PQclear(res);
     }
-    if (zw_idem_replay(db, ZW_RATING_REQUESTS, x->req->caller->key_id, x->key, x->req->type,
+    /* copies of one request wait here for the first, then replay it */
+    if (zw_idem_lock(db, x->req->caller->key_id, x->key, err) != 0 ||
+        zw_idem_replay(db, ZW_RATING_REQUESTS, x->req->caller->key_id, x->key, x->req->type,
                        x->digest, &x->out, &x->out_len, err) != 0)
         return -1;
-    if (x->out) {
-        x->replayed = true;
+    if (x->out)
         return 0;
-    }
     if (x->body(x, db, err) != 0)
         return -1;
-    if (x->replayed) /* the body found this key's first reply after all */
-        return 0;
     return zw_idem_put(db, ZW_RATING_REQUESTS, x->req->caller->key_id, x->key, x->req->type,
                        x->digest, x->out, x->out_len, x->now, err);
 }
@@ -172,16 +168,6 @@ static int s_submit_body(s_mut_t *x, zw_db_t *db, zw_err_t *err)
         zw_rating_store_rating(db, x->a, 0, m->receipt_number, false, &existing, err) != 0)
         goto done;
     if (existing) {
-        /* A copy of this very request (same key) may have rated it and
-         * committed since this one looked its key up: its reply. */
-        if (zw_idem_replay(db, ZW_RATING_REQUESTS, x->req->caller->key_id, x->key, x->req->type,
-                           x->digest, &x->out, &x->out_len, err) != 0)
-            goto done;
-        if (x->out) {
-            x->replayed = true;
-            rc = 0;
-            goto done;
-        }
         x->existing_id = existing->rating_id;
         zw_err_setd(err, ZW_ALREADY_EXISTS, "receipt_number",
                     "application %s is already rated (rating %" PRId64
@@ -223,17 +209,8 @@ static int s_submit_body(s_mut_t *x, zw_db_t *db, zw_err_t *err)
     int64_t id = PQntuples(res) == 1 ? strtoll(PQgetvalue(res, 0, 0), NULL, 10) : 0;
     PQclear(res);
     if (id == 0) {
-        /* Another request rated it and committed while this one waited
-         * on the receipt number: a copy of this request under the same
-         * key is answered with that one's reply. */
-        if (zw_idem_replay(db, ZW_RATING_REQUESTS, x->req->caller->key_id, x->key, x->req->type,
-                           x->digest, &x->out, &x->out_len, err) != 0)
-            goto done;
-        if (x->out) {
-            x->replayed = true;
-            rc = 0;
-            goto done;
-        }
+        /* another request (another key) rated it and committed while this
+         * one waited on the receipt number */
         zw_err_setd(err, ZW_ALREADY_EXISTS, "receipt_number",
                     "application %s was rated by another request just now", m->receipt_number);
         goto done;

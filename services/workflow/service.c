@@ -97,6 +97,9 @@ uint8_t *zw_wf_svc_pack(const ProtobufCMessage *msg, size_t *len)
 int zw_wf_svc_replay(zw_db_t *db, const zw_request_t *req, const char *key, const char *digest,
                      uint8_t **replay, size_t *len, zw_err_t *err)
 {
+    /* copies of one request wait here for the first, then replay it */
+    if (zw_idem_lock(db, req->caller->key_id, key, err) != 0)
+        return -1;
     return zw_idem_replay(db, "workflow.requests", req->caller->key_id, key, req->type, digest,
                           replay, len, err);
 }
@@ -375,16 +378,8 @@ static int s_start_tx(zw_db_t *db, void *arg, zw_err_t *err)
     if (zw_wf_begin(x->ctx, &b, &step, &inst, &def, &clocks, &inserted, err) != 0)
         goto done;
     if (!inserted) {
-        /* A concurrent copy of this very request may have won: the insert
-         * waited for its commit, so its stored reply is visible now. */
-        if (zw_wf_svc_replay(db, x->req, m->idempotency_key, x->digest, &x->out, &x->out_len,
-                             err) != 0)
-            goto done;
-        if (x->out) {
-            x->replayed = true;
-            rc = 0;
-            goto done;
-        }
+        /* another request (another key) started it first; copies of this
+         * one waited on its key and replayed */
         zw_err_setd(err, ZW_ALREADY_EXISTS, "receipt_number",
                     "application %s has a process already", m->receipt_number);
         goto done;
