@@ -218,7 +218,7 @@ int zw_daemon_migrate(const char *conninfo)
     zw_err_t err = {0};
     zw_db_t *db = zw_db_new(conninfo);
     int applied = 0;
-    int rc = db && zw_db_wait(db, 30000, &err) == 0 &&
+    int rc = db && zw_db_wait_while(db, 30000, zw_daemon_stop_flag(), &err) == 0 &&
                      zw_db_migrate_all(db, zw_source_dir(), &applied, &err) == 0
                  ? 0
                  : 1;

@@ -187,16 +187,34 @@ int zw_db_ensure(zw_db_t *self, zw_err_t *err)
 
 int zw_db_wait(zw_db_t *self, int timeout_ms, zw_err_t *err)
 {
+    return zw_db_wait_while(self, timeout_ms, NULL, err);
+}
+
+int zw_db_wait_while(zw_db_t *self, int timeout_ms, const volatile sig_atomic_t *stop,
+                     zw_err_t *err)
+{
     int64_t deadline = s_mono_ms() + timeout_ms;
+    zw_err_t last = {0}, now_err;
     for (;;) {
-        if (zw_db_ensure(self, err) == 0)
+        bool attempt = !self->next_attempt_ms || s_mono_ms() >= self->next_attempt_ms;
+        if (zw_db_ensure(self, &now_err) == 0)
             return 0;
+        if (attempt || last.code == ZW_OK)
+            last = now_err; /* a real attempt's failure, not the back-off notice */
         int64_t now = s_mono_ms();
-        if (now >= deadline)
+        if (stop && *stop)
+            return zw_err_set(err, ZW_CANCELLED, "stopped while waiting for the database (%s)",
+                              last.message);
+        if (now >= deadline) {
+            if (err)
+                *err = last;
             return -1;
+        }
         int64_t wait = self->next_attempt_ms ? self->next_attempt_ms - now : 50;
         if (wait > deadline - now)
             wait = deadline - now;
+        if (wait > 100)
+            wait = 100;
         s_sleep_ms(wait > 0 ? (int) wait : 1);
     }
 }

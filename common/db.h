@@ -15,6 +15,7 @@
 #include "error.h"
 
 #include <libpq-fe.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -33,8 +34,17 @@ int zw_db_connect(zw_db_t *self, zw_err_t *err);
  * sleeps. */
 int zw_db_ensure(zw_db_t *self, zw_err_t *err);
 
-/* Blocks, retrying with back-off, until connected or timeout_ms passes. */
+/* Blocks, retrying with back-off, until connected or timeout_ms passes.
+ * On timeout *err is the last attempt's own failure (the server's
+ * refusal, or a statement that would not prepare because the schema is
+ * not migrated yet), not the back-off notice. */
 int zw_db_wait(zw_db_t *self, int timeout_ms, zw_err_t *err);
+
+/* zw_db_wait that also gives up, with CANCELLED, as soon as *stop is set
+ * (a daemon's SIGTERM during start-up; checked at least every 100 ms).
+ * stop may be NULL. */
+int zw_db_wait_while(zw_db_t *self, int timeout_ms, const volatile sig_atomic_t *stop,
+                     zw_err_t *err);
 
 /* True when the last known connection state is OK. */
 bool zw_db_connected(const zw_db_t *self);

@@ -165,7 +165,8 @@ static void s_run(s_loop_t *l, zw_config_t *live, const char *config_path)
         }
         int64_t now = zw_mono_ms();
         if (now >= next_relay)
-            next_relay = zw_relay_turn(l->relay, l->relay_db, now, l->relay_busy_ms, l->relay_idle_ms);
+            next_relay =
+                zw_relay_turn(l->relay, l->relay_db, now, l->relay_busy_ms, l->relay_idle_ms);
         if (now >= next_sweep) {
             size_t accepted = 0;
             int64_t wait = l->sweep_ms;

@@ -222,7 +222,7 @@ int main(int argc, char **argv)
         goto done;
     }
     loop.ctx = zw_rating_ctx_new(opts.c.conninfo, opts.c.simulated, &settings);
-    if (!loop.ctx || zw_db_wait(loop.ctx->db, 30000, &err) != 0) {
+    if (!loop.ctx || zw_db_wait_while(loop.ctx->db, 30000, zw_daemon_stop_flag(), &err) != 0) {
         zw_logkv(ZW_LOG_ERROR, "cannot reach the database", "reason",
                  loop.ctx ? err.message : "out of memory", NULL);
         fprintf(stderr, "zwfw-rating: %s\n", loop.ctx ? err.message : "out of memory");

@@ -109,7 +109,8 @@ int main(int argc, char **argv)
         rc = 1;
         goto done;
     }
-    if (!(probe = zw_db_new(o.c.conninfo)) || zw_db_wait(probe, 30000, &err) != 0) {
+    if (!(probe = zw_db_new(o.c.conninfo)) ||
+        zw_db_wait_while(probe, 30000, zw_daemon_stop_flag(), &err) != 0) {
         zw_logkv(ZW_LOG_ERROR, "cannot reach the database", "reason",
                  probe ? err.message : "out of memory", NULL);
         fprintf(stderr, "zwfw-report: %s\n", probe ? err.message : "out of memory");

@@ -276,7 +276,7 @@ int main(int argc, char **argv)
     /* Definitions first, on the loop's connection: instances started by
      * the first events need them. */
     loop.ctx = zw_wf_ctx_new(opts.conninfo, opts.simulated, &settings, -1);
-    if (!loop.ctx || zw_db_wait(loop.ctx->db, 30000, &err) != 0) {
+    if (!loop.ctx || zw_db_wait_while(loop.ctx->db, 30000, zw_daemon_stop_flag(), &err) != 0) {
         zw_logkv(ZW_LOG_ERROR, "cannot reach the database", "reason",
                  loop.ctx ? err.message : "out of memory", NULL);
         fprintf(stderr, "zwfw-workflow: %s\n", loop.ctx ? err.message : "out of memory");

@@ -196,7 +196,7 @@ int main(int argc, char **argv)
         goto done;
     }
     loop.ctx = zw_xregion_ctx_new(opts.c.conninfo, opts.c.simulated, &settings);
-    if (!loop.ctx || zw_db_wait(loop.ctx->db, 30000, &err) != 0) {
+    if (!loop.ctx || zw_db_wait_while(loop.ctx->db, 30000, zw_daemon_stop_flag(), &err) != 0) {
         s_fail("cannot reach the database", loop.ctx ? err.message : "out of memory");
         goto done;
     }
