@@ -1,5 +1,7 @@
 #include "health.h"
 
+#include "events.h"
+
 #include <pthread.h>
 #include <stdio.h>
 #include <time.h>
@@ -43,15 +45,36 @@ char *zw_health_instance(char *out, size_t outsz)
     return out;
 }
 
+zw_db_t *zw_health_db_first(void *ctx)
+{
+    return *(zw_db_t **) ctx;
+}
+
+/* The consumer's events not applied plus the stream's not relayed; -1
+ * when the store cannot say. */
+static int64_t s_lag(const zw_health_probe_t *probe, void *ctx)
+{
+    zw_db_t *db = probe->db_of(ctx);
+    int64_t lag = 0, pending = 0;
+    bool alarm = false;
+    if ((probe->consumer && zw_events_consumer_lag(db, probe->consumer, &lag, &alarm, NULL) != 0) ||
+        (probe->stream && zw_events_outbox_pending(db, probe->stream, &pending, NULL) != 0))
+        return -1;
+    return lag + pending;
+}
+
 void zw_health_fill(Zwfw__V1__HealthReply *reply, const char *service,
                     const zw_health_probe_t *probe, void *ctx, char *instance_buf)
 {
     reply->service = (char *) (service ? service : "");
     reply->version = (char *) ZWFW_VERSION;
     reply->uptime_seconds = zw_health_uptime_seconds();
-    reply->database_reachable = probe && probe->db_reachable ? probe->db_reachable(ctx) : false;
-    if (probe && probe->event_lag) {
-        int64_t lag = probe->event_lag(ctx);
+    reply->database_reachable = probe && probe->db_reachable ? probe->db_reachable(ctx)
+                                : probe && probe->db_of      ? zw_db_ping(probe->db_of(ctx))
+                                                             : false;
+    bool own = probe && !probe->event_lag && probe->db_of && (probe->stream || probe->consumer);
+    if (probe && (probe->event_lag || own)) {
+        int64_t lag = probe->event_lag ? probe->event_lag(ctx) : s_lag(probe, ctx);
         reply->has_events = true;
         reply->event_lag = lag < 0 ? -1 : lag;
     } else {

@@ -7,6 +7,7 @@
 #ifndef ZW_HEALTH_H
 #define ZW_HEALTH_H
 
+#include "db.h"
 #include "zwfw/v1/common.pb-c.h"
 
 #include <stdbool.h>
@@ -24,7 +25,18 @@ typedef struct {
      * it cannot tell (e.g. database down), reported as -1. NULL: the daemon
      * neither produces nor consumes events (has_events = false). */
     int64_t (*event_lag)(void *ctx);
+    /* Or, for a callback left NULL, what every zwfw daemon reports: ctx's
+     * database connection (db_of) answers a ping; the lag is the events
+     * of `consumer` (its name; NULL: it follows none) not applied yet,
+     * plus those of `stream` (its own; NULL: none) not relayed yet. */
+    zw_db_t *(*db_of)(void *ctx);
+    const char *stream;
+    const char *consumer;
 } zw_health_probe_t;
+
+/* db_of for thread contexts whose first member is their zw_db_t *, as
+ * every zwfw daemon's is. */
+zw_db_t *zw_health_db_first(void *ctx);
 
 /* Records now as the moment the daemon started. Called by the worker
  * library when a worker starts; only the first call counts. Thread-safe. */

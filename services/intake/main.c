@@ -20,10 +20,14 @@
 #include "paths.h"
 #include "relay.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <zmq.h>
+
+/* zw_health_db_first reads the connection of a worker thread's context. */
+_Static_assert(offsetof(zw_intake_ctx_t, db) == 0, "the context starts with its connection");
 
 #define S_MAX_ENDPOINTS 8
 #define S_PRODUCER "zwfw-intake"
@@ -82,19 +86,6 @@ static void *s_ctx_new(void *arg, int thread_index)
     return ctx;
 }
 
-static bool s_db_reachable(void *vctx)
-{
-    zw_intake_ctx_t *ctx = vctx;
-    return zw_db_ping(ctx->db);
-}
-
-static int64_t s_event_lag(void *vctx)
-{
-    zw_intake_ctx_t *ctx = vctx;
-    int64_t pending = 0;
-    return zw_events_outbox_pending(ctx->db, ZW_INTAKE_STREAM, &pending, NULL) == 0 ? pending : -1;
-}
-
 static zw_worker_t *s_worker(void *zctx, const char *service, int threads,
                              zw_worker_handler_fn *handler, const char *const *eps, size_t n_eps,
                              s_shared_t *shared, const zw_auth_client_t *curve, zw_err_t *err)
@@ -109,7 +100,7 @@ static zw_worker_t *s_worker(void *zctx, const char *service, int threads,
         .ctx_new = s_ctx_new,
         .ctx_destroy = s_ctx_destroy,
         .arg = shared,
-        .health = {.db_reachable = s_db_reachable, .event_lag = s_event_lag},
+        .health = {.db_of = zw_health_db_first, .stream = ZW_INTAKE_STREAM},
         .curve = curve,
     };
     zw_worker_t *w = zw_worker_new(zctx, &wc, err);

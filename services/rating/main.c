@@ -14,10 +14,14 @@
 #include "settings.h"
 #include "sweeper.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <zmq.h>
+
+/* zw_health_db_first reads the connection of a worker thread's context. */
+_Static_assert(offsetof(zw_rating_ctx_t, db) == 0, "the context starts with its connection");
 
 #define S_MAX_ENDPOINTS 8
 
@@ -47,22 +51,6 @@ static void s_ctx_destroy(void *ctx, void *arg)
     (void) arg;
     zw_rating_ctx_t *c = ctx;
     zw_rating_ctx_destroy(&c);
-}
-
-static bool s_db_reachable(void *vctx)
-{
-    zw_rating_ctx_t *ctx = vctx;
-    return zw_db_ping(ctx->db);
-}
-
-/* Own events not relayed yet. */
-static int64_t s_event_lag(void *vctx)
-{
-    zw_rating_ctx_t *ctx = vctx;
-    int64_t pending = 0;
-    if (zw_events_outbox_pending(ctx->db, ZW_RATING_STREAM, &pending, NULL) != 0)
-        return -1;
-    return pending;
 }
 
 typedef struct {
@@ -268,7 +256,7 @@ int main(int argc, char **argv)
         .ctx_new = s_ctx_new,
         .ctx_destroy = s_ctx_destroy,
         .arg = &shared,
-        .health = {.db_reachable = s_db_reachable, .event_lag = s_event_lag},
+        .health = {.db_of = zw_health_db_first, .stream = ZW_RATING_STREAM},
         .curve = use_curve ? &curve : NULL,
     };
     worker = zw_worker_new(zctx, &wc, &err);

@@ -8,10 +8,14 @@
 #include "mdp_worker.h"
 #include "report.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <zmq.h>
+
+/* zw_health_db_first reads the connection of a worker thread's context. */
+_Static_assert(offsetof(zw_report_ctx_t, db) == 0, "the context starts with its connection");
 
 #define S_MAX_ENDPOINTS 8
 
@@ -62,11 +66,6 @@ static void s_ctx_destroy(void *ctx, void *arg)
     (void) arg;
     zw_report_ctx_t *c = ctx;
     zw_report_ctx_destroy(&c);
-}
-
-static bool s_db_reachable(void *vctx)
-{
-    return zw_db_ping(((zw_report_ctx_t *) vctx)->db);
 }
 
 int main(int argc, char **argv)
@@ -139,7 +138,7 @@ int main(int argc, char **argv)
         .ctx_new = s_ctx_new,
         .ctx_destroy = s_ctx_destroy,
         .arg = &shared,
-        .health = {.db_reachable = s_db_reachable},
+        .health = {.db_of = zw_health_db_first},
         .curve = use_curve ? &curve : NULL,
     };
     worker = zctx ? zw_worker_new(zctx, &wc, &err) : NULL;

@@ -26,7 +26,6 @@
 #include <sys/types.h>
 #include <zmq.h>
 
-#define S_CONSUMER "xregion.on-intake"
 #define S_BATCH 20
 
 struct zw_xregion_home {
@@ -621,7 +620,7 @@ zw_xregion_home_t *zw_xregion_home_new(const zw_xregion_home_config_t *cfg, zw_e
     zw_client_set_timeout(self->client, cfg->submit_timeout_ms);
     zw_client_set_retries(self->client, 1);
     const char *streams[] = {"intake"};
-    zw_consumer_config_t cc = {.name = S_CONSUMER,
+    zw_consumer_config_t cc = {.name = ZW_XREGION_CONSUMER,
                                .streams = streams,
                                .n_streams = 1,
                                .endpoints = cfg->intake_pub_endpoints,

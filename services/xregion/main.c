@@ -16,10 +16,14 @@
 #include "settings.h"
 #include "xregion.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <zmq.h>
+
+/* zw_health_db_first reads the connection of a worker thread's context. */
+_Static_assert(offsetof(zw_xregion_ctx_t, db) == 0, "the context starts with its connection");
 
 #define S_MAX_ENDPOINTS 8
 
@@ -50,21 +54,6 @@ static void s_ctx_destroy(void *ctx, void *arg)
     (void) arg;
     zw_xregion_ctx_t *c = ctx;
     zw_xregion_ctx_destroy(&c);
-}
-
-static bool s_db_reachable(void *vctx)
-{
-    zw_xregion_ctx_t *ctx = vctx;
-    return zw_db_ping(ctx->db);
-}
-
-static int64_t s_event_lag(void *vctx)
-{
-    zw_xregion_ctx_t *ctx = vctx;
-    int64_t pending = 0;
-    if (zw_events_outbox_pending(ctx->db, ZW_XREGION_STREAM, &pending, NULL) != 0)
-        return -1;
-    return pending;
 }
 
 static void s_reload(const zw_daemon_t *d, zw_auth_t *auth)
@@ -267,7 +256,9 @@ int main(int argc, char **argv)
         .ctx_new = s_ctx_new,
         .ctx_destroy = s_ctx_destroy,
         .arg = &shared,
-        .health = {.db_reachable = s_db_reachable, .event_lag = s_event_lag},
+        .health = {.db_of = zw_health_db_first,
+                   .stream = ZW_XREGION_STREAM,
+                   .consumer = ZW_XREGION_CONSUMER},
         .curve = use_curve ? &curve : NULL,
     };
     worker = zw_worker_new(zctx, &wc, &err);

@@ -31,6 +31,8 @@
 #define ZW_XREGION_STREAM "xregion"
 #define ZW_XREGION_PRODUCER "zwfw-xregion"
 #define ZW_XREGION_REQUESTS "xregion.requests"
+/* Its consumer of intake's events (home.c). */
+#define ZW_XREGION_CONSUMER "xregion.on-intake"
 /* The link's first frame (docs/protocol.md section 10). */
 #define ZW_XREGION_LINK_PROTO "ZWXR01"
 /* Sealing labels of the two sealed columns. */
