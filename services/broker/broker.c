@@ -15,9 +15,15 @@
 #include <time.h>
 #include <zmq.h>
 
+/* The most body frames a request (and so its reply) may have. A client's
+ * message is 4 frames before its body (routing id, empty, MDPC01, service),
+ * a worker's REPLY 6 (routing id, empty, MDPW01, command, client, empty):
+ * the receive array holds the larger, so every body a worker was handed
+ * can come back in its REPLY. */
+#define S_MAX_BODY 1020
 /* A message with more frames than this is dropped unread, so a peer cannot
  * make the receive array grow without bound. */
-#define S_MAX_FRAMES 1024
+#define S_MAX_FRAMES (S_MAX_BODY + 6)
 /* Messages handled per wake-up before the timers are looked at again. */
 #define S_BATCH 512
 /* Drop logs per second before they are only counted. */
@@ -501,6 +507,10 @@ static void s_client_message(zw_broker_t *self, zmq_msg_t *f, size_t n)
                       nbody);
         return;
     }
+    if (nbody > S_MAX_BODY) {
+        s_log_drop(self, &f[0], name, len, "too many frames");
+        return;
+    }
     s_service_t *svc = zw_registry_service(self->reg, name, len);
     s_worker_t *w;
     while (svc && (w = zw_registry_idle_pop(self->reg, svc)) != NULL) {
@@ -572,6 +582,8 @@ static bool s_frames_grow(zw_broker_t *self)
     if (self->frames_cap >= S_MAX_FRAMES)
         return false;
     size_t cap = self->frames_cap * 2;
+    if (cap > S_MAX_FRAMES)
+        cap = S_MAX_FRAMES;
     zmq_msg_t *frames = realloc(self->frames, cap * sizeof *frames);
     if (!frames)
         return false;
@@ -583,7 +595,10 @@ static bool s_frames_grow(zw_broker_t *self)
 /* A message of more than S_MAX_FRAMES frames, its first S_MAX_FRAMES in
  * f: a zwfw client request is answered INVALID_ARGUMENT "frames", as one
  * with a wrong body of fewer frames is (the client would otherwise only
- * see its timeout); anything else is dropped. */
+ * see its timeout). A registered worker sending one is an invalid peer
+ * (RFC 7) and is disconnected: dropping only its REPLY would leave it
+ * busy in our books and idle in its own, serving nobody ever again.
+ * Anything else is dropped. */
 static bool s_sender_registered(zw_broker_t *self, zmq_msg_t *f, size_t n);
 
 static void s_oversize(zw_broker_t *self, zmq_msg_t *f, size_t n)
@@ -602,7 +617,11 @@ static void s_oversize(zw_broker_t *self, zmq_msg_t *f, size_t n)
                       S_MAX_FRAMES - 4);
         return;
     }
-    s_log_drop(self, &f[0], NULL, 0, "too many frames");
+    s_worker_t *w = zw_registry_worker(self->reg, zmq_msg_data(&f[0]), zmq_msg_size(&f[0]));
+    if (w && s_sender_registered(self, f, n))
+        s_violation(self, w, &f[0], "too many frames");
+    else if (!w)
+        s_log_drop(self, &f[0], NULL, 0, "too many frames");
 }
 
 /* Receives one whole message into self->frames; returns its frame count, 0
