@@ -281,7 +281,6 @@ bool zw_daemon_load(zw_daemon_t *d, const zw_daemon_spec_t *own, int argc, char 
     memset(d, 0, sizeof *d);
     zw_daemon_signals(true);
     zw_log_init(own->name, ZW_LOG_INFO);
-    setenv("PGAPPNAME", own->name, 0);
     d->spec = *own;
     size_t n_common;
     const zw_cfg_spec_t *common = zw_daemon_common_specs(&n_common);

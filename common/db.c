@@ -78,7 +78,18 @@ zw_db_t *zw_db_new(const char *conninfo)
         return NULL;
     }
     self->backoff_ms = S_BACKOFF_MIN_MS;
+    zw_db_set_name(self, program_invocation_short_name);
     return self;
+}
+
+void zw_db_set_name(zw_db_t *self, const char *name)
+{
+    /* the server takes at most NAMEDATALEN - 1 (63) bytes; a name cut in
+     * the middle of a UTF-8 sequence is harmless there, but keep it ASCII */
+    size_t n = 0;
+    for (const char *c = name ? name : ""; *c && n < sizeof self->app_name - 1; c++)
+        self->app_name[n++] = (*c >= 0x20 && *c < 0x7f) ? *c : '?';
+    self->app_name[n] = '\0';
 }
 
 void zw_db_destroy(zw_db_t **self_p)
@@ -129,7 +140,11 @@ int zw_db_connect(zw_db_t *self, zw_err_t *err)
         PQfinish(self->conn);
         self->conn = NULL;
     }
-    self->conn = PQconnectdb(self->conninfo);
+    /* The operator's conninfo is expanded as dbname, so any
+     * application_name it sets wins over the fallback name. */
+    const char *const keys[] = {"dbname", "fallback_application_name", NULL};
+    const char *const values[] = {self->conninfo, self->app_name[0] ? self->app_name : NULL, NULL};
+    self->conn = PQconnectdbParams(keys, values, 1);
     if (!self->conn)
         return zw_err_set(err, ZW_UNAVAILABLE, "database: out of memory");
     if (PQstatus(self->conn) != CONNECTION_OK) {

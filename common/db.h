@@ -25,6 +25,13 @@ typedef struct zw_db zw_db_t;
 zw_db_t *zw_db_new(const char *conninfo);
 void zw_db_destroy(zw_db_t **self_p);
 
+/* The name the server shows for this connection (pg_stat_activity
+ * application_name) from the next connect on, unless the conninfo sets
+ * application_name itself: "zwfw-intake lane 1", so an operator can tell a
+ * daemon's sessions apart. Defaults to the program's name; cut at 63
+ * bytes, anything but printable ASCII shown as '?'. */
+void zw_db_set_name(zw_db_t *self, const char *name);
+
 /* Connects now if not connected (one attempt, no back-off). */
 int zw_db_connect(zw_db_t *self, zw_err_t *err);
 

@@ -25,6 +25,7 @@ typedef struct {
 
 struct zw_db {
     char *conninfo;
+    char app_name[64]; /* fallback_application_name: what pg_stat_activity shows */
     PGconn *conn;
     s_stmt_t *stmts;
     size_t nstmts, capstmts;

@@ -68,6 +68,16 @@ static void *s_ctx_new(void *arg, int thread_index)
     if (!ctx)
         return NULL;
     ctx->db = zw_db_new(sh->opts->conninfo);
+    if (ctx->db) {
+        char name[64];
+        if (thread_index >= 0)
+            snprintf(name, sizeof name, "zwfw-intake worker %d", thread_index);
+        else if (thread_index <= -3)
+            snprintf(name, sizeof name, "zwfw-intake lane %d", -2 - thread_index);
+        else
+            snprintf(name, sizeof name, "zwfw-intake %s", thread_index == -1 ? "sweep" : "follow");
+        zw_db_set_name(ctx->db, name);
+    }
     ctx->clock = !ctx->db              ? NULL
                  : sh->opts->simulated ? zw_clock_new_sim(ctx->db)
                                        : zw_clock_new_real();
@@ -249,8 +259,6 @@ int main(int argc, char **argv)
 {
     zw_daemon_signals(true);
     zw_log_init(S_PRODUCER, ZW_LOG_INFO);
-    /* its sessions show as zwfw-intake in pg_stat_activity, as workflow's do */
-    setenv("PGAPPNAME", S_PRODUCER, 0);
 
     size_t n_common, n_own, nspecs = 0;
     const zw_cfg_spec_t *common_specs = zw_daemon_common_specs(&n_common);
@@ -352,7 +360,8 @@ int main(int argc, char **argv)
     loop.relay_idle_ms = opts.relay_idle_ms;
     loop.relay_busy_ms = opts.relay_busy_ms;
     loop.sweep_ms = opts.sweep_ms;
-    loop.relay_db = zw_db_new(opts.conninfo);
+    if ((loop.relay_db = zw_db_new(opts.conninfo)))
+        zw_db_set_name(loop.relay_db, "zwfw-intake relay");
     loop.sweep = s_ctx_new(&shared, -1);
     const char *streams[] = {ZW_INTAKE_STREAM, "catalog"};
     zw_relay_config_t rcfg = {.producer = S_PRODUCER,
