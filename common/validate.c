@@ -598,6 +598,22 @@ static bool s_is_space(unsigned cp)
            cp == 0x202F || cp == 0x205F || cp == 0x3000;
 }
 
+bool zw_validate_text_blank(const char *text)
+{
+    const unsigned char *p = (const unsigned char *) text;
+    unsigned cp = 0;
+    while (p && *p) {
+        size_t len = s_utf8_next(p, &cp);
+        if (len == 0)
+            return false;
+        if (!s_is_space(cp) && !(cp >= 0x09 && cp <= 0x0D) && cp != 0x2028 && cp != 0x2029 &&
+            cp != 0x200B && cp != 0xFEFF)
+            return false;
+        p += len;
+    }
+    return true;
+}
+
 int zw_validate_actor(const char *actor, zw_err_t *err)
 {
     if (!actor || !*actor)

@@ -16,6 +16,7 @@
 
 #include "error.h"
 
+#include <stdbool.h>
 #include <stddef.h>
 
 /* Resident identity number, GB 11643-1999: 18 characters, 17 digits and a
@@ -112,6 +113,13 @@ int zw_validate_impl_code(const zw_regions_t *regions, const char *code, zw_err_
  * control character (C0 U+0000-U+001F, DEL, C1 U+0080-U+009F); -1 when it
  * is not. "" and NULL are 0. */
 long zw_validate_text_chars(const char *text);
+
+/* True when text says nothing: NULL, "", or only white space (tab, line
+ * breaks, U+0020, U+00A0, U+1680, U+2000-U+200A, U+2028, U+2029, U+202F,
+ * U+205F, U+3000 ideographic space, and the invisible U+200B and U+FEFF).
+ * A reason or note that must be given is refused when it is blank. Text
+ * that is not valid UTF-8 is not blank (its own check refuses it). */
+bool zw_validate_text_blank(const char *text);
 
 /* The actor a request names (the staff member or user who acted; shown in
  * history, audit rows and logs): 1..ZW_VALIDATE_ACTOR_MAX_CHARS Unicode

@@ -3,6 +3,7 @@
 #include "catalog_rules.h"
 
 #include "time_limits.h"
+#include "validate.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -85,14 +86,8 @@ int zw_catalog_check_string(const char *where, const char *value, long max, unsi
     long n = zw_catalog_utf8_len(value);
     if (n < 0)
         return s_bad(err, where, "is not valid UTF-8");
-    if (flags & ZW_CATALOG_TEXT_REQUIRED) { /* blanks alone say nothing */
-        const char *p = value;
-        while (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n' ||
-               strncmp(p, "\xe3\x80\x80", 3) == 0) /* U+3000 ideographic space */
-            p += (unsigned char) *p == 0xe3 ? 3 : 1;
-        if (!*p)
-            return s_bad(err, where, "is required: blanks alone are not a value");
-    }
+    if ((flags & ZW_CATALOG_TEXT_REQUIRED) && zw_validate_text_blank(value))
+        return s_bad(err, where, "is required: blanks alone are not a value");
     if (n > max)
         return s_bad(err, where, "is %ld characters; at most %ld", n, max);
     for (const unsigned char *p = (const unsigned char *) value; *p; p++) {

@@ -9,6 +9,7 @@
 #include "intake_decide.h"
 
 #include "log.h"
+#include "validate.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -634,7 +635,7 @@ static void s_run(s_action_t *a, zw_reply_t *reply)
  * 撤销决定书): without one, INVALID_ARGUMENT and nothing runs. */
 static void s_run_reasoned(s_action_t *a, const char *document, zw_reply_t *reply)
 {
-    if (!a->reason || !*a->reason) {
+    if (zw_validate_text_blank(a->reason)) {
         zw_reply_error(reply, ZW_INVALID_ARGUMENT, "reason: a %s states its reason; none given",
                        document);
         zw_reply_detail(reply, ZW_ERROR_DETAIL_KEY, "reason");

@@ -41,26 +41,13 @@ static const char *s_dimension_name(int d)
     return d >= 1 && d <= 7 ? names[d] : "?";
 }
 
-/* Blank: nothing but ASCII spaces, tabs, line breaks and U+3000. */
-static bool s_blank(const char *t)
-{
-    while (*t) {
-        if (*t == ' ' || *t == '\t' || *t == '\n' || *t == '\r')
-            t++;
-        else if (strncmp(t, "\xe3\x80\x80", 3) == 0)
-            t += 3;
-        else
-            return false;
-    }
-    return true;
-}
 
 int zw_rating_check_text(const char *field, const char *text, long max_chars, bool required,
                          bool multiline, zw_err_t *err)
 {
     if (!text)
         text = "";
-    if (required && s_blank(text))
+    if (required && zw_validate_text_blank(text))
         return zw_err_setd(err, ZW_INVALID_ARGUMENT, field, "%s is required", field);
     /* Line breaks are the one control character a multi-line text may
      * hold: check a copy without them. */
@@ -116,7 +103,7 @@ int zw_rating_check_submit(const Zwfw__V1__SubmitRating *m, zw_err_t *err)
     if (m->level < 1 || m->level > 5)
         return zw_err_setd(err, ZW_INVALID_ARGUMENT, "level", "level must be 1-5, not %d",
                            (int) m->level);
-    if (zw_rating_is_bad(m->level) && (!m->reason || s_blank(m->reason)))
+    if (zw_rating_is_bad(m->level) && (!m->reason || zw_validate_text_blank(m->reason)))
         return zw_err_setd(err, ZW_INVALID_ARGUMENT, "reason",
                            "a rating of level %d (差评) must give a reason", (int) m->level);
     if (zw_rating_check_text("reason", m->reason, ZW_RATING_REASON_MAX, false, true, err) != 0)

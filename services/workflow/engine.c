@@ -2,6 +2,7 @@
 #include "engine.h"
 
 #include "access.h"
+#include "validate.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -343,14 +344,6 @@ static int s_check_actor(const zw_wf_instance_t *inst, const zw_wf_track_t *tr,
     return 0;
 }
 
-static bool s_blank(const char *s)
-{
-    for (; s && *s; s++)
-        if (*s != ' ' && *s != '\t' && *s != '\n' && *s != '\r')
-            return false;
-    return true;
-}
-
 /* 撤销 (DOMAIN.md 告知承诺制: a false promise revokes the decision): the
  * lead department's head revokes an approval after 办结, with a reason.
  * The instance stays closed; its clocks stay where the decision stopped
@@ -372,7 +365,7 @@ static int s_revoke(zw_wf_instance_t *inst, const zw_wf_actor_t *who, const char
                            "department %s may not revoke department %s's decision",
                            who->department && who->department[0] ? who->department : "(none)",
                            inst->department);
-    if (s_blank(comment))
+    if (zw_validate_text_blank(comment))
         return zw_err_setd(err, ZW_INVALID_ARGUMENT, "comment", "action \"revoke\" needs a reason");
     zw_wf_track_t *tr = &inst->tracks[0];
     zw_wf_effect_t *h = s_history(inst, fx, 0, "revoke", tr->state, tr->state, err);
@@ -422,7 +415,7 @@ int zw_wf_act(const zw_wf_def_t *def, zw_wf_instance_t *inst, const char *branch
                            "action \"%s\" is not allowed in state \"%s\"", a->name, st->name);
     if (s_check_actor(inst, tr, a, who, err) != 0)
         return -1;
-    if (a->reason && s_blank(comment))
+    if (a->reason && zw_validate_text_blank(comment))
         return zw_err_setd(err, ZW_INVALID_ARGUMENT, "comment", "action \"%s\" needs a reason",
                            a->name);
     if (a->kind == ZW_WF_ACT_EXTEND) {
@@ -469,7 +462,7 @@ int zw_wf_trigger(const zw_wf_def_t *def, zw_wf_instance_t *inst, zw_wf_trigger_
             const zw_wf_action_t *a = &flow->actions[i];
             if (a->trigger != trigger || !zw_wf_action_from(a, st))
                 continue;
-            const char *why = !s_blank(comment)                  ? comment
+            const char *why = !zw_validate_text_blank(comment)                  ? comment
                               : trigger == ZW_WF_TRIG_WITHDRAWAL ? "withdrawn by the applicant"
                                                                  : "materials supplied";
             if (zw_wf_act(def, inst, tr->name, a->name, &as, why, minutes_per_day, now_us, fx,

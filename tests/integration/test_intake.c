@@ -1808,6 +1808,14 @@ static void test_bundle_waiver_from_standing_children(void **state)
     assert_string_equal(err.detail, "reason");
     assert_non_null(strstr(err.message, "不予受理决定书"));
     protobuf_c_message_free_unpacked(rq, NULL);
+    /* blanks a Chinese input method types (U+3000) and a zero-width space
+     * state nothing either */
+    snprintf(json, sizeof json, decide, "bw-1-rfb", child_q, " \u3000\u200b\u00a0 ");
+    rq = h_json("zwfw.v1.RefuseApplication", json);
+    assert_null(h_try(C(B_WIN), "zwfw.intake", rq, &err));
+    assert_int_equal(err.code, ZW_INVALID_ARGUMENT);
+    assert_string_equal(err.detail, "reason");
+    protobuf_c_message_free_unpacked(rq, NULL);
     snprintf(json, sizeof json, decide, "bw-1-rv0", child_q, "");
     rq = h_json("zwfw.v1.RevokeApplication", json);
     assert_null(h_try(C(B_HEAD1), "zwfw.intake", rq, &err));

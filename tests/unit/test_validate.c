@@ -671,6 +671,22 @@ static void test_impl_invalid(void **state)
     zw_regions_destroy(&r);
 }
 
+/* A reason that must be given is refused when it is only white space:
+ * what a window's Chinese input method types (U+3000), a pasted NBSP or
+ * zero-width space counts as nothing. */
+static void test_text_blank(void **state)
+{
+    (void) state;
+    const char *blank[] = {NULL, "", " ", "\t\r\n", "\xe3\x80\x80", " \xe3\x80\x80 \xc2\xa0",
+                           "\xe2\x80\x8b", "\xef\xbb\xbf", "\xe2\x80\x83\xe2\x80\xa8"};
+    for (size_t i = 0; i < sizeof blank / sizeof *blank; i++)
+        assert_true(zw_validate_text_blank(blank[i]));
+    const char *said[] = {"x", " 材料不全 ", "\xe3\x80\x80\xe5\x8e\x9f", "0", "\xe3\x80", "\xff",
+                          "\xc2\xa0-"};
+    for (size_t i = 0; i < sizeof said / sizeof *said; i++)
+        assert_false(zw_validate_text_blank(said[i]));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -688,6 +704,7 @@ int main(void)
         cmocka_unit_test(test_regions_default_path),
         cmocka_unit_test(test_impl_valid),
         cmocka_unit_test(test_impl_invalid),
+        cmocka_unit_test(test_text_blank),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
