@@ -255,7 +255,7 @@ static int s_action(zw_xregion_ctx_t *ctx, zw_db_t *db, const char *region, cons
     if (!a)
         return zw_err_setd(err, ZW_INVALID_ARGUMENT, "body", "not a zwfw.v1.XrAction");
     int rc = -1;
-    char *body = NULL, b[4][24];
+    char b[1][24];
     if (!zw_xregion_exchange_id_ok(a->exchange_id, region) || a->part_no < 1 ||
         a->part_no > ZW_XREGION_MAX_PARTS || a->seq < 1) {
         zw_err_setd(err, ZW_INVALID_ARGUMENT, "exchange_id",
@@ -288,29 +288,38 @@ static int s_action(zw_xregion_ctx_t *ctx, zw_db_t *db, const char *region, cons
                     (int) a->part_no, region);
         goto done;
     }
-    if (zw_xregion_seal(ctx, ZW_XREGION_SEAL_MSG, &a->base, &body, err) != 0)
-        goto done;
-    const char *q[] = {
-        a->exchange_id, s_num(b[0], a->part_no), s_num(b[1], a->seq), s_num(b[2], a->kind),
-        body,           s_num(b[3], now)};
-    if (!(res = zw_db_exec(db, "xr_action_insert", 6, q, err)))
-        goto done;
-    bool fresh = PQntuples(res) == 1;
-    PQclear(res);
-    if (!fresh) { /* this action, under another message id */
+    bool fresh = false;
+    rc = zw_xregion_action_queue(ctx, db, a, now,
+                                 a->kind == ZWFW__V1__ACTION_KIND__ACTION_KIND_SUPPLEMENT
+                                     ? "supplement received from the partner"
+                                     : "withdrawal received from the partner",
+                                 &fresh, err);
+    if (rc == 0 && !fresh) /* this action, under another message id */
         *duplicate = true;
-        rc = 0;
-        goto done;
-    }
-    rc = zw_xregion_store_changed(db, a->exchange_id, a->part_no, now,
-                                  a->kind == ZWFW__V1__ACTION_KIND__ACTION_KIND_SUPPLEMENT
-                                      ? "supplement received from the partner"
-                                      : "withdrawal received from the partner",
-                                  err);
 done:
-    free(body);
     zwfw__v1__xr_action__free_unpacked(a, NULL);
     return rc;
+}
+
+int zw_xregion_action_queue(zw_xregion_ctx_t *ctx, zw_db_t *db, const Zwfw__V1__XrAction *a,
+                            int64_t now_us, const char *note, bool *fresh, zw_err_t *err)
+{
+    char *body = NULL, b[4][24];
+    *fresh = false;
+    if (zw_xregion_seal(ctx, ZW_XREGION_SEAL_MSG, &a->base, &body, err) != 0)
+        return -1;
+    const char *q[] = {
+        a->exchange_id, s_num(b[0], a->part_no), s_num(b[1], a->seq), s_num(b[2], a->kind),
+        body,           s_num(b[3], now_us)};
+    PGresult *res = zw_db_exec(db, "xr_action_insert", 6, q, err);
+    free(body);
+    if (!res)
+        return -1;
+    *fresh = PQntuples(res) == 1;
+    PQclear(res);
+    if (!*fresh)
+        return 0;
+    return zw_xregion_store_changed(db, a->exchange_id, a->part_no, now_us, note, err);
 }
 
 /* ------------------------------------------------------------------ apply */
@@ -481,7 +490,15 @@ int zw_xregion_status_out(zw_xregion_ctx_t *ctx, zw_db_t *db, const char *exchan
         return -1;
     if (PQntuples(res) != 1) {
         PQclear(res);
-        return zw_err_set(err, ZW_NOT_FOUND, "no inbound part %d of exchange %s", part_no,
+        /* a local part: the origin is this deployment, which reads the row */
+        const char *l[] = {exchange_id, pn, ctx->settings->region};
+        if (!(res = zw_db_exec(db, "xr_part_is_local", 3, l, err)))
+            return -1;
+        bool local = PQntuples(res) == 1;
+        PQclear(res);
+        if (local)
+            return zw_xregion_store_changed(db, exchange_id, part_no, now_us, note, err);
+        return zw_err_set(err, ZW_NOT_FOUND, "no inbound or local part %d of exchange %s", part_no,
                           exchange_id);
     }
     Zwfw__V1__XrStatus s = ZWFW__V1__XR_STATUS__INIT;

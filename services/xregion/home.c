@@ -4,7 +4,13 @@
  * an idempotency key made from the exchange, so a retry after a crash is
  * answered with the first outcome. Its item must be a cross-region item of
  * a scope that covers the origin. Then every Application* event intake
- * publishes about it goes back to the origin as an XrStatus. */
+ * publishes about it goes back to the origin as an XrStatus.
+ *
+ * A local part (a part of a 多地联办 exchange received here that names this
+ * deployment's own region) takes the same path with this region as its
+ * origin: stored DELIVERED by ForwardApplication, submitted, its actions
+ * handed to intake and intake's events applied here alike; only the
+ * XrStatus is left out (zw_xregion_status_out), the origin being here. */
 #include "home.h"
 
 #include "consumer.h"
@@ -68,8 +74,8 @@ static int s_on_event(zw_db_t *db, const zw_event_t *ev, void *arg, zw_err_t *er
     if (!h)
         return 0; /* not ours to judge: intake's own consumers see it */
     int rc = 0;
-    const char *p[] = {h->receipt_number};
-    PGresult *res = *h->receipt_number ? zw_db_exec(db, "xr_part_by_receipt", 1, p, err) : NULL;
+    const char *p[] = {h->receipt_number, ctx->settings->region};
+    PGresult *res = *h->receipt_number ? zw_db_exec(db, "xr_part_by_receipt", 2, p, err) : NULL;
     if (*h->receipt_number && !res) {
         rc = -1;
         goto done;
@@ -285,7 +291,16 @@ static int s_submit_one(zw_xregion_home_t *self, const char *exchange_id, int pa
         zw_arena_destroy(&a);
         return -1;
     }
-    const Zwfw__V1__ExchangePart *part = x->parts[0];
+    /* an inbound exchange has one part; an outbound one with a local part
+     * has the partners' too */
+    const Zwfw__V1__ExchangePart *part = NULL;
+    for (size_t i = 0; i < x->n_parts && !part; i++)
+        if (x->parts[i]->part_no == part_no)
+            part = x->parts[i];
+    if (!part) {
+        zw_arena_destroy(&a);
+        return -1;
+    }
     Zwfw__V1__Item *item = NULL;
     ProtobufCMessage *r = NULL;
     int rc = s_get_item(self, part->item_code, &item, &err);
@@ -388,10 +403,9 @@ static int s_answer_tx(zw_db_t *db, void *arg, zw_err_t *err)
     if (!(res = zw_db_exec(db, "xr_part_action_answered", 5, q, err)))
         return -1;
     PQclear(res);
-    return zw_xregion_status_out(o->self->ctx, db, o->exchange, o->part_no, now,
-                                 o->refusal ? "the partner's action refused by intake"
-                                            : "the partner's action done by intake",
-                                 err);
+    return zw_xregion_status_out(
+        o->self->ctx, db, o->exchange, o->part_no, now,
+        o->refusal ? "the action refused by intake" : "the action done by intake", err);
 }
 
 /* One action: its request to this intake, then the answer stored and sent
@@ -494,8 +508,8 @@ static void s_submit_due(zw_xregion_home_t *self)
 {
     zw_err_t err;
     char now[24], lim[24];
-    const char *p[] = {s_num(now, s_wall_us()), s_num(lim, S_BATCH)};
-    PGresult *res = zw_db_exec(self->ctx->db, "xr_to_submit", 2, p, &err);
+    const char *p[] = {s_num(now, s_wall_us()), s_num(lim, S_BATCH), self->ctx->settings->region};
+    PGresult *res = zw_db_exec(self->ctx->db, "xr_to_submit", 3, p, &err);
     if (!res)
         return;
     int n = PQntuples(res);
@@ -553,8 +567,8 @@ zw_xregion_home_t *zw_xregion_home_new(const zw_xregion_home_config_t *cfg, zw_e
     if (zw_db_prepare(self->ctx->db, "xr_part_by_receipt",
                       "SELECT p.exchange_id, p.part_no, p.event_seq, p.state FROM xregion.parts p"
                       " JOIN xregion.exchanges e USING (exchange_id) WHERE p.receipt_number = $1"
-                      " AND e.direction = 2 FOR UPDATE OF p",
-                      1, err) != 0 ||
+                      " AND (e.direction = 2 OR p.region = $2) FOR UPDATE OF p",
+                      2, err) != 0 ||
         zw_db_prepare(self->ctx->db, "xr_part_event",
                       "UPDATE xregion.parts SET event_seq = $3::bigint, stage = $4::smallint,"
                       " state = $5::smallint, state_at_us = COALESCE($6::bigint, state_at_us),"
@@ -565,9 +579,9 @@ zw_xregion_home_t *zw_xregion_home_new(const zw_xregion_home_config_t *cfg, zw_e
         zw_db_prepare(self->ctx->db, "xr_to_submit",
                       "SELECT p.exchange_id, p.part_no, p.submit_attempts FROM xregion.parts p JOIN"
                       " xregion.exchanges e USING (exchange_id) WHERE p.stage = 2"
-                      " AND e.direction = 2 AND p.next_submit_us <= $1::bigint"
+                      " AND (e.direction = 2 OR p.region = $3) AND p.next_submit_us <= $1::bigint"
                       " ORDER BY p.updated_at_us LIMIT $2::integer",
-                      2, err) != 0 ||
+                      3, err) != 0 ||
         zw_db_prepare(self->ctx->db, "xr_part_submitted",
                       "UPDATE xregion.parts SET stage = $3::smallint, receipt_number = $4,"
                       " state = $5::smallint, state_at_us = $6::bigint, due_at_us = $7::bigint,"

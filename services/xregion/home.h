@@ -1,10 +1,11 @@
 /* zwfw-xregion's home side: a thread of its own that submits the parts
- * partners sent (committed by the link as PART_STAGE_DELIVERED) to this
- * deployment's zwfw.intake through the broker, and follows intake's event
- * stream so every change of those applications goes back to the origin
- * as an XrStatus (apply.c). It has its own database connection and its
- * own broker client; the SUB socket (if any) is made by main and used by
- * this thread only. */
+ * partners sent (committed by the link as PART_STAGE_DELIVERED), and the
+ * local parts of 多地联办 exchanges received here (stored DELIVERED), to
+ * this deployment's zwfw.intake through the broker, and follows intake's
+ * event stream so every change of those applications goes back to the
+ * origin as an XrStatus, or shows on the local part (apply.c). It has its
+ * own database connection and its own broker client; the SUB socket (if
+ * any) is made by main and used by this thread only. */
 #ifndef ZW_XREGION_HOME_H
 #define ZW_XREGION_HOME_H
 

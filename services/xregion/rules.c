@@ -60,7 +60,9 @@ int zw_xregion_item_allows(const Zwfw__V1__Item *item, const char *origin, const
     if (why)
         return zw_err_setd(err, ZW_FAILED_PRECONDITION, "item_code", "item %s %s", item->impl_code,
                            why);
-    bool listed = item->n_partner_regions == 0;
+    /* a local part of a 多地联办 exchange: the item's own region, which its
+     * list of partner regions does not name */
+    bool listed = item->n_partner_regions == 0 || strcmp(origin, own) == 0;
     for (size_t i = 0; !listed && i < item->n_partner_regions; i++)
         listed = s_covers(item->partner_regions[i], origin);
     if (!listed)

@@ -22,7 +22,10 @@ bool zw_xregion_exchange_id_ok(const char *id, const char *region);
  * its partner_regions when it lists any (a province or city code covers
  * the regions under it), and its cross_mode, when set, is the mode asked
  * for (多地联办 parts excepted: a joint exchange combines items of any
- * mode). FAILED_PRECONDITION naming item_code or mode. */
+ * mode). origin == own is a local part of a 多地联办 exchange received
+ * here: the scope must still be a cross-region one, but partner_regions
+ * (the other regions it is handled for) does not apply.
+ * FAILED_PRECONDITION naming item_code or mode. */
 int zw_xregion_item_allows(const Zwfw__V1__Item *item, const char *origin, const char *own,
                            int mode, zw_err_t *err);
 

@@ -398,9 +398,13 @@ static int s_forward_check(zw_xregion_ctx_t *ctx, const Zwfw__V1__ForwardApplica
         snprintf(path, sizeof path, "parts[%zu].region", i);
         if (!s_digits6(p->region))
             return zw_err_setd(err, ZW_INVALID_ARGUMENT, path, "%s: a 6-digit division code", path);
-        if (strcmp(p->region, ctx->settings->region) == 0)
+        /* 多地联办: a part may be handled here (a local part); alone it is
+         * simply an application of this deployment */
+        if (strcmp(p->region, ctx->settings->region) == 0 && m->mode != S_MODE(JOINT))
             return zw_err_setd(err, ZW_INVALID_ARGUMENT, path,
-                               "%s: %s is this deployment: submit to zwfw.intake", path, p->region);
+                               "%s: %s is this deployment: submit to zwfw.intake (a part of its "
+                               "own is for 多地联办, CROSS_MODE_JOINT, only)",
+                               path, p->region);
         for (size_t j = 0; j < i; j++)
             if (strcmp(m->parts[j]->region, p->region) == 0)
                 return zw_err_setd(err, ZW_INVALID_ARGUMENT, path, "%s: each partner at most once",
@@ -428,10 +432,13 @@ static int s_forward_body(s_mut_t *x, zw_db_t *db, zw_err_t *err)
 {
     const Zwfw__V1__ForwardApplication *m = x->m;
     char b[4][24];
-    /* every partner registered and enabled */
+    /* every partner registered and enabled (a local part has none) */
+    const char *own = x->ctx->settings->region;
     for (size_t i = 0; i < m->n_parts; i++) {
         Zwfw__V1__Partner *p = NULL;
         char path[48];
+        if (strcmp(m->parts[i]->region, own) == 0)
+            continue;
         snprintf(path, sizeof path, "parts[%zu].region", i);
         if (zw_xregion_store_partner(db, x->a, m->parts[i]->region, &p, err) != 0)
             return -1;
@@ -497,11 +504,24 @@ static int s_forward_body(s_mut_t *x, zw_db_t *db, zw_err_t *err)
     PQclear(res);
     for (size_t i = 0; i < m->n_parts; i++) {
         int part_no = (int) i + 1;
-        const char *q[] = {id,  s_num(b[0], part_no), m->parts[i]->region, m->parts[i]->item_code,
-                           "1", s_num(b[1], x->now)};
+        /* a local part is committed here: DELIVERED, for the home thread
+         * (home.c) to submit to this intake as it submits partners' parts */
+        bool local = strcmp(m->parts[i]->region, own) == 0;
+        const char *q[] = {id,
+                           s_num(b[0], part_no),
+                           m->parts[i]->region,
+                           m->parts[i]->item_code,
+                           local ? "2" : "1",
+                           s_num(b[1], x->now)};
         if (!(res = zw_db_exec(db, "xr_part_insert", 6, q, err)))
             return -1;
         PQclear(res);
+        if (local) {
+            if (zw_xregion_store_changed(db, id, part_no, x->now, "for this deployment's intake",
+                                         err) != 0)
+                return -1;
+            continue;
+        }
         f.part_no = part_no;
         f.item_code = m->parts[i]->item_code;
         char mid[128];
@@ -600,15 +620,21 @@ static int s_action_part(s_mut_t *x, zw_db_t *db, const s_action_req_t *ar, int 
     a.materials = ar->materials;
     a.n_materials = ar->n_materials;
     a.reason = (char *) ar->reason;
+    bool supplement = ar->kind == ZWFW__V1__ACTION_KIND__ACTION_KIND_SUPPLEMENT;
+    if (strcmp(region, x->ctx->settings->region) == 0) {
+        /* a local part: queued for the home thread, as a partner's action is */
+        bool fresh;
+        return zw_xregion_action_queue(x->ctx, db, &a, x->now,
+                                       supplement ? "supplement sent to this deployment's intake"
+                                                  : "withdrawal sent to this deployment's intake",
+                                       &fresh, err);
+    }
     char mid[160];
     snprintf(mid, sizeof mid, "%s/%d/action/%d", ar->exchange_id, part_no, seq);
     return zw_xregion_store_enqueue(x->ctx, db, region, mid, ar->exchange_id, part_no, &a.base,
                                     x->now, err) != 0 ||
                    zw_xregion_store_changed(db, ar->exchange_id, part_no, x->now,
-                                            ar->kind ==
-                                                    ZWFW__V1__ACTION_KIND__ACTION_KIND_SUPPLEMENT
-                                                ? "supplement sent"
-                                                : "withdrawal sent",
+                                            supplement ? "supplement sent" : "withdrawal sent",
                                             err) != 0
                ? -1
                : 0;

@@ -125,6 +125,11 @@ static const s_stmt_t s_stmts[] = {
      " p.reason, array_to_json(p.missing), p.error_code, p.error_message, p.error_detail,"
      " p.actions_answered, p.action_error_code, p.action_error_message",
      2},
+    {"xr_part_is_local",
+     "SELECT 1 FROM xregion.parts p JOIN xregion.exchanges e USING (exchange_id)"
+     " WHERE p.exchange_id = $1 AND p.part_no = $2::integer AND e.direction = 1"
+     " AND p.region = $3",
+     3},
     {"xr_part_action_next",
      "UPDATE xregion.parts SET action_seq = action_seq + 1 WHERE exchange_id = $1"
      " AND part_no = $2::integer RETURNING action_seq, region",

@@ -6,7 +6,8 @@
  *   service.c   zwfw.xregion requests (worker threads)
  *   apply.c     what a partner's message does here, and the status
  *               messages this side owes (one transaction each)
- *   home.c      the home side's thread: submits partners' parts to this
+ *   home.c      the home side's thread: submits partners' parts (and the
+ *               local parts of 多地联办 exchanges received here) to this
  *               deployment's intake and follows intake's events back
  *   link.c      the partner links (main thread): the link ROUTER, one
  *               DEALER per partner, acknowledgements, heartbeats, resends
@@ -123,9 +124,19 @@ int zw_xregion_acked(zw_xregion_ctx_t *ctx, const char *region, const char *key_
 
 /* Queues the XrStatus of inbound part (exchange_id, part_no) as the row
  * now stands (its status_seq incremented), with an event and history row.
- * Inside the caller's transaction. */
+ * For a local part (an outbound exchange's part in this deployment's own
+ * region: its origin is here) only the event and history row. Inside the
+ * caller's transaction. */
 int zw_xregion_status_out(zw_xregion_ctx_t *ctx, zw_db_t *db, const char *exchange_id, int part_no,
                           int64_t now_us, const char *note, zw_err_t *err);
+
+/* Queues a supplement or withdrawal of a part this deployment's intake
+ * holds (an inbound part, or a local one) for the home thread (home.c),
+ * sealed, with `note` as its history row and event. *fresh false (and
+ * nothing changed) when that (exchange, part, seq) was queued before.
+ * Inside the caller's transaction; `a` is borrowed. */
+int zw_xregion_action_queue(zw_xregion_ctx_t *ctx, zw_db_t *db, const Zwfw__V1__XrAction *a,
+                            int64_t now_us, const char *note, bool *fresh, zw_err_t *err);
 
 /* ---- shared helpers ------------------------------------------------------------ */
 

@@ -63,7 +63,9 @@ expect_err "intake submit needs an item" 2 "give ITEM_CODE or --bundle" \
 expect_err "intake submit unknown channel" 2 "--channel" \
     "$CTL" intake submit X --name 张三 --id 1 --channel fax
 expect_err "intake material size" 2 "SIZE must be a byte count" \
-    "$CTL" intake submit X --name 张三 --id 1 --material M01:abc:xyz
+    "$CTL" intake submit X --name 张三 --id 1 --material "M01:$(printf '%064d' 0):xyz"
+expect_err "intake material digest" 2 "SHA256 64 hex digits" \
+    "$CTL" intake submit X --name 张三 --id 1 --material M01:abc:12
 expect_err "intake material file missing" 2 "No such file or directory" \
     "$CTL" intake submit X --name 张三 --id 1 --material "M01=$work/missing.pdf" \
     --endpoint "$NOWHERE" "${FAST[@]}"

@@ -3,6 +3,7 @@
  * a deployment and for scripts; window terminals speak protobuf. */
 #include "cmds.h"
 #include "common_opts.h"
+#include "material_opt.h"
 
 #include "clock.h"
 #include "zwfw/v1/intake.pb-c.h"
@@ -199,87 +200,6 @@ static int s_channel(const char *t)
     return s_enum(t, names, 7, ZWFW__V1__CHANNEL__CHANNEL_WINDOW);
 }
 
-/* A --material value into ref (strings malloc'd into bufs). 0, or -1 with
- * a message. */
-static int s_material(const char *spec, Zwfw__V1__MaterialRef *ref, char **owned)
-{
-    zwfw__v1__material_ref__init(ref);
-    const char *eq = strchr(spec, '='), *colon = strchr(spec, ':');
-    const char *sep = eq ? eq : colon;
-    if (!sep || sep == spec) {
-        fprintf(stderr, "zwfwctl intake: --material %s: expected CODE=FILE or CODE:SHA256:SIZE\n",
-                spec);
-        return -1;
-    }
-    char *code = strndup(spec, (size_t) (sep - spec));
-    owned[0] = code;
-    if (!code)
-        return -1;
-    ref->material_code = code;
-    char *slash = strchr(code, '/');
-    if (slash) { /* ITEM/CODE: for one item of a bundle */
-        *slash = '\0';
-        ref->item_code = code;
-        ref->material_code = slash + 1;
-    }
-    if (eq) {
-        const char *path = eq + 1;
-        FILE *f = fopen(path, "rb");
-        if (!f) {
-            fprintf(stderr, "zwfwctl intake: cannot read %s: %s\n", path, strerror(errno));
-            return -1;
-        }
-        crypto_hash_sha256_state st;
-        crypto_hash_sha256_init(&st);
-        unsigned char buf[65536], digest[crypto_hash_sha256_BYTES];
-        size_t n;
-        int64_t size = 0;
-        while ((n = fread(buf, 1, sizeof buf, f)) > 0) {
-            crypto_hash_sha256_update(&st, buf, n);
-            size += (int64_t) n;
-        }
-        fclose(f);
-        crypto_hash_sha256_final(&st, digest);
-        char *hex = malloc(2 * sizeof digest + 1);
-        char *abs = realpath(path, NULL);
-        const char *where = abs ? abs : path;
-        char *uri = malloc(strlen(where) + 8);
-        if (uri)
-            sprintf(uri, "file://%s", where);
-        free(abs);
-        owned[1] = hex;
-        owned[2] = uri;
-        if (!hex || !uri)
-            return -1;
-        sodium_bin2hex(hex, 2 * sizeof digest + 1, digest, sizeof digest);
-        const char *base = strrchr(path, '/');
-        owned[3] = strdup(base ? base + 1 : path);
-        ref->sha256 = hex;
-        ref->uri = uri;
-        ref->name = owned[3] ? owned[3] : (char *) protobuf_c_empty_string;
-        ref->size = size;
-        ref->copies = 1;
-        return 0;
-    }
-    const char *sha = colon + 1, *c2 = strchr(sha, ':');
-    if (!c2) {
-        fprintf(stderr, "zwfwctl intake: --material %s: expected CODE:SHA256:SIZE\n", spec);
-        return -1;
-    }
-    char *end;
-    errno = 0;
-    long long size = strtoll(c2 + 1, &end, 10);
-    if (errno || end == c2 + 1 || *end || size < 0) {
-        fprintf(stderr, "zwfwctl intake: --material %s: SIZE must be a byte count\n", spec);
-        return -1;
-    }
-    owned[1] = strndup(sha, (size_t) (c2 - sha));
-    ref->sha256 = owned[1];
-    ref->size = size;
-    ref->copies = 1;
-    return 0;
-}
-
 /* ---- printing -------------------------------------------------------------------------- */
 
 static const char *s_state_name(int s)
@@ -436,7 +356,7 @@ static int s_run(s_opts_t *o, const char *verb)
     Zwfw__V1__DeleteCreditListEntry cdel = ZWFW__V1__DELETE_CREDIT_LIST_ENTRY__INIT;
     Zwfw__V1__GetCreditListEntry cget = ZWFW__V1__GET_CREDIT_LIST_ENTRY__INIT;
     Zwfw__V1__MaterialRef refs[S_MAX], *ptrs[S_MAX];
-    char *owned[S_MAX][4];
+    zw_ctl_material_t owned[S_MAX];
     memset(owned, 0, sizeof owned);
     const ProtobufCMessage *req = NULL;
     int rc = 0;
@@ -446,7 +366,7 @@ static int s_run(s_opts_t *o, const char *verb)
         return 2;
     }
     for (size_t i = 0; i < o->n_materials && rc == 0; i++) {
-        if (s_material(o->materials[i], &refs[i], owned[i]) != 0)
+        if (zw_ctl_material_parse("zwfwctl intake", o->materials[i], &refs[i], &owned[i]) != 0)
             rc = 2;
         ptrs[i] = &refs[i];
     }
@@ -566,8 +486,7 @@ static int s_run(s_opts_t *o, const char *verb)
     if (rc == 0 && req)
         rc = zw_ctl_call_print(&o->conn, S_SERVICE, req, NULL, o->json, s_show, NULL);
     for (size_t i = 0; i < S_MAX; i++)
-        for (int j = 0; j < 4; j++)
-            free(owned[i][j]);
+        zw_ctl_material_free(&owned[i]);
     return rc;
 }
 

@@ -1,9 +1,11 @@
 /* zwfwctl xregion: cross-region exchange with partner cities (zwfw.xregion)
  * for operators: the partner registry and its links, this deployment's
- * link key, the exchanges and the message log. The views are in
- * xregion_show.c. */
+ * link key, the exchanges and the message log; and for the receiving
+ * window (role window or integrator), the applicant's supplement or
+ * withdrawal of a forwarded exchange. The views are in xregion_show.c. */
 #include "cmds.h"
 #include "common_opts.h"
+#include "material_opt.h"
 #include "xregion_show.h"
 
 #include "auth_keys.h"
@@ -19,7 +21,9 @@
 
 #define S_SERVICE "zwfw.xregion"
 #define S_MAX_ARGS 6
-#define S_MAX_OPTS 16
+#define S_MAX_MATERIALS 100 /* as many as a request may carry (protocol.md section 4) */
+#define S_MAX_OPTS (S_MAX_MATERIALS + 16)
+#define S_MAX_PARTS 8
 #define S_PAGE_MAX 200 /* ListExchanges and ListLinkMessages take at most this many */
 
 /* The verbs, as bits: which options each takes. */
@@ -30,6 +34,9 @@ enum {
     S_EXCHANGES = 1 << 3,
     S_EXCHANGE = 1 << 4,
     S_MESSAGES = 1 << 5,
+    S_SUPPLEMENT = 1 << 6,
+    S_WITHDRAW = 1 << 7,
+    S_CHANGES = S_PUT | S_SUPPLEMENT | S_WITHDRAW, /* take --actor, --idempotency-key */
 };
 
 static const struct {
@@ -47,6 +54,12 @@ static const struct {
      "exchanges [--open] [--region R] [--inbound|--outbound] [--limit N] [--json]"},
     {"exchange", S_EXCHANGE, 2, "ID (an exchange id, XR...) is required", "exchange ID [--json]"},
     {"messages", S_MESSAGES, 1, "", "messages [--region R] [--limit N] [--json]"},
+    {"supplement", S_SUPPLEMENT, 2, "ID (an exchange id, XR...) is required",
+     "supplement ID --part N --material CODE=FILE|CODE:SHA256:SIZE...\n"
+     "                                  [--actor A] [--idempotency-key K] [--json]"},
+    {"withdraw", S_WITHDRAW, 2, "ID (an exchange id, XR...) is required",
+     "withdraw ID [--part N] [--reason R] [--actor A] [--idempotency-key K]\n"
+     "                                [--json]"},
 };
 #define S_NVERBS (sizeof s_verbs / sizeof s_verbs[0])
 
@@ -57,6 +70,10 @@ typedef struct {
     zw_ctl_change_t change;
     const char *region; /* --region */
     int limit;          /* --limit; 0: not given */
+    int part;           /* --part; -1: not given */
+    const char *reason; /* --reason */
+    const char *materials[S_MAX_MATERIALS];
+    size_t n_materials;
     bool disabled, open, inbound, outbound, json;
     char public_key[ZW_AUTH_Z85_LEN + 1]; /* partner-put's PUBLIC_KEY, read */
     /* each option given and the verbs that take it, to name a misplaced one */
@@ -75,6 +92,11 @@ static void s_usage(FILE *out)
                  "                                 [--limit N] [--json]\n"
                  "       zwfwctl xregion exchange ID [--json]\n"
                  "       zwfwctl xregion messages [--region R] [--limit N] [--json]\n"
+                 "       zwfwctl xregion supplement ID --part N --material CODE=FILE|\n"
+                 "                                  CODE:SHA256:SIZE... [--actor A]\n"
+                 "                                  [--idempotency-key K] [--json]\n"
+                 "       zwfwctl xregion withdraw ID [--part N] [--reason R] [--actor A]\n"
+                 "                                [--idempotency-key K] [--json]\n"
                  "Cross-region exchange with partner cities (zwfw.xregion; README.md \"Linking a\n"
                  "partner city\"). partners shows this deployment's region, link public key and\n"
                  "link endpoint, then each partner: its link (up, down, disabled, no_link), when\n"
@@ -89,6 +111,19 @@ static void s_usage(FILE *out)
                  "decides. exchange shows one with its parts and history. messages is the log of\n"
                  "every message exchanged with partners, newest first. --limit N caps the rows\n"
                  "(default 50). --json prints the reply as JSON.\n"
+                 "supplement and withdraw are the receiving window's (roles window and\n"
+                 "integrator; the key of --key or $ZWFW_KEY): supplement carries materials for\n"
+                 "part N (1-8) of exchange ID to the intake that holds it, e.g. what its one-time\n"
+                 "notice lists as missing (SupplementExchange); --material CODE=FILE hands in a\n"
+                 "reference to FILE (its SHA-256, size and file:// address; the bytes stay where\n"
+                 "they are), CODE:SHA256:SIZE one already known; repeat it for each material.\n"
+                 "withdraw carries the applicant's withdrawal (WithdrawExchange) of part N, or\n"
+                 "of every part still open (--part 0, the default), with --reason (up to 1000\n"
+                 "characters). The part must be submitted at home (stage submitted); the reply\n"
+                 "shows the exchange with the action sent; what the home intake makes of it\n"
+                 "shows on the part later (xregion exchange ID: state, actions answered, a\n"
+                 "refusal). A part handled by this deployment itself (多地联办) is answered\n"
+                 "by its own intake the same way.\n"
                  "--actor defaults to $ZWFW_ACTOR, else zwfwctl:$USER; --idempotency-key to a\n"
                  "random key (give the same key to repeat a request safely).\n"
                  "options:\n" ZW_CTL_CONN_HELP
@@ -118,6 +153,7 @@ static void s_took(s_opts_t *o, const char *a, int verbs)
 static int s_parse(int argc, char **argv, s_opts_t *o)
 {
     zw_ctl_conn_init(&o->conn);
+    o->part = -1;
     bool options = true;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -155,15 +191,40 @@ static int s_parse(int argc, char **argv, s_opts_t *o)
             *(a[2] == 'i' ? &o->inbound : &o->outbound) = true;
             s_took(o, a, S_EXCHANGES);
         } else if (strcmp(a, "--actor") == 0 || strcmp(a, "--idempotency-key") == 0 ||
-                   strcmp(a, "--region") == 0 || strcmp(a, "--limit") == 0) {
+                   strcmp(a, "--region") == 0 || strcmp(a, "--limit") == 0 ||
+                   strcmp(a, "--part") == 0 || strcmp(a, "--reason") == 0 ||
+                   strcmp(a, "--material") == 0) {
             if (i + 1 >= argc) {
                 fprintf(stderr, "zwfwctl xregion: %s needs a value\n", a);
                 return 2;
             }
             const char *v = argv[++i];
-            if (a[2] == 'a' || a[2] == 'i') {
+            if (strcmp(a, "--material") == 0) {
+                if (o->n_materials == S_MAX_MATERIALS) {
+                    fprintf(stderr, "zwfwctl xregion: at most %d of --material\n", S_MAX_MATERIALS);
+                    return 2;
+                }
+                o->materials[o->n_materials++] = v;
+                s_took(o, a, S_SUPPLEMENT);
+            } else if (strcmp(a, "--reason") == 0) {
+                o->reason = v;
+                s_took(o, a, S_WITHDRAW);
+            } else if (strcmp(a, "--part") == 0) {
+                char *end;
+                errno = 0;
+                long n = strtol(v, &end, 10);
+                if (errno || end == v || *end || n < 0 || n > S_MAX_PARTS) {
+                    fprintf(stderr,
+                            "zwfwctl xregion: --part: a part number from 1 to %d (0: every "
+                            "open part, withdraw only), got '%s'\n",
+                            S_MAX_PARTS, v);
+                    return 2;
+                }
+                o->part = (int) n;
+                s_took(o, a, S_SUPPLEMENT | S_WITHDRAW);
+            } else if (a[2] == 'a' || a[2] == 'i') {
                 *(a[2] == 'a' ? &o->change.actor : &o->change.key) = v;
-                s_took(o, a, S_PUT);
+                s_took(o, a, S_CHANGES);
             } else if (a[2] == 'r') {
                 if (!s_digits6(v)) {
                     fprintf(stderr,
@@ -242,6 +303,72 @@ static int s_show_exchange(const ProtobufCMessage *m, void *arg)
     }
     zw_xr_show_exchange(r->exchange);
     return 0;
+}
+
+/* An exchange id as this service gives them: XR, a division code, the
+ * date and number (XR50015220260302-000001); the service checks the rest. */
+static bool s_exchange_id_ok(const char *id)
+{
+    size_t n = strlen(id);
+    if (n < 8 || n > 64 || strncmp(id, "XR", 2) != 0)
+        return false;
+    for (size_t i = 2; i < n; i++)
+        if (!((id[i] >= '0' && id[i] <= '9') || id[i] == '-'))
+            return false;
+    return true;
+}
+
+static int s_show_action(const ProtobufCMessage *m, void *arg)
+{
+    const s_opts_t *o = arg;
+    const Zwfw__V1__ExchangeReply *r = (const Zwfw__V1__ExchangeReply *) m;
+    if (!r->exchange) {
+        fprintf(stderr, "zwfwctl xregion: the reply holds no exchange\n");
+        return 1;
+    }
+    zw_xr_show_action(r->exchange, strcmp(o->args[0], "supplement") == 0, o->part > 0 ? o->part : 0,
+                      r->replayed);
+    return 0;
+}
+
+/* SupplementExchange or WithdrawExchange. 2 when a --material cannot be
+ * read (nothing sent). */
+static int s_action(s_opts_t *o, bool supplement)
+{
+    zw_ctl_change_defaults(&o->change);
+    Zwfw__V1__MaterialRef refs[S_MAX_MATERIALS], *ptrs[S_MAX_MATERIALS];
+    zw_ctl_material_t keep[S_MAX_MATERIALS];
+    memset(keep, 0, sizeof keep);
+    int rc = 0;
+    for (size_t i = 0; supplement && rc == 0 && i < o->n_materials; i++) {
+        if (zw_ctl_material_parse("zwfwctl xregion supplement", o->materials[i], &refs[i],
+                                  &keep[i]) != 0)
+            rc = 2;
+        ptrs[i] = &refs[i];
+    }
+    if (rc == 0 && supplement) {
+        Zwfw__V1__SupplementExchange m = ZWFW__V1__SUPPLEMENT_EXCHANGE__INIT;
+        m.idempotency_key = (char *) o->change.key;
+        m.actor = (char *) o->change.actor;
+        m.exchange_id = (char *) o->args[1];
+        m.part_no = o->part;
+        m.materials = ptrs;
+        m.n_materials = o->n_materials;
+        rc = zw_ctl_call_print(&o->conn, S_SERVICE, &m.base, &zwfw__v1__exchange_reply__descriptor,
+                               o->json, s_show_action, o);
+    } else if (rc == 0) {
+        Zwfw__V1__WithdrawExchange m = ZWFW__V1__WITHDRAW_EXCHANGE__INIT;
+        m.idempotency_key = (char *) o->change.key;
+        m.actor = (char *) o->change.actor;
+        m.exchange_id = (char *) o->args[1];
+        m.part_no = o->part > 0 ? o->part : 0;
+        m.reason = (char *) (o->reason ? o->reason : "");
+        rc = zw_ctl_call_print(&o->conn, S_SERVICE, &m.base, &zwfw__v1__exchange_reply__descriptor,
+                               o->json, s_show_action, o);
+    }
+    for (size_t i = 0; i < o->n_materials; i++)
+        zw_ctl_material_free(&keep[i]);
+    return rc;
 }
 
 static int s_put(s_opts_t *o)
@@ -375,6 +502,20 @@ int zw_cmd_xregion(int argc, char **argv)
                     "'%s'\n",
                     o.args[1]);
             rc = 2;
+        } else if ((s_verbs[v].bit & (S_SUPPLEMENT | S_WITHDRAW)) && !s_exchange_id_ok(o.args[1])) {
+            fprintf(stderr,
+                    "zwfwctl xregion %s: ID: an exchange id (XR + division code + "
+                    "yyyymmdd-nnnnnn, e.g. XR50015220260302-000001), got '%s'\n",
+                    verb, o.args[1]);
+            rc = 2;
+        } else if (s_verbs[v].bit == S_SUPPLEMENT && o.part < 1) {
+            fprintf(stderr, "zwfwctl xregion supplement: %s\n",
+                    o.part == 0 ? "--part 0 is for withdraw: a supplement is for one part (1-8)"
+                                : "--part N (the part to supplement, 1-8) is required");
+            rc = 2;
+        } else if (s_verbs[v].bit == S_SUPPLEMENT && o.n_materials == 0) {
+            fprintf(stderr, "zwfwctl xregion supplement: at least one --material is required\n");
+            rc = 2;
         } else if (s_verbs[v].bit == S_PUT) {
             zw_err_t err;
             if (!zw_auth_z85_ok(o.args[4]) && access(o.args[4], F_OK) != 0) {
@@ -400,7 +541,8 @@ int zw_cmd_xregion(int argc, char **argv)
                 s_verbs[v].synopsis);
     else if (rc == 2 && !full)
         fprintf(stderr, "usage: zwfwctl xregion partners|link-key|partner-put|exchanges|exchange|"
-                        "messages ...\n       (zwfwctl xregion --help for more)\n");
+                        "messages|supplement|withdraw ...\n"
+                        "       (zwfwctl xregion --help for more)\n");
     if (rc != 0) {
         zw_ctl_conn_free(&o.conn);
         return rc == 1 ? 0 : rc;
@@ -421,6 +563,8 @@ int zw_cmd_xregion(int argc, char **argv)
                                bit == S_PARTNERS ? s_show_partners : s_show_link_key, NULL);
     } else if (bit == S_PUT) {
         rc = s_put(&o);
+    } else if (bit == S_SUPPLEMENT || bit == S_WITHDRAW) {
+        rc = s_action(&o, bit == S_SUPPLEMENT);
     } else if (bit == S_EXCHANGE) {
         Zwfw__V1__GetExchange m = ZWFW__V1__GET_EXCHANGE__INIT;
         m.exchange_id = (char *) o.args[1];

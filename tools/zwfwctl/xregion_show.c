@@ -238,11 +238,13 @@ static void s_identity(const char *label, const Zwfw__V1__Identity *id)
            s_enum(&zwfw__v1__id_type__descriptor, id->id_type, "ID_TYPE_"), id->id_number);
 }
 
-static void s_part(const Zwfw__V1__ExchangePart *p, bool outbound)
+static void s_part(const Zwfw__V1__ExchangePart *p, bool outbound, bool local)
 {
     char t[48];
     printf("part %d      %s %s (%s)\n", p->part_no, p->region, p->region_name,
-           outbound ? "home: decides" : "origin: received it");
+           local      ? "local: this deployment decides"
+           : outbound ? "home: decides"
+                      : "origin: received it");
     printf("  %-10s %s%s%s%s%s\n", "item", p->item_code, *p->item_name ? "  " : "", p->item_name,
            *p->department_name ? ", " : "", p->department_name);
     printf("  %-10s %s\n", "stage", s_stage(p->stage));
@@ -267,6 +269,11 @@ static void s_part(const Zwfw__V1__ExchangePart *p, bool outbound)
         for (size_t i = 0; i < p->error->n_details; i++)
             printf("  %-10s %s: %s\n", "", p->error->details[i]->key, p->error->details[i]->value);
     }
+    if (p->actions_sent || p->actions_answered)
+        printf("  %-10s %d sent, %d answered\n", "actions", p->actions_sent, p->actions_answered);
+    if (p->last_action_error)
+        printf("  %-10s %s: %s\n", "refused", zw_code_name((zw_code_t) p->last_action_error->code),
+               p->last_action_error->message);
     printf("  %-10s %s\n", "updated", s_time(p->updated_at, t, sizeof t));
 }
 
@@ -301,7 +308,8 @@ void zw_xr_show_exchange(const Zwfw__V1__Exchange *x)
     printf("%-12s %s\n", "created", s_time(x->created_at, t, sizeof t));
     printf("%-12s %s\n", "done", x->done ? "yes (every part rejected or closed)" : "no");
     for (size_t i = 0; i < x->n_parts; i++)
-        s_part(x->parts[i], outbound);
+        s_part(x->parts[i], outbound,
+               outbound && strcmp(x->parts[i]->region, x->origin_region) == 0);
     if (x->n_history)
         printf("history\n");
     for (size_t i = 0; i < x->n_history; i++) {
@@ -311,6 +319,24 @@ void zw_xr_show_exchange(const Zwfw__V1__Exchange *x)
             printf("  %d %s", h->state, s_state(h->state));
         printf("%s%s\n", *h->note ? "  " : "", h->note);
     }
+}
+
+void zw_xr_show_action(const Zwfw__V1__Exchange *x, bool supplement, int part_no, bool replayed)
+{
+    const char *what = supplement ? "supplement" : "withdrawal";
+    for (size_t i = 0; i < x->n_parts; i++) {
+        const Zwfw__V1__ExchangePart *p = x->parts[i];
+        /* part 0 (a withdrawal of every open part): those it went to */
+        if (part_no ? p->part_no != part_no
+                    : !p->actions_sent || p->stage != ZWFW__V1__PART_STAGE__PART_STAGE_SUBMITTED)
+            continue;
+        printf("%s of part %d (%s) sent%s: %d sent, %d answered so far\n", what, p->part_no,
+               p->region, replayed ? " before (a repeated request)" : "", p->actions_sent,
+               p->actions_answered);
+    }
+    printf("the home intake's answer shows on the part (zwfwctl xregion exchange %s)\n",
+           x->exchange_id);
+    zw_xr_show_exchange(x);
 }
 
 /* ---- the message log ------------------------------------------------------------------- */

@@ -24,6 +24,11 @@ void zw_xr_show_exchange_row(const Zwfw__V1__Exchange *x);
 /* One exchange: its fields, each part, then its history. */
 void zw_xr_show_exchange(const Zwfw__V1__Exchange *x);
 
+/* The answer to SupplementExchange (supplement) or WithdrawExchange: a
+ * line per part the action went to (part_no, or 0: every part with an
+ * action sent), then the exchange as zw_xr_show_exchange shows it. */
+void zw_xr_show_action(const Zwfw__V1__Exchange *x, bool supplement, int part_no, bool replayed);
+
 /* The heading of the message-log table, then one line per message. */
 void zw_xr_show_message_head(void);
 void zw_xr_show_message_row(const Zwfw__V1__LinkMessage *m);
