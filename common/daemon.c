@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <zmq.h>
 
 static volatile sig_atomic_t s_stop = 0;
 static volatile sig_atomic_t s_reload = 0;
@@ -331,4 +332,95 @@ int zw_daemon_fail(const char *name, const char *what, const char *why)
     zw_logkv(ZW_LOG_ERROR, what, "reason", why, NULL);
     fprintf(stderr, "%s: %s: %s\n", name, what, why);
     return 1;
+}
+
+int zw_daemon_fail_brief(const char *name, const char *what, const char *why)
+{
+    zw_logkv(ZW_LOG_ERROR, what, "reason", why, NULL);
+    fprintf(stderr, "%s: %s\n", name, why);
+    return 1;
+}
+
+zw_calendar_t *zw_daemon_calendar(const char *name, const char *file)
+{
+    zw_err_t err;
+    const char *path = *file ? file : zw_calendar_default_path();
+    zw_calendar_t *cal = zw_calendar_load(path, &err);
+    if (!cal) {
+        zw_logkv(ZW_LOG_ERROR, "cannot load the calendar", "path", path, "reason", err.message,
+                 NULL);
+        fprintf(stderr, "%s: calendar %s: %s\n", name, path, err.message);
+    }
+    return cal;
+}
+
+int zw_daemon_list(zw_daemon_list_t *l, const char *list)
+{
+    l->buf = strdup(list);
+    l->n = l->buf ? zw_daemon_split(l->buf, l->v, ZW_DAEMON_MAX_ENDPOINTS) : -1;
+    return l->n;
+}
+
+void zw_daemon_list_free(zw_daemon_list_t *l)
+{
+    free(l->buf);
+    memset(l, 0, sizeof *l);
+}
+
+int zw_daemon_ctx_open(const char *conninfo, bool simulated, zw_daemon_prepare_fn *prepare,
+                       zw_db_t **db, zw_clock_t **clock)
+{
+    *db = zw_db_new(conninfo);
+    *clock = !*db ? NULL : simulated ? zw_clock_new_sim(*db) : zw_clock_new_real();
+    zw_err_t err;
+    if (!*db || !*clock || prepare(*db, &err) != 0) {
+        zw_daemon_ctx_close(db, clock);
+        return -1;
+    }
+    return 0;
+}
+
+void zw_daemon_ctx_close(zw_db_t **db, zw_clock_t **clock)
+{
+    zw_clock_destroy(clock); /* a simulated clock reads through *db */
+    zw_db_destroy(db);
+}
+
+void zw_daemon_reload(const zw_daemon_t *d, zw_daemon_apply_fn *apply, void *arg, zw_auth_t *auth)
+{
+    zw_err_t err;
+    zw_config_t *fresh = zw_daemon_reconfig(d, &err);
+    if (!fresh || apply(fresh, arg, &err) != 0)
+        zw_logkv(ZW_LOG_WARN, "config not reloaded", "reason", err.message, NULL);
+    else {
+        const char *level = zw_config_str(fresh, "log_level");
+        int min_level = zw_log_level_from_name(level); /* checked by apply's read */
+        if (min_level >= 0)
+            zw_log_init(d->spec.name, (zw_log_level_t) min_level);
+        zw_logkv(ZW_LOG_INFO, "config reloaded", "log_level", level, NULL);
+    }
+    zw_config_destroy(&fresh);
+    if (zw_auth_is_curve(auth) && zw_auth_reload(auth, NULL, &err) != 0)
+        zw_logkv(ZW_LOG_WARN, "key registry not reloaded; the old one stays", "reason", err.message,
+                 NULL);
+}
+
+bool zw_daemon_poll(zw_auth_t *auth, void *socket, long timeout_ms)
+{
+    zw_auth_zap_t *zap = zw_auth_zap(auth);
+    zmq_pollitem_t items[2];
+    int n = 0, zi = -1, si = -1;
+    if (zap) {
+        items[n] = (zmq_pollitem_t){zw_auth_zap_socket(zap), 0, ZMQ_POLLIN, 0};
+        zi = n++;
+    }
+    if (socket) {
+        items[n] = (zmq_pollitem_t){socket, 0, ZMQ_POLLIN, 0};
+        si = n++;
+    }
+    if (zmq_poll(n ? items : NULL, n, timeout_ms) <= 0)
+        return false;
+    if (zi >= 0 && (items[zi].revents & ZMQ_POLLIN))
+        zw_auth_zap_handle(zap);
+    return si >= 0 && (items[si].revents & ZMQ_POLLIN);
 }

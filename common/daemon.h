@@ -9,7 +9,11 @@
 #ifndef ZW_DAEMON_H
 #define ZW_DAEMON_H
 
+#include "auth.h"
+#include "calendar.h"
+#include "clock.h"
 #include "config.h"
+#include "db.h"
 #include "error.h"
 
 #include <signal.h>
@@ -158,5 +162,74 @@ int zw_daemon_fail(const char *name, const char *what, const char *why);
  * waiting up to 30 s for the database; logs the outcome. 0, or 1 (an exit
  * status) when it failed. */
 int zw_daemon_migrate(const char *conninfo);
+
+/* Like zw_daemon_fail, but stderr gets only the reason: "NAME: why".
+ * Returns 1, an exit status. */
+int zw_daemon_fail_brief(const char *name, const char *what, const char *why);
+
+/* The working-day calendar `file` ("": the shipped one). NULL when it
+ * does not load: logged ("cannot load the calendar", ERROR, with path and
+ * reason) and said on stderr as "NAME: calendar PATH: why". The caller
+ * destroys it. */
+zw_calendar_t *zw_daemon_calendar(const char *name, const char *file);
+
+/* ---- endpoint lists --------------------------------------------------------------- */
+
+#define ZW_DAEMON_MAX_ENDPOINTS 8
+
+/* A setting's list of endpoints, copied and split (zw_daemon_split): v[0..n)
+ * point into buf. */
+typedef struct {
+    char *buf;
+    const char *v[ZW_DAEMON_MAX_ENDPOINTS];
+    int n;
+} zw_daemon_list_t;
+
+/* Fills *l (zero it first) from `list` and returns l->n: how many there
+ * were (0 for an empty list), or -1 when there are more than
+ * ZW_DAEMON_MAX_ENDPOINTS or no memory. Free with zw_daemon_list_free in
+ * either case. */
+int zw_daemon_list(zw_daemon_list_t *l, const char *list);
+
+/* Accepts a list never filled (all zero). */
+void zw_daemon_list_free(zw_daemon_list_t *l);
+
+/* ---- a worker thread's store context ------------------------------------------------ */
+
+/* Registers a service's statements on a connection (zw_db_prepare). */
+typedef int(zw_daemon_prepare_fn)(zw_db_t *db, zw_err_t *err);
+
+/* The part every service's per-thread context shares: its own
+ * connection to conninfo (not connected yet: zw_db connects on use) with
+ * prepare's statements registered, and its business clock, simulated (read
+ * through that connection) or real. 0; -1 when out of memory or prepare
+ * fails, with *db and *clock NULL. The caller owns both and releases them
+ * with zw_daemon_ctx_close. */
+int zw_daemon_ctx_open(const char *conninfo, bool simulated, zw_daemon_prepare_fn *prepare,
+                       zw_db_t **db, zw_clock_t **clock);
+
+/* Destroys the clock, then the connection it reads; NULLs both. */
+void zw_daemon_ctx_close(zw_db_t **db, zw_clock_t **clock);
+
+/* ---- the daemon's loop ------------------------------------------------------------ */
+
+/* Reads the daemon's own settings from a fresh config and, when they are
+ * good, applies the reloadable ones (the log level aside:
+ * zw_daemon_reload sets it). 0, or -1 with *err (nothing applied). */
+typedef int(zw_daemon_apply_fn)(const zw_config_t *cfg, void *arg, zw_err_t *err);
+
+/* SIGHUP: the config read again (zw_daemon_reconfig: a fresh table, the
+ * workers' one is never touched while they run) and given to apply(cfg,
+ * arg). On success the log level is set anew under d's name and "config
+ * reloaded" logged with it; otherwise "config not reloaded" (WARN) and
+ * nothing changes. Then a CURVE auth (may be NULL) re-reads its key
+ * registry; if that fails the old one stays (WARN). */
+void zw_daemon_reload(const zw_daemon_t *d, zw_daemon_apply_fn *apply, void *arg, zw_auth_t *auth);
+
+/* The loop's wait: up to timeout_ms on auth's ZAP socket (when auth has
+ * one; its requests are answered here) and on `socket` (NULL: none). A
+ * signal ends the wait early. True when `socket` is readable; the caller
+ * reads it. */
+bool zw_daemon_poll(zw_auth_t *auth, void *socket, long timeout_ms);
 
 #endif

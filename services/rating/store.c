@@ -4,6 +4,7 @@
  * never writes it (DESIGN.md "Processes"). */
 #include "rating.h"
 
+#include "daemon.h"
 #include "idem.h"
 #include "rules.h"
 
@@ -175,13 +176,8 @@ zw_rating_ctx_t *zw_rating_ctx_new(const char *conninfo, bool simulated,
     if (!ctx)
         return NULL;
     ctx->settings = settings;
-    ctx->db = zw_db_new(conninfo);
-    ctx->clock = !ctx->db ? NULL : simulated ? zw_clock_new_sim(ctx->db) : zw_clock_new_real();
-    zw_err_t err;
-    if (!ctx->db || !ctx->clock || zw_rating_store_prepare(ctx->db, &err) != 0) {
+    if (zw_daemon_ctx_open(conninfo, simulated, zw_rating_store_prepare, &ctx->db, &ctx->clock) < 0)
         zw_rating_ctx_destroy(&ctx);
-        return NULL;
-    }
     return ctx;
 }
 
@@ -189,8 +185,7 @@ void zw_rating_ctx_destroy(zw_rating_ctx_t **self_p)
 {
     if (!self_p || !*self_p)
         return;
-    zw_clock_destroy(&(*self_p)->clock);
-    zw_db_destroy(&(*self_p)->db);
+    zw_daemon_ctx_close(&(*self_p)->db, &(*self_p)->clock);
     free(*self_p);
     *self_p = NULL;
 }

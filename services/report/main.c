@@ -17,8 +17,6 @@
 /* zw_health_db_first reads the connection of a worker thread's context. */
 _Static_assert(offsetof(zw_report_ctx_t, db) == 0, "the context starts with its connection");
 
-#define S_MAX_ENDPOINTS 8
-
 static const char s_intro[] =
     "usage: zwfw-report [--config FILE] [--SETTING VALUE]...\n"
     "\n"
@@ -86,34 +84,24 @@ int main(int argc, char **argv)
     void *zctx = NULL;
     zw_worker_t *worker = NULL;
     zw_db_t *probe = NULL;
-    char *ep_list = NULL;
+    zw_daemon_list_t brokers = {0};
     if (s_read(d.cfg, &o, &err) != 0) {
         rc = zw_daemon_fail(ZW_REPORT_PRODUCER, "bad configuration", err.message);
         goto done;
     }
     zw_log_init(ZW_REPORT_PRODUCER, (zw_log_level_t) o.c.log_level);
-    const char *path = *o.c.calendar_file ? o.c.calendar_file : zw_calendar_default_path();
-    if (!(cal = zw_calendar_load(path, &err))) {
-        zw_logkv(ZW_LOG_ERROR, "cannot load the calendar", "path", path, "reason", err.message,
-                 NULL);
-        fprintf(stderr, "zwfw-report: calendar %s: %s\n", path, err.message);
-        rc = 1;
+    rc = 1;
+    if (!(cal = zw_daemon_calendar(ZW_REPORT_PRODUCER, o.c.calendar_file)))
         goto done;
-    }
-    const char *eps[S_MAX_ENDPOINTS];
-    ep_list = strdup(o.c.broker_endpoints);
-    int n_eps = ep_list ? zw_daemon_split(ep_list, eps, S_MAX_ENDPOINTS) : -1;
-    if (n_eps <= 0) {
-        fprintf(stderr, "zwfw-report: broker_endpoint needs 1 to %d endpoints\n", S_MAX_ENDPOINTS);
-        rc = 1;
+    if (zw_daemon_list(&brokers, o.c.broker_endpoints) <= 0) {
+        fprintf(stderr, "zwfw-report: broker_endpoint needs 1 to %d endpoints\n",
+                ZW_DAEMON_MAX_ENDPOINTS);
         goto done;
     }
     if (!(probe = zw_db_new(o.c.conninfo)) ||
         zw_db_wait_while(probe, 30000, zw_daemon_stop_flag(), &err) != 0) {
-        zw_logkv(ZW_LOG_ERROR, "cannot reach the database", "reason",
-                 probe ? err.message : "out of memory", NULL);
-        fprintf(stderr, "zwfw-report: %s\n", probe ? err.message : "out of memory");
-        rc = 1;
+        zw_daemon_fail_brief(ZW_REPORT_PRODUCER, "cannot reach the database",
+                             probe ? err.message : "out of memory");
         goto done;
     }
     zw_db_destroy(&probe);
@@ -121,17 +109,15 @@ int main(int argc, char **argv)
     bool use_curve = *o.c.curve_secret_key_file;
     if (use_curve &&
         zw_auth_client_load(&curve, o.c.curve_secret_key_file, o.c.broker_public_key, &err) != 0) {
-        zw_logkv(ZW_LOG_ERROR, "cannot load keys", "reason", err.message, NULL);
-        fprintf(stderr, "zwfw-report: %s\n", err.message);
-        rc = 1;
+        zw_daemon_fail_brief(ZW_REPORT_PRODUCER, "cannot load keys", err.message);
         goto done;
     }
     zctx = zmq_ctx_new();
     s_shared_t shared = {.o = &o, .cal = cal};
     zw_worker_config_t wc = {
         .service = "zwfw.report",
-        .endpoints = eps,
-        .n_endpoints = (size_t) n_eps,
+        .endpoints = brokers.v,
+        .n_endpoints = (size_t) brokers.n,
         .threads = o.threads,
         .heartbeat_ms = o.c.heartbeat_ms,
         .handler = zw_report_handle,
@@ -143,9 +129,7 @@ int main(int argc, char **argv)
     };
     worker = zctx ? zw_worker_new(zctx, &wc, &err) : NULL;
     if (!worker || zw_worker_start(worker, &err) != 0) {
-        zw_logkv(ZW_LOG_ERROR, "cannot start the workers", "reason", err.message, NULL);
-        fprintf(stderr, "zwfw-report: %s\n", err.message);
-        rc = 1;
+        zw_daemon_fail_brief(ZW_REPORT_PRODUCER, "cannot start the workers", err.message);
         goto done;
     }
     memset(&curve, 0, sizeof curve);
@@ -174,7 +158,7 @@ done:
     if (zctx)
         zmq_ctx_term(zctx);
     zw_calendar_destroy(&cal);
-    free(ep_list);
+    zw_daemon_list_free(&brokers);
     zw_daemon_free(&d);
     return rc;
 }

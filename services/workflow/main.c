@@ -12,8 +12,9 @@
 #include "log.h"
 #include "mdp_worker.h"
 #include "paths.h"
-#include "relay.h"
+#include "producer.h"
 #include "settings.h"
+#include "sweep_timer.h"
 #include "wf.h"
 
 #include <stddef.h>
@@ -25,8 +26,6 @@
 /* zw_health_db_first reads the connection of a worker thread's context. */
 _Static_assert(offsetof(zw_wf_ctx_t, db) == 0, "the context starts with its connection");
 
-#define S_MAX_ENDPOINTS 8
-
 static const char s_intro[] =
     "usage: zwfw-workflow [--config FILE] [--SETTING VALUE]...\n"
     "\n"
@@ -36,8 +35,6 @@ static const char s_intro[] =
     "  --version        print the version\n"
     "Any setting may be given as --name VALUE (dashes or underscores):\n";
 
-/* The command line as parsed, with what it was parsed against: SIGHUP
- * builds a fresh table from both. */
 /* ---- per-thread contexts ------------------------------------------------------------- */
 
 typedef struct {
@@ -61,37 +58,26 @@ static void s_ctx_destroy(void *ctx, void *arg)
 /* ---- the loop ------------------------------------------------------------------------ */
 
 typedef struct {
-    zw_auth_t *auth;
-    zw_relay_t *relay;
+    zw_producer_t ev;
     zw_consumer_t *consumer;
     zw_wf_ctx_t *ctx; /* the loop's own connection: relay, consumer, sweep */
-    zw_wf_settings_t *settings;
-    int relay_idle_ms, relay_busy_ms, sweep_ms, clock_poll_ms;
+    zw_sweep_timer_t sweep;
 } s_loop_t;
 
-/* A fresh table: the workers' one is never touched while they run. */
-static void s_reload_settings(const zw_daemon_t *d, s_loop_t *l)
+/* SIGHUP: the settings are checked; the sweep's intervals are the
+ * reloadable ones (zw_producer_run takes them). */
+static int s_check(const zw_config_t *cfg, void *arg, zw_err_t *err)
 {
-    zw_err_t err;
-    zw_config_t *fresh = zw_daemon_reconfig(d, &err);
+    (void) arg;
     zw_wf_opts_t o;
-    if (!fresh || zw_wf_settings_read(fresh, &o, &err) != 0)
-        zw_logkv(ZW_LOG_WARN, "config not reloaded", "reason", err.message, NULL);
-    else {
-        zw_log_init(ZW_WF_PRODUCER, o.log_level);
-        l->sweep_ms = o.sweep_ms;
-        l->clock_poll_ms = o.clock_poll_ms;
-        zw_logkv(ZW_LOG_INFO, "config reloaded", "log_level", zw_config_str(fresh, "log_level"),
-                 NULL);
-    }
-    zw_config_destroy(&fresh);
-    if (zw_auth_is_curve(l->auth) && zw_auth_reload(l->auth, NULL, &err) != 0)
-        zw_logkv(ZW_LOG_WARN, "key registry not reloaded; the old one stays", "reason", err.message,
-                 NULL);
+    return zw_wf_settings_read(cfg, &o, err);
 }
 
-static void s_sweep(s_loop_t *l, int64_t now_us)
+/* An event applied or an action since the last sweep may have raised
+ * alarms: the relay pass after it publishes them. */
+static void s_sweep(void *arg, int64_t now_us)
 {
+    s_loop_t *l = arg;
     zw_wf_sweep_stats_t st;
     zw_err_t err;
     if (zw_wf_sweep(l->ctx, now_us, &st, &err) != 0)
@@ -101,74 +87,6 @@ static void s_sweep(s_loop_t *l, int64_t now_us)
         snprintf(raised, sizeof raised, "%zu", st.raised);
         snprintf(failed, sizeof failed, "%zu", st.failed);
         zw_logkv(ZW_LOG_INFO, "alarms swept", "raised", raised, "failed", failed, NULL);
-    }
-}
-
-static void s_run(s_loop_t *l, const zw_daemon_t *d)
-{
-    int64_t next_relay = 0, next_cons = 0, next_sweep = 0, next_poll = 0;
-    int64_t last_now = INT64_MIN;
-    zw_err_t err;
-    bool sim = zw_clock_is_sim(l->ctx->clock);
-    while (!zw_daemon_stopping()) {
-        if (zw_daemon_take_reload()) {
-            s_reload_settings(d, l);
-        }
-        int64_t mono = zw_mono_ms();
-        if (mono >= next_relay)
-            next_relay =
-                zw_relay_turn(l->relay, l->ctx->db, mono, l->relay_busy_ms, l->relay_idle_ms);
-        if (mono >= next_cons && zw_consumer_tick(l->consumer, mono, &next_cons, &err) != 0)
-            zw_logkv(ZW_LOG_WARN, "consumer tick failed", "reason", err.message, NULL);
-        /* The sweep runs every sweep_ms, and at once when business time
-         * moved (a simulated clock advanced by an operator or a test). */
-        if (mono >= next_poll || mono >= next_sweep) {
-            int64_t now_us;
-            if (zw_clock_now(l->ctx->clock, &now_us, &err) != 0) {
-                if (err.code != ZW_FAILED_PRECONDITION) /* a simulated clock not set yet */
-                    zw_logkv(ZW_LOG_WARN, "business clock unreadable", "reason", err.message, NULL);
-                next_sweep = mono + l->sweep_ms;
-            } else if (mono >= next_sweep || (sim && now_us != last_now)) {
-                s_sweep(l, now_us);
-                last_now = now_us;
-                next_sweep = mono + l->sweep_ms;
-                /* an event applied or an action since may have new alarms:
-                 * the next relay pass publishes them */
-                next_relay = mono;
-            }
-            next_poll = mono + (sim ? l->clock_poll_ms : l->sweep_ms);
-        }
-        int64_t next = next_relay;
-        if (next_cons < next)
-            next = next_cons;
-        if (next_poll < next)
-            next = next_poll;
-        if (next_sweep < next)
-            next = next_sweep;
-        long timeout = (long) (next - zw_mono_ms());
-        if (timeout < 0)
-            timeout = 0;
-        zw_auth_zap_t *zap = zw_auth_zap(l->auth);
-        zmq_pollitem_t items[2];
-        int n = 0;
-        int zi = -1, ci = -1;
-        if (zap) {
-            items[n] = (zmq_pollitem_t){zw_auth_zap_socket(zap), 0, ZMQ_POLLIN, 0};
-            zi = n++;
-        }
-        if (zw_consumer_socket(l->consumer)) {
-            items[n] = (zmq_pollitem_t){zw_consumer_socket(l->consumer), 0, ZMQ_POLLIN, 0};
-            ci = n++;
-        }
-        if (zmq_poll(items, n, timeout) > 0) {
-            if (zi >= 0 && (items[zi].revents & ZMQ_POLLIN))
-                zw_auth_zap_handle(zap);
-            if (ci >= 0 && (items[ci].revents & ZMQ_POLLIN)) {
-                if (zw_consumer_on_readable(l->consumer, &err) != 0)
-                    zw_logkv(ZW_LOG_WARN, "consumer apply failed", "reason", err.message, NULL);
-                next_cons = 0;
-            }
-        }
     }
 }
 
@@ -210,52 +128,37 @@ int main(int argc, char **argv)
     zw_wf_settings_t settings = {0};
     zw_err_t err = {0};
     zw_calendar_t *cal = NULL;
-    void *zctx = NULL, *pub = NULL, *sub = NULL;
-    zw_auth_t *auth = NULL;
+    void *sub = NULL;
     zw_worker_t *worker = NULL;
-    zw_db_t *relay_db = NULL;
     s_loop_t loop = {0};
-    char *ep_list = NULL, *intake_list = NULL;
+    zw_daemon_list_t brokers = {0}, intake_pubs = {0};
     if (zw_wf_settings_read(d.cfg, &opts, &err) != 0) {
         rc = zw_daemon_fail(ZW_WF_PRODUCER, "bad configuration", err.message);
         goto done;
     }
     zw_log_init(ZW_WF_PRODUCER, opts.log_level);
-    if (!(cal = s_calendar(&opts)) || (opts.migrate && zw_daemon_migrate(opts.conninfo) != 0)) {
-        rc = 1;
+    rc = 1;
+    if (!(cal = s_calendar(&opts)) || (opts.migrate && zw_daemon_migrate(opts.conninfo) != 0))
         goto done;
-    }
     settings.clock.cal = cal;
     settings.clock.hours = opts.hours;
     settings.clock.warn_minutes = opts.warn_minutes;
     settings.sweep_retry_us = opts.sweep_retry_s * 1000000;
     settings.sweep_batch = opts.sweep_batch;
-    loop.settings = &settings;
-    loop.relay_idle_ms = opts.relay_idle_ms;
-    loop.relay_busy_ms = opts.relay_busy_ms;
-    loop.sweep_ms = opts.sweep_ms;
-    loop.clock_poll_ms = opts.clock_poll_ms;
 
-    const char *eps[S_MAX_ENDPOINTS], *ieps[S_MAX_ENDPOINTS];
-    ep_list = strdup(opts.broker_endpoints);
-    intake_list = strdup(opts.intake_pub_endpoints);
-    int n_eps = ep_list ? zw_daemon_split(ep_list, eps, S_MAX_ENDPOINTS) : -1;
-    int n_ieps = intake_list ? zw_daemon_split(intake_list, ieps, S_MAX_ENDPOINTS) : -1;
-    if (n_eps <= 0 || n_ieps < 0) {
+    if (zw_daemon_list(&brokers, opts.broker_endpoints) <= 0 ||
+        zw_daemon_list(&intake_pubs, opts.intake_pub_endpoints) < 0) {
         fprintf(stderr,
                 "zwfw-workflow: broker_endpoint needs 1 to %d endpoints and "
                 "intake_pub_endpoint at most %d\n",
-                S_MAX_ENDPOINTS, S_MAX_ENDPOINTS);
-        rc = 1;
+                ZW_DAEMON_MAX_ENDPOINTS, ZW_DAEMON_MAX_ENDPOINTS);
         goto done;
     }
     zw_auth_client_t curve;
     bool use_curve = *opts.curve_secret_key_file;
     if (use_curve && zw_auth_client_load(&curve, opts.curve_secret_key_file, opts.broker_public_key,
                                          &err) != 0) {
-        zw_logkv(ZW_LOG_ERROR, "cannot load keys", "reason", err.message, NULL);
-        fprintf(stderr, "zwfw-workflow: %s\n", err.message);
-        rc = 1;
+        zw_daemon_fail_brief(ZW_WF_PRODUCER, "cannot load keys", err.message);
         goto done;
     }
 
@@ -263,12 +166,11 @@ int main(int argc, char **argv)
      * the first events need them. */
     loop.ctx = zw_wf_ctx_new(opts.conninfo, opts.simulated, &settings, -1);
     if (!loop.ctx || zw_db_wait_while(loop.ctx->db, 30000, zw_daemon_stop_flag(), &err) != 0) {
-        zw_logkv(ZW_LOG_ERROR, "cannot reach the database", "reason",
-                 loop.ctx ? err.message : "out of memory", NULL);
-        fprintf(stderr, "zwfw-workflow: %s\n", loop.ctx ? err.message : "out of memory");
-        rc = 1;
+        zw_daemon_fail_brief(ZW_WF_PRODUCER, "cannot reach the database",
+                             loop.ctx ? err.message : "out of memory");
         goto done;
     }
+    zw_sweep_timer_init(&loop.sweep, loop.ctx->clock, opts.sweep_ms, opts.clock_poll_ms);
     char defs_dir[4096];
     snprintf(defs_dir, sizeof defs_dir, "%s", opts.definitions_dir);
     if (!*defs_dir)
@@ -277,55 +179,35 @@ int main(int argc, char **argv)
     if (zw_wf_load_definitions(loop.ctx, defs_dir, &loaded, &err) != 0)
         zw_logkv(ZW_LOG_WARN, "definitions not loaded", "reason", err.message, NULL);
 
-    zctx = zmq_ctx_new();
-    /* The ZAP handler binds before the PUB socket: without it libzmq would
-     * admit every CURVE key. */
-    auth = zctx ? zw_auth_new(zctx, *opts.key_registry_file ? opts.curve_secret_key_file : "",
-                              opts.key_registry_file, &err)
-                : NULL;
-    if (!auth ||
-        (*opts.pub_endpoint && !(pub = zw_auth_bind_pub(auth, zctx, opts.pub_endpoint, &err))) ||
-        (n_ieps > 0 &&
-         !(sub = zw_auth_sub(zctx, opts.intake_public_key, opts.curve_secret_key_file, &err)))) {
-        zw_logkv(ZW_LOG_ERROR, "cannot start", "reason", zctx ? err.message : "zmq_ctx_new", NULL);
-        fprintf(stderr, "zwfw-workflow: %s\n", zctx ? err.message : "zmq_ctx_new failed");
-        rc = 1;
+    if (zw_producer_open(&loop.ev, opts.curve_secret_key_file, opts.key_registry_file,
+                         opts.pub_endpoint, &err) != 0 ||
+        (intake_pubs.n > 0 && !(sub = zw_auth_sub(loop.ev.zctx, opts.intake_public_key,
+                                                  opts.curve_secret_key_file, &err)))) {
+        zw_daemon_fail_brief(ZW_WF_PRODUCER, "cannot start", err.message);
         goto done;
     }
-    loop.auth = auth;
-    /* The relay has its own connection: a batch transaction must never
-     * interleave with the consumer's or the sweep's. */
-    relay_db = zw_db_new(opts.conninfo);
-    const char *streams[] = {ZW_WF_STREAM};
-    zw_relay_config_t rcfg = {.producer = ZW_WF_PRODUCER,
-                              .streams = streams,
-                              .n_streams = 1,
-                              .pub = pub,
-                              .batch = opts.relay_batch};
     const char *istreams[] = {ZW_WF_INTAKE_STREAM};
     zw_consumer_config_t ccfg = {.name = ZW_WF_CONSUMER,
                                  .streams = istreams,
                                  .n_streams = 1,
-                                 .endpoints = ieps,
-                                 .n_endpoints = (size_t) n_ieps,
+                                 .endpoints = intake_pubs.v,
+                                 .n_endpoints = (size_t) intake_pubs.n,
                                  .sub = sub,
-                                 .zmq_ctx = zctx,
+                                 .zmq_ctx = loop.ev.zctx,
                                  .handler = zw_wf_on_intake_event,
                                  .handler_arg = loop.ctx,
                                  .quiet_ms = opts.consumer_quiet_ms};
-    if (!relay_db || !(loop.relay = zw_relay_new(relay_db, &rcfg, &err)) ||
+    if (zw_producer_relay(&loop.ev, opts.conninfo, ZW_WF_PRODUCER, ZW_WF_STREAM, opts.relay_batch,
+                          &err) != 0 ||
         !(loop.consumer = zw_consumer_new(loop.ctx->db, &ccfg, &err))) {
-        zw_logkv(ZW_LOG_ERROR, "cannot start the relay or the consumer", "reason",
-                 relay_db ? err.message : "out of memory", NULL);
-        fprintf(stderr, "zwfw-workflow: %s\n", relay_db ? err.message : "out of memory");
-        rc = 1;
+        zw_daemon_fail_brief(ZW_WF_PRODUCER, "cannot start the relay or the consumer", err.message);
         goto done;
     }
     s_shared_t shared = {.opts = &opts, .settings = &settings};
     zw_worker_config_t wc = {
         .service = "zwfw.workflow",
-        .endpoints = eps,
-        .n_endpoints = (size_t) n_eps,
+        .endpoints = brokers.v,
+        .n_endpoints = (size_t) brokers.n,
         .threads = opts.threads,
         .heartbeat_ms = opts.heartbeat_ms,
         .handler = zw_wf_handle,
@@ -335,11 +217,9 @@ int main(int argc, char **argv)
         .health = {.db_of = zw_health_db_first, .stream = ZW_WF_STREAM, .consumer = ZW_WF_CONSUMER},
         .curve = use_curve ? &curve : NULL,
     };
-    worker = zw_worker_new(zctx, &wc, &err);
+    worker = zw_worker_new(loop.ev.zctx, &wc, &err);
     if (!worker || zw_worker_start(worker, &err) != 0) {
-        zw_logkv(ZW_LOG_ERROR, "cannot start the workers", "reason", err.message, NULL);
-        fprintf(stderr, "zwfw-workflow: %s\n", err.message);
-        rc = 1;
+        zw_daemon_fail_brief(ZW_WF_PRODUCER, "cannot start the workers", err.message);
         goto done;
     }
     memset(&curve, 0, sizeof curve);
@@ -351,30 +231,33 @@ int main(int argc, char **argv)
              "definitions", ndefs, "pub", *opts.pub_endpoint ? opts.pub_endpoint : "(none)",
              "config", dump ? dump : "", NULL);
     free(dump);
-    s_run(&loop, &d);
+    rc = 0;
+    zw_producer_loop_t run = {.d = &d,
+                              .apply = s_check,
+                              .arg = &loop,
+                              .audit_db = loop.ctx->db,
+                              .relay_busy_ms = opts.relay_busy_ms,
+                              .relay_idle_ms = opts.relay_idle_ms,
+                              .sweep = &loop.sweep,
+                              .on_sweep = s_sweep,
+                              .consumer = loop.consumer};
+    zw_producer_run(&loop.ev, &run);
     zw_logkv(ZW_LOG_INFO, "workflow stopping: finishing requests in hand", NULL);
 
 done:
     /* Workers first (they drain), then one last relay pass for what they
      * committed, then the rest in reverse order. */
     zw_worker_stop(worker);
-    if (loop.relay)
-        zw_relay_run_once(loop.relay, NULL, NULL);
+    zw_producer_flush(&loop.ev);
     zw_worker_destroy(&worker);
     zw_consumer_destroy(&loop.consumer);
-    zw_relay_destroy(&loop.relay);
     if (sub)
         zmq_close(sub);
-    if (pub)
-        zmq_close(pub);
-    zw_auth_destroy(&auth);
-    zw_db_destroy(&relay_db);
+    zw_producer_close(&loop.ev);
     zw_wf_ctx_destroy(&loop.ctx);
-    if (zctx)
-        zmq_ctx_term(zctx);
     zw_calendar_destroy(&cal);
-    free(ep_list);
-    free(intake_list);
+    zw_daemon_list_free(&brokers);
+    zw_daemon_list_free(&intake_pubs);
     zw_daemon_free(&d);
     return rc;
 }

@@ -12,6 +12,7 @@
 #include "link.h"
 #include "log.h"
 #include "mdp_worker.h"
+#include "producer.h"
 #include "relay.h"
 #include "settings.h"
 #include "xregion.h"
@@ -24,8 +25,6 @@
 
 /* zw_health_db_first reads the connection of a worker thread's context. */
 _Static_assert(offsetof(zw_xregion_ctx_t, db) == 0, "the context starts with its connection");
-
-#define S_MAX_ENDPOINTS 8
 
 static const char s_intro[] =
     "usage: zwfw-xregion [--config FILE] [--SETTING VALUE]...\n"
@@ -56,28 +55,15 @@ static void s_ctx_destroy(void *ctx, void *arg)
     zw_xregion_ctx_destroy(&c);
 }
 
-static void s_reload(const zw_daemon_t *d, zw_auth_t *auth)
+static int s_apply(const zw_config_t *cfg, void *arg, zw_err_t *err)
 {
-    zw_err_t err;
-    zw_config_t *fresh = zw_daemon_reconfig(d, &err);
+    (void) arg;
     zw_xregion_opts_t o;
-    if (!fresh || zw_xregion_settings_read(fresh, &o, &err) != 0)
-        zw_logkv(ZW_LOG_WARN, "config not reloaded", "reason", err.message, NULL);
-    else {
-        zw_log_init(ZW_XREGION_PRODUCER, (zw_log_level_t) o.c.log_level);
-        zw_logkv(ZW_LOG_INFO, "config reloaded", "log_level", zw_config_str(fresh, "log_level"),
-                 NULL);
-    }
-    zw_config_destroy(&fresh);
-    if (zw_auth_is_curve(auth) && zw_auth_reload(auth, NULL, &err) != 0)
-        zw_logkv(ZW_LOG_WARN, "key registry not reloaded; the old one stays", "reason", err.message,
-                 NULL);
-    zw_xregion_link_poke();
+    return zw_xregion_settings_read(cfg, &o, err);
 }
 
 typedef struct {
-    zw_auth_t *auth;
-    zw_relay_t *relay;
+    zw_producer_t ev;
     zw_xregion_ctx_t *ctx;
     zw_xregion_link_t *link;
     int relay_idle_ms, relay_busy_ms;
@@ -87,18 +73,16 @@ static void s_run(s_loop_t *l, const zw_daemon_t *d)
 {
     int64_t next_relay = 0;
     while (!zw_daemon_stopping()) {
-        if (zw_daemon_take_reload())
-            s_reload(d, l->auth);
+        if (zw_daemon_take_reload()) {
+            zw_daemon_reload(d, s_apply, NULL, l->ev.auth);
+            zw_xregion_link_poke();
+        }
         int64_t mono = zw_mono_ms();
         if (mono >= next_relay)
             next_relay =
-                zw_relay_turn(l->relay, l->ctx->db, mono, l->relay_busy_ms, l->relay_idle_ms);
-        zw_auth_zap_t *zap = zw_auth_zap(l->auth);
-        if (zap) {
-            zmq_pollitem_t it = {zw_auth_zap_socket(zap), 0, ZMQ_POLLIN, 0};
-            if (zmq_poll(&it, 1, 0) > 0)
-                zw_auth_zap_handle(zap);
-        }
+                zw_relay_turn(l->ev.relay, l->ctx->db, mono, l->relay_busy_ms, l->relay_idle_ms);
+        if (zw_auth_zap(l->ev.auth))
+            zw_daemon_poll(l->ev.auth, NULL, 0);
         long timeout = (long) (next_relay - zw_mono_ms());
         if (timeout < 0)
             timeout = 0;
@@ -132,13 +116,11 @@ int main(int argc, char **argv)
     zw_err_t err = {0};
     zw_pii_t *pii = NULL;
     zw_regions_t *regions = NULL;
-    void *zctx = NULL, *pub = NULL, *sub = NULL;
-    zw_auth_t *auth = NULL;
+    void *sub = NULL;
     zw_worker_t *worker = NULL;
-    zw_db_t *relay_db = NULL;
     zw_xregion_home_t *home = NULL;
     s_loop_t loop = {0};
-    char *ep_list = NULL, *iep_list = NULL, *cep_list = NULL;
+    zw_daemon_list_t brokers = {0}, intake_pubs = {0}, intake_brokers = {0};
     char link_pk[ZW_AUTH_Z85_LEN + 1] = "";
     rc = 1;
     if (zw_xregion_settings_read(d.cfg, &opts, &err) != 0) {
@@ -165,14 +147,9 @@ int main(int argc, char **argv)
     loop.relay_idle_ms = opts.c.relay_idle_ms;
     loop.relay_busy_ms = opts.c.relay_busy_ms;
 
-    const char *eps[S_MAX_ENDPOINTS], *ieps[S_MAX_ENDPOINTS], *ceps[S_MAX_ENDPOINTS];
-    ep_list = strdup(opts.c.broker_endpoints);
-    iep_list = strdup(opts.intake_pub_endpoints);
-    cep_list = strdup(opts.intake_broker_endpoints);
-    int n_eps = ep_list ? zw_daemon_split(ep_list, eps, S_MAX_ENDPOINTS) : -1;
-    int n_ieps = iep_list ? zw_daemon_split(iep_list, ieps, S_MAX_ENDPOINTS) : -1;
-    int n_ceps = cep_list ? zw_daemon_split(cep_list, ceps, S_MAX_ENDPOINTS) : -1;
-    if (n_eps <= 0 || n_ieps < 0 || n_ceps <= 0) {
+    if (zw_daemon_list(&brokers, opts.c.broker_endpoints) <= 0 ||
+        zw_daemon_list(&intake_pubs, opts.intake_pub_endpoints) < 0 ||
+        zw_daemon_list(&intake_brokers, opts.intake_broker_endpoints) <= 0) {
         s_fail("bad endpoints", "broker_endpoint and intake_broker_endpoint need 1 to 8 "
                                 "endpoints, intake_pub_endpoint 0 to 8");
         goto done;
@@ -201,41 +178,30 @@ int main(int argc, char **argv)
         s_fail("cannot start the partner link", err.message);
         goto done;
     }
-    zctx = zmq_ctx_new();
-    auth = zctx ? zw_auth_new(zctx, *opts.c.key_registry_file ? opts.c.curve_secret_key_file : "",
-                              opts.c.key_registry_file, &err)
-                : NULL;
-    if (!auth || (*opts.c.pub_endpoint &&
-                  !(pub = zw_auth_bind_pub(auth, zctx, opts.c.pub_endpoint, &err)))) {
-        s_fail("cannot start", zctx ? err.message : "zmq_ctx_new failed");
+    if (zw_producer_open(&loop.ev, opts.c.curve_secret_key_file, opts.c.key_registry_file,
+                         opts.c.pub_endpoint, &err) != 0) {
+        s_fail("cannot start", err.message);
         goto done;
     }
-    loop.auth = auth;
-    relay_db = zw_db_new(opts.c.conninfo);
-    const char *streams[] = {ZW_XREGION_STREAM};
-    zw_relay_config_t rcfg = {.producer = ZW_XREGION_PRODUCER,
-                              .streams = streams,
-                              .n_streams = 1,
-                              .pub = pub,
-                              .batch = opts.c.relay_batch};
-    if (!relay_db || !(loop.relay = zw_relay_new(relay_db, &rcfg, &err))) {
-        s_fail("cannot start the relay", relay_db ? err.message : "out of memory");
+    if (zw_producer_relay(&loop.ev, opts.c.conninfo, ZW_XREGION_PRODUCER, ZW_XREGION_STREAM,
+                          opts.c.relay_batch, &err) != 0) {
+        s_fail("cannot start the relay", err.message);
         goto done;
     }
-    if (n_ieps > 0 &&
-        !(sub = zw_auth_sub(zctx, opts.intake_public_key, opts.c.curve_secret_key_file, &err))) {
+    if (intake_pubs.n > 0 && !(sub = zw_auth_sub(loop.ev.zctx, opts.intake_public_key,
+                                                 opts.c.curve_secret_key_file, &err))) {
         s_fail("cannot follow intake's events", err.message);
         goto done;
     }
     zw_xregion_home_config_t hc = {.conninfo = opts.c.conninfo,
                                    .simulated = opts.c.simulated,
                                    .settings = &settings,
-                                   .zmq_ctx = zctx,
-                                   .broker_endpoints = ceps,
-                                   .n_broker_endpoints = (size_t) n_ceps,
+                                   .zmq_ctx = loop.ev.zctx,
+                                   .broker_endpoints = intake_brokers.v,
+                                   .n_broker_endpoints = (size_t) intake_brokers.n,
                                    .curve = use_curve ? &curve : NULL,
-                                   .intake_pub_endpoints = ieps,
-                                   .n_intake_pub_endpoints = (size_t) n_ieps,
+                                   .intake_pub_endpoints = intake_pubs.v,
+                                   .n_intake_pub_endpoints = (size_t) intake_pubs.n,
                                    .sub = sub,
                                    .consumer_quiet_ms = opts.consumer_quiet_ms,
                                    .submit_timeout_ms = opts.submit_timeout_ms,
@@ -248,8 +214,8 @@ int main(int argc, char **argv)
     s_shared_t shared = {.opts = &opts, .settings = &settings};
     zw_worker_config_t wc = {
         .service = "zwfw.xregion",
-        .endpoints = eps,
-        .n_endpoints = (size_t) n_eps,
+        .endpoints = brokers.v,
+        .n_endpoints = (size_t) brokers.n,
         .threads = opts.threads,
         .heartbeat_ms = opts.c.heartbeat_ms,
         .handler = zw_xregion_handle,
@@ -261,7 +227,7 @@ int main(int argc, char **argv)
                    .consumer = ZW_XREGION_CONSUMER},
         .curve = use_curve ? &curve : NULL,
     };
-    worker = zw_worker_new(zctx, &wc, &err);
+    worker = zw_worker_new(loop.ev.zctx, &wc, &err);
     if (!worker || zw_worker_start(worker, &err) != 0) {
         s_fail("cannot start the workers", err.message);
         goto done;
@@ -282,25 +248,18 @@ done:
     if (home && !zw_daemon_stopping())
         raise(SIGTERM); /* start-up failed after the thread started: stop it */
     zw_xregion_home_destroy(&home);
-    if (loop.relay)
-        zw_relay_run_once(loop.relay, NULL, NULL);
+    zw_producer_flush(&loop.ev);
     zw_worker_destroy(&worker);
-    zw_relay_destroy(&loop.relay);
     zw_xregion_link_destroy(&loop.link);
     if (sub)
         zmq_close(sub);
-    if (pub)
-        zmq_close(pub);
-    zw_auth_destroy(&auth);
-    zw_db_destroy(&relay_db);
+    zw_producer_close(&loop.ev);
     zw_xregion_ctx_destroy(&loop.ctx);
-    if (zctx)
-        zmq_ctx_term(zctx);
     zw_regions_destroy(&regions);
     zw_pii_destroy(&pii);
-    free(ep_list);
-    free(iep_list);
-    free(cep_list);
+    zw_daemon_list_free(&brokers);
+    zw_daemon_list_free(&intake_pubs);
+    zw_daemon_list_free(&intake_brokers);
     zw_daemon_free(&d);
     return rc;
 }

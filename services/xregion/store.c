@@ -3,6 +3,7 @@
 #include "xregion.h"
 
 #include "audit.h"
+#include "daemon.h"
 #include "idem.h"
 #include "log.h"
 #include "outbox.h"
@@ -190,13 +191,10 @@ zw_xregion_ctx_t *zw_xregion_ctx_new(const char *conninfo, bool simulated,
     if (!ctx)
         return NULL;
     ctx->settings = settings;
-    ctx->db = zw_db_new(conninfo);
-    ctx->clock = !ctx->db ? NULL : simulated ? zw_clock_new_sim(ctx->db) : zw_clock_new_real();
-    zw_err_t err;
-    if (!ctx->db || !ctx->clock || zw_xregion_store_prepare(ctx->db, &err) != 0) {
+    int rc =
+        zw_daemon_ctx_open(conninfo, simulated, zw_xregion_store_prepare, &ctx->db, &ctx->clock);
+    if (rc != 0)
         zw_xregion_ctx_destroy(&ctx);
-        return NULL;
-    }
     return ctx;
 }
 
@@ -204,8 +202,7 @@ void zw_xregion_ctx_destroy(zw_xregion_ctx_t **self_p)
 {
     if (!self_p || !*self_p)
         return;
-    zw_clock_destroy(&(*self_p)->clock);
-    zw_db_destroy(&(*self_p)->db);
+    zw_daemon_ctx_close(&(*self_p)->db, &(*self_p)->clock);
     free(*self_p);
     *self_p = NULL;
 }
