@@ -1,5 +1,6 @@
 /* Requests that act on an application already received: SupplementMaterials,
- * ReviewApplication, RefuseApplication, WithdrawApplication; and the
+ * ReviewApplication, RefuseApplication, RevokeApplication,
+ * WithdrawApplication (one table-driven path); and the
  * 5-working-day rule, applied by the daemon's sweep and when an
  * application is read. Each runs in one transaction with its idempotency
  * record; a bundle parent passes the request on to its children and then
@@ -631,17 +632,32 @@ static void s_run(s_action_t *a, zw_reply_t *reply)
     free(a->notice_hex);
 }
 
-/* s_run for a decision whose document must state its reason (不予受理决定书,
- * 撤销决定书): without one, INVALID_ARGUMENT and nothing runs. */
-static void s_run_reasoned(s_action_t *a, const char *document, zw_reply_t *reply)
+/* ---- the requests ---------------------------------------------------------------------- */
+
+/* One request type: every one names the application by receipt_number,
+ * with idempotency_key and actor; some carry a reason. */
+typedef struct {
+    const ProtobufCMessageDescriptor *desc;
+    zw_access_action_t access;
+    const char *kind; /* idempotency record kind */
+    s_apply_fn apply;
+    int parent_kind;
+    /* a decision whose document must state its reason (不予受理决定书,
+     * 撤销决定书): without one, INVALID_ARGUMENT and nothing runs; NULL
+     * when a reason is optional or not asked for */
+    const char *document;
+    /* checks and takes what only this type carries into a (NULL: none) */
+    int (*take)(s_action_t *a, const ProtobufCMessage *m, zw_err_t *err);
+} s_request_t;
+
+/* The string field `name` of m; NULL when its type has none. */
+static const char *s_text(const ProtobufCMessage *m, const char *name)
 {
-    if (zw_validate_text_blank(a->reason)) {
-        zw_reply_error(reply, ZW_INVALID_ARGUMENT, "reason: a %s states its reason; none given",
-                       document);
-        zw_reply_detail(reply, ZW_ERROR_DETAIL_KEY, "reason");
-        return;
-    }
-    s_run(a, reply);
+    const ProtobufCFieldDescriptor *f =
+        protobuf_c_message_descriptor_get_field_by_name(m->descriptor, name);
+    if (!f || f->type != PROTOBUF_C_TYPE_STRING || f->label == PROTOBUF_C_LABEL_REPEATED)
+        return NULL;
+    return *(char *const *) ((const char *) m + f->offset);
 }
 
 /* MaterialRef.item_code, when given, is an item code (as at submission). */
@@ -657,93 +673,33 @@ static bool s_item_codes_bad(Zwfw__V1__MaterialRef *const *refs, size_t n, zw_er
     return false;
 }
 
-void zw_intake_supplement(zw_intake_ctx_t *ctx, const zw_request_t *req, zw_reply_t *reply)
+/* SupplementMaterials: the materials handed in (strings borrowed from the
+ * request; their time is known only once the clock is read, in the body). */
+static int s_take_materials(s_action_t *a, const ProtobufCMessage *msg, zw_err_t *err)
 {
-    zw_err_t err;
-    Zwfw__V1__SupplementMaterials *m = (Zwfw__V1__SupplementMaterials *) zw_request_unpack(
-        req, &zwfw__v1__supplement_materials__descriptor, &err);
-    if (!m) {
-        zw_reply_err(reply, &err);
-        return;
+    const Zwfw__V1__SupplementMaterials *m = (const Zwfw__V1__SupplementMaterials *) msg;
+    if (m->n_materials == 0)
+        return zw_err_setd(err, ZW_INVALID_ARGUMENT, "materials", "materials: none given");
+    if (zw_intake_check_materials(m->materials, m->n_materials, "materials", err) != 0 ||
+        s_item_codes_bad(m->materials, m->n_materials, err))
+        return -1;
+    if (!(a->mats = calloc(m->n_materials, sizeof *a->mats)))
+        return zw_err_set(err, ZW_RESOURCE_EXHAUSTED, "out of memory");
+    for (size_t i = 0; i < m->n_materials; i++) {
+        const Zwfw__V1__MaterialRef *r = m->materials[i];
+        a->mats[i] = (zw_intake_mat_t){.code = r->material_code,
+                                       .name = r->name,
+                                       .media_type = r->media_type,
+                                       .sha256 = r->sha256,
+                                       .uri = r->uri,
+                                       .size = r->size,
+                                       .original = r->original,
+                                       .copies = r->copies,
+                                       .for_item = r->item_code};
+        zw_catalog_norm_code(r->item_code);
     }
-    s_action_t a = {.tx = {.ctx = ctx, .caller = req->caller, .actor = m->actor},
-                    .req = req,
-                    .access = ZW_ACT_SUPPLEMENT,
-                    .kind = "supplement",
-                    .key = m->idempotency_key,
-                    .receipt = m->receipt_number,
-                    .apply = s_apply_supplement};
-    if (m->n_materials == 0) {
-        zw_reply_error(reply, ZW_INVALID_ARGUMENT, "materials: none given");
-        zw_reply_detail(reply, ZW_ERROR_DETAIL_KEY, "materials");
-    } else if (zw_intake_check_materials(m->materials, m->n_materials, "materials", &err) != 0) {
-        zw_reply_err(reply, &err);
-    } else if (s_item_codes_bad(m->materials, m->n_materials, &err)) {
-        zw_reply_err(reply, &err);
-    } else if (!(a.mats = calloc(m->n_materials, sizeof *a.mats))) {
-        zw_reply_error(reply, ZW_RESOURCE_EXHAUSTED, "out of memory");
-    } else {
-        for (size_t i = 0; i < m->n_materials; i++) {
-            const Zwfw__V1__MaterialRef *r = m->materials[i];
-            a.mats[i] = (zw_intake_mat_t){.code = r->material_code,
-                                          .name = r->name,
-                                          .media_type = r->media_type,
-                                          .sha256 = r->sha256,
-                                          .uri = r->uri,
-                                          .size = r->size,
-                                          .original = r->original,
-                                          .copies = r->copies,
-                                          .for_item = r->item_code};
-            zw_catalog_norm_code(r->item_code);
-        }
-        a.n_mats = m->n_materials;
-        /* the time is known only once the clock is read: set it in the body */
-        s_run(&a, reply);
-    }
-    free(a.mats);
-    protobuf_c_message_free_unpacked(&m->base, NULL);
-}
-
-void zw_intake_review(zw_intake_ctx_t *ctx, const zw_request_t *req, zw_reply_t *reply)
-{
-    zw_err_t err;
-    Zwfw__V1__ReviewApplication *m = (Zwfw__V1__ReviewApplication *) zw_request_unpack(
-        req, &zwfw__v1__review_application__descriptor, &err);
-    if (!m) {
-        zw_reply_err(reply, &err);
-        return;
-    }
-    s_action_t a = {.tx = {.ctx = ctx, .caller = req->caller, .actor = m->actor},
-                    .req = req,
-                    .access = ZW_ACT_SUPPLEMENT,
-                    .kind = "review",
-                    .key = m->idempotency_key,
-                    .receipt = m->receipt_number,
-                    .apply = s_apply_review};
-    s_run(&a, reply);
-    protobuf_c_message_free_unpacked(&m->base, NULL);
-}
-
-void zw_intake_refuse(zw_intake_ctx_t *ctx, const zw_request_t *req, zw_reply_t *reply)
-{
-    zw_err_t err;
-    Zwfw__V1__RefuseApplication *m = (Zwfw__V1__RefuseApplication *) zw_request_unpack(
-        req, &zwfw__v1__refuse_application__descriptor, &err);
-    if (!m) {
-        zw_reply_err(reply, &err);
-        return;
-    }
-    s_action_t a = {.tx = {.ctx = ctx, .caller = req->caller, .actor = m->actor},
-                    .req = req,
-                    .access = ZW_ACT_SUPPLEMENT,
-                    .kind = "refuse",
-                    .key = m->idempotency_key,
-                    .receipt = m->receipt_number,
-                    .reason = m->reason,
-                    .apply = s_apply_refuse,
-                    .parent_kind = ZWFW__V1__NOTICE_KIND__NOTICE_KIND_REFUSAL};
-    s_run_reasoned(&a, "不予受理决定书", reply);
-    protobuf_c_message_free_unpacked(&m->base, NULL);
+    a->n_mats = m->n_materials;
+    return 0;
 }
 
 static int s_apply_revoke(s_action_t *a, zw_intake_row_t *row, zw_err_t *err)
@@ -770,47 +726,75 @@ static int s_apply_revoke(s_action_t *a, zw_intake_row_t *row, zw_err_t *err)
     return zw_intake_record(&a->tx, row, S_STATE(REVOKED), a->reason, &ev.base, err);
 }
 
-void zw_intake_revoke(zw_intake_ctx_t *ctx, const zw_request_t *req, zw_reply_t *reply)
+enum { S_SUPPLEMENT, S_REVIEW, S_REFUSE, S_REVOKE, S_WITHDRAW };
+
+static const s_request_t s_requests[] = {
+    [S_SUPPLEMENT] = {&zwfw__v1__supplement_materials__descriptor, ZW_ACT_SUPPLEMENT, "supplement",
+                      s_apply_supplement, 0, NULL, s_take_materials},
+    [S_REVIEW] = {&zwfw__v1__review_application__descriptor, ZW_ACT_SUPPLEMENT, "review",
+                  s_apply_review, 0, NULL, NULL},
+    [S_REFUSE] = {&zwfw__v1__refuse_application__descriptor, ZW_ACT_SUPPLEMENT, "refuse",
+                  s_apply_refuse, ZWFW__V1__NOTICE_KIND__NOTICE_KIND_REFUSAL, "不予受理决定书", NULL},
+    [S_REVOKE] = {&zwfw__v1__revoke_application__descriptor, ZW_ACT_FINAL_DECISION, "revoke",
+                  s_apply_revoke, 0, "撤销决定书", NULL},
+    [S_WITHDRAW] = {&zwfw__v1__withdraw_application__descriptor, ZW_ACT_WITHDRAW, "withdraw",
+                    s_apply_withdraw, ZWFW__V1__NOTICE_KIND__NOTICE_KIND_WITHDRAWAL, NULL, NULL},
+};
+
+static void s_handle(const s_request_t *t, zw_intake_ctx_t *ctx, const zw_request_t *req,
+                     zw_reply_t *reply)
 {
     zw_err_t err;
-    Zwfw__V1__RevokeApplication *m = (Zwfw__V1__RevokeApplication *) zw_request_unpack(
-        req, &zwfw__v1__revoke_application__descriptor, &err);
+    ProtobufCMessage *m = zw_request_unpack(req, t->desc, &err);
     if (!m) {
         zw_reply_err(reply, &err);
         return;
     }
-    s_action_t a = {.tx = {.ctx = ctx, .caller = req->caller, .actor = m->actor},
+    s_action_t a = {.tx = {.ctx = ctx, .caller = req->caller, .actor = s_text(m, "actor")},
                     .req = req,
-                    .access = ZW_ACT_FINAL_DECISION,
-                    .kind = "revoke",
-                    .key = m->idempotency_key,
-                    .receipt = m->receipt_number,
-                    .reason = m->reason,
-                    .apply = s_apply_revoke};
-    s_run_reasoned(&a, "撤销决定书", reply);
-    protobuf_c_message_free_unpacked(&m->base, NULL);
+                    .access = t->access,
+                    .kind = t->kind,
+                    .key = s_text(m, "idempotency_key"),
+                    .receipt = s_text(m, "receipt_number"),
+                    .reason = s_text(m, "reason"),
+                    .apply = t->apply,
+                    .parent_kind = t->parent_kind};
+    if (t->document && zw_validate_text_blank(a.reason)) {
+        zw_err_setd(&err, ZW_INVALID_ARGUMENT, "reason", "reason: a %s states its reason; none given",
+                    t->document);
+        zw_reply_err(reply, &err);
+    } else if (t->take && t->take(&a, m, &err) != 0) {
+        zw_reply_err(reply, &err);
+    } else {
+        s_run(&a, reply);
+    }
+    free(a.mats);
+    protobuf_c_message_free_unpacked(m, NULL);
+}
+
+void zw_intake_supplement(zw_intake_ctx_t *ctx, const zw_request_t *req, zw_reply_t *reply)
+{
+    s_handle(&s_requests[S_SUPPLEMENT], ctx, req, reply);
+}
+
+void zw_intake_review(zw_intake_ctx_t *ctx, const zw_request_t *req, zw_reply_t *reply)
+{
+    s_handle(&s_requests[S_REVIEW], ctx, req, reply);
+}
+
+void zw_intake_refuse(zw_intake_ctx_t *ctx, const zw_request_t *req, zw_reply_t *reply)
+{
+    s_handle(&s_requests[S_REFUSE], ctx, req, reply);
+}
+
+void zw_intake_revoke(zw_intake_ctx_t *ctx, const zw_request_t *req, zw_reply_t *reply)
+{
+    s_handle(&s_requests[S_REVOKE], ctx, req, reply);
 }
 
 void zw_intake_withdraw(zw_intake_ctx_t *ctx, const zw_request_t *req, zw_reply_t *reply)
 {
-    zw_err_t err;
-    Zwfw__V1__WithdrawApplication *m = (Zwfw__V1__WithdrawApplication *) zw_request_unpack(
-        req, &zwfw__v1__withdraw_application__descriptor, &err);
-    if (!m) {
-        zw_reply_err(reply, &err);
-        return;
-    }
-    s_action_t a = {.tx = {.ctx = ctx, .caller = req->caller, .actor = m->actor},
-                    .req = req,
-                    .access = ZW_ACT_WITHDRAW,
-                    .kind = "withdraw",
-                    .key = m->idempotency_key,
-                    .receipt = m->receipt_number,
-                    .reason = m->reason,
-                    .apply = s_apply_withdraw,
-                    .parent_kind = ZWFW__V1__NOTICE_KIND__NOTICE_KIND_WITHDRAWAL};
-    s_run(&a, reply);
-    protobuf_c_message_free_unpacked(&m->base, NULL);
+    s_handle(&s_requests[S_WITHDRAW], ctx, req, reply);
 }
 
 /* ---- the 5-working-day rule ---------------------------------------------------------- */

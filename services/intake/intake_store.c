@@ -75,25 +75,29 @@ typedef struct {
     const char *rows; /* the rows form (zw_db_prepare_rows) of an append, or NULL */
 } s_stmt_t;
 
+/* The columns that change after creation, as $2..$15 of both the update
+ * and the inserts (s_state_params fills them for both). */
+#define S_APP_STATE_COLS \
+    "state, notice_given_at_us, accepted_at_us, due_at_us, statutory_due_at_us, completed_at_us," \
+    " deemed_accepted, commitment_notified, waived_materials, supply_by, withdrawal_requested," \
+    " last_seq, notice, updated_at_us"
+#define S_APP_STATE_VALUES \
+    "$2::smallint, $3::bigint, $4::bigint, $5::bigint, $6::bigint, $7::bigint, $8::boolean," \
+    " $9::boolean, $10::text[], $11::date, $12::boolean, $13::bigint, $14::bytea, $15::bigint"
 /* One application row; both the plain insert and the insert that also
  * writes the materials use it, so the column list exists once. */
 #define S_APP_INTO \
-    "INSERT INTO intake.applications (receipt_number, parent_receipt, bundle_code, item_code," \
-    " item_version, item_name, department_code, department_name, handling, channel, window_id," \
-    " region, submitter, state, applicant_kind, applicant_name, applicant_id_type," \
-    " applicant_id_enc, applicant_id_masked, applicant_key, agent_name, agent_id_type," \
-    " agent_id_enc, agent_id_masked, phone_enc, phone_masked, address_enc, received_at_us," \
-    " notice_given_at_us, accepted_at_us, due_at_us, statutory_due_at_us, completed_at_us," \
-    " deemed_accepted, receive_only, commitment_signed, committed_materials, notify_commitment," \
-    " commitment_notified, waived_materials, supply_by, withdrawal_requested, last_seq, notice," \
-    " updated_at_us)"
+    "INSERT INTO intake.applications (receipt_number, " S_APP_STATE_COLS ", parent_receipt," \
+    " bundle_code, item_code, item_version, item_name, department_code, department_name," \
+    " handling, channel, window_id, region, submitter, applicant_kind, applicant_name," \
+    " applicant_id_type, applicant_id_enc, applicant_id_masked, applicant_key, agent_name," \
+    " agent_id_type, agent_id_enc, agent_id_masked, phone_enc, phone_masked, address_enc," \
+    " received_at_us, receive_only, commitment_signed, committed_materials, notify_commitment)"
 #define S_APP_VALUES \
-    "$1, nullif($2, ''), $3, $4, $5::int, $6, $7, $8, $9::smallint," \
-    " $10::smallint, $11, $12, $13, $14::smallint, $15::smallint, $16, $17::smallint," \
-    " $18::bytea, $19, $20::bytea, $21, $22::smallint, $23::bytea, $24, $25::bytea, $26," \
-    " $27::bytea, $28::bigint, $29::bigint, $30::bigint, $31::bigint, $32::bigint, $33::bigint," \
-    " $34::boolean, $35::boolean, $36::boolean, $37::text[], $38::boolean, $39::boolean," \
-    " $40::text[], $41::date, $42::boolean, $43::bigint, $44::bytea, $45::bigint"
+    "$1, " S_APP_STATE_VALUES ", nullif($16, ''), $17, $18, $19::int, $20, $21, $22," \
+    " $23::smallint, $24::smallint, $25, $26, $27, $28::smallint, $29, $30::smallint, $31::bytea," \
+    " $32, $33::bytea, $34, $35::smallint, $36::bytea, $37, $38::bytea, $39, $40::bytea," \
+    " $41::bigint, $42::boolean, $43::boolean, $44::text[], $45::boolean"
 #define S_APP_INSERT S_APP_INTO " VALUES (" S_APP_VALUES ")"
 /* many applications: the rows in order, so a bundle's parent precedes its
  * children */
@@ -177,12 +181,8 @@ static const s_stmt_t s_stmts[] = {
      " WITH ORDINALITY AS m (code, name, media, sha, size, uri, orig, copies, reused, ord)"
      " ORDER BY zw_r.zw_i, m.ord"},
     {"intake_app_update",
-     "UPDATE intake.applications SET state = $2::smallint, notice_given_at_us = $3::bigint,"
-     " accepted_at_us = $4::bigint, due_at_us = $5::bigint, statutory_due_at_us = $6::bigint,"
-     " completed_at_us = $7::bigint, deemed_accepted = $8::boolean,"
-     " commitment_notified = $9::boolean, waived_materials = $10::text[], supply_by = $11::date,"
-     " withdrawal_requested = $12::boolean, last_seq = $13::bigint, notice = $14::bytea,"
-     " updated_at_us = $15::bigint WHERE receipt_number = $1",
+     "UPDATE intake.applications SET (" S_APP_STATE_COLS ") = ROW (" S_APP_STATE_VALUES ")"
+     " WHERE receipt_number = $1",
      15, NULL},
     {"intake_app_get", "SELECT " S_APP_COLS " FROM intake.applications WHERE receipt_number = $1",
      1, NULL},
@@ -407,11 +407,61 @@ static int s_json_list(const char *json, char ***out, size_t *n)
     return 0;
 }
 
+/* ---- lists of rows --------------------------------------------------------------- */
+
+/* Reads row `row` of res into *elem: -1 when out of memory, leaving what it
+ * filled for the list's drop. */
+typedef int (*s_read_fn)(PGresult *res, int row, void *elem);
+/* Frees what one element points to. */
+typedef void (*s_drop_fn)(void *elem);
+
+/* Drops n elements of `size` bytes, then frees the array. */
+static void s_free_all(void *arr, size_t n, size_t size, s_drop_fn drop)
+{
+    for (size_t i = 0; arr && i < n; i++)
+        drop((char *) arr + i * size);
+    free(arr);
+}
+
+/* Every row of res (NULL: its statement failed, err filled) read into a
+ * malloc'd array of elements of `size` bytes (NULL when none), *n of them,
+ * and res cleared. *rc is 0, or -1 with nothing left allocated. */
+static void *s_read_all(PGresult *res, size_t size, s_read_fn read, s_drop_fn drop, size_t *n,
+                        int *rc, zw_err_t *err)
+{
+    *n = 0;
+    *rc = -1;
+    if (!res)
+        return NULL;
+    size_t count = (size_t) PQntuples(res), got = 0;
+    char *arr = count ? calloc(count, size) : NULL;
+    int ok = !count || arr ? 0 : -1;
+    for (; ok == 0 && got < count; got++)
+        ok = read(res, (int) got, arr + size * got);
+    PQclear(res);
+    if (ok != 0) {
+        s_free_all(arr, got, size, drop);
+        *rc = zw_err_set(err, ZW_RESOURCE_EXHAUSTED, "out of memory");
+        return NULL;
+    }
+    *n = count;
+    *rc = 0;
+    return arr;
+}
+
+static int s_string_read(PGresult *res, int row, void *elem)
+{
+    return (*(char **) elem = s_dup(PQgetvalue(res, row, 0))) ? 0 : -1;
+}
+
+static void s_string_drop(void *elem)
+{
+    free(*(char **) elem);
+}
+
 void zw_intake_strings_free(char **s, size_t n)
 {
-    for (size_t i = 0; s && i < n; i++)
-        free(s[i]);
-    free(s);
+    s_free_all(s, n, sizeof *s, s_string_drop);
 }
 
 int zw_intake_row_set(char **field, const char *value)
@@ -474,15 +524,20 @@ void zw_intake_row_free(zw_intake_row_t *r)
     memset(r, 0, sizeof *r);
 }
 
-void zw_intake_rows_free(zw_intake_row_t *rows, size_t n)
+static void s_row_drop(void *elem)
 {
-    for (size_t i = 0; rows && i < n; i++)
-        zw_intake_row_free(&rows[i]);
-    free(rows);
+    zw_intake_row_free(elem);
 }
 
-static int s_row_read(PGresult *res, int i, zw_intake_row_t *r)
+void zw_intake_rows_free(zw_intake_row_t *rows, size_t n)
 {
+    s_free_all(rows, n, sizeof *rows, s_row_drop);
+}
+
+/* (s_read_fn) A row of S_APP_COLS. */
+static int s_row_read(PGresult *res, int i, void *elem)
+{
+    zw_intake_row_t *r = elem;
     memset(r, 0, sizeof *r);
 #define S_STR(field, col) (r->field = s_dup(PQgetvalue(res, i, col)))
     bool ok = S_STR(receipt, C_RECEIPT) && S_STR(parent, C_PARENT) &&
@@ -529,26 +584,12 @@ static int s_row_read(PGresult *res, int i, zw_intake_row_t *r)
     return 0;
 }
 
-static int s_rows_read(PGresult *res, zw_intake_row_t **rows, size_t *n, zw_err_t *err)
+/* The applications of res (s_read_all). */
+static int s_rows_take(PGresult *res, zw_intake_row_t **rows, size_t *n, zw_err_t *err)
 {
-    int count = PQntuples(res);
-    *rows = NULL;
-    *n = 0;
-    if (count == 0)
-        return 0;
-    *rows = calloc((size_t) count, sizeof **rows);
-    if (!*rows)
-        return zw_err_set(err, ZW_RESOURCE_EXHAUSTED, "out of memory");
-    for (int i = 0; i < count; i++) {
-        if (s_row_read(res, i, &(*rows)[i]) != 0) {
-            zw_intake_rows_free(*rows, *n);
-            *rows = NULL;
-            *n = 0;
-            return zw_err_set(err, ZW_RESOURCE_EXHAUSTED, "out of memory");
-        }
-        (*n)++;
-    }
-    return 0;
+    int rc;
+    *rows = s_read_all(res, sizeof **rows, s_row_read, s_row_drop, n, &rc, err);
+    return rc;
 }
 
 /* ---- requests --------------------------------------------------------------- */
@@ -757,16 +798,45 @@ int zw_intake_store_app_insert_mats(zw_db_t *db, const zw_intake_row_t *r, const
     return s_app_insert(db, r, m, n, err);
 }
 
+/* Room for the texts of s_state_params. */
+typedef struct {
+    char state[24], t[5][24], seq[24], updated[24], supply[ZW_DATE_STRLEN];
+} s_state_bufs_t;
+
+/* S_APP_STATE_COLS of r into p[0..13] (waived: r->waived as an array
+ * literal); the texts live in b. */
+static void s_state_params(const zw_intake_row_t *r, const char *waived, s_state_bufs_t *b,
+                           const char **p)
+{
+    const char *v[14] = {
+        s_int(r->state, b->state),
+        s_time(r->notice_given_at_us, b->t[0]),
+        s_time(r->accepted_at_us, b->t[1]),
+        s_time(r->due_at_us, b->t[2]),
+        s_time(r->statutory_due_at_us, b->t[3]),
+        s_time(r->completed_at_us, b->t[4]),
+        r->deemed_accepted ? "t" : "f",
+        r->commitment_notified ? "t" : "f",
+        waived,
+        r->has_supply_by ? zw_date_format(r->supply_by, b->supply) : NULL,
+        r->withdrawal_requested ? "t" : "f",
+        s_int(r->last_seq, b->seq),
+        s_bytea(r->notice),
+        s_int(r->updated_at_us, b->updated),
+    };
+    memcpy(p, v, sizeof v);
+}
+
 static int s_app_insert(zw_db_t *db, const zw_intake_row_t *r, const zw_intake_mat_t *m, size_t n,
                         zw_err_t *err)
 {
-    char ver[24], hand[24], chan[24], state[24], kind[24], idt[24], agt[24], t[7][24], seq[24];
+    char ver[24], hand[24], chan[24], kind[24], idt[24], agt[24], received[24];
+    s_state_bufs_t b;
     char *committed = s_array((const char *const *) r->committed, r->n_committed);
     char *waived = s_array((const char *const *) r->waived, r->n_waived);
-    char supply[ZW_DATE_STRLEN];
     const char *p[55] = {
         r->receipt,
-        r->parent,
+        [15] = r->parent,
         r->bundle_code,
         r->item_code,
         s_int(r->item_version, ver),
@@ -778,7 +848,6 @@ static int s_app_insert(zw_db_t *db, const zw_intake_row_t *r, const zw_intake_m
         r->window_id,
         r->region,
         r->submitter,
-        s_int(r->state, state),
         s_int(r->applicant_kind, kind),
         r->applicant_name,
         s_int(r->applicant_id_type, idt),
@@ -792,25 +861,13 @@ static int s_app_insert(zw_db_t *db, const zw_intake_row_t *r, const zw_intake_m
         s_bytea(r->phone_enc),
         r->phone_masked,
         s_bytea(r->address_enc),
-        s_int(r->received_at_us, t[0]),
-        s_time(r->notice_given_at_us, t[1]),
-        s_time(r->accepted_at_us, t[2]),
-        s_time(r->due_at_us, t[3]),
-        s_time(r->statutory_due_at_us, t[4]),
-        s_time(r->completed_at_us, t[5]),
-        r->deemed_accepted ? "t" : "f",
+        s_int(r->received_at_us, received),
         r->receive_only ? "t" : "f",
         r->commitment_signed ? "t" : "f",
         committed,
         r->notify_commitment ? "t" : "f",
-        r->commitment_notified ? "t" : "f",
-        waived,
-        r->has_supply_by ? zw_date_format(r->supply_by, supply) : NULL,
-        r->withdrawal_requested ? "t" : "f",
-        s_int(r->last_seq, seq),
-        s_bytea(r->notice),
-        s_int(r->updated_at_us, t[6]),
     };
+    s_state_params(r, waived, &b, p + 1);
     s_mat_arrays_t a = {0};
     char at[24];
     bool mats_ok = n == 0 || s_mat_arrays(m, n, &a) == 0;
@@ -835,27 +892,12 @@ static int s_app_insert(zw_db_t *db, const zw_intake_row_t *r, const zw_intake_m
 
 int zw_intake_store_app_update(zw_db_t *db, const zw_intake_row_t *r, zw_err_t *err)
 {
-    char state[24], t[7][24], seq[24], supply[ZW_DATE_STRLEN];
     char *waived = s_array((const char *const *) r->waived, r->n_waived);
     if (!waived)
         return zw_err_set(err, ZW_RESOURCE_EXHAUSTED, "out of memory");
-    const char *p[15] = {
-        r->receipt,
-        s_int(r->state, state),
-        s_time(r->notice_given_at_us, t[0]),
-        s_time(r->accepted_at_us, t[1]),
-        s_time(r->due_at_us, t[2]),
-        s_time(r->statutory_due_at_us, t[3]),
-        s_time(r->completed_at_us, t[4]),
-        r->deemed_accepted ? "t" : "f",
-        r->commitment_notified ? "t" : "f",
-        waived,
-        r->has_supply_by ? zw_date_format(r->supply_by, supply) : NULL,
-        r->withdrawal_requested ? "t" : "f",
-        s_int(r->last_seq, seq),
-        s_bytea(r->notice),
-        s_int(r->updated_at_us, t[5]),
-    };
+    s_state_bufs_t b;
+    const char *p[15] = {r->receipt};
+    s_state_params(r, waived, &b, p + 1);
     int rc = zw_db_write(db, "intake_app_update", 15, p, err);
     free(waived);
     return rc;
@@ -881,21 +923,20 @@ int zw_intake_store_children(zw_db_t *db, const char *parent, bool lock, zw_inta
                              size_t *n, zw_err_t *err)
 {
     const char *p[] = {parent};
-    PGresult *res = zw_db_exec(db, lock ? "intake_children_lock" : "intake_children", 1, p, err);
-    if (!res)
-        return -1;
-    int rc = s_rows_read(res, rows, n, err);
-    PQclear(res);
-    return rc;
+    return s_rows_take(zw_db_exec(db, lock ? "intake_children_lock" : "intake_children", 1, p, err),
+                       rows, n, err);
+}
+
+static void s_hist_drop(void *elem)
+{
+    zw_intake_hist_t *h = elem;
+    free(h->actor);
+    free(h->note);
 }
 
 void zw_intake_hist_free(zw_intake_hist_t *h, size_t n)
 {
-    for (size_t i = 0; h && i < n; i++) {
-        free(h[i].actor);
-        free(h[i].note);
-    }
-    free(h);
+    s_free_all(h, n, sizeof *h, s_hist_drop);
 }
 
 int zw_intake_store_history_add(zw_db_t *db, const char *receipt, int state, int64_t at_us,
@@ -907,52 +948,40 @@ int zw_intake_store_history_add(zw_db_t *db, const char *receipt, int state, int
     return zw_db_write(db, "intake_history_add", 6, p, err);
 }
 
+static int s_hist_read(PGresult *res, int i, void *elem)
+{
+    zw_intake_hist_t *h = elem;
+    h->state = (int) s_i64(res, i, 0);
+    h->at_us = s_i64(res, i, 1);
+    h->actor = s_dup(PQgetvalue(res, i, 2));
+    h->note = s_dup(PQgetvalue(res, i, 3));
+    h->seq = s_i64(res, i, 4);
+    return h->actor && h->note ? 0 : -1;
+}
+
 int zw_intake_store_history(zw_db_t *db, const char *receipt, zw_intake_hist_t **out, size_t *n,
                             zw_err_t *err)
 {
     const char *p[] = {receipt};
-    *out = NULL;
-    *n = 0;
-    PGresult *res = zw_db_exec(db, "intake_history", 1, p, err);
-    if (!res)
-        return -1;
-    int count = PQntuples(res);
-    if (count > 0 && !(*out = calloc((size_t) count, sizeof **out))) {
-        PQclear(res);
-        return zw_err_set(err, ZW_RESOURCE_EXHAUSTED, "out of memory");
-    }
-    for (int i = 0; i < count; i++) {
-        zw_intake_hist_t *h = &(*out)[i];
-        h->state = (int) s_i64(res, i, 0);
-        h->at_us = s_i64(res, i, 1);
-        h->actor = s_dup(PQgetvalue(res, i, 2));
-        h->note = s_dup(PQgetvalue(res, i, 3));
-        h->seq = s_i64(res, i, 4);
-        (*n)++;
-        if (!h->actor || !h->note) {
-            PQclear(res);
-            zw_intake_hist_free(*out, *n);
-            *out = NULL;
-            *n = 0;
-            return zw_err_set(err, ZW_RESOURCE_EXHAUSTED, "out of memory");
-        }
-    }
-    PQclear(res);
-    return 0;
+    int rc;
+    *out = s_read_all(zw_db_exec(db, "intake_history", 1, p, err), sizeof **out, s_hist_read,
+                      s_hist_drop, n, &rc, err);
+    return rc;
 }
 
 /* ---- materials --------------------------------------------------------------- */
 
+static void s_mat_drop(void *elem)
+{
+    zw_intake_mat_t *m = elem;
+    char *strs[] = {m->code, m->name, m->media_type, m->sha256, m->uri};
+    for (size_t i = 0; i < sizeof strs / sizeof strs[0]; i++)
+        free(strs[i]);
+}
+
 void zw_intake_mats_free(zw_intake_mat_t *m, size_t n)
 {
-    for (size_t i = 0; m && i < n; i++) {
-        free(m[i].code);
-        free(m[i].name);
-        free(m[i].media_type);
-        free(m[i].sha256);
-        free(m[i].uri);
-    }
-    free(m);
+    s_free_all(m, n, sizeof *m, s_mat_drop);
 }
 
 /* Array literals of one field of every material (s_mat_arrays_t). */
@@ -966,45 +995,27 @@ static void s_mat_arrays_free(s_mat_arrays_t *m)
 static int s_mat_arrays(const zw_intake_mat_t *m, size_t n, s_mat_arrays_t *out)
 {
     memset(out, 0, sizeof *out);
-    const char **col = calloc(n ? n : 1, sizeof(char *));
-    char(*num)[24] = calloc(n ? n : 1, 24);
-    int rc = col && num ? 0 : -1;
-    for (int f = 0; rc == 0 && f < 9; f++) {
-        for (size_t i = 0; i < n; i++) {
-            switch (f) {
-            case 0:
-                col[i] = m[i].code;
-                break;
-            case 1:
-                col[i] = m[i].name;
-                break;
-            case 2:
-                col[i] = m[i].media_type;
-                break;
-            case 3:
-                col[i] = m[i].sha256;
-                break;
-            case 4:
-                col[i] = s_int(m[i].size, num[i]);
-                break;
-            case 5:
-                col[i] = m[i].uri;
-                break;
-            case 6:
-                col[i] = m[i].original ? "t" : "f";
-                break;
-            case 7:
-                col[i] = s_int(m[i].copies, num[i]);
-                break;
-            default:
-                col[i] = m[i].reused ? "t" : "f";
-                break;
-            }
-        }
-        if (!(out->a[f] = s_array(col, n)))
-            rc = -1;
+    /* cols[f * n + i]: field f of material i; two numbers per material */
+    const char **cols = calloc(9 * (n ? n : 1), sizeof(char *));
+    char(*num)[2][24] = calloc(n ? n : 1, sizeof *num);
+    int rc = cols && num ? 0 : -1;
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        const char *v[9] = {m[i].code,
+                            m[i].name,
+                            m[i].media_type,
+                            m[i].sha256,
+                            s_int(m[i].size, num[i][0]),
+                            m[i].uri,
+                            m[i].original ? "t" : "f",
+                            s_int(m[i].copies, num[i][1]),
+                            m[i].reused ? "t" : "f"};
+        for (size_t f = 0; f < 9; f++)
+            cols[f * n + i] = v[f];
     }
-    free(col);
+    for (size_t f = 0; rc == 0 && f < 9; f++)
+        if (!(out->a[f] = s_array(cols + f * n, n)))
+            rc = -1;
+    free(cols);
     free(num);
     if (rc != 0)
         s_mat_arrays_free(out);
@@ -1036,58 +1047,43 @@ int zw_intake_store_materials_add(zw_db_t *db, const char *receipt, const zw_int
     return rc;
 }
 
-static int s_mats_read(PGresult *res, zw_intake_mat_t **out, size_t *n, zw_err_t *err)
+static int s_mat_read(PGresult *res, int i, void *elem)
 {
-    *out = NULL;
-    *n = 0;
-    int count = PQntuples(res);
-    if (count > 0 && !(*out = calloc((size_t) count, sizeof **out)))
-        return zw_err_set(err, ZW_RESOURCE_EXHAUSTED, "out of memory");
-    for (int i = 0; i < count; i++) {
-        zw_intake_mat_t *m = &(*out)[i];
-        m->code = s_dup(PQgetvalue(res, i, 0));
-        m->name = s_dup(PQgetvalue(res, i, 1));
-        m->media_type = s_dup(PQgetvalue(res, i, 2));
-        m->sha256 = s_dup(PQgetvalue(res, i, 3));
-        m->size = s_i64(res, i, 4);
-        m->uri = s_dup(PQgetvalue(res, i, 5));
-        m->original = s_bool(res, i, 6);
-        m->copies = (int) s_i64(res, i, 7);
-        m->reused = s_bool(res, i, 8);
-        m->added_at_us = s_i64(res, i, 9);
-        (*n)++;
-        if (!m->code || !m->name || !m->media_type || !m->sha256 || !m->uri) {
-            zw_intake_mats_free(*out, *n);
-            *out = NULL;
-            *n = 0;
-            return zw_err_set(err, ZW_RESOURCE_EXHAUSTED, "out of memory");
-        }
-    }
-    return 0;
+    zw_intake_mat_t *m = elem;
+    m->code = s_dup(PQgetvalue(res, i, 0));
+    m->name = s_dup(PQgetvalue(res, i, 1));
+    m->media_type = s_dup(PQgetvalue(res, i, 2));
+    m->sha256 = s_dup(PQgetvalue(res, i, 3));
+    m->size = s_i64(res, i, 4);
+    m->uri = s_dup(PQgetvalue(res, i, 5));
+    m->original = s_bool(res, i, 6);
+    m->copies = (int) s_i64(res, i, 7);
+    m->reused = s_bool(res, i, 8);
+    m->added_at_us = s_i64(res, i, 9);
+    return m->code && m->name && m->media_type && m->sha256 && m->uri ? 0 : -1;
+}
+
+/* The materials of the one-parameter statement `stmt` (s_read_all). */
+static int s_mats_query(zw_db_t *db, const char *stmt, const char *param, zw_intake_mat_t **out,
+                        size_t *n, zw_err_t *err)
+{
+    const char *p[] = {param};
+    int rc;
+    *out = s_read_all(zw_db_exec(db, stmt, 1, p, err), sizeof **out, s_mat_read, s_mat_drop, n,
+                      &rc, err);
+    return rc;
 }
 
 int zw_intake_store_materials(zw_db_t *db, const char *receipt, zw_intake_mat_t **out, size_t *n,
                               zw_err_t *err)
 {
-    const char *p[] = {receipt};
-    PGresult *res = zw_db_exec(db, "intake_materials", 1, p, err);
-    if (!res)
-        return -1;
-    int rc = s_mats_read(res, out, n, err);
-    PQclear(res);
-    return rc;
+    return s_mats_query(db, "intake_materials", receipt, out, n, err);
 }
 
 int zw_intake_store_on_file(zw_db_t *db, const char *applicant_key, zw_intake_mat_t **out,
                             size_t *n, zw_err_t *err)
 {
-    const char *p[] = {applicant_key};
-    PGresult *res = zw_db_exec(db, "intake_on_file", 1, p, err);
-    if (!res)
-        return -1;
-    int rc = s_mats_read(res, out, n, err);
-    PQclear(res);
-    return rc;
+    return s_mats_query(db, "intake_on_file", applicant_key, out, n, err);
 }
 
 int zw_intake_store_on_file_put(zw_db_t *db, const char *applicant_key, const char *receipt,
@@ -1209,25 +1205,20 @@ int zw_intake_store_list(zw_db_t *db, const zw_intake_query_t *q, zw_intake_row_
         s_int(q->limit, lim),
         s_opt(q->supply_before),
     };
-    PGresult *res = zw_db_exec(db, "intake_list", 14, p, err);
-    if (!res)
-        return -1;
-    int rc = s_rows_read(res, rows, n, err);
-    PQclear(res);
-    return rc;
+    return s_rows_take(zw_db_exec(db, "intake_list", 14, p, err), rows, n, err);
+}
+
+static void s_change_drop(void *elem)
+{
+    zw_intake_change_t *c = elem;
+    char *strs[] = {c->type, c->receipt, c->payload, c->region, c->department, c->submitter};
+    for (size_t i = 0; i < sizeof strs / sizeof strs[0]; i++)
+        free(strs[i]);
 }
 
 void zw_intake_changes_free(zw_intake_change_t *c, size_t n)
 {
-    for (size_t i = 0; c && i < n; i++) {
-        free(c[i].type);
-        free(c[i].receipt);
-        free(c[i].payload);
-        free(c[i].region);
-        free(c[i].department);
-        free(c[i].submitter);
-    }
-    free(c);
+    s_free_all(c, n, sizeof *c, s_change_drop);
 }
 
 int zw_intake_store_stream_head(zw_db_t *db, int64_t *head, int64_t *trimmed, zw_err_t *err)
@@ -1246,43 +1237,30 @@ int zw_intake_store_stream_head(zw_db_t *db, int64_t *head, int64_t *trimmed, zw
     return 0;
 }
 
+static int s_change_read(PGresult *res, int i, void *elem)
+{
+    zw_intake_change_t *c = elem;
+    c->seq = s_i64(res, i, 0);
+    c->type = s_dup(PQgetvalue(res, i, 1));
+    c->receipt = s_dup(PQgetvalue(res, i, 2));
+    c->at_us = s_i64(res, i, 3);
+    c->payload = s_dup(PQgetvalue(res, i, 4));
+    c->region = s_dup(PQgetvalue(res, i, 5));
+    c->department = s_dup(PQgetvalue(res, i, 6));
+    c->submitter = s_dup(PQgetvalue(res, i, 7));
+    return c->type && c->receipt && c->payload && c->region && c->department && c->submitter ? 0
+                                                                                               : -1;
+}
+
 int zw_intake_store_changes(zw_db_t *db, int64_t after_seq, int limit, zw_intake_change_t **out,
                             size_t *n, zw_err_t *err)
 {
     char a[24], l[24];
     const char *p[] = {s_int(after_seq, a), s_int(limit, l)};
-    *out = NULL;
-    *n = 0;
-    PGresult *res = zw_db_exec(db, "intake_changes", 2, p, err);
-    if (!res)
-        return -1;
-    int count = PQntuples(res);
-    if (count > 0 && !(*out = calloc((size_t) count, sizeof **out))) {
-        PQclear(res);
-        return zw_err_set(err, ZW_RESOURCE_EXHAUSTED, "out of memory");
-    }
-    for (int i = 0; i < count; i++) {
-        zw_intake_change_t *c = &(*out)[i];
-        c->seq = s_i64(res, i, 0);
-        c->type = s_dup(PQgetvalue(res, i, 1));
-        c->receipt = s_dup(PQgetvalue(res, i, 2));
-        c->at_us = s_i64(res, i, 3);
-        c->payload = s_dup(PQgetvalue(res, i, 4));
-        c->region = s_dup(PQgetvalue(res, i, 5));
-        c->department = s_dup(PQgetvalue(res, i, 6));
-        c->submitter = s_dup(PQgetvalue(res, i, 7));
-        (*n)++;
-        if (!c->type || !c->receipt || !c->payload || !c->region || !c->department ||
-            !c->submitter) {
-            PQclear(res);
-            zw_intake_changes_free(*out, *n);
-            *out = NULL;
-            *n = 0;
-            return zw_err_set(err, ZW_RESOURCE_EXHAUSTED, "out of memory");
-        }
-    }
-    PQclear(res);
-    return 0;
+    int rc;
+    *out = s_read_all(zw_db_exec(db, "intake_changes", 2, p, err), sizeof **out, s_change_read,
+                      s_change_drop, n, &rc, err);
+    return rc;
 }
 
 int zw_intake_store_unnoticed(zw_db_t *db, int64_t before_us, int limit, char ***receipts,
@@ -1290,27 +1268,10 @@ int zw_intake_store_unnoticed(zw_db_t *db, int64_t before_us, int limit, char **
 {
     char b[24], l[24];
     const char *p[] = {s_int(before_us, b), s_int(limit, l)};
-    *receipts = NULL;
-    *n = 0;
-    PGresult *res = zw_db_exec(db, "intake_unnoticed", 2, p, err);
-    if (!res)
-        return -1;
-    int count = PQntuples(res);
-    if (count > 0 && !(*receipts = calloc((size_t) count, sizeof(char *)))) {
-        PQclear(res);
-        return zw_err_set(err, ZW_RESOURCE_EXHAUSTED, "out of memory");
-    }
-    for (int i = 0; i < count; i++) {
-        if (!((*receipts)[i] = s_dup(PQgetvalue(res, i, 0)))) {
-            PQclear(res);
-            zw_intake_strings_free(*receipts, (size_t) i);
-            *receipts = NULL;
-            return zw_err_set(err, ZW_RESOURCE_EXHAUSTED, "out of memory");
-        }
-        (*n)++;
-    }
-    PQclear(res);
-    return 0;
+    int rc;
+    *receipts = s_read_all(zw_db_exec(db, "intake_unnoticed", 2, p, err), sizeof **receipts,
+                           s_string_read, s_string_drop, n, &rc, err);
+    return rc;
 }
 
 int zw_intake_store_apply_state(zw_db_t *db, const char *receipt, int state, int64_t seq,
