@@ -1,10 +1,10 @@
 /* zwfwctl calendar: working-day arithmetic on the shipped (or a given)
  * calendar file, for operators checking a due date or a new year's data. */
 #include "cmds.h"
+#include "opt_table.h"
 
 #include "calendar.h"
 
-#include <errno.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -140,10 +140,8 @@ static int s_due(const s_opts_t *o)
         return rc;
     if (!o->workdays)
         return s_usage("%s needs --workdays N", o->sub);
-    char *end = NULL;
-    errno = 0;
-    long n = strtol(o->workdays, &end, 10);
-    if (errno || end == o->workdays || *end || n < 0 || n > 100000)
+    long long n;
+    if (zw_ctl_whole(o->workdays, 0, 100000, &n) != 0)
         return s_usage("--workdays: '%s' is not a whole number from 0 to 100000", o->workdays);
     zw_calendar_t *cal = s_load(o);
     if (!cal)

@@ -2,9 +2,11 @@
  * protobuf descriptors, as grpcurl does), and the health of the stack. */
 #include "cmds.h"
 #include "common_opts.h"
+#include "opt_table.h"
 
 #include "mdp.h"
 #include "mdp_client.h"
+#include "pii.h"
 #include "wire_json.h"
 
 #include <stdio.h>
@@ -52,34 +54,13 @@ static void s_status_usage(FILE *out)
 static int s_parse(int argc, char **argv, s_opts_t *o, void (*usage)(FILE *))
 {
     zw_ctl_conn_init(&o->conn);
-    bool options = true;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (options && strcmp(a, "--") == 0) {
-            options = false;
-        } else if (options && (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0)) {
-            usage(stdout);
-            return 1;
-        } else if (options && strcmp(a, "--raw") == 0) {
-            o->raw = true;
-        } else if (options && strncmp(a, "--", 2) == 0) {
-            int rc = zw_ctl_conn_option(&o->conn, argc, argv, &i);
-            if (rc == 2)
-                return 2;
-            if (rc == 0) {
-                fprintf(stderr, "zwfwctl: unknown option '%s' (--help lists them)\n", a);
-                return 2;
-            }
-        } else {
-            if (o->n_args == S_MAX_ARGS) {
-                fprintf(stderr, "zwfwctl: too many arguments\n");
-                return 2;
-            }
-            o->args[o->n_args++] = a;
-        }
-    }
-    zw_ctl_conn_finish(&o->conn, 0);
-    return 0;
+    const zw_ctl_opt_t opts[] = {{ZW_CTL_FLAG("--raw", &o->raw)}};
+    const zw_ctl_parser_t p = {"zwfwctl", usage, ZW_CTL_DASH_H | ZW_CTL_DASH_DASH, &o->conn,
+                               ZW_CTL_TABLES(opts, o->args, &o->n_args)};
+    int rc = zw_ctl_parse(&p, argc, argv);
+    if (rc == 0)
+        zw_ctl_conn_finish(&o->conn, 0);
+    return rc;
 }
 
 static void s_print_error(const zw_client_reply_t *r)
@@ -93,29 +74,10 @@ static void s_print_error(const zw_client_reply_t *r)
 /* The JSON text: the argument, or all of stdin for "-". malloc'd. */
 static char *s_read_json(const char *arg, size_t *len)
 {
-    if (strcmp(arg, "-") != 0) {
-        *len = strlen(arg);
-        return strdup(arg);
-    }
-    size_t cap = 4096, n = 0;
-    char *buf = malloc(cap);
-    while (buf) {
-        if (n == cap) {
-            char *bigger = realloc(buf, cap * 2);
-            if (!bigger) {
-                free(buf);
-                return NULL;
-            }
-            buf = bigger;
-            cap *= 2;
-        }
-        size_t got = fread(buf + n, 1, cap - n, stdin);
-        n += got;
-        if (got == 0)
-            break;
-    }
-    *len = n;
-    return buf;
+    if (strcmp(arg, "-") == 0)
+        return zw_ctl_read_stream(stdin, len);
+    *len = strlen(arg);
+    return strdup(arg);
 }
 
 static int s_call_message(const s_opts_t *o)
@@ -174,38 +136,17 @@ static int s_call_message(const s_opts_t *o)
     return rc;
 }
 
-static int s_hex_value(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* "hex:..." as bytes, anything else as its text. */
 static int s_append_arg(zw_frames_t *body, const char *arg)
 {
     if (strncmp(arg, "hex:", 4) != 0)
         return zw_frames_append_str(body, arg);
-    const char *hex = arg + 4;
-    size_t n = strlen(hex);
-    if (n % 2)
-        return -1;
-    unsigned char *buf = malloc(n / 2 + 1);
+    /* zw_pii_unhex also takes PostgreSQL's "\x" prefix; a frame's hex is bare */
+    size_t n = 0;
+    uint8_t *buf = strncmp(arg + 4, "\\x", 2) == 0 ? NULL : zw_pii_unhex(arg + 4, &n);
     if (!buf)
         return -1;
-    for (size_t i = 0; i < n / 2; i++) {
-        int hi = s_hex_value(hex[2 * i]), lo = s_hex_value(hex[2 * i + 1]);
-        if (hi < 0 || lo < 0) {
-            free(buf);
-            return -1;
-        }
-        buf[i] = (unsigned char) (hi * 16 + lo);
-    }
-    int rc = zw_frames_append(body, buf, n / 2);
+    int rc = zw_frames_append(body, buf, n);
     free(buf);
     return rc;
 }

@@ -2,6 +2,7 @@
  * load a catalog file, show an item, list items, cancel and restore. */
 #include "cmds.h"
 #include "common_opts.h"
+#include "opt_table.h"
 
 #include "wire_json.h"
 #include "zwfw/v1/catalog.pb-c.h"
@@ -55,81 +56,37 @@ static void s_usage(FILE *out)
                  "exit: 0 done; 1 refused or no reply (CODE: message on stderr); 2 usage\n");
 }
 
+static int s_version(const zw_ctl_opt_t *opt, const char *v)
+{
+    long long n;
+    if (zw_ctl_whole(v, 1, 1000000, &n) != 0) {
+        fprintf(stderr, "zwfwctl catalog: --version: expected a version number\n");
+        return -1;
+    }
+    *(int *) opt->dest = (int) n;
+    return 0;
+}
+
 /* 0 ok, 1 --help shown, 2 usage error. */
 static int s_parse(int argc, char **argv, s_opts_t *o)
 {
     zw_ctl_conn_init(&o->conn);
-    static const struct {
-        const char *name;
-        size_t offset;
-    } valued[] = {
-        {"--actor", offsetof(s_opts_t, change.actor)},
-        {"--idempotency-key", offsetof(s_opts_t, change.key)},
-        {"--reason", offsetof(s_opts_t, reason)},
-        {"--department", offsetof(s_opts_t, department)},
-        {"--text", offsetof(s_opts_t, text)},
-        {"--type", offsetof(s_opts_t, type)},
-        {"--handling", offsetof(s_opts_t, handling)},
-        {"--scope", offsetof(s_opts_t, scope)},
+    const zw_ctl_opt_t opts[] = {
+        {ZW_CTL_FLAG("--all", &o->all)},
+        {ZW_CTL_FLAG("--json", &o->json)},
+        {ZW_CTL_STR("--actor", &o->change.actor)},
+        {ZW_CTL_STR("--idempotency-key", &o->change.key)},
+        {ZW_CTL_STR("--reason", &o->reason)},
+        {ZW_CTL_STR("--department", &o->department)},
+        {ZW_CTL_STR("--text", &o->text)},
+        {ZW_CTL_STR("--type", &o->type)},
+        {ZW_CTL_STR("--handling", &o->handling)},
+        {ZW_CTL_STR("--scope", &o->scope)},
+        {ZW_CTL_FN("--version", s_version, &o->version)},
     };
-    bool options = true;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (!options || strncmp(a, "--", 2) != 0) {
-            if (o->n_args == S_MAX_ARGS) {
-                fprintf(stderr, "zwfwctl catalog: too many arguments\n");
-                return 2;
-            }
-            o->args[o->n_args++] = a;
-            continue;
-        }
-        if (strcmp(a, "--") == 0) {
-            options = false;
-            continue;
-        }
-        if (strcmp(a, "--help") == 0) {
-            s_usage(stdout);
-            return 1;
-        }
-        int rc = zw_ctl_conn_option(&o->conn, argc, argv, &i);
-        if (rc == 2)
-            return 2;
-        if (rc == 1)
-            continue;
-        if (strcmp(a, "--all") == 0) {
-            o->all = true;
-            continue;
-        }
-        if (strcmp(a, "--json") == 0) {
-            o->json = true;
-            continue;
-        }
-        size_t k = 0;
-        while (k < sizeof valued / sizeof valued[0] && strcmp(a, valued[k].name) != 0)
-            k++;
-        bool version = strcmp(a, "--version") == 0;
-        if (k == sizeof valued / sizeof valued[0] && !version) {
-            fprintf(stderr, "zwfwctl catalog: unknown option '%s'\n", a);
-            return 2;
-        }
-        if (i + 1 >= argc) {
-            fprintf(stderr, "zwfwctl catalog: %s needs a value\n", a);
-            return 2;
-        }
-        const char *v = argv[++i];
-        if (version) {
-            char *end;
-            long n = strtol(v, &end, 10);
-            if (*end || end == v || n < 1 || n > 1000000) {
-                fprintf(stderr, "zwfwctl catalog: --version: expected a version number\n");
-                return 2;
-            }
-            o->version = (int) n;
-        } else {
-            *(const char **) ((char *) o + valued[k].offset) = v;
-        }
-    }
-    return 0;
+    const zw_ctl_parser_t p = {"zwfwctl catalog", s_usage, ZW_CTL_DASH_DASH | ZW_CTL_BARE_UNKNOWN,
+                               &o->conn, ZW_CTL_TABLES(opts, o->args, &o->n_args)};
+    return zw_ctl_parse(&p, argc, argv);
 }
 
 /* All of FILE, or of stdin for "-". malloc'd; NULL with a message. */
@@ -140,29 +97,11 @@ static char *s_read_all(const char *path, size_t *len)
         fprintf(stderr, "zwfwctl catalog: cannot open %s: %s\n", path, strerror(errno));
         return NULL;
     }
-    size_t cap = 1 << 16, n = 0;
-    char *buf = malloc(cap);
-    while (buf) {
-        if (n == cap) {
-            char *bigger = realloc(buf, cap * 2);
-            if (!bigger) {
-                free(buf);
-                buf = NULL;
-                break;
-            }
-            buf = bigger;
-            cap *= 2;
-        }
-        size_t got = fread(buf + n, 1, cap - n, f);
-        n += got;
-        if (got == 0)
-            break;
-    }
+    char *buf = zw_ctl_read_stream(f, len);
     if (f != stdin)
         fclose(f);
     if (!buf)
         fprintf(stderr, "zwfwctl catalog: out of memory reading %s\n", path);
-    *len = n;
     return buf;
 }
 

@@ -2,11 +2,11 @@
  * set and advance move a simulated deployment's clock forward (operator). */
 #include "cmds.h"
 #include "common_opts.h"
+#include "opt_table.h"
 
 #include "clock.h"
 #include "zwfw/v1/intake.pb-c.h"
 
-#include <errno.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +21,7 @@ typedef struct {
     zw_ctl_change_t change;
     long long seconds;
     int workdays;
+    int moves; /* --minutes, --hours, --days and --workdays given */
     bool json;
 } s_opts_t;
 
@@ -42,16 +43,24 @@ static void s_usage(FILE *out)
             "exit: 0 done; 1 refused or no reply (CODE: message on stderr); 2 usage\n");
 }
 
-static int s_number(const char *name, const char *v, long long max, long long *out)
+/* --minutes, --hours and --days (tag: the unit in seconds; o->seconds)
+ * and --workdays (tag 0; o->workdays), dest o. Each counts as a move, so
+ * that two say "not several". */
+static int s_move(const zw_ctl_opt_t *opt, const char *v)
 {
-    char *end;
-    errno = 0;
-    long long n = strtoll(v, &end, 10);
-    if (errno || end == v || *end || n < 1 || n > max) {
-        fprintf(stderr, "zwfwctl clock: %s: expected a whole number from 1 to %lld\n", name, max);
+    s_opts_t *o = opt->dest;
+    long long unit = opt->tag, n;
+    long long max = unit ? 10LL * 366 * 86400 / unit : 1000;
+    if (zw_ctl_whole(v, 1, max, &n) != 0) {
+        fprintf(stderr, "zwfwctl clock: %s: expected a whole number from 1 to %lld\n", opt->name,
+                max);
         return -1;
     }
-    *out = n;
+    if (unit)
+        o->seconds = n * unit;
+    else
+        o->workdays = (int) n;
+    o->moves++;
     return 0;
 }
 
@@ -59,66 +68,20 @@ static int s_number(const char *name, const char *v, long long max, long long *o
 static int s_parse(int argc, char **argv, s_opts_t *o)
 {
     zw_ctl_conn_init(&o->conn);
-    int moves = 0;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
-            s_usage(stdout);
-            return 1;
-        }
-        int rc = zw_ctl_conn_option(&o->conn, argc, argv, &i);
-        if (rc == 2)
-            return 2;
-        if (rc == 1)
-            continue;
-        if (strcmp(a, "--json") == 0) {
-            o->json = true;
-            continue;
-        }
-        if (strncmp(a, "--", 2) != 0) {
-            if (o->n_args == sizeof o->args / sizeof o->args[0]) {
-                fprintf(stderr, "zwfwctl clock: too many arguments\n");
-                return 2;
-            }
-            o->args[o->n_args++] = a;
-            continue;
-        }
-        static const char *const valued[] = {"--actor", "--idempotency-key", "--minutes", "--hours",
-                                             "--days",  "--workdays"};
-        bool known = false;
-        for (size_t k = 0; k < sizeof valued / sizeof valued[0]; k++)
-            known |= strcmp(a, valued[k]) == 0;
-        if (!known) {
-            fprintf(stderr, "zwfwctl clock: unknown option '%s' (--help lists them)\n", a);
-            return 2;
-        }
-        if (i + 1 >= argc) {
-            fprintf(stderr, "zwfwctl clock: %s needs a value\n", a);
-            return 2;
-        }
-        const char *v = argv[++i];
-        long long n = 0;
-        if (strcmp(a, "--actor") == 0)
-            o->change.actor = v;
-        else if (strcmp(a, "--idempotency-key") == 0)
-            o->change.key = v;
-        else if (strcmp(a, "--minutes") == 0 || strcmp(a, "--hours") == 0 ||
-                 strcmp(a, "--days") == 0) {
-            long long unit = a[2] == 'm' ? 60 : a[2] == 'h' ? 3600 : 86400;
-            if (s_number(a, v, 10LL * 366 * 86400 / unit, &n) != 0)
-                return 2;
-            o->seconds = n * unit;
-            moves++;
-        } else if (strcmp(a, "--workdays") == 0) {
-            if (s_number(a, v, 1000, &n) != 0)
-                return 2;
-            o->workdays = (int) n;
-            moves++;
-        } else {
-            fprintf(stderr, "zwfwctl clock: unknown option '%s'\n", a);
-            return 2;
-        }
-    }
+    const zw_ctl_opt_t opts[] = {
+        {ZW_CTL_FLAG("--json", &o->json)},
+        {ZW_CTL_STR("--actor", &o->change.actor)},
+        {ZW_CTL_STR("--idempotency-key", &o->change.key)},
+        {ZW_CTL_FN("--minutes", s_move, o), .tag = 60},
+        {ZW_CTL_FN("--hours", s_move, o), .tag = 3600},
+        {ZW_CTL_FN("--days", s_move, o), .tag = 86400},
+        {ZW_CTL_FN("--workdays", s_move, o), .tag = 0},
+    };
+    const zw_ctl_parser_t p = {"zwfwctl clock", s_usage, ZW_CTL_DASH_H, &o->conn,
+                               ZW_CTL_TABLES(opts, o->args, &o->n_args)};
+    int rc = zw_ctl_parse(&p, argc, argv);
+    if (rc != 0)
+        return rc;
     const char *verb = o->n_args ? o->args[0] : "";
     const char *why = NULL;
     if (!o->n_args)
@@ -129,10 +92,10 @@ static int s_parse(int argc, char **argv, s_opts_t *o)
         why = o->n_args < 2 ? "TIME is required" : "takes one TIME; quote 'YYYY-MM-DD HH:MM'";
     else if (strcmp(verb, "set") != 0 && o->n_args != 1)
         why = "unexpected argument";
-    else if (strcmp(verb, "advance") == 0 && moves != 1)
-        why = moves ? "one of --minutes, --hours, --days, --workdays, not several"
-                    : "needs --minutes N, --hours N, --days N or --workdays N";
-    else if (strcmp(verb, "advance") != 0 && moves)
+    else if (strcmp(verb, "advance") == 0 && o->moves != 1)
+        why = o->moves ? "one of --minutes, --hours, --days, --workdays, not several"
+                       : "needs --minutes N, --hours N, --days N or --workdays N";
+    else if (strcmp(verb, "advance") != 0 && o->moves)
         why = "--minutes, --hours, --days and --workdays go with advance only";
     if (why) {
         fprintf(stderr, "zwfwctl clock%s%s: %s\n", *verb ? " " : "", verb, why);

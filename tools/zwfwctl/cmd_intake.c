@@ -4,11 +4,11 @@
 #include "cmds.h"
 #include "common_opts.h"
 #include "material_opt.h"
+#include "opt_table.h"
 
 #include "clock.h"
 #include "zwfw/v1/intake.pb-c.h"
 
-#include <errno.h>
 #include <sodium.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -32,21 +32,6 @@ typedef struct {
     bool notify, receive_only, json, supply_overdue;
     int page_size, state; /* 0: not given */
 } s_opts_t;
-
-/* A whole number in min..max into *out; 0, or -1 with a message. */
-static int s_int(const char *name, const char *v, int min, int max, int *out)
-{
-    char *end;
-    errno = 0;
-    long n = strtol(v, &end, 10);
-    if (errno || end == v || *end || n < min || n > max) {
-        fprintf(stderr, "zwfwctl intake: %s: expected a whole number from %d to %d, got '%s'\n",
-                name, min, max, v);
-        return -1;
-    }
-    *out = (int) n;
-    return 0;
-}
 
 static void s_usage(FILE *out)
 {
@@ -80,97 +65,48 @@ static void s_usage(FILE *out)
         "exit: 0 done; 1 refused or no reply (CODE: message on stderr); 2 usage\n");
 }
 
+static int s_kind(const zw_ctl_opt_t *opt, const char *v)
+{
+    if (strcmp(v, "person") != 0 && strcmp(v, "organization") != 0) {
+        fprintf(stderr, "zwfwctl intake: --kind: expected person or organization, got '%s'\n", v);
+        return -1;
+    }
+    *(const char **) opt->dest = v;
+    return 0;
+}
+
 /* 0 ok, 1 --help shown, 2 usage error. */
 static int s_parse(int argc, char **argv, s_opts_t *o)
 {
     zw_ctl_conn_init(&o->conn);
-    static const struct {
-        const char *opt;
-        size_t off;
-    } valued[] = {
-        {"--actor", offsetof(s_opts_t, change.actor)},
-        {"--idempotency-key", offsetof(s_opts_t, change.key)},
-        {"--name", offsetof(s_opts_t, name)},
-        {"--id", offsetof(s_opts_t, id)},
-        {"--id-type", offsetof(s_opts_t, id_type)},
-        {"--kind", offsetof(s_opts_t, kind)},
-        {"--agent-name", offsetof(s_opts_t, agent_name)},
-        {"--agent-id", offsetof(s_opts_t, agent_id)},
-        {"--phone", offsetof(s_opts_t, phone)},
-        {"--address", offsetof(s_opts_t, address)},
-        {"--channel", offsetof(s_opts_t, channel)},
-        {"--window", offsetof(s_opts_t, window)},
-        {"--bundle", offsetof(s_opts_t, bundle)},
-        {"--reason", offsetof(s_opts_t, reason)},
-        {"--item", offsetof(s_opts_t, item)},
+    const zw_ctl_opt_t opts[] = {
+        {ZW_CTL_FLAG("--supply-overdue", &o->supply_overdue)},
+        {ZW_CTL_FLAG("--json", &o->json)},
+        {ZW_CTL_FLAG("--notify-commitment", &o->notify)},
+        {ZW_CTL_FLAG("--receive-only", &o->receive_only)},
+        {ZW_CTL_STR("--actor", &o->change.actor)},
+        {ZW_CTL_STR("--idempotency-key", &o->change.key)},
+        {ZW_CTL_STR("--name", &o->name)},
+        {ZW_CTL_STR("--id", &o->id)},
+        {ZW_CTL_STR("--id-type", &o->id_type)},
+        {ZW_CTL_FN("--kind", s_kind, &o->kind)},
+        {ZW_CTL_STR("--agent-name", &o->agent_name)},
+        {ZW_CTL_STR("--agent-id", &o->agent_id)},
+        {ZW_CTL_STR("--phone", &o->phone)},
+        {ZW_CTL_STR("--address", &o->address)},
+        {ZW_CTL_STR("--channel", &o->channel)},
+        {ZW_CTL_STR("--window", &o->window)},
+        {ZW_CTL_STR("--bundle", &o->bundle)},
+        {ZW_CTL_STR("--reason", &o->reason)},
+        {ZW_CTL_STR("--item", &o->item)},
+        {ZW_CTL_LIST("--material", o->materials, &o->n_materials)},
+        {ZW_CTL_LIST("--commit", o->commits, &o->n_commits)},
+        {ZW_CTL_INT("--page-size", &o->page_size, 1, 500)},
+        {ZW_CTL_INT("--state", &o->state, 1, 15)},
     };
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
-            s_usage(stdout);
-            return 1;
-        }
-        int rc = zw_ctl_conn_option(&o->conn, argc, argv, &i);
-        if (rc == 2)
-            return 2;
-        if (rc == 1)
-            continue;
-        if (strcmp(a, "--supply-overdue") == 0) {
-            o->supply_overdue = true;
-            continue;
-        }
-        if (strcmp(a, "--json") == 0 || strcmp(a, "--notify-commitment") == 0 ||
-            strcmp(a, "--receive-only") == 0) {
-            *(a[2] == 'j' ? &o->json : a[2] == 'n' ? &o->notify : &o->receive_only) = true;
-            continue;
-        }
-        if (strncmp(a, "--", 2) != 0) {
-            if (o->n_args == sizeof o->args / sizeof o->args[0]) {
-                fprintf(stderr, "zwfwctl intake: too many arguments\n");
-                return 2;
-            }
-            o->args[o->n_args++] = a;
-            continue;
-        }
-        size_t k = 0;
-        while (k < sizeof valued / sizeof valued[0] && strcmp(a, valued[k].opt) != 0)
-            k++;
-        bool list_opt = strcmp(a, "--material") == 0 || strcmp(a, "--commit") == 0;
-        bool int_opt = strcmp(a, "--page-size") == 0 || strcmp(a, "--state") == 0;
-        if (k == sizeof valued / sizeof valued[0] && !list_opt && !int_opt) {
-            fprintf(stderr, "zwfwctl intake: unknown option '%s' (--help lists them)\n", a);
-            return 2;
-        }
-        if (i + 1 >= argc) {
-            fprintf(stderr, "zwfwctl intake: %s needs a value\n", a);
-            return 2;
-        }
-        const char *v = argv[++i];
-        if (list_opt) {
-            bool mat = a[2] == 'm';
-            size_t *n = mat ? &o->n_materials : &o->n_commits;
-            if (*n == S_MAX) {
-                fprintf(stderr, "zwfwctl intake: at most %d of %s\n", S_MAX, a);
-                return 2;
-            }
-            (mat ? o->materials : o->commits)[(*n)++] = v;
-            continue;
-        }
-        if (int_opt) {
-            bool page = a[2] == 'p';
-            if (s_int(a, v, 1, page ? 500 : 15, page ? &o->page_size : &o->state) != 0)
-                return 2;
-            continue;
-        }
-        if (strcmp(a, "--kind") == 0 && strcmp(v, "person") != 0 &&
-            strcmp(v, "organization") != 0) {
-            fprintf(stderr, "zwfwctl intake: --kind: expected person or organization, got '%s'\n",
-                    v);
-            return 2;
-        }
-        *(const char **) ((char *) o + valued[k].off) = v;
-    }
-    return 0;
+    const zw_ctl_parser_t p = {"zwfwctl intake", s_usage, ZW_CTL_DASH_H, &o->conn,
+                               ZW_CTL_TABLES(opts, o->args, &o->n_args)};
+    return zw_ctl_parse(&p, argc, argv);
 }
 
 /* ---- values -------------------------------------------------------------------------- */

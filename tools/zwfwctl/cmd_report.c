@@ -2,6 +2,7 @@
  * a short text view, or the reply as JSON with --json. */
 #include "cmds.h"
 #include "common_opts.h"
+#include "opt_table.h"
 
 #include "date.h"
 #include "zwfw/v1/report.pb-c.h"
@@ -113,41 +114,17 @@ int zw_cmd_report(int argc, char **argv)
     zw_ctl_conn_init(&conn);
     bool json = false;
     const char *args[2] = {NULL, NULL}, *department = "";
-    int n_args = 0, rc = 2;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-            s_usage(stdout);
-            rc = 0;
-            goto done;
-        }
-        if (!strcmp(a, "--json")) {
-            json = true;
-            continue;
-        }
-        if (!strcmp(a, "--department")) {
-            if (i + 1 >= argc) {
-                fprintf(stderr, "zwfwctl report: --department needs a value\n");
-                goto done;
-            }
-            department = argv[++i];
-            continue;
-        }
-        int o = zw_ctl_conn_option(&conn, argc, argv, &i);
-        if (o == 2)
-            goto done;
-        if (o == 1)
-            continue;
-        if (!strncmp(a, "--", 2)) {
-            fprintf(stderr, "zwfwctl report: unknown option '%s' (--help lists them)\n", a);
-            goto done;
-        }
-        if (n_args == 2) {
-            fprintf(stderr, "zwfwctl report: too many arguments\n");
-            goto done;
-        }
-        args[n_args++] = a;
-    }
+    size_t n_args = 0;
+    const zw_ctl_opt_t opts[] = {
+        {ZW_CTL_FLAG("--json", &json)},
+        {ZW_CTL_STR("--department", &department)},
+    };
+    const zw_ctl_parser_t p = {"zwfwctl report", s_usage, ZW_CTL_DASH_H, &conn,
+                               ZW_CTL_TABLES(opts, args, &n_args)};
+    int parsed = zw_ctl_parse(&p, argc, argv);
+    int rc = parsed == 1 ? 0 : 2; /* --help shown, else a usage error until the call */
+    if (parsed != 0)
+        goto done;
     static const char *const kinds[] = {"day", "week", "month", "quarter", "year"};
     int kind = 0;
     for (int k = 0; n_args > 0 && k < 5; k++)

@@ -3,6 +3,7 @@
  * or the reply as JSON with --json. */
 #include "cmds.h"
 #include "common_opts.h"
+#include "opt_table.h"
 
 #include "clock.h"
 #include "zwfw/v1/workflow.pb-c.h"
@@ -54,119 +55,66 @@ static void s_usage(FILE *out)
             "exit: 0 done, 1 the service refused or did not answer, 2 usage\n");
 }
 
-static int s_int(const char *name, const char *v, int min, int max, int *out)
+/* --timeout, --retries, --page-size, --version: an int in min..max. */
+static int s_int(const zw_ctl_opt_t *opt, const char *v)
 {
-    char *end;
-    errno = 0;
-    long n = strtol(v, &end, 10);
-    if (errno || end == v || *end || n < min || n > max) {
-        fprintf(stderr, "zwfwctl workflow: %s: expected an integer in %d..%d, got '%s'\n", name,
-                min, max, v);
+    long long n;
+    if (zw_ctl_whole(v, opt->min, opt->max, &n) != 0) {
+        fprintf(stderr, "zwfwctl workflow: %s: expected an integer in %lld..%lld, got '%s'\n",
+                opt->name, opt->min, opt->max, v);
         return -1;
     }
-    *out = (int) n;
+    *(int *) opt->dest = (int) n;
     return 0;
+}
+
+/* --endpoint, --key, --server-key as zwfwctl call takes them (dest: the conn). */
+static int s_conn(const zw_ctl_opt_t *opt, const char *v)
+{
+    return zw_ctl_conn_set(opt->dest, opt->name, v) == 1 ? 0 : -1;
 }
 
 /* 0 ok, 1 help shown, 2 usage error. */
 static int s_parse(int argc, char **argv, s_opts_t *o)
 {
     zw_ctl_conn_init(&o->conn);
-    static const struct {
-        const char *name;
-        size_t off;
-    } strs[] = {
-        {"--branch", offsetof(s_opts_t, branch)},
-        {"--comment", offsetof(s_opts_t, comment)},
-        {"--idempotency-key", offsetof(s_opts_t, idem)},
-        {"--actor", offsetof(s_opts_t, actor)},
-        {"--department", offsetof(s_opts_t, department)},
-        {"--state", offsetof(s_opts_t, state)},
-        {"--receipt", offsetof(s_opts_t, receipt)},
-        {"--page-token", offsetof(s_opts_t, page_token)},
-        {"--item", offsetof(s_opts_t, item)},
-        {"--accepted", offsetof(s_opts_t, accepted)},
-        {"--promised", offsetof(s_opts_t, promised)},
-        {"--statutory", offsetof(s_opts_t, statutory)},
-        {"--definition", offsetof(s_opts_t, definition)},
-        {"--region", offsetof(s_opts_t, region)},
+    /* The connection options are in the table rather than offered to
+     * zw_ctl_conn_option: --timeout and --retries keep workflow's own
+     * bounds (at most 100 resends) and messages. */
+    const zw_ctl_opt_t opts[] = {
+        {ZW_CTL_FLAG("--plain", &o->conn.plain)},
+        {ZW_CTL_FLAG("--json", &o->json)},
+        {ZW_CTL_FLAG("--history", &o->history)},
+        {ZW_CTL_FLAG("--overdue", &o->overdue)},
+        {ZW_CTL_FLAG("--open", &o->open)},
+        {ZW_CTL_STR("--branch", &o->branch)},
+        {ZW_CTL_STR("--comment", &o->comment)},
+        {ZW_CTL_STR("--idempotency-key", &o->idem)},
+        {ZW_CTL_STR("--actor", &o->actor)},
+        {ZW_CTL_STR("--department", &o->department)},
+        {ZW_CTL_STR("--state", &o->state)},
+        {ZW_CTL_STR("--receipt", &o->receipt)},
+        {ZW_CTL_STR("--page-token", &o->page_token)},
+        {ZW_CTL_STR("--item", &o->item)},
+        {ZW_CTL_STR("--accepted", &o->accepted)},
+        {ZW_CTL_STR("--promised", &o->promised)},
+        {ZW_CTL_STR("--statutory", &o->statutory)},
+        {ZW_CTL_STR("--definition", &o->definition)},
+        {ZW_CTL_STR("--region", &o->region)},
+        {ZW_CTL_FN("--endpoint", s_conn, &o->conn)},
+        {ZW_CTL_FN("--key", s_conn, &o->conn)},
+        {ZW_CTL_FN("--server-key", s_conn, &o->conn)},
+        {ZW_CTL_FN("--timeout", s_int, &o->conn.timeout_ms), .min = 1, .max = 86400000},
+        {ZW_CTL_FN("--retries", s_int, &o->conn.retries), .min = 0, .max = 100},
+        {ZW_CTL_FN("--page-size", s_int, &o->page_size), .min = 1, .max = 500},
+        {ZW_CTL_FN("--version", s_int, &o->version), .min = 1, .max = 1000000},
     };
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-            s_usage(stdout);
-            return 1;
-        }
-        bool *flag = !strcmp(a, "--plain")     ? &o->conn.plain
-                     : !strcmp(a, "--json")    ? &o->json
-                     : !strcmp(a, "--history") ? &o->history
-                     : !strcmp(a, "--overdue") ? &o->overdue
-                     : !strcmp(a, "--open")    ? &o->open
-                                               : NULL;
-        if (flag) {
-            *flag = true;
-            continue;
-        }
-        if (strncmp(a, "--", 2) != 0) {
-            if (o->n_args == S_MAX_ARGS) {
-                fprintf(stderr, "zwfwctl workflow: too many arguments\n");
-                return 2;
-            }
-            o->args[o->n_args++] = a;
-            continue;
-        }
-        static const char *const others[] = {"--endpoint", "--key",     "--server-key",
-                                             "--timeout",  "--retries", "--page-size",
-                                             "--version"};
-        bool valued = false;
-        for (size_t k = 0; k < sizeof strs / sizeof strs[0] && !valued; k++)
-            valued = !strcmp(a, strs[k].name);
-        for (size_t k = 0; k < sizeof others / sizeof others[0] && !valued; k++)
-            valued = !strcmp(a, others[k]);
-        if (!valued) {
-            fprintf(stderr, "zwfwctl workflow: unknown option '%s' (--help lists them)\n", a);
-            return 2;
-        }
-        if (i + 1 >= argc) {
-            fprintf(stderr, "zwfwctl workflow: %s needs a value\n", a);
-            return 2;
-        }
-        /* --timeout and --retries keep workflow's own bounds (at most 100
-         * resends); the other connection options are zwfwctl call's. */
-        if (strcmp(a, "--timeout") != 0 && strcmp(a, "--retries") != 0) {
-            int rc = zw_ctl_conn_option(&o->conn, argc, argv, &i);
-            if (rc == 2)
-                return 2;
-            if (rc == 1)
-                continue;
-        }
-        const char *v = argv[++i];
-        bool known = false;
-        for (size_t k = 0; k < sizeof strs / sizeof strs[0] && !known; k++)
-            if (!strcmp(a, strs[k].name)) {
-                *(const char **) ((char *) o + strs[k].off) = v;
-                known = true;
-            }
-        if (known)
-            continue;
-        int rc = 0;
-        if (!strcmp(a, "--timeout"))
-            rc = s_int(a, v, 1, 86400000, &o->conn.timeout_ms);
-        else if (!strcmp(a, "--retries"))
-            rc = s_int(a, v, 0, 100, &o->conn.retries);
-        else if (!strcmp(a, "--page-size"))
-            rc = s_int(a, v, 1, 500, &o->page_size);
-        else if (!strcmp(a, "--version"))
-            rc = s_int(a, v, 1, 1000000, &o->version);
-        else {
-            fprintf(stderr, "zwfwctl workflow: unknown option '%s'\n", a);
-            return 2;
-        }
-        if (rc != 0)
-            return 2;
-    }
-    zw_ctl_conn_finish(&o->conn, 0);
-    return 0;
+    const zw_ctl_parser_t p = {"zwfwctl workflow", s_usage, ZW_CTL_DASH_H, NULL,
+                               ZW_CTL_TABLES(opts, o->args, &o->n_args)};
+    int rc = zw_ctl_parse(&p, argc, argv);
+    if (rc == 0)
+        zw_ctl_conn_finish(&o->conn, 0);
+    return rc;
 }
 
 /* ------------------------------------------------------------------ printing */
@@ -367,28 +315,10 @@ static char *s_read_file(const char *path)
     FILE *f = fopen(path, "rb");
     if (!f)
         return NULL;
-    size_t cap = 8192, n = 0;
-    char *buf = malloc(cap);
-    while (buf) {
-        if (n + 1 >= cap) {
-            char *nb = realloc(buf, cap * 2);
-            if (!nb) {
-                free(buf);
-                buf = NULL;
-                break;
-            }
-            buf = nb;
-            cap *= 2;
-        }
-        size_t got = fread(buf + n, 1, cap - n - 1, f);
-        n += got;
-        if (got == 0)
-            break;
-    }
+    size_t len;
+    char *text = zw_ctl_read_stream(f, &len);
     fclose(f);
-    if (buf)
-        buf[n] = '\0';
-    return buf;
+    return text;
 }
 
 /* "5d", "5" (working days) or "4h" (hours). */

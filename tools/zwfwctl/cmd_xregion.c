@@ -6,12 +6,12 @@
 #include "cmds.h"
 #include "common_opts.h"
 #include "material_opt.h"
+#include "opt_table.h"
 #include "xregion_show.h"
 
 #include "auth_keys.h"
 #include "zwfw/v1/xregion.pb-c.h"
 
-#include <errno.h>
 #include <sodium.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -140,13 +140,38 @@ static bool s_digits6(const char *s)
     return true;
 }
 
-/* Notes that option a was given, taken by the verbs in the mask. */
-static void s_took(s_opts_t *o, const char *a, int verbs)
+/* Notes each option given (its tag: the verbs that take it). */
+static void s_took(const zw_ctl_opt_t *opt, void *arg)
 {
+    s_opts_t *o = arg;
     if (o->n_given < S_MAX_OPTS) {
-        o->given[o->n_given] = a;
-        o->given_verbs[o->n_given++] = verbs;
+        o->given[o->n_given] = opt->name;
+        o->given_verbs[o->n_given++] = opt->tag;
     }
+}
+
+static int s_region(const zw_ctl_opt_t *opt, const char *v)
+{
+    if (!s_digits6(v)) {
+        fprintf(stderr, "zwfwctl xregion: --region: a 6-digit division code, got '%s'\n", v);
+        return -1;
+    }
+    *(const char **) opt->dest = v;
+    return 0;
+}
+
+static int s_part(const zw_ctl_opt_t *opt, const char *v)
+{
+    long long n;
+    if (zw_ctl_whole(v, 0, S_MAX_PARTS, &n) != 0) {
+        fprintf(stderr,
+                "zwfwctl xregion: --part: a part number from 1 to %d (0: every open part, "
+                "withdraw only), got '%s'\n",
+                S_MAX_PARTS, v);
+        return -1;
+    }
+    *(int *) opt->dest = (int) n;
+    return 0;
 }
 
 /* 0 ok, 1 --help shown, 2 usage error. */
@@ -154,107 +179,25 @@ static int s_parse(int argc, char **argv, s_opts_t *o)
 {
     zw_ctl_conn_init(&o->conn);
     o->part = -1;
-    bool options = true;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (!options || strncmp(a, "--", 2) != 0) {
-            if (o->n_args == S_MAX_ARGS) {
-                fprintf(stderr, "zwfwctl xregion: too many arguments\n");
-                return 2;
-            }
-            o->args[o->n_args++] = a;
-            continue;
-        }
-        if (strcmp(a, "--") == 0) {
-            options = false;
-            continue;
-        }
-        if (strcmp(a, "--help") == 0) {
-            s_usage(stdout);
-            return 1;
-        }
-        int rc = zw_ctl_conn_option(&o->conn, argc, argv, &i);
-        if (rc == 2)
-            return 2;
-        if (rc == 1)
-            continue;
-        if (strcmp(a, "--json") == 0) {
-            o->json = true;
-            s_took(o, a, ~S_LINK_KEY);
-        } else if (strcmp(a, "--disabled") == 0) {
-            o->disabled = true;
-            s_took(o, a, S_PUT);
-        } else if (strcmp(a, "--open") == 0) {
-            o->open = true;
-            s_took(o, a, S_EXCHANGES);
-        } else if (strcmp(a, "--inbound") == 0 || strcmp(a, "--outbound") == 0) {
-            *(a[2] == 'i' ? &o->inbound : &o->outbound) = true;
-            s_took(o, a, S_EXCHANGES);
-        } else if (strcmp(a, "--actor") == 0 || strcmp(a, "--idempotency-key") == 0 ||
-                   strcmp(a, "--region") == 0 || strcmp(a, "--limit") == 0 ||
-                   strcmp(a, "--part") == 0 || strcmp(a, "--reason") == 0 ||
-                   strcmp(a, "--material") == 0) {
-            if (i + 1 >= argc) {
-                fprintf(stderr, "zwfwctl xregion: %s needs a value\n", a);
-                return 2;
-            }
-            const char *v = argv[++i];
-            if (strcmp(a, "--material") == 0) {
-                if (o->n_materials == S_MAX_MATERIALS) {
-                    fprintf(stderr, "zwfwctl xregion: at most %d of --material\n", S_MAX_MATERIALS);
-                    return 2;
-                }
-                o->materials[o->n_materials++] = v;
-                s_took(o, a, S_SUPPLEMENT);
-            } else if (strcmp(a, "--reason") == 0) {
-                o->reason = v;
-                s_took(o, a, S_WITHDRAW);
-            } else if (strcmp(a, "--part") == 0) {
-                char *end;
-                errno = 0;
-                long n = strtol(v, &end, 10);
-                if (errno || end == v || *end || n < 0 || n > S_MAX_PARTS) {
-                    fprintf(stderr,
-                            "zwfwctl xregion: --part: a part number from 1 to %d (0: every "
-                            "open part, withdraw only), got '%s'\n",
-                            S_MAX_PARTS, v);
-                    return 2;
-                }
-                o->part = (int) n;
-                s_took(o, a, S_SUPPLEMENT | S_WITHDRAW);
-            } else if (a[2] == 'a' || a[2] == 'i') {
-                *(a[2] == 'a' ? &o->change.actor : &o->change.key) = v;
-                s_took(o, a, S_CHANGES);
-            } else if (a[2] == 'r') {
-                if (!s_digits6(v)) {
-                    fprintf(stderr,
-                            "zwfwctl xregion: --region: a 6-digit division code, got "
-                            "'%s'\n",
-                            v);
-                    return 2;
-                }
-                o->region = v;
-                s_took(o, a, S_EXCHANGES | S_MESSAGES);
-            } else {
-                char *end;
-                errno = 0;
-                long n = strtol(v, &end, 10);
-                if (errno || end == v || *end || n < 1 || n > 100000) {
-                    fprintf(stderr,
-                            "zwfwctl xregion: --limit: expected a whole number from 1 "
-                            "to 100000, got '%s'\n",
-                            v);
-                    return 2;
-                }
-                o->limit = (int) n;
-                s_took(o, a, S_EXCHANGES | S_MESSAGES);
-            }
-        } else {
-            fprintf(stderr, "zwfwctl xregion: unknown option '%s' (--help lists them)\n", a);
-            return 2;
-        }
-    }
-    return 0;
+    const zw_ctl_opt_t opts[] = {
+        {ZW_CTL_FLAG("--json", &o->json), .tag = ~S_LINK_KEY},
+        {ZW_CTL_FLAG("--disabled", &o->disabled), .tag = S_PUT},
+        {ZW_CTL_FLAG("--open", &o->open), .tag = S_EXCHANGES},
+        {ZW_CTL_FLAG("--inbound", &o->inbound), .tag = S_EXCHANGES},
+        {ZW_CTL_FLAG("--outbound", &o->outbound), .tag = S_EXCHANGES},
+        {ZW_CTL_STR("--actor", &o->change.actor), .tag = S_CHANGES},
+        {ZW_CTL_STR("--idempotency-key", &o->change.key), .tag = S_CHANGES},
+        {ZW_CTL_FN("--region", s_region, &o->region), .tag = S_EXCHANGES | S_MESSAGES},
+        {ZW_CTL_INT("--limit", &o->limit, 1, 100000), .tag = S_EXCHANGES | S_MESSAGES},
+        {ZW_CTL_FN("--part", s_part, &o->part), .tag = S_SUPPLEMENT | S_WITHDRAW},
+        {ZW_CTL_STR("--reason", &o->reason), .tag = S_WITHDRAW},
+        {ZW_CTL_LIST("--material", o->materials, &o->n_materials), .tag = S_SUPPLEMENT},
+    };
+    zw_ctl_parser_t p = {"zwfwctl xregion", s_usage, ZW_CTL_DASH_DASH, &o->conn,
+                         ZW_CTL_TABLES(opts, o->args, &o->n_args)};
+    p.taken = s_took; /* which verbs take an option: checked once the verb is known */
+    p.arg = o;
+    return zw_ctl_parse(&p, argc, argv);
 }
 
 /* ---- requests ---------------------------------------------------------------------------- */

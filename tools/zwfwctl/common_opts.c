@@ -1,6 +1,7 @@
 #include "common_opts.h"
 
 #include "log.h"
+#include "opt_table.h"
 #include "wire_json.h"
 
 #include <errno.h>
@@ -113,15 +114,50 @@ void zw_ctl_conn_init(zw_ctl_conn_t *conn)
 
 static int s_conn_int(const char *name, const char *value, int min, int *out)
 {
-    char *end;
-    errno = 0;
-    long v = strtol(value, &end, 10);
-    if (errno || end == value || *end || v < min || v > 86400000) {
+    long long v;
+    if (zw_ctl_whole(value, min, 86400000, &v) != 0) {
         fprintf(stderr, "zwfwctl: %s: expected an integer >= %d, got '%s'\n", name, min, value);
         return -1;
     }
     *out = (int) v;
     return 0;
+}
+
+static const char *const s_conn_valued[] = {"--endpoint", "--timeout", "--retries", "--key",
+                                            "--server-key"};
+#define S_CONN_NVALUED (sizeof s_conn_valued / sizeof s_conn_valued[0])
+
+static size_t s_conn_valued_index(const char *name)
+{
+    size_t k = 0;
+    while (k < S_CONN_NVALUED && strcmp(name, s_conn_valued[k]) != 0)
+        k++;
+    return k;
+}
+
+int zw_ctl_conn_set(zw_ctl_conn_t *conn, const char *name, const char *v)
+{
+    switch (s_conn_valued_index(name)) {
+    case 0:
+        if (conn->n_endpoints == ZW_CTL_MAX_ENDPOINTS) {
+            fprintf(stderr, "zwfwctl: at most %d endpoints\n", ZW_CTL_MAX_ENDPOINTS);
+            return 2;
+        }
+        conn->endpoints[conn->n_endpoints++] = v;
+        return 1;
+    case 1:
+        return s_conn_int(name, v, 1, &conn->timeout_ms) == 0 ? 1 : 2;
+    case 2:
+        return s_conn_int(name, v, 0, &conn->retries) == 0 ? 1 : 2;
+    case 3:
+        conn->key = v;
+        return 1;
+    case 4:
+        conn->server_key = v;
+        return 1;
+    default:
+        return 0;
+    }
 }
 
 int zw_ctl_conn_option(zw_ctl_conn_t *conn, int argc, char **argv, int *i)
@@ -131,37 +167,13 @@ int zw_ctl_conn_option(zw_ctl_conn_t *conn, int argc, char **argv, int *i)
         conn->plain = true;
         return 1;
     }
-    static const char *const valued[] = {"--endpoint", "--timeout", "--retries", "--key",
-                                         "--server-key"};
-    size_t k = 0;
-    while (k < sizeof valued / sizeof valued[0] && strcmp(a, valued[k]) != 0)
-        k++;
-    if (k == sizeof valued / sizeof valued[0])
+    if (s_conn_valued_index(a) == S_CONN_NVALUED)
         return 0;
     if (*i + 1 >= argc) {
         fprintf(stderr, "zwfwctl: %s needs a value\n", a);
         return 2;
     }
-    const char *v = argv[++*i];
-    switch (k) {
-    case 0:
-        if (conn->n_endpoints == ZW_CTL_MAX_ENDPOINTS) {
-            fprintf(stderr, "zwfwctl: at most %d endpoints\n", ZW_CTL_MAX_ENDPOINTS);
-            return 2;
-        }
-        conn->endpoints[conn->n_endpoints++] = v;
-        return 1;
-    case 1:
-        return s_conn_int(a, v, 1, &conn->timeout_ms) == 0 ? 1 : 2;
-    case 2:
-        return s_conn_int(a, v, 0, &conn->retries) == 0 ? 1 : 2;
-    case 3:
-        conn->key = v;
-        return 1;
-    default:
-        conn->server_key = v;
-        return 1;
-    }
+    return zw_ctl_conn_set(conn, a, argv[++*i]);
 }
 
 void zw_ctl_conn_finish(zw_ctl_conn_t *conn, int default_timeout_ms)
@@ -390,6 +402,29 @@ void zw_ctl_change_defaults(zw_ctl_change_t *c)
         snprintf(c->key_buf, sizeof c->key_buf, "zwfwctl-%s", hex);
         c->key = c->key_buf;
     }
+}
+
+/* ---- input ------------------------------------------------------------------------------ */
+
+char *zw_ctl_read_stream(FILE *f, size_t *len)
+{
+    char *buf = NULL, chunk[8192];
+    size_t n = 0, got;
+    FILE *out = open_memstream(&buf, &n);
+    if (!out)
+        return NULL;
+    bool ok = true;
+    while (ok && (got = fread(chunk, 1, sizeof chunk, f)) > 0)
+        ok = fwrite(chunk, 1, got, out) == got;
+    if (fclose(out) != 0) /* the last of it is written here, and may not fit */
+        ok = false;
+    if (!ok) {
+        free(buf);
+        errno = ENOMEM;
+        return NULL;
+    }
+    *len = n;
+    return buf;
 }
 
 /* ---- the database (db, audit) ------------------------------------------------------------ */

@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 /* $ZWFW_DB, else the local stack's database (deploy/zwfw). Static. */
 const char *zw_ctl_default_db(void);
@@ -78,6 +79,11 @@ void zw_ctl_conn_init(zw_ctl_conn_t *conn);
  * after printing a message for a missing or bad value. argv is borrowed
  * and must outlive conn. */
 int zw_ctl_conn_option(zw_ctl_conn_t *conn, int argc, char **argv, int *i);
+
+/* The same for one of the options above that takes a value, given its
+ * name and value (borrowed; must outlive conn): 1 taken, 0 not one of
+ * them, 2 after printing a message for a bad value. */
+int zw_ctl_conn_set(zw_ctl_conn_t *conn, const char *name, const char *value);
 
 /* Fills what no option gave: the endpoints from $ZWFW_ENDPOINT or the
  * default, the timeout (default_timeout_ms, or ZW_CLIENT_TIMEOUT_MS when
@@ -153,6 +159,14 @@ typedef struct {
  * "zwfwctl-HEX", so that the client's own resends stay one request. Needs
  * sodium_init. The results point at the given strings or into *change. */
 void zw_ctl_change_defaults(zw_ctl_change_t *change);
+
+/* ---- input ------------------------------------------------------------------------------ */
+
+/* All that is left to read in f (left open), NUL-terminated; *len is its
+ * length without the NUL. malloc'd: the caller frees it. NULL with errno
+ * ENOMEM when memory runs out. A read error ends the text like the end of
+ * the file. */
+char *zw_ctl_read_stream(FILE *f, size_t *len);
 
 /* ---- the database (db, audit) ------------------------------------------------------------ */
 

@@ -1,7 +1,9 @@
 /* zwfwctl's --material option (material_opt.h). */
 #include "material_opt.h"
+#include "opt_table.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <sodium.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -107,10 +109,8 @@ int zw_ctl_material_parse(const char *who, const char *spec, Zwfw__V1__MaterialR
                 who, spec);
         return -1;
     }
-    char *end;
-    errno = 0;
-    long long size = strtoll(c2 + 1, &end, 10);
-    if (errno || end == c2 + 1 || *end || size < 0) {
+    long long size;
+    if (zw_ctl_whole(c2 + 1, 0, LLONG_MAX, &size) != 0) {
         fprintf(stderr, "%s: --material %s: SIZE must be a byte count\n", who, spec);
         return -1;
     }
