@@ -734,7 +734,8 @@ static const s_request_t s_requests[] = {
     [S_REVIEW] = {&zwfw__v1__review_application__descriptor, ZW_ACT_SUPPLEMENT, "review",
                   s_apply_review, 0, NULL, NULL},
     [S_REFUSE] = {&zwfw__v1__refuse_application__descriptor, ZW_ACT_SUPPLEMENT, "refuse",
-                  s_apply_refuse, ZWFW__V1__NOTICE_KIND__NOTICE_KIND_REFUSAL, "不予受理决定书", NULL},
+                  s_apply_refuse, ZWFW__V1__NOTICE_KIND__NOTICE_KIND_REFUSAL, "不予受理决定书",
+                  NULL},
     [S_REVOKE] = {&zwfw__v1__revoke_application__descriptor, ZW_ACT_FINAL_DECISION, "revoke",
                   s_apply_revoke, 0, "撤销决定书", NULL},
     [S_WITHDRAW] = {&zwfw__v1__withdraw_application__descriptor, ZW_ACT_WITHDRAW, "withdraw",
@@ -760,8 +761,8 @@ static void s_handle(const s_request_t *t, zw_intake_ctx_t *ctx, const zw_reques
                     .apply = t->apply,
                     .parent_kind = t->parent_kind};
     if (t->document && zw_validate_text_blank(a.reason)) {
-        zw_err_setd(&err, ZW_INVALID_ARGUMENT, "reason", "reason: a %s states its reason; none given",
-                    t->document);
+        zw_err_setd(&err, ZW_INVALID_ARGUMENT, "reason",
+                    "reason: a %s states its reason; none given", t->document);
         zw_reply_err(reply, &err);
     } else if (t->take && t->take(&a, m, &err) != 0) {
         zw_reply_err(reply, &err);

@@ -303,8 +303,7 @@ static int s_get_case(s_read_t *x, const ProtobufCMessage *msg, zw_reply_t *repl
 
 /* ------------------------------------------------------------------ ListCases */
 
-static int s_list_cases(s_read_t *x, const ProtobufCMessage *msg, zw_reply_t *reply,
-                        zw_err_t *err)
+static int s_list_cases(s_read_t *x, const ProtobufCMessage *msg, zw_reply_t *reply, zw_err_t *err)
 {
     const Zwfw__V1__ListCases *m = (const Zwfw__V1__ListCases *) msg;
     const char *dept = m->department_code;

@@ -41,7 +41,6 @@ static const char *s_dimension_name(int d)
     return d >= 1 && d <= 7 ? names[d] : "?";
 }
 
-
 int zw_rating_check_text(const char *field, const char *text, long max_chars, bool required,
                          bool multiline, zw_err_t *err)
 {

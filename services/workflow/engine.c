@@ -462,7 +462,7 @@ int zw_wf_trigger(const zw_wf_def_t *def, zw_wf_instance_t *inst, zw_wf_trigger_
             const zw_wf_action_t *a = &flow->actions[i];
             if (a->trigger != trigger || !zw_wf_action_from(a, st))
                 continue;
-            const char *why = !zw_validate_text_blank(comment)                  ? comment
+            const char *why = !zw_validate_text_blank(comment)   ? comment
                               : trigger == ZW_WF_TRIG_WITHDRAWAL ? "withdrawn by the applicant"
                                                                  : "materials supplied";
             if (zw_wf_act(def, inst, tr->name, a->name, &as, why, minutes_per_day, now_us, fx,

@@ -677,12 +677,19 @@ static void test_impl_invalid(void **state)
 static void test_text_blank(void **state)
 {
     (void) state;
-    const char *blank[] = {NULL, "", " ", "\t\r\n", "\xe3\x80\x80", " \xe3\x80\x80 \xc2\xa0",
-                           "\xe2\x80\x8b", "\xef\xbb\xbf", "\xe2\x80\x83\xe2\x80\xa8"};
+    const char *blank[] = {NULL,
+                           "",
+                           " ",
+                           "\t\r\n",
+                           "\xe3\x80\x80",
+                           " \xe3\x80\x80 \xc2\xa0",
+                           "\xe2\x80\x8b",
+                           "\xef\xbb\xbf",
+                           "\xe2\x80\x83\xe2\x80\xa8"};
     for (size_t i = 0; i < sizeof blank / sizeof *blank; i++)
         assert_true(zw_validate_text_blank(blank[i]));
-    const char *said[] = {"x", " 材料不全 ", "\xe3\x80\x80\xe5\x8e\x9f", "0", "\xe3\x80", "\xff",
-                          "\xc2\xa0-"};
+    const char *said[] = {"x",    " 材料不全 ", "\xe3\x80\x80\xe5\x8e\x9f", "0", "\xe3\x80",
+                          "\xff", "\xc2\xa0-"};
     for (size_t i = 0; i < sizeof said / sizeof *said; i++)
         assert_false(zw_validate_text_blank(said[i]));
 }
