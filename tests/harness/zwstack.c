@@ -8,6 +8,7 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -145,47 +146,6 @@ bool zwt_stack_wait_service(zwt_stack_t *st, void *ctx, const char *ep, const ch
     return listed;
 }
 
-/* ---- argument lists ------------------------------------------------------------------------ */
-
-typedef struct {
-    const char *argv[S_MAX_ARGS + 1];
-    char nums[8][16]; /* the numbers' text */
-    int n, nnums;
-} s_args_t;
-
-static void s_add(s_args_t *a, const char *flag, const char *value)
-{
-    if (!value)
-        return;
-    if (a->n + 2 > S_MAX_ARGS)
-        fail_msg("too many arguments");
-    a->argv[a->n++] = flag;
-    a->argv[a->n++] = value;
-}
-
-static void s_add_int(s_args_t *a, const char *flag, int value)
-{
-    if (value == 0)
-        return;
-    if (a->nnums >= (int) (sizeof a->nums / sizeof a->nums[0]))
-        fail_msg("too many numeric arguments");
-    char *text = a->nums[a->nnums++];
-    snprintf(text, sizeof a->nums[0], "%d", value);
-    s_add(a, flag, text);
-}
-
-/* Appends extra, terminates the list and starts prog with it. */
-static pid_t s_run(zwt_stack_t *st, const char *prog, s_args_t *a, const char *const *extra)
-{
-    for (int i = 0; extra && extra[i]; i++) {
-        if (a->n + 1 > S_MAX_ARGS)
-            fail_msg("too many arguments");
-        a->argv[a->n++] = extra[i];
-    }
-    a->argv[a->n] = NULL;
-    return zwt_stack_start(st, prog, a->argv);
-}
-
 static bool s_exited(zwt_stack_t *st, pid_t pid)
 {
     int status;
@@ -222,17 +182,144 @@ bool zwt_stack_listens(zwt_stack_t *st, pid_t pid, const char *endpoint, int tim
     return false;
 }
 
+/* ---- the daemons' arguments ------------------------------------------------------------- */
+
+enum { S_BROKER = 1, S_INTAKE = 2, S_WORKFLOW = 4, S_RATING = 8, S_REPORT = 16 };
+#define S_WORKERS (S_INTAKE | S_WORKFLOW | S_RATING | S_REPORT)
+
+static const struct {
+    const char *prog;
+    unsigned bit;
+    bool migrates; /* --migrate true */
+} s_daemons[] = {
+    {"zwfw-broker", S_BROKER, false},     {"zwfw-intake", S_INTAKE, true},
+    {"zwfw-workflow", S_WORKFLOW, false}, {"zwfw-rating", S_RATING, true},
+    {"zwfw-report", S_REPORT, false},
+};
+
+/* One option of zwt_daemon_opts_t: its flag and where its value is (a
+ * string, or an int when `number`). */
+typedef struct {
+    const char *flag;
+    size_t offset;
+    bool number;
+} s_option_t;
+
+/* An s_option_t, text or number. */
+/* clang-format off */
+#define S_TEXT(flag, field) {flag, offsetof(zwt_daemon_opts_t, field), false}
+#define S_NUMBER(flag, field) {flag, offsetof(zwt_daemon_opts_t, field), true}
+/* clang-format on */
+
+/* The options by the daemons that take them, in the order they are
+ * passed. */
+static const struct {
+    unsigned takers;
+    s_option_t options[6]; /* up to the first NULL flag */
+} s_groups[] = {
+    {S_BROKER | S_WORKERS, {S_TEXT("--config", config), S_NUMBER("--heartbeat-ms", heartbeat_ms)}},
+    {S_BROKER,
+     {S_TEXT("--endpoint", endpoint), S_TEXT("--plain-role", plain_role),
+      S_TEXT("--plain-key-id", plain_key_id), S_TEXT("--plain-region", plain_region),
+      S_TEXT("--plain-department", plain_department)}},
+    {S_WORKERS,
+     {S_TEXT("--db-conninfo", conninfo), S_TEXT("--broker-endpoint", brokers),
+      S_TEXT("--clock-mode", clock_mode), S_NUMBER("--threads", threads),
+      S_TEXT("--log-level", log_level)}},
+    {S_INTAKE | S_WORKFLOW | S_RATING, {S_TEXT("--pub-endpoint", pub_endpoint)}},
+    {S_WORKFLOW | S_RATING, {S_NUMBER("--relay-idle-ms", relay_idle_ms)}},
+    {S_INTAKE,
+     {S_TEXT("--pii-key-file", pii_key_file), S_TEXT("--workflow-endpoints", workflow_endpoints),
+      S_NUMBER("--workflow-quiet-ms", workflow_quiet_ms)}},
+    {S_WORKFLOW,
+     {S_TEXT("--intake-pub-endpoint", intake_pub_endpoint),
+      S_NUMBER("--consumer-quiet-ms", consumer_quiet_ms)}},
+    {S_RATING,
+     {S_NUMBER("--case-workdays", case_workdays), S_NUMBER("--sweep-ms", sweep_ms),
+      S_NUMBER("--clock-poll-ms", clock_poll_ms)}},
+};
+
+#define S_COUNT(array) (sizeof(array) / sizeof(array)[0])
+
+typedef struct {
+    const char *argv[S_MAX_ARGS + 1];
+    char nums[S_MAX_ARGS / 2 + 1][16]; /* a number's text, at its flag's index / 2 */
+    int n;
+} s_args_t;
+
+static void s_push(s_args_t *a, const char *arg)
+{
+    if (a->n >= S_MAX_ARGS)
+        fail_msg("more than %d arguments", S_MAX_ARGS);
+    a->argv[a->n++] = arg;
+}
+
+/* The text of opt's value in o (a number's written into a); NULL for a
+ * NULL string or a 0 number, which leave the option out. */
+static const char *s_value(s_args_t *a, const zwt_daemon_opts_t *o, const s_option_t *opt)
+{
+    const char *field = (const char *) o + opt->offset;
+    if (!opt->number)
+        return *(const char *const *) field;
+    int value = *(const int *) field;
+    if (value == 0)
+        return NULL;
+    char *text = a->nums[a->n / 2]; /* a->n <= S_MAX_ARGS */
+    snprintf(text, sizeof a->nums[0], "%d", value);
+    return text;
+}
+
+pid_t zwt_stack_daemon(zwt_stack_t *st, const char *prog, const zwt_daemon_opts_t *o)
+{
+    size_t d = 0;
+    while (d < S_COUNT(s_daemons) && strcmp(s_daemons[d].prog, prog) != 0)
+        d++;
+    if (d == S_COUNT(s_daemons))
+        fail_msg("zwt_stack_daemon: %s is not a zwfw daemon", prog);
+    s_args_t a = {.n = 0};
+    for (size_t g = 0; g < S_COUNT(s_groups); g++)
+        for (const s_option_t *opt = s_groups[g].options; opt->flag; opt++) {
+            const char *value = s_value(&a, o, opt);
+            if (!value)
+                continue;
+            if (!(s_groups[g].takers & s_daemons[d].bit))
+                fail_msg("%s takes no %s (given %s)", prog, opt->flag, value);
+            s_push(&a, opt->flag);
+            s_push(&a, value);
+        }
+    if (s_daemons[d].migrates) {
+        s_push(&a, "--migrate");
+        s_push(&a, "true");
+    }
+    for (int i = 0; o->extra && o->extra[i]; i++)
+        s_push(&a, o->extra[i]);
+    a.argv[a.n] = NULL;
+    return zwt_stack_start(st, prog, a.argv);
+}
+
 pid_t zwt_stack_broker(zwt_stack_t *st, const zwt_broker_opts_t *o)
 {
-    s_args_t a = {.n = 0};
-    s_add(&a, "--config", o->config);
-    s_add(&a, "--endpoint", o->endpoint);
-    s_add_int(&a, "--heartbeat-ms", o->heartbeat_ms);
-    s_add(&a, "--plain-role", o->plain_role);
-    s_add(&a, "--plain-key-id", o->plain_key_id);
-    s_add(&a, "--plain-region", o->plain_region);
-    s_add(&a, "--plain-department", o->plain_department);
-    return s_run(st, "zwfw-broker", &a, o->extra);
+    return zwt_stack_daemon(st, "zwfw-broker", o);
+}
+
+pid_t zwt_stack_intake(zwt_stack_t *st, const zwt_intake_opts_t *o)
+{
+    return zwt_stack_daemon(st, "zwfw-intake", o);
+}
+
+pid_t zwt_stack_workflow(zwt_stack_t *st, const zwt_workflow_opts_t *o)
+{
+    return zwt_stack_daemon(st, "zwfw-workflow", o);
+}
+
+pid_t zwt_stack_rating(zwt_stack_t *st, const zwt_rating_opts_t *o)
+{
+    return zwt_stack_daemon(st, "zwfw-rating", o);
+}
+
+pid_t zwt_stack_report(zwt_stack_t *st, const zwt_report_opts_t *o)
+{
+    return zwt_stack_daemon(st, "zwfw-report", o);
 }
 
 pid_t zwt_stack_broker_free(zwt_stack_t *st, zwt_broker_opts_t o, char *ep, size_t epsz)
@@ -246,70 +333,4 @@ pid_t zwt_stack_broker_free(zwt_stack_t *st, zwt_broker_opts_t o, char *ep, size
     }
     fail_msg("zwfw-broker did not come up on 5 free ports");
     return -1;
-}
-
-pid_t zwt_stack_intake(zwt_stack_t *st, const zwt_intake_opts_t *o)
-{
-    s_args_t a = {.n = 0};
-    s_add(&a, "--db-conninfo", o->conninfo);
-    s_add(&a, "--broker-endpoint", o->brokers);
-    s_add(&a, "--pii-key-file", o->pii_key_file);
-    s_add(&a, "--clock-mode", o->clock_mode);
-    s_add(&a, "--migrate", "true");
-    s_add_int(&a, "--threads", o->threads);
-    s_add_int(&a, "--heartbeat-ms", o->heartbeat_ms);
-    s_add(&a, "--pub-endpoint", o->pub_endpoint);
-    s_add(&a, "--workflow-endpoints", o->workflow_endpoints);
-    s_add_int(&a, "--workflow-quiet-ms", o->workflow_quiet_ms);
-    s_add(&a, "--log-level", o->log_level);
-    return s_run(st, "zwfw-intake", &a, o->extra);
-}
-
-pid_t zwt_stack_workflow(zwt_stack_t *st, const zwt_workflow_opts_t *o)
-{
-    s_args_t a = {.n = 0};
-    s_add(&a, "--config", o->config);
-    s_add(&a, "--db-conninfo", o->conninfo);
-    s_add(&a, "--broker-endpoint", o->brokers);
-    s_add(&a, "--clock-mode", o->clock_mode);
-    s_add_int(&a, "--threads", o->threads);
-    s_add_int(&a, "--heartbeat-ms", o->heartbeat_ms);
-    s_add(&a, "--pub-endpoint", o->pub_endpoint);
-    s_add(&a, "--intake-pub-endpoint", o->intake_pub_endpoint);
-    s_add_int(&a, "--consumer-quiet-ms", o->consumer_quiet_ms);
-    s_add_int(&a, "--relay-idle-ms", o->relay_idle_ms);
-    s_add(&a, "--log-level", o->log_level);
-    return s_run(st, "zwfw-workflow", &a, o->extra);
-}
-
-pid_t zwt_stack_rating(zwt_stack_t *st, const zwt_rating_opts_t *o)
-{
-    s_args_t a = {.n = 0};
-    s_add(&a, "--config", o->config);
-    s_add(&a, "--db-conninfo", o->conninfo);
-    s_add(&a, "--broker-endpoint", o->brokers);
-    s_add(&a, "--clock-mode", o->clock_mode);
-    s_add(&a, "--migrate", "true");
-    s_add_int(&a, "--case-workdays", o->case_workdays);
-    s_add_int(&a, "--sweep-ms", o->sweep_ms);
-    s_add_int(&a, "--clock-poll-ms", o->clock_poll_ms);
-    s_add_int(&a, "--threads", o->threads);
-    s_add_int(&a, "--heartbeat-ms", o->heartbeat_ms);
-    s_add(&a, "--pub-endpoint", o->pub_endpoint);
-    s_add_int(&a, "--relay-idle-ms", o->relay_idle_ms);
-    s_add(&a, "--log-level", o->log_level);
-    return s_run(st, "zwfw-rating", &a, o->extra);
-}
-
-pid_t zwt_stack_report(zwt_stack_t *st, const zwt_report_opts_t *o)
-{
-    s_args_t a = {.n = 0};
-    s_add(&a, "--config", o->config);
-    s_add(&a, "--db-conninfo", o->conninfo);
-    s_add(&a, "--broker-endpoint", o->brokers);
-    s_add(&a, "--clock-mode", o->clock_mode);
-    s_add_int(&a, "--threads", o->threads);
-    s_add_int(&a, "--heartbeat-ms", o->heartbeat_ms);
-    s_add(&a, "--log-level", o->log_level);
-    return s_run(st, "zwfw-report", &a, o->extra);
 }

@@ -83,87 +83,64 @@ bool zwt_stack_wait_service(zwt_stack_t *st, void *ctx, const char *ep, const ch
                             int timeout_ms);
 
 /* ---- the daemons' arguments --------------------------------------------------------------
- * A NULL string or a 0 number leaves its option out (the daemon's default
- * then applies); `extra` (NULL-terminated) is appended as is. */
-
+ * One set of options serves every daemon; each takes only the ones marked
+ * for it below, and a daemon given a non-default option it does not take
+ * fails the test (naming both). A NULL string or a 0 number leaves its
+ * option out (the daemon's default then applies); `extra`
+ * (NULL-terminated) is appended as is, after everything else. zwfw-intake
+ * and zwfw-rating always migrate the database (--migrate true); zwfw-report
+ * never does (it only reads, and may point at a read replica): start it
+ * once intake, workflow and rating have migrated the tables it reads, and
+ * rating once intake serves, as intake's tables are what it reads. */
 typedef struct {
-    const char *config;   /* --config FILE */
-    const char *endpoint; /* --endpoint */
-    int heartbeat_ms;
-    /* plain mode: the identity every caller of this broker gets */
+    const char *config;   /* --config FILE: every daemon */
+    const char *endpoint; /* broker: --endpoint */
+    int heartbeat_ms;     /* every daemon */
+    /* broker, plain mode: the identity every caller of this broker gets */
     const char *plain_role, *plain_key_id, *plain_region, *plain_department;
+    /* the workers (intake, workflow, rating, report) */
+    const char *conninfo;   /* --db-conninfo */
+    const char *brokers;    /* --broker-endpoint: comma-separated */
+    const char *clock_mode; /* "simulated" or "real" */
+    int threads;
+    const char *log_level;
+    const char *pub_endpoint; /* intake, workflow, rating: its event PUB */
+    int relay_idle_ms;        /* workflow, rating */
+    /* intake */
+    const char *pii_key_file;       /* the data key */
+    const char *workflow_endpoints; /* workflow's event PUB, followed */
+    int workflow_quiet_ms;
+    /* workflow */
+    const char *intake_pub_endpoint; /* intake's event PUB, followed */
+    int consumer_quiet_ms;
+    /* rating */
+    int case_workdays; /* a 差评's rectification case: 5-15 working days */
+    int sweep_ms, clock_poll_ms;
     const char *const *extra;
-} zwt_broker_opts_t;
+} zwt_daemon_opts_t;
 
+/* The names say which daemon a set of options is meant for. */
+typedef zwt_daemon_opts_t zwt_broker_opts_t;
+typedef zwt_daemon_opts_t zwt_intake_opts_t;
+typedef zwt_daemon_opts_t zwt_workflow_opts_t;
+typedef zwt_daemon_opts_t zwt_rating_opts_t;
+typedef zwt_daemon_opts_t zwt_report_opts_t;
+
+/* Starts prog ("zwfw-broker", "zwfw-intake", "zwfw-workflow",
+ * "zwfw-rating" or "zwfw-report"; any other fails the test) through
+ * zwt_stack_start with o as its arguments. */
+pid_t zwt_stack_daemon(zwt_stack_t *st, const char *prog, const zwt_daemon_opts_t *o);
+
+/* zwt_stack_daemon of the daemon each is named after. */
 pid_t zwt_stack_broker(zwt_stack_t *st, const zwt_broker_opts_t *o);
+pid_t zwt_stack_intake(zwt_stack_t *st, const zwt_intake_opts_t *o);
+pid_t zwt_stack_workflow(zwt_stack_t *st, const zwt_workflow_opts_t *o);
+pid_t zwt_stack_rating(zwt_stack_t *st, const zwt_rating_opts_t *o);
+pid_t zwt_stack_report(zwt_stack_t *st, const zwt_report_opts_t *o);
 
 /* zwt_stack_broker on a free loopback TCP port, written into ep (epsz
  * bytes; o.endpoint is ignored): chosen again when another test took the
  * port before the broker bound it, up to 5 ports; fails the test after. */
 pid_t zwt_stack_broker_free(zwt_stack_t *st, zwt_broker_opts_t o, char *ep, size_t epsz);
-
-/* zwfw-intake always migrates the database (--migrate true). */
-typedef struct {
-    const char *conninfo;     /* --db-conninfo */
-    const char *brokers;      /* --broker-endpoint: comma-separated */
-    const char *pii_key_file; /* the data key */
-    const char *clock_mode;   /* "simulated" or "real" */
-    int threads, heartbeat_ms;
-    const char *pub_endpoint;       /* intake's event PUB */
-    const char *workflow_endpoints; /* workflow's event PUB, followed */
-    int workflow_quiet_ms;
-    const char *log_level;
-    const char *const *extra;
-} zwt_intake_opts_t;
-
-pid_t zwt_stack_intake(zwt_stack_t *st, const zwt_intake_opts_t *o);
-
-typedef struct {
-    const char *config; /* --config FILE */
-    const char *conninfo;
-    const char *brokers;
-    const char *clock_mode;
-    int threads, heartbeat_ms;
-    const char *pub_endpoint;        /* workflow's event PUB */
-    const char *intake_pub_endpoint; /* intake's event PUB, followed */
-    int consumer_quiet_ms, relay_idle_ms;
-    const char *log_level;
-    const char *const *extra;
-} zwt_workflow_opts_t;
-
-pid_t zwt_stack_workflow(zwt_stack_t *st, const zwt_workflow_opts_t *o);
-
-/* zwfw-rating always migrates the database (--migrate true): start it
- * once intake serves, as intake's tables are what it reads. */
-typedef struct {
-    const char *config; /* --config FILE */
-    const char *conninfo;
-    const char *brokers;
-    const char *clock_mode;
-    int case_workdays; /* a 差评's rectification case: 5-15 working days */
-    int sweep_ms, clock_poll_ms;
-    int threads, heartbeat_ms;
-    const char *pub_endpoint; /* rating's event PUB */
-    int relay_idle_ms;
-    const char *log_level;
-    const char *const *extra;
-} zwt_rating_opts_t;
-
-pid_t zwt_stack_rating(zwt_stack_t *st, const zwt_rating_opts_t *o);
-
-/* zwfw-report never migrates (it only reads, and may point at a read
- * replica): start it once intake, workflow and rating have migrated the
- * tables it reads. */
-typedef struct {
-    const char *config; /* --config FILE */
-    const char *conninfo;
-    const char *brokers;
-    const char *clock_mode;
-    int threads, heartbeat_ms;
-    const char *log_level;
-    const char *const *extra;
-} zwt_report_opts_t;
-
-pid_t zwt_stack_report(zwt_stack_t *st, const zwt_report_opts_t *o);
 
 #endif

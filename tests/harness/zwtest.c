@@ -1,9 +1,13 @@
 #include "zwtest.h"
 
+#include <errno.h>
+#include <ftw.h>
 #include <libpq-fe.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 const char *zwt_pg_conninfo(void)
 {
@@ -87,4 +91,74 @@ void zwt_db_run(zw_db_t *db, const char *sql)
     zw_err_t err;
     if (zw_db_run(db, sql, &err) != 0)
         fail_msg("%s: %s", sql, err.message);
+}
+
+static char s_tmp_dir[256];
+
+int zwt_tmp_setup(void **state)
+{
+    (void) state;
+    const char *tmp = getenv("TMPDIR");
+    snprintf(s_tmp_dir, sizeof s_tmp_dir, "%s/zwfw-test.XXXXXX", tmp && *tmp ? tmp : "/tmp");
+    if (mkdtemp(s_tmp_dir))
+        return 0;
+    fprintf(stderr, "zwt_tmp_setup: %s: %s\n", s_tmp_dir, strerror(errno));
+    s_tmp_dir[0] = '\0';
+    return -1;
+}
+
+static int s_remove(const char *path, const struct stat *sb, int type, struct FTW *ftw)
+{
+    (void) sb, (void) type, (void) ftw;
+    if (remove(path) == 0)
+        return 0;
+    fprintf(stderr, "zwt_tmp_teardown: %s: %s\n", path, strerror(errno));
+    return -1;
+}
+
+int zwt_tmp_teardown(void **state)
+{
+    (void) state;
+    if (!s_tmp_dir[0])
+        return 0;
+    /* depth first, so that a folder is empty when its turn comes; links
+     * are removed, never followed */
+    int rc = nftw(s_tmp_dir, s_remove, 16, FTW_DEPTH | FTW_PHYS) == 0 ? 0 : -1;
+    s_tmp_dir[0] = '\0';
+    return rc;
+}
+
+const char *zwt_tmp_dir(void)
+{
+    return s_tmp_dir;
+}
+
+const char *zwt_tmp_path(const char *name)
+{
+    static char buf[4][512];
+    static int i = 0;
+    i = (i + 1) % 4;
+    snprintf(buf[i], sizeof buf[i], "%s/%s", s_tmp_dir, name);
+    return buf[i];
+}
+
+void zwt_write_file(const char *path, const char *text, mode_t mode)
+{
+    FILE *f = fopen(path, "w");
+    if (!f)
+        fail_msg("%s: %s", path, strerror(errno));
+    bool ok = fputs(text, f) >= 0;
+    ok = fclose(f) == 0 && ok;
+    if (!ok || chmod(path, mode) != 0)
+        fail_msg("%s: writing failed: %s", path, strerror(errno));
+}
+
+const char *zwt_key_entry(char *buf, size_t sz, const char *name, const char *key, const char *role,
+                          const char *extra)
+{
+    snprintf(buf, sz,
+             "{\"name\": \"%.64s\", \"public_key\": \"%.64s\", \"role\": \"%.32s\", "
+             "\"region\": \"500152\"%.200s}",
+             name, key, role, extra);
+    return buf;
 }

@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
+#include <sys/types.h>
 #include <cmocka.h>
 
 #include "db.h"
@@ -31,5 +32,30 @@ const char *zwt_src_path(const char *rel);
 
 /* Path of a built executable in build/bin; returns a static buffer. */
 const char *zwt_bin_path(const char *name);
+
+/* ---- a folder for a group's files -----------------------------------------------------------
+ * cmocka group setup and teardown: zwt_tmp_setup makes a fresh folder
+ * $TMPDIR/zwfw-test.XXXXXX (TMPDIR unset: /tmp), zwt_tmp_teardown removes
+ * it with everything in it. Each returns 0, or -1 after saying why. One
+ * folder per process. */
+int zwt_tmp_setup(void **state);
+int zwt_tmp_teardown(void **state);
+
+/* The folder zwt_tmp_setup made; "" outside setup and teardown. */
+const char *zwt_tmp_dir(void);
+
+/* FOLDER/name in that folder: a static buffer, one of 4 used in turn, so
+ * that up to 4 paths may be held at once. */
+const char *zwt_tmp_path(const char *name);
+
+/* Writes text to path (created or emptied), then gives it mode; fails the
+ * test when it cannot. */
+void zwt_write_file(const char *path, const char *text, mode_t mode);
+
+/* One entry of a key registry (JSON: name, public_key, role, region
+ * 500152, then extra, e.g. `, "department": "d1"`, as is) in buf (sz
+ * bytes, cut short when smaller); returns buf. */
+const char *zwt_key_entry(char *buf, size_t sz, const char *name, const char *key, const char *role,
+                          const char *extra);
 
 #endif

@@ -18,42 +18,6 @@
 #define S_PUB "hVc}JHvR/A>W.NPNNRk.hlU!cXgb1tcL%p^.7d[N"
 #define S_SEC "NgU<goa.7PmBQo/3*w$bP>gfrW#Udx2=a:ds#j8("
 
-static char s_dir[128];
-
-static int s_setup(void **state)
-{
-    (void) state;
-    snprintf(s_dir, sizeof s_dir, "%s/zwfw-auth-unit.XXXXXX",
-             getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
-    return mkdtemp(s_dir) ? 0 : -1;
-}
-
-static int s_teardown(void **state)
-{
-    (void) state;
-    char cmd[256];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", s_dir);
-    return system(cmd) == 0 ? 0 : -1;
-}
-
-static const char *s_path(const char *name)
-{
-    static char buf[4][256];
-    static int i = 0;
-    i = (i + 1) % 4;
-    snprintf(buf[i], sizeof buf[i], "%s/%s", s_dir, name);
-    return buf[i];
-}
-
-static void s_write(const char *path, const char *text, mode_t mode)
-{
-    FILE *f = fopen(path, "w");
-    assert_non_null(f);
-    fputs(text, f);
-    fclose(f);
-    assert_int_equal(chmod(path, mode), 0);
-}
-
 /* ------------------------------------------------------------ key text */
 
 static void test_z85_and_names(void **state)
@@ -151,7 +115,7 @@ static void test_save_and_load(void **state)
     zw_err_t err;
     assert_int_equal(zw_auth_keys_generate(&k, &err), 0);
     assert_true(zw_auth_z85_ok(k.public_key) && zw_auth_z85_ok(k.secret_key));
-    const char *dir = s_path("keys"); /* made by save */
+    const char *dir = zwt_tmp_path("keys"); /* made by save */
     assert_int_equal(zw_auth_keys_save(&k, dir, "alpha", false, &err), 0);
     char sec[300], pub[300];
     snprintf(sec, sizeof sec, "%s/alpha.secret", dir);
@@ -209,7 +173,7 @@ static void test_save_and_load(void **state)
     half.secret_key[0] = '\0';
     assert_int_equal(zw_auth_keys_save(&half, dir, "half", false, &err), -1);
     assert_int_equal(err.code, ZW_INVALID_ARGUMENT);
-    assert_int_equal(zw_auth_keys_load(s_path("nope.secret"), true, &got, &err), -1);
+    assert_int_equal(zw_auth_keys_load(zwt_tmp_path("nope.secret"), true, &got, &err), -1);
     assert_int_equal(err.code, ZW_NOT_FOUND);
     assert_int_equal(zw_auth_keys_load("", true, &got, &err), -1);
     assert_int_equal(zw_auth_keys_save(&k, "/nonexistent/a/b", "x", false, &err), -1);
@@ -227,19 +191,20 @@ static void test_public_key_and_client(void **state)
     zw_err_t err;
     assert_int_equal(zw_auth_public_key_load(S_PUB, out, &err), 0);
     assert_string_equal(out, S_PUB);
-    s_write(s_path("srv.key"), "public-key = \"" S_PUB "\"\n", 0644);
-    assert_int_equal(zw_auth_public_key_load(s_path("srv.key"), out, &err), 0);
+    zwt_write_file(zwt_tmp_path("srv.key"), "public-key = \"" S_PUB "\"\n", 0644);
+    assert_int_equal(zw_auth_public_key_load(zwt_tmp_path("srv.key"), out, &err), 0);
     assert_string_equal(out, S_PUB);
     assert_int_equal(zw_auth_public_key_load("no-such-file-nor-key", out, &err), -1);
     assert_int_equal(err.code, ZW_NOT_FOUND);
     assert_int_equal(zw_auth_public_key_load("", out, &err), -1);
 
-    s_write(s_path("me.secret"), "public-key = \"" S_PUB "\"\nsecret-key = \"" S_SEC "\"\n", 0600);
+    zwt_write_file(zwt_tmp_path("me.secret"),
+                   "public-key = \"" S_PUB "\"\nsecret-key = \"" S_SEC "\"\n", 0600);
     zw_auth_client_t c;
-    assert_int_equal(zw_auth_client_load(&c, s_path("me.secret"), S_PUB, &err), 0);
+    assert_int_equal(zw_auth_client_load(&c, zwt_tmp_path("me.secret"), S_PUB, &err), 0);
     assert_string_equal(c.keys.secret_key, S_SEC);
     assert_string_equal(c.server_key, S_PUB);
-    assert_int_equal(zw_auth_client_load(&c, s_path("me.secret"), "bad", &err), -1);
+    assert_int_equal(zw_auth_client_load(&c, zwt_tmp_path("me.secret"), "bad", &err), -1);
     assert_string_equal(c.keys.secret_key, ""); /* wiped on failure */
 }
 
@@ -251,5 +216,5 @@ int main(void)
         cmocka_unit_test(test_save_and_load),
         cmocka_unit_test(test_public_key_and_client),
     };
-    return cmocka_run_group_tests_name("auth_keys", tests, s_setup, s_teardown);
+    return cmocka_run_group_tests_name("auth_keys", tests, zwt_tmp_setup, zwt_tmp_teardown);
 }

@@ -9,62 +9,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <time.h>
-#include <unistd.h>
 #include <zmq.h>
 
 /* A real pair, so that public matches secret. */
 #define S_PUB "hVc}JHvR/A>W.NPNNRk.hlU!cXgb1tcL%p^.7d[N"
 #define S_SEC "NgU<goa.7PmBQo/3*w$bP>gfrW#Udx2=a:ds#j8("
 
-static char s_dir[128];
-
-static int s_setup(void **state)
-{
-    (void) state;
-    snprintf(s_dir, sizeof s_dir, "%s/zwfw-auth-unit.XXXXXX",
-             getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
-    return mkdtemp(s_dir) ? 0 : -1;
-}
-
-static int s_teardown(void **state)
-{
-    (void) state;
-    char cmd[256];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", s_dir);
-    return system(cmd) == 0 ? 0 : -1;
-}
-
-static const char *s_path(const char *name)
-{
-    static char buf[4][256];
-    static int i = 0;
-    i = (i + 1) % 4;
-    snprintf(buf[i], sizeof buf[i], "%s/%s", s_dir, name);
-    return buf[i];
-}
-
-static void s_write(const char *path, const char *text, mode_t mode)
-{
-    FILE *f = fopen(path, "w");
-    assert_non_null(f);
-    fputs(text, f);
-    fclose(f);
-    assert_int_equal(chmod(path, mode), 0);
-}
-
 /* ------------------------------------------------------------ registry */
-
-static const char *s_entry(char *buf, size_t sz, const char *name, const char *key,
-                           const char *role, const char *extra)
-{
-    snprintf(buf, sz,
-             "{\"name\": \"%.64s\", \"public_key\": \"%.64s\", \"role\": \"%.32s\", "
-             "\"region\": \"500152\"%.200s}",
-             name, key, role, extra);
-    return buf;
-}
 
 static zw_auth_registry_t *s_reg(const char *json, zw_err_t *err)
 {
@@ -80,9 +31,9 @@ static void test_registry_valid(void **state)
     assert_int_equal(zw_auth_keys_generate(&b, &err), 0);
     char e1[512], e2[512], json[1200];
     snprintf(json, sizeof json, "{\"comment\": \"test\", \"keys\": [%s, %s]}",
-             s_entry(e1, sizeof e1, "win-1", a.public_key, "window",
-                     ", \"department\": \"11500152MB0000001X\", \"comment\": \"hall\""),
-             s_entry(e2, sizeof e2, "intake", b.public_key, "system", ""));
+             zwt_key_entry(e1, sizeof e1, "win-1", a.public_key, "window",
+                           ", \"department\": \"11500152MB0000001X\", \"comment\": \"hall\""),
+             zwt_key_entry(e2, sizeof e2, "intake", b.public_key, "system", ""));
     zw_auth_registry_t *reg = s_reg(json, &err);
     assert_non_null(reg);
     assert_int_equal(zw_auth_registry_size(reg), 2);
@@ -136,8 +87,9 @@ static void test_registry_valid(void **state)
         assert_int_equal(zw_auth_keys_generate(&keys[i], &err), 0);
         char name[16];
         snprintf(name, sizeof name, "k%03d", (i * 7) % 300);
-        used += (size_t) snprintf(big + used, 300000 - used, "%s%s", i ? "," : "",
-                                  s_entry(e1, sizeof e1, name, keys[i].public_key, "approver", ""));
+        used += (size_t) snprintf(
+            big + used, 300000 - used, "%s%s", i ? "," : "",
+            zwt_key_entry(e1, sizeof e1, name, keys[i].public_key, "approver", ""));
     }
     snprintf(big + used, 300000 - used, "]}");
     reg = s_reg(big, &err);
@@ -176,26 +128,29 @@ static void test_registry_errors(void **state)
     assert_int_equal(zw_auth_keys_generate(&b, &err), 0);
     char e1[512], e2[512], json[1400];
 #define S_TWO(x, y) (snprintf(json, sizeof json, "{\"keys\": [%s, %s]}", x, y), json)
-    s_entry(e1, sizeof e1, "ok", a.public_key, "window", "");
+    zwt_key_entry(e1, sizeof e1, "ok", a.public_key, "window", "");
 
-    s_refused(S_TWO(e1, s_entry(e2, sizeof e2, "boss", b.public_key, "emperor", "")),
+    s_refused(S_TWO(e1, zwt_key_entry(e2, sizeof e2, "boss", b.public_key, "emperor", "")),
               "reg.json: entry 2 (\"boss\"): role 'emperor' is not window, approver, head");
-    s_refused(S_TWO(e1, s_entry(e2, sizeof e2, "b", "tooshort", "head", "")),
+    s_refused(S_TWO(e1, zwt_key_entry(e2, sizeof e2, "b", "tooshort", "head", "")),
               "entry 2 (\"b\"): public_key is not a 40-character Z85 key");
-    s_refused(S_TWO(e1, s_entry(e2, sizeof e2, "b", a.public_key, "head", "")),
+    s_refused(S_TWO(e1, zwt_key_entry(e2, sizeof e2, "b", a.public_key, "head", "")),
               "entry 2 (\"b\"): public_key is also the key of entry 1 (\"ok\")");
-    s_refused(S_TWO(e1, s_entry(e2, sizeof e2, "ok", b.public_key, "head", "")),
+    s_refused(S_TWO(e1, zwt_key_entry(e2, sizeof e2, "ok", b.public_key, "head", "")),
               "entry 2: name \"ok\" is also entry 1's");
-    s_refused(S_TWO(e1, s_entry(e2, sizeof e2, "b", b.public_key, "head", ", \"rol\": \"x\"")),
-              "entry 2 (\"b\"): unknown key 'rol'");
-    s_refused(S_TWO(e1, s_entry(e2, sizeof e2, "b c", b.public_key, "head", "")),
+    s_refused(
+        S_TWO(e1, zwt_key_entry(e2, sizeof e2, "b", b.public_key, "head", ", \"rol\": \"x\"")),
+        "entry 2 (\"b\"): unknown key 'rol'");
+    s_refused(S_TWO(e1, zwt_key_entry(e2, sizeof e2, "b c", b.public_key, "head", "")),
               "entry 2: bad name");
-    s_refused(S_TWO(e1, s_entry(e2, sizeof e2, "b", b.public_key, "head",
+    s_refused(
+        S_TWO(e1, zwt_key_entry(e2, sizeof e2, "b", b.public_key, "head",
                                 ", \"department\": \"12345678901234567890123456789012345678901234"
                                 "567890123456789012345\"")),
-              "department must be at most 64");
-    s_refused(S_TWO(e1, s_entry(e2, sizeof e2, "b", b.public_key, "head", ", \"department\": 7")),
-              "entry 2 (\"b\"): department is not a string");
+        "department must be at most 64");
+    s_refused(
+        S_TWO(e1, zwt_key_entry(e2, sizeof e2, "b", b.public_key, "head", ", \"department\": 7")),
+        "entry 2 (\"b\"): department is not a string");
     snprintf(e2, sizeof e2, "{\"name\": \"b\", \"public_key\": \"%s\", \"role\": \"head\"}",
              b.public_key);
     s_refused(S_TWO(e1, e2), "entry 2 (\"b\"): no region");
@@ -212,12 +167,12 @@ static void test_registry_errors(void **state)
     s_refused("{\"keys\": {}}", "expected {\"keys\": [...]}");
     s_refused("42", "expected {\"keys\": [...]}");
     /* from a file: the path names it */
-    s_write(s_path("bad.json"), "{\"keys\": [{\"name\": \"x\"}]}", 0644);
-    assert_null(zw_auth_registry_load(s_path("bad.json"), &err));
+    zwt_write_file(zwt_tmp_path("bad.json"), "{\"keys\": [{\"name\": \"x\"}]}", 0644);
+    assert_null(zw_auth_registry_load(zwt_tmp_path("bad.json"), &err));
     assert_non_null(strstr(err.message, "bad.json: entry 1 (\"x\"): no public_key"));
     snprintf(json, sizeof json, "{\"keys\": [%s]}", e1);
-    s_write(s_path("good.json"), json, 0644);
-    zw_auth_registry_t *loaded = zw_auth_registry_load(s_path("good.json"), &err);
+    zwt_write_file(zwt_tmp_path("good.json"), json, 0644);
+    zw_auth_registry_t *loaded = zw_auth_registry_load(zwt_tmp_path("good.json"), &err);
     assert_non_null(loaded);
     assert_string_equal(zw_auth_registry_at(loaded, 0)->name, "ok");
     zw_auth_registry_destroy(&loaded);
@@ -229,7 +184,7 @@ static void test_registry_errors(void **state)
     zw_auth_registry_t *reg = s_reg(S_TWO(e1, e2), &err);
     assert_non_null(reg);
     zw_auth_registry_destroy(&reg);
-    assert_null(zw_auth_registry_load(s_path("none.json"), &err));
+    assert_null(zw_auth_registry_load(zwt_tmp_path("none.json"), &err));
     assert_int_equal(err.code, ZW_NOT_FOUND);
 #undef S_TWO
 }
@@ -240,5 +195,5 @@ int main(void)
         cmocka_unit_test(test_registry_valid),
         cmocka_unit_test(test_registry_errors),
     };
-    return cmocka_run_group_tests_name("auth_registry", tests, s_setup, s_teardown);
+    return cmocka_run_group_tests_name("auth_registry", tests, zwt_tmp_setup, zwt_tmp_teardown);
 }

@@ -9,56 +9,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 #include <zmq.h>
-
-static char s_dir[128];
-
-static int s_setup(void **state)
-{
-    (void) state;
-    snprintf(s_dir, sizeof s_dir, "%s/zwfw-auth-unit.XXXXXX",
-             getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
-    return mkdtemp(s_dir) ? 0 : -1;
-}
-
-static int s_teardown(void **state)
-{
-    (void) state;
-    char cmd[256];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", s_dir);
-    return system(cmd) == 0 ? 0 : -1;
-}
-
-static const char *s_path(const char *name)
-{
-    static char buf[4][256];
-    static int i = 0;
-    i = (i + 1) % 4;
-    snprintf(buf[i], sizeof buf[i], "%s/%s", s_dir, name);
-    return buf[i];
-}
-
-static void s_write(const char *path, const char *text, mode_t mode)
-{
-    FILE *f = fopen(path, "w");
-    assert_non_null(f);
-    fputs(text, f);
-    fclose(f);
-    assert_int_equal(chmod(path, mode), 0);
-}
-
-static const char *s_entry(char *buf, size_t sz, const char *name, const char *key,
-                           const char *role, const char *extra)
-{
-    snprintf(buf, sz,
-             "{\"name\": \"%.64s\", \"public_key\": \"%.64s\", \"role\": \"%.32s\", "
-             "\"region\": \"500152\"%.200s}",
-             name, key, role, extra);
-    return buf;
-}
 
 /* ------------------------------------------------------------ endpoints */
 
@@ -158,11 +111,11 @@ static void *s_client(void *ctx, const zw_auth_keys_t *keys, const char *server_
 static void s_registry_file(const char *path, const zw_auth_keys_t *a, const zw_auth_keys_t *b)
 {
     char e1[512], e2[512], json[1200];
-    s_entry(e1, sizeof e1, "alice", a->public_key, "head", ", \"department\": \"D1\"");
+    zwt_key_entry(e1, sizeof e1, "alice", a->public_key, "head", ", \"department\": \"D1\"");
     if (b)
-        s_entry(e2, sizeof e2, "bob", b->public_key, "window", "");
+        zwt_key_entry(e2, sizeof e2, "bob", b->public_key, "window", "");
     snprintf(json, sizeof json, "{\"keys\": [%s%s%s]}", e1, b ? "," : "", b ? e2 : "");
-    s_write(path, json, 0644);
+    zwt_write_file(path, json, 0644);
 }
 
 static void test_auth_modes(void **state)
@@ -194,30 +147,30 @@ static void test_auth_modes(void **state)
     zw_auth_keys_t server, alice;
     assert_int_equal(zw_auth_keys_generate(&server, &err), 0);
     assert_int_equal(zw_auth_keys_generate(&alice, &err), 0);
-    assert_int_equal(zw_auth_keys_save(&server, s_dir, "server", false, &err), 0);
-    s_registry_file(s_path("reg.json"), &alice, NULL);
+    assert_int_equal(zw_auth_keys_save(&server, zwt_tmp_dir(), "server", false, &err), 0);
+    s_registry_file(zwt_tmp_path("reg.json"), &alice, NULL);
     char secret[256];
-    snprintf(secret, sizeof secret, "%s/server.secret", s_dir);
+    snprintf(secret, sizeof secret, "%s/server.secret", zwt_tmp_dir());
     /* a bad registry or key stops it before anything is bound */
-    s_write(s_path("bad.json"), "{\"keys\": [{}]}", 0644);
-    assert_null(zw_auth_new(ctx, secret, s_path("bad.json"), &err));
+    zwt_write_file(zwt_tmp_path("bad.json"), "{\"keys\": [{}]}", 0644);
+    assert_null(zw_auth_new(ctx, secret, zwt_tmp_path("bad.json"), &err));
     assert_int_equal(err.code, ZW_INVALID_ARGUMENT);
-    assert_null(zw_auth_new(ctx, s_path("none.secret"), s_path("reg.json"), &err));
+    assert_null(zw_auth_new(ctx, zwt_tmp_path("none.secret"), zwt_tmp_path("reg.json"), &err));
     assert_int_equal(err.code, ZW_NOT_FOUND);
 
-    auth = zw_auth_new(ctx, secret, s_path("reg.json"), &err);
+    auth = zw_auth_new(ctx, secret, zwt_tmp_path("reg.json"), &err);
     assert_non_null(auth);
     assert_true(zw_auth_is_curve(auth));
     assert_string_equal(zw_auth_public_key(auth), server.public_key);
     assert_int_equal(zw_auth_registry_size(zw_auth_registry(auth)), 1);
     /* a second handler in the same context cannot bind: CURVE must not start */
-    zw_auth_t *second = zw_auth_new(ctx, secret, s_path("reg.json"), &err);
+    zw_auth_t *second = zw_auth_new(ctx, secret, zwt_tmp_path("reg.json"), &err);
     assert_null(second);
     assert_int_equal(err.code, ZW_FAILED_PRECONDITION);
     assert_non_null(strstr(err.message, "zeromq.zap.01"));
     zw_auth_destroy(&auth);
     /* once it is gone, the address is free again */
-    auth = zw_auth_new(ctx, secret, s_path("reg.json"), &err);
+    auth = zw_auth_new(ctx, secret, zwt_tmp_path("reg.json"), &err);
     assert_non_null(auth);
     zw_auth_destroy(&auth);
     zmq_ctx_term(ctx);
@@ -233,11 +186,11 @@ static void test_zap_admits_registered_keys(void **state)
     assert_int_equal(zw_auth_keys_generate(&alice, &err), 0);
     assert_int_equal(zw_auth_keys_generate(&bob, &err), 0);
     assert_int_equal(zw_auth_keys_generate(&eve, &err), 0);
-    assert_int_equal(zw_auth_keys_save(&server, s_dir, "srv", false, &err), 0);
+    assert_int_equal(zw_auth_keys_save(&server, zwt_tmp_dir(), "srv", false, &err), 0);
     char secret[256];
-    snprintf(secret, sizeof secret, "%s/srv.secret", s_dir);
-    s_registry_file(s_path("zap.json"), &alice, &bob);
-    zw_auth_t *auth = zw_auth_new(ctx, secret, s_path("zap.json"), &err);
+    snprintf(secret, sizeof secret, "%s/srv.secret", zwt_tmp_dir());
+    s_registry_file(zwt_tmp_path("zap.json"), &alice, &bob);
+    zw_auth_t *auth = zw_auth_new(ctx, secret, zwt_tmp_path("zap.json"), &err);
     assert_non_null(auth);
 
     void *srv = zmq_socket(ctx, ZMQ_ROUTER);
@@ -276,7 +229,7 @@ static void test_zap_admits_registered_keys(void **state)
 
     /* reload without bob: bob's open connection still delivers, but its
      * messages no longer map to a registered key */
-    s_registry_file(s_path("zap.json"), &alice, NULL);
+    s_registry_file(zwt_tmp_path("zap.json"), &alice, NULL);
     size_t n = 0;
     assert_int_equal(zw_auth_reload(auth, &n, &err), 0);
     assert_int_equal(n, 1);
@@ -289,7 +242,7 @@ static void test_zap_admits_registered_keys(void **state)
     assert_int_equal(zmq_send(b2, "new", 3, ZMQ_DONTWAIT), 3);
     assert_false(s_serve(auth, srv, 600, &peer, user, sizeof user));
     /* a bad registry is not taken */
-    s_write(s_path("zap.json"), "not json", 0644);
+    zwt_write_file(zwt_tmp_path("zap.json"), "not json", 0644);
     assert_int_equal(zw_auth_reload(auth, &n, &err), -1);
     assert_int_equal(err.code, ZW_INVALID_ARGUMENT);
     assert_int_equal(zw_auth_registry_size(zw_auth_registry(auth)), 1);
@@ -381,5 +334,5 @@ int main(void)
         cmocka_unit_test(test_zap_admits_registered_keys),
         cmocka_unit_test(test_zap_refuses_other_requests),
     };
-    return cmocka_run_group_tests_name("auth_zap", tests, s_setup, s_teardown);
+    return cmocka_run_group_tests_name("auth_zap", tests, zwt_tmp_setup, zwt_tmp_teardown);
 }
