@@ -251,23 +251,6 @@ subst() {
   sed -e "s|/usr/local/|$prefix/|g" -e "s|^User=zwfw\$|User=$user|" -e "s|^Group=zwfw\$|Group=$group|"
 }
 
-# A binary whose RUNPATH names the build tree (CMake's build RPATH) would
-# load that tree's libzwfw while it exists: point it at the installed one
-# when patchelf is there (the units also set LD_LIBRARY_PATH).
-patchelf_bin=$(command -v patchelf || true)
-relink() {
-  if [ -n "$patchelf_bin" ]; then
-    local t
-    t=$(mktemp "$scratch/relink.XXXXXX")
-    cat >"$t"
-    "$patchelf_bin" --set-rpath "$libdir" "$t"
-    cat "$t"
-    rm -f "$t"
-  else
-    cat
-  fi
-}
-
 for d in "$prefix" "$bindir" "$prefix/lib" "$prefix/share" "$prefix/share/doc" /etc \
   /etc/systemd $unitdir /etc/ld.so.conf.d; do
   mkdirp "$d" 0755 root:root shared
@@ -279,11 +262,18 @@ mkdirp $etc 0755 root:root
 mkdirp $keys 0700 "$owner:$staged_group"
 
 # --- programs ------------------------------------------------------------------
-[ -n "$patchelf_bin" ] ||
-  log "patchelf not found: the programs keep the build's RUNPATH ($build/lib); the units set LD_LIBRARY_PATH=$libdir and ld.so.conf.d names it (apt-get install patchelf to drop the build path)"
-put "$build/lib/libzwfw.so" "$libdir/libzwfw.so" 0644
+# Taken from `cmake --install` into a scratch folder: the programs carry
+# the install RUNPATH ($ORIGIN/../lib/zwfw, the library beside them under
+# any prefix), not the build tree's.
+stage=$scratch/stage
+cmake --install "$build" --prefix "$stage" >"$scratch/cmake-install.log" 2>&1 ||
+  die "cmake --install $build failed: $(tail -n 3 "$scratch/cmake-install.log")"
+for f in lib/zwfw/libzwfw.so "${programs[@]/#/bin/}"; do
+  [ -f "$stage/$f" ] || die "cmake --install $build did not give $f: build it again (cmake --build $build)"
+done
+put "$stage/lib/zwfw/libzwfw.so" "$libdir/libzwfw.so" 0644
 for p in "${programs[@]}"; do
-  put "$build/bin/$p" "$bindir/$p" 0755 relink
+  put "$stage/bin/$p" "$bindir/$p" 0755
 done
 printf '# zwfw: libzwfw.so (deploy/install.sh)\n%s\n' "$libdir" >"$scratch/zwfw.conf"
 put "$scratch/zwfw.conf" /etc/ld.so.conf.d/zwfw.conf 0644

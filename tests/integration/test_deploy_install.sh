@@ -411,6 +411,15 @@ check "programs in /usr/local/bin, libzwfw in /usr/local/lib/zwfw, ld.so.conf.d 
   bash -c 'for p in zwfw-broker zwfw-intake zwfw-workflow zwfw-rating zwfw-report zwfw-xregion zwfwctl; do
              [ -x "$1/usr/local/bin/$p" ] || { echo "no $p"; exit 1; }; done
            [ -f "$1/usr/local/lib/zwfw/libzwfw.so" ] && grep -qx /usr/local/lib/zwfw "$1/etc/ld.so.conf.d/zwfw.conf"' _ "$R"
+# cmake --install gives the programs the install RUNPATH: the staged
+# zwfwctl loads the staged libzwfw, not the build tree's, with no
+# LD_LIBRARY_PATH and no ld.so.conf.
+check "installed programs' RUNPATH is \$ORIGIN/../lib/zwfw; the staged zwfwctl loads the staged libzwfw" \
+  bash -c 'for p in zwfw-broker zwfw-intake zwfw-workflow zwfw-rating zwfw-report zwfw-xregion zwfwctl; do
+             readelf -d "$1/usr/local/bin/$p" | grep -qF "[\$ORIGIN/../lib/zwfw]" || { echo "$p: $(readelf -d "$1/usr/local/bin/$p" | grep -i path)"; exit 1; }; done
+           out=$(env -u LD_LIBRARY_PATH ldd "$1/usr/local/bin/zwfwctl" | grep libzwfw); echo "$out"
+           grep -qF "$1/usr/local/bin/../lib/zwfw/libzwfw.so" <<<"$out" &&
+           env -u LD_LIBRARY_PATH "$1/usr/local/bin/zwfwctl" --help >/dev/null' _ "$R"
 data_ok() {
   local D=$R/usr/local/share/zwfw f n=0
   for f in "$src"/common/sql/*.sql "$src"/services/*/sql/*.sql "$src"/deploy/calendar/cn.json \
