@@ -147,6 +147,10 @@ int zw_intake_emit(zw_intake_tx_t *tx, const zw_intake_row_t *row, const char *a
 Zwfw__V1__Timestamp *zw_intake_ts(Zwfw__V1__Timestamp *ts, int64_t us);
 
 /* The applicant key as plain hex (without PostgreSQL's "\x"). */
+/* A material reference as the store takes it; the strings stay r's
+ * (borrowed), added_at_us as given (0: the store's own time). */
+zw_intake_mat_t zw_intake_mat_of(const Zwfw__V1__MaterialRef *r, int64_t added_at_us);
+
 const char *zw_intake_key_hex(const zw_intake_row_t *row);
 
 /* Access target of an application (window: region; approver, head:

@@ -686,17 +686,8 @@ static int s_take_materials(s_action_t *a, const ProtobufCMessage *msg, zw_err_t
     if (!(a->mats = calloc(m->n_materials, sizeof *a->mats)))
         return zw_err_set(err, ZW_RESOURCE_EXHAUSTED, "out of memory");
     for (size_t i = 0; i < m->n_materials; i++) {
-        const Zwfw__V1__MaterialRef *r = m->materials[i];
-        a->mats[i] = (zw_intake_mat_t){.code = r->material_code,
-                                       .name = r->name,
-                                       .media_type = r->media_type,
-                                       .sha256 = r->sha256,
-                                       .uri = r->uri,
-                                       .size = r->size,
-                                       .original = r->original,
-                                       .copies = r->copies,
-                                       .for_item = r->item_code};
-        zw_catalog_norm_code(r->item_code);
+        a->mats[i] = zw_intake_mat_of(m->materials[i], 0);
+        zw_catalog_norm_code(m->materials[i]->item_code);
     }
     a->n_mats = m->n_materials;
     return 0;

@@ -702,19 +702,8 @@ void zw_intake_submit(zw_intake_ctx_t *ctx, const zw_request_t *req, zw_reply_t 
         zw_reply_error(reply, ZW_RESOURCE_EXHAUSTED, "out of memory");
         goto done;
     }
-    for (size_t i = 0; i < msg->n_materials; i++) {
-        const Zwfw__V1__MaterialRef *m = msg->materials[i];
-        s.mats[i] = (zw_intake_mat_t){.code = m->material_code,
-                                      .name = m->name,
-                                      .media_type = m->media_type,
-                                      .sha256 = m->sha256,
-                                      .uri = m->uri,
-                                      .size = m->size,
-                                      .original = m->original,
-                                      .copies = m->copies,
-                                      .added_at_us = s.tx.now_us,
-                                      .for_item = m->item_code};
-    }
+    for (size_t i = 0; i < msg->n_materials; i++)
+        s.mats[i] = zw_intake_mat_of(msg->materials[i], s.tx.now_us);
     s.n_mats = msg->n_materials;
     snprintf(s.conflict, sizeof s.conflict, "%s\x1f%s", req->caller->key_id, msg->idempotency_key);
     if (!(s.applicant = zw_intake_applicant_key(msg->applicant->identity->id_number))) {
@@ -745,4 +734,18 @@ done:
     free(s.mats);
     free(s.notice_hex);
     protobuf_c_message_free_unpacked(&msg->base, NULL);
+}
+
+zw_intake_mat_t zw_intake_mat_of(const Zwfw__V1__MaterialRef *r, int64_t added_at_us)
+{
+    return (zw_intake_mat_t){.code = r->material_code,
+                             .name = r->name,
+                             .media_type = r->media_type,
+                             .sha256 = r->sha256,
+                             .uri = r->uri,
+                             .size = r->size,
+                             .original = r->original,
+                             .copies = r->copies,
+                             .added_at_us = added_at_us,
+                             .for_item = r->item_code};
 }
