@@ -62,15 +62,20 @@ typedef struct {
     zw_consumer_t *consumer;
     zw_wf_ctx_t *ctx; /* the loop's own connection: relay, consumer, sweep */
     zw_sweep_timer_t sweep;
+    zw_wf_settings_t *settings; /* the sweep's batch and retry are read on this thread only */
 } s_loop_t;
 
-/* SIGHUP: the settings are checked; the sweep's intervals are the
- * reloadable ones (zw_producer_run takes them). */
+/* SIGHUP: the settings are checked; the reloadable ones are the sweep's
+ * intervals (zw_producer_run takes them), its batch and its retry delay. */
 static int s_check(const zw_config_t *cfg, void *arg, zw_err_t *err)
 {
-    (void) arg;
+    s_loop_t *l = arg;
     zw_wf_opts_t o;
-    return zw_wf_settings_read(cfg, &o, err);
+    if (zw_wf_settings_read(cfg, &o, err) != 0)
+        return -1;
+    l->settings->sweep_batch = o.sweep_batch;
+    l->settings->sweep_retry_us = o.sweep_retry_s * 1000000;
+    return 0;
 }
 
 /* An event applied or an action since the last sweep may have raised
@@ -164,6 +169,7 @@ int main(int argc, char **argv)
 
     /* Definitions first, on the loop's connection: instances started by
      * the first events need them. */
+    loop.settings = &settings;
     loop.ctx = zw_wf_ctx_new(opts.conninfo, opts.simulated, &settings, -1);
     if (!loop.ctx || zw_db_wait_while(loop.ctx->db, 30000, zw_daemon_stop_flag(), &err) != 0) {
         zw_daemon_fail_brief(ZW_WF_PRODUCER, "cannot reach the database",
