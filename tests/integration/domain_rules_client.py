@@ -30,7 +30,6 @@ and records ClockReply.workday there.
 Prints PASS/FAIL per check and "N passed, M failed"; exits 1 on any
 failure, 2 when it cannot start.
 """
-import argparse
 import datetime
 import hashlib
 import json
@@ -39,8 +38,7 @@ import time
 import uuid
 
 import zwfw_py
-from zwfw_py import (CST, MdpClient, Zwfw, ZwfwError, expect, expect_error, gb11643, json_format,
-                     load_pb, short, zmq)
+from zwfw_py import CST, ZwfwError, expect, expect_error, gb11643, json_format, short
 
 # ---------------------------------------------------------------- DOMAIN.md calendar
 
@@ -282,14 +280,7 @@ def scenario(args, pb, ids, checks):
         return (z or sup).wf(pb.GetInstance(receipt_number=receipt)).instance
 
     def wait_inst(receipt, secs=15):
-        end = time.monotonic() + secs
-        while True:
-            try:
-                return inst(receipt)
-            except ZwfwError as e:
-                if e.code != "NOT_FOUND" or time.monotonic() > end:
-                    raise
-            time.sleep(0.05)
+        return zwfw_py.until_found(lambda: inst(receipt), secs)
 
     def act(z, receipt, action, comment="", branch=""):
         return z.wf(pb.Act(idempotency_key=key(action), actor=z.name + ".staff",
@@ -1150,14 +1141,19 @@ def scenario(args, pb, ids, checks):
     checks.run("DR8d 2021-12-20: a 差评 whose case deadline falls in 2022 -> OUT_OF_RANGE date",
                rating_beyond(2021))
 
-    def clock_gap():
-        e = expect_error(lambda: op.call("zwfw.clock", pb.SetClock(
-            idempotency_key=key("clk"), actor="运维:赵六",
-            to=pb.Timestamp(seconds=at(2022, 6, 1, 10)))), "OUT_OF_RANGE", detail="date")
-        g = op.call("zwfw.clock", pb.GetClock())
-        expect(g.now.seconds == st["now"], "clock moved to %s" % show(g.now.seconds))
-        return e.err.message
-    checks.run("DR8e SetClock into 2022 (not loaded) -> OUT_OF_RANGE, clock unchanged", clock_gap)
+    def clock_refused(when):
+        """A check: SetClock to `when`, in a year the calendar does not
+        hold, is refused and leaves the clock where it was."""
+        def run():
+            e = expect_error(lambda: op.call("zwfw.clock", pb.SetClock(
+                idempotency_key=key("clk"), actor="运维:赵六",
+                to=pb.Timestamp(seconds=when))), "OUT_OF_RANGE", detail="date")
+            g = op.call("zwfw.clock", pb.GetClock())
+            expect(g.now.seconds == st["now"], "clock moved to %s" % show(g.now.seconds))
+            return e.err.message
+        return run
+    checks.run("DR8e SetClock into 2022 (not loaded) -> OUT_OF_RANGE, clock unchanged",
+               clock_refused(at(2022, 6, 1, 10)))
 
     # ============================================================ 9. 2025
 
@@ -1168,14 +1164,19 @@ def scenario(args, pb, ids, checks):
     due_check("DR9b 2025: 4 working hours from 05-30 16:00 over Dragon Boat -> 06-03 11:30",
               at(2025, 5, 30, 16), firm, at(2025, 6, 3, 11, 30), "i")
 
-    def advance_over_national_day():
-        set_clock(at(2025, 9, 30, 10))
+    def advance_one_workday(want, why):
+        """AdvanceClock by 1 working day must land on `want`, else
+        Fail(why % where it landed)."""
         r = op.call("zwfw.clock", pb.AdvanceClock(idempotency_key=key("adv"), actor="运维:赵六",
                                                   workdays=1))
         st["now"] = r.now.seconds
-        expect(r.now.seconds == at(2025, 10, 9, 10), "Tue 09-30 10:00 + 1 working day -> %s; "
-               "Oct 1-8 are off: Thu 10-09 10:00" % show(r.now.seconds))
+        expect(r.now.seconds == want, why % show(r.now.seconds))
         return show(r.now.seconds)
+
+    def advance_over_national_day():
+        set_clock(at(2025, 9, 30, 10))
+        return advance_one_workday(at(2025, 10, 9, 10), "Tue 09-30 10:00 + 1 working day -> %s; "
+                                   "Oct 1-8 are off: Thu 10-09 10:00")
     checks.run("DR9c 2025: AdvanceClock 1 working day from 09-30 -> 10-09", 
                advance_over_national_day)
 
@@ -1190,39 +1191,38 @@ def scenario(args, pb, ids, checks):
     due_check("DR10a 2026: 10 wd from 02-13 over the 9-day Spring Festival -> 03-05 17:30",
               at(2026, 2, 13, 10), food_prod, at(2026, 3, 5, 17, 30), "k")
 
+    def case_due(receipt, stars, reason, opened, want, why):
+        """rate() a 差评 on the date `opened`: its rectification case must be
+        due on the 15th working day after, `want` (the calendar here must
+        say so too), else Fail(why % (due, want)). Returns the due date."""
+        c = rate(receipt, stars, reason).rectification_case
+        w = nth_workday_after(opened, 15)
+        expect(w == want, "test bug %s" % w)
+        got = D(c.due_date.year, c.due_date.month, c.due_date.day)
+        expect(got == w, why % (got, w))
+        return got
+
     def case_2026():
         a = submit(indiv, "rc26").application
-        r = rate(a.receipt_number, 2, "排队太久")
-        c = r.rectification_case
         # Fri 02-13 + 15 wd: 14 (Sat), 24, 25, 26, 27, 28 (Sat), Mar 2-6, 9-12 -> 03-12
-        want = nth_workday_after(D(2026, 2, 13), 15)
-        expect(want == D(2026, 3, 12), "test bug %s" % want)
-        got = D(c.due_date.year, c.due_date.month, c.due_date.day)
-        expect(got == want, "case due %s, DOMAIN.md's calendar gives %s" % (got, want))
+        got = case_due(a.receipt_number, 2, "排队太久", D(2026, 2, 13), D(2026, 3, 12),
+                       "case due %s, DOMAIN.md's calendar gives %s")
         return "差评 Fri 2026-02-13 -> case due %s" % got
     checks.run("DR10b 2026: 差评 case (15 wd) from 02-13 due 03-12", case_2026)
 
     def holiday_case():
         a = submit(indiv, "rc26h").application
         set_clock(at(2026, 2, 17, 10))  # Spring Festival: a day off
-        r = rate(a.receipt_number, 1, "材料被退回两次")
-        c = r.rectification_case
         # opened on a day off: the 1st working day after is Tue 02-24; 15th: Fri 03-13
-        want = nth_workday_after(D(2026, 2, 17), 15)
-        expect(want == D(2026, 3, 13), "test bug %s" % want)
-        got = D(c.due_date.year, c.due_date.month, c.due_date.day)
-        expect(got == want, "case due %s, expected %s" % (got, want))
+        got = case_due(a.receipt_number, 1, "材料被退回两次", D(2026, 2, 17), D(2026, 3, 13),
+                       "case due %s, expected %s")
         return "差评 on the holiday 02-17 -> due %s" % got
     checks.run("DR10c 2026: 差评 rated during the Spring Festival holiday -> due 03-13",
                holiday_case)
 
     def advance_from_holiday():
-        r = op.call("zwfw.clock", pb.AdvanceClock(idempotency_key=key("adv"), actor="运维:赵六",
-                                                  workdays=1))
-        st["now"] = r.now.seconds
-        expect(r.now.seconds == at(2026, 2, 24, 10), "Tue 02-17 (off) 10:00 + 1 working day "
-               "-> %s, expected Tue 02-24 10:00" % show(r.now.seconds))
-        return show(r.now.seconds)
+        return advance_one_workday(at(2026, 2, 24, 10), "Tue 02-17 (off) 10:00 + 1 working day "
+                                   "-> %s, expected Tue 02-24 10:00")
     checks.run("DR10d 2026: AdvanceClock 1 working day from the holiday 02-17 -> 02-24",
                advance_from_holiday)
 
@@ -1261,14 +1261,8 @@ def scenario(args, pb, ids, checks):
     checks.run("DR10h 2026-12-21: a 差评 whose case deadline falls in 2027 -> OUT_OF_RANGE date",
                rating_beyond(2026))
 
-    def clock_2027():
-        e = expect_error(lambda: op.call("zwfw.clock", pb.SetClock(
-            idempotency_key=key("clk"), actor="运维:赵六",
-            to=pb.Timestamp(seconds=at(2027, 1, 4, 10)))), "OUT_OF_RANGE", detail="date")
-        g = op.call("zwfw.clock", pb.GetClock())
-        expect(g.now.seconds == st["now"], "clock moved to %s" % show(g.now.seconds))
-        return e.err.message
-    checks.run("DR10i SetClock into 2027 -> OUT_OF_RANGE, clock unchanged", clock_2027)
+    checks.run("DR10i SetClock into 2027 -> OUT_OF_RANGE, clock unchanged",
+               clock_refused(at(2027, 1, 4, 10)))
 
     # ============================================================ 11. the clock's workday flag
 
@@ -1284,23 +1278,10 @@ def scenario(args, pb, ids, checks):
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--gen", required=True)
-    ap.add_argument("--ep", action="append", required=True, help="NAME=ENDPOINT=ROLE=DEPT")
-    ap.add_argument("--sample", required=True)
-    ap.add_argument("--timeout-ms", type=int, default=7000)
-    ap.add_argument("--wait", type=float, default=0)
-    args = ap.parse_args()
-    pb = load_pb(args.gen, ("common", "catalog", "intake", "workflow", "rating", "report"))
-    ctx = zmq.Context()
-    ids = {}
-    for spec in args.ep:
-        name, ep, role, dept = spec.split("=", 3)
-        ids[name] = Zwfw(MdpClient(ctx, ep, args.timeout_ms), pb, name, role, dept)
-    if args.wait > 0:
-        zwfw_py.wait_served(ids, ("zwfw.catalog", "zwfw.intake", "zwfw.clock", "zwfw.workflow",
-                                  "zwfw.rating", "zwfw.report"), args.wait)
-    return zwfw_py.run_scenario(ctx, ids, lambda checks: scenario(args, pb, ids, checks))
+    return zwfw_py.identity_main(
+        scenario, ("common", "catalog", "intake", "workflow", "rating", "report"),
+        ("zwfw.catalog", "zwfw.intake", "zwfw.clock", "zwfw.workflow", "zwfw.rating",
+         "zwfw.report"))
 
 
 if __name__ == "__main__":

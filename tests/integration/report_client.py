@@ -21,7 +21,6 @@ record. Prints PASS/FAIL per check, NOTE for readings the documents leave
 open, and "N passed, M failed"; exits 1 when any check fails, 2 when it
 cannot start.
 """
-import argparse
 import datetime
 import functools
 import hashlib
@@ -31,7 +30,7 @@ import time
 import uuid
 
 import zwfw_py
-from zwfw_py import (MdpClient, Zwfw, ZwfwError, expect, json_format, load_pb, short, zmq)
+from zwfw_py import ZwfwError, expect, json_format, short
 
 # Every Error this client expects must also say why (protocol.md 3).
 expect_error = functools.partial(zwfw_py.expect_error, need_message=True)
@@ -990,26 +989,11 @@ def scenario(args, pb, ids, checks):
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--gen", required=True)
-    ap.add_argument("--ep", action="append", required=True, help="NAME=ENDPOINT=ROLE=DEPT")
-    ap.add_argument("--sample", required=True)
-    ap.add_argument("--timeout-ms", type=int, default=7000)
-    ap.add_argument("--wait", type=float, default=0)
-    args = ap.parse_args()
-    pb = load_pb(args.gen, ("common", "catalog", "intake", "workflow", "rating", "report"))
-    ctx = zmq.Context()
-    ids = {}
-    for spec in args.ep:
-        name, ep, role, dept = spec.split("=", 3)
-        ids[name] = Zwfw(MdpClient(ctx, ep, args.timeout_ms), pb, name, role, dept)
-    for need in ("operator", "window", "portal", "approver-a", "head-a", "head-b", "supervisor"):
-        if need not in ids:
-            zwfw_py.die("no --ep for %s" % need)
-    if args.wait > 0:
-        zwfw_py.wait_served(ids, ("zwfw.catalog", "zwfw.intake", "zwfw.clock", "zwfw.workflow",
-                                  "zwfw.rating", "zwfw.report"), args.wait)
-    return zwfw_py.run_scenario(ctx, ids, lambda checks: scenario(args, pb, ids, checks))
+    return zwfw_py.identity_main(
+        scenario, ("common", "catalog", "intake", "workflow", "rating", "report"),
+        ("zwfw.catalog", "zwfw.intake", "zwfw.clock", "zwfw.workflow", "zwfw.rating",
+         "zwfw.report"),
+        need=("operator", "window", "portal", "approver-a", "head-a", "head-b", "supervisor"))
 
 
 if __name__ == "__main__":

@@ -22,183 +22,14 @@ import traceback
 import zmq
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from mdp_peer import pb_decode  # noqa: E402  (protobuf wire reader)
+from mdp_peer import (  # noqa: E402  (the hand-built RFC 7 peers)
+    DISCONNECT, HEARTBEAT, MDPW, READY, REPLY, REQUEST, Client, Env, Fail, Worker, answers,
+    expect, mmi, nothing, now, pb_decode, run_checks, serve_one, served, unique, wait_mmi,
+    worker_and_client, busy_worker)
 
-MDPC = b"MDPC01"
-MDPW = b"MDPW01"
-READY, REQUEST, REPLY, HEARTBEAT, DISCONNECT = b"\x01", b"\x02", b"\x03", b"\x04", b"\x05"
 UNAVAILABLE = 14          # zwfw.v1.Code
 MAX_BODY = 1020           # docs/broker.md: body frames a request or reply may have
 DEFAULT_HB, DEFAULT_LIVENESS, DEFAULT_WAIT = 2.5, 3, 5.0
-
-
-class Fail(Exception):
-    pass
-
-
-def expect(cond, fmt, *args):
-    if not cond:
-        raise Fail(fmt % args if args else fmt)
-
-
-def now():
-    return time.monotonic()
-
-
-def unique(prefix):
-    return "%s.%s" % (prefix, os.urandom(4).hex())
-
-
-class Env:
-    def __init__(self, ctx, endpoint, hb_s, liveness, wait_s):
-        self.ctx, self.endpoint = ctx, endpoint
-        self.hb, self.liveness, self.wait = hb_s, liveness, wait_s
-        self.expiry = hb_s * liveness
-        self.sockets = []
-        self.lock = threading.Lock()
-
-    def socket(self, kind, routing_id=None):
-        s = self.ctx.socket(kind)
-        s.linger = 0
-        if routing_id is not None:
-            s.setsockopt(zmq.ROUTING_ID, routing_id)
-        s.connect(self.endpoint)
-        with self.lock:
-            self.sockets.append(s)
-        return s
-
-    def close_all(self):
-        with self.lock:
-            for s in self.sockets:
-                if not s.closed:
-                    s.close()
-            self.sockets = []
-
-
-def recv(sock, timeout):
-    if not sock.poll(max(1, int(timeout * 1000)), zmq.POLLIN):
-        raise Fail("nothing received within %.0f ms" % (timeout * 1000))
-    return sock.recv_multipart()
-
-
-def nothing(sock, timeout, what):
-    if sock.poll(max(1, int(timeout * 1000)), zmq.POLLIN):
-        f = sock.recv_multipart()
-        raise Fail("unexpected %s: %r" % (what, [x[:24] for x in f[:8]]))
-
-
-class Client:
-    def __init__(self, env, kind=zmq.DEALER, routing_id=None):
-        self.env, self.kind = env, kind
-        self.sock = env.socket(kind, routing_id)
-
-    def send(self, service, body):
-        svc = service.encode() if isinstance(service, str) else service
-        head = [b""] if self.kind == zmq.DEALER else []
-        self.sock.send_multipart(head + [MDPC, svc] + list(body))
-
-    def recv(self, service, timeout=None):
-        f = recv(self.sock, timeout or self.env.wait + 2)
-        if self.kind == zmq.DEALER:
-            expect(f[:1] == [b""], "reply to a DEALER must start with an empty frame: %r", f[:4])
-            f = f[1:]
-        svc = service.encode() if isinstance(service, str) else service
-        expect(len(f) >= 3 and f[0] == MDPC and f[1] == svc,
-               "reply must be [MDPC01][%r][body...]: %r", svc, f[:4])
-        return f[2:]
-
-    def request(self, service, body, timeout=None):
-        self.send(service, body)
-        return self.recv(service, timeout)
-
-
-def mmi(env, service, timeout=2):
-    c = Client(env)
-    svc = service.encode() if isinstance(service, str) else service
-    body = c.request("mmi.service", [svc], timeout)
-    c.sock.close()
-    expect(len(body) == 1, "mmi.service body must be one frame: %r", body)
-    return body[0]
-
-
-def wait_mmi(env, service, want, timeout):
-    start, got = now(), None
-    while now() - start < timeout:
-        got = mmi(env, service)
-        if got == want:
-            return now() - start
-        time.sleep(0.03)
-    raise Fail("mmi.service %s still %r after %.1f s, expected %r" % (service, got, timeout, want))
-
-
-class Worker:
-    """An RFC 7 worker on a DEALER socket, every frame built by hand."""
-
-    def __init__(self, env, service, routing_id=None):
-        self.env = env
-        self.service = service.encode() if isinstance(service, str) else service
-        self.routing_id = routing_id
-        self.sock = env.socket(zmq.DEALER, routing_id)
-        self.last_sent = now()
-        self.heartbeats = []
-
-    def send(self, command, *frames):
-        self.sock.send_multipart([b"", MDPW, command] + list(frames))
-        self.last_sent = now()
-
-    def ready(self, sync=True):
-        self.send(READY, self.service)
-        if sync:
-            wait_mmi(self.env, self.service, b"200", 3)
-        return self
-
-    def next_command(self, timeout, keep_alive=True):
-        """The next command other than HEARTBEAT as (command, frames after
-        it); HEARTBEATs the broker meanwhile when keep_alive."""
-        deadline = now() + timeout
-        while True:
-            left = deadline - now()
-            if left <= 0:
-                raise Fail("no command within %.0f ms" % (timeout * 1000))
-            step = left
-            if keep_alive:
-                step = min(step, max(0.005, self.last_sent + self.env.hb - now()))
-            if self.sock.poll(max(1, int(step * 1000)), zmq.POLLIN):
-                f = self.sock.recv_multipart()
-                expect(len(f) >= 3 and f[0] == b"" and f[1] == MDPW and len(f[2]) == 1,
-                       "broker -> worker message not [empty][MDPW01][command]: %r", f[:4])
-                if f[2] == HEARTBEAT:
-                    expect(len(f) == 3, "HEARTBEAT must be 3 frames: %r", f)
-                    self.heartbeats.append(now())
-                    continue
-                return f[2], f[3:]
-            if keep_alive and now() - self.last_sent >= self.env.hb:
-                self.send(HEARTBEAT)
-
-    def request(self, timeout=None):
-        cmd, rest = self.next_command(timeout or self.env.wait + 2)
-        expect(cmd == REQUEST, "expected REQUEST, got %r %r", cmd, rest[:4])
-        expect(len(rest) >= 3 and rest[1] == b"",
-               "REQUEST must be [client][empty][body...]: %r", rest[:4])
-        return rest[0], rest[2:]
-
-    def reply(self, client, body):
-        self.send(REPLY, client, b"", *body)
-
-    def expect_disconnect(self, timeout=2.0):
-        cmd, rest = self.next_command(timeout, keep_alive=False)
-        expect(cmd == DISCONNECT and rest == [],
-               "expected DISCONNECT [empty][MDPW01][0x05], got %r %r", cmd, rest[:4])
-
-    def drain(self):
-        while self.sock.poll(0):
-            self.sock.recv_multipart()
-
-
-def serve_one(worker, transform=lambda body: body, timeout=None):
-    client, body = worker.request(timeout)
-    worker.reply(client, transform(body))
-    return body
 
 
 CHECKS = []
@@ -321,11 +152,7 @@ def _(env):
         ("address only", lambda cl: [cl]),
     ]
     for what, rest in cases:
-        svc = unique("audit.badreply")
-        w = Worker(env, svc).ready()
-        c = Client(env)
-        c.send(svc, [b"q"])
-        client, _ = w.request()
+        svc, w, c, client = busy_worker(env, "audit.badreply", b"q")
         w.send(REPLY, *rest(client))
         try:
             w.expect_disconnect()
@@ -358,11 +185,8 @@ def _(env):
 
 @check("mmi.service: 200 while the only worker is busy; answered at once while requests wait")
 def _(env):
-    svc = unique("audit.mmibusy")
-    w = Worker(env, svc).ready()
-    c1, c2 = Client(env), Client(env)
-    c1.send(svc, [b"one"])
-    client, _ = w.request()
+    svc, w, c1, client = busy_worker(env, "audit.mmibusy", b"one")
+    c2 = Client(env)
     c2.send(svc, [b"two"])  # waits: the worker is busy
     t0 = now()
     expect(mmi(env, svc) == b"200", "a service whose worker is busy is not 404")
@@ -380,20 +204,14 @@ def _(env):
 @check("no HEARTBEAT to a worker that is sent REQUESTs more often than the interval "
        "(RFC 7: SHOULD NOT while sending other commands)")
 def _(env):
-    svc = unique("audit.nohb")
-    w = Worker(env, svc).ready()
-    c = Client(env)
+    svc, w, c = worker_and_client(env, "audit.nohb")
     w.drain()
-    c.send(svc, [b"0"])
-    serve_one(w, timeout=2)
-    expect(c.recv(svc) == [b"0"], "reply 0")
+    served(w, c, svc, [b"0"], "reply 0")
     w.heartbeats = []
     end, i = now() + 4 * env.hb, 1
     while now() < end:
         time.sleep(0.2 * env.hb)
-        c.send(svc, [b"%d" % i])
-        serve_one(w, timeout=2)
-        expect(c.recv(svc) == [b"%d" % i], "reply %d", i)
+        served(w, c, svc, [b"%d" % i], "reply %d", i)
         i += 1
     expect(not w.heartbeats, "%d HEARTBEATs while REQUESTs came every %.0f ms (interval %.0f)",
            len(w.heartbeats), 200 * env.hb, 1000 * env.hb)
@@ -402,11 +220,7 @@ def _(env):
 @check("a worker silent while it works (no HEARTBEAT) for 3 x liveness x interval still "
        "delivers its reply and stays registered (deliberate, docs/broker.md)")
 def _(env):
-    svc = unique("audit.slow")
-    w = Worker(env, svc).ready()
-    c = Client(env)
-    c.send(svc, [b"slow"])
-    client, _ = w.request()
+    svc, w, c, client = busy_worker(env, "audit.slow", b"slow")
     time.sleep(3 * env.expiry)
     cmds = []
     while w.sock.poll(0):
@@ -415,9 +229,7 @@ def _(env):
            "a busy worker should get only HEARTBEATs, got %r", cmds)
     w.reply(client, [b"done"])
     expect(c.recv(svc) == [b"done"], "late reply lost")
-    c.send(svc, [b"again"])
-    serve_one(w, timeout=2)
-    expect(c.recv(svc) == [b"again"], "the worker was not kept")
+    served(w, c, svc, [b"again"], "the worker was not kept")
 
 
 # ---- clients ----
@@ -425,11 +237,7 @@ def _(env):
 @check("a client gone before its reply: the REPLY is dropped, the worker is kept and serves "
        "the next request")
 def _(env):
-    svc = unique("audit.gone")
-    w = Worker(env, svc).ready()
-    c = Client(env)
-    c.send(svc, [b"bye"])
-    client, _ = w.request()
+    svc, w, c, client = busy_worker(env, "audit.gone", b"bye")
     c.sock.close()
     time.sleep(0.1)
     w.reply(client, [b"nobody listens"])
@@ -444,11 +252,7 @@ def _(env):
 
 @check("requests waiting for a busy worker are served in arrival order (fair)")
 def _(env):
-    svc = unique("audit.fair")
-    w = Worker(env, svc).ready()
-    first = Client(env)
-    first.send(svc, [b"r0"])
-    client, _ = w.request()
+    svc, w, first, client = busy_worker(env, "audit.fair", b"r0")
     clients = []
     for i in range(1, 5):
         c = Client(env, zmq.REQ if i % 2 else zmq.DEALER)
@@ -466,11 +270,8 @@ def _(env):
 @check("a request waiting behind a busy worker past request_wait_ms is dropped, never handed "
        "on later (deliberate, docs/broker.md)")
 def _(env):
-    svc = unique("audit.behind")
-    w = Worker(env, svc).ready()
-    first, late = Client(env), Client(env)
-    first.send(svc, [b"held"])
-    client, _ = w.request()
+    svc, w, first, client = busy_worker(env, "audit.behind", b"held")
+    late = Client(env)
     late.send(svc, [b"waits"])
     # Busy, and silent as a working worker may be, past the wait.
     time.sleep(env.wait + 0.4)
@@ -532,26 +333,20 @@ def _(env):
 @check("bodies of %d frames pass both ways, and the worker echoing one stays registered"
        % MAX_BODY)
 def _(env):
-    svc = unique("audit.wide")
-    w = Worker(env, svc).ready()
-    c = Client(env)
+    svc, w, c = worker_and_client(env, "audit.wide")
     body = [b"%d" % i for i in range(MAX_BODY)]
     c.send(svc, body)
     client, got = w.request(timeout=3)
     expect(got == body, "worker got %d frames, %d sent", len(got), len(body))
     w.reply(client, got)
     expect(c.recv(svc, 3) == body, "echo differs")
-    c.send(svc, [b"next"])
-    serve_one(w, timeout=2)
-    expect(c.recv(svc) == [b"next"], "the worker did not take the next request")
+    served(w, c, svc, [b"next"], "the worker did not take the next request")
 
 
 @check("over the frame limit: a request is dropped, a REPLY gets DISCONNECT (the worker is "
        "not left busy); the broker goes on serving")
 def _(env):
-    svc = unique("audit.toowide")
-    w = Worker(env, svc).ready()
-    c = Client(env)
+    svc, w, c = worker_and_client(env, "audit.toowide")
     c.send(svc, [b"x"] * (MAX_BODY + 1))
     c.send(svc, [b"fits"])
     client, got = w.request(timeout=2)
@@ -561,9 +356,7 @@ def _(env):
     wait_mmi(env, svc, b"404", 1)
     nothing(c.sock, 0.3, "reply to an over-limit request or from an over-limit REPLY")
     w2 = Worker(env, svc).ready()
-    c.send(svc, [b"after"])
-    serve_one(w2, timeout=2)
-    expect(c.recv(svc) == [b"after"], "broker stopped serving")
+    served(w2, c, svc, [b"after"], "broker stopped serving")
 
 
 @check("service names of 255 bytes work end to end; 256: READY gets DISCONNECT, a request is "
@@ -572,18 +365,14 @@ def _(env):
     long_ok = (b"audit." + os.urandom(4).hex().encode()).ljust(255, b"x")
     w = Worker(env, long_ok).ready()
     c = Client(env)
-    c.send(long_ok, [b"long"])
-    serve_one(w, timeout=2)
-    expect(c.recv(long_ok) == [b"long"], "255-byte service name")
+    served(w, c, long_ok, [b"long"], "255-byte service name")
     too_long = long_ok + b"y"
     w2 = Worker(env, too_long)
     w2.send(READY, too_long)
     w2.expect_disconnect()
     c.send(too_long, [b"dropped"])
     nothing(c.sock, 0.3, "reply for a 256-byte service name")
-    c.send(long_ok, [b"still"])
-    serve_one(w, timeout=2)
-    expect(c.recv(long_ok) == [b"still"], "broker stopped serving")
+    served(w, c, long_ok, [b"still"], "broker stopped serving")
 
 
 # ---- the defaults a stock peer assumes (broker started with no timing flags) ----
@@ -677,40 +466,13 @@ def main(argv):
         "fast": Env(ctx, argv[0], int(argv[1]) / 1000.0, int(argv[2]), int(argv[3]) / 1000.0),
         "default": Env(ctx, argv[4], DEFAULT_HB, DEFAULT_LIVENESS, DEFAULT_WAIT),
     }
-    only = argv[5:]
     for name, env in envs.items():
-        deadline = now() + 10
-        while True:
-            try:
-                mmi(env, "audit.startup")
-                break
-            except Fail:
-                if now() > deadline:
-                    print("FAIL - %s broker at %s does not answer mmi.service"
-                          % (name, env.endpoint))
-                    print("0 passed, 1 failed")
-                    return 1
-            finally:
-                env.close_all()
-    passed = failed = 0
-    for name, broker, fn in CHECKS:
-        if only and not any(o in name for o in only):
-            continue
-        env = envs[broker]
-        t0 = now()
-        try:
-            fn(env)
-            passed += 1
-            print("PASS - %s (%.2f s)" % (name, now() - t0))
-        except Exception as e:  # noqa: BLE001 - any failure is a failed check
-            failed += 1
-            print("FAIL - %s" % name)
-            detail = str(e) if isinstance(e, Fail) else traceback.format_exc()
-            for line in detail.rstrip().splitlines():
-                print("    " + line)
-        finally:
-            env.close_all()
-        sys.stdout.flush()
+        if not answers(env, "audit.startup"):
+            print("FAIL - %s broker at %s does not answer mmi.service" % (name, env.endpoint))
+            print("0 passed, 1 failed")
+            return 1
+    passed, failed = run_checks([(name, envs[broker], fn) for name, broker, fn in CHECKS],
+                                argv[5:], "PASS", "FAIL")
     ctx.term()
     print("%d passed, %d failed" % (passed, failed))
     return 1 if failed else 0

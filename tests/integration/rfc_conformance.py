@@ -17,241 +17,18 @@ it never hangs the run.
 import os
 import sys
 import time
-import traceback
 
 import zmq
 
-MDPC = b"MDPC01"
-MDPW = b"MDPW01"
-READY, REQUEST, REPLY, HEARTBEAT, DISCONNECT = b"\x01", b"\x02", b"\x03", b"\x04", b"\x05"
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from mdp_peer import (  # noqa: E402  (the hand-built RFC 7 peers)
+    DISCONNECT, HEARTBEAT, MDPC, MDPW, READY, REPLY, REQUEST, Client, Env, Worker, answers,
+    expect, mmi, nothing, now, pb_decode, recv, run_checks, serve_one, served, unique, wait_mmi,
+    worker_and_client, busy_worker)
 
 # zwfw.v1.Code values (proto/zwfw/v1/common.proto), canonical gRPC codes.
 INVALID_ARGUMENT, UNAVAILABLE = 3, 14
 ROLE_OPERATOR = 5
-
-
-class Fail(Exception):
-    pass
-
-
-def expect(cond, fmt, *args):
-    if not cond:
-        raise Fail(fmt % args if args else fmt)
-
-
-def now():
-    return time.monotonic()
-
-
-def unique(prefix):
-    return "%s.%s" % (prefix, os.urandom(4).hex())
-
-
-# ---- protobuf wire format, just enough to read Caller and Error ----
-
-def pb_decode(data):
-    """{field: [values]}: ints for varints, bytes for length-delimited."""
-    fields, i = {}, 0
-
-    def varint():
-        nonlocal i
-        shift = value = 0
-        while True:
-            expect(i < len(data), "truncated varint in %r", data)
-            b = data[i]
-            i += 1
-            value |= (b & 0x7F) << shift
-            shift += 7
-            if not b & 0x80:
-                return value
-
-    while i < len(data):
-        key = varint()
-        field, wire = key >> 3, key & 7
-        if wire == 0:
-            value = varint()
-        elif wire == 2:
-            n = varint()
-            expect(i + n <= len(data), "truncated field %d", field)
-            value = data[i:i + n]
-            i += n
-        else:
-            raise Fail("unexpected wire type %d" % wire)
-        fields.setdefault(field, []).append(value)
-    return fields
-
-
-# ---- peers ----
-
-class Env:
-    def __init__(self, endpoint, hb_ms, liveness, wait_ms):
-        self.ctx = zmq.Context()
-        self.endpoint = endpoint
-        self.hb = hb_ms / 1000.0
-        self.liveness = liveness
-        self.expiry = self.hb * liveness
-        self.wait = wait_ms / 1000.0
-        self.sockets = []
-
-    def socket(self, kind):
-        s = self.ctx.socket(kind)
-        s.linger = 0
-        s.connect(self.endpoint)
-        self.sockets.append(s)
-        return s
-
-    def close_all(self):
-        for s in self.sockets:
-            if not s.closed:
-                s.close()
-        self.sockets = []
-
-
-def recv(sock, timeout):
-    """One whole message within timeout seconds, else Fail."""
-    if not sock.poll(max(1, int(timeout * 1000)), zmq.POLLIN):
-        raise Fail("nothing received within %.0f ms" % (timeout * 1000))
-    return sock.recv_multipart()
-
-
-def nothing(sock, timeout, what="message"):
-    """Fails if anything arrives within timeout seconds."""
-    if sock.poll(max(1, int(timeout * 1000)), zmq.POLLIN):
-        raise Fail("unexpected %s: %r" % (what, sock.recv_multipart()))
-
-
-class Client:
-    """An RFC 7 client. DEALER adds frame 0 itself; REQ lets the socket do it
-    (and strips it from the reply)."""
-
-    def __init__(self, env, kind=zmq.DEALER):
-        self.env, self.kind = env, kind
-        self.sock = env.socket(kind)
-
-    def send(self, service, body):
-        svc = service.encode() if isinstance(service, str) else service
-        head = [b""] if self.kind == zmq.DEALER else []
-        self.sock.send_multipart(head + [MDPC, svc] + list(body))
-
-    def recv(self, service, timeout=None):
-        """The reply body; checks the frames before it exactly."""
-        frames = recv(self.sock, timeout or self.env.wait + 2)
-        if self.kind == zmq.DEALER:
-            expect(len(frames) >= 1 and frames[0] == b"",
-                   "reply to a DEALER must start with an empty frame: %r", frames)
-            frames = frames[1:]
-        expect(len(frames) >= 3, "reply needs MDPC01, service and a body: %r", frames)
-        expect(frames[0] == MDPC, "reply header %r, expected MDPC01", frames[0])
-        svc = service.encode() if isinstance(service, str) else service
-        expect(frames[1] == svc, "reply service frame %r, expected %r", frames[1], svc)
-        return frames[2:]
-
-    def request(self, service, body, timeout=None):
-        self.send(service, body)
-        return self.recv(service, timeout)
-
-
-def mmi(env, service, kind=zmq.DEALER):
-    c = Client(env, kind)
-    body = c.request("mmi.service", [service.encode()], timeout=2)
-    c.sock.close()
-    expect(len(body) == 1, "mmi.service reply body must be one frame: %r", body)
-    return body[0]
-
-
-def wait_mmi(env, service, want, timeout):
-    """Seconds until mmi.service answers `want` for service, or Fail."""
-    start = now()
-    got = None
-    while now() - start < timeout:
-        got = mmi(env, service)
-        if got == want:
-            return now() - start
-        time.sleep(0.03)
-    raise Fail("mmi.service %s still %r after %.1f s, expected %r" % (service, got, timeout, want))
-
-
-class Worker:
-    """An RFC 7 worker built by hand on a DEALER socket."""
-
-    def __init__(self, env, service=None):
-        self.env = env
-        self.service = service.encode() if isinstance(service, str) else service
-        self.sock = env.socket(zmq.DEALER)
-        self.last_sent = now()
-        self.heartbeats = []  # arrival times of broker HEARTBEATs
-
-    def send(self, command, *frames):
-        self.sock.send_multipart([b"", MDPW, command] + list(frames))
-        self.last_sent = now()
-
-    def ready(self, sync=True):
-        """READY; with sync, returns once mmi.service says the service has a
-        worker (READY and other peers' messages travel on different
-        connections, so nothing else orders them)."""
-        self.send(READY, self.service)
-        if sync:
-            wait_mmi(self.env, self.service.decode(), b"200", 3)
-        return self
-
-    def next_command(self, timeout, keep_alive=True):
-        """The next command other than HEARTBEAT, as (command, frames after
-        it). Meanwhile sends HEARTBEAT when due (keep_alive) so the broker
-        keeps this worker. Each broker message is checked for MDPW framing."""
-        deadline = now() + timeout
-        while True:
-            left = deadline - now()
-            if left <= 0:
-                raise Fail("no command within %.0f ms" % (timeout * 1000))
-            step = left
-            if keep_alive:
-                step = min(step, max(0.005, self.last_sent + self.env.hb - now()))
-            if self.sock.poll(max(1, int(step * 1000)), zmq.POLLIN):
-                f = self.sock.recv_multipart()
-                expect(len(f) >= 3 and f[0] == b"" and f[1] == MDPW and len(f[2]) == 1,
-                       "broker -> worker message not [empty][MDPW01][command]: %r", f)
-                if f[2] == HEARTBEAT:
-                    expect(len(f) == 3, "HEARTBEAT must be 3 frames: %r", f)
-                    self.heartbeats.append(now())
-                    continue
-                return f[2], f[3:]
-            if keep_alive and now() - self.last_sent >= self.env.hb:
-                self.send(HEARTBEAT)
-
-    def request(self, timeout=None):
-        """Waits for a REQUEST; returns (client address, body)."""
-        cmd, rest = self.next_command(timeout or self.env.wait + 2)
-        expect(cmd == REQUEST, "expected REQUEST, got command %r %r", cmd, rest)
-        expect(len(rest) >= 3, "REQUEST needs client, empty and a body: %r", rest)
-        expect(len(rest[0]) > 0, "REQUEST client address frame is empty")
-        expect(rest[1] == b"", "REQUEST client address not followed by an empty frame: %r", rest)
-        return rest[0], rest[2:]
-
-    def reply(self, client, body):
-        self.send(REPLY, client, b"", *body)
-
-    def expect_disconnect(self, timeout=2.0):
-        cmd, rest = self.next_command(timeout, keep_alive=False)
-        expect(cmd == DISCONNECT and rest == [],
-               "expected DISCONNECT [empty][MDPW01][0x05], got %r %r", cmd, rest)
-
-    def idle(self, seconds):
-        """Stays alive (HEARTBEATs both ways) for `seconds`; fails if the
-        broker sends anything but HEARTBEAT."""
-        try:
-            cmd, rest = self.next_command(seconds)
-        except Fail:
-            return
-        raise Fail("unexpected command %r %r while idle" % (cmd, rest))
-
-    def close(self):
-        self.sock.close()
-
-
-def serve_one(worker, transform=lambda body: body, timeout=None):
-    client, body = worker.request(timeout)
-    worker.reply(client, transform(body))
-    return body
 
 
 # ---- the checks ----
@@ -305,9 +82,7 @@ def _(env):
 
 @check("worker REQUEST is [empty][MDPW01][0x02][client][empty][body] and nothing is appended")
 def _(env):
-    svc = unique("rfc.shape")
-    w = Worker(env, svc).ready()
-    c = Client(env)
+    svc, w, c = worker_and_client(env, "rfc.shape")
     c.send(svc, [b"only"])
     f = w.sock.recv_multipart() if w.sock.poll(3000) else None
     while f is not None and f[2:3] == [HEARTBEAT]:
@@ -371,9 +146,7 @@ def _(env):
 
 @check("DISCONNECT from a busy worker: it is forgotten, later requests wait for a new worker")
 def _(env):
-    svc = unique("rfc.busybye")
-    w = Worker(env, svc).ready()
-    c = Client(env)
+    svc, w, c = worker_and_client(env, "rfc.busybye")
     c.send(svc, [b"lost"])
     w.request()
     w.send(DISCONNECT)
@@ -411,11 +184,7 @@ def _(env):
 
 @check("broker HEARTBEATs also reach a worker holding a request")
 def _(env):
-    svc = unique("rfc.busyhb")
-    w = Worker(env, svc).ready()
-    c = Client(env)
-    c.send(svc, [b"slow"])
-    client, _ = w.request()
+    svc, w, c, client = busy_worker(env, "rfc.busyhb", b"slow")
     w.heartbeats = []
     w.idle(5 * env.hb)
     expect(len(w.heartbeats) >= 3, "busy worker got %d HEARTBEATs in %.0f ms",
@@ -431,16 +200,12 @@ def _(env):
     w.idle(3 * env.expiry)
     expect(mmi(env, svc) == b"200", "heartbeating worker was dropped")
     c = Client(env)
-    c.send(svc, [b"x"])
-    serve_one(w)
-    expect(c.recv(svc) == [b"x"], "reply differs")
+    served(w, c, svc, [b"x"], "reply differs", timeout=None)
 
 
 @check("any command counts as a heartbeat: a worker that only REPLYs is kept")
 def _(env):
-    svc = unique("rfc.replyhb")
-    w = Worker(env, svc).ready()
-    c = Client(env)
+    svc, w, c = worker_and_client(env, "rfc.replyhb")
     end = now() + 3 * env.expiry
     n = 0
     while now() < end:
@@ -486,9 +251,7 @@ def _(env):
     live.idle(env.expiry + 3 * env.hb)  # the silent one is gone by now
     c = Client(env)
     for i in range(3):
-        c.send(svc, [b"r%d" % i])
-        serve_one(live, timeout=2)
-        expect(c.recv(svc) == [b"r%d" % i], "reply %d differs", i)
+        served(live, c, svc, [b"r%d" % i], "reply %d differs", i)
     while silent.sock.poll(0):
         f = silent.sock.recv_multipart()
         expect(f[2:3] != [REQUEST], "the expired worker was sent a request: %r", f)
@@ -559,9 +322,7 @@ def _(env):
     expect(mmi(env, svc) == b"200", "remaining worker lost")
     c = Client(env)
     for i in range(3):
-        c.send(svc, [b"%d" % i])
-        serve_one(b, timeout=2)
-        expect(c.recv(svc) == [b"%d" % i], "reply differs")
+        served(b, c, svc, [b"%d" % i], "reply differs")
     while a.sock.poll(0):
         f = a.sock.recv_multipart()
         expect(f[2:3] != [REQUEST], "disconnected worker got %r", f)
@@ -636,9 +397,7 @@ def _(env):
 
 @check("malformed client messages are dropped; the broker keeps serving that socket")
 def _(env):
-    svc = unique("rfc.garbage")
-    w = Worker(env, svc).ready()
-    c = Client(env)
+    svc, w, c = worker_and_client(env, "rfc.garbage")
     junk = [
         [MDPC, svc.encode(), b"no empty frame"],
         [b"", b"MDPC02", svc.encode(), b"unknown version"],
@@ -661,9 +420,7 @@ def _(env):
 
 @check("mmi.service: 200 for a service with a worker, 404 without (DEALER, exact frames)")
 def _(env):
-    svc = unique("rfc.mmi")
-    w = Worker(env, svc).ready()
-    c = Client(env)
+    svc, w, c = worker_and_client(env, "rfc.mmi")
     c.sock.send_multipart([b"", MDPC, b"mmi.service", svc.encode()])
     f = recv(c.sock, 2)
     expect(f == [b"", MDPC, b"mmi.service", b"200"], "mmi.service reply %r", f)
@@ -807,39 +564,14 @@ def main(argv):
     if len(argv) < 4:
         sys.stderr.write(__doc__)
         return 2
-    env = Env(argv[0], int(argv[1]), int(argv[2]), int(argv[3]))
+    env = Env(zmq.Context(), argv[0], int(argv[1]) / 1000.0, int(argv[2]),
+              int(argv[3]) / 1000.0)
     only = argv[4:]
-    # Wait for the broker to answer at all.
-    deadline = now() + 10
-    while True:
-        try:
-            mmi(env, "rfc.startup")
-            break
-        except Fail:
-            if now() > deadline:
-                print("broker at %s does not answer mmi.service" % argv[0])
-                print("0 passed, 1 failed")
-                return 1
-        finally:
-            env.close_all()
-    passed = failed = 0
-    for name, fn in CHECKS:
-        if only and not any(o in name for o in only):
-            continue
-        t0 = now()
-        try:
-            fn(env)
-            passed += 1
-            print("ok - %s (%.2f s)" % (name, now() - t0))
-        except Exception as e:  # noqa: BLE001 - any failure is a failed check
-            failed += 1
-            print("not ok - %s" % name)
-            detail = str(e) if isinstance(e, Fail) else traceback.format_exc()
-            for line in detail.rstrip().splitlines():
-                print("    " + line)
-        finally:
-            env.close_all()
-        sys.stdout.flush()
+    if not answers(env, "rfc.startup"):
+        print("broker at %s does not answer mmi.service" % argv[0])
+        print("0 passed, 1 failed")
+        return 1
+    passed, failed = run_checks([(name, env, fn) for name, fn in CHECKS], only, "ok", "not ok")
     env.ctx.term()
     print("%d passed, %d failed" % (passed, failed))
     return 1 if failed else 0

@@ -70,13 +70,7 @@ expect_err "supplement --help is not an option value" 2 "--part needs a value" \
 
 # --- two deployments -----------------------------------------------------
 zs_database "zwt_cli_xregion_$$"
-$py "$here/xregion_client.py" catalogs --out "$work" >"$work/catalogs.out" 2>&1 ||
-    { cat "$work/catalogs.out" >&2; fail_setup "xregion_client.py catalogs failed"; }
-xr_deployment ts 500152
-xr_deployment ms 511400
-xr_catalog ts "$src/deploy/catalog/tongnan-sample.json"
-xr_catalog ms "$work/catalog-ms.json"
-xr_link ts ms
+xr_ts_ms
 
 # Meishan's 个体工商户变更登记 (承诺件, 川渝通办; M01, M02 required)
 MS_ITEM=$($py -c 'import json, sys
@@ -263,9 +257,4 @@ local_supplement() {
 check "supplement of the local part: Tongnan's intake finishes the 即办件 (11), the part closed" \
     local_supplement
 
-zs_check_alive
-zs_check_stop "brokers, intake and xregion of both deployments exited 0"
-xr_drop_dbs
-zs_drop_db
-zs_finish "$work"/ts-xregion.log "$work"/ms-xregion.log "$work"/ts-intake.log \
-    "$work"/ms-intake.log
+xr_end "brokers, intake and xregion of both deployments exited 0"

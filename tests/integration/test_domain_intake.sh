@@ -16,10 +16,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../harness/shtest.sh" domain-intake
 . "$here/py_stack.sh" test_domain_intake
 
-zs_require zwfw-broker zwfw-intake
-zs_gen_proto
-zs_database "zwt_domain_intake_$$"
-zs_pii_key
+zs_setup "zwt_domain_intake_$$" zwfw-broker zwfw-intake
 
 declare -A ep
 for role in operator window integrator head; do

@@ -17,10 +17,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../harness/shtest.sh" interop-catalog
 . "$here/py_stack.sh" test_interop_catalog
 
-zs_require zwfw-broker zwfw-intake
-zs_gen_proto
-zs_database "zwt_interop_catalog_$$"
-zs_pii_key
+zs_setup "zwt_interop_catalog_$$" zwfw-broker zwfw-intake
 
 declare -A ep
 for role in operator window integrator supervisor approver; do

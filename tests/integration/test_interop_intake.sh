@@ -24,10 +24,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../harness/shtest.sh" interop-intake
 . "$here/py_stack.sh" test_interop_intake
 
-zs_require zwfw-broker zwfw-intake
-zs_gen_proto
-zs_database "zwt_interop_intake_$$"
-zs_pii_key
+zs_setup "zwt_interop_intake_$$" zwfw-broker zwfw-intake
 
 declare -A ep
 for role in operator window integrator; do

@@ -41,15 +41,13 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../harness/shtest.sh" interop-rating
 . "$here/py_stack.sh" test_interop_rating
 
-zs_require zwfw-broker zwfw-intake zwfw-rating
-zs_gen_proto
-zs_database "zwt_interop_rating_$$"
-zs_pii_key
+zs_setup "zwt_interop_rating_$$" zwfw-broker zwfw-intake zwfw-rating
 
 # Departments of the sample catalog (deploy/catalog/tongnan-sample.json).
 market=11500152MB17035173   # 市场监管局
 health=11500152MB17028483   # 卫健委
 # identity name -> "role department key-id"
+# shellcheck disable=SC2034 # read by zs_brokers
 declare -A ident=(
   [operator]="operator - py-operator"
   [portal]="integrator - portal"
@@ -60,16 +58,7 @@ declare -A ident=(
   [head-market]="head $market py-head-market"
   [head-health]="head $health py-head-health"
 )
-endpoints=()
-eps_arg=()
-for name in "${!ident[@]}"; do
-  read -r role dept key_id <<<"${ident[$name]}"
-  [ "$dept" = "-" ] && dept=""
-  zs_broker "$name" "$role" "$dept" "$key_id" 1500
-  endpoints+=("$zs_ep")
-  eps_arg+=(--ep "$name=$zs_ep=$role=$dept=$key_id")
-done
-all_eps=$(IFS=,; echo "${endpoints[*]}")
+zs_brokers --ep-key-id ident 1500
 
 # case_workdays is 5-15 (protocol.md "好差评 ratings"): a deployment set
 # outside it must not start counting with it.
@@ -83,30 +72,14 @@ for n in 4 16; do
     zs_fail "zwfw-rating --case-workdays $n: exit $rc (124: still running after 15 s): $(tail -n 3 "$work/cw$n.out")"
   fi
 done
-intake_pub=tcp://127.0.0.1:$(zs_free_port)
 rating_pub=tcp://127.0.0.1:$(zs_free_port)
-
-zs_daemon intake --db-conninfo "$dbinfo" --migrate true --clock-mode simulated \
-  --pii-key-file "$work/pii.key" --heartbeat-ms 250 --threads 4 \
-  --pub-endpoint "$intake_pub" --broker-endpoint "$all_eps"
-# Both daemons migrate the same database: let intake finish first (it
-# serves once its migrations are in).
-zs_wait_service "${endpoints[0]}" zwfw.intake || fail_setup "zwfw.intake did not come up"
-zs_daemon rating --db-conninfo "$dbinfo" --broker-endpoint "$all_eps" \
-  --clock-mode simulated --migrate true --case-workdays 5 --sweep-ms 200 \
-  --clock-poll-ms 50 --heartbeat-ms 250 --pub-endpoint "$rating_pub" --log-level info
-zs_wait_service "${endpoints[0]}" zwfw.rating || {
-  echo "---- rating.log" >&2; tail -n 30 "$work/rating.log" >&2
-  fail_setup "zwfw.rating did not come up"
-}
+zs_stack intake \
+  "rating --case-workdays 5 --pub-endpoint $rating_pub --log-level info"
 
 # shellcheck disable=SC2086 # RTCLIENT_ARGS: extra options, split on purpose
 zs_client rating_client.py --gen "$work/gen" "${eps_arg[@]}" \
   --sample "$src/deploy/catalog/tongnan-sample.json" --db "$dbinfo" \
   --wait 60 ${RTCLIENT_ARGS:-}
 
-zs_check_alive
-zs_check_stop "brokers, intake and rating exited 0"
-if [ -n "${RTKEEP_LOGS:-}" ]; then cp "$work"/*.log "$RTKEEP_LOGS"/ 2>/dev/null; fi
-zs_drop_db
-zs_finish "$work"/intake.log "$work"/rating.log
+zs_end "${RTKEEP_LOGS:-}" "brokers, intake and rating exited 0" \
+  "$work"/intake.log "$work"/rating.log

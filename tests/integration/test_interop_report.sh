@@ -23,9 +23,8 @@
 # period; protocol.md now says it counts those received in the period,
 # which the client checks in every report.
 #
-# A plain-mode broker treats every caller as one configured identity
-# (protocol.md section 7), so each identity gets its own broker and every
-# daemon registers with all seven.
+# Each identity gets its own plain-mode broker and every daemon registers
+# with all seven (py_stack.sh zs_brokers).
 #
 # Env: ZWFW_BIN_DIR, ZWFW_SOURCE_DIR, ZWFW_PG_CONNINFO_FILE (the ctest "pg"
 # fixture; without it a private cluster is started here). Prints "N passed,
@@ -36,16 +35,15 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../harness/shtest.sh" interop-report
 . "$here/py_stack.sh" test_interop_report
 
-zs_require zwfw-broker zwfw-intake zwfw-workflow zwfw-rating zwfw-report
-zs_gen_proto
-zs_database "zwt_interop_report_$$"
-zs_pii_key
+zs_setup "zwt_interop_report_$$" zwfw-broker zwfw-intake zwfw-workflow \
+  zwfw-rating zwfw-report
 
 # Departments of the sample catalog (deploy/catalog/tongnan-sample.json):
 # A is 市场监管局, B is 卫健委.
 dept_a=11500152MB17035173
 dept_b=11500152MB17028483
 # identity name -> "role department key-id"
+# shellcheck disable=SC2034 # read by zs_brokers
 declare -A ident=(
   [operator]="operator - rp-operator"
   [window]="window - rp-window"
@@ -55,46 +53,12 @@ declare -A ident=(
   [head-b]="head $dept_b rp-head-b"
   [supervisor]="supervisor - rp-supervisor"
 )
-endpoints=()
-eps_arg=()
-for name in "${!ident[@]}"; do
-  read -r role dept key_id <<<"${ident[$name]}"
-  [ "$dept" = "-" ] && dept=""
-  zs_broker "$name" "$role" "$dept" "$key_id" 1500
-  endpoints+=("$zs_ep")
-  eps_arg+=(--ep "$name=$zs_ep=$role=$dept")
-done
-all_eps=$(IFS=,; echo "${endpoints[*]}")
-intake_pub=tcp://127.0.0.1:$(zs_free_port)
-workflow_pub=tcp://127.0.0.1:$(zs_free_port)
-
-# Every daemon but zwfw-report migrates the same database: one after the
-# other (each serves once its migrations are in); zwfw-report never
-# migrates, so it starts last.
-zs_daemon intake --db-conninfo "$dbinfo" --migrate true --clock-mode simulated \
-  --pii-key-file "$work/pii.key" --heartbeat-ms 250 --threads 4 \
-  --pub-endpoint "$intake_pub" --workflow-endpoints "$workflow_pub" \
-  --broker-endpoint "$all_eps"
-zs_wait_service "${endpoints[0]}" zwfw.intake || fail_setup "zwfw.intake did not come up"
-zs_daemon workflow --db-conninfo "$dbinfo" --migrate true --clock-mode simulated \
-  --heartbeat-ms 250 --threads 4 --pub-endpoint "$workflow_pub" \
-  --intake-pub-endpoint "$intake_pub" --sweep-ms 200 --clock-poll-ms 50 \
-  --broker-endpoint "$all_eps"
-zs_wait_service "${endpoints[0]}" zwfw.workflow || fail_setup "zwfw.workflow did not come up"
-zs_daemon rating --db-conninfo "$dbinfo" --broker-endpoint "$all_eps" \
-  --clock-mode simulated --migrate true --case-workdays 5 --sweep-ms 200 \
-  --clock-poll-ms 50 --heartbeat-ms 250
-zs_wait_service "${endpoints[0]}" zwfw.rating || fail_setup "zwfw.rating did not come up"
-zs_daemon report --db-conninfo "$dbinfo" --broker-endpoint "$all_eps" \
-  --clock-mode simulated --heartbeat-ms 250
-zs_wait_service "${endpoints[0]}" zwfw.report || fail_setup "zwfw.report did not come up"
+zs_brokers ident 1500
+zs_stack intake workflow "rating --case-workdays 5" report
 
 # shellcheck disable=SC2086 # RPCLIENT_ARGS: extra options, split on purpose
 zs_client report_client.py --gen "$work/gen" "${eps_arg[@]}" \
   --sample "$src/deploy/catalog/tongnan-sample.json" --wait 60 ${RPCLIENT_ARGS:-}
 
-zs_check_alive
-zs_check_stop "brokers, intake, workflow, rating and report exited 0"
-if [ -n "${RPKEEP_LOGS:-}" ]; then cp "$work"/*.log "$RPKEEP_LOGS"/ 2>/dev/null; fi
-zs_drop_db
-zs_finish "$work"/intake.log "$work"/workflow.log "$work"/rating.log "$work"/report.log
+zs_end "${RPKEEP_LOGS:-}" "brokers, intake, workflow, rating and report exited 0" \
+  "$work"/intake.log "$work"/workflow.log "$work"/rating.log "$work"/report.log

@@ -34,45 +34,21 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../harness/shtest.sh" interop-workflow
 . "$here/py_stack.sh" test_interop_workflow
 
-zs_require zwfw-broker zwfw-intake zwfw-workflow
-zs_gen_proto
-zs_database "zwt_interop_workflow_$$"
-zs_pii_key
+zs_setup "zwt_interop_workflow_$$" zwfw-broker zwfw-intake zwfw-workflow
 
 # Departments of the sample catalog (deploy/catalog/tongnan-sample.json).
 market=11500152MB17035173   # 市场监管局
 health=11500152MB17028483   # 卫健委
 # identity name -> "role department"
+# shellcheck disable=SC2034 # read by zs_brokers
 declare -A ident=(
   [operator]="operator -" [window]="window -" [integrator]="integrator -"
   [supervisor]="supervisor -"
   [approver-market]="approver $market" [head-market]="head $market"
   [approver-health]="approver $health" [head-health]="head $health"
 )
-endpoints=()
-eps_arg=()
-for name in "${!ident[@]}"; do
-  read -r role dept <<<"${ident[$name]}"
-  [ "$dept" = "-" ] && dept=""
-  zs_broker "$name" "$role" "$dept" "py-$name" 1500
-  endpoints+=("$zs_ep")
-  eps_arg+=(--ep "$name=$zs_ep=$role=$dept")
-done
-all_eps=$(IFS=,; echo "${endpoints[*]}")
-intake_pub=tcp://127.0.0.1:$(zs_free_port)
-workflow_pub=tcp://127.0.0.1:$(zs_free_port)
-
-zs_daemon intake --db-conninfo "$dbinfo" --migrate true --clock-mode simulated \
-  --pii-key-file "$work/pii.key" --heartbeat-ms 250 --threads 4 \
-  --pub-endpoint "$intake_pub" --workflow-endpoints "$workflow_pub" \
-  --broker-endpoint "$all_eps"
-# Both daemons migrate the same database: let intake finish first (it
-# serves once its migrations are in).
-zs_wait_service "${endpoints[0]}" zwfw.intake || fail_setup "zwfw.intake did not come up"
-zs_daemon workflow --db-conninfo "$dbinfo" --migrate true --clock-mode simulated \
-  --heartbeat-ms 250 --threads 4 --pub-endpoint "$workflow_pub" \
-  --intake-pub-endpoint "$intake_pub" --sweep-ms 200 --clock-poll-ms 50 \
-  --broker-endpoint "$all_eps"
+zs_brokers ident 1500 py
+zs_stack intake workflow
 
 # shellcheck disable=SC2086 # WFCLIENT_ARGS: extra options, split on purpose
 zs_client workflow_client.py --gen "$work/gen" "${eps_arg[@]}" \

@@ -67,9 +67,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/py_stack.sh" test_xregion_faults
 . "$here/xr_stack.sh"
 
-zs_require zwfw-broker zwfw-intake zwfw-xregion zwfwctl
-zs_gen_proto
-zs_database "zwt_xrfault_$$"
+xr_setup "zwt_xrfault_$$"
 started=$SECONDS
 
 xr_deployment ts 500152

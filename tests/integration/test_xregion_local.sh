@@ -20,17 +20,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/py_stack.sh" test_xregion_local
 . "$here/xr_stack.sh"
 
-zs_require zwfw-broker zwfw-intake zwfw-xregion zwfwctl
-zs_gen_proto
-zs_database "zwt_xregion_local_$$"
-
-$py "$here/xregion_client.py" catalogs --out "$work" >"$work/catalogs.out" 2>&1 ||
-  { cat "$work/catalogs.out" >&2; fail_setup "xregion_client.py catalogs failed"; }
-xr_deployment ts 500152
-xr_deployment ms 511400
-xr_catalog ts "$src/deploy/catalog/tongnan-sample.json"
-xr_catalog ms "$work/catalog-ms.json"
-xr_link ts ms
+xr_setup "zwt_xregion_local_$$"
+xr_ts_ms
 
 args=(--gen "$work/gen" --wait 60)
 for d in ts ms; do
@@ -40,9 +31,4 @@ for d in ts ms; do
 done
 PYTHONPATH="$here${PYTHONPATH:+:$PYTHONPATH}" zs_client xregion_local.py "${args[@]}"
 
-zs_check_alive
-zs_check_stop "brokers, intake and xregion of both deployments exited 0"
-xr_drop_dbs
-zs_drop_db
-zs_finish "$work"/ts-xregion.log "$work"/ms-xregion.log "$work"/ts-intake.log \
-  "$work"/ms-intake.log
+xr_end "brokers, intake and xregion of both deployments exited 0"

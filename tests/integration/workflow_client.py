@@ -20,7 +20,6 @@ The definitions' states and actions were learned through GetDefinition:
 workflow.proto points at services/workflow/definition.h for the JSON
 format, which an integrator does not have.
 """
-import argparse
 import datetime
 import hashlib
 import json
@@ -31,8 +30,7 @@ import uuid
 import functools
 
 import zwfw_py
-from zwfw_py import (MdpClient, Zwfw, ZwfwError, expect, expect_error_any, json_format,
-                     load_pb, short, zmq)
+from zwfw_py import ZwfwError, expect, expect_error_any, json_format, short
 
 # Every Error this client expects must also say why (protocol.md 3).
 expect_error = functools.partial(zwfw_py.expect_error, need_message=True)
@@ -205,14 +203,7 @@ def scenario(args, pb, ids, checks):
         return (z or sup).wf(pb.GetInstance(receipt_number=receipt, history=history)).instance
 
     def wait_instance(receipt, secs=15):
-        end = time.monotonic() + secs
-        while True:
-            try:
-                return get(receipt)
-            except ZwfwError as e:
-                if e.code != "NOT_FOUND" or time.monotonic() > end:
-                    raise
-            time.sleep(0.05)
+        return zwfw_py.until_found(lambda: get(receipt), secs)
 
     def app(receipt, z=None):
         return (z or win).call("zwfw.intake", pb.GetApplication(receipt_number=receipt)).application
@@ -1304,27 +1295,17 @@ def scenario(args, pb, ids, checks):
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--gen", required=True)
-    ap.add_argument("--ep", action="append", required=True, help="NAME=ENDPOINT=ROLE=DEPT")
-    ap.add_argument("--sample", required=True)
-    ap.add_argument("--calendar", required=True)
-    ap.add_argument("--timeout-ms", type=int, default=7000)
-    ap.add_argument("--wait", type=float, default=0)
-    ap.add_argument("--explore", action="store_true")
-    args = ap.parse_args()
-    pb = load_pb(args.gen, ("common", "catalog", "intake", "workflow", "events"))
-    ctx = zmq.Context()
-    ids = {}
-    for spec in args.ep:
-        name, ep, role, dept = spec.split("=", 3)
-        ids[name] = Zwfw(MdpClient(ctx, ep, args.timeout_ms), pb, name, role, dept)
-    if args.wait > 0:
-        zwfw_py.wait_served(ids, ("zwfw.catalog", "zwfw.intake", "zwfw.clock", "zwfw.workflow"),
-                            args.wait)
-    if args.explore:
-        return zwfw_py.run_scenario(ctx, ids, lambda checks: explore(pb, ids))
-    return zwfw_py.run_scenario(ctx, ids, lambda checks: scenario(args, pb, ids, checks))
+    def more_args(ap):
+        ap.add_argument("--calendar", required=True)
+        ap.add_argument("--explore", action="store_true")
+
+    def run(args, pb, ids, checks):
+        if args.explore:
+            return explore(pb, ids)
+        return scenario(args, pb, ids, checks)
+    return zwfw_py.identity_main(
+        run, ("common", "catalog", "intake", "workflow", "events"),
+        ("zwfw.catalog", "zwfw.intake", "zwfw.clock", "zwfw.workflow"), more_args=more_args)
 
 
 if __name__ == "__main__":

@@ -37,6 +37,31 @@ xr_clock_args=(--clock-mode simulated)
 declare -A xr_region xr_db xr_ep xr_eps xr_link_ep xr_link_pk xr_intake_pub xr_pid
 xr_roles=(operator window supervisor integrator system approver)
 
+# xr_setup DB [BINARY...]: what a test of deployments needs first:
+# zwfw-broker, zwfw-intake, zwfw-xregion, zwfwctl and the BINARYs, the
+# schemas' Python code (zs_gen_proto) and the PostgreSQL server, with DB
+# the prefix of the deployments' databases (zs_database).
+xr_setup() {
+  local db=$1
+  shift
+  zs_require zwfw-broker zwfw-intake zwfw-xregion zwfwctl "$@"
+  zs_gen_proto
+  zs_database "$db"
+}
+
+# xr_ts_ms: the usual pair, linked: Tongnan (ts, 500152) with the shipped
+# sample catalog and Meishan (ms, 511400) with the catalog xregion_client.py
+# writes ($work/catalog-ms.json).
+xr_ts_ms() {
+  $py "$here/xregion_client.py" catalogs --out "$work" >"$work/catalogs.out" 2>&1 ||
+    { cat "$work/catalogs.out" >&2; fail_setup "xregion_client.py catalogs failed"; }
+  xr_deployment ts 500152
+  xr_deployment ms 511400
+  xr_catalog ts "$src/deploy/catalog/tongnan-sample.json"
+  xr_catalog ms "$work/catalog-ms.json"
+  xr_link ts ms
+}
+
 # xr_deployment D REGION: starts D's brokers, intake (sample catalog NOT
 # loaded: xr_catalog) and xregion; waits until both serve.
 xr_deployment() {
@@ -128,4 +153,16 @@ xr_drop_dbs() {
   for d in "${!xr_db[@]}"; do
     psql "$conninfo" -qX -c "DROP DATABASE IF EXISTS ${zs_db}_$d" >/dev/null 2>&1
   done
+}
+
+# xr_end WHAT: the end of a test of ts and ms: the checks that no daemon
+# died and that all stop cleanly (zs_check_stop WHAT), the databases
+# dropped, and zs_finish with both deployments' xregion and intake logs.
+xr_end() {
+  zs_check_alive
+  zs_check_stop "$1"
+  xr_drop_dbs
+  zs_drop_db
+  zs_finish "$work"/ts-xregion.log "$work"/ms-xregion.log "$work"/ts-intake.log \
+    "$work"/ms-intake.log
 }

@@ -169,21 +169,31 @@ def masked_phone(p):
 XID_RE = re.compile(r"^XR(\d{6})(\d{8})-(\d{6})$")
 
 
+class Keys:
+    """Idempotency keys PREFIX-TAG-N-RANDOM, fresh on every run; `n` counts
+    the keys made so far. Shared with xregion_local.py."""
+
+    def __init__(self, prefix):
+        self.prefix, self.n = prefix, 0
+
+    def __call__(self, tag):
+        self.n += 1
+        return "%s-%s-%d-%s" % (self.prefix, tag, self.n, uuid.uuid4().hex[:8])
+
+
+def xr(z, msg):
+    """One zwfw.xregion call as the identity of z."""
+    return z.call("zwfw.xregion", msg)
+
+
 def scenario(args, pb, Z, checks):
     dep = args.deployments
     region = {d: dep[d]["region"] for d in dep}
     cat = {MS_REGION: partner_items(MS_REGION), ZY_REGION: partner_items(ZY_REGION)}
-    seq = [0]
+    key = Keys("xr")
     people = []       # every ID number, phone, address this client sent
     st = {}           # results shared between checks
     mine = {"window": set(), "integrator": set()}   # exchange ids by who forwarded (ts)
-
-    def key(tag):
-        seq[0] += 1
-        return "xr-%s-%d-%s" % (tag, seq[0], uuid.uuid4().hex[:8])
-
-    def xr(z, msg):
-        return z.call("zwfw.xregion", msg)
 
     def business_today(d):
         """The deployment's business date (zwfw.clock GetClock): exchange

@@ -15,10 +15,9 @@ import argparse
 import functools
 import sys
 import time
-import uuid
 
 import zwfw_py
-from xregion_client import MS_REGION, TS_REGION, ZY_REGION, material, partner_items
+from xregion_client import MS_REGION, TS_REGION, ZY_REGION, Keys, material, partner_items, xr
 from zwfw_py import MdpClient, Zwfw, expect, gb11643, load_pb, short, zmq
 
 expect_error = functools.partial(zwfw_py.expect_error, need_message=True)
@@ -30,20 +29,13 @@ TS_NOCROSS = "500A0100300000-500152000000-000-11500152MB17035173-1-00"   # 食�
 
 def scenario(args, pb, Z, checks):
     ms_proxy = partner_items(MS_REGION)["proxy"]["implCode"]   # 承诺件, M01 M02 required
-    seq = [0]
+    key = Keys("xl")
     st = {}
     SN = pb.PartStage.Name
     AN = pb.ApplicationState.Name
 
-    def key(tag):
-        seq[0] += 1
-        return "xl-%s-%d-%s" % (tag, seq[0], uuid.uuid4().hex[:8])
-
-    def xr(z, msg):
-        return z.call("zwfw.xregion", msg)
-
     def person(tag):
-        n = seq[0] + 7
+        n = key.n + 7
         return pb.Applicant(kind=pb.APPLICANT_KIND_PERSON,
                             identity=pb.Identity(name="联办" + tag, id_type=pb.ID_TYPE_RESIDENT_ID,
                                                  id_number=gb11643("50022319800101%03d" % n)),

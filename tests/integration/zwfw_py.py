@@ -8,6 +8,7 @@ zwfw's C code.
 Not a test itself (ctest only picks up test_*), and imported from the
 folder of the client that runs: `from zwfw_py import ...`.
 """
+import argparse
 import datetime
 import json
 import os
@@ -275,6 +276,37 @@ def clients(ctx, endpoints, pb, timeout_ms=7000):
     return {k: Zwfw(MdpClient(ctx, ep, timeout_ms), pb, name=k) for k, ep in endpoints.items()}
 
 
+def identity_main(scenario, modules, services, need=(), more_args=None):
+    """main() of a client that talks as several plain-mode identities.
+    Options: --gen, --ep NAME=ENDPOINT=ROLE=DEPT (one per identity),
+    --sample, --timeout-ms, --wait, and what more_args(parser) adds. Loads
+    the proto `modules`, connects each identity, dies when one of `need`
+    has no --ep, waits up to --wait s until every broker serves `services`,
+    then runs scenario(args, pb, ids, checks) (run_scenario; ids: {name:
+    Zwfw}). Returns the exit status."""
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--gen", required=True)
+    ap.add_argument("--ep", action="append", required=True, help="NAME=ENDPOINT=ROLE=DEPT")
+    ap.add_argument("--sample", required=True)
+    ap.add_argument("--timeout-ms", type=int, default=7000)
+    ap.add_argument("--wait", type=float, default=0)
+    if more_args:
+        more_args(ap)
+    args = ap.parse_args()
+    pb = load_pb(args.gen, modules)
+    ctx = zmq.Context()
+    ids = {}
+    for spec in args.ep:
+        name, ep, role, dept = spec.split("=", 3)
+        ids[name] = Zwfw(MdpClient(ctx, ep, args.timeout_ms), pb, name, role, dept)
+    for n in need:
+        if n not in ids:
+            die("no --ep for %s" % n)
+    if args.wait > 0:
+        wait_served(ids, services, args.wait)
+    return run_scenario(ctx, ids, lambda checks: scenario(args, pb, ids, checks))
+
+
 def wait_served(zs, services, wait):
     """Waits up to `wait` seconds in all until every broker in zs ({name:
     Zwfw}) has a worker for each of `services`; dies when one has not."""
@@ -285,6 +317,19 @@ def wait_served(zs, services, wait):
                 if time.monotonic() > deadline:
                     die("%s not served on the %s broker after %.0f s" % (svc, k, wait))
                 time.sleep(0.1)
+
+
+def until_found(fn, secs=15):
+    """fn()'s result, tried again while it raises NOT_FOUND for up to secs
+    seconds: for what another service learns of by an event, later."""
+    end = time.monotonic() + secs
+    while True:
+        try:
+            return fn()
+        except ZwfwError as e:
+            if e.code != "NOT_FOUND" or time.monotonic() > end:
+                raise
+        time.sleep(0.05)
 
 
 def run_scenario(ctx, zs, scenario):
