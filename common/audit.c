@@ -1,6 +1,8 @@
 #include "audit.h"
 
+#include "access.h"
 #include "events.h"
+#include "pbmsg.h"
 
 #include <sodium.h>
 #include <stdarg.h>
@@ -448,4 +450,29 @@ int zw_audit_verify(zw_db_t *db, int64_t anchor_seq, const char *anchor_hash,
     if (rep->ok && anchor_seq > 0 && !anchor_seen)
         s_bad(rep, anchor_seq, "the anchor row is not in the log");
     return 0;
+}
+
+int zw_audit_request(zw_db_t *db, const Zwfw__V1__Caller *caller, const char *actor, int64_t at_us,
+                     const char *action, const char *object_type, const char *object_id,
+                     const ProtobufCMessage *after, zw_err_t *err)
+{
+    size_t len = 0;
+    uint8_t *buf = NULL;
+    if (after && !(buf = zw_pbmsg_pack(after, &len)))
+        return zw_err_set(err, ZW_RESOURCE_EXHAUSTED, "out of memory");
+    const char *role = zw_access_role_name((int) caller->role);
+    zw_audit_entry_t e = {
+        .at_us = at_us,
+        .actor = actor && *actor ? actor : caller->key_id,
+        .caller_key_id = caller->key_id,
+        .caller_role = role ? role : "",
+        .action = action,
+        .object_type = object_type,
+        .object_id = object_id,
+        .after = buf,
+        .after_len = len,
+    };
+    int rc = zw_audit_append(db, &e, err);
+    free(buf);
+    return rc;
 }

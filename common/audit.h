@@ -24,6 +24,7 @@
 
 #include "db.h"
 #include "error.h"
+#include "zwfw/v1/common.pb-c.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -56,6 +57,13 @@ void zw_audit_digest(const void *data, size_t len, char out[ZW_AUDIT_HASH_LEN + 
  * that makes the change). INVALID_ARGUMENT, writing nothing, when a
  * required field is empty or a text field is longer than 200 bytes. */
 int zw_audit_append(zw_db_t *db, const zw_audit_entry_t *e, zw_err_t *err);
+
+/* zw_audit_append for a change a request made: the actor it names (or,
+ * when it names none, the caller's key id), the caller's key id and role,
+ * and after's protobuf bytes as the state after (NULL: none). */
+int zw_audit_request(zw_db_t *db, const Zwfw__V1__Caller *caller, const char *actor, int64_t at_us,
+                     const char *action, const char *object_type, const char *object_id,
+                     const ProtobufCMessage *after, zw_err_t *err);
 
 #define ZW_AUDIT_CHAIN_BATCH 1000
 

@@ -5,6 +5,7 @@
 #include "catalog.h"
 #include "catalog_rules.h"
 #include "catalog_store.h"
+#include "pbmsg.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -69,8 +70,8 @@ static int s_put_bundle(zw_db_t *db, zw_catalog_change_t *ch, const Zwfw__V1__Bu
         stored.version = cur ? cur->version + 1 : 1;
         stored.status = ZW_ITEM_ACTIVE;
         size_t len = 0, before_len = 0;
-        uint8_t *body = zw_catalog_pack(&stored.base, &len);
-        uint8_t *before = cur ? zw_catalog_pack(&cur->base, &before_len) : NULL;
+        uint8_t *body = zw_pbmsg_pack(&stored.base, &len);
+        uint8_t *before = cur ? zw_pbmsg_pack(&cur->base, &before_len) : NULL;
         rc = !body || (cur && !before) ? zw_catalog_oom(err) : 0;
         if (rc == 0)
             rc = zw_catalog_store_bundle_write(db, &stored, digest, body, len, ch->actor,

@@ -7,6 +7,7 @@
 #include "catalog_rules.h"
 #include "catalog_store.h"
 #include "outbox.h"
+#include "pbmsg.h"
 
 #include <sodium.h>
 #include <stdio.h>
@@ -14,15 +15,6 @@
 #include <string.h>
 
 /* ---- helpers ---------------------------------------------------------------- */
-
-uint8_t *zw_catalog_pack(const ProtobufCMessage *msg, size_t *len)
-{
-    *len = protobuf_c_message_get_packed_size(msg);
-    uint8_t *buf = malloc(*len ? *len : 1);
-    if (buf)
-        protobuf_c_message_pack(msg, buf);
-    return buf;
-}
 
 int zw_catalog_oom(zw_err_t *err)
 {
@@ -32,7 +24,7 @@ int zw_catalog_oom(zw_err_t *err)
 int zw_catalog_change_reply(zw_catalog_change_t *ch, const ProtobufCMessage *msg, zw_err_t *err)
 {
     free(ch->reply);
-    ch->reply = zw_catalog_pack(msg, &ch->reply_len);
+    ch->reply = zw_pbmsg_pack(msg, &ch->reply_len);
     if (!ch->reply)
         return zw_catalog_oom(err);
     snprintf(ch->reply_type, sizeof ch->reply_type, "%s", msg->descriptor->name);
@@ -54,7 +46,7 @@ int zw_catalog_change_event(zw_db_t *db, const zw_catalog_change_t *ch, const Pr
                             const char *id, zw_err_t *err)
 {
     size_t len;
-    uint8_t *buf = zw_catalog_pack(msg, &len);
+    uint8_t *buf = zw_pbmsg_pack(msg, &len);
     if (!buf)
         return zw_catalog_oom(err);
     int rc = zw_outbox_append(db, ZW_CATALOG_STREAM, msg->descriptor->name, id, ch->now_us, buf,

@@ -96,9 +96,6 @@ int zw_catalog_change_audit(zw_db_t *db, const zw_catalog_change_t *ch, const ch
 int zw_catalog_put_one_item(zw_db_t *db, zw_catalog_change_t *ch, const Zwfw__V1__Item *in,
                             zw_catalog_outcome_t *outcome, Zwfw__V1__Item **result, zw_err_t *err);
 
-/* Packed bytes of msg, malloc'd; NULL when out of memory. */
-uint8_t *zw_catalog_pack(const ProtobufCMessage *msg, size_t *len);
-
 /* RESOURCE_EXHAUSTED "out of memory"; returns -1. */
 int zw_catalog_oom(zw_err_t *err);
 

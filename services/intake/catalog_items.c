@@ -6,6 +6,7 @@
 #include "catalog.h"
 #include "catalog_rules.h"
 #include "catalog_store.h"
+#include "pbmsg.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,8 +40,8 @@ int zw_catalog_put_one_item(zw_db_t *db, zw_catalog_change_t *ch, const Zwfw__V1
     stored.cancel_reason = cur ? cur->cancel_reason : (char *) protobuf_c_empty_string;
 
     size_t len = 0, before_len = 0;
-    uint8_t *body = zw_catalog_pack(&stored.base, &len);
-    uint8_t *before = cur ? zw_catalog_pack(&cur->base, &before_len) : NULL;
+    uint8_t *body = zw_pbmsg_pack(&stored.base, &len);
+    uint8_t *before = cur ? zw_pbmsg_pack(&cur->base, &before_len) : NULL;
     rc = (!body || (cur && !before)) ? zw_catalog_oom(err) : 0;
     const char *change = cur ? "update" : "create";
     if (rc == 0)
@@ -137,8 +138,8 @@ static int s_set_status(zw_db_t *db, zw_catalog_change_t *ch, const char *code, 
     stored.status = cancel ? ZW_ITEM_CANCELLED : ZW_ITEM_ACTIVE;
     stored.cancel_reason = cancel ? (char *) reason : (char *) protobuf_c_empty_string;
     size_t len = 0, before_len = 0;
-    uint8_t *body = zw_catalog_pack(&stored.base, &len);
-    uint8_t *before = zw_catalog_pack(&cur->base, &before_len);
+    uint8_t *body = zw_pbmsg_pack(&stored.base, &len);
+    uint8_t *before = zw_pbmsg_pack(&cur->base, &before_len);
     rc = !body || !before ? zw_catalog_oom(err) : 0;
     if (rc == 0)
         rc = zw_catalog_store_item_write(db, &stored, digest, body, len,

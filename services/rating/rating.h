@@ -92,7 +92,5 @@ int zw_rating_now(zw_rating_ctx_t *ctx, int64_t *now_us, zw_date_t *today, zw_er
 zw_date_t zw_rating_day(int64_t us);
 /* "YYYY-MM-DD" of d into buf (ZW_DATE_STRLEN bytes). */
 const char *zw_rating_date_text(zw_date_t d, char *buf);
-/* Packs msg into a malloc'd buffer (caller frees); NULL when out of memory. */
-uint8_t *zw_rating_pack(const ProtobufCMessage *msg, size_t *len);
 
 #endif

@@ -10,6 +10,7 @@
 #include "log.h"
 #include "mdp_worker.h"
 #include "outbox.h"
+#include "pbmsg.h"
 #include "rules.h"
 #include "validate.h"
 
@@ -104,7 +105,7 @@ static void s_run(s_mut_t *x, zw_reply_t *reply, const char *reply_type)
 
 static int s_pack_into(s_mut_t *x, const ProtobufCMessage *msg, zw_err_t *err)
 {
-    x->out = zw_rating_pack(msg, &x->out_len);
+    x->out = zw_pbmsg_pack(msg, &x->out_len);
     return x->out ? 0 : zw_err_set(err, ZW_RESOURCE_EXHAUSTED, "out of memory");
 }
 
@@ -112,7 +113,7 @@ static int s_event(s_mut_t *x, zw_db_t *db, const char *aggregate, const Protobu
                    zw_err_t *err)
 {
     size_t len;
-    uint8_t *buf = zw_rating_pack(msg, &len);
+    uint8_t *buf = zw_pbmsg_pack(msg, &len);
     if (!buf)
         return zw_err_set(err, ZW_RESOURCE_EXHAUSTED, "out of memory");
     int rc = zw_outbox_append(db, ZW_RATING_STREAM, msg->descriptor->name, aggregate, x->now, buf,
@@ -126,24 +127,7 @@ static int s_audit(s_mut_t *x, zw_db_t *db, const char *action, const char *type
 {
     char oid[32];
     snprintf(oid, sizeof oid, "%" PRId64, id);
-    size_t len = 0;
-    uint8_t *buf = after ? zw_rating_pack(after, &len) : NULL;
-    const Zwfw__V1__Caller *c = x->req->caller;
-    const char *role = zw_access_role_name((int) c->role);
-    zw_audit_entry_t e = {
-        .at_us = x->now,
-        .actor = x->actor && *x->actor ? x->actor : c->key_id,
-        .caller_key_id = c->key_id,
-        .caller_role = role ? role : "",
-        .action = action,
-        .object_type = type,
-        .object_id = oid,
-        .after = buf,
-        .after_len = len,
-    };
-    int rc = zw_audit_append(db, &e, err);
-    free(buf);
-    return rc;
+    return zw_audit_request(db, x->req->caller, x->actor, x->now, action, type, oid, after, err);
 }
 
 static char *s_num(char buf[32], int64_t v)

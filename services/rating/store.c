@@ -519,12 +519,3 @@ const char *zw_rating_date_text(zw_date_t d, char *buf)
 {
     return zw_date_format(d, buf);
 }
-
-uint8_t *zw_rating_pack(const ProtobufCMessage *msg, size_t *len)
-{
-    *len = protobuf_c_message_get_packed_size(msg);
-    uint8_t *buf = malloc(*len ? *len : 1);
-    if (buf)
-        protobuf_c_message_pack(msg, buf);
-    return buf;
-}

@@ -6,6 +6,7 @@
 
 #include "audit.h"
 #include "outbox.h"
+#include "pbmsg.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -49,7 +50,7 @@ static int s_sweep_tx(zw_db_t *db, void *arg, zw_err_t *err)
         Zwfw__V1__CaseOverdue ev = ZWFW__V1__CASE_OVERDUE__INIT;
         ev.rectification_case = c;
         size_t len;
-        uint8_t *buf = zw_rating_pack(&ev.base, &len);
+        uint8_t *buf = zw_pbmsg_pack(&ev.base, &len);
         if (!buf) {
             rc = zw_err_set(err, ZW_RESOURCE_EXHAUSTED, "out of memory");
             break;

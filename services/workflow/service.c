@@ -9,6 +9,7 @@
 #include "log.h"
 #include "material_ref.h"
 #include "mdp_worker.h"
+#include "pbmsg.h"
 #include "validate.h"
 #include "wire_text.h"
 
@@ -83,15 +84,6 @@ bool zw_wf_svc_may_read(const Zwfw__V1__Caller *caller, const zw_wf_instance_t *
                     zw_access_role_name(role) ? zw_access_role_name(role) : "(none)");
         return false;
     }
-}
-
-uint8_t *zw_wf_svc_pack(const ProtobufCMessage *msg, size_t *len)
-{
-    *len = protobuf_c_message_get_packed_size(msg);
-    uint8_t *buf = malloc(*len ? *len : 1);
-    if (buf)
-        protobuf_c_message_pack(msg, buf);
-    return buf;
 }
 
 int zw_wf_svc_replay(zw_db_t *db, const zw_request_t *req, const char *key, const char *digest,
@@ -263,7 +255,7 @@ static int s_act_tx(zw_db_t *db, void *arg, zw_err_t *err)
     Zwfw__V1__ActReply r = ZWFW__V1__ACT_REPLY__INIT;
     r.instance = a ? zw_wf_view(a, x->ctx, def, &inst, &clocks, x->now, true, NULL) : NULL;
     r.entry = a ? s_entry(a, def, &inst, &fx, seq, x->req, m, actor, x->now) : NULL;
-    if (!r.instance || !(x->out = zw_wf_svc_pack(&r.base, &x->out_len))) {
+    if (!r.instance || !(x->out = zw_pbmsg_pack(&r.base, &x->out_len))) {
         zw_err_set(err, ZW_RESOURCE_EXHAUSTED, "out of memory");
         goto done;
     }
@@ -387,7 +379,7 @@ static int s_start_tx(zw_db_t *db, void *arg, zw_err_t *err)
     a = zw_wf_arena_new();
     Zwfw__V1__InstanceReply r = ZWFW__V1__INSTANCE_REPLY__INIT;
     r.instance = a ? zw_wf_view(a, x->ctx, def, &inst, &clocks, x->now, true, NULL) : NULL;
-    if (!r.instance || !(x->out = zw_wf_svc_pack(&r.base, &x->out_len))) {
+    if (!r.instance || !(x->out = zw_pbmsg_pack(&r.base, &x->out_len))) {
         zw_err_set(err, ZW_RESOURCE_EXHAUSTED, "out of memory");
         goto done;
     }

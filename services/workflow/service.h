@@ -25,9 +25,6 @@ int64_t zw_wf_svc_us(const Zwfw__V1__Timestamp *ts);
 bool zw_wf_svc_may_read(const Zwfw__V1__Caller *caller, const zw_wf_instance_t *inst,
                         zw_err_t *err);
 
-/* Packs msg into a malloc'd buffer (caller frees); NULL when out of memory. */
-uint8_t *zw_wf_svc_pack(const ProtobufCMessage *msg, size_t *len);
-
 /* INVALID_ARGUMENT "idempotency_key" unless key is 1-200 bytes. */
 int zw_wf_svc_check_key(const char *key, zw_err_t *err);
 

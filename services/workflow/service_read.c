@@ -4,6 +4,7 @@
 #include "access.h"
 #include "audit.h"
 #include "log.h"
+#include "pbmsg.h"
 #include "validate.h"
 
 #include <cjson/cJSON.h>
@@ -302,7 +303,7 @@ static int s_put_tx(zw_db_t *db, void *arg, zw_err_t *err)
         return -1;
     zw_wf_arena_t *a = zw_wf_arena_new();
     Zwfw__V1__DefinitionReply *r = a ? s_def_reply(a, p->def, NULL, p->created) : NULL;
-    p->out = r ? zw_wf_svc_pack(&r->base, &p->out_len) : NULL;
+    p->out = r ? zw_pbmsg_pack(&r->base, &p->out_len) : NULL;
     zw_wf_arena_destroy(&a);
     if (!p->out)
         return zw_err_set(err, ZW_RESOURCE_EXHAUSTED, "out of memory");

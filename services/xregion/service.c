@@ -13,6 +13,7 @@
 #include "link.h"
 #include "log.h"
 #include "mdp_worker.h"
+#include "pbmsg.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -85,7 +86,7 @@ static int s_mark_replayed(s_mut_t *x, const ProtobufCMessageDescriptor *desc, z
     }
     *(protobuf_c_boolean *) ((char *) m + f->offset) = 1;
     free(x->out);
-    x->out = zw_xregion_pack(m, &x->out_len);
+    x->out = zw_pbmsg_pack(m, &x->out_len);
     protobuf_c_message_free_unpacked(m, NULL);
     return x->out ? 0 : zw_err_set(err, ZW_RESOURCE_EXHAUSTED, "out of memory");
 }
@@ -122,31 +123,14 @@ static void s_change(zw_xregion_ctx_t *ctx, const zw_request_t *req, zw_reply_t 
 
 static int s_pack_into(s_mut_t *x, const ProtobufCMessage *msg, zw_err_t *err)
 {
-    x->out = zw_xregion_pack(msg, &x->out_len);
+    x->out = zw_pbmsg_pack(msg, &x->out_len);
     return x->out ? 0 : zw_err_set(err, ZW_RESOURCE_EXHAUSTED, "out of memory");
 }
 
 static int s_audit(s_mut_t *x, zw_db_t *db, const char *action, const char *type, const char *id,
                    const ProtobufCMessage *after, zw_err_t *err)
 {
-    size_t len = 0;
-    uint8_t *buf = after ? zw_xregion_pack(after, &len) : NULL;
-    const Zwfw__V1__Caller *c = x->req->caller;
-    const char *role = zw_access_role_name((int) c->role);
-    zw_audit_entry_t e = {
-        .at_us = x->now,
-        .actor = x->actor && *x->actor ? x->actor : c->key_id,
-        .caller_key_id = c->key_id,
-        .caller_role = role ? role : "",
-        .action = action,
-        .object_type = type,
-        .object_id = id,
-        .after = buf,
-        .after_len = len,
-    };
-    int rc = zw_audit_append(db, &e, err);
-    free(buf);
-    return rc;
+    return zw_audit_request(db, x->req->caller, x->actor, x->now, action, type, id, after, err);
 }
 
 static int s_check_key_actor(const char *key, const char *actor, zw_err_t *err)

@@ -7,6 +7,7 @@
 #include "idem.h"
 #include "log.h"
 #include "outbox.h"
+#include "pbmsg.h"
 
 #include <cjson/cJSON.h>
 #include <inttypes.h>
@@ -212,15 +213,6 @@ int zw_xregion_now(zw_xregion_ctx_t *ctx, int64_t *now_us, zw_err_t *err)
     return zw_clock_now(ctx->clock, now_us, err);
 }
 
-uint8_t *zw_xregion_pack(const ProtobufCMessage *msg, size_t *len)
-{
-    *len = protobuf_c_message_get_packed_size(msg);
-    uint8_t *buf = malloc(*len ? *len : 1);
-    if (buf)
-        protobuf_c_message_pack(msg, buf);
-    return buf;
-}
-
 const char *zw_xregion_region_name(const zw_xregion_settings_t *s, const char *code)
 {
     const char *n = s->regions ? zw_regions_name(s->regions, code) : NULL;
@@ -378,7 +370,7 @@ int zw_xregion_seal(zw_xregion_ctx_t *ctx, const char *label, const ProtobufCMes
 {
     *bytea_hex = NULL;
     size_t len;
-    uint8_t *raw = zw_xregion_pack(msg, &len);
+    uint8_t *raw = zw_pbmsg_pack(msg, &len);
     char *hex = raw ? malloc(2 * len + 1) : NULL;
     if (!hex) {
         free(raw);
@@ -606,7 +598,7 @@ int zw_xregion_store_changed(zw_db_t *db, const char *exchange_id, int part_no, 
     ev.region = PQgetvalue(res, 0, 3);
     ev.at = &at;
     size_t len;
-    uint8_t *buf = zw_xregion_pack(&ev.base, &len);
+    uint8_t *buf = zw_pbmsg_pack(&ev.base, &len);
     int rc = buf ? zw_outbox_append(db, ZW_XREGION_STREAM, ev.base.descriptor->name, exchange_id,
                                     now_us, buf, len, err)
                  : zw_err_set(err, ZW_RESOURCE_EXHAUSTED, "out of memory");

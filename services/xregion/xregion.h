@@ -141,7 +141,6 @@ int zw_xregion_action_queue(zw_xregion_ctx_t *ctx, zw_db_t *db, const Zwfw__V1__
 /* ---- shared helpers ------------------------------------------------------------ */
 
 int zw_xregion_now(zw_xregion_ctx_t *ctx, int64_t *now_us, zw_err_t *err);
-uint8_t *zw_xregion_pack(const ProtobufCMessage *msg, size_t *len);
 /* The name of a division code, or "". */
 const char *zw_xregion_region_name(const zw_xregion_settings_t *s, const char *code);
 
