@@ -1,7 +1,8 @@
-/* zwfw.xregion requests: the partner registry, forwarding an application
- * to partners, and the reads (exchanges, the message log). A change runs
- * in one transaction with its history, events, queued link messages,
- * audit entry and idempotency record (docs/protocol.md section 10). */
+/* zwfw.xregion requests that change something: the partner registry,
+ * forwarding an application to partners, supplements and withdrawals. A
+ * change runs in one transaction with its history, events, queued link
+ * messages, audit entry and idempotency record (docs/protocol.md section
+ * 10). The reads are in read.c. */
 #include "xregion.h"
 
 #include "access.h"
@@ -14,6 +15,7 @@
 #include "log.h"
 #include "mdp_worker.h"
 #include "pbmsg.h"
+#include "read.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -144,16 +146,6 @@ static int s_check_key_actor(const char *key, const char *actor, zw_err_t *err)
     return zw_validate_actor(actor, err);
 }
 
-static bool s_digits6(const char *s)
-{
-    if (!s || strlen(s) != 6)
-        return false;
-    for (int i = 0; i < 6; i++)
-        if (s[i] < '0' || s[i] > '9')
-            return false;
-    return true;
-}
-
 /* tcp://HOST:PORT with a numeric port 1-65535. */
 static bool s_endpoint_ok(const char *e)
 {
@@ -191,32 +183,6 @@ static ProtobufCMessage *s_open(const zw_request_t *req, unsigned roles, const c
 
 /* ------------------------------------------------------------------ partners */
 
-static void s_partner_link(zw_xregion_ctx_t *ctx, Zwfw__V1__Partner *p)
-{
-    zw_xregion_link_view_t v;
-    zw_xregion_link_status(p->region, &v);
-    p->link = !*ctx->settings->link_public_key ? ZWFW__V1__LINK_STATE__LINK_STATE_NO_LINK
-              : !p->enabled                    ? ZWFW__V1__LINK_STATE__LINK_STATE_DISABLED
-              : v.up                           ? ZWFW__V1__LINK_STATE__LINK_STATE_UP
-                                               : ZWFW__V1__LINK_STATE__LINK_STATE_DOWN;
-    p->last_heard_ms_ago = v.last_heard_ms_ago;
-    p->queued = v.queued;
-    p->refused = v.refused;
-}
-
-/* The link's counts from the store, for a partner message. */
-static int s_partner_counts(zw_db_t *db, Zwfw__V1__Partner *p, zw_err_t *err)
-{
-    const char *q[] = {p->region};
-    PGresult *res = zw_db_exec(db, "xr_outbound_counts", 1, q, err);
-    if (!res)
-        return -1;
-    p->queued = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
-    p->refused = strtoll(PQgetvalue(res, 0, 1), NULL, 10);
-    PQclear(res);
-    return 0;
-}
-
 static int s_put_partner_body(s_mut_t *x, zw_db_t *db, zw_err_t *err)
 {
     const Zwfw__V1__PutPartner *m = x->m;
@@ -243,7 +209,7 @@ static int s_put_partner_body(s_mut_t *x, zw_db_t *db, zw_err_t *err)
         return -1;
     if (!r.partner)
         return zw_err_set(err, ZW_INTERNAL, "partner %s vanished", m->region);
-    if (s_partner_counts(db, r.partner, err) != 0 ||
+    if (zw_xregion_partner_counts(db, r.partner, err) != 0 ||
         s_audit(x, db, "xregion.partner.put", "xregion.partner", m->region, &r.partner->base,
                 err) != 0)
         return -1;
@@ -258,7 +224,7 @@ static void s_put_partner(zw_xregion_ctx_t *ctx, const zw_request_t *req, zw_rep
         return;
     zw_err_t err;
     int rc = s_check_key_actor(m->idempotency_key, m->actor, &err);
-    if (!rc && !s_digits6(m->region))
+    if (!rc && !zw_xregion_digits6(m->region))
         rc = zw_err_setd(&err, ZW_INVALID_ARGUMENT, "region",
                          "region: the partner's 6-digit division code, e.g. 511400");
     if (!rc && strcmp(m->region, ctx->settings->region) == 0)
@@ -281,67 +247,6 @@ static void s_put_partner(zw_xregion_ctx_t *ctx, const zw_request_t *req, zw_rep
     s_change(ctx, req, reply, rc, &err, m->idempotency_key, m->actor, m, s_put_partner_body,
              &zwfw__v1__partner_reply__descriptor);
     protobuf_c_message_free_unpacked(&m->base, NULL);
-}
-
-#define S_PARTNER_READERS (ZW_ROLE_MASK_OPERATOR | ZW_ROLE_MASK_SUPERVISOR)
-
-static void s_get_partner(zw_xregion_ctx_t *ctx, const zw_request_t *req, zw_reply_t *reply)
-{
-    Zwfw__V1__GetPartner *m = (Zwfw__V1__GetPartner *) s_open(
-        req, S_PARTNER_READERS, "read partners", &zwfw__v1__get_partner__descriptor, reply);
-    if (!m)
-        return;
-    zw_err_t err;
-    zw_arena_t *a = zw_arena_new();
-    Zwfw__V1__PartnerReply r = ZWFW__V1__PARTNER_REPLY__INIT;
-    if (!a)
-        zw_err_set(&err, ZW_RESOURCE_EXHAUSTED, "out of memory");
-    if (!a ||
-        (!s_digits6(m->region) &&
-         zw_err_setd(&err, ZW_INVALID_ARGUMENT, "region", "region: 6 digits")) ||
-        zw_xregion_store_partner(ctx->db, a, m->region, &r.partner, &err) != 0 ||
-        (!r.partner && zw_err_setd(&err, ZW_NOT_FOUND, "region", "no partner %s", m->region)) ||
-        s_partner_counts(ctx->db, r.partner, &err) != 0) {
-        zw_reply_err(reply, &err);
-    } else {
-        int64_t queued = r.partner->queued, refused = r.partner->refused;
-        s_partner_link(ctx, r.partner);
-        r.partner->queued = queued;
-        r.partner->refused = refused;
-        zw_reply_message(reply, &r.base);
-    }
-    zw_arena_destroy(&a);
-    protobuf_c_message_free_unpacked(&m->base, NULL);
-}
-
-static void s_list_partners(zw_xregion_ctx_t *ctx, const zw_request_t *req, zw_reply_t *reply)
-{
-    ProtobufCMessage *m = s_open(req, S_PARTNER_READERS, "read partners",
-                                 &zwfw__v1__list_partners__descriptor, reply);
-    if (!m)
-        return;
-    zw_err_t err;
-    zw_arena_t *a = zw_arena_new();
-    Zwfw__V1__ListPartnersReply r = ZWFW__V1__LIST_PARTNERS_REPLY__INIT;
-    int rc = a ? zw_xregion_store_partners(ctx->db, a, &r.partners, &r.n_partners, &err)
-               : zw_err_set(&err, ZW_RESOURCE_EXHAUSTED, "out of memory");
-    for (size_t i = 0; rc == 0 && i < r.n_partners; i++) {
-        rc = s_partner_counts(ctx->db, r.partners[i], &err);
-        int64_t queued = r.partners[i]->queued, refused = r.partners[i]->refused;
-        s_partner_link(ctx, r.partners[i]);
-        r.partners[i]->queued = queued;
-        r.partners[i]->refused = refused;
-    }
-    if (rc) {
-        zw_reply_err(reply, &err);
-    } else {
-        r.own_region = (char *) ctx->settings->region;
-        r.own_public_key = (char *) ctx->settings->link_public_key;
-        r.own_endpoint = (char *) ctx->settings->link_endpoint;
-        zw_reply_message(reply, &r.base);
-    }
-    zw_arena_destroy(&a);
-    protobuf_c_message_free_unpacked(m, NULL);
 }
 
 /* ------------------------------------------------------------------ ForwardApplication */
@@ -380,7 +285,7 @@ static int s_forward_check(zw_xregion_ctx_t *ctx, const Zwfw__V1__ForwardApplica
         char path[48];
         const Zwfw__V1__ForwardPart *p = m->parts[i];
         snprintf(path, sizeof path, "parts[%zu].region", i);
-        if (!s_digits6(p->region))
+        if (!zw_xregion_digits6(p->region))
             return zw_err_setd(err, ZW_INVALID_ARGUMENT, path, "%s: a 6-digit division code", path);
         /* 多地联办: a part may be handled here (a local part); alone it is
          * simply an application of this deployment */
@@ -548,22 +453,6 @@ static void s_forward(zw_xregion_ctx_t *ctx, const zw_request_t *req, zw_reply_t
     protobuf_c_message_free_unpacked(&m->base, NULL);
 }
 
-/* An integrator sees only what it forwarded itself. */
-static int s_may_see(zw_db_t *db, const Zwfw__V1__Caller *c, const char *id, zw_err_t *err)
-{
-    if (c->role != ZWFW__V1__ROLE__ROLE_INTEGRATOR)
-        return 0;
-    const char *p[] = {id};
-    PGresult *res = zw_db_exec(db, "xr_exchange_submitter", 1, p, err);
-    if (!res)
-        return -1;
-    bool own = PQntuples(res) == 1 && strcmp(PQgetvalue(res, 0, 0), c->key_id) == 0;
-    PQclear(res);
-    return own ? 0
-               : zw_err_setd(err, ZW_PERMISSION_DENIED, "exchange_id",
-                             "an integrator reads only the exchanges it forwarded");
-}
-
 /* ------------------------------------------------------------------ supplement, withdraw */
 
 typedef struct {
@@ -627,7 +516,7 @@ static int s_action_part(s_mut_t *x, zw_db_t *db, const s_action_req_t *ar, int 
 static int s_action_body(s_mut_t *x, zw_db_t *db, zw_err_t *err)
 {
     const s_action_req_t *ar = x->m;
-    if (s_may_see(db, x->req->caller, ar->exchange_id, err) != 0)
+    if (zw_xregion_may_see(db, x->req->caller, ar->exchange_id, err) != 0)
         return -1;
     Zwfw__V1__Exchange *ex = NULL;
     if (zw_xregion_store_exchange(x->ctx, db, x->a, ar->exchange_id, false, false, &ex, err) != 0)
@@ -731,198 +620,6 @@ static void s_action(zw_xregion_ctx_t *ctx, const zw_request_t *req, zw_reply_t 
     protobuf_c_message_free_unpacked(msg, NULL);
 }
 
-/* ------------------------------------------------------------------ reads */
-
-#define S_EXCHANGE_READERS                                                                         \
-    (ZW_ROLE_MASK_WINDOW | ZW_ROLE_MASK_SUPERVISOR | ZW_ROLE_MASK_OPERATOR |                       \
-     ZW_ROLE_MASK_INTEGRATOR)
-
-static void s_get_exchange(zw_xregion_ctx_t *ctx, const zw_request_t *req, zw_reply_t *reply)
-{
-    Zwfw__V1__GetExchange *m = (Zwfw__V1__GetExchange *) s_open(
-        req, S_EXCHANGE_READERS, "read exchanges", &zwfw__v1__get_exchange__descriptor, reply);
-    if (!m)
-        return;
-    zw_err_t err;
-    zw_arena_t *a = zw_arena_new();
-    Zwfw__V1__ExchangeReply r = ZWFW__V1__EXCHANGE_REPLY__INIT;
-    bool clear = req->caller->role == ZWFW__V1__ROLE__ROLE_WINDOW;
-    int rc = a ? 0 : zw_err_set(&err, ZW_RESOURCE_EXHAUSTED, "out of memory");
-    if (!rc && !zw_intake_token_ok(m->exchange_id, 64))
-        rc = zw_err_setd(&err, ZW_INVALID_ARGUMENT, "exchange_id", "exchange_id: not an id");
-    if (!rc)
-        rc = zw_xregion_store_exchange(ctx, ctx->db, a, m->exchange_id, true, clear, &r.exchange,
-                                       &err);
-    if (!rc && !r.exchange)
-        rc = zw_err_setd(&err, ZW_NOT_FOUND, "exchange_id", "no exchange %s", m->exchange_id);
-    if (!rc)
-        rc = s_may_see(ctx->db, req->caller, m->exchange_id, &err);
-    if (rc)
-        zw_reply_err(reply, &err);
-    else
-        zw_reply_message(reply, &r.base);
-    zw_arena_destroy(&a);
-    protobuf_c_message_free_unpacked(&m->base, NULL);
-}
-
-/* A page token binds the filters of the listing it continues
- * (FNV-1a of them): one given with other filters is refused. */
-static unsigned s_filters_hash(const Zwfw__V1__ListExchanges *m)
-{
-    char text[64];
-    snprintf(text, sizeof text, "%d|%.6s|%d", (int) m->direction, m->region, m->open_only ? 1 : 0);
-    uint32_t h = 2166136261u;
-    for (const char *p = text; *p; p++)
-        h = (h ^ (uint8_t) *p) * 16777619u;
-    return h;
-}
-
-/* page tokens: "<created_at_us>/<exchange_id>/<filters>", or "<id>" for
- * the message log */
-static void s_list_exchanges(zw_xregion_ctx_t *ctx, const zw_request_t *req, zw_reply_t *reply)
-{
-    Zwfw__V1__ListExchanges *m = (Zwfw__V1__ListExchanges *) s_open(
-        req, S_EXCHANGE_READERS, "read exchanges", &zwfw__v1__list_exchanges__descriptor, reply);
-    if (!m)
-        return;
-    zw_err_t err;
-    zw_arena_t *a = zw_arena_new();
-    Zwfw__V1__ListExchangesReply r = ZWFW__V1__LIST_EXCHANGES_REPLY__INIT;
-    int rc = a ? 0 : zw_err_set(&err, ZW_RESOURCE_EXHAUSTED, "out of memory");
-    int size = m->page_size ? m->page_size : 50;
-    char after_us[24] = "9223372036854775807", after_id[72] = "~";
-    if (!rc && (size < 1 || size > 200))
-        rc = zw_err_setd(&err, ZW_INVALID_ARGUMENT, "page_size", "page_size: 1-200");
-    if (!rc && (m->direction < 0 || m->direction > 2))
-        rc = zw_err_setd(&err, ZW_INVALID_ARGUMENT, "direction", "direction: 0-2");
-    if (!rc && *m->region && !s_digits6(m->region))
-        rc = zw_err_setd(&err, ZW_INVALID_ARGUMENT, "region", "region: 6 digits");
-    unsigned filters = s_filters_hash(m);
-    if (!rc && *m->page_token) {
-        long long us = 0;
-        unsigned h = 0;
-        int used = 0;
-        char id[65];
-        if (sscanf(m->page_token, "%lld/%64[A-Za-z0-9_.:-]/%8x%n", &us, id, &h, &used) != 3 ||
-            m->page_token[used] != '\0')
-            rc = zw_err_setd(&err, ZW_INVALID_ARGUMENT, "page_token",
-                             "page_token: not one this service gave");
-        else if (h != filters)
-            rc = zw_err_setd(&err, ZW_INVALID_ARGUMENT, "page_token",
-                             "page_token: given with other filters (direction, region, "
-                             "open_only) than the page it continues");
-        else {
-            snprintf(after_us, sizeof after_us, "%lld", us);
-            snprintf(after_id, sizeof after_id, "%s", id);
-        }
-    }
-    PGresult *res = NULL;
-    if (!rc) {
-        char b[3][24];
-        const Zwfw__V1__Caller *c = req->caller;
-        const char *p[] = {s_num(b[0], m->direction),
-                           m->region,
-                           m->open_only ? "true" : "false",
-                           after_us,
-                           after_id,
-                           c->role == ZWFW__V1__ROLE__ROLE_INTEGRATOR ? c->key_id : "",
-                           s_num(b[1], size + 1)};
-        if (!(res = zw_db_exec(ctx->db, "xr_exchange_page", 7, p, &err)))
-            rc = -1;
-    }
-    bool clear = req->caller->role == ZWFW__V1__ROLE__ROLE_WINDOW;
-    if (!rc) {
-        int n = PQntuples(res), take = n > size ? size : n;
-        r.exchanges = zw_arena_alloc(a, sizeof *r.exchanges * (size_t) (take ? take : 1));
-        for (int i = 0; !rc && r.exchanges && i < take; i++) {
-            Zwfw__V1__Exchange *x = NULL;
-            rc = zw_xregion_store_exchange(ctx, ctx->db, a, PQgetvalue(res, i, 0), false, clear, &x,
-                                           &err);
-            if (!rc && x)
-                r.exchanges[r.n_exchanges++] = x;
-        }
-        if (!r.exchanges && !rc)
-            rc = zw_err_set(&err, ZW_RESOURCE_EXHAUSTED, "out of memory");
-        if (!rc && n > size) {
-            char tok[128];
-            snprintf(tok, sizeof tok, "%s/%s/%08x", PQgetvalue(res, size - 1, 1),
-                     PQgetvalue(res, size - 1, 0), filters);
-            r.next_page_token = zw_arena_strdup(a, tok);
-        }
-    }
-    if (res)
-        PQclear(res);
-    if (rc)
-        zw_reply_err(reply, &err);
-    else
-        zw_reply_message(reply, &r.base);
-    zw_arena_destroy(&a);
-    protobuf_c_message_free_unpacked(&m->base, NULL);
-}
-
-static void s_list_messages(zw_xregion_ctx_t *ctx, const zw_request_t *req, zw_reply_t *reply)
-{
-    Zwfw__V1__ListLinkMessages *m =
-        (Zwfw__V1__ListLinkMessages *) s_open(req, S_PARTNER_READERS, "read the message log",
-                                              &zwfw__v1__list_link_messages__descriptor, reply);
-    if (!m)
-        return;
-    zw_err_t err;
-    zw_arena_t *a = zw_arena_new();
-    Zwfw__V1__ListLinkMessagesReply r = ZWFW__V1__LIST_LINK_MESSAGES_REPLY__INIT;
-    int rc = a ? 0 : zw_err_set(&err, ZW_RESOURCE_EXHAUSTED, "out of memory");
-    int size = m->page_size ? m->page_size : 50;
-    long long after = INT64_MAX;
-    if (!rc && (size < 1 || size > 200))
-        rc = zw_err_setd(&err, ZW_INVALID_ARGUMENT, "page_size", "page_size: 1-200");
-    if (!rc && *m->region && !s_digits6(m->region))
-        rc = zw_err_setd(&err, ZW_INVALID_ARGUMENT, "region", "region: 6 digits");
-    if (!rc && *m->page_token) {
-        char *end;
-        after = strtoll(m->page_token, &end, 10);
-        if (*end || after <= 0)
-            rc = zw_err_setd(&err, ZW_INVALID_ARGUMENT, "page_token",
-                             "page_token: not one this service gave");
-    }
-    PGresult *res = NULL;
-    if (!rc) {
-        char b[2][24];
-        const char *p[] = {m->region, s_num(b[0], after), s_num(b[1], size + 1)};
-        if (!(res = zw_db_exec(ctx->db, "xr_log_page", 3, p, &err)))
-            rc = -1;
-    }
-    if (!rc) {
-        int n = PQntuples(res), take = n > size ? size : n;
-        r.messages = zw_arena_alloc(a, sizeof *r.messages * (size_t) (take ? take : 1));
-        for (int i = 0; r.messages && i < take; i++) {
-            Zwfw__V1__LinkMessage *l = zw_arena_alloc(a, sizeof *l);
-            if (!l)
-                break;
-            zwfw__v1__link_message__init(l);
-            l->id = strtoll(PQgetvalue(res, i, 0), NULL, 10);
-            l->inbound = PQgetvalue(res, i, 1)[0] == 't';
-            l->region = zw_arena_strdup(a, PQgetvalue(res, i, 2));
-            l->key_id = zw_arena_strdup(a, PQgetvalue(res, i, 3));
-            l->message_id = zw_arena_strdup(a, PQgetvalue(res, i, 4));
-            l->type = zw_arena_strdup(a, PQgetvalue(res, i, 5));
-            l->sha256 = zw_arena_strdup(a, PQgetvalue(res, i, 6));
-            l->size = strtoll(PQgetvalue(res, i, 7), NULL, 10);
-            l->at = zw_arena_ts(a, strtoll(PQgetvalue(res, i, 8), NULL, 10));
-            l->outcome = zw_arena_strdup(a, PQgetvalue(res, i, 9));
-            r.messages[r.n_messages++] = l;
-        }
-        if (n > size)
-            r.next_page_token = zw_arena_strdup(a, PQgetvalue(res, size - 1, 0));
-        PQclear(res);
-    }
-    if (rc)
-        zw_reply_err(reply, &err);
-    else
-        zw_reply_message(reply, &r.base);
-    zw_arena_destroy(&a);
-    protobuf_c_message_free_unpacked(&m->base, NULL);
-}
-
 /* ------------------------------------------------------------------ dispatch */
 
 void zw_xregion_handle(void *vctx, const zw_request_t *req, zw_reply_t *reply)
@@ -932,10 +629,9 @@ void zw_xregion_handle(void *vctx, const zw_request_t *req, zw_reply_t *reply)
         const char *type;
         void (*fn)(zw_xregion_ctx_t *, const zw_request_t *, zw_reply_t *);
     } table[] = {
-        {"zwfw.v1.PutPartner", s_put_partner},         {"zwfw.v1.GetPartner", s_get_partner},
-        {"zwfw.v1.ListPartners", s_list_partners},     {"zwfw.v1.ForwardApplication", s_forward},
-        {"zwfw.v1.GetExchange", s_get_exchange},       {"zwfw.v1.ListExchanges", s_list_exchanges},
-        {"zwfw.v1.ListLinkMessages", s_list_messages}, {"zwfw.v1.SupplementExchange", s_action},
+        {"zwfw.v1.PutPartner", s_put_partner},
+        {"zwfw.v1.ForwardApplication", s_forward},
+        {"zwfw.v1.SupplementExchange", s_action},
         {"zwfw.v1.WithdrawExchange", s_action},
     };
     for (size_t i = 0; i < sizeof table / sizeof table[0]; i++)
@@ -943,5 +639,6 @@ void zw_xregion_handle(void *vctx, const zw_request_t *req, zw_reply_t *reply)
             table[i].fn(ctx, req, reply);
             return;
         }
-    zw_worker_reply_unimplemented(req, reply);
+    if (!zw_xregion_read(ctx, req, reply))
+        zw_worker_reply_unimplemented(req, reply);
 }

@@ -3,7 +3,8 @@
  *   settings.c  the configuration table
  *   rules.c     the exchange's rules (pure)
  *   store.c     the SQL, and rows as zwfw.v1 messages in an arena
- *   service.c   zwfw.xregion requests (worker threads)
+ *   service.c   zwfw.xregion changes (worker threads)
+ *   read.c      zwfw.xregion reads, on one driver (worker threads)
  *   apply.c     what a partner's message does here, and the status
  *               messages this side owes (one transaction each)
  *   home.c      the home side's thread: submits partners' parts (and the
