@@ -8,6 +8,7 @@
 #include "access.h"
 #include "intake_rules.h"
 #include "link.h"
+#include "rules.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -18,16 +19,6 @@
 #define S_EXCHANGE_READERS                                                                         \
     (ZW_ROLE_MASK_WINDOW | ZW_ROLE_MASK_SUPERVISOR | ZW_ROLE_MASK_OPERATOR |                       \
      ZW_ROLE_MASK_INTEGRATOR)
-
-bool zw_xregion_digits6(const char *s)
-{
-    if (!s || strlen(s) != 6)
-        return false;
-    for (int i = 0; i < 6; i++)
-        if (s[i] < '0' || s[i] > '9')
-            return false;
-    return true;
-}
 
 int zw_xregion_partner_counts(zw_db_t *db, Zwfw__V1__Partner *p, zw_err_t *err)
 {

@@ -12,9 +12,6 @@
  * false, the reply untouched, for any other type. */
 bool zw_xregion_read(zw_xregion_ctx_t *ctx, const zw_request_t *req, zw_reply_t *reply);
 
-/* Whether s is a 6-digit division code. */
-bool zw_xregion_digits6(const char *s);
-
 /* p's queued and refused counts, from the store (the link's own view
  * counts nothing). */
 int zw_xregion_partner_counts(zw_db_t *db, Zwfw__V1__Partner *p, zw_err_t *err);

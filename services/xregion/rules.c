@@ -5,6 +5,16 @@
 #include <stdio.h>
 #include <string.h>
 
+bool zw_xregion_digits6(const char *s)
+{
+    if (!s || strlen(s) != 6)
+        return false;
+    for (int i = 0; i < 6; i++)
+        if (s[i] < '0' || s[i] > '9')
+            return false;
+    return true;
+}
+
 bool zw_xregion_exchange_id_ok(const char *id, const char *region)
 {
     size_t n = strlen(region);

@@ -10,6 +10,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+/* Whether s is a 6-digit division code. */
+bool zw_xregion_digits6(const char *s);
+
 /* Whether id has the shape of an exchange number given by `region`:
  * "XR" + region + a date (yyyymmdd: a year from 1000, month 1-12, day
  * 1-31) + "-" + 6 digits. */

@@ -16,6 +16,7 @@
 #include "mdp_worker.h"
 #include "pbmsg.h"
 #include "read.h"
+#include "rules.h"
 
 #include <inttypes.h>
 #include <stdio.h>

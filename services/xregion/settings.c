@@ -1,6 +1,8 @@
 /* zwfw-xregion's settings (settings.h). */
 #include "settings.h"
 
+#include "rules.h"
+
 #include <string.h>
 
 static const zw_cfg_spec_t s_specs[] = {
@@ -44,23 +46,13 @@ const zw_cfg_spec_t *zw_xregion_settings_table(size_t *count)
     return s_specs;
 }
 
-static bool s_digits6(const char *s)
-{
-    if (!s || strlen(s) != 6)
-        return false;
-    for (int i = 0; i < 6; i++)
-        if (s[i] < '0' || s[i] > '9')
-            return false;
-    return true;
-}
-
 int zw_xregion_settings_read(const zw_config_t *cfg, zw_xregion_opts_t *o, zw_err_t *err)
 {
     memset(o, 0, sizeof *o);
     if (zw_daemon_common_read(cfg, "xregion", &o->c, err) != 0)
         return -1;
     o->region = zw_config_str(cfg, "region");
-    if (!s_digits6(o->region))
+    if (!zw_xregion_digits6(o->region))
         return zw_err_setd(err, ZW_INVALID_ARGUMENT, "region",
                            "region: this deployment's 6-digit division code is required");
     o->pii_key_file = zw_config_str(cfg, "pii_key_file");

@@ -9,6 +9,21 @@
 
 #include <string.h>
 
+/* A division code as partners and settings name it: exactly 6 ASCII digits. */
+static void test_digits6(void **state)
+{
+    (void) state;
+    assert_true(zw_xregion_digits6("511400"));
+    assert_true(zw_xregion_digits6("000000"));
+    assert_false(zw_xregion_digits6(NULL));
+    assert_false(zw_xregion_digits6(""));
+    assert_false(zw_xregion_digits6("51140"));
+    assert_false(zw_xregion_digits6("5114000"));
+    assert_false(zw_xregion_digits6("51140a"));
+    assert_false(zw_xregion_digits6(" 51140"));
+    assert_false(zw_xregion_digits6("５１１４００")); /* full-width digits */
+}
+
 static void test_exchange_id(void **state)
 {
     (void) state;
@@ -142,9 +157,10 @@ static void test_message_ids(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_exchange_id),     cmocka_unit_test(test_scope),
-        cmocka_unit_test(test_partner_regions), cmocka_unit_test(test_mode),
-        cmocka_unit_test(test_states),          cmocka_unit_test(test_message_ids),
+        cmocka_unit_test(test_digits6),     cmocka_unit_test(test_exchange_id),
+        cmocka_unit_test(test_scope),       cmocka_unit_test(test_partner_regions),
+        cmocka_unit_test(test_mode),        cmocka_unit_test(test_states),
+        cmocka_unit_test(test_message_ids),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
