@@ -250,7 +250,7 @@ static int s_from_json(const zw_cfg_spec_t *spec, const cJSON *item, const char 
         if (fabs(v) > S_MAX_EXACT)
             return zw_err_setd(err, ZW_INVALID_ARGUMENT, path,
                                "%s: integer %.17g is beyond 2^53-1, which JSON numbers cannot "
-                               "carry exactly; use --set",
+                               "carry exactly; give it on the command line",
                                path, v);
         out->i = (int64_t) v;
         return 0;
@@ -309,6 +309,12 @@ static int s_stage_json(const zw_config_t *self, s_stage_t *st, const char *json
 {
     if (!json)
         return zw_err_set(err, ZW_INVALID_ARGUMENT, "config: no JSON text");
+    /* The parser would end a string at a NUL byte and keep the rest of the
+     * file: a value cut short without a word. JSON text has no raw NUL. */
+    const char *nul = memchr(json, '\0', len);
+    if (nul)
+        return zw_err_set(err, ZW_INVALID_ARGUMENT, "config: a NUL byte at byte %zu",
+                          (size_t) (nul - json));
     const char *at = NULL;
     cJSON *root = cJSON_ParseWithLengthOpts(json, len, &at, 0);
     if (!root) {
@@ -475,6 +481,20 @@ int zw_config_reload_file(zw_config_t *self, const char *path, const char *secti
         s_commit_one(self, i, &st.v[i]);
     s_stage_free(self, &st);
     return rc;
+}
+
+int zw_config_same_fixed(const zw_config_t *self, const zw_config_t *fresh, zw_err_t *err)
+{
+    if (!self || !fresh || self->specs != fresh->specs || self->count != fresh->count)
+        return zw_err_set(err, ZW_INVALID_ARGUMENT, "config: tables of different settings");
+    for (size_t i = 0; i < self->count; i++) {
+        const zw_cfg_spec_t *spec = &self->specs[i];
+        if (!spec->reloadable && !s_value_equal(spec->type, &fresh->values[i], &self->values[i]))
+            return zw_err_setd(err, ZW_FAILED_PRECONDITION, spec->name,
+                               "%.60s: changed, but it cannot change on reload; restart to apply",
+                               spec->name);
+    }
+    return 0;
 }
 
 int zw_config_set(zw_config_t *self, const char *name, const char *value, zw_err_t *err)

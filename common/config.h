@@ -58,6 +58,13 @@ int zw_config_load_json(zw_config_t *self, const char *json, size_t len, const c
  * as in PostgreSQL: a key removed from the file returns to its default. */
 int zw_config_reload_file(zw_config_t *self, const char *path, const char *section, zw_err_t *err);
 
+/* For a reload that builds a fresh table (defaults + file + the same
+ * command line) instead of reloading `self` in place: 0 when every setting
+ * that is not reloadable has the same value in both tables (same specs),
+ * else -1 with *err FAILED_PRECONDITION naming the first that changed, as
+ * zw_config_reload_file refuses it. */
+int zw_config_same_fixed(const zw_config_t *self, const zw_config_t *fresh, zw_err_t *err);
+
 /* Sets one value from text, as a command-line override (--set name=value).
  * Integers: decimal int64; booleans: true/false, yes/no, on/off, 1/0 (any
  * case); doubles: strtod syntax, finite. The value then wins over every later
@@ -77,8 +84,8 @@ double zw_config_double(const zw_config_t *self, const char *name);
  * "SECTION.NAME: V is out of range [MIN, MAX]" ("NAME: ..." when section
  * is NULL), and *out untouched. An unknown name or a non-integer setting
  * aborts, as zw_config_int does. */
-int zw_config_int_range(const zw_config_t *self, const char *section, const char *name,
-                        int64_t min, int64_t max, int64_t *out, zw_err_t *err);
+int zw_config_int_range(const zw_config_t *self, const char *section, const char *name, int64_t min,
+                        int64_t max, int64_t *out, zw_err_t *err);
 
 /* The effective values as one JSON object (malloc'd; caller frees). Settings
  * whose name ends in "_secret", "password" or "_key_file" are written as

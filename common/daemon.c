@@ -334,6 +334,20 @@ int zw_daemon_fail(const char *name, const char *what, const char *why)
     return 1;
 }
 
+bool zw_daemon_db_ready(zw_db_t *db, const char *name, int *exit_code)
+{
+    zw_err_t err = {0};
+    if (db && zw_db_wait_while(db, 30000, zw_daemon_stop_flag(), &err) == 0)
+        return true;
+    if (db && zw_daemon_stopping()) {
+        zw_logkv(ZW_LOG_INFO, "stopped before the database was ready", NULL);
+        *exit_code = 0;
+    } else
+        *exit_code = zw_daemon_fail_brief(name, "cannot reach the database",
+                                          db ? err.message : "out of memory");
+    return false;
+}
+
 int zw_daemon_fail_brief(const char *name, const char *what, const char *why)
 {
     zw_logkv(ZW_LOG_ERROR, what, "reason", why, NULL);
@@ -390,8 +404,10 @@ void zw_daemon_reload(const zw_daemon_t *d, zw_daemon_apply_fn *apply, void *arg
 {
     zw_err_t err;
     zw_config_t *fresh = zw_daemon_reconfig(d, &err);
-    if (!fresh || apply(fresh, arg, &err) != 0)
-        zw_logkv(ZW_LOG_WARN, "config not reloaded", "reason", err.message, NULL);
+    /* ERROR, not WARN: the operator's change did not happen, which must
+     * show even at log_level "error". */
+    if (!fresh || zw_config_same_fixed(d->cfg, fresh, &err) != 0 || apply(fresh, arg, &err) != 0)
+        zw_logkv(ZW_LOG_ERROR, "config not reloaded", "reason", err.message, NULL);
     else {
         const char *level = zw_config_str(fresh, "log_level");
         int min_level = zw_log_level_from_name(level); /* checked by apply's read */
@@ -401,8 +417,8 @@ void zw_daemon_reload(const zw_daemon_t *d, zw_daemon_apply_fn *apply, void *arg
     }
     zw_config_destroy(&fresh);
     if (zw_auth_is_curve(auth) && zw_auth_reload(auth, NULL, &err) != 0)
-        zw_logkv(ZW_LOG_WARN, "key registry not reloaded; the old one stays", "reason", err.message,
-                 NULL);
+        zw_logkv(ZW_LOG_ERROR, "key registry not reloaded; the old one stays", "reason",
+                 err.message, NULL);
 }
 
 bool zw_daemon_poll(zw_auth_t *auth, void *socket, long timeout_ms)

@@ -167,6 +167,13 @@ int zw_daemon_migrate(const char *conninfo);
  * Returns 1, an exit status. */
 int zw_daemon_fail_brief(const char *name, const char *what, const char *why);
 
+/* Start-up's wait for the database and its schema (up to 30 s; SIGTERM
+ * ends it). True when ready; otherwise false with *exit_code set: 0 when
+ * the daemon was asked to stop meanwhile (a clean stop, logged at INFO),
+ * else 1 with "cannot reach the database" said as zw_daemon_fail_brief
+ * does (db NULL: out of memory). */
+bool zw_daemon_db_ready(zw_db_t *db, const char *name, int *exit_code);
+
 /* The working-day calendar `file` ("": the shipped one). NULL when it
  * does not load: logged ("cannot load the calendar", ERROR, with path and
  * reason) and said on stderr as "NAME: calendar PATH: why". The caller
@@ -219,11 +226,12 @@ void zw_daemon_ctx_close(zw_db_t **db, zw_clock_t **clock);
 typedef int(zw_daemon_apply_fn)(const zw_config_t *cfg, void *arg, zw_err_t *err);
 
 /* SIGHUP: the config read again (zw_daemon_reconfig: a fresh table, the
- * workers' one is never touched while they run) and given to apply(cfg,
- * arg). On success the log level is set anew under d's name and "config
- * reloaded" logged with it; otherwise "config not reloaded" (WARN) and
+ * workers' one is never touched while they run); a changed setting that is
+ * not reloadable refuses the whole reload (zw_config_same_fixed); else the
+ * table is given to apply(cfg, arg). On success the log level is set anew
+ * under d's name and "config reloaded" logged with it; otherwise "config not reloaded" (ERROR) and
  * nothing changes. Then a CURVE auth (may be NULL) re-reads its key
- * registry; if that fails the old one stays (WARN). */
+ * registry; if that fails the old one stays (ERROR). */
 void zw_daemon_reload(const zw_daemon_t *d, zw_daemon_apply_fn *apply, void *arg, zw_auth_t *auth);
 
 /* The loop's wait: up to timeout_ms on auth's ZAP socket (when auth has

@@ -96,8 +96,8 @@ static void s_reload_keys(zw_auth_t *auth)
     zw_err_t err;
     size_t n = 0;
     if (zw_auth_reload(auth, &n, &err) != 0) {
-        zw_logkv(ZW_LOG_WARN, "key registry not reloaded; the old one stays", "reason", err.message,
-                 NULL);
+        zw_logkv(ZW_LOG_ERROR, "key registry not reloaded; the old one stays", "reason",
+                 err.message, NULL);
         return;
     }
     char keys[24];
@@ -110,9 +110,9 @@ static void s_reload_config(zw_config_t *cfg, const char *path, const zw_broker_
     zw_err_t err;
     zw_log_level_t level;
     if (path && zw_config_reload_file(cfg, path, "broker", &err) != 0)
-        zw_logkv(ZW_LOG_WARN, "config not reloaded", "reason", err.message, NULL);
+        zw_logkv(ZW_LOG_ERROR, "config not reloaded", "reason", err.message, NULL);
     else if (zw_broker_settings_log_level(cfg, &level, &err) != 0)
-        zw_logkv(ZW_LOG_WARN, "config not reloaded", "reason", err.message, NULL);
+        zw_logkv(ZW_LOG_ERROR, "config not reloaded", "reason", err.message, NULL);
     else {
         zw_log_init("zwfw-broker", level);
         zw_logkv(ZW_LOG_INFO, "config reloaded", "log_level", zw_config_str(cfg, "log_level"),

@@ -81,7 +81,7 @@ int zw_broker_settings_log_level(const zw_config_t *cfg, zw_log_level_t *level, 
     int v = zw_log_level_from_name(name);
     if (v < 0)
         return zw_err_setd(err, ZW_INVALID_ARGUMENT, "log_level",
-                           "broker.log_level: '%s' is not debug, info, warn or error", name);
+                           "log_level: '%s' is not debug, info, warn or error", name);
     *level = (zw_log_level_t) v;
     return 0;
 }

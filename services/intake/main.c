@@ -144,7 +144,7 @@ static void s_reload_settings(zw_config_t *live, const char *path, s_loop_t *l)
         zw_logkv(ZW_LOG_INFO, "no config file to reload", NULL);
     else if (zw_config_reload_file(live, path, "intake", &err) != 0 ||
              zw_intake_settings_read(live, &o, &s, &err) != 0)
-        zw_logkv(ZW_LOG_WARN, "config not reloaded", "reason", err.message, NULL);
+        zw_logkv(ZW_LOG_ERROR, "config not reloaded", "reason", err.message, NULL);
     else {
         zw_log_init(S_PRODUCER, o.log_level);
         l->sweep_ms = o.sweep_ms;
@@ -152,8 +152,8 @@ static void s_reload_settings(zw_config_t *live, const char *path, s_loop_t *l)
                  NULL);
     }
     if (zw_auth_is_curve(l->auth) && zw_auth_reload(l->auth, NULL, &err) != 0)
-        zw_logkv(ZW_LOG_WARN, "key registry not reloaded; the old one stays", "reason", err.message,
-                 NULL);
+        zw_logkv(ZW_LOG_ERROR, "key registry not reloaded; the old one stays", "reason",
+                 err.message, NULL);
 }
 
 static void s_run(s_loop_t *l, zw_config_t *live, const char *config_path)

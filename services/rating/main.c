@@ -126,11 +126,8 @@ int main(int argc, char **argv)
         goto done;
     }
     loop.ctx = zw_rating_ctx_new(opts.c.conninfo, opts.c.simulated, &settings);
-    if (!loop.ctx || zw_db_wait_while(loop.ctx->db, 30000, zw_daemon_stop_flag(), &err) != 0) {
-        zw_daemon_fail_brief(ZW_RATING_PRODUCER, "cannot reach the database",
-                             loop.ctx ? err.message : "out of memory");
+    if (!zw_daemon_db_ready(loop.ctx ? loop.ctx->db : NULL, ZW_RATING_PRODUCER, &rc))
         goto done;
-    }
     zw_sweep_timer_init(&loop.sweep, loop.ctx->clock, opts.sweep_ms, opts.clock_poll_ms);
     if (zw_producer_open(&loop.ev, opts.c.curve_secret_key_file, opts.c.key_registry_file,
                          opts.c.pub_endpoint, &err) != 0) {

@@ -47,6 +47,15 @@ static int s_read(const zw_config_t *cfg, s_opts_t *o, zw_err_t *err)
     return 0;
 }
 
+/* SIGHUP (zw_daemon_reload): only log_level is reloadable here, and
+ * zw_daemon_reload sets it; the whole table must still read. */
+static int s_apply(const zw_config_t *cfg, void *arg, zw_err_t *err)
+{
+    (void) arg;
+    s_opts_t n;
+    return s_read(cfg, &n, err);
+}
+
 typedef struct {
     const s_opts_t *o;
     const zw_calendar_t *cal;
@@ -98,12 +107,9 @@ int main(int argc, char **argv)
                 ZW_DAEMON_MAX_ENDPOINTS);
         goto done;
     }
-    if (!(probe = zw_db_new(o.c.conninfo)) ||
-        zw_db_wait_while(probe, 30000, zw_daemon_stop_flag(), &err) != 0) {
-        zw_daemon_fail_brief(ZW_REPORT_PRODUCER, "cannot reach the database",
-                             probe ? err.message : "out of memory");
+    probe = zw_db_new(o.c.conninfo);
+    if (!zw_daemon_db_ready(probe, ZW_REPORT_PRODUCER, &rc))
         goto done;
-    }
     zw_db_destroy(&probe);
     zw_auth_client_t curve;
     bool use_curve = *o.c.curve_secret_key_file;
@@ -135,18 +141,14 @@ int main(int argc, char **argv)
     memset(&curve, 0, sizeof curve);
     if (o.c.migrate)
         zw_logkv(ZW_LOG_INFO, "migrate ignored: zwfw-report only reads", NULL);
+    char *dump = zw_config_dump_json(d.cfg);
     zw_logkv(ZW_LOG_INFO, "report started", "version", ZWFW_VERSION, "mode",
-             use_curve ? "curve" : "plain", "clock", o.c.simulated ? "simulated" : "real", NULL);
+             use_curve ? "curve" : "plain", "clock", o.c.simulated ? "simulated" : "real", "config",
+             dump ? dump : "", NULL);
+    free(dump);
     while (!zw_daemon_stopping()) {
-        if (zw_daemon_take_reload()) {
-            zw_config_t *fresh = zw_daemon_reconfig(&d, &err);
-            s_opts_t n;
-            if (fresh && s_read(fresh, &n, &err) == 0)
-                zw_log_init(ZW_REPORT_PRODUCER, (zw_log_level_t) n.c.log_level);
-            else
-                zw_logkv(ZW_LOG_WARN, "config not reloaded", "reason", err.message, NULL);
-            zw_config_destroy(&fresh);
-        }
+        if (zw_daemon_take_reload())
+            zw_daemon_reload(&d, s_apply, NULL, NULL);
         zmq_poll(NULL, 0, 200);
     }
     zw_logkv(ZW_LOG_INFO, "report stopping: finishing requests in hand", NULL);

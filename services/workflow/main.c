@@ -171,11 +171,8 @@ int main(int argc, char **argv)
      * the first events need them. */
     loop.settings = &settings;
     loop.ctx = zw_wf_ctx_new(opts.conninfo, opts.simulated, &settings, -1);
-    if (!loop.ctx || zw_db_wait_while(loop.ctx->db, 30000, zw_daemon_stop_flag(), &err) != 0) {
-        zw_daemon_fail_brief(ZW_WF_PRODUCER, "cannot reach the database",
-                             loop.ctx ? err.message : "out of memory");
+    if (!zw_daemon_db_ready(loop.ctx ? loop.ctx->db : NULL, ZW_WF_PRODUCER, &rc))
         goto done;
-    }
     zw_sweep_timer_init(&loop.sweep, loop.ctx->clock, opts.sweep_ms, opts.clock_poll_ms);
     char defs_dir[4096];
     snprintf(defs_dir, sizeof defs_dir, "%s", opts.definitions_dir);

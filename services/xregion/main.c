@@ -162,10 +162,8 @@ int main(int argc, char **argv)
         goto done;
     }
     loop.ctx = zw_xregion_ctx_new(opts.c.conninfo, opts.c.simulated, &settings);
-    if (!loop.ctx || zw_db_wait_while(loop.ctx->db, 30000, zw_daemon_stop_flag(), &err) != 0) {
-        s_fail("cannot reach the database", loop.ctx ? err.message : "out of memory");
+    if (!zw_daemon_db_ready(loop.ctx ? loop.ctx->db : NULL, ZW_XREGION_PRODUCER, &rc))
         goto done;
-    }
     zw_xregion_link_config_t lc = {.endpoint = opts.link_endpoint,
                                    .secret_key_file = opts.link_secret_key_file,
                                    .heartbeat_ms = opts.link_heartbeat_ms,

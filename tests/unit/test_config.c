@@ -167,6 +167,53 @@ static void test_load_sections(void **state)
 
 /* Each error kind: the right code, a message naming section.key, the key in
  * detail, and not one value changed (the dump is byte-identical). */
+/* A raw NUL inside the text would end the parser's string there and keep
+ * the rest: refused, naming where, and nothing changes. */
+static void test_nul_byte_refused(void **state)
+{
+    (void) state;
+    zw_config_t *cfg = t_new();
+    static const char json[] = "{\"broker\": {\"label\": \"ab\0cd\", \"heartbeat_ms\": 7}}";
+    zw_err_t err;
+    zw_err_clear(&err);
+    assert_int_equal(zw_config_load_json(cfg, json, sizeof json - 1, "broker", &err), -1);
+    assert_int_equal(err.code, ZW_INVALID_ARGUMENT);
+    assert_non_null(strstr(err.message, "NUL byte at byte 24"));
+    assert_string_equal(zw_config_str(cfg, "label"), "");
+    assert_int_equal(zw_config_int(cfg, "heartbeat_ms"), 2500);
+    zw_config_destroy(&cfg);
+}
+
+/* A reload through a fresh table: fixed settings must match the running
+ * table's; reloadable ones may differ. */
+static void test_same_fixed(void **state)
+{
+    (void) state;
+    zw_config_t *now = t_new(), *fresh = t_new();
+    zw_err_t err;
+    assert_int_equal(t_load(now, "{\"broker\": {\"workers\": 4}}", "broker", &err), 0);
+    assert_int_equal(
+        t_load(fresh, "{\"broker\": {\"workers\": 4, \"heartbeat_ms\": 9}}", "broker", &err), 0);
+    assert_int_equal(zw_config_same_fixed(now, fresh, &err), 0);
+    assert_int_equal(
+        t_load(fresh, "{\"common\": {\"db_conninfo\": \"dbname=other\"}}", "broker", &err), 0);
+    zw_err_clear(&err);
+    assert_int_equal(zw_config_same_fixed(now, fresh, &err), -1);
+    assert_int_equal(err.code, ZW_FAILED_PRECONDITION);
+    assert_string_equal(err.detail, "db_conninfo");
+    assert_non_null(strstr(err.message, "db_conninfo: changed, but it cannot change on reload"));
+    /* tables of other settings are not comparable */
+    static const zw_cfg_spec_t other[] = {{"x", ZW_CFG_INT, "1", false, "x"}};
+    zw_config_t *o = zw_config_new(other, 1);
+    assert_non_null(o);
+    assert_int_equal(zw_config_same_fixed(now, o, &err), -1);
+    assert_int_equal(err.code, ZW_INVALID_ARGUMENT);
+    assert_int_equal(zw_config_same_fixed(now, NULL, &err), -1);
+    zw_config_destroy(&o);
+    zw_config_destroy(&now);
+    zw_config_destroy(&fresh);
+}
+
 static void test_load_errors_change_nothing(void **state)
 {
     (void) state;
@@ -537,6 +584,8 @@ int main(void)
         cmocka_unit_test(test_new_rejects_bad_specs),
         cmocka_unit_test(test_load_sections),
         cmocka_unit_test(test_load_errors_change_nothing),
+        cmocka_unit_test(test_nul_byte_refused),
+        cmocka_unit_test(test_same_fixed),
         cmocka_unit_test(test_load_file),
         cmocka_unit_test(test_set),
         cmocka_unit_test(test_reload),
