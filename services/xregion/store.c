@@ -511,7 +511,6 @@ int zw_xregion_store_exchange(zw_xregion_ctx_t *ctx, zw_db_t *db, zw_arena_t *a,
     x->actor = s_str(a, res, 0, 6);
     x->identity_checked = s_bool(res, 0, 9);
     x->created_at = s_ts(a, s_i64(res, 0, 10, -1));
-    x->done = s_bool(res, 0, 11);
     Zwfw__V1__XrForward *body = s_open_body(ctx, a, PQgetvalue(res, 0, 8), err);
     PQclear(res);
     if (!body)
@@ -530,6 +529,16 @@ int zw_xregion_store_exchange(zw_xregion_ctx_t *ctx, zw_db_t *db, zw_arena_t *a,
     PQclear(res);
     if (!x->parts || rc)
         return zw_err_set(err, ZW_RESOURCE_EXHAUSTED, "out of memory");
+    /* `done` as the parts just read show it, not the column read by the
+     * statement before: outside a transaction (GetExchange) a part closed
+     * between the two reads would show CLOSED beside a `done` still false.
+     * Parts never reopen, so this is the column's value at or after that
+     * read (xr_exchange_touch keeps the same rule). */
+    x->done = x->n_parts > 0;
+    for (size_t i = 0; i < x->n_parts; i++)
+        if (x->parts[i]->stage != ZWFW__V1__PART_STAGE__PART_STAGE_REJECTED &&
+            x->parts[i]->stage != ZWFW__V1__PART_STAGE__PART_STAGE_CLOSED)
+            x->done = false;
     if (history) {
         if (!(res = zw_db_exec(db, "xr_history", 1, p, err)))
             return -1;

@@ -21,8 +21,23 @@
 #   xr_link_ep[D], xr_link_pk[D] its link endpoint and public key
 #   xr_intake_pub[D]             intake's event PUB endpoint
 #   xr_pid[D.intake], xr_pid[D.xregion]
+#   xr_dep_roles[D]              the roles D has a broker for: xr_roles, and
+#                                head when D runs zwfw-workflow
 # Logs: $work/D-intake.log, $work/D-xregion.log, $work/D-broker-ROLE.log.
 # XR_XREGION_ARGS adds options to every zwfw-xregion started.
+#
+# Approval workflow (opt-in): XR_WORKFLOW, a space-separated list of
+# D=DEPT, names the deployments that also run zwfw-workflow (the shipped
+# definitions), set before xr_deployment D (xr_setup needs zwfw-workflow
+# among its BINARYs). Such a deployment's approver broker is an approver
+# of department DEPT (a unified social credit code) and it gets one more
+# broker, xr_ep[D.head], a head of DEPT: 7 brokers, within the 8 a worker
+# registers with (protocol.md section 7, "Plain mode"). Its intake follows
+# workflow's events (--workflow-endpoints), zwfw-workflow follows intake's;
+# workflow starts after xregion (they migrate one database one after the
+# other). It sets xr_workflow_pub[D] and xr_pid[D.workflow]; log
+# $work/D-workflow.log. Without XR_WORKFLOW nothing of this happens: the
+# approver broker has no department and no workflow runs, as before.
 #
 # Business time is simulated (intake and xregion run --clock-mode
 # simulated) and every deployment's clock is set to $xr_start (Beijing
@@ -35,7 +50,22 @@ xr_start="2026-03-02 09:30"
 xr_clock_args=(--clock-mode simulated)
 
 declare -A xr_region xr_db xr_ep xr_eps xr_link_ep xr_link_pk xr_intake_pub xr_pid
+declare -A xr_dep_roles xr_workflow_pub
 xr_roles=(operator window supervisor integrator system approver)
+
+# xr_workflow_dept D: sets `xr_wf_dept` to DEPT when XR_WORKFLOW names D
+# (D=DEPT), else to "".
+xr_workflow_dept() {
+  local entry
+  xr_wf_dept=""
+  for entry in ${XR_WORKFLOW:-}; do
+    [ "${entry%%=*}" = "$1" ] || continue
+    if [ "$entry" = "${entry#*=}" ] || [ -z "${entry#*=}" ]; then
+      fail_setup "XR_WORKFLOW: $entry is not D=DEPT"
+    fi
+    xr_wf_dept=${entry#*=}
+  done
+}
 
 # xr_setup DB [BINARY...]: what a test of deployments needs first:
 # zwfw-broker, zwfw-intake, zwfw-xregion, zwfwctl and the BINARYs, the
@@ -63,10 +93,19 @@ xr_ts_ms() {
 }
 
 # xr_deployment D REGION: starts D's brokers, intake (sample catalog NOT
-# loaded: xr_catalog) and xregion; waits until both serve.
+# loaded: xr_catalog) and xregion, and workflow when XR_WORKFLOW names D;
+# waits until each serves.
 xr_deployment() {
-  local d=$1 region=$2 role eps=() db
+  local d=$1 region=$2 role eps=() db wf_dept="" roles=("${xr_roles[@]}") dept wf_args=() ep
   xr_region[$d]=$region
+  xr_workflow_dept "$d"
+  wf_dept=$xr_wf_dept
+  if [ -n "$wf_dept" ]; then
+    roles+=(head)
+    xr_workflow_pub[$d]=tcp://127.0.0.1:$(zs_free_port)
+    wf_args=(--workflow-endpoints "${xr_workflow_pub[$d]}")
+  fi
+  xr_dep_roles[$d]="${roles[*]}"
   db="${zs_db}_$d"
   psql "$conninfo" -qX -v ON_ERROR_STOP=1 -c "DROP DATABASE IF EXISTS $db" \
     -c "CREATE DATABASE $db" >"$work/psql-$d.log" 2>&1 ||
@@ -75,10 +114,12 @@ xr_deployment() {
   # each deployment seals personal data with its own data key
   head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$work/pii-$d.key"
   chmod 600 "$work/pii-$d.key"
-  for role in "${xr_roles[@]}"; do
-    local ep=tcp://127.0.0.1:$(zs_free_port)
+  for role in "${roles[@]}"; do
+    ep=tcp://127.0.0.1:$(zs_free_port)
+    dept=""
+    case $role in approver | head) dept=$wf_dept ;; esac
     "$bin/zwfw-broker" --endpoint "$ep" --plain-role "$role" --plain-key-id "$d-$role" \
-      --plain-region "$region" --plain-department "" --heartbeat-ms 250 \
+      --plain-region "$region" --plain-department "$dept" --heartbeat-ms 250 \
       2>"$work/$d-broker-$role.log" &
     pids+=($!)
     xr_ep[$d.$role]=$ep
@@ -89,7 +130,7 @@ xr_deployment() {
   "$bin/zwfw-intake" --db-conninfo "${xr_db[$d]}" --migrate true \
     --pii-key-file "$work/pii-$d.key" --heartbeat-ms 250 --threads 4 \
     --division-code "$region" --center-name "$d 政务服务中心" "${xr_clock_args[@]}" \
-    --pub-endpoint "${xr_intake_pub[$d]}" --broker-endpoint "${xr_eps[$d]}" \
+    --pub-endpoint "${xr_intake_pub[$d]}" --broker-endpoint "${xr_eps[$d]}" "${wf_args[@]}" \
     2>"$work/$d-intake.log" &
   pids+=($!)
   xr_pid[$d.intake]=$!
@@ -104,6 +145,22 @@ xr_deployment() {
   xr_start_xregion "$d"
   zs_wait_service "${xr_ep[$d.operator]}" zwfw.xregion ||
     { tail -n 20 "$work/$d-xregion.log" >&2; fail_setup "$d: zwfw.xregion did not come up"; }
+  [ -n "$wf_dept" ] && xr_start_workflow "$d"
+  return 0
+}
+
+# xr_start_workflow D: starts D's zwfw-workflow (XR_WORKFLOW) on D's
+# database and brokers, following D's intake; waits until it serves.
+xr_start_workflow() {
+  local d=$1
+  "$bin/zwfw-workflow" --db-conninfo "${xr_db[$d]}" --migrate true --threads 4 \
+    --broker-endpoint "${xr_eps[$d]}" "${xr_clock_args[@]}" --heartbeat-ms 250 \
+    --pub-endpoint "${xr_workflow_pub[$d]}" --intake-pub-endpoint "${xr_intake_pub[$d]}" \
+    --sweep-ms 200 --clock-poll-ms 50 2>>"$work/$d-workflow.log" &
+  pids+=($!)
+  xr_pid[$d.workflow]=$!
+  zs_wait_service "${xr_ep[$d.operator]}" zwfw.workflow ||
+    { tail -n 20 "$work/$d-workflow.log" >&2; fail_setup "$d: zwfw.workflow did not come up"; }
 }
 
 # xr_start_xregion D: (again) starts D's zwfw-xregion; log appended.
@@ -163,6 +220,10 @@ xr_end() {
   zs_check_stop "$1"
   xr_drop_dbs
   zs_drop_db
-  zs_finish "$work"/ts-xregion.log "$work"/ms-xregion.log "$work"/ts-intake.log \
-    "$work"/ms-intake.log
+  local logs=("$work"/ts-xregion.log "$work"/ms-xregion.log "$work"/ts-intake.log
+    "$work"/ms-intake.log) d
+  for d in ts ms; do
+    [ -n "${xr_pid[$d.workflow]:-}" ] && logs+=("$work/$d-workflow.log")
+  done
+  zs_finish "${logs[@]}"
 }
