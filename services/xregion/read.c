@@ -284,23 +284,61 @@ static int s_list_messages(s_read_t *x, const ProtobufCMessage *msg, zw_reply_t 
 /* ------------------------------------------------------------------ the driver */
 
 /* A read: who may ask (what, for the PERMISSION_DENIED message), its
- * request type, and its body, which answers the decoded request (0) or
- * fills err (-1) for the driver to answer. */
+ * request type, its body, which answers the decoded request (0) or fills
+ * err (-1) for the driver to answer, and whether the body's statements
+ * must see one snapshot: an exchange is its row, its parts and its
+ * history, read by separate statements while the home thread and the
+ * links change them; outside a transaction a part could show a change
+ * its history does not have yet, or the reverse. */
 typedef struct {
     unsigned roles;
     const char *what;
     const ProtobufCMessageDescriptor *desc;
     int (*body)(s_read_t *x, const ProtobufCMessage *m, zw_reply_t *reply, zw_err_t *err);
+    bool snapshot;
 } s_reader_t;
 
 static const s_reader_t s_readers[] = {
-    {S_PARTNER_READERS, "read partners", &zwfw__v1__get_partner__descriptor, s_get_partner},
-    {S_PARTNER_READERS, "read partners", &zwfw__v1__list_partners__descriptor, s_list_partners},
-    {S_EXCHANGE_READERS, "read exchanges", &zwfw__v1__get_exchange__descriptor, s_get_exchange},
-    {S_EXCHANGE_READERS, "read exchanges", &zwfw__v1__list_exchanges__descriptor, s_list_exchanges},
+    {S_PARTNER_READERS, "read partners", &zwfw__v1__get_partner__descriptor, s_get_partner, false},
+    {S_PARTNER_READERS, "read partners", &zwfw__v1__list_partners__descriptor, s_list_partners,
+     false},
+    {S_EXCHANGE_READERS, "read exchanges", &zwfw__v1__get_exchange__descriptor, s_get_exchange,
+     true},
+    {S_EXCHANGE_READERS, "read exchanges", &zwfw__v1__list_exchanges__descriptor, s_list_exchanges,
+     true},
     {S_PARTNER_READERS, "read the message log", &zwfw__v1__list_link_messages__descriptor,
-     s_list_messages},
+     s_list_messages, false},
 };
+
+/* One run of a body inside the snapshot's transaction (zw_db_tx may run
+ * it again after a serialization failure: the reply is replaced, the
+ * arena only grows until the read ends). */
+typedef struct {
+    const s_reader_t *t;
+    s_read_t *x;
+    const ProtobufCMessage *m;
+    zw_reply_t *reply;
+} s_snap_t;
+
+static int s_snap_tx(zw_db_t *db, void *arg, zw_err_t *err)
+{
+    (void) db;
+    s_snap_t *s = arg;
+    PQclear(s->x->res);
+    s->x->res = NULL;
+    return s->t->body(s->x, s->m, s->reply, err);
+}
+
+/* SERIALIZABLE for a transaction that only reads is a snapshot, as
+ * REPEATABLE READ would be (zw_db_tx offers those two levels). */
+static int s_run(const s_reader_t *t, s_read_t *x, const ProtobufCMessage *m, zw_reply_t *reply,
+                 zw_err_t *err)
+{
+    if (!t->snapshot)
+        return t->body(x, m, reply, err);
+    s_snap_t s = {t, x, m, reply};
+    return zw_db_tx(x->ctx->db, true, s_snap_tx, &s, err);
+}
 
 static void s_read(const s_reader_t *t, zw_xregion_ctx_t *ctx, const zw_request_t *req,
                    zw_reply_t *reply)
@@ -315,7 +353,7 @@ static void s_read(const s_reader_t *t, zw_xregion_ctx_t *ctx, const zw_request_
     s_read_t x = {.ctx = ctx, .c = req->caller, .a = zw_arena_new()};
     if (!x.a)
         zw_err_set(&err, ZW_RESOURCE_EXHAUSTED, "out of memory");
-    if (!x.a || t->body(&x, m, reply, &err) != 0)
+    if (!x.a || s_run(t, &x, m, reply, &err) != 0)
         zw_reply_err(reply, &err);
     PQclear(x.res);
     zw_arena_destroy(&x.a);
