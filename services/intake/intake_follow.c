@@ -83,6 +83,10 @@ static int s_publish(zw_intake_tx_t *tx, zw_intake_row_t *row, int before, const
         ev.parent_receipt = row->parent;
         return zw_intake_emit(tx, row, "application.withdrawn", &ev.base, err);
     }
+    /* the due times as the row holds them now (s_apply_due ran first): a
+     * pause that ended moved them, and a follower of intake's stream (a
+     * cross-region part) learns it only here */
+    Zwfw__V1__Timestamp due, sdue;
     Zwfw__V1__ApplicationStateChanged ev = ZWFW__V1__APPLICATION_STATE_CHANGED__INIT;
     ev.receipt_number = row->receipt;
     ev.state = state;
@@ -90,6 +94,8 @@ static int s_publish(zw_intake_tx_t *tx, zw_intake_row_t *row, int before, const
     ev.previous_state = before;
     ev.source = "workflow";
     ev.note = (char *) note;
+    ev.due_at = zw_intake_ts(&due, row->due_at_us);
+    ev.statutory_due_at = zw_intake_ts(&sdue, row->statutory_due_at_us);
     return zw_intake_emit(tx, row, "application.state_from_workflow", &ev.base, err);
 }
 

@@ -105,6 +105,14 @@ static int s_on_event(zw_db_t *db, const zw_event_t *ev, void *arg, zw_err_t *er
         if (a)
             due = s_ts_us(a->due_at);
         extra = a;
+    } else if (strcmp(ev->type, "zwfw.v1.ApplicationStateChanged") == 0) {
+        /* a pause that ended moved the due time (workflow's clock); an
+         * older intake says nothing of it, and the part keeps its own */
+        Zwfw__V1__ApplicationStateChanged *a =
+            zwfw__v1__application_state_changed__unpack(NULL, ev->len, ev->payload);
+        if (a)
+            due = s_ts_us(a->due_at);
+        extra = a;
     } else if (strcmp(ev->type, "zwfw.v1.ApplicationRefused") == 0) {
         Zwfw__V1__ApplicationRefused *a =
             zwfw__v1__application_refused__unpack(NULL, ev->len, ev->payload);

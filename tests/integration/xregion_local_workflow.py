@@ -8,7 +8,10 @@ security bureau, accepted by Tongnan's intake, then decided by its
 workflow (the shipped promised-default definition) through `Act` by that
 bureau's approver and head. zwfw-xregion must follow the states intake
 takes over from workflow (8, 6/7, 11, 13, 14, 15) and close the part and
-the exchange.
+the exchange. W5c: the part's due time follows the one the 补正 pause
+moved. W10: the mirror, a joint exchange received in Meishan whose part
+for Tongnan's 承诺件 is decided by Tongnan's workflow; Meishan, the
+origin, sees the moved due time (and then 13) through the link's XrStatus.
 
   xregion_local_workflow.py --gen DIR --dept USCC --ts-db CONNINFO \\
       --ep D.ROLE=ENDPOINT ... [--wait S]
@@ -138,6 +141,17 @@ def scenario(args, pb, Z, checks):
     def subsequence(want, have):
         it = iter(have)
         return all(any(h == w for h in it) for w in want)
+
+    def intake_events(receipt, type_):
+        """The payloads of Tongnan's intake events of one type about one
+        application, in stream order."""
+        out = subprocess.run(["psql", args.ts_db, "-AtX", "-v", "ON_ERROR_STOP=1",
+                              "-v", "r=" + receipt, "-v", "t=" + type_, "-f", "-"],
+                             input="SELECT encode(payload, 'hex') FROM events.log WHERE "
+                                   "stream = 'intake' AND aggregate_id = :'r' AND type = :'t' "
+                                   "ORDER BY seq", capture_output=True, text=True, timeout=30)
+        expect(out.returncode == 0, "psql: %s" % out.stderr.strip())
+        return [bytes.fromhex(line) for line in out.stdout.split()]
 
     def open_ids():
         r = xr(Z["ts.supervisor"], pb.ListExchanges(open_only=True, page_size=200))
@@ -297,21 +311,41 @@ def scenario(args, pb, Z, checks):
                             "and the local application agree", due_moved)
 
     def part_due():
-        # [BUG] protocol.md gives ExchangePart.due_at as "the home authority's
-        # promised due time", and every later change of the home
-        # application moves the part on; but zwfw-xregion takes due_at from
-        # ApplicationAccepted only, and intake's ApplicationStateChanged
-        # (the 7 after the pause) carries no due time, so the part keeps
-        # the due time of acceptance. Shown, not counted, until intake's
-        # events carry the moved due time: then make this a check.
+        # protocol.md: ExchangePart.due_at is the home application's promised
+        # due time as it stands now; the 7 that ends the pause comes to
+        # zwfw-xregion as intake's ApplicationStateChanged, which carries the
+        # moved due time, in the same event that moved the part to 7 (W5
+        # waited for it), so there is nothing more to wait for here
         b = st["B"]
-        ex = get(b["xid"])
-        shown = part(ex, 2).due_at.seconds
-        return "%s: part %s, the local application %s" % (
-            "as documented" if shown == b["due1"] else "[BUG] stale on the part", fmt_s(shown),
-            fmt_s(b["due1"]))
+        p2 = part(get(b["xid"]), 2)
+        h = home_app(b["receipt"])
+        expect(p2.HasField("due_at") and p2.due_at.seconds == h.due_at.seconds == b["due1"],
+               "part due_at %s, the local application's %s (before the pause %s)" % (
+                   p2.HasField("due_at") and fmt(p2.due_at), fmt(h.due_at), fmt_s(b["due0"])))
+        expect(p2.state == pb.APPLICATION_STATE_SUPPLEMENT_END, short(p2))
+        # what carried it: intake's ApplicationStateChanged (events.md, "The
+        # intake stream"), each with the due times as they stood after it
+        changed = [pb.ApplicationStateChanged.FromString(raw) for raw in intake_events(
+            b["receipt"], "zwfw.v1.ApplicationStateChanged")]
+        by_state = {e.state: e for e in changed}
+        end, start = (by_state.get(pb.APPLICATION_STATE_SUPPLEMENT_END),
+                      by_state.get(pb.APPLICATION_STATE_SUPPLEMENT_START))
+        expect(end is not None and start is not None,
+               "ApplicationStateChanged states %s" % [AN(e.state) for e in changed])
+        expect(end.source == "workflow" and end.HasField("due_at") and
+               end.due_at.seconds == b["due1"] and end.HasField("statutory_due_at") and
+               end.statutory_due_at.seconds == h.statutory_due_at.seconds,
+               "the 7: %s; the application's statutory due %s" % (short(end, 400),
+                                                                  fmt(h.statutory_due_at)))
+        expect(start.HasField("due_at") and start.due_at.seconds == b["due0"],
+               "the 6 carries the due time before the pause: %s" % short(start, 400))
+        return "part due %s -> %s with the 7 that ended the pause, as the local application " \
+               "and workflow's promised clock; intake's ApplicationStateChanged 6 carried %s, " \
+               "7 %s (statutory %s)" % (fmt_s(b["due0"]), fmt(p2.due_at), fmt(start.due_at),
+                                       fmt(end.due_at), fmt(end.statutory_due_at))
 
-    ok5 and checks.note("W5c the part's due_at after the 补正 pause", part_due)
+    ok5 and checks.run("W5c the part's due_at follows the 补正 pause: the moved due time, "
+                       "as the local application's and workflow's", part_due)
 
     def reject():
         b = st["B"]
@@ -440,6 +474,95 @@ def scenario(args, pb, Z, checks):
     st.get("C", {}).get("end") and checks.run(
         "W9 an exchange's done agrees with the parts of the same reply", done_from_parts)
 
+    # ------------------------------------------------------------------ the partner's view
+
+    def ms_get(xid):
+        return get(xid, "ms.window")
+
+    def ms_wait(xid, pred, what):
+        end = time.monotonic() + WAIT
+        while True:
+            ex = ms_get(xid)
+            if pred(ex):
+                return ex
+            if time.monotonic() > end:
+                raise AssertionError("%s: not so after %d s: %s" % (what, WAIT, short(ex, 1500)))
+            time.sleep(0.1)
+
+    def partner_due():
+        """The mirror of W5: a joint exchange received in Meishan whose
+        part 1 is Tongnan's 承诺件, decided by Tongnan's workflow; Meishan
+        (the origin) sees the part only through Tongnan's XrStatus."""
+        mats = [material(pb, "M01", "申请表", "P"),
+                material(pb, "M02", "户口簿", "P", item_code=ms_joint),
+                material(pb, "M02", "申请人身份证明", "P", item_code=TS_JOINT),
+                material(pb, "M03", "合法稳定住所证明", "P", item_code=TS_JOINT)]
+        ex = xr(Z["ms.window"], pb.ForwardApplication(
+            idempotency_key=key("ms-fwd"), actor="眉山窗口:王五", mode=pb.CROSS_MODE_JOINT,
+            parts=[pb.ForwardPart(region=TS_REGION, item_code=TS_JOINT),
+                   pb.ForwardPart(region=MS_REGION, item_code=ms_joint)],
+            channel=pb.CHANNEL_WINDOW, window_id="MS-W03", applicant=person("P"),
+            materials=mats, identity_checked=True, note="多地联办：潼南承诺件")).exchange
+        xid = ex.exchange_id
+        expect(xid.startswith("XR" + MS_REGION), "exchange id %s" % xid)
+        ex = ms_wait(xid, lambda e: at(1, pb.PART_STAGE_SUBMITTED, pb.APPLICATION_STATE_ACCEPTED)(e)
+                     and at(2, pb.PART_STAGE_CLOSED, pb.APPLICATION_STATE_APPROVED)(e),
+                     "at Meishan: Tongnan's part SUBMITTED 3, the local part CLOSED 11")
+        receipt = part(ex, 1).receipt_number
+        due0 = part(ex, 1).due_at
+        expect(part(ex, 1).HasField("due_at") and due0 == home_app(receipt).due_at,
+               "Meishan's part due_at %s, Tongnan's application %s" % (
+                   short(due0), short(home_app(receipt).due_at)))
+        instance(receipt)
+        act("ts.approver", receipt, "start_review")
+        act("ts.approver", receipt, "request_supplement", "请补正住所证明")
+        ms_wait(xid, at(1, pb.PART_STAGE_SUBMITTED, pb.APPLICATION_STATE_SUPPLEMENT_START),
+                "at Meishan: the part SUBMITTED 6")
+        Z["ts.operator"].call("zwfw.clock", pb.AdvanceClock(
+            idempotency_key=key("ms-clock"), actor="ops", workdays=1))
+        r = xr(Z["ms.window"], pb.SupplementExchange(
+            idempotency_key=key("ms-supp"), actor="眉山窗口:王五", exchange_id=xid, part_no=1,
+            materials=[material(pb, "M03", "合法稳定住所证明（新）", "P-supp",
+                                item_code=TS_JOINT)]))
+        expect(part(r.exchange, 1).actions_sent == 1, short(part(r.exchange, 1)))
+        ex = ms_wait(xid, lambda e: part(e, 1).actions_answered == 1 and
+                     part(e, 1).state == pb.APPLICATION_STATE_SUPPLEMENT_END,
+                     "at Meishan: the supplement answered, the part at 7")
+        p1 = part(ex, 1)
+        h = home_app(receipt)
+        promised = [c for c in instance(receipt).clocks
+                    if c.kind == pb.CLOCK_KIND_PROMISED and not c.branch]
+        home = part(xr(Z["ts.supervisor"], pb.GetExchange(exchange_id=xid)).exchange, 1)
+        expect(h.due_at.seconds > due0.seconds and promised and
+               promised[0].due_at.seconds == h.due_at.seconds,
+               "Tongnan: the pause should move the due time from %s: application %s, workflow "
+               "%s" % (fmt(due0), fmt(h.due_at), promised and fmt(promised[0].due_at)))
+        expect(home.HasField("due_at") and home.due_at.seconds == h.due_at.seconds,
+               "Tongnan's inbound part due_at %s, its application %s" % (
+                   home.HasField("due_at") and fmt(home.due_at), fmt(h.due_at)))
+        expect(p1.HasField("due_at") and p1.due_at.seconds == h.due_at.seconds,
+               "Meishan's part due_at %s, Tongnan's application %s (before the pause %s)" % (
+                   p1.HasField("due_at") and fmt(p1.due_at), fmt(h.due_at), fmt(due0)))
+        st["P"] = dict(xid=xid, receipt=receipt)
+        return "%s forwarded from Meishan: Tongnan's %s due %s -> %s after one working day of " \
+               "补正; Meishan's part, Tongnan's inbound part, application and workflow agree" % (
+                   xid, receipt, fmt(due0), fmt(p1.due_at))
+
+    okp = checks.run("W10 a partner's 承诺件 (Tongnan's, forwarded from Meishan): the due "
+                     "time the 补正 pause moved reaches the origin in the XrStatus", partner_due)
+
+    def partner_reject():
+        x = st["P"]
+        act("ts.approver", x["receipt"], "submit")
+        act("ts.head", x["receipt"], "reject", "不符合户口迁入条件")
+        ex = ms_wait(x["xid"], at(1, pb.PART_STAGE_CLOSED, pb.APPLICATION_STATE_REJECTED),
+                     "at Meishan: the part CLOSED 13")
+        expect(ex.done, "done false at Meishan: %s" % short(ex, 800))
+        return "Tongnan's head rejects -> 13 -> Meishan's part CLOSED 13, its exchange done"
+
+    okp and checks.run("W10b Tongnan's 办结(不通过) of the partner's part reaches the origin",
+                       partner_reject)
+
 
 def main():
     ap = argparse.ArgumentParser(prog="xregion_local_workflow.py")
@@ -455,7 +578,8 @@ def main():
     for spec in args.ep:
         name, ep = spec.split("=", 1)
         Z[name] = Zwfw(MdpClient(ctx, ep, 7000), pb, name, name.split(".", 1)[1])
-    for need in ("ts.window", "ts.approver", "ts.head", "ts.supervisor"):
+    for need in ("ts.window", "ts.approver", "ts.head", "ts.supervisor", "ts.operator",
+                 "ms.window"):
         if need not in Z:
             zwfw_py.die("no --ep for %s" % need)
     if args.wait > 0:
