@@ -56,10 +56,9 @@ static int s_apply(const zw_config_t *cfg, void *arg, zw_err_t *err)
     const zw_producer_loop_t *l = arg;
     if (l->apply && l->apply(cfg, l->arg, err) != 0)
         return -1;
-    if (l->sweep) {
-        l->sweep->sweep_ms = (int) zw_config_int(cfg, "sweep_ms");
-        l->sweep->clock_poll_ms = (int) zw_config_int(cfg, "clock_poll_ms");
-    }
+    if (l->sweep)
+        zw_sweep_timer_set(l->sweep, (int) zw_config_int(cfg, "sweep_ms"),
+                           (int) zw_config_int(cfg, "clock_poll_ms"), zw_mono_ms());
     return 0;
 }
 

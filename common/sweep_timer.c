@@ -30,6 +30,17 @@ bool zw_sweep_timer_due(zw_sweep_timer_t *t, int64_t mono_ms, int64_t *now_us)
     return due;
 }
 
+void zw_sweep_timer_set(zw_sweep_timer_t *t, int sweep_ms, int clock_poll_ms, int64_t mono_ms)
+{
+    t->sweep_ms = sweep_ms;
+    t->clock_poll_ms = clock_poll_ms;
+    if (t->next_sweep > mono_ms + sweep_ms)
+        t->next_sweep = mono_ms + sweep_ms;
+    int64_t poll = mono_ms + (t->sim ? clock_poll_ms : sweep_ms);
+    if (t->next_poll > poll)
+        t->next_poll = poll;
+}
+
 int64_t zw_sweep_timer_next(const zw_sweep_timer_t *t)
 {
     return t->next_poll < t->next_sweep ? t->next_poll : t->next_sweep;

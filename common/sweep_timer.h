@@ -30,6 +30,12 @@ void zw_sweep_timer_init(zw_sweep_timer_t *t, zw_clock_t *clock, int sweep_ms, i
  * clock unreadable", except a simulated clock never set). */
 bool zw_sweep_timer_due(zw_sweep_timer_t *t, int64_t mono_ms, int64_t *now_us);
 
+/* New intervals (SIGHUP) at monotonic time mono_ms. A sweep or poll
+ * already planned further off than the new interval comes in to it, so a
+ * shorter sweep_ms takes effect now rather than after the old one ran
+ * out; a longer one counts from the next sweep. */
+void zw_sweep_timer_set(zw_sweep_timer_t *t, int sweep_ms, int clock_poll_ms, int64_t mono_ms);
+
 /* The monotonic time by which the loop must call zw_sweep_timer_due
  * again. */
 int64_t zw_sweep_timer_next(const zw_sweep_timer_t *t);

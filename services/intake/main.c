@@ -163,6 +163,9 @@ static void s_run(s_loop_t *l, zw_config_t *live, const char *config_path)
     while (!zw_daemon_stopping()) {
         if (zw_daemon_take_reload()) {
             s_reload_settings(live, config_path, l);
+            /* a shorter sweep_ms takes effect now, not after the old one */
+            if (next_sweep > zw_mono_ms() + l->sweep_ms)
+                next_sweep = zw_mono_ms() + l->sweep_ms;
         }
         int64_t now = zw_mono_ms();
         if (now >= next_relay)

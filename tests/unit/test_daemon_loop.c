@@ -185,6 +185,17 @@ static void test_sweep_timer_real(void **state)
     t.sweep_ms = 200; /* as a reload does */
     assert_true(zw_sweep_timer_due(&t, 7000, &now_us));
     assert_int_equal(zw_sweep_timer_next(&t), 7200);
+
+    /* A reload to a longer interval counts from the next sweep; to a
+     * shorter one, the planned sweep comes in to it. */
+    zw_sweep_timer_set(&t, 60000, 50, 7100);
+    assert_int_equal(zw_sweep_timer_next(&t), 7200);
+    assert_true(zw_sweep_timer_due(&t, 7200, &now_us));
+    assert_int_equal(zw_sweep_timer_next(&t), 67200);
+    zw_sweep_timer_set(&t, 100, 50, 8000);
+    assert_int_equal(zw_sweep_timer_next(&t), 8100);
+    assert_false(zw_sweep_timer_due(&t, 8099, &now_us));
+    assert_true(zw_sweep_timer_due(&t, 8100, &now_us));
     zw_clock_destroy(&clock);
 }
 
