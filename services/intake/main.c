@@ -110,7 +110,9 @@ static zw_worker_t *s_worker(void *zctx, const char *service, int threads,
         .ctx_new = s_ctx_new,
         .ctx_destroy = s_ctx_destroy,
         .arg = shared,
-        .health = {.db_of = zw_health_db_first, .stream = ZW_INTAKE_STREAM},
+        .health = {.db_of = zw_health_db_first,
+                   .stream = ZW_INTAKE_STREAM,
+                   .consumer = ZW_INTAKE_FOLLOW_CONSUMER},
         .curve = curve,
     };
     zw_worker_t *w = zw_worker_new(zctx, &wc, err);
