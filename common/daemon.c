@@ -3,6 +3,7 @@
 #include "db.h"
 #include "log.h"
 #include "paths.h"
+#include "relay.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -190,6 +191,9 @@ static const zw_cfg_spec_t s_common_specs[] = {
     {"relay_idle_ms", ZW_CFG_INT, "20", false, "relay pause when the outbox was empty"},
     {"relay_busy_ms", ZW_CFG_INT, "10", false,
      "relay pause after moving less than a batch (0: look again at once)"},
+    {"event_retention_days", ZW_CFG_INT, "365", true,
+     "days of business time the event log keeps behind each stream's newest event, trimmed "
+     "hourly by the relay (0: keep every event)"},
     {"migrate", ZW_CFG_BOOL, "false", false, "apply the database migrations at start"},
     {"log_level", ZW_CFG_STRING, "info", true, "debug, info, warn or error"},
 };
@@ -263,17 +267,30 @@ int zw_daemon_common_read(const zw_config_t *cfg, const char *section, zw_daemon
         return zw_err_setd(err, ZW_INVALID_ARGUMENT, "log_level",
                            "log_level: '%s' is not debug, info, warn or error",
                            zw_config_str(cfg, "log_level"));
-    int64_t v[4] = {0};
+    int64_t v[5] = {0};
     if (zw_config_int_range(cfg, section, "heartbeat_ms", 0, 3600000, &v[0], err) ||
         zw_config_int_range(cfg, section, "relay_batch", 1, 100000, &v[1], err) ||
         zw_config_int_range(cfg, section, "relay_idle_ms", 1, 60000, &v[2], err) ||
-        zw_config_int_range(cfg, section, "relay_busy_ms", 0, 60000, &v[3], err))
+        zw_config_int_range(cfg, section, "relay_busy_ms", 0, 60000, &v[3], err) ||
+        zw_config_int_range(cfg, section, "event_retention_days", 0, ZW_RELAY_RETENTION_MAX_DAYS,
+                            &v[4], err))
         return -1;
     o->heartbeat_ms = (int) v[0];
     o->relay_batch = (int) v[1];
     o->relay_idle_ms = (int) v[2];
     o->relay_busy_ms = (int) v[3];
+    o->event_retention_days = (int) v[4];
     return 0;
+}
+
+/* The relays this process makes with ZW_RELAY_RETENTION_DAEMON follow the
+ * config in force. A value out of range is left to the daemon's own read
+ * of its settings, which refuses it (start) or the reload. */
+static void s_retention_from(const zw_config_t *cfg)
+{
+    int64_t days = zw_config_int(cfg, "event_retention_days");
+    if (days >= 0 && days <= ZW_RELAY_RETENTION_MAX_DAYS)
+        zw_relay_set_daemon_retention((int) days);
 }
 
 bool zw_daemon_load(zw_daemon_t *d, const zw_daemon_spec_t *own, int argc, char **argv,
@@ -304,6 +321,7 @@ bool zw_daemon_load(zw_daemon_t *d, const zw_daemon_spec_t *own, int argc, char 
         zw_daemon_free(d);
         return false;
     }
+    s_retention_from(d->cfg);
     return true;
 }
 
@@ -409,6 +427,7 @@ void zw_daemon_reload(const zw_daemon_t *d, zw_daemon_apply_fn *apply, void *arg
     if (!fresh || zw_config_same_fixed(d->cfg, fresh, &err) != 0 || apply(fresh, arg, &err) != 0)
         zw_logkv(ZW_LOG_ERROR, "config not reloaded", "reason", err.message, NULL);
     else {
+        s_retention_from(fresh);
         const char *level = zw_config_str(fresh, "log_level");
         int min_level = zw_log_level_from_name(level); /* checked by apply's read */
         if (min_level >= 0)

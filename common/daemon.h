@@ -97,8 +97,9 @@ int zw_daemon_split(char *list, const char **out, size_t max);
 
 /* The settings every zwfw daemon reads the same way: database,
  * brokers and heartbeat, business clock and working hours, CURVE keys, the
- * event relay (pub_endpoint, relay_batch, relay_idle_ms, relay_busy_ms),
- * migrate, log_level. A daemon's table is these joined with its own. */
+ * event relay (pub_endpoint, relay_batch, relay_idle_ms, relay_busy_ms,
+ * event_retention_days), migrate, log_level. A daemon's table is these
+ * joined with its own. */
 const zw_cfg_spec_t *zw_daemon_common_specs(size_t *count);
 
 /* The common settings, read and checked. Strings point into the config
@@ -111,6 +112,7 @@ typedef struct {
     const char *curve_secret_key_file, *broker_public_key; /* both or neither */
     const char *key_registry_file, *pub_endpoint;
     int heartbeat_ms, relay_batch, relay_idle_ms, relay_busy_ms;
+    int event_retention_days; /* 0: keep every event (relay.h) */
     bool migrate;
     int log_level; /* zw_log_level_t */
 } zw_daemon_common_t;
@@ -139,7 +141,8 @@ typedef struct {
 /* The start every zwfw worker daemon shares: signal handlers (with
  * SIGHUP), logging under own->name, PGAPPNAME, the settings table (the
  * common settings, then own->specs), the command line and the config file
- * with its overrides. own gives name, section, intro, help_width and the
+ * with its overrides, and its event_retention_days for the process's
+ * relays (zw_relay_set_daemon_retention). own gives name, section, intro, help_width and the
  * daemon's own specs; every pointer in it must outlive d. Returns true
  * when the daemon is to run (free d with zw_daemon_free); false when it
  * is to exit with *exit_code: 0 after --help or --version, 2 after a usage
@@ -229,7 +232,9 @@ typedef int(zw_daemon_apply_fn)(const zw_config_t *cfg, void *arg, zw_err_t *err
  * workers' one is never touched while they run); a changed setting that is
  * not reloadable refuses the whole reload (zw_config_same_fixed); else the
  * table is given to apply(cfg, arg). On success the log level is set anew
- * under d's name and "config reloaded" logged with it; otherwise "config not reloaded" (ERROR) and
+ * under d's name, the relays' event_retention_days too
+ * (zw_relay_set_daemon_retention), and "config reloaded" logged with the
+ * level; otherwise "config not reloaded" (ERROR) and
  * nothing changes. Then a CURVE auth (may be NULL) re-reads its key
  * registry; if that fails the old one stays (ERROR). */
 void zw_daemon_reload(const zw_daemon_t *d, zw_daemon_apply_fn *apply, void *arg, zw_auth_t *auth);

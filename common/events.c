@@ -103,19 +103,33 @@ void zw_events_decoded_free(void *decoded)
 
 /* The cut-off is computed once, in the same statement that deletes: the
  * smallest of (the slowest registered cursor, the last seq before the first
- * row that is not old enough, the head). Taking the stream_head row lock
- * first orders this against the relay's batches. */
+ * row that is not old enough, the head, and with a bound trimmed_seq +
+ * bound). Taking the stream_head row lock first orders this against the
+ * relay's batches. $2 is an absolute cut-off; or $3 a span before the
+ * newest event's occurred_at (the retention rule); $4 the bound (NULL:
+ * none). With a bound the look for the first row not old enough stays
+ * within the bound too, so a large backlog is never scanned whole. */
 static const char *s_trim_sql =
     "WITH head AS ("
     "  SELECT last_seq, trimmed_seq FROM events.stream_head WHERE stream = $1 FOR UPDATE"
+    "), cut AS ("
+    "  SELECT h.trimmed_seq,"
+    "    CASE WHEN $3::bigint IS NULL THEN $2::bigint"
+    "         ELSE (SELECT l.occurred_at_us - $3::bigint FROM events.log l"
+    "                WHERE l.stream = $1 AND l.seq = h.last_seq) END AS before_us,"
+    "    CASE WHEN $4::bigint IS NULL THEN h.last_seq"
+    "         ELSE least(h.last_seq, h.trimmed_seq + $4::bigint) END AS top"
+    "    FROM head h"
     "), lim AS ("
-    "  SELECT least(h.last_seq,"
-    "    coalesce((SELECT min(c.last_seq) FROM events.cursors c"
-    "              WHERE c.stream = $1 AND c.registered), h.last_seq),"
-    "    coalesce((SELECT l.seq - 1 FROM events.log l"
-    "              WHERE l.stream = $1 AND l.occurred_at_us >= $2::bigint"
-    "              ORDER BY l.seq LIMIT 1), h.last_seq)) AS upto,"
-    "    h.trimmed_seq FROM head h"
+    "  SELECT c.trimmed_seq, c.before_us,"
+    "    CASE WHEN c.before_us IS NULL THEN c.trimmed_seq ELSE least(c.top,"
+    "      coalesce((SELECT min(k.last_seq) FROM events.cursors k"
+    "                WHERE k.stream = $1 AND k.registered), c.top),"
+    "      coalesce((SELECT l.seq - 1 FROM events.log l"
+    "                WHERE l.stream = $1 AND l.seq > c.trimmed_seq AND l.seq <= c.top"
+    "                  AND l.occurred_at_us >= c.before_us"
+    "                ORDER BY l.seq LIMIT 1), c.top)) END AS upto"
+    "    FROM cut c"
     "), del AS ("
     "  DELETE FROM events.log l USING lim"
     "   WHERE l.stream = $1 AND l.seq <= lim.upto RETURNING l.seq"
@@ -123,22 +137,39 @@ static const char *s_trim_sql =
     "  UPDATE events.stream_head h SET trimmed_seq = lim.upto FROM lim"
     "   WHERE h.stream = $1 AND lim.upto > lim.trimmed_seq"
     ")"
-    " SELECT count(*) FROM del";
+    " SELECT (SELECT count(*) FROM del), greatest(lim.upto, lim.trimmed_seq),"
+    "        coalesce(lim.before_us, 0) FROM lim";
 
 typedef struct {
-    const char *stream;
-    const char *older;
-    int64_t deleted;
+    const char *params[4]; /* stream, older_than, keep, bound (NULL: not given) */
+    bool try_lock;
+    zw_events_trim_result_t out;
 } s_trim_t;
 
 static int s_trim_tx(zw_db_t *db, void *arg, zw_err_t *err)
 {
     s_trim_t *t = arg;
-    const char *params[] = {t->stream, t->older};
-    PGresult *res = zw_db_query(db, s_trim_sql, 2, params, err);
-    if (!res)
+    memset(&t->out, 0, sizeof t->out);
+    PGresult *res;
+    if (t->try_lock) {
+        char lock_class[16];
+        snprintf(lock_class, sizeof lock_class, "%d", ZW_EVENTS_LOCK_RELAY);
+        const char *lp[] = {lock_class, t->params[0]};
+        if (!(res = zw_db_query(db, "SELECT pg_try_advisory_xact_lock($1::int, hashtext($2))", 2,
+                                lp, err)))
+            return -1;
+        t->out.busy = strcmp(PQgetvalue(res, 0, 0), "t") != 0;
+        PQclear(res);
+        if (t->out.busy)
+            return 0;
+    }
+    if (!(res = zw_db_query(db, s_trim_sql, 4, t->params, err)))
         return -1;
-    t->deleted = PQntuples(res) == 1 ? strtoll(PQgetvalue(res, 0, 0), NULL, 10) : 0;
+    if (PQntuples(res) == 1) {
+        t->out.deleted = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+        t->out.trimmed_seq = strtoll(PQgetvalue(res, 0, 1), NULL, 10);
+        t->out.before_us = strtoll(PQgetvalue(res, 0, 2), NULL, 10);
+    }
     PQclear(res);
     return 0;
 }
@@ -152,11 +183,32 @@ int zw_events_trim(zw_db_t *db, const char *stream, int64_t older_than_us, int64
         return -1;
     char older[24];
     snprintf(older, sizeof older, "%lld", (long long) older_than_us);
-    s_trim_t t = {stream, older, 0};
+    s_trim_t t = {.params = {stream, older, NULL, NULL}};
     if (zw_db_tx(db, false, s_trim_tx, &t, err) != 0)
         return -1;
     if (deleted)
-        *deleted = t.deleted;
+        *deleted = t.out.deleted;
+    return 0;
+}
+
+int zw_events_trim_retention(zw_db_t *db, const char *stream, int64_t keep_us, int64_t max_rows,
+                             zw_events_trim_result_t *out, zw_err_t *err)
+{
+    if (out)
+        memset(out, 0, sizeof *out);
+    if (zw_events_check_name("stream", stream, err) != 0)
+        return -1;
+    if (keep_us <= 0 || max_rows <= 0)
+        return zw_err_setd(err, ZW_INVALID_ARGUMENT, keep_us <= 0 ? "keep_us" : "max_rows",
+                           "retention: the span kept and the bound must be > 0");
+    char keep[24], bound[24];
+    snprintf(keep, sizeof keep, "%lld", (long long) keep_us);
+    snprintf(bound, sizeof bound, "%lld", (long long) max_rows);
+    s_trim_t t = {.params = {stream, NULL, keep, bound}, .try_lock = true};
+    if (zw_db_tx(db, false, s_trim_tx, &t, err) != 0)
+        return -1;
+    if (out)
+        *out = t.out;
     return 0;
 }
 

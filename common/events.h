@@ -76,6 +76,29 @@ void zw_events_decoded_free(void *decoded);
 int zw_events_trim(zw_db_t *db, const char *stream, int64_t older_than_us, int64_t *deleted,
                    zw_err_t *err);
 
+/* What one zw_events_trim_retention call did. */
+typedef struct {
+    int64_t deleted;     /* rows removed by this call */
+    int64_t trimmed_seq; /* the stream's trimmed_seq after it */
+    int64_t before_us;   /* the cut-off used (business time); 0 for an empty log */
+    bool busy;           /* another session held the stream's relay lock: nothing done */
+} zw_events_trim_result_t;
+
+/* The retention rule the relay applies (docs/events.md "Retention"): like
+ * zw_events_trim, with the cut-off taken from the stream itself: events
+ * whose occurred_at is more than keep_us (> 0) before the occurred_at of
+ * the stream's newest event go. Business time against business time, so a
+ * deployment on a simulated clock trims by its own calendar, never by the
+ * wall clock, and the newest event always stays. Removes at most max_rows
+ * (> 0) rows, so the transaction stays short: deleted == max_rows means
+ * more may be due. One transaction that first tries the stream's relay
+ * lock (ZW_EVENTS_LOCK_RELAY) and, when another session holds it, does
+ * nothing and sets busy: a relay batch elsewhere is never made to wait,
+ * and replicas never trim side by side. INVALID_ARGUMENT for a bad name
+ * or a bound <= 0. */
+int zw_events_trim_retention(zw_db_t *db, const char *stream, int64_t keep_us, int64_t max_rows,
+                             zw_events_trim_result_t *out, zw_err_t *err);
+
 /* For health checks, from any connection: how many events `consumer` is
  * behind the heads of the streams it follows (sum over its cursors), and
  * whether any of its cursors carries an alarm (a handler stuck on one event).

@@ -28,8 +28,12 @@ int zw_producer_relay(zw_producer_t *p, const char *conninfo, const char *produc
     if (!(p->relay_db = zw_db_new(conninfo)))
         return zw_err_set(err, ZW_INTERNAL, "out of memory");
     const char *streams[] = {stream};
-    zw_relay_config_t rcfg = {
-        .producer = producer, .streams = streams, .n_streams = 1, .pub = p->pub, .batch = batch};
+    zw_relay_config_t rcfg = {.producer = producer,
+                              .streams = streams,
+                              .n_streams = 1,
+                              .pub = p->pub,
+                              .batch = batch,
+                              .retention_days = ZW_RELAY_RETENTION_DAEMON};
     return (p->relay = zw_relay_new(p->relay_db, &rcfg, err)) ? 0 : -1;
 }
 

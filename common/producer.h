@@ -35,7 +35,9 @@ int zw_producer_open(zw_producer_t *p, const char *secret_key_file, const char *
 
 /* The relay of daemon `producer`'s one stream, moving `batch` outbox rows
  * per transaction on its own connection to conninfo and publishing on
- * p->pub. 0; -1 with *err ("out of memory" when no connection could be
+ * p->pub, and trimming the stream by the daemon's event_retention_days
+ * (ZW_RELAY_RETENTION_DAEMON: zw_daemon_load and zw_daemon_reload keep it
+ * current). 0; -1 with *err ("out of memory" when no connection could be
  * made). */
 int zw_producer_relay(zw_producer_t *p, const char *conninfo, const char *producer,
                       const char *stream, int batch, zw_err_t *err);
@@ -67,7 +69,8 @@ typedef struct {
 } zw_producer_loop_t;
 
 /* The daemon's one loop (STYLE.md), until SIGTERM or SIGINT: the reload
- * on SIGHUP, the relay turn (zw_relay_turn, with the audit chainer), the
+ * on SIGHUP, the relay turn (zw_relay_turn: retention and the audit
+ * chainer with it), the
  * consumer's tick (WARN "consumer tick failed"), the sweep when due (and
  * the relay at once after it: the sweep may have written events), then a
  * wait until the next deadline on the ZAP and consumer sockets (WARN

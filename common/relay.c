@@ -2,6 +2,7 @@
 
 #include "audit.h"
 
+#include "clock.h"
 #include "log.h"
 
 #include <stdbool.h>
@@ -12,6 +13,22 @@
 
 #define S_DEFAULT_BATCH 500
 #define S_DEFAULT_IDLE_TIMEOUT_MS 30000
+#define S_DAY_US (INT64_C(86400) * 1000000)
+#define S_TRIM_EVERY_MS 3600000 /* hourly: a day's events go in 24 small passes */
+#define S_TRIM_FIRST_MS 600000  /* a start (often every daemon at once) is not also a trim */
+#define S_TRIM_RETRY_MS 300000  /* after a failure */
+#define S_TRIM_BUSY_MS 1000     /* another replica was in a relay batch */
+#define S_TRIM_BATCH 1000       /* rows per transaction: a few ms of row locks */
+
+/* The daemon's event_retention_days, for relays made with
+ * ZW_RELAY_RETENTION_DAEMON (zw_relay_set_daemon_retention). */
+static int s_daemon_days;
+
+/* Where retention stands on one stream. */
+typedef struct {
+    int64_t next_ms; /* monotonic time of its next pass */
+    int64_t pass_deleted;
+} s_trim_t;
 
 struct zw_relay {
     zw_db_t *db;
@@ -26,7 +43,12 @@ struct zw_relay {
     char idle_text[16];
     void (*in_batch)(void *, const char *, size_t);
     void *in_batch_arg;
-    uint8_t *buf; /* envelope encoding buffer, grown as needed */
+    int retention_days; /* as configured: may be ZW_RELAY_RETENTION_DAEMON */
+    int applied_days;   /* in force since the last zw_relay_retain */
+    bool trim_started;  /* the first pass is scheduled */
+    int trim_every_ms, trim_batch;
+    s_trim_t *trim; /* one per stream */
+    uint8_t *buf;   /* envelope encoding buffer, grown as needed */
     size_t bufcap;
     uint64_t moved_total, published_total;
 };
@@ -86,6 +108,14 @@ zw_relay_t *zw_relay_new(zw_db_t *db, const zw_relay_config_t *cfg, zw_err_t *er
         zw_err_setd(err, ZW_INVALID_ARGUMENT, "batch", "relay: batch and timeout must be >= 0");
         return NULL;
     }
+    if (cfg->retention_days < ZW_RELAY_RETENTION_DAEMON ||
+        cfg->retention_days > ZW_RELAY_RETENTION_MAX_DAYS || cfg->trim_every_ms < 0 ||
+        cfg->trim_batch < 0) {
+        zw_err_setd(err, ZW_INVALID_ARGUMENT, "retention_days",
+                    "relay: retention_days must be -1 to %d, trim_every_ms and trim_batch >= 0",
+                    ZW_RELAY_RETENTION_MAX_DAYS);
+        return NULL;
+    }
     if (!cfg->pub && cfg->pub_endpoint && !cfg->zmq_ctx) {
         zw_err_setd(err, ZW_INVALID_ARGUMENT, "zmq_ctx", "relay: a PUB endpoint needs a context");
         return NULL;
@@ -100,7 +130,8 @@ zw_relay_t *zw_relay_new(zw_db_t *db, const zw_relay_config_t *cfg, zw_err_t *er
     self->producer = strdup(cfg->producer);
     self->streams = calloc(cfg->n_streams, sizeof *self->streams);
     self->head_ok = calloc(cfg->n_streams, sizeof *self->head_ok);
-    bool ok = self->producer && self->streams && self->head_ok;
+    self->trim = calloc(cfg->n_streams, sizeof *self->trim);
+    bool ok = self->producer && self->streams && self->head_ok && self->trim;
     for (size_t i = 0; ok && i < cfg->n_streams; i++)
         ok = (self->streams[i] = strdup(cfg->streams[i])) != NULL;
     if (!ok) {
@@ -114,6 +145,9 @@ zw_relay_t *zw_relay_new(zw_db_t *db, const zw_relay_config_t *cfg, zw_err_t *er
              cfg->idle_timeout_ms ? cfg->idle_timeout_ms : S_DEFAULT_IDLE_TIMEOUT_MS);
     self->in_batch = cfg->in_batch;
     self->in_batch_arg = cfg->in_batch_arg;
+    self->retention_days = cfg->retention_days;
+    self->trim_every_ms = cfg->trim_every_ms ? cfg->trim_every_ms : S_TRIM_EVERY_MS;
+    self->trim_batch = cfg->trim_batch ? cfg->trim_batch : S_TRIM_BATCH;
     if (zw_db_prepare(db, "zw_relay_pending", s_pending_sql, 1, err) != 0 ||
         zw_db_prepare(db, "zw_relay_head", s_head_sql, 1, err) != 0 ||
         zw_db_prepare(db, "zw_relay_lock", s_lock_sql, 3, err) != 0 ||
@@ -150,6 +184,7 @@ void zw_relay_destroy(zw_relay_t **self_p)
         free(self->streams[i]);
     free(self->streams);
     free(self->head_ok);
+    free(self->trim);
     free(self->producer);
     free(self->buf);
     free(self);
@@ -326,6 +361,92 @@ int zw_relay_run_once(zw_relay_t *self, size_t *moved, zw_err_t *err)
     return rc;
 }
 
+/* ---- retention ---------------------------------------------------------- */
+
+void zw_relay_set_daemon_retention(int days)
+{
+    if (days >= 0 && days <= ZW_RELAY_RETENTION_MAX_DAYS)
+        s_daemon_days = days;
+}
+
+int zw_relay_set_retention(zw_relay_t *self, int days, zw_err_t *err)
+{
+    if (!self)
+        return zw_err_set(err, ZW_INVALID_ARGUMENT, "relay: NULL");
+    if (days < ZW_RELAY_RETENTION_DAEMON || days > ZW_RELAY_RETENTION_MAX_DAYS)
+        return zw_err_setd(err, ZW_INVALID_ARGUMENT, "retention_days",
+                           "relay: retention_days must be -1 to %d", ZW_RELAY_RETENTION_MAX_DAYS);
+    self->retention_days = days;
+    return 0;
+}
+
+static int s_min_ms(int a, int b)
+{
+    return a < b ? a : b;
+}
+
+/* One bounded transaction on stream i; schedules the stream's next pass. */
+static void s_trim_stream(zw_relay_t *self, size_t i, int days, int64_t now_ms)
+{
+    s_trim_t *t = &self->trim[i];
+    const char *stream = self->streams[i];
+    zw_events_trim_result_t r;
+    zw_err_t err;
+    if (zw_events_trim_retention(self->db, stream, days * S_DAY_US, self->trim_batch, &r, &err) !=
+        0) {
+        zw_logkv(ZW_LOG_WARN, "event retention failed; tried again later", "stream", stream,
+                 "reason", err.message, NULL);
+        t->next_ms = now_ms + s_min_ms(S_TRIM_RETRY_MS, self->trim_every_ms);
+        return;
+    }
+    if (r.busy) {
+        t->next_ms = now_ms + s_min_ms(S_TRIM_BUSY_MS, self->trim_every_ms);
+        return;
+    }
+    t->pass_deleted += r.deleted;
+    if (r.deleted >= self->trim_batch) {
+        t->next_ms = now_ms; /* more is due: the next turn goes on */
+        return;
+    }
+    if (t->pass_deleted > 0) {
+        char n[24], upto[24], d[16], before[48];
+        snprintf(n, sizeof n, "%lld", (long long) t->pass_deleted);
+        snprintf(upto, sizeof upto, "%lld", (long long) r.trimmed_seq);
+        snprintf(d, sizeof d, "%d", days);
+        zw_time_format(r.before_us, before, sizeof before);
+        zw_logkv(ZW_LOG_INFO, "events trimmed", "stream", stream, "count", n, "trimmed_seq", upto,
+                 "before", before, "retention_days", d, NULL);
+    }
+    t->pass_deleted = 0;
+    t->next_ms = now_ms + self->trim_every_ms;
+}
+
+void zw_relay_retain(zw_relay_t *self, int64_t now_ms)
+{
+    if (!self)
+        return;
+    int days =
+        self->retention_days == ZW_RELAY_RETENTION_DAEMON ? s_daemon_days : self->retention_days;
+    if (!self->trim_started) {
+        int64_t first = now_ms + s_min_ms(S_TRIM_FIRST_MS, self->trim_every_ms);
+        for (size_t i = 0; i < self->n_streams; i++)
+            self->trim[i] = (s_trim_t){.next_ms = first};
+        self->trim_started = true;
+        self->applied_days = days;
+    }
+    if (days != self->applied_days) {
+        /* the operator changed it: apply it now, not in up to an hour */
+        for (size_t i = 0; i < self->n_streams; i++)
+            self->trim[i].next_ms = now_ms;
+        self->applied_days = days;
+    }
+    if (days <= 0)
+        return;
+    for (size_t i = 0; i < self->n_streams; i++)
+        if (now_ms >= self->trim[i].next_ms)
+            s_trim_stream(self, i, days, now_ms);
+}
+
 int64_t zw_relay_turn(zw_relay_t *relay, zw_db_t *audit_db, int64_t now_ms, int busy_ms,
                       int idle_ms)
 {
@@ -336,10 +457,12 @@ int64_t zw_relay_turn(zw_relay_t *relay, zw_db_t *audit_db, int64_t now_ms, int 
         zw_logkv(ZW_LOG_WARN, "relay failed", "reason", err.message, NULL);
         failed = true;
     }
+    if (!failed)
+        zw_relay_retain(relay, now_ms);
     if (zw_audit_chain(audit_db, 0, &chained, &err) != 0) {
         zw_logkv(ZW_LOG_WARN, "audit chain failed", "reason", err.message, NULL);
         failed = true;
     }
-    return zw_relay_next_ms(relay, now_ms, failed, moved, chained,
-                            chained >= ZW_AUDIT_CHAIN_BATCH, busy_ms, idle_ms);
+    return zw_relay_next_ms(relay, now_ms, failed, moved, chained, chained >= ZW_AUDIT_CHAIN_BATCH,
+                            busy_ms, idle_ms);
 }

@@ -89,6 +89,7 @@ int zw_intake_settings_read(const zw_config_t *cfg, zw_intake_daemon_opts_t *o,
     o->relay_batch = c.relay_batch;
     o->relay_idle_ms = c.relay_idle_ms;
     o->relay_busy_ms = c.relay_busy_ms;
+    o->event_retention_days = c.event_retention_days;
     if (s_int(cfg, "threads", 1, 256, &o->threads, err) ||
         s_int(cfg, "submit_batch", 1, 1024, &o->submit_batch, err) ||
         s_int(cfg, "submit_lanes", 1, 8, &o->submit_lanes, err) ||

@@ -30,6 +30,7 @@ typedef struct {
     const char *curve_secret_key_file, *broker_public_key, *key_registry_file;
     const char *pub_endpoint;
     int relay_batch, relay_idle_ms, relay_busy_ms, sweep_ms;
+    int event_retention_days; /* 0: keep every event */
     bool migrate;
     zw_log_level_t log_level;
 } zw_intake_daemon_opts_t;

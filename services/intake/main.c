@@ -1,8 +1,9 @@
 /* zwfw-intake: the catalog, intake and clock services. main() only wires:
  * arguments, config, calendar, regions, data key, the ZAP handler before
  * the event PUB socket binds, one worker per service, then one loop that
- * runs the event relay, the audit chainer, the 5-working-day sweep and the
- * consumer of workflow's events (intake_follow.h).
+ * runs the event relay (with retention), the audit chainer, the
+ * 5-working-day sweep and the consumer of workflow's events
+ * (intake_follow.h).
  * SIGTERM drains (requests in hand are finished); SIGHUP reloads the
  * reloadable settings and the PUB socket's key registry. */
 #include "auth.h"
@@ -133,7 +134,8 @@ typedef struct {
     int relay_idle_ms, relay_busy_ms, sweep_ms;
 } s_loop_t;
 
-/* SIGHUP: the reloadable settings (log_level, sweep_ms) from the file, into
+/* SIGHUP: the reloadable settings (log_level, sweep_ms,
+ * event_retention_days) from the file, into
  * the loop's own table, never the workers' (they read theirs while they
  * run). A changed setting that cannot change without a restart is refused
  * whole, naming it. The PUB socket's key registry is re-read too. */
@@ -150,6 +152,7 @@ static void s_reload_settings(zw_config_t *live, const char *path, s_loop_t *l)
     else {
         zw_log_init(S_PRODUCER, o.log_level);
         l->sweep_ms = o.sweep_ms;
+        (void) zw_relay_set_retention(l->relay, o.event_retention_days, NULL); /* read in range */
         zw_logkv(ZW_LOG_INFO, "config reloaded", "log_level", zw_config_str(live, "log_level"),
                  NULL);
     }
@@ -373,7 +376,8 @@ int main(int argc, char **argv)
                               .streams = streams,
                               .n_streams = 2,
                               .pub = pub,
-                              .batch = opts.relay_batch};
+                              .batch = opts.relay_batch,
+                              .retention_days = opts.event_retention_days};
     loop.follow = s_ctx_new(&shared, -2);
     const char *wstreams[] = {ZW_INTAKE_WORKFLOW_STREAM};
     zw_consumer_config_t ccfg = {.name = ZW_INTAKE_FOLLOW_CONSUMER,
