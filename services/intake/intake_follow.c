@@ -48,11 +48,16 @@ static int64_t s_us(const Zwfw__V1__Timestamp *ts, int64_t fallback)
     return ts ? ts->seconds * 1000000 + ts->nanos / 1000 : fallback;
 }
 
+/* What an applicant who gave no reason for a withdrawal is told (as
+ * intake says when it decides one itself). */
+#define S_WITHDRAWN_DEFAULT "申请人撤回 (withdrawn by the applicant)"
+
 /* The Application* event for a state workflow decided, with its audit
- * entry. 办结 and withdrawal have events of their own; every other state
- * is an ApplicationStateChanged from "workflow". */
+ * entry. 办结 and withdrawal have events of their own, with the decision's
+ * reason workflow gave (reason: "" for none); every other state is an
+ * ApplicationStateChanged from "workflow". */
 static int s_publish(zw_intake_tx_t *tx, zw_intake_row_t *row, int before, const char *note,
-                     zw_err_t *err)
+                     const char *reason, zw_err_t *err)
 {
     Zwfw__V1__Timestamp at;
     int state = row->state;
@@ -71,6 +76,7 @@ static int s_publish(zw_intake_tx_t *tx, zw_intake_row_t *row, int before, const
         ev.handling = row->handling;
         ev.on_the_spot = false;
         ev.applicant_key = (char *) zw_intake_key_hex(row);
+        ev.reason = (char *) reason;
         return zw_intake_emit(
             tx, row, state == 13 ? "application.rejected" : "application.approved", &ev.base, err);
     }
@@ -79,7 +85,7 @@ static int s_publish(zw_intake_tx_t *tx, zw_intake_row_t *row, int before, const
         ev.receipt_number = row->receipt;
         ev.state = state;
         ev.at = zw_intake_ts(&at, tx->now_us);
-        ev.reason = (char *) note;
+        ev.reason = (char *) (*reason ? reason : S_WITHDRAWN_DEFAULT);
         ev.parent_receipt = row->parent;
         return zw_intake_emit(tx, row, "application.withdrawn", &ev.base, err);
     }
@@ -115,9 +121,10 @@ static int s_parent_refresh(zw_intake_tx_t *tx, zw_intake_row_t *parent, zw_err_
 }
 
 /* The state of one head applied to its application (rows locked parent
- * first, as intake's own actions lock them). */
+ * first, as intake's own actions lock them); reason is the decision's
+ * (ProcessCompleted.reason), "" for none. */
 static int s_apply(zw_intake_ctx_t *ctx, const zw_event_t *ev, const char *receipt, int state,
-                   int64_t at_us, zw_err_t *err)
+                   int64_t at_us, const char *reason, zw_err_t *err)
 {
     zw_db_t *db = ctx->db;
     zw_intake_row_t row, parent;
@@ -179,12 +186,24 @@ static int s_apply(zw_intake_ctx_t *ctx, const zw_event_t *ev, const char *recei
             goto done;
     }
     zw_intake_tx_t tx = {.ctx = ctx, .caller = NULL, .actor = S_ACTOR, .now_us = at_us};
-    char note[96];
-    snprintf(note, sizeof note, "%s", ev->type);
-    const char *short_type = strncmp(note, "zwfw.v1.", 8) == 0 ? note + 8 : note;
-    if ((rc = zw_intake_store_history_add(db, receipt, state, at_us, S_ACTOR, short_type, ev->seq,
-                                          err)) != 0 ||
-        (rc = s_publish(&tx, &row, before, short_type, err)) != 0)
+    char type[96];
+    snprintf(type, sizeof type, "%s", ev->type);
+    const char *short_type = strncmp(type, "zwfw.v1.", 8) == 0 ? type + 8 : type;
+    /* the history names the event and, as for intake's own decisions, the
+     * reason given */
+    size_t len = strlen(short_type) + 2 + strlen(reason) + 1;
+    char *note = malloc(len);
+    if (!note) {
+        rc = zw_err_set(err, ZW_RESOURCE_EXHAUSTED, "out of memory");
+        goto done;
+    }
+    if (*reason)
+        snprintf(note, len, "%s: %s", short_type, reason);
+    else
+        snprintf(note, len, "%s", short_type);
+    rc = zw_intake_store_history_add(db, receipt, state, at_us, S_ACTOR, note, ev->seq, err);
+    free(note);
+    if (rc != 0 || (rc = s_publish(&tx, &row, before, short_type, reason, err)) != 0)
         goto done;
     if (has_parent)
         rc = s_parent_refresh(&tx, &parent, err);
@@ -286,7 +305,16 @@ int zw_intake_on_workflow_event(zw_db_t *db, const zw_event_t *ev, void *arg, zw
                  ev->type, "aggregate", ev->aggregate_id, NULL);
         goto done;
     }
-    rc = s_apply(ctx, ev, head->receipt_number, state, s_us(head->at, ev->occurred_at_us), err);
+    /* the decision's reason travels in ProcessCompleted only (an older
+     * workflow's has none: "") */
+    Zwfw__V1__ProcessCompleted *pc =
+        strcmp(ev->type, "zwfw.v1.ProcessCompleted") == 0
+            ? zwfw__v1__process_completed__unpack(NULL, ev->len, ev->payload)
+            : NULL;
+    rc = s_apply(ctx, ev, head->receipt_number, state, s_us(head->at, ev->occurred_at_us),
+                 pc && pc->reason ? pc->reason : "", err);
+    if (pc)
+        protobuf_c_message_free_unpacked(&pc->base, NULL);
 done:
     protobuf_c_message_free_unpacked(&head->base, NULL);
     return rc;

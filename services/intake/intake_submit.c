@@ -307,13 +307,17 @@ int zw_intake_parent_update(zw_intake_tx_t *tx, zw_intake_row_t *parent, zw_inta
     if (state == before)
         return 0;
     Zwfw__V1__ApplicationStateChanged ev = ZWFW__V1__APPLICATION_STATE_CHANGED__INIT;
-    Zwfw__V1__Timestamp at;
+    Zwfw__V1__Timestamp at, due, sdue;
     ev.receipt_number = parent->receipt;
     ev.state = state;
     ev.at = zw_intake_ts(&at, tx->now_us);
     ev.previous_state = before;
     ev.source = "bundle";
     ev.note = (char *) note;
+    /* the bundle's due times as GetApplication shows them (its items'
+     * latest, zw_intake_parent_notice); unset when it has none */
+    ev.due_at = zw_intake_ts(&due, parent->due_at_us);
+    ev.statutory_due_at = zw_intake_ts(&sdue, parent->statutory_due_at_us);
     return zw_intake_record(tx, parent, state, note, &ev.base, err);
 }
 

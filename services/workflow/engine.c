@@ -377,6 +377,7 @@ static int s_revoke(zw_wf_instance_t *inst, const zw_wf_actor_t *who, const char
     if (!e)
         return -1;
     e->outcome = ZW_WF_OUT_REVOKED;
+    e->reason = comment;
     inst->app_state = h->app_state = e->app_state = zw_wf_outcome_app_state(ZW_WF_OUT_REVOKED);
     return 0;
 }
@@ -441,7 +442,18 @@ int zw_wf_act(const zw_wf_def_t *def, zw_wf_instance_t *inst, const char *branch
     if (!to[0])
         return zw_err_setd(err, ZW_FAILED_PRECONDITION, "state",
                            "action \"%s\": no state to return to", a->name);
-    return s_move(def, inst, t, to, a->name, true, now_us, fx, err);
+    size_t first = fx->n;
+    if (s_move(def, inst, t, to, a->name, true, now_us, fx, err) != 0)
+        return -1;
+    /* The case ended with this step (directly, or a branch's refusal
+     * through on_reject): an action that asks for a reason, or the
+     * withdrawal, gives the decision its reason; an approval's comment is
+     * only a note. */
+    if (a->reason || a->trigger == ZW_WF_TRIG_WITHDRAWAL)
+        for (size_t i = first; i < fx->n; i++)
+            if (fx->fx[i].type == ZW_WF_FX_COMPLETED)
+                fx->fx[i].reason = comment;
+    return 0;
 }
 
 int zw_wf_trigger(const zw_wf_def_t *def, zw_wf_instance_t *inst, zw_wf_trigger_t trigger,

@@ -128,6 +128,12 @@ typedef struct {
     size_t pause;  /* PAUSED / RESUMED: index into inst->pauses */
     zw_wf_outcome_t outcome;
     bool with_comment; /* HISTORY: carries the request's comment and materials */
+    /* COMPLETED: the decision's reason, the comment of the action that
+     * closed the case when that action carries one ("reason": true, the
+     * withdrawal trigger's action, revoke); NULL otherwise. Points at the
+     * comment zw_wf_act was given (or zw_wf_trigger's stand-in text): valid
+     * while that is. */
+    const char *reason;
 } zw_wf_effect_t;
 
 typedef struct {

@@ -9,8 +9,13 @@
  * and intake published ApplicationCompleted. Intake restarted with its
  * cursor on workflow's stream put back to 0 sees every workflow event again
  * and changes nothing (each is older than what the application shows). A
- * bundle of two 承诺件 completes only when its last child does. */
+ * bundle of two 承诺件 completes only when its last child does; the
+ * parent's derived-state events carry its due times. A 不予许可's and a
+ * withdrawal's reasons travel from workflow's ProcessCompleted to intake's
+ * ApplicationCompleted / ApplicationWithdrawn and the history note. */
 #include "intake_harness.h"
+
+#include "zwfw/v1/workflow.pb-c.h"
 
 #define DEPT1 "11500152MB17035173"
 #define CODE(basic) basic "-500152000000-000-" DEPT1 "-1-00"
@@ -210,6 +215,28 @@ static long s_events(const char *receipt, const char *type)
                       receipt, type);
 }
 
+/* The newest event of type about receipt on stream, decoded as desc (the
+ * caller frees it); fails the test when there is none. */
+static void *s_last_event(const char *stream, const char *receipt, const char *type,
+                          const ProtobufCMessageDescriptor *desc)
+{
+    const char *p[] = {stream, receipt, type};
+    PGresult *res = PQexecParams(S.pg,
+                                 "SELECT payload FROM events.log WHERE stream = $1"
+                                 " AND aggregate_id = $2 AND type = $3 ORDER BY seq DESC LIMIT 1",
+                                 3, NULL, p, NULL, NULL, 1);
+    ProtobufCMessage *m = NULL;
+    if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1)
+        m = protobuf_c_message_unpack(desc, NULL, (size_t) PQgetlength(res, 0, 0),
+                                      (const uint8_t *) PQgetvalue(res, 0, 0));
+    else
+        fprintf(stderr, "no %s event %s of %s: %s\n", stream, type, receipt,
+                PQerrorMessage(S.pg));
+    PQclear(res);
+    assert_non_null(m);
+    return m;
+}
+
 /* review -> decision -> 办结(通过), by the department's approver and head. */
 static void s_approve(const char *receipt)
 {
@@ -355,6 +382,22 @@ static void test_bundle_completes_with_last_child(void **state)
                      parent_changes + 1);
     assert_int_equal(s_events(k1, "zwfw.v1.ApplicationCompleted"), 1);
     assert_int_equal(s_events(k2, "zwfw.v1.ApplicationCompleted"), 1);
+    /* its due times, as GetApplication shows them, travel with it (an
+     * approval leaves the items' due times where they were) */
+    p = s_get(parent);
+    Zwfw__V1__ApplicationStateChanged *pc = s_last_event(
+        "intake", parent, "zwfw.v1.ApplicationStateChanged",
+        &zwfw__v1__application_state_changed__descriptor);
+    assert_string_equal(pc->source, "bundle");
+    assert_int_equal(pc->state, STATE(APPROVED));
+    assert_non_null(p->due_at);
+    assert_non_null(p->statutory_due_at);
+    assert_non_null(pc->due_at);
+    assert_non_null(pc->statutory_due_at);
+    assert_int_equal(h_ts_us(pc->due_at), h_ts_us(p->due_at));
+    assert_int_equal(h_ts_us(pc->statutory_due_at), h_ts_us(p->statutory_due_at));
+    s_free(pc);
+    s_free(p);
 
     /* one item's approval revoked: the bundle's decision no longer stands
      * as a whole (15), and its notice names the revoked item */
@@ -533,6 +576,106 @@ static void test_due_times_follow_workflow(void **state)
     assert_true(got > pdue0);
 }
 
+/* 办结(不通过) and 撤回 tell why: the reject's comment and the applicant's
+ * withdrawal reason travel in workflow's ProcessCompleted.reason, intake's
+ * ApplicationCompleted / ApplicationWithdrawn.reason and the history note;
+ * an approval's comment is no reason. */
+static void test_decision_reasons_reach_intake(void **state)
+{
+    (void) state;
+    const char *why = "不符合条件\n另见不予许可决定书";
+    Zwfw__V1__SubmitApplicationReply *sr = s_submit(ITEM_P, NULL);
+    char r[48];
+    snprintf(r, sizeof r, "%s", sr->application->receipt_number);
+    s_free(sr);
+    s_wait_process(r);
+    s_act(B_APPR, r, "start_review", "");
+    s_act(B_APPR, r, "submit", "材料齐全");
+    s_act(B_HEAD, r, "reject", "不符合条件\\n另见不予许可决定书"); /* JSON's \n */
+    s_wait_state(r, STATE(REJECTED));
+    Zwfw__V1__ProcessCompleted *pc = s_last_event("workflow", r, "zwfw.v1.ProcessCompleted",
+                                                  &zwfw__v1__process_completed__descriptor);
+    assert_int_equal(pc->state, STATE(REJECTED));
+    assert_string_equal(pc->reason, why);
+    s_free(pc);
+    assert_int_equal(s_wait_long(1,
+                                 "SELECT count(*) FROM events.log WHERE stream = 'intake'"
+                                 " AND aggregate_id = '%s'"
+                                 " AND type = 'zwfw.v1.ApplicationCompleted'",
+                                 r),
+                     1);
+    Zwfw__V1__ApplicationCompleted *ac = s_last_event(
+        "intake", r, "zwfw.v1.ApplicationCompleted", &zwfw__v1__application_completed__descriptor);
+    assert_int_equal(ac->state, STATE(REJECTED));
+    assert_string_equal(ac->reason, why);
+    s_free(ac);
+    Zwfw__V1__Application *a = s_get(r);
+    assert_int_equal(a->history[a->n_history - 1]->state, STATE(REJECTED));
+    assert_string_equal(a->history[a->n_history - 1]->note,
+                        "ProcessCompleted: 不符合条件\n另见不予许可决定书");
+    s_free(a);
+
+    /* an approval, with a comment: no reason */
+    sr = s_submit(ITEM_P, NULL);
+    snprintf(r, sizeof r, "%s", sr->application->receipt_number);
+    s_free(sr);
+    s_wait_process(r);
+    s_act(B_APPR, r, "start_review", "");
+    s_act(B_APPR, r, "submit", "");
+    s_act(B_HEAD, r, "approve", "同意");
+    s_wait_state(r, STATE(APPROVED));
+    pc = s_last_event("workflow", r, "zwfw.v1.ProcessCompleted",
+                      &zwfw__v1__process_completed__descriptor);
+    assert_string_equal(pc->reason, "");
+    s_free(pc);
+    assert_int_equal(s_wait_long(1,
+                                 "SELECT count(*) FROM events.log WHERE stream = 'intake'"
+                                 " AND aggregate_id = '%s'"
+                                 " AND type = 'zwfw.v1.ApplicationCompleted'",
+                                 r),
+                     1);
+    ac = s_last_event("intake", r, "zwfw.v1.ApplicationCompleted",
+                      &zwfw__v1__application_completed__descriptor);
+    assert_string_equal(ac->reason, "");
+    s_free(ac);
+    a = s_get(r);
+    assert_string_equal(a->history[a->n_history - 1]->note, "ProcessCompleted");
+    s_free(a);
+
+    /* a withdrawal after acceptance: the applicant's reason, not the name
+     * of the event that carried it */
+    sr = s_submit(ITEM_P, NULL);
+    snprintf(r, sizeof r, "%s", sr->application->receipt_number);
+    s_free(sr);
+    s_wait_process(r);
+    char json[512];
+    snprintf(json, sizeof json,
+             "{\"idempotencyKey\":\"wd-reason\",\"actor\":\"clerk-01\","
+             "\"receiptNumber\":\"%s\",\"reason\":\"申请人另行办理\"}",
+             r);
+    s_free(h_json_call(C(B_WIN), "zwfw.intake", "zwfw.v1.WithdrawApplication", json));
+    s_wait_state(r, STATE(WITHDRAWN));
+    pc = s_last_event("workflow", r, "zwfw.v1.ProcessCompleted",
+                      &zwfw__v1__process_completed__descriptor);
+    assert_int_equal(pc->outcome, ZWFW__V1__PROCESS_OUTCOME__PROCESS_OUTCOME_WITHDRAWN);
+    assert_string_equal(pc->reason, "申请人另行办理");
+    s_free(pc);
+    assert_int_equal(s_wait_long(1,
+                                 "SELECT count(*) FROM events.log WHERE stream = 'intake'"
+                                 " AND aggregate_id = '%s'"
+                                 " AND type = 'zwfw.v1.ApplicationWithdrawn'",
+                                 r),
+                     1);
+    Zwfw__V1__ApplicationWithdrawn *aw = s_last_event(
+        "intake", r, "zwfw.v1.ApplicationWithdrawn", &zwfw__v1__application_withdrawn__descriptor);
+    assert_int_equal(aw->state, STATE(WITHDRAWN));
+    assert_string_equal(aw->reason, "申请人另行办理");
+    s_free(aw);
+    a = s_get(r);
+    assert_string_equal(a->history[a->n_history - 1]->note, "ProcessCompleted: 申请人另行办理");
+    s_free(a);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -542,6 +685,7 @@ int main(void)
         cmocka_unit_test(test_revocation_reaches_intake),
         cmocka_unit_test(test_deemed_immediate_goes_to_department),
         cmocka_unit_test(test_due_times_follow_workflow),
+        cmocka_unit_test(test_decision_reasons_reach_intake),
     };
     return cmocka_run_group_tests(tests, s_setup, s_teardown);
 }

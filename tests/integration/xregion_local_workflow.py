@@ -9,9 +9,12 @@ workflow (the shipped promised-default definition) through `Act` by that
 bureau's approver and head. zwfw-xregion must follow the states intake
 takes over from workflow (8, 6/7, 11, 13, 14, 15) and close the part and
 the exchange. W5c: the part's due time follows the one the 补正 pause
-moved. W10: the mirror, a joint exchange received in Meishan whose part
-for Tongnan's 承诺件 is decided by Tongnan's workflow; Meishan, the
-origin, sees the moved due time (and then 13) through the link's XrStatus.
+moved. W6b, W7: the reject's and the withdrawal's reasons reach the part
+(workflow's ProcessCompleted.reason, intake's ApplicationCompleted /
+ApplicationWithdrawn.reason). W10: the mirror, a joint exchange received
+in Meishan whose part for Tongnan's 承诺件 is decided by Tongnan's
+workflow; Meishan, the origin, sees the moved due time (and then 13 with
+the reject's reason) through the link's XrStatus.
 
   xregion_local_workflow.py --gen DIR --dept USCC --ts-db CONNINFO \\
       --ep D.ROLE=ENDPOINT ... [--wait S]
@@ -371,10 +374,31 @@ def scenario(args, pb, Z, checks):
 
     ok = ok and checks.run("W6 the head's reject: 办结(不通过) closes the local part (13), the "
                            "exchange done", reject)
-    # protocol.md names `reason` "a refusal's or notice's reason" and says
-    # nothing of a 不予许可's: shown, not counted
-    ok and checks.note("W6 the part's reason after 不予许可", lambda: repr(
-        part(get(st["B"]["xid"]), 2).reason))
+
+    def reject_reason():
+        # DOMAIN.md: the home authority decides and returns the result; a
+        # 不予许可 without its reason tells the applicant nothing. The reject's
+        # comment travels workflow's ProcessCompleted.reason -> intake's
+        # ApplicationCompleted.reason -> the part's reason (protocol.md,
+        # "Cross-region exchange"); the part is CLOSED already (W6), so the
+        # reason came with the same event
+        b = st["B"]
+        why = "不符合户口迁入条件"
+        p2 = part(get(b["xid"]), 2)
+        expect(p2.state == pb.APPLICATION_STATE_REJECTED and p2.reason == why,
+               "the part's reason %r, the reject's %r: %s" % (p2.reason, why, short(p2, 600)))
+        done = [pb.ApplicationCompleted.FromString(raw) for raw in intake_events(
+            b["receipt"], "zwfw.v1.ApplicationCompleted")]
+        expect(len(done) == 1 and done[0].state == pb.APPLICATION_STATE_REJECTED and
+               done[0].reason == why, "intake's ApplicationCompleted: %s" % [
+                   short(e, 400) for e in done])
+        last = home_app(b["receipt"]).history[-1]
+        expect(last.state == pb.APPLICATION_STATE_REJECTED and why in last.note,
+               "the local application's last history entry: %s" % short(last, 300))
+        return "part reason %r = ApplicationCompleted.reason; history note %r" % (p2.reason,
+                                                                                last.note)
+
+    ok and checks.run("W6b the reject's reason reaches the closed local part", reject_reason)
 
     # ------------------------------------------------------------------ withdrawal
 
@@ -400,8 +424,18 @@ def scenario(args, pb, Z, checks):
                last.action == "withdraw" and last.caller_role == pb.ROLE_SYSTEM,
                "instance: %s" % short(inst, 1200))
         st["C"]["end"] = 14
+        # the applicant's reason, not an event type name, on intake's
+        # ApplicationWithdrawn and so on the part
+        why = "申请人不再迁移户口"
+        gone = [pb.ApplicationWithdrawn.FromString(raw) for raw in intake_events(
+            receipt, "zwfw.v1.ApplicationWithdrawn")]
+        expect(len(gone) == 1 and gone[0].state == pb.APPLICATION_STATE_WITHDRAWN and
+               gone[0].reason == why, "intake's ApplicationWithdrawn: %s" % [
+                   short(e, 400) for e in gone])
+        expect(p2.reason == why, "the part's reason %r, the withdrawal's %r" % (p2.reason, why))
         return "WithdrawExchange after acceptance -> the local intake -> workflow's withdraw " \
-               "(actor %s) -> 14 -> part CLOSED 14, exchange done" % last.actor
+               "(actor %s) -> 14 -> part CLOSED 14 with the reason %r, exchange done" % (
+                   last.actor, p2.reason)
 
     ok and checks.run("W7 a withdrawal after acceptance goes on to the local workflow: 撤回 "
                       "(14) closes the local part", withdraw)
@@ -554,11 +588,20 @@ def scenario(args, pb, Z, checks):
     def partner_reject():
         x = st["P"]
         act("ts.approver", x["receipt"], "submit")
-        act("ts.head", x["receipt"], "reject", "不符合户口迁入条件")
+        # a comment of two lines: an XrStatus reason is one line of text
+        # (the origin refuses control characters), so it arrives with a space
+        act("ts.head", x["receipt"], "reject", "不符合户口迁入条件\n详见不予许可决定书")
         ex = ms_wait(x["xid"], at(1, pb.PART_STAGE_CLOSED, pb.APPLICATION_STATE_REJECTED),
                      "at Meishan: the part CLOSED 13")
         expect(ex.done, "done false at Meishan: %s" % short(ex, 800))
-        return "Tongnan's head rejects -> 13 -> Meishan's part CLOSED 13, its exchange done"
+        why = "不符合户口迁入条件 详见不予许可决定书"
+        p1 = part(ex, 1)
+        home = part(xr(Z["ts.supervisor"], pb.GetExchange(exchange_id=x["xid"])).exchange, 1)
+        expect(home.reason == why and p1.reason == why,
+               "the reason at Tongnan %r, at Meishan %r, expected %r" % (home.reason, p1.reason,
+                                                                        why))
+        return "Tongnan's head rejects -> 13 -> Meishan's part CLOSED 13 with the reason %r " \
+               "(the XrStatus), its exchange done" % p1.reason
 
     okp and checks.run("W10b Tongnan's 办结(不通过) of the partner's part reaches the origin",
                        partner_reject)
