@@ -419,7 +419,9 @@ def file_problems(d):
 def sweep_idle(db):
     """Seconds the zwfw-intake sweep session has been idle (None if absent)."""
     q = ("SELECT coalesce(min(extract(epoch FROM now() - state_change)), -1) "
-         "FROM pg_stat_activity WHERE application_name = 'zwfw-intake sweep'")
+         "FROM pg_stat_activity WHERE application_name = 'zwfw-intake sweep' "
+         # the ctest cluster is shared: other tests' intakes sweep too
+         "AND datname = current_database()")
     try:
         out = subprocess.run(["psql", db, "-XAtqc", q], capture_output=True, text=True,
                              timeout=10).stdout.strip()
