@@ -186,6 +186,45 @@ def xr(z, msg):
     return z.call("zwfw.xregion", msg)
 
 
+class ExchangeReader:
+    """An exchange read at a deployment's window, and waits for its parts:
+    what the local-part tests (xregion_local.py, xregion_local_workflow.py)
+    both need. Z maps "D.ROLE" to a Zwfw client; `timeout` is the default
+    wait in seconds, `width` how much of an exchange a failure shows."""
+
+    def __init__(self, pb, Z, timeout, width):
+        self.pb, self.Z, self.timeout, self.width = pb, Z, timeout, width
+
+    def get(self, xid, who="ts.window"):
+        return xr(self.Z[who], self.pb.GetExchange(exchange_id=xid)).exchange
+
+    def part(self, ex, no):
+        for p in ex.parts:
+            if p.part_no == no:
+                return p
+        raise AssertionError("no part %d: %s" % (no, short(ex, 600)))
+
+    def wait_ex(self, xid, pred, what, timeout=None):
+        timeout = self.timeout if timeout is None else timeout
+        end = time.monotonic() + timeout
+        while True:
+            ex = self.get(xid)
+            if pred(ex):
+                return ex
+            if time.monotonic() > end:
+                raise AssertionError("%s: not so after %d s: %s" % (what, timeout,
+                                                                   short(ex, self.width)))
+            time.sleep(0.1)
+
+    def at(self, no, stage, state=None):
+        return lambda e: self.part(e, no).stage == stage and (
+            state is None or self.part(e, no).state == state)
+
+    def home_app(self, receipt):
+        return self.Z["ts.window"].call("zwfw.intake",
+                                        self.pb.GetApplication(receipt_number=receipt)).application
+
+
 def scenario(args, pb, Z, checks):
     dep = args.deployments
     region = {d: dep[d]["region"] for d in dep}

@@ -14,10 +14,10 @@ PASS/FAIL per check and "N passed, M failed"; exits 1 when any fails.
 import argparse
 import functools
 import sys
-import time
 
 import zwfw_py
-from xregion_client import MS_REGION, TS_REGION, ZY_REGION, Keys, material, partner_items, xr
+from xregion_client import (MS_REGION, TS_REGION, ZY_REGION, ExchangeReader, Keys, material,
+                            partner_items, xr)
 from zwfw_py import MdpClient, Zwfw, expect, gb11643, load_pb, short, zmq
 
 expect_error = functools.partial(zwfw_py.expect_error, need_message=True)
@@ -55,33 +55,8 @@ def scenario(args, pb, Z, checks):
             materials=mats, identity_checked=True, note="多地联办：本地部分")
         return xr(Z["ts.window"], m).exchange, mats
 
-    def get(xid, who="ts.window"):
-        return xr(Z[who], pb.GetExchange(exchange_id=xid)).exchange
-
-    def part(ex, no):
-        for p in ex.parts:
-            if p.part_no == no:
-                return p
-        raise AssertionError("no part %d: %s" % (no, short(ex, 600)))
-
-    def wait_ex(xid, pred, what, timeout=20):
-        end = time.monotonic() + timeout
-        while True:
-            ex = get(xid)
-            if pred(ex):
-                return ex
-            if time.monotonic() > end:
-                raise AssertionError("%s: not so after %d s: %s" % (what, timeout,
-                                                                   short(ex, 1200)))
-            time.sleep(0.1)
-
-    def at(no, stage, state=None):
-        return lambda e: part(e, no).stage == stage and (state is None or
-                                                         part(e, no).state == state)
-
-    def home_app(receipt):
-        return Z["ts.window"].call("zwfw.intake",
-                                   pb.GetApplication(receipt_number=receipt)).application
+    R = ExchangeReader(pb, Z, timeout=20, width=1200)
+    get, part, wait_ex, at, home_app = R.get, R.part, R.wait_ex, R.at, R.home_app
 
     # ------------------------------------------------------------------ refusals
 

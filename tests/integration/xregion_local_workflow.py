@@ -32,7 +32,7 @@ import sys
 import time
 
 import zwfw_py
-from xregion_client import CST, MS_REGION, TS_REGION, Keys, material, partner_items, xr
+from xregion_client import CST, MS_REGION, TS_REGION, ExchangeReader, Keys, material, partner_items, xr
 from zwfw_py import MdpClient, Zwfw, expect, gb11643, load_pb, short, zmq
 
 expect_error = functools.partial(zwfw_py.expect_error, need_message=True)
@@ -83,33 +83,8 @@ def scenario(args, pb, Z, checks):
             materials=mats, identity_checked=True, note="多地联办：本地承诺件")
         return xr(Z["ts.window"], m).exchange
 
-    def get(xid, who="ts.window"):
-        return xr(Z[who], pb.GetExchange(exchange_id=xid)).exchange
-
-    def part(ex, no):
-        for p in ex.parts:
-            if p.part_no == no:
-                return p
-        raise AssertionError("no part %d: %s" % (no, short(ex, 600)))
-
-    def wait_ex(xid, pred, what, timeout=WAIT):
-        end = time.monotonic() + timeout
-        while True:
-            ex = get(xid)
-            if pred(ex):
-                return ex
-            if time.monotonic() > end:
-                raise AssertionError("%s: not so after %d s: %s" % (what, timeout,
-                                                                   short(ex, 1500)))
-            time.sleep(0.1)
-
-    def at(no, stage, state=None):
-        return lambda e: part(e, no).stage == stage and (state is None or
-                                                         part(e, no).state == state)
-
-    def home_app(receipt):
-        return Z["ts.window"].call("zwfw.intake",
-                                   pb.GetApplication(receipt_number=receipt)).application
+    R = ExchangeReader(pb, Z, timeout=WAIT, width=1500)
+    get, part, wait_ex, at, home_app = R.get, R.part, R.wait_ex, R.at, R.home_app
 
     def act(who, receipt, action, comment=""):
         return Z[who].wf(pb.Act(idempotency_key=key(action), actor="潼南公安:审批员",
