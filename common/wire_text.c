@@ -64,6 +64,30 @@ void zw_wire_text_utf8_scrub(char *s)
     }
 }
 
+char *zw_wire_text_clip(const char *in, size_t max_chars, bool one_line, char *out)
+{
+    size_t n = in ? strnlen(in, ZW_WIRE_TEXT_CLIP_BYTES(max_chars) - 1) : 0;
+    memcpy(out, in ? in : "", n);
+    out[n] = '\0';
+    zw_wire_text_utf8_scrub(out);
+    size_t chars = 0, o = 0;
+    for (size_t i = 0; out[i] && chars < max_chars; chars++) {
+        unsigned char c = (unsigned char) out[i];
+        size_t len = c < 0x80 ? 1 : c < 0xE0 ? 2 : c < 0xF0 ? 3 : 4; /* scrubbed: well-formed */
+        /* C0 and DEL; C1 is U+0080-U+009F, UTF-8 C2 80..C2 9F */
+        bool ctrl = c < 0x20 || c == 0x7F || (c == 0xC2 && (unsigned char) out[i + 1] <= 0x9F);
+        if (one_line && ctrl) {
+            out[o++] = ' ';
+        } else {
+            memmove(out + o, out + i, len);
+            o += len;
+        }
+        i += len;
+    }
+    out[o] = '\0';
+    return out;
+}
+
 static const char s_b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
 size_t zw_wire_text_base64_encode(const uint8_t *in, size_t n, char *out)

@@ -36,6 +36,15 @@ bool zw_wire_text_utf8_valid(const char *s, size_t n);
  * half by truncation, so that error texts quoting input stay valid. */
 void zw_wire_text_utf8_scrub(char *s);
 
+/* Copies at most max_chars characters of `in` (NULL: "") into out, which
+ * must hold ZW_WIRE_TEXT_CLIP_BYTES(max_chars) bytes, made well-formed
+ * UTF-8 as zw_wire_text_utf8_scrub does (also a character the cut split);
+ * with one_line, control characters (C0, DEL, C1) become spaces. For free
+ * text (a decision's reason) that travels on in fields of bounded length.
+ * Returns out. */
+#define ZW_WIRE_TEXT_CLIP_BYTES(max_chars) (4 * (size_t) (max_chars) + 1)
+char *zw_wire_text_clip(const char *in, size_t max_chars, bool one_line, char *out);
+
 /* Writes standard base64 with padding of the n bytes at in, NUL-terminated,
  * into out, which must hold ZW_WIRE_TEXT_BASE64_LEN(n) chars. Returns the
  * length written, NUL excluded. */

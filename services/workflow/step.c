@@ -160,27 +160,10 @@ static Zwfw__V1__Timestamp *s_ts(Zwfw__V1__Timestamp *ts, int64_t us)
     return ts;
 }
 
-/* ProcessCompleted.reason: at most S_REASON_CHARS characters of the
- * comment, made well-formed UTF-8 (a stray byte becomes '?'), so the event
- * stays small and fits the 1000-character reasons intake and xregion pass
- * on. The history keeps the comment whole. */
+/* ProcessCompleted.reason: at most this many characters of the comment,
+ * well-formed UTF-8, so the event stays small and fits the reasons intake
+ * and xregion pass on. The history keeps the comment whole. */
 #define S_REASON_CHARS 1000
-#define S_REASON_BYTES (4 * S_REASON_CHARS + 1)
-
-static char *s_reason(const char *comment, char buf[S_REASON_BYTES])
-{
-    size_t n = comment ? strnlen(comment, S_REASON_BYTES - 1) : 0;
-    memcpy(buf, comment ? comment : "", n);
-    buf[n] = '\0';
-    zw_wire_text_utf8_scrub(buf); /* also the character the cut split */
-    size_t chars = 0;
-    for (size_t i = 0; buf[i]; i++)
-        if (((unsigned char) buf[i] & 0xC0) != 0x80 && chars++ == S_REASON_CHARS) {
-            buf[i] = '\0';
-            break;
-        }
-    return buf;
-}
 
 static int64_t s_due_of(const zw_wf_clocks_t *c, zw_wf_clock_kind_t kind, int track)
 {
@@ -300,8 +283,8 @@ static int s_event(zw_wf_ctx_t *ctx, const zw_wf_instance_t *inst, const zw_wf_c
         m.department_code = (char *) inst->department;
         m.item_code = (char *) inst->item_code;
         m.item_version = inst->item_version;
-        char reason[S_REASON_BYTES];
-        m.reason = s_reason(e->reason, reason);
+        char reason[ZW_WIRE_TEXT_CLIP_BYTES(S_REASON_CHARS)];
+        m.reason = zw_wire_text_clip(e->reason, S_REASON_CHARS, false, reason);
         return s_append(ctx->db, &m.base, receipt, now, err);
     }
     }

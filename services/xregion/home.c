@@ -68,37 +68,9 @@ static int64_t s_ts_us(const Zwfw__V1__Timestamp *t)
 /* A reason as a part keeps it and an XrStatus carries it (the origin
  * takes at most 1000 characters of text without control characters,
  * apply.c): a decision's reason from the home workflow is an approver's
- * comment, which may hold line breaks or be longer. Control characters
- * become spaces, a byte that is not UTF-8 '?', and the text is cut at
- * 1000 characters. Writes into out (S_REASON_BYTES). */
+ * comment, which may hold line breaks or be longer
+ * (zw_wire_text_clip, one line). */
 #define S_REASON_CHARS 1000
-#define S_REASON_BYTES (4 * S_REASON_CHARS + 1)
-
-static const char *s_reason_text(const char *in, char *out)
-{
-    size_t n = in ? strnlen(in, S_REASON_BYTES - 1) : 0;
-    memcpy(out, in ? in : "", n);
-    out[n] = '\0';
-    zw_wire_text_utf8_scrub(out);
-    size_t chars = 0, o = 0;
-    for (size_t i = 0; out[i] && chars < S_REASON_CHARS; chars++) {
-        unsigned char c = (unsigned char) out[i];
-        size_t len = c < 0x80 ? 1 : c < 0xE0 ? 2 : c < 0xF0 ? 3 : 4;
-        /* C0 and DEL; C1 is U+0080-U+009F, UTF-8 C2 80..C2 9F */
-        bool ctrl = c < 0x20 || c == 0x7F ||
-                    (c == 0xC2 && (unsigned char) out[i + 1] >= 0x80 &&
-                     (unsigned char) out[i + 1] <= 0x9F);
-        if (ctrl) {
-            out[o++] = ' ';
-        } else {
-            memmove(out + o, out + i, len);
-            o += len;
-        }
-        i += len;
-    }
-    out[o] = '\0';
-    return out;
-}
 
 static int s_on_event(zw_db_t *db, const zw_event_t *ev, void *arg, zw_err_t *err)
 {
@@ -133,7 +105,7 @@ static int s_on_event(zw_db_t *db, const zw_event_t *ev, void *arg, zw_err_t *er
     /* what the event adds to the head */
     int64_t due = -1;
     const char *reason = NULL;
-    char reason_buf[S_REASON_BYTES];
+    char reason_buf[ZW_WIRE_TEXT_CLIP_BYTES(S_REASON_CHARS)];
     char *missing = NULL;
     void *extra = NULL;
     if (strcmp(ev->type, "zwfw.v1.ApplicationAccepted") == 0) {
@@ -168,13 +140,13 @@ static int s_on_event(zw_db_t *db, const zw_event_t *ev, void *arg, zw_err_t *er
         Zwfw__V1__ApplicationCompleted *a =
             zwfw__v1__application_completed__unpack(NULL, ev->len, ev->payload);
         if (a)
-            reason = s_reason_text(a->reason, reason_buf);
+            reason = zw_wire_text_clip(a->reason, S_REASON_CHARS, true, reason_buf);
         extra = a;
     } else if (strcmp(ev->type, "zwfw.v1.ApplicationWithdrawn") == 0) {
         Zwfw__V1__ApplicationWithdrawn *a =
             zwfw__v1__application_withdrawn__unpack(NULL, ev->len, ev->payload);
         if (a)
-            reason = s_reason_text(a->reason, reason_buf);
+            reason = zw_wire_text_clip(a->reason, S_REASON_CHARS, true, reason_buf);
         extra = a;
     } else if (strcmp(ev->type, "zwfw.v1.ApplicationMaterialsMissing") == 0) {
         Zwfw__V1__ApplicationMaterialsMissing *a =

@@ -217,11 +217,38 @@ static void test_time_edges(void **state)
             fail_msg("accepted \"%s\"", bad[i]);
 }
 
+/* Free text clipped for a field of bounded length: characters, not
+ * bytes; well-formed UTF-8 after the cut; control characters to spaces
+ * only on one line. */
+static void test_clip(void **state)
+{
+    (void) state;
+    char out[ZW_WIRE_TEXT_CLIP_BYTES(3)];
+    assert_string_equal(zw_wire_text_clip(NULL, 3, false, out), "");
+    assert_string_equal(zw_wire_text_clip("ab", 3, false, out), "ab");
+    assert_string_equal(zw_wire_text_clip("材料不全补正", 3, false, out), "材料不");
+    assert_string_equal(zw_wire_text_clip("a\nb", 3, false, out), "a\nb");
+    assert_string_equal(zw_wire_text_clip("a\nb", 3, true, out), "a b");
+    assert_string_equal(zw_wire_text_clip("\x7f\xc2\x85x", 3, true, out), "  x");
+    assert_string_equal(zw_wire_text_clip("\xc2\xa0x", 3, true, out),
+                        "\xc2\xa0x"); /* U+00A0 stays */
+    assert_string_equal(zw_wire_text_clip("a\xff"
+                                          "b",
+                                          3, false, out),
+                        "a?b");
+    char big[ZW_WIRE_TEXT_CLIP_BYTES(1000)];
+    char in[4000];
+    memset(in, 'x', sizeof in - 1);
+    in[sizeof in - 1] = '\0';
+    assert_int_equal(strlen(zw_wire_text_clip(in, 1000, true, big)), 1000);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_utf8),
         cmocka_unit_test(test_utf8_scrub),
+        cmocka_unit_test(test_clip),
         cmocka_unit_test(test_base64_vectors),
         cmocka_unit_test(test_base64_all_bytes_and_alphabets),
         cmocka_unit_test(test_base64_rejects),
